@@ -1,0 +1,1 @@
+rill_test(wire-crc32c SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-crc32c.c)
