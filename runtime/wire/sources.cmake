@@ -1,1 +1,1 @@
-rill_sources(crc32c.c)
+rill_sources(crc32c.c batch_header.c)
