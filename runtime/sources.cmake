@@ -1,1 +1,1 @@
-rill_sources(version.c)
+rill_sources(version.c flow.c record.c batch.c)

@@ -1,0 +1,1 @@
+rill_test(runtime-batch SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-batch.c)
