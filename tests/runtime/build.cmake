@@ -1,1 +1,3 @@
 rill_test(runtime-batch SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-batch.c)
+rill_test(runtime-pipeline SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-pipeline.c ${CMAKE_CURRENT_LIST_DIR}/harness.c
+          TIMEOUT 180)
