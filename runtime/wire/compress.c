@@ -222,8 +222,10 @@ static bool snappy_block(sink *s, const uint8_t *in, size_t len, size_t at, GErr
     s->used = s->start + s->limit; /* reported as too large by sink_finish */
     return true;
   }
+  char empty; /* an empty block still gets validated, with somewhere to point */
   g_byte_array_set_size(s->out, (guint)(s->used + n));
-  if (snappy_uncompress((const char *)in, len, (char *)s->out->data + s->used, &n) != SNAPPY_OK)
+  char *dst = n ? (char *)s->out->data + s->used : &empty;
+  if (snappy_uncompress((const char *)in, len, dst, &n) != SNAPPY_OK)
     return corrupt(error, "snappy", "invalid compressed block", at);
   s->used += n;
   return true;

@@ -125,9 +125,10 @@ bool rill__batch_reader_open(rill__batch_reader *r, const uint8_t *bytes, size_t
       g_error_free(cerr);
       return false;
     }
+    static const uint8_t nothing[1]; /* an empty GByteArray has no data pointer */
     r->inflated = true;
-    r->records = r->buf->data;
-    r->end = r->buf->data + r->buf->len;
+    r->records = r->buf->len ? r->buf->data : nothing;
+    r->end = r->records + r->buf->len;
   }
   r->pos = r->records;
   return true;
