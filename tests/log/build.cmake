@@ -1,0 +1,1 @@
+rill_test(log SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-log.c)
