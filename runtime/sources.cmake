@@ -1,1 +1,2 @@
-rill_sources(version.c)
+rill_sources(version.c flow.c record.c batch.c waiter.c stream.c closure.c pipeline.c task.c
+             sink-stage.c metrics.c signals.c)

@@ -3,4 +3,13 @@
 #pragma once
 
 #include <rill/version.h>
+#include <rill/flow.h>
+#include <rill/record.h>
+#include <rill/batch.h>
+#include <rill/stream.h>
+#include <rill/operator.h>
+#include <rill/source.h>
+#include <rill/sink.h>
+#include <rill/metrics.h>
+#include <rill/pipeline.h>
 #include <rill/log.h>

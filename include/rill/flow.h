@@ -1,0 +1,18 @@
+/* flow.h — the status every data-path call returns.
+ *
+ * Modelled on GStreamer's GstFlowReturn: zero is success, "expected" ends are
+ * small negatives, errors go lower. Data-path calls never allocate a GError
+ * per record; a stage that fails reports details once through
+ * rill_ctx_set_error() and returns RILL_FLOW_ERROR.
+ */
+#pragma once
+
+typedef enum {
+  RILL_FLOW_OK = 0,        /* carry on */
+  RILL_FLOW_FLUSHING = -2, /* the pipeline is stopping: unwind, drop the data, no error */
+  RILL_FLOW_EOS = -3,      /* end of stream: a source has no more records */
+  RILL_FLOW_ERROR = -5,    /* a stage failed; details were set on its rill_ctx */
+} rill_flow;
+
+/* Returns a static name such as "ok" or "eos". (transfer none) */
+const char *rill_flow_name(rill_flow flow);

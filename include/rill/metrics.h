@@ -1,0 +1,26 @@
+/* metrics.h — per-stage counters, readable while a pipeline runs.
+ *
+ * Each task updates its own counters once per batch (no per-record atomics);
+ * a snapshot sums them over the stage's P tasks. busy_ns is time inside the
+ * stage's own callbacks (downstream chained stages excluded); blocked_ns is
+ * time the stage's task waited on a full output stream: backpressure.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdio.h>
+
+typedef struct rill_stage_metrics {
+  const char *stage;      /* stage name; not refcounted, valid while the pipeline lives */
+  const char *type_name;  /* operator/source/sink type name; same lifetime */
+  guint task_thread;      /* index of the thread group (chain) running the stage */
+  guint64 records_in, bytes_in, batches_in;
+  guint64 records_out, bytes_out, batches_out;
+  guint64 busy_ns;        /* inside the stage's callbacks */
+  guint64 blocked_ns;     /* blocked pushing into full output streams */
+  guint queue_len;        /* batches waiting in the stage's input streams (0 when chained) */
+  guint queue_capacity;   /* capacity of those streams (0 when chained) */
+} rill_stage_metrics;
+
+/* Prints @metrics (n entries) as an aligned table to @out. */
+void rill_metrics_print(const rill_stage_metrics *metrics, guint n, FILE *out);

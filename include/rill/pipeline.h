@@ -1,0 +1,127 @@
+/* pipeline.h — defining and running a pipeline.
+ *
+ * A pipeline is a graph of named stages: sources, operators (map, filter,
+ * flat_map, union, or any rill_operator_class) and sinks. Passing the same
+ * stage as input to several stages fans out (each downstream sees every
+ * batch); a stage with several inputs fans in. Every stage runs as P tasks
+ * (the pipeline's parallelism). A stage with one input whose upstream feeds
+ * only it, over a forward edge, is chained: it runs in its upstream's task,
+ * called directly, with no stream in between. Every other edge is a bounded
+ * stream between threads; an exchange edge connects each of the P upstream
+ * tasks to each of the P downstream tasks (see rill_emit_batch_to).
+ *
+ * Threads: each chain (a maximal run of chained stages) runs as P tasks, one
+ * thread each; see docs/architecture.md.
+ *
+ * Lifetime: the pipeline owns its stages; rill_stage pointers are
+ * (transfer none) handles valid while the pipeline lives. user_data passed
+ * with a destroy notify is released when the pipeline is freed.
+ */
+#pragma once
+
+#include <rill/metrics.h>
+#include <rill/operator.h>
+#include <rill/sink.h>
+#include <rill/source.h>
+
+#define RILL_PIPELINE_ERROR (rill_pipeline_error_quark())
+GQuark rill_pipeline_error_quark(void);
+
+typedef enum {
+  RILL_PIPELINE_ERROR_INVALID, /* the graph is malformed (message says how) */
+  RILL_PIPELINE_ERROR_STAGE,   /* a stage failed; message starts "stage 'NAME': " */
+  RILL_PIPELINE_ERROR_STOPPED, /* stopped at once (second signal, drain timeout, stop(FALSE)) */
+  RILL_PIPELINE_ERROR_STATE,   /* run/start called in the wrong state */
+} rill_pipeline_error;
+
+typedef struct rill_pipeline rill_pipeline;
+typedef struct rill_stage rill_stage;
+
+/* Edge kinds, set per input with rill_stage_set_input_exchange(). */
+typedef enum {
+  RILL_EDGE_FORWARD,  /* upstream task i -> downstream task i */
+  RILL_EDGE_EXCHANGE, /* every upstream task -> every downstream task */
+} rill_edge_kind;
+
+/* ---- user callbacks for the built-in operators ------------------------- */
+
+/* map: @out starts as a copy of @in; edit its fields (new bytes from
+ * rill_ctx_alloc). Return RILL_FLOW_OK, or RILL_FLOW_ERROR after
+ * rill_ctx_fail(). */
+typedef rill_flow (*rill_map_fn)(rill_ctx *ctx, const rill_record *in, rill_record *out, void *user_data);
+/* filter: return 1 to keep @in, 0 to drop it, -1 after rill_ctx_fail(). */
+typedef int (*rill_filter_fn)(rill_ctx *ctx, const rill_record *in, void *user_data);
+/* flat_map: emit zero or more records into @out for @in; @in's batch is
+ * already referenced by @out, so rill_emit_record_raw may point into it. */
+typedef rill_flow (*rill_flat_map_fn)(rill_ctx *ctx, const rill_record *in, rill_emitter *out, void *user_data);
+
+/* ---- construction ------------------------------------------------------- */
+
+/* A new, empty pipeline with parallelism 1. @name labels errors and metrics. (transfer full) */
+rill_pipeline *rill_pipeline_new(const char *name);
+rill_pipeline *rill_pipeline_ref(rill_pipeline *pipeline);
+/* The last unref of a running pipeline stops it at once and waits. */
+void rill_pipeline_unref(rill_pipeline *pipeline);
+
+void rill_pipeline_set_parallelism(rill_pipeline *pipeline, guint parallelism);
+guint rill_pipeline_get_parallelism(const rill_pipeline *pipeline);
+/* Capacity, in batches, of the streams between tasks (default RILL_STREAM_DEFAULT_CAPACITY). */
+void rill_pipeline_set_stream_capacity(rill_pipeline *pipeline, guint batches);
+/* How long a drain may take before the pipeline stops at once (default 10000 ms). */
+void rill_pipeline_set_drain_timeout(rill_pipeline *pipeline, guint timeout_ms);
+/* Print the metrics table to @out (transfer none, NULL = don't) when the run ends. */
+void rill_pipeline_set_metrics_output(rill_pipeline *pipeline, FILE *out);
+
+/* Stage names must be unique; problems are reported by start/run. The
+ * @destroy of @user_data runs when the pipeline is freed, even on errors. */
+rill_stage *rill_pipeline_add_source(rill_pipeline *pipeline, const char *name, const rill_source_class *klass,
+                                     void *user_data, GDestroyNotify destroy);
+rill_stage *rill_pipeline_add_map(rill_pipeline *pipeline, const char *name, rill_stage *input, rill_map_fn fn,
+                                  void *user_data, GDestroyNotify destroy);
+rill_stage *rill_pipeline_add_filter(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                     rill_filter_fn fn, void *user_data, GDestroyNotify destroy);
+rill_stage *rill_pipeline_add_flat_map(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                       rill_flat_map_fn fn, void *user_data, GDestroyNotify destroy);
+/* Fan-in: every batch of every input, in arrival order. (transfer none) @inputs. */
+rill_stage *rill_pipeline_add_union(rill_pipeline *pipeline, const char *name, rill_stage *const *inputs,
+                                    guint n_inputs);
+/* Any operator with @n_inputs >= 1 inputs; process() gets the input index. */
+rill_stage *rill_pipeline_add_operator(rill_pipeline *pipeline, const char *name, const rill_operator_class *klass,
+                                       void *user_data, GDestroyNotify destroy, rill_stage *const *inputs,
+                                       guint n_inputs);
+rill_stage *rill_pipeline_add_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                   const rill_sink_class *klass, void *user_data, GDestroyNotify destroy);
+
+/* Makes input @input of @stage an exchange edge (default forward). */
+void rill_stage_set_input_edge(rill_stage *stage, guint input, rill_edge_kind kind);
+const char *rill_stage_get_name(const rill_stage *stage); /* (transfer none) */
+
+/* ---- running ------------------------------------------------------------ */
+
+/* Validates, opens nothing yet, and starts the task threads. Returns FALSE
+ * with @error (INVALID or STATE) when the pipeline cannot start. A pipeline
+ * runs once. */
+gboolean rill_pipeline_start(rill_pipeline *pipeline, GError **error);
+/* Blocks until every task has ended. TRUE on a clean end (sources finished
+ * or a drain completed); FALSE with @error (STAGE or STOPPED) otherwise. */
+gboolean rill_pipeline_wait(rill_pipeline *pipeline, GError **error);
+/* start + wait. */
+gboolean rill_pipeline_run(rill_pipeline *pipeline, GError **error);
+/* Asks a running pipeline to stop: @drain TRUE ends the sources and lets
+ * everything flush (bounded by the drain timeout); FALSE stops at once.
+ * Thread safe; async-signal-unsafe (use rill_pipeline_watch_signals). */
+void rill_pipeline_stop(rill_pipeline *pipeline, gboolean drain);
+
+/* SIGINT/SIGTERM: the first drains @pipeline, the second stops it at once.
+ * Handlers are installed while at least one pipeline watches and the
+ * previous ones restored after; every watching pipeline is notified. Call
+ * before start; watching ends when the run ends. */
+void rill_pipeline_watch_signals(rill_pipeline *pipeline);
+
+/* ---- metrics ------------------------------------------------------------ */
+
+/* A snapshot of every stage's counters, in definition order; callable while
+ * running. (transfer full): free with g_free. */
+rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_stages);
+/* Prints the current metrics table. */
+void rill_pipeline_print_metrics(rill_pipeline *pipeline, FILE *out);

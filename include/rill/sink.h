@@ -1,0 +1,22 @@
+/* sink.h — the API connectors implement to take a pipeline's output.
+ *
+ * Per task: open -> write* -> flush (at end of stream and at each
+ * checkpoint barrier) -> close. close is called whenever open succeeded,
+ * also after errors; a sink that must not lose data flushes in flush().
+ */
+#pragma once
+
+#include <rill/operator.h>
+
+typedef struct rill_sink_class {
+  const char *type_name; /* e.g. "stdout"; shown in metrics */
+  /* Sets *@state. May be NULL. */
+  gboolean (*open)(rill_ctx *ctx, void *user_data, void **state, GError **error);
+  /* Takes the records of @batch (transfer none: copy what must outlive the
+   * call, or rill_batch_ref it). Required. */
+  rill_flow (*write)(rill_ctx *ctx, void *state, const rill_batch *batch);
+  /* Makes everything written durable/visible. May be NULL. */
+  rill_flow (*flush)(rill_ctx *ctx, void *state);
+  /* Releases @state. May be NULL. */
+  void (*close)(rill_ctx *ctx, void *state);
+} rill_sink_class;

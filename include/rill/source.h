@@ -1,0 +1,33 @@
+/* source.h — the API connectors implement to feed a pipeline.
+ *
+ * A source has splits (files, partitions, ranges...). At start the runtime
+ * asks for the split count and deals split i to task i % P; a task with no
+ * split never opens. Each task then calls read() in a loop on its own
+ * thread; read() emits any number of records (ideally up to a batch) and
+ * returns RILL_FLOW_OK to be called again or RILL_FLOW_EOS when its splits are
+ * exhausted (finite source). An unbounded source never returns EOS by
+ * itself: when the pipeline drains (signal, rill_pipeline_stop) the runtime
+ * stops calling read() and ends the stream; a read() that waits for data
+ * should wait in short slices and check rill_ctx_is_stopping().
+ * Emitted records are flushed downstream when a batch fills and after
+ * RILL_SOURCE_LINGER_MS of a partly filled batch.
+ */
+#pragma once
+
+#include <rill/operator.h>
+
+#define RILL_SOURCE_LINGER_MS 10
+
+typedef struct rill_source_class {
+  const char *type_name; /* e.g. "file-lines"; shown in metrics */
+  /* Number of splits for @parallelism tasks. NULL: one per task. */
+  guint (*n_splits)(void *user_data, guint parallelism);
+  /* Per task with at least one split: @splits (transfer none, n_splits
+   * entries) are this task's split indexes. Sets *@state. May be NULL. */
+  gboolean (*open)(rill_ctx *ctx, void *user_data, const guint *splits, guint n_splits, void **state,
+                   GError **error);
+  /* Emits records into @out. Returns OK, EOS or ERROR (rill_ctx_set_error). Required. */
+  rill_flow (*read)(rill_ctx *ctx, void *state, rill_emitter *out);
+  /* Releases @state. May be NULL. */
+  void (*close)(rill_ctx *ctx, void *state);
+} rill_source_class;

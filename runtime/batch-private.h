@@ -1,0 +1,43 @@
+/* batch-private.h — the layout of buffers and batches, shared by batch.c and
+ * the scheduler (which reads fields directly on the hot path).
+ *
+ * Invariants: every record's bytes lie in one of batch->buffers (or in
+ * memory the user promised outlives the batch); payload_bytes is the sum of
+ * rill_record_payload_size over records; serial is unique per batch for the
+ * life of the process, so builders can recognise an owner they already
+ * referenced without keeping a pointer that might be reused.
+ */
+#pragma once
+
+#include <rill/batch.h>
+
+struct rill_buffer {
+  gint ref;              /* atomic */
+  uint8_t *data;         /* the bytes: inline after the struct, or wrapped */
+  size_t size;
+  void *owner;           /* wrapped buffers: released with release(owner) */
+  GDestroyNotify release;
+};
+
+#define RILL__BATCH_INLINE_BUFFERS 4
+
+struct rill_batch {
+  gint ref;               /* atomic */
+  guint32 n_records;
+  guint32 cap_records;
+  rill_record *records;   /* owned array */
+  size_t payload_bytes;
+  guint n_buffers;
+  guint cap_buffers;
+  rill_buffer **buffers;  /* one reference each; == inline_buffers until it grows */
+  rill_buffer *inline_buffers[RILL__BATCH_INLINE_BUFFERS];
+  guint64 serial;
+  gboolean has_watermark;
+  int64_t watermark;
+  uint64_t barrier;       /* 0 = none */
+};
+
+/* A new empty batch with room for @cap_records records. (transfer full) */
+rill_batch *rill__batch_new(size_t cap_records);
+/* Adds a reference to @buffer to @batch unless it already holds one. */
+void rill__batch_add_buffer(rill_batch *batch, rill_buffer *buffer);

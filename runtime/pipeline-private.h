@@ -1,0 +1,167 @@
+/* pipeline-private.h — the pipeline graph, its plan (chains, tasks,
+ * streams) and the per-task runtime structures, shared by pipeline.c
+ * (definition, lifecycle), task.c (the scheduler's data path), signals.c
+ * and the built-in operators.
+ *
+ * Threading: the definition fields are written only before start; after
+ * start, a task's structures belong to its thread, except the counters
+ * (relaxed atomics, read by metrics snapshots) and the pipeline's
+ * lock-protected lifecycle fields.
+ */
+#pragma once
+
+#include <rill/pipeline.h>
+
+#include "runtime/batch-private.h"
+#include "runtime/stream-private.h"
+#include "runtime/waiter.h"
+
+/* Per stage per task; written by the task thread, read by snapshots. */
+typedef struct rill__counters {
+  guint64 records_in, bytes_in, batches_in;
+  guint64 records_out, bytes_out, batches_out;
+  guint64 busy_ns, blocked_ns;
+} rill__counters;
+
+static inline void rill__ctr_add(guint64 *c, guint64 n)
+{
+  __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+/* user callback + data of built-in stages (map, filter, flat_map, sinks). */
+typedef struct rill__closure {
+  void (*fn)(void);      /* the user's function, cast to its real type by the operator */
+  const void *klass;     /* the sink class for sink stages */
+  void *user_data;
+  GDestroyNotify destroy;
+} rill__closure;
+
+typedef struct rill__edge {
+  struct rill_stage *stage; /* downstream (outputs) or upstream (inputs); not refcounted */
+  guint input;              /* index in the downstream stage's inputs */
+  rill_edge_kind kind;
+} rill__edge;
+
+struct rill_stage {
+  rill_pipeline *pipeline;          /* not refcounted: the pipeline owns us */
+  char *name;
+  guint index;                      /* definition order */
+  const rill_source_class *source;  /* sources only */
+  const rill_operator_class *op;    /* everything else (sinks via an adapter) */
+  const char *type_name;
+  void *user_data;
+  GDestroyNotify destroy;
+  GArray *inputs;                   /* rill__edge */
+  GArray *outputs;                  /* rill__edge, filled by the plan */
+  /* plan */
+  guint chain;                      /* chain (thread group) index */
+  gboolean chained;                 /* runs inside its upstream's task */
+  rill__counters *counters;         /* parallelism entries */
+  GPtrArray *input_streams;         /* streams feeding this stage's tasks (not owned) */
+};
+
+struct rill_ctx {
+  struct rill__task *task;
+  struct rill_stage *stage;
+  guint pos;                        /* position in the task's chain */
+  GError *error;                    /* set by rill_ctx_set_error until reported */
+};
+
+struct rill_emitter {
+  struct rill_ctx *ctx;
+  rill_batch_builder *builder;      /* lazily created */
+  const rill_batch *owner;          /* rill_emitter_reference, for this callback only */
+  gboolean owner_referenced;        /* owner referenced by the batch being built */
+  gint64 pending_since;             /* sources: when the builder got its first record */
+  guint round_robin;                /* next channel for unrouted batches on exchange edges */
+};
+
+typedef struct rill__task_stage {
+  struct rill_ctx ctx;
+  struct rill_emitter out;
+  void *state;
+  gboolean opened;
+  rill__counters *counters;         /* == stage->counters[task index] */
+} rill__task_stage;
+
+/* An input stream of a chain's head, with its marker bookkeeping. */
+typedef struct rill__channel {
+  rill_stream *stream;
+  guint input;                      /* the head stage's input index */
+  gboolean eos;
+  int64_t watermark;                /* last watermark seen, INT64_MIN before any */
+  uint64_t barrier;                 /* last barrier id seen */
+} rill__channel;
+
+/* The streams one output edge of the chain's tail writes: 1 (forward) or P. */
+typedef struct rill__link {
+  rill_edge_kind kind;
+  guint n_streams;
+  rill_stream **streams;            /* not owned */
+} rill__link;
+
+typedef struct rill__task {
+  rill_pipeline *pipeline;          /* not refcounted */
+  guint index;                      /* in [0, parallelism) */
+  guint chain;
+  guint n_stages;
+  rill__task_stage *stages;         /* chain order: [0] is the head */
+  guint n_channels;
+  rill__channel *channels;
+  guint n_links;
+  rill__link *links;
+  guint *splits;                    /* source heads: this task's splits */
+  guint n_splits;
+  rill__waiter waiter;
+  GThread *thread;
+  gint64 nested_ns;                 /* time spent downstream of the current callback */
+  gboolean failed;                  /* an error was already reported from this task */
+  int64_t watermark;                /* head's combined input watermark */
+  uint64_t barrier;                 /* head's last aligned barrier */
+} rill__task;
+
+enum { RILL__NEW, RILL__RUNNING, RILL__DONE };
+
+struct rill_pipeline {
+  gint ref;
+  char *name;
+  guint parallelism;
+  guint stream_capacity;
+  guint drain_timeout_ms;
+  FILE *metrics_out;
+  GPtrArray *stages;                /* rill_stage, owned */
+  gboolean watch_signals;
+  /* runtime */
+  GMutex lock;
+  GCond cond;                       /* signalled when a task ends or a stop is requested */
+  int state;                        /* RILL__NEW/RUNNING/DONE; under lock */
+  gint stopping;                    /* atomic: drain requested */
+  gint cancelled;                   /* atomic: stop at once */
+  gint64 drain_deadline;            /* monotonic us; 0 = no drain in progress; under lock */
+  GError *error;                    /* first failure; under lock */
+  guint running;                    /* task threads not yet ended; under lock */
+  gint signals;                     /* atomic: signals received while watching */
+  GPtrArray *tasks;                 /* rill__task, owned */
+  GPtrArray *streams;               /* rill_stream, owned */
+};
+
+/* task.c */
+gpointer rill__task_main(gpointer task);
+void rill__task_free(rill__task *task);
+/* pipeline.c */
+void rill__pipeline_fail(rill_pipeline *pipeline, GError *error);
+void rill__pipeline_cancel(rill_pipeline *pipeline);
+void rill__pipeline_task_done(rill_pipeline *pipeline);
+/* signals.c */
+void rill__signals_watch(rill_pipeline *pipeline);
+void rill__signals_unwatch(rill_pipeline *pipeline);
+void rill__pipeline_on_signal(rill_pipeline *pipeline);
+
+/* operators (operators/ and sink-stage.c) */
+extern const rill_operator_class rill__map_class;
+extern const rill_operator_class rill__filter_class;
+extern const rill_operator_class rill__flat_map_class;
+extern const rill_operator_class rill__union_class;
+extern const rill_operator_class rill__sink_class;
+rill__closure *rill__closure_new(void (*fn)(void), const void *klass, void *user_data, GDestroyNotify destroy);
+void rill__closure_free(gpointer closure);

@@ -1,0 +1,1 @@
+rill_fuzz(recordbatch ${CMAKE_CURRENT_LIST_DIR}/recordbatch.c)
