@@ -1,11 +1,11 @@
-/* test-batch.h — a test-only builder of valid uncompressed RecordBatch v2
- * bytes (correct CRC-32C), for the log tests until the records writer
- * (runtime/wire/recordbatch.h) is on main. Record values are filled from a
- * seed so a test can check bytes it never stored itself. */
+/* test-batch.h — helpers of the log tests and bench: uncompressed
+ * RecordBatch v2 bytes from a small spec, made by the codec's writer
+ * (runtime/wire/recordbatch.h), with values filled from a seed so a test can
+ * rebuild bytes it never stored itself; and temporary directories. */
 #pragma once
 
 #include "runtime/wire/batch_header.h"
-#include "runtime/wire/varint.h"
+#include "runtime/wire/recordbatch.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -26,47 +26,31 @@ static inline test_batch_spec test_batch_spec_default(int n, size_t value_size, 
   return (test_batch_spec){n, value_size, ts, -1, -1, -1, seed};
 }
 
-/* Returns a new batch (g_free) of *len bytes, baseOffset 0. */
+/* Returns a new batch (g_free) of *len bytes, baseOffset 0, written by the
+ * codec's RecordBatch writer (uncompressed). */
 static inline uint8_t *test_batch_build(const test_batch_spec *s, size_t *len)
 {
-  GByteArray *b = g_byte_array_sized_new(RILL_BATCH_HEADER_SIZE + (guint)(s->n_records * (s->value_size + 16)));
-  g_byte_array_set_size(b, RILL_BATCH_HEADER_SIZE);
+  rill__batch_writer_options o = RILL__BATCH_WRITER_OPTIONS_INIT;
+  o.producer_id = s->producer_id;
+  o.producer_epoch = s->producer_epoch;
+  o.base_sequence = s->base_sequence;
+  GError *e = NULL;
+  rill__batch_writer *w = rill__batch_writer_new(&o, &e);
+  g_assert_no_error(e);
+  uint8_t *value = g_malloc(s->value_size + 1);
   uint32_t x = s->seed * 2654435761u + 1;
   for (int i = 0; i < s->n_records; i++) {
-    uint8_t body[64], *q = body;
-    *q++ = 0; /* attributes */
-    q += rill_varint64_encode(q, i);          /* timestampDelta */
-    q += rill_varint32_encode(q, i);          /* offsetDelta */
-    q += rill_varint32_encode(q, -1);         /* null key */
-    q += rill_varint32_encode(q, (int32_t)s->value_size);
-    size_t head = (size_t)(q - body);
-    uint8_t len_buf[RILL_VARINT_MAX32];
-    size_t ll = rill_varint32_encode(len_buf, (int32_t)(head + s->value_size + 1));
-    g_byte_array_append(b, len_buf, (guint)ll);
-    g_byte_array_append(b, body, (guint)head);
     for (size_t j = 0; j < s->value_size; j++) {
       x = x * 1103515245u + 12345u;
-      uint8_t c = (uint8_t)(x >> 16);
-      g_byte_array_append(b, &c, 1);
+      value[j] = (uint8_t)(x >> 16);
     }
-    uint8_t zero = 0; /* header count */
-    g_byte_array_append(b, &zero, 1);
+    rill__batch_writer_append(w, s->base_timestamp + i, NULL, -1, value, (int32_t)s->value_size, NULL, 0);
   }
-  uint8_t *p = b->data;
-  memset(p, 0, RILL_BATCH_HEADER_SIZE);
-  rill_put_be32(p + 8, b->len - RILL_BATCH_LOG_OVERHEAD);
-  rill_put_be32(p + 12, 0xffffffffu);
-  p[16] = 2;
-  rill_put_be32(p + 23, (uint32_t)(s->n_records - 1));
-  rill_put_be64(p + 27, (uint64_t)s->base_timestamp);
-  rill_put_be64(p + 35, (uint64_t)(s->base_timestamp + s->n_records - 1));
-  rill_put_be64(p + 43, (uint64_t)s->producer_id);
-  rill_put_be16(p + 51, (uint16_t)s->producer_epoch);
-  rill_put_be32(p + 53, (uint32_t)s->base_sequence);
-  rill_put_be32(p + 57, (uint32_t)s->n_records);
-  *len = b->len;
-  rill_batch_update_crc(p, b->len);
-  return g_byte_array_free(b, FALSE);
+  GBytes *b = rill__batch_writer_finish(w, &e);
+  g_assert_no_error(e);
+  rill__batch_writer_free(w);
+  g_free(value);
+  return g_bytes_unref_to_data(b, len);
 }
 
 static inline uint8_t *test_batch(int n, size_t value_size, int64_t ts, uint32_t seed, size_t *len)
