@@ -115,7 +115,8 @@ rill__partition *rill__partition_open(rill_log *log, const char *topic, int32_t 
     if (end == name + 20 && base >= 0)
       g_array_append_val(bases, base);
   }
-  qsort(bases->data, bases->len, sizeof(int64_t), cmp_i64);
+  if (bases->len)
+    qsort(bases->data, bases->len, sizeof(int64_t), cmp_i64);
   for (guint i = 0; i < bases->len; i++) {
     g_autoptr(GString) note = g_string_new(NULL);
     bool last = i + 1 == bases->len;

@@ -622,9 +622,14 @@ static gpointer read_thread(gpointer data)
   int64_t next = 0;
   while (next < 8 * 100 * 3) {
     GError *e = NULL;
-    int64_t hwm = rill_log_wait(log, "t", 0, next, -1, &e);
+    g_assert_cmpint(rill_log_wait(log, "t", 0, next, -1, &e), >, next);
     g_assert_no_error(e);
-    g_autoptr(GBytes) b = read_bytes(log, "t", 0, next, 1 << 20);
+    rill_log_fetch *f = rill_log_read(log, "t", 0, next, 1 << 20, &e);
+    g_assert_no_error(e);
+    int64_t hwm = rill_log_fetch_high_watermark(f);
+    g_autoptr(GBytes) b = rill_log_fetch_bytes(f, &e);
+    g_assert_no_error(e);
+    rill_log_fetch_free(f);
     size_t len, at = 0;
     const uint8_t *p = g_bytes_get_data(b, &len);
     while (at < len) {
