@@ -13,3 +13,4 @@
 #include <rill/metrics.h>
 #include <rill/pipeline.h>
 #include <rill/log.h>
+#include <rill/log-connector.h>
