@@ -12,3 +12,5 @@
 #include <rill/sink.h>
 #include <rill/metrics.h>
 #include <rill/pipeline.h>
+#include <rill/log.h>
+#include <rill/log-connector.h>
