@@ -3,3 +3,4 @@
 #pragma once
 
 #include <rill/version.h>
+#include <rill/kafka_error.h>
