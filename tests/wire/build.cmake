@@ -5,3 +5,4 @@ rill_test(wire-primitives SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-primitives.c)
 add_test(NAME wire-protocol-doc
   COMMAND Python3::Interpreter ${PROJECT_SOURCE_DIR}/runtime/wire/gen_messages.py
           ${PROJECT_SOURCE_DIR}/runtime/wire/messages.def --check ${PROJECT_SOURCE_DIR}/docs/protocol.md)
+rill_test(wire-vectors SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-vectors.c)

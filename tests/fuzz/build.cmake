@@ -1,0 +1,1 @@
+rill_fuzz(wire-request ${CMAKE_CURRENT_LIST_DIR}/wire-request.c)
