@@ -158,7 +158,7 @@ static bool encode_field(rill_wire_writer *w, const rill__wire_field *f, int16_t
   if (f->type != RILL__WT_ARRAY)
     return encode_value(w, f, f->type, version, flexible, nullable, CAT(obj, f->offset, void), depth);
   int32_t n = *CAT(obj, f->count_offset, int32_t);
-  const uint8_t *items = *CAT(obj, f->offset, const uint8_t *);
+  const uint8_t *items = *CAT(obj, f->offset, uint8_t *);
   if (!rill_wire_write_array_len(w, f->name, flexible, nullable, n))
     return false;
   if (n > 0 && !items)

@@ -23,7 +23,8 @@ typedef struct {
 
 static inline void rill_wire_reader_init(rill_wire_reader *r, const void *buf, size_t len)
 {
-  r->base = (const uint8_t *)buf;
+  static const uint8_t empty[1];
+  r->base = buf ? (const uint8_t *)buf : empty; /* NULL + 0 is UB in C */
   r->p = r->base;
   r->end = r->base + len;
   r->err = (rill_wire_error){NULL, NULL, 0};
