@@ -14,3 +14,4 @@
 #include <rill/pipeline.h>
 #include <rill/log.h>
 #include <rill/log-connector.h>
+#include <rill/kafka_error.h>
