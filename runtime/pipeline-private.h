@@ -21,6 +21,8 @@ typedef struct rill__counters {
   guint64 records_in, bytes_in, batches_in;
   guint64 records_out, bytes_out, batches_out;
   guint64 busy_ns, blocked_ns;
+  guint64 late_records;
+  guint64 state_bytes;              /* a gauge, not a sum */
 } rill__counters;
 
 static inline void rill__ctr_add(guint64 *c, guint64 n)
@@ -117,6 +119,7 @@ typedef struct rill__task {
   gint64 nested_ns;                 /* time spent downstream of the current callback */
   gboolean failed;                  /* an error was already reported from this task */
   int64_t watermark;                /* head's combined input watermark */
+  gboolean idle;                    /* every open input channel is idle (RILL_WATERMARK_IDLE) */
   uint64_t barrier;                 /* head's last aligned barrier */
 } rill__task;
 

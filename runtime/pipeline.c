@@ -120,7 +120,8 @@ static rill_stage *stage_new(rill_pipeline *p, const char *name, const char *typ
   s->inputs = g_array_new(FALSE, TRUE, sizeof(rill__edge));
   s->outputs = g_array_new(FALSE, TRUE, sizeof(rill__edge));
   for (guint i = 0; i < n_inputs; i++) {
-    rill__edge e = {inputs[i], i, RILL_EDGE_FORWARD};
+    gboolean exchange = inputs[i]->op && (inputs[i]->op->flags & RILL_OPERATOR_EXCHANGE_OUTPUT);
+    rill__edge e = {inputs[i], i, exchange ? RILL_EDGE_EXCHANGE : RILL_EDGE_FORWARD};
     g_array_append_val(s->inputs, e);
   }
   g_ptr_array_add(p->stages, s);
@@ -535,7 +536,7 @@ rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_
 #define SUM(f) m[i].f += __atomic_load_n(&c->f, __ATOMIC_RELAXED)
       SUM(records_in); SUM(bytes_in); SUM(batches_in);
       SUM(records_out); SUM(bytes_out); SUM(batches_out);
-      SUM(busy_ns); SUM(blocked_ns);
+      SUM(busy_ns); SUM(blocked_ns); SUM(late_records); SUM(state_bytes);
 #undef SUM
     }
     for (guint k = 0; k < s->input_streams->len; k++) {

@@ -18,6 +18,8 @@ typedef struct rill_stage_metrics {
   guint64 records_out, bytes_out, batches_out;
   guint64 busy_ns;        /* inside the stage's callbacks */
   guint64 blocked_ns;     /* blocked pushing into full output streams */
+  guint64 late_records;   /* records routed to a late side output or dropped as too late */
+  guint64 state_bytes;    /* keyed/window state held now, summed over tasks */
   guint queue_len;        /* batches waiting in the stage's input streams (0 when chained) */
   guint queue_capacity;   /* capacity of those streams (0 when chained) */
 } rill_stage_metrics;

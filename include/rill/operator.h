@@ -45,6 +45,13 @@ gboolean rill_ctx_is_stopping(const rill_ctx *ctx);
 /* TRUE once the pipeline stops at once: return RILL_FLOW_FLUSHING promptly. */
 gboolean rill_ctx_is_cancelled(const rill_ctx *ctx);
 
+/* Counts @n records this stage routed to its late side output or dropped
+ * as too late (windows, joins); shown as `late` in the stage metrics. */
+void rill_ctx_add_late_records(rill_ctx *ctx, guint64 n);
+/* Reports the bytes of keyed/window state this stage holds in this task
+ * (a gauge: the latest value counts); metrics sum it over the tasks. */
+void rill_ctx_set_state_bytes(rill_ctx *ctx, guint64 bytes);
+
 /* @len bytes in the arena of the batch this stage is currently building
  * (valid as long as that batch). For map callbacks writing a new value.
  * (transfer none) */
@@ -80,6 +87,14 @@ rill_flow rill_emit_batch_to(rill_emitter *out, guint channel, rill_batch *batch
  * edge, otherwise 1. */
 guint rill_emitter_n_channels(const rill_emitter *out);
 
+/* A watermark value meaning "this input is idle": a source task whose
+ * partitions all went silent emits it so it stops holding back the minimum
+ * downstream. The scheduler skips idle channels when it combines channel
+ * watermarks (an input whose channels are all idle passes IDLE on) and never
+ * hands IDLE to a stage's on_watermark. A later ordinary watermark on the
+ * channel makes it active again. */
+#define RILL_WATERMARK_IDLE (INT64_MAX - 1)
+
 /* Emits a watermark / barrier after everything emitted so far. Markers go
  * to every channel and every downstream stage. */
 rill_flow rill_emit_watermark(rill_emitter *out, int64_t watermark);
@@ -91,6 +106,9 @@ typedef enum {
   RILL_OPERATOR_NONE = 0,
   /* Never fuse this stage into its upstream's task (give it its own thread). */
   RILL_OPERATOR_NO_CHAIN = 1 << 0,
+  /* Stages reading this stage's output do so over exchange edges, so its
+   * rill_emit_batch_to() channels pick the consumer task (key_by). */
+  RILL_OPERATOR_EXCHANGE_OUTPUT = 1 << 1,
 } rill_operator_flags;
 
 typedef struct rill_operator_class {

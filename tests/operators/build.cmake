@@ -1,0 +1,1 @@
+rill_test(operators-windows SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-windows.c ${CMAKE_CURRENT_LIST_DIR}/harness.c)
