@@ -11,12 +11,14 @@
 
 #include <string.h>
 
+#include "operators/keyby-private.h"
 #include "runtime/state-table.h"
 
 typedef struct {
   rill_key_fn fn;
   void *user_data;
   GDestroyNotify destroy;
+  gboolean route_only;          /* hash fn's bytes, keep the record key */
 } keyby_cfg;
 
 typedef struct {
@@ -91,11 +93,12 @@ static rill_flow keyby_process(rill_ctx *ctx, void *state, guint input, rill_bat
   rill_flow flow = RILL_FLOW_OK;
   for (size_t i = 0; i < len && flow == RILL_FLOW_OK; i++) {
     rill_record rec = r[i];
-    if (cfg->fn)
-      rec.key = cfg->fn(&r[i], scratch, sizeof scratch, cfg->user_data);
-    guint c = rill__hash_route(rill__hash(rec.key.data, rec.key.len), n);
+    rill_bytes key = cfg->fn ? cfg->fn(&r[i], scratch, sizeof scratch, cfg->user_data) : rec.key;
+    guint c = rill__hash_route(rill__hash(key.data, key.len), n);
     rill_batch_builder *b = st->out[c];
-    if (rec.key.data >= scratch && rec.key.data < scratch + sizeof scratch) {
+    if (!cfg->route_only)
+      rec.key = key;
+    if (!cfg->route_only && rec.key.data >= scratch && rec.key.data < scratch + sizeof scratch) {
       /* A computed key: copy it into the output so it outlives @scratch. */
       uint8_t *k = rill_batch_builder_alloc(b, rec.key.len ? rec.key.len : 1);
       memcpy(k, rec.key.data, rec.key.len);
@@ -121,12 +124,25 @@ static const rill_operator_class keyby_class = {
   .close = keyby_close,
 };
 
-rill_stage *rill_pipeline_add_key_by(rill_pipeline *pipeline, const char *name, rill_stage *input, rill_key_fn fn,
-                                     void *user_data, GDestroyNotify destroy)
+static rill_stage *add(rill_pipeline *pipeline, const char *name, rill_stage *input, rill_key_fn fn,
+                       void *user_data, GDestroyNotify destroy, gboolean route_only)
 {
   keyby_cfg *cfg = g_new0(keyby_cfg, 1);
+  cfg->route_only = route_only;
   cfg->fn = fn;
   cfg->user_data = user_data;
   cfg->destroy = destroy;
   return rill_pipeline_add_operator(pipeline, name, &keyby_class, cfg, keyby_cfg_free, &input, 1);
+}
+
+rill_stage *rill_pipeline_add_key_by(rill_pipeline *pipeline, const char *name, rill_stage *input, rill_key_fn fn,
+                                     void *user_data, GDestroyNotify destroy)
+{
+  return add(pipeline, name, input, fn, user_data, destroy, FALSE);
+}
+
+rill_stage *rill__pipeline_add_route(rill_pipeline *pipeline, const char *name, rill_stage *input, rill_key_fn fn,
+                                     void *user_data)
+{
+  return add(pipeline, name, input, fn, user_data, NULL, TRUE);
 }

@@ -1,2 +1,2 @@
-rill_sources(map.c filter.c flat_map.c union.c keyby.c watermark.c aggregate.c window.c window_panes.c
-             window_session.c)
+rill_sources(map.c filter.c flat_map.c union.c keyby.c keyed_process.c watermark.c aggregate.c
+             aggregate_running.c window.c window_panes.c window_session.c dedupe.c topn.c)

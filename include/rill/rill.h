@@ -16,3 +16,6 @@
 #include <rill/time.h>
 #include <rill/aggregate.h>
 #include <rill/window.h>
+#include <rill/state.h>
+#include <rill/dedupe.h>
+#include <rill/topn.h>
