@@ -1,2 +1,4 @@
 rill_test(operators-join-window SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-join-window.c
           ${CMAKE_CURRENT_LIST_DIR}/join-harness.c)
+rill_test(operators-join-interval SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-join-interval.c
+          ${CMAKE_CURRENT_LIST_DIR}/join-harness.c)

@@ -318,3 +318,25 @@ void assert_state_released(rill_join *join)
   g_assert_cmpint(st.state_bytes, ==, 0);
   g_assert_cmpint(st.state_records, ==, 0);
 }
+
+/* ---- generator ---------------------------------------------------------- */
+
+GArray *gen(GRand *g, script *s, char tag, int n, int keys, int64_t base, int step, int jitter,
+                   gboolean final_wm)
+{
+  GArray *evs = g_array_new(FALSE, FALSE, sizeof(ev));
+  guint splits = s->splits->len;
+  for (int i = 0; i < n; i++) {
+    ev e = {i, g_rand_int_range(g, 0, 40) == 0 ? -1 : g_rand_int_range(g, 0, keys),
+            base + (int64_t)i * step + g_rand_int_range(g, 0, jitter)};
+    g_array_append_val(evs, e);
+    guint split = (guint)i % splits;
+    script_add(s, split, e.key, tag, e.id, e.ts);
+    if (g_rand_int_range(g, 0, 4) == 0)
+      script_add_watermark(s, split, base + (int64_t)(i + 1) * step - 1);
+  }
+  for (guint k = 0; final_wm && k < splits; k++)
+    script_add_watermark(s, k, INT64_MAX);
+  return evs;
+}
+

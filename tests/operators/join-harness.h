@@ -56,3 +56,16 @@ void rows_add(GArray *rows, int lid, int rid, int key, int64_t ts);
 
 /* Asserts the join holds no state and had some. */
 void assert_state_released(rill_join *join);
+
+/* A generated record: id, key (-1 absent), timestamp. */
+typedef struct {
+  int id, key;
+  int64_t ts;
+} ev;
+
+/* n records with ids 0..n-1, keys in [0, keys) (1 in 40 absent), ts =
+ * base + i*step + jitter in [0, jitter): out of order by less than jitter.
+ * Split i % splits gets record i, followed now and then by a watermark that
+ * no later record of that split can precede; with @final_wm each split ends
+ * with watermark INT64_MAX. Returns the records (for the reference). */
+GArray *gen(GRand *g, script *s, char tag, int n, int keys, int64_t base, int step, int jitter, gboolean final_wm);

@@ -4,35 +4,6 @@
  * with and without a final watermark; late records; state release. */
 #include "join-harness.h"
 
-typedef struct {
-  int id, key;
-  int64_t ts;
-} ev;
-
-/* n records with ids 0..n-1, keys in [0, keys) (1 in 40 absent), ts =
- * base + i*step + jitter in [0, jitter): out of order by less than jitter.
- * Split i % splits gets record i, followed by a watermark every few records
- * that no later record of that split can precede; with @final_wm each split
- * ends with watermark INT64_MAX. */
-static GArray *gen(GRand *g, script *s, char tag, int n, int keys, int64_t base, int step, int jitter,
-                   gboolean final_wm)
-{
-  GArray *evs = g_array_new(FALSE, FALSE, sizeof(ev));
-  guint splits = s->splits->len;
-  for (int i = 0; i < n; i++) {
-    ev e = {i, g_rand_int_range(g, 0, 40) == 0 ? -1 : g_rand_int_range(g, 0, keys),
-            base + (int64_t)i * step + g_rand_int_range(g, 0, jitter)};
-    g_array_append_val(evs, e);
-    guint split = (guint)i % splits;
-    script_add(s, split, e.key, tag, e.id, e.ts);
-    if (g_rand_int_range(g, 0, 4) == 0)
-      script_add_watermark(s, split, base + (int64_t)(i + 1) * step - 1);
-  }
-  for (guint k = 0; final_wm && k < splits; k++)
-    script_add_watermark(s, k, INT64_MAX);
-  return evs;
-}
-
 /* Reference window start, computed independently of the operator. */
 static int64_t win_start(int64_t ts, int64_t size)
 {
