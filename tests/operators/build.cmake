@@ -2,3 +2,5 @@ rill_test(operators-join-window SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-join-wind
           ${CMAKE_CURRENT_LIST_DIR}/join-harness.c)
 rill_test(operators-join-interval SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-join-interval.c
           ${CMAKE_CURRENT_LIST_DIR}/join-harness.c)
+rill_test(operators-join-table SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-join-table.c
+          ${CMAKE_CURRENT_LIST_DIR}/join-harness.c)
