@@ -83,10 +83,10 @@ rill_join *rill_join_window_new(rill_join_kind kind, int64_t size_ms, GError **e
  * see rill_join_interval_set_exclusive). "b within [a - x, a + y]" is
  * lower = -x, upper = y. A match carries max(a.ts, b.ts); an unmatched left
  * record (left join) is emitted once W >= a.ts + upper, carrying
- * a.ts + max(upper, 0). A record with ts <= W on arrival is late. Left
- * records are kept until W >= a.ts + upper, right records until
- * W >= b.ts - lower. (transfer full) or NULL with @error (INVALID when
- * lower > upper). */
+ * a.ts + max(upper, 0) (upper after set_exclusive). A record with ts <= W
+ * on arrival is late. Left records are kept until W >= a.ts + upper, right
+ * records until W >= b.ts - lower. (transfer full) or NULL with @error
+ * (INVALID when lower > upper). */
 rill_join *rill_join_interval_new(rill_join_kind kind, int64_t lower_ms, int64_t upper_ms, GError **error);
 /* Makes the lower and/or upper bound exclusive (ms resolution: an exclusive
  * bound x is the inclusive bound x ± 1). Call before adding the join. */

@@ -140,8 +140,11 @@ static void test_random(gconstpointer data)
 /* Key from the value: "L<id>" -> "k<id % 3>", built in the scratch buffer. */
 static rill_bytes key_from_value(const rill_record *r, GByteArray *scratch, void *user_data)
 {
-  int id = atoi((const char *)r->value.data + 1);
   char buf[16];
+  g_assert_cmpuint(r->value.len, <, sizeof buf);
+  memcpy(buf, r->value.data + 1, r->value.len - 1);
+  buf[r->value.len - 1] = 0;
+  int id = atoi(buf);
   int n = g_snprintf(buf, sizeof buf, "k%d", id % GPOINTER_TO_INT(user_data));
   g_byte_array_append(scratch, (const guint8 *)buf, (guint)n);
   return rill_bytes_make(scratch->data, scratch->len);
