@@ -13,3 +13,5 @@
 #include <rill/metrics.h>
 #include <rill/pipeline.h>
 #include <rill/join.h>
+#include <rill/log.h>
+#include <rill/log-connector.h>
