@@ -19,6 +19,7 @@
 #include <rill/state.h>
 #include <rill/dedupe.h>
 #include <rill/topn.h>
+#include <rill/join.h>
 #include <rill/log.h>
 #include <rill/log-connector.h>
 #include <rill/kafka_error.h>
