@@ -21,6 +21,7 @@ typedef struct rill__counters {
   guint64 records_in, bytes_in, batches_in;
   guint64 records_out, bytes_out, batches_out;
   guint64 busy_ns, blocked_ns;
+  guint64 dead_letters;             /* records this stage sent to a dead-letter output */
 } rill__counters;
 
 static inline void rill__ctr_add(guint64 *c, guint64 n)

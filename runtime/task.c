@@ -72,6 +72,13 @@ void rill_ctx_fail(rill_ctx *ctx, const char *format, ...)
   g_free(msg);
 }
 
+void rill_ctx_count_dead_letter(rill_ctx *ctx)
+{
+  g_return_if_fail(ctx != NULL);
+  rill__counters *c = &ctx->stage->counters[ctx->task->index];
+  rill__ctr_add(&c->dead_letters, 1);
+}
+
 gboolean rill_ctx_is_stopping(const rill_ctx *ctx)
 {
   g_return_val_if_fail(ctx != NULL, TRUE);

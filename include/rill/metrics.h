@@ -18,6 +18,7 @@ typedef struct rill_stage_metrics {
   guint64 records_out, bytes_out, batches_out;
   guint64 busy_ns;        /* inside the stage's callbacks */
   guint64 blocked_ns;     /* blocked pushing into full output streams */
+  guint64 dead_letters;   /* records the stage rejected to a dead-letter output (rill_ctx_count_dead_letter) */
   guint queue_len;        /* batches waiting in the stage's input streams (0 when chained) */
   guint queue_capacity;   /* capacity of those streams (0 when chained) */
 } rill_stage_metrics;

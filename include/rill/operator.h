@@ -45,6 +45,10 @@ gboolean rill_ctx_is_stopping(const rill_ctx *ctx);
 /* TRUE once the pipeline stops at once: return RILL_FLOW_FLUSHING promptly. */
 gboolean rill_ctx_is_cancelled(const rill_ctx *ctx);
 
+/* Counts one record this stage rejected to a dead-letter output in the
+ * stage's metrics (dead_letters). rill_dead_letter_send() calls it. */
+void rill_ctx_count_dead_letter(rill_ctx *ctx);
+
 /* @len bytes in the arena of the batch this stage is currently building
  * (valid as long as that batch). For map callbacks writing a new value.
  * (transfer none) */

@@ -12,3 +12,7 @@
 #include <rill/sink.h>
 #include <rill/metrics.h>
 #include <rill/pipeline.h>
+#include <rill/dead-letter.h>
+#include <rill/fields.h>
+#include <rill/file.h>
+#include <rill/stdio.h>
