@@ -1,9 +1,10 @@
 /* dead-letter.c — the shared dead-letter output (see rill/dead-letter.h).
  *
  * Invariants: every field below `lock` is touched only under it; the
- * wrapped sink is open exactly when `opened`, and is only called with the
- * lock held, so it sees one caller at a time whatever the sending tasks;
- * `users` counts stage tasks between acquire and release.
+ * wrapped sink is open exactly when `opened` (from the first send to the
+ * last unref), and is only called with the lock held, so it sees one caller
+ * at a time whatever the sending tasks; `users` counts stage tasks between
+ * acquire and release.
  */
 #include <rill/dead-letter.h>
 
@@ -49,8 +50,10 @@ void rill_dead_letter_unref(rill_dead_letter *dead_letter)
 {
   if (!dead_letter || !g_atomic_int_dec_and_test(&dead_letter->ref))
     return;
-  /* Every user released it (stages release in close), so the sink is closed. */
-  g_assert(!dead_letter->opened);
+  g_assert(dead_letter->users == 0);
+  /* No stage is running any more: the only moment without a context. */
+  if (dead_letter->opened && dead_letter->klass->close)
+    dead_letter->klass->close(NULL, dead_letter->state);
   if (dead_letter->destroy)
     dead_letter->destroy(dead_letter->user_data);
   rill_batch_builder_free(dead_letter->builder);
@@ -106,15 +109,11 @@ void rill_dead_letter_release(rill_dead_letter *dead_letter, rill_ctx *ctx)
   rill_dead_letter *d = dead_letter;
   g_mutex_lock(&d->lock);
   g_assert(d->users > 0);
-  if (--d->users == 0 && d->opened) {
-    /* close() runs from the stage's close, where failing is too late: the
-     * flush error, if any, is reported on the context all the same. */
+  /* Flush, but keep the sink open: another stage task of the same run may
+   * not have opened yet (tasks start independently), and reopening could
+   * start the output over. It is closed when the last reference goes. */
+  if (--d->users == 0)
     flush_locked(d, ctx);
-    if (d->klass->close)
-      d->klass->close(ctx, d->state);
-    d->state = NULL;
-    d->opened = FALSE;
-  }
   g_mutex_unlock(&d->lock);
 }
 

@@ -20,9 +20,13 @@
  * open and rill_dead_letter_release() in their close. The wrapped sink is
  * opened on the first send (so a clean run creates no dead-letter file) with
  * the sending stage's context, flushed by rill_dead_letter_flush() (stages
- * call it from finish) and flushed and closed when the last acquirer
- * releases it. Its callbacks always get the calling stage's rill_ctx and
- * must not keep it; an error the sink returns fails the calling stage.
+ * call it from finish / at end of stream) and when the last acquirer
+ * releases it, and closed when the last reference to the dead-letter output
+ * is dropped (for outputs handed to stages, when the pipeline is freed) —
+ * so a file sink's final rename happens then. The sink's callbacks get the
+ * calling stage's rill_ctx and must not keep it; close() alone gets a NULL
+ * ctx, since no stage is running any more. An error the sink returns fails
+ * the calling stage.
  */
 #pragma once
 

@@ -1,0 +1,1 @@
+rill_test(connectors-file SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-file.c ${CMAKE_CURRENT_LIST_DIR}/util.c)
