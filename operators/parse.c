@@ -81,6 +81,9 @@ static rill_flow parse_process(rill_ctx *ctx, void *state, guint input, rill_bat
     case RILL_VERDICT_FAIL: flow = RILL_FLOW_ERROR; break;
     }
   }
+  /* Stopping: what was accepted before the bad record still goes out. */
+  if (flow == RILL_FLOW_ERROR)
+    rill_emitter_flush(out);
   rill_batch_unref(batch);
   return flow;
 }

@@ -258,6 +258,12 @@ rill_flow rill_emit_batch_to(rill_emitter *out, guint channel, rill_batch *batch
   return send(out, (gint)(channel & G_MAXINT), batch);
 }
 
+rill_flow rill_emitter_flush(rill_emitter *out)
+{
+  g_return_val_if_fail(out != NULL, RILL_FLOW_ERROR);
+  return flush(out);
+}
+
 rill_flow rill_emit_batch(rill_emitter *out, rill_batch *batch)
 {
   g_return_val_if_fail(out != NULL && batch != NULL, RILL_FLOW_ERROR);

@@ -75,6 +75,10 @@ void *rill_emitter_alloc(rill_emitter *out, size_t len);
  * returns, for rill_emit_record_raw. (transfer none) */
 void rill_emitter_reference(rill_emitter *out, const rill_batch *owner);
 
+/* Sends the records emitted so far downstream now, e.g. before failing so
+ * that everything accepted before the bad record is delivered. */
+rill_flow rill_emitter_flush(rill_emitter *out);
+
 /* Emits a whole batch. (transfer full) @batch; its markers are kept. */
 rill_flow rill_emit_batch(rill_emitter *out, rill_batch *batch);
 /* On an exchange edge, sends @batch to consumer task @channel (mod the
