@@ -89,8 +89,9 @@ static void test_small_chunks(void)
   char *path = g_build_filename(dir, "in.txt", NULL);
   GString *text = g_string_new(NULL);
   GPtrArray *expected = g_ptr_array_new_with_free_func(g_free);
+  char *long_tail = g_strnfill(10000, 'x');
   for (guint i = 0; i < 3000; i++) {
-    char *line = g_strdup_printf("line-%u-%s", i, i % 500 == 7 ? g_strnfill(10000, 'x') : "");
+    char *line = g_strdup_printf("line-%u-%s", i, i % 500 == 7 ? long_tail : "");
     g_string_append_printf(text, "%s\n", line);
     g_ptr_array_add(expected, line);
   }
@@ -102,6 +103,7 @@ static void test_small_chunks(void)
   collect_sink *c = read_with_source(s, 1, &err);
   g_assert_no_error(err);
   assert_values(c, (char **)expected->pdata);
+  g_free(long_tail);
   collect_sink_free(c);
   g_ptr_array_unref(expected);
   g_string_free(text, TRUE);
@@ -144,7 +146,7 @@ static void test_csv_round_trip(void)
   g_assert_no_error(err);
   g_assert_cmpuint(collect_sink_len(c), ==, n_rows);
   rill_fields *f = rill_fields_new(RILL_FIELDS_CSV);
-  const char *names[] = {"name", "count", "note"};
+  const char *names[] = {"name", "count", "note", NULL};
   for (guint r = 0; r < n_rows; r++) {
     const collected *got = collect_sink_get(c, r);
     g_assert_cmpstr(got->value, ==, values[r]);
