@@ -37,6 +37,7 @@ struct rill_file_source {
 typedef struct {
   rill__reader r;
   char *path;
+  gsize path_len;
   gboolean opened;
   rill_buffer *name;        /* path bytes, for the "file" header */
   rill_buffer *csv_header;  /* the header row, once read */
@@ -225,6 +226,7 @@ static gboolean source_open(rill_ctx *ctx, void *user_data, const guint *splits,
   for (guint i = 0; i < n_splits; i++) {
     const char *path = splits[i] < s->files->len ? s->files->pdata[splits[i]] : s->path;
     t->files[i].path = g_strdup(path);
+    t->files[i].path_len = strlen(path);
     t->files[i].name = buffer_of(path, strlen(path));
   }
   t->builder = rill_batch_builder_new(0);
@@ -282,7 +284,7 @@ static guint fill_headers(file_state *f, const rill__frame *fr, rill_header *hea
 {
   gsize nl = format_u64(digits, fr->line);
   gsize no = format_u64(digits + 20, fr->offset);
-  headers[0] = (rill_header){rill_bytes_make(H_FILE, 4), rill_bytes_make(rill_buffer_data(f->name), strlen(f->path))};
+  headers[0] = (rill_header){rill_bytes_make(H_FILE, 4), rill_bytes_make(rill_buffer_data(f->name), f->path_len)};
   headers[1] = (rill_header){rill_bytes_make(H_LINE, 4), rill_bytes_make(digits, nl)};
   headers[2] = (rill_header){rill_bytes_make(H_OFFSET, 6), rill_bytes_make(digits + 20, no)};
   if (!f->csv_header)

@@ -12,6 +12,9 @@
 #include <rill/sink.h>
 #include <rill/metrics.h>
 #include <rill/pipeline.h>
+#include <rill/log.h>
+#include <rill/log-connector.h>
+#include <rill/kafka_error.h>
 #include <rill/dead-letter.h>
 #include <rill/fields.h>
 #include <rill/file.h>
