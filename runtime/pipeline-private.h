@@ -23,6 +23,7 @@ typedef struct rill__counters {
   guint64 busy_ns, blocked_ns;
   guint64 late_records;
   guint64 state_bytes;              /* a gauge, not a sum */
+  guint64 dead_letters;             /* records this stage sent to a dead-letter output */
 } rill__counters;
 
 static inline void rill__ctr_add(guint64 *c, guint64 n)

@@ -536,7 +536,7 @@ rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_
 #define SUM(f) m[i].f += __atomic_load_n(&c->f, __ATOMIC_RELAXED)
       SUM(records_in); SUM(bytes_in); SUM(batches_in);
       SUM(records_out); SUM(bytes_out); SUM(batches_out);
-      SUM(busy_ns); SUM(blocked_ns); SUM(late_records); SUM(state_bytes);
+      SUM(busy_ns); SUM(blocked_ns); SUM(late_records); SUM(state_bytes); SUM(dead_letters);
 #undef SUM
     }
     for (guint k = 0; k < s->input_streams->len; k++) {

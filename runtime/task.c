@@ -72,6 +72,13 @@ void rill_ctx_fail(rill_ctx *ctx, const char *format, ...)
   g_free(msg);
 }
 
+void rill_ctx_count_dead_letter(rill_ctx *ctx)
+{
+  g_return_if_fail(ctx != NULL);
+  rill__counters *c = &ctx->stage->counters[ctx->task->index];
+  rill__ctr_add(&c->dead_letters, 1);
+}
+
 gboolean rill_ctx_is_stopping(const rill_ctx *ctx)
 {
   g_return_val_if_fail(ctx != NULL, TRUE);
@@ -261,6 +268,12 @@ rill_flow rill_emit_batch_to(rill_emitter *out, guint channel, rill_batch *batch
     return flow;
   }
   return send(out, (gint)(channel & G_MAXINT), batch);
+}
+
+rill_flow rill_emitter_flush(rill_emitter *out)
+{
+  g_return_val_if_fail(out != NULL, RILL_FLOW_ERROR);
+  return flush(out);
 }
 
 rill_flow rill_emit_batch(rill_emitter *out, rill_batch *batch)

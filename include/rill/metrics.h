@@ -20,6 +20,7 @@ typedef struct rill_stage_metrics {
   guint64 blocked_ns;     /* blocked pushing into full output streams */
   guint64 late_records;   /* records routed to a late side output or dropped as too late */
   guint64 state_bytes;    /* keyed/window state held now, summed over tasks */
+  guint64 dead_letters;   /* records the stage rejected to a dead-letter output (rill_ctx_count_dead_letter) */
   guint queue_len;        /* batches waiting in the stage's input streams (0 when chained) */
   guint queue_capacity;   /* capacity of those streams (0 when chained) */
 } rill_stage_metrics;

@@ -51,6 +51,9 @@ void rill_ctx_add_late_records(rill_ctx *ctx, guint64 n);
 /* Reports the bytes of keyed/window state this stage holds in this task
  * (a gauge: the latest value counts); metrics sum it over the tasks. */
 void rill_ctx_set_state_bytes(rill_ctx *ctx, guint64 bytes);
+/* Counts one record this stage rejected to a dead-letter output in the
+ * stage's metrics (dead_letters). rill_dead_letter_send() calls it. */
+void rill_ctx_count_dead_letter(rill_ctx *ctx);
 
 /* @len bytes in the arena of the batch this stage is currently building
  * (valid as long as that batch). For map callbacks writing a new value.
@@ -77,6 +80,10 @@ void *rill_emitter_alloc(rill_emitter *out, size_t len);
 /* Makes @owner's buffers referenced by the output until this callback
  * returns, for rill_emit_record_raw. (transfer none) */
 void rill_emitter_reference(rill_emitter *out, const rill_batch *owner);
+
+/* Sends the records emitted so far downstream now, e.g. before failing so
+ * that everything accepted before the bad record is delivered. */
+rill_flow rill_emitter_flush(rill_emitter *out);
 
 /* Emits a whole batch. (transfer full) @batch; its markers are kept. */
 rill_flow rill_emit_batch(rill_emitter *out, rill_batch *batch);

@@ -1,0 +1,7 @@
+rill_test(connectors-file SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-file.c ${CMAKE_CURRENT_LIST_DIR}/util.c)
+rill_test(connectors-fields SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-fields.c ${CMAKE_CURRENT_LIST_DIR}/util.c)
+add_executable(rill-test-stdio-cat ${CMAKE_CURRENT_LIST_DIR}/stdio-cat.c)
+target_link_libraries(rill-test-stdio-cat PRIVATE rill_internal)
+set_target_properties(rill-test-stdio-cat PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+rill_test(connectors-stdio SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-stdio.c)
+add_dependencies(test-connectors-stdio rill-test-stdio-cat)
