@@ -45,6 +45,10 @@ gboolean rill_ctx_is_stopping(const rill_ctx *ctx);
 /* TRUE once the pipeline stops at once: return RILL_FLOW_FLUSHING promptly. */
 gboolean rill_ctx_is_cancelled(const rill_ctx *ctx);
 
+/* Counts @n records this stage sent to a dead-letter output instead of
+ * processing them (rill_stage_metrics.dead_letters; run summaries). */
+void rill_ctx_add_dead_letters(rill_ctx *ctx, guint64 n);
+
 /* @len bytes in the arena of the batch this stage is currently building
  * (valid as long as that batch). For map callbacks writing a new value.
  * (transfer none) */

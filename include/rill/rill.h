@@ -12,3 +12,5 @@
 #include <rill/sink.h>
 #include <rill/metrics.h>
 #include <rill/pipeline.h>
+#include <rill/progress.h>
+#include <rill/archive.h>
