@@ -75,7 +75,7 @@ void collector_clear(collector *c)
   g_mutex_clear(&c->lock);
 }
 
-static char *vrun(int *status, gsize *len, const char *format, va_list ap)
+static char *G_GNUC_PRINTF(3, 0) vrun(int *status, gsize *len, const char *format, va_list ap)
 {
   char *cmd = g_strdup_vprintf(format, ap);
   const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
