@@ -62,9 +62,13 @@ void rill__signals_watch(rill_pipeline *p)
 {
   g_mutex_lock(&registry_lock);
   if (!watchers) {
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+      int e = errno;
+      g_mutex_unlock(&registry_lock);
+      g_warning("pipeline '%s' runs without signal handling: cannot create a pipe: %s", p->name, g_strerror(e));
+      return;
+    }
     watchers = g_ptr_array_new();
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
-      g_error("rill: cannot create the signal pipe: %s", g_strerror(errno));
     wake_fd = pipe_fds[1];
     watcher = g_thread_new("rill-signals", watcher_main, GINT_TO_POINTER(pipe_fds[0]));
     struct sigaction sa;

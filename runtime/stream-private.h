@@ -19,6 +19,7 @@ struct rill_stream {
   guint64 head __attribute__((aligned(64))); /* next slot to pop; written by the consumer */
   guint64 tail __attribute__((aligned(64))); /* next slot to push; written by the producer */
   guint64 blocked_ns;              /* written by the producer only */
+  guint64 blocked_waits;           /* times the producer went to sleep on a full ring; producer only */
 };
 
 /* Points the ends at other waiters (before any push/pop). (transfer none) */

@@ -9,7 +9,16 @@
 
 #include "runtime/batch-private.h"
 
+#include <time.h>
+
 #define SPIN_ROUNDS 64
+
+static inline guint64 now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (guint64)ts.tv_sec * 1000000000u + (guint64)ts.tv_nsec;
+}
 
 static inline void cpu_relax(void)
 {
@@ -68,11 +77,11 @@ rill_flow rill_stream_push(rill_stream *stream, rill_batch *batch)
     for (int i = 0; i < SPIN_ROUNDS && !push_ready(stream); i++)
       cpu_relax();
     if (!push_ready(stream)) {
-      gint64 t0 = g_get_monotonic_time();
+      guint64 t0 = now_ns();
+      __atomic_store_n(&stream->blocked_waits, stream->blocked_waits + 1, __ATOMIC_RELAXED);
       while (!push_ready(stream))
         rill__waiter_wait(stream->producer, push_ready, stream);
-      __atomic_store_n(&stream->blocked_ns,
-                       stream->blocked_ns + (guint64)(g_get_monotonic_time() - t0) * 1000, __ATOMIC_RELAXED);
+      __atomic_store_n(&stream->blocked_ns, stream->blocked_ns + (now_ns() - t0), __ATOMIC_RELAXED);
     }
   }
   if (__atomic_load_n(&stream->cancelled, __ATOMIC_SEQ_CST) || stream->closed) {

@@ -12,5 +12,8 @@
 #include <rill/sink.h>
 #include <rill/metrics.h>
 #include <rill/pipeline.h>
+#include <rill/log.h>
+#include <rill/log-connector.h>
+#include <rill/kafka_error.h>
 #include <rill/progress.h>
 #include <rill/archive.h>

@@ -2,7 +2,7 @@
  *
  * A source has splits (files, partitions, ranges...). At start the runtime
  * asks for the split count and deals split i to task i % P; a task with no
- * split never opens. Each task then calls read() in a loop on its own
+ * split never opens (nor do the stages chained behind it in that task). Each task then calls read() in a loop on its own
  * thread; read() emits any number of records (ideally up to a batch) and
  * returns RILL_FLOW_OK to be called again or RILL_FLOW_EOS when its splits are
  * exhausted (finite source). An unbounded source never returns EOS by

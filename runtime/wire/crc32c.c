@@ -51,10 +51,62 @@ uint32_t rill__crc32c_sw(uint32_t crc, const void *data, size_t len)
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The crc32 instruction has a latency of 3 cycles but a throughput of 1:
+ * long inputs run three independent streams over adjacent blocks and join
+ * them, shifting a stream's CRC over a block of zeros with a table (CRC
+ * over zeros is linear in the starting value) -- about 3x faster. */
+#define CRC_BLOCK 1024
+static uint32_t shift_table[4][256]; /* written once, by build_shift */
+
+__attribute__((target("sse4.2"))) static gpointer build_shift(gpointer unused)
+{
+  uint32_t basis[32];
+  for (int i = 0; i < 32; i++) {
+    uint64_t c = 1u << i;
+    for (int j = 0; j < CRC_BLOCK / 8; j++)
+      c = __builtin_ia32_crc32di(c, 0);
+    basis[i] = (uint32_t)c;
+  }
+  for (int k = 0; k < 4; k++)
+    for (int b = 0; b < 256; b++) {
+      uint32_t v = 0;
+      for (int j = 0; j < 8; j++)
+        if (b >> j & 1)
+          v ^= basis[8 * k + j];
+      shift_table[k][b] = v;
+    }
+  return NULL;
+}
+
+static uint32_t shift_block(uint32_t c)
+{
+  return shift_table[0][c & 0xff] ^ shift_table[1][(c >> 8) & 0xff] ^ shift_table[2][(c >> 16) & 0xff] ^
+         shift_table[3][c >> 24];
+}
+
 __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const void *data, size_t len)
 {
   const uint8_t *p = data;
   uint64_t c = ~crc;
+  if (len >= 3 * CRC_BLOCK) {
+    static GOnce once = G_ONCE_INIT;
+    g_once(&once, build_shift, NULL);
+    while (len >= 3 * CRC_BLOCK) {
+      uint64_t c1 = 0, c2 = 0;
+      for (size_t i = 0; i < CRC_BLOCK; i += 8) {
+        uint64_t w0, w1, w2;
+        memcpy(&w0, p + i, 8);
+        memcpy(&w1, p + CRC_BLOCK + i, 8);
+        memcpy(&w2, p + 2 * CRC_BLOCK + i, 8);
+        c = __builtin_ia32_crc32di(c, w0);
+        c1 = __builtin_ia32_crc32di(c1, w1);
+        c2 = __builtin_ia32_crc32di(c2, w2);
+      }
+      c = shift_block(shift_block((uint32_t)c) ^ (uint32_t)c1) ^ (uint32_t)c2;
+      p += 3 * CRC_BLOCK;
+      len -= 3 * CRC_BLOCK;
+    }
+  }
   while (len >= 8) {
     uint64_t w;
     memcpy(&w, p, 8);

@@ -1,1 +1,2 @@
 rill_fuzz(recordbatch ${CMAKE_CURRENT_LIST_DIR}/recordbatch.c)
+rill_fuzz(wire-request ${CMAKE_CURRENT_LIST_DIR}/wire-request.c)

@@ -91,6 +91,8 @@ static gboolean collect_open(rill_ctx *ctx, void *user_data, void **state, GErro
 static rill_flow collect_write(rill_ctx *ctx, void *state, const rill_batch *batch)
 {
   collect_sink *s = state;
+  if (s->before_write)
+    s->before_write(s->hook_data);
   size_t n = rill_batch_len(batch);
   const rill_record *r = rill_batch_records(batch);
   guint task = rill_ctx_task_index(ctx);

@@ -23,6 +23,8 @@ typedef struct {
   gint flushes, closes, opens;
   gint64 delay_us;        /* sleep per batch, to be a slow sink */
   gint64 received;        /* atomic */
+  void (*before_write)(void *data); /* optional hook, called at each write */
+  void *hook_data;
 } collect_sink;
 
 extern const rill_source_class range_source_class;

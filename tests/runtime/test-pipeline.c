@@ -5,6 +5,8 @@
  * computed here independently of the runtime. */
 #include "harness.h"
 
+#include "runtime/pipeline-private.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -306,7 +308,24 @@ typedef struct {
   collect_sink *sink;
   gint64 max_in_flight;
   long max_rss;
+  rill_stream *input;   /* the slow sink's input stream */
+  gboolean held;
 } bp_state;
+
+/* The sink's first write holds until the source has gone to sleep on the
+ * full stream: backpressure observed as an event, not inferred from time. */
+static void bp_hold_first_write(void *data)
+{
+  bp_state *bp = data;
+  if (bp->held)
+    return;
+  bp->held = TRUE;
+  rill_stream *input;
+  while (!(input = g_atomic_pointer_get(&bp->input))) /* set by the test right after start */
+    g_usleep(500);
+  while (__atomic_load_n(&input->blocked_waits, __ATOMIC_RELAXED) == 0)
+    g_usleep(500);
+}
 
 static void bp_hook(rill_ctx *ctx, gint64 emitted, void *data)
 {
@@ -328,9 +347,11 @@ static void test_backpressure(void)
   collect_sink sink;
   collect_sink_init(&sink);
   sink.delay_us = 1000;
-  bp_state bp = {&src, &sink, 0, 0};
+  bp_state bp = {&src, &sink, 0, 0, NULL, FALSE};
   src.on_read = bp_hook;
   src.hook_data = &bp;
+  sink.before_write = bp_hold_first_write;
+  sink.hook_data = &bp;
   long rss0 = vm_rss_kb();
   g_assert_cmpint(rss0, >, 0);
 
@@ -340,6 +361,8 @@ static void test_backpressure(void)
   rill_stage_set_input_edge(out, 0, RILL_EDGE_EXCHANGE); /* its own thread, behind a stream */
   GError *error = NULL;
   g_assert_true(rill_pipeline_start(p, &error));
+  g_assert_cmpuint(out->input_streams->len, ==, 1);
+  g_atomic_pointer_set(&bp.input, out->input_streams->pdata[0]);
   /* Metrics are readable while running. */
   while (__atomic_load_n(&sink.received, __ATOMIC_SEQ_CST) == 0)
     g_usleep(1000);

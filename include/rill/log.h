@@ -1,0 +1,279 @@
+/* log.h — rill's partitioned log storage: the built-in broker's disk, usable
+ * in-process.
+ *
+ * A rill_log owns one data directory holding topics, each split into
+ * partitions; a partition is a sequence of segment files of Kafka RecordBatch
+ * v2 bytes exactly as they are served (on-disk format: docs/log.md and the
+ * block comment of runtime/log/segment.c). The log knows nothing of sockets:
+ * the broker calls it, and so do the in-process log connectors.
+ *
+ * Threads: every function is MT safe. Appends to different partitions run in
+ * parallel (one lock per partition); readers run concurrently with appenders.
+ * Two rill_log instances on different directories are independent; one
+ * directory is opened by at most one rill_log at a time (a lock file).
+ *
+ * Errors: functions that can fail take a GError ** in the RILL_LOG_ERROR
+ * domain (codes below). Failures allocate; the success path of append and
+ * read does not.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+#define RILL_LOG_ERROR (rill_log_error_quark())
+GQuark rill_log_error_quark(void);
+
+/* Error codes of RILL_LOG_ERROR. The Kafka error a broker should answer with
+ * is given after each. */
+typedef enum {
+  RILL_LOG_ERROR_IO = 1,              /* read/write/fsync failed (KAFKA_STORAGE_ERROR 56) */
+  RILL_LOG_ERROR_NO_SPACE,            /* ENOSPC, EDQUOT or EFBIG; nothing half-written stays
+                                       * (KAFKA_STORAGE_ERROR 56) */
+  RILL_LOG_ERROR_LOCKED,              /* the directory is open in another rill_log */
+  RILL_LOG_ERROR_UNKNOWN_TOPIC,       /* no such topic or partition (UNKNOWN_TOPIC_OR_PARTITION 3) */
+  RILL_LOG_ERROR_TOPIC_EXISTS,        /* (TOPIC_ALREADY_EXISTS 36) */
+  RILL_LOG_ERROR_INVALID_TOPIC,       /* bad name, or collides with one by '.'/'_' (INVALID_TOPIC_EXCEPTION 17) */
+  RILL_LOG_ERROR_INVALID_PARTITIONS,  /* count < 1 or not larger than now (INVALID_PARTITIONS 37) */
+  RILL_LOG_ERROR_INVALID_CONFIG,      /* unknown key or bad value (INVALID_CONFIG 40) */
+  RILL_LOG_ERROR_CORRUPT_BATCH,       /* bad length, magic or CRC (CORRUPT_MESSAGE 2) */
+  RILL_LOG_ERROR_MESSAGE_TOO_LARGE,   /* batch > max.message.bytes (MESSAGE_TOO_LARGE 10) */
+  RILL_LOG_ERROR_OFFSET_OUT_OF_RANGE, /* outside [log start, high watermark] (OFFSET_OUT_OF_RANGE 1) */
+  RILL_LOG_ERROR_OUT_OF_ORDER_SEQUENCE, /* idempotent producer gap (OUT_OF_ORDER_SEQUENCE_NUMBER 45) */
+  RILL_LOG_ERROR_PRODUCER_FENCED,     /* epoch older than the stored one (INVALID_PRODUCER_EPOCH 47) */
+  RILL_LOG_ERROR_CLOSED,              /* the topic was deleted or the log is closing */
+} rill_log_error;
+
+/* Durability of acknowledged appends. */
+typedef enum {
+  RILL_LOG_DURABILITY_NONE = 0, /* page cache only; survives a process crash, not power loss */
+  RILL_LOG_DURABILITY_INTERVAL, /* fdatasync every flush.ms by the log's maintenance thread */
+  RILL_LOG_DURABILITY_SYNC,     /* append returns after fdatasync; concurrent appends to a
+                                 * partition share one fdatasync (group commit) */
+} rill_log_durability;
+
+typedef struct rill_log rill_log;
+
+typedef struct {
+  /* Topic config used where a topic sets no value of its own: NULL or a
+   * NULL-terminated array of "name", "value" pairs (Kafka names, see
+   * rill_log_topic_create). (transfer none; copied) */
+  const char *const *default_config;
+  /* How often the maintenance thread enforces retention, in ms; 0 = never
+   * (call rill_log_enforce_retention yourself). Default 300000. */
+  int64_t retention_check_interval_ms;
+} rill_log_options;
+
+/* Fills @options with the defaults. */
+void rill_log_options_init(rill_log_options *options);
+
+/* Opens (creating if needed) the log in @dir. Every partition's active
+ * segment is checked batch by batch; a torn tail is truncated (see
+ * rill_log_recovery_notes) and missing or corrupt indexes are rebuilt.
+ * @options may be NULL. Returns (transfer full) or NULL with @error. */
+rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError **error);
+
+/* Flushes, writes indexes and producer state, wakes every waiter with
+ * RILL_LOG_WAKE_CLOSED and frees @log. No call may be in flight on @log. */
+void rill_log_close(rill_log *log);
+
+/* What recovery did at open: one line per repaired partition ("t-0: truncated
+ * 37 bytes at position 4096: CRC-32C mismatch"), NULL-terminated.
+ * (transfer full: g_strfreev) */
+char **rill_log_recovery_notes(rill_log *log);
+
+/* ---- Topics --------------------------------------------------------------
+ * Config names (Kafka's): retention.ms (-1 = forever, default 604800000),
+ * retention.bytes (-1, per partition), segment.bytes (1073741824),
+ * segment.ms (604800000), max.message.bytes (1048588),
+ * message.timestamp.type (CreateTime | LogAppendTime),
+ * index.interval.bytes (4096), flush.ms (1000, the interval of
+ * durability "interval"), and rill's rill.durability (none | interval | sync,
+ * default none). Names are validated as Kafka does: 1..249 characters of
+ * [a-zA-Z0-9._-], not "." or "..", and not colliding with an existing topic
+ * when '.' and '_' are treated as equal. */
+
+/* Creates @topic with @partitions partitions and @config (NULL or
+ * NULL-terminated "name", "value" pairs). (transfer none) */
+gboolean rill_log_topic_create(rill_log *log, const char *topic, int32_t partitions,
+                               const char *const *config, GError **error);
+/* Deletes @topic and its data; its waiters wake with RILL_LOG_WAKE_CLOSED. */
+gboolean rill_log_topic_delete(rill_log *log, const char *topic, GError **error);
+/* Grows @topic to @partitions partitions (never shrinks). */
+gboolean rill_log_topic_add_partitions(rill_log *log, const char *topic, int32_t partitions,
+                                       GError **error);
+/* Changes config keys of @topic (NULL-terminated pairs; a NULL value resets
+ * the key to its default). Takes effect for the next append/roll. */
+gboolean rill_log_topic_alter_config(rill_log *log, const char *topic, const char *const *config,
+                                     GError **error);
+/* Sorted topic names. (transfer full: g_strfreev) */
+char **rill_log_topic_list(rill_log *log);
+/* Partition count of @topic and, if @config is not NULL, every config key
+ * with its effective value (transfer full: g_hash_table_unref; name -> value). */
+gboolean rill_log_topic_describe(rill_log *log, const char *topic, int32_t *partitions,
+                                 GHashTable **config, GError **error);
+/* TRUE if @name is a valid topic name (Kafka's rules); else FALSE with
+ * RILL_LOG_ERROR_INVALID_TOPIC. */
+gboolean rill_log_topic_name_validate(const char *name, GError **error);
+
+/* ---- Append --------------------------------------------------------------- */
+
+typedef struct {
+  int64_t base_offset;      /* offset given to the first record */
+  int64_t last_offset;      /* offset of the last record */
+  int64_t log_append_time;  /* ms, or -1 when the topic uses CreateTime */
+  int64_t log_start_offset; /* after this append */
+  gboolean duplicate;       /* an idempotent retry: nothing was written, the offsets
+                             * are those of the original batch (Kafka answers
+                             * success / DUPLICATE_SEQUENCE_NUMBER 46) */
+} rill_log_append_result;
+
+/* Appends @len bytes of one or more RecordBatch v2 at @batches to a
+ * partition. Each batch's length, magic and CRC are checked and its size
+ * against max.message.bytes; idempotent batches (producerId >= 0) are
+ * checked against the producer's stored epoch and sequence. The bytes are
+ * re-stamped IN PLACE (baseOffset; with LogAppendTime also the attributes,
+ * maxTimestamp and CRC) and written exactly as they will be served. Under
+ * durability sync this returns after the bytes are on disk. Either all
+ * batches are appended or none. (@batches: transfer none, modified) */
+gboolean rill_log_append(rill_log *log, const char *topic, int32_t partition, uint8_t *batches,
+                         size_t len, rill_log_append_result *result, GError **error);
+
+/* ---- Read ------------------------------------------------------------------ */
+
+typedef struct rill_log_fetch rill_log_fetch;
+
+/* Reads whole batches starting with the one holding @offset, stopping before
+ * the batch that would take the total past @max_bytes -- but the first batch
+ * is always returned whole, however large (KIP-74). @offset == high watermark
+ * gives an empty fetch; outside [log start, high watermark] fails with
+ * RILL_LOG_ERROR_OFFSET_OUT_OF_RANGE. Segment files stay open, even if
+ * retention deletes them, until the fetch is freed.
+ * Returns (transfer full: rill_log_fetch_free). */
+rill_log_fetch *rill_log_read(rill_log *log, const char *topic, int32_t partition, int64_t offset,
+                              size_t max_bytes, GError **error);
+void rill_log_fetch_free(rill_log_fetch *fetch);
+/* Number of (fd, position, length) ranges; their bytes, concatenated, are the
+ * batches, ready for sendfile(). */
+guint rill_log_fetch_n_ranges(const rill_log_fetch *fetch);
+/* The @i'th range. @fd is owned by the fetch (do not close it). */
+void rill_log_fetch_range(const rill_log_fetch *fetch, guint i, int *fd, int64_t *position,
+                          size_t *length);
+/* Total bytes of all ranges. */
+size_t rill_log_fetch_size(const rill_log_fetch *fetch);
+/* High watermark and log start offset of the partition when it was read. */
+int64_t rill_log_fetch_high_watermark(const rill_log_fetch *fetch);
+int64_t rill_log_fetch_log_start_offset(const rill_log_fetch *fetch);
+/* Reads the ranges into memory. (transfer full) */
+GBytes *rill_log_fetch_bytes(const rill_log_fetch *fetch, GError **error);
+
+/* ---- Offsets ---------------------------------------------------------------- */
+
+typedef struct {
+  int64_t log_start_offset; /* first readable offset */
+  int64_t high_watermark;   /* offset after the last readable record (= last stable offset) */
+  int64_t log_end_offset;   /* offset the next append gets (> hwm only while a sync is pending) */
+  int64_t size_bytes;       /* bytes of all segments */
+  int32_t n_segments;
+} rill_log_partition_info;
+
+gboolean rill_log_partition_info_get(rill_log *log, const char *topic, int32_t partition,
+                                     rill_log_partition_info *info, GError **error);
+
+#define RILL_LOG_TIMESTAMP_LATEST (-1)   /* ListOffsets' LATEST_TIMESTAMP */
+#define RILL_LOG_TIMESTAMP_EARLIEST (-2) /* ListOffsets' EARLIEST_TIMESTAMP */
+
+/* The first batch whose maxTimestamp >= @timestamp: its base offset in
+ * @offset and its maxTimestamp in @found_timestamp; both -1 if no batch is
+ * that late. RILL_LOG_TIMESTAMP_LATEST / _EARLIEST give the high watermark /
+ * log start offset (found_timestamp -1). */
+gboolean rill_log_offset_for_timestamp(rill_log *log, const char *topic, int32_t partition,
+                                       int64_t timestamp, int64_t *offset,
+                                       int64_t *found_timestamp, GError **error);
+
+/* ---- Waiters -----------------------------------------------------------------
+ * A waiter fires once, when the high watermark passes @offset (hwm > offset),
+ * or when the partition goes away. No polling: appends wake waiters. */
+
+typedef enum {
+  RILL_LOG_WAKE_DATA = 0, /* high watermark > the offset waited for */
+  RILL_LOG_WAKE_CLOSED,   /* topic deleted or log closing; no data will come */
+} rill_log_wake;
+
+/* Called on the appending (or syncing, or closing) thread without locks held;
+ * keep it short (e.g. write an eventfd). */
+typedef void (*rill_log_wait_func)(rill_log_wake reason, int64_t high_watermark, void *user_data);
+
+/* Registers @func to run once. If the high watermark is already past
+ * @offset, @func runs before this returns, and 0 is returned. Otherwise
+ * returns an id for rill_log_wait_cancel. 0 with @error set on failure. */
+guint64 rill_log_wait_add(rill_log *log, const char *topic, int32_t partition, int64_t offset,
+                          rill_log_wait_func func, void *user_data, GError **error);
+/* Removes a waiter. TRUE if it had not fired (it never will); FALSE if it
+ * has already fired or is firing now. */
+gboolean rill_log_wait_cancel(rill_log *log, const char *topic, int32_t partition, guint64 id);
+/* Blocks until the high watermark passes @offset or @timeout_us (monotonic
+ * microseconds, -1 = forever) elapse. Returns the high watermark (which may
+ * be <= @offset on timeout), or -1 with @error (RILL_LOG_ERROR_CLOSED when
+ * the topic was deleted or the log closed meanwhile). */
+int64_t rill_log_wait(rill_log *log, const char *topic, int32_t partition, int64_t offset,
+                      int64_t timeout_us, GError **error);
+
+/* ---- Retention and flushing ---------------------------------------------------- */
+
+/* Deletes whole non-active segments past retention.ms / retention.bytes in
+ * every partition and advances their log start offsets. Returns the number
+ * of segments deleted. Also run by the maintenance thread. */
+guint rill_log_enforce_retention(rill_log *log, int64_t now_ms);
+/* fdatasyncs every partition now (whatever the durability). */
+gboolean rill_log_flush(rill_log *log, GError **error);
+
+/* ---- Consumer-group offsets ------------------------------------------------------
+ * Stored per group in one file, replaced atomically on every commit (write
+ * temp, fsync, rename, fsync dir), so a crash leaves the old or the new set. */
+
+typedef struct {
+  char *topic;              /* (owned by the struct when returned) */
+  int32_t partition;
+  int64_t offset;
+  int32_t leader_epoch;     /* -1 if unknown */
+  char *metadata;           /* may be NULL */
+  int64_t commit_timestamp; /* ms */
+} rill_log_group_offset;
+
+/* Commits @n offsets for @group (transfer none; copied). A later commit of
+ * the same topic-partition replaces the earlier one. */
+gboolean rill_log_group_commit(rill_log *log, const char *group, const rill_log_group_offset *offsets,
+                               guint n, GError **error);
+/* The committed offset of @group for one partition into @out (strings
+ * transfer full: rill_log_group_offset_clear). FALSE if none. */
+gboolean rill_log_group_fetch(rill_log *log, const char *group, const char *topic, int32_t partition,
+                              rill_log_group_offset *out);
+/* All committed offsets of @group, sorted by topic and partition.
+ * (transfer full: g_array_unref; elements cleared with it) */
+GArray *rill_log_group_fetch_all(rill_log *log, const char *group);
+/* Groups with committed offsets, sorted. (transfer full: g_strfreev) */
+char **rill_log_group_list(rill_log *log);
+/* Forgets @group's offsets. FALSE with @error only on I/O failure. */
+gboolean rill_log_group_delete(rill_log *log, const char *group, GError **error);
+void rill_log_group_offset_clear(rill_log_group_offset *offset);
+
+/* ---- Idempotent producers -----------------------------------------------------
+ * Each partition keeps, per producer id, its epoch and the sequence ranges of
+ * its last 5 batches (to answer retries); it is checked and updated by
+ * rill_log_append, snapshotted atomically at segment roll and close, and
+ * replayed from the log after a crash. */
+
+/* Allocates a producer id, unique in this directory forever (a counter
+ * stored with an atomic write). -1 with @error on I/O failure. */
+int64_t rill_log_producer_id_allocate(rill_log *log, GError **error);
+
+/* The stored state of @producer_id in a partition: its epoch and the last
+ * sequence and offset appended. FALSE if the partition knows no such producer. */
+gboolean rill_log_producer_state_get(rill_log *log, const char *topic, int32_t partition,
+                                     int64_t producer_id, int16_t *epoch, int32_t *last_sequence,
+                                     int64_t *last_offset);
+
+G_END_DECLS

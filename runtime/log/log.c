@@ -1,0 +1,670 @@
+/* log.c — a rill_log: the data directory, its topic table, topic
+ * create/delete/alter, dispatch of partition calls, and the maintenance
+ * thread (interval flushes, retention).
+ *
+ * Directory layout (docs/log.md):
+ *   .lock                 flock()ed while a rill_log has the directory open
+ *   .topics/<topic>.conf  key file: [topic] partitions=N, [config] own keys;
+ *                         written atomically, it is the topic's commit point
+ *   <topic>-<n>/          one per partition: segments (segment.c) and
+ *                         producer-state (producer-state.c)
+ *   .groups/<hex>.offsets committed group offsets (group-offsets.c)
+ *   producer-ids          next producer id, decimal, written atomically
+ *
+ * Create writes the partition directories first and the .conf last; delete
+ * removes the .conf first. Partition directories with no .conf (or beyond
+ * its count) are leftovers of an interrupted create/delete and are removed
+ * at open.
+ */
+#include "runtime/log/log-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK(rill-log-error-quark, rill_log_error)
+
+static void topic_free(rill__topic *t)
+{
+  for (guint i = 0; i < t->partitions->len; i++)
+    rill__partition_unref(g_ptr_array_index(t->partitions, i));
+  g_ptr_array_unref(t->partitions);
+  g_hash_table_unref(t->own_config);
+  g_free(t->name);
+  g_free(t);
+}
+
+/* Partition directories hold only plain files. */
+static void rm_rf(const char *path)
+{
+  g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d))) {
+    g_autofree char *child = g_build_filename(path, name, NULL);
+    if (unlink(child) != 0 && errno == EISDIR)
+      rm_rf(child);
+  }
+  rmdir(path);
+}
+
+static char *conf_path(rill_log *log, const char *topic)
+{
+  return g_strdup_printf("%s/.topics/%s.conf", log->dir, topic);
+}
+
+static gboolean write_topic_conf(rill_log *log, rill__topic *t, int32_t partitions, GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_key_file_set_string(kf, "topic", "name", t->name);
+  g_key_file_set_integer(kf, "topic", "partitions", partitions);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, t->own_config);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    g_key_file_set_string(kf, "config", k, v);
+  gsize len;
+  g_autofree char *data = g_key_file_to_data(kf, &len, NULL);
+  g_autofree char *path = conf_path(log, t->name);
+  return rill__atomic_write(path, data, len, error);
+}
+
+static void add_note(rill_log *log, const char *topic, int32_t index, GString *note)
+{
+  if (note->len) {
+    g_autofree char *line = g_strdup_printf("%s-%d: %s", topic, index, note->str);
+    g_strv_builder_add(log->notes, line);
+  }
+}
+
+static gboolean open_partitions(rill_log *log, rill__topic *t, int32_t from, int32_t to, bool create,
+                                GError **error)
+{
+  for (int32_t i = from; i < to; i++) {
+    g_autoptr(GString) note = g_string_new(NULL);
+    rill__partition *p = rill__partition_open(log, t->name, i, &t->cfg, create, note, error);
+    if (!p)
+      return FALSE;
+    add_note(log, t->name, i, note);
+    g_ptr_array_add(t->partitions, p);
+  }
+  return TRUE;
+}
+
+static gboolean load_topic(rill_log *log, const char *file, GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_autofree char *path = g_build_filename(log->dir, ".topics", file, NULL);
+  if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error))
+    return FALSE;
+  rill__topic *t = g_new0(rill__topic, 1);
+  t->name = g_key_file_get_string(kf, "topic", "name", NULL);
+  int32_t n = g_key_file_get_integer(kf, "topic", "partitions", NULL);
+  t->own_config = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  t->partitions = g_ptr_array_new();
+  g_auto(GStrv) keys = g_key_file_get_keys(kf, "config", NULL, NULL);
+  for (char **k = keys; k && *k; k++)
+    g_hash_table_insert(t->own_config, g_strdup(*k), g_key_file_get_string(kf, "config", *k, NULL));
+  if (!t->name || n < 1 || !rill_log_topic_name_validate(t->name, NULL)) {
+    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_IO, "%s: invalid topic file", path);
+    goto fail;
+  }
+  if (!rill__topic_config_resolve(&t->cfg, log->default_config, t->own_config, error) ||
+      !open_partitions(log, t, 0, n, false, error))
+    goto fail;
+  g_hash_table_insert(log->topics, t->name, t);
+  return TRUE;
+fail:
+  topic_free(t);
+  return FALSE;
+}
+
+/* Removes partition directories no topic file accounts for. */
+static void remove_orphans(rill_log *log)
+{
+  g_autoptr(GDir) d = g_dir_open(log->dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d))) {
+    const char *dash = strrchr(name, '-');
+    if (name[0] == '.' && (!dash || !g_ascii_isdigit(dash[1])))
+      continue;
+    if (!dash || !g_ascii_isdigit(dash[1]))
+      continue;
+    g_autofree char *topic = g_strndup(name, (gsize)(dash - name));
+    char *end;
+    gint64 idx = g_ascii_strtoll(dash + 1, &end, 10);
+    rill__topic *t = g_hash_table_lookup(log->topics, topic);
+    if (*end == '\0' && t && idx < t->partitions->len)
+      continue;
+    if (*end != '\0' && !g_str_has_suffix(name, ".deleted"))
+      continue;
+    g_autofree char *path = g_build_filename(log->dir, name, NULL);
+    if (g_file_test(path, G_FILE_TEST_IS_DIR))
+      rm_rf(path);
+  }
+}
+
+static gboolean load_producer_ids(rill_log *log, GError **error)
+{
+  g_autofree char *path = g_build_filename(log->dir, "producer-ids", NULL);
+  g_autofree char *data = NULL;
+  log->next_producer_id = 0;
+  if (g_file_get_contents(path, &data, NULL, NULL) &&
+      !g_ascii_string_to_signed(g_strstrip(data), 10, 0, G_MAXINT64, &log->next_producer_id, NULL)) {
+    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_IO, "%s: invalid content", path);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GPtrArray *all_partitions(rill_log *log)
+{
+  GPtrArray *a = g_ptr_array_new_with_free_func((GDestroyNotify)rill__partition_unref);
+  g_rw_lock_reader_lock(&log->topics_lock);
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init(&it, log->topics);
+  while (g_hash_table_iter_next(&it, NULL, &v)) {
+    rill__topic *t = v;
+    for (guint i = 0; i < t->partitions->len; i++)
+      g_ptr_array_add(a, rill__partition_ref(g_ptr_array_index(t->partitions, i)));
+  }
+  g_rw_lock_reader_unlock(&log->topics_lock);
+  return a;
+}
+
+static gpointer maintenance(gpointer data)
+{
+  rill_log *log = data;
+  int64_t next_retention =
+    log->retention_interval_ms > 0 ? g_get_monotonic_time() + log->retention_interval_ms * 1000 : G_MAXINT64;
+  g_mutex_lock(&log->thread_lock);
+  while (!log->stopping) {
+    /* Interval flushes are checked every 100 ms; each partition syncs when
+     * its own flush.ms has passed since its first unsynced append. */
+    int64_t wake = MIN(next_retention, g_get_monotonic_time() + 100 * 1000);
+    if (g_cond_wait_until(&log->thread_cond, &log->thread_lock, wake) || log->stopping)
+      continue;
+    g_mutex_unlock(&log->thread_lock);
+    GPtrArray *parts = all_partitions(log);
+    int64_t now = g_get_real_time() / 1000;
+    for (guint i = 0; i < parts->len; i++) {
+      g_autoptr(GError) err = NULL;
+      if (!rill__partition_flush(g_ptr_array_index(parts, i), now, false, &err))
+        g_warning("%s", err->message);
+    }
+    if (g_get_monotonic_time() >= next_retention) {
+      for (guint i = 0; i < parts->len; i++)
+        rill__partition_retention(g_ptr_array_index(parts, i), now);
+      next_retention = g_get_monotonic_time() + log->retention_interval_ms * 1000;
+    }
+    g_ptr_array_unref(parts);
+    g_mutex_lock(&log->thread_lock);
+  }
+  g_mutex_unlock(&log->thread_lock);
+  return NULL;
+}
+
+void rill_log_options_init(rill_log_options *options)
+{
+  g_return_if_fail(options != NULL);
+  memset(options, 0, sizeof *options);
+  options->retention_check_interval_ms = 300000;
+}
+
+rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError **error)
+{
+  g_return_val_if_fail(dir != NULL, NULL);
+  rill_log_options defaults;
+  if (!options) {
+    rill_log_options_init(&defaults);
+    options = &defaults;
+  }
+  g_autofree char *topics_dir = g_build_filename(dir, ".topics", NULL);
+  g_autofree char *lock_path = g_build_filename(dir, ".lock", NULL);
+  g_autoptr(GDir) d = NULL;
+  rill_log *log = g_new0(rill_log, 1);
+  log->dir = g_strdup(dir);
+  log->lock_fd = -1;
+  log->default_config = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  log->topics = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)topic_free);
+  log->notes = g_strv_builder_new();
+  log->groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
+  log->retention_interval_ms = options->retention_check_interval_ms;
+  g_rw_lock_init(&log->topics_lock);
+  g_mutex_init(&log->groups_lock);
+  g_mutex_init(&log->pid_lock);
+  g_mutex_init(&log->thread_lock);
+  g_cond_init(&log->thread_cond);
+
+  rill__topic_config check;
+  if (!rill__topic_config_apply(&check, log->default_config, options->default_config, error))
+    goto fail;
+  if (g_mkdir_with_parents(topics_dir, 0755) != 0) {
+    rill__set_io_error(error, errno, "cannot create", topics_dir);
+    goto fail;
+  }
+  log->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (log->lock_fd < 0) {
+    rill__set_io_error(error, errno, "cannot open", lock_path);
+    goto fail;
+  }
+  if (flock(log->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_LOCKED, "%s is in use by another rill_log", dir);
+    goto fail;
+  }
+  d = g_dir_open(topics_dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)))
+    if (g_str_has_suffix(name, ".conf") && !load_topic(log, name, error))
+      goto fail;
+  remove_orphans(log);
+  if (!rill__groups_load(log, error) || !load_producer_ids(log, error))
+    goto fail;
+  log->thread = g_thread_new("rill-log", maintenance, log);
+  return log;
+
+fail:
+  rill_log_close(log);
+  return NULL;
+}
+
+void rill_log_close(rill_log *log)
+{
+  if (!log)
+    return;
+  if (log->thread) {
+    g_mutex_lock(&log->thread_lock);
+    log->stopping = true;
+    g_cond_signal(&log->thread_cond);
+    g_mutex_unlock(&log->thread_lock);
+    g_thread_join(log->thread);
+  }
+  GPtrArray *parts = all_partitions(log);
+  for (guint i = 0; i < parts->len; i++)
+    rill__partition_close(g_ptr_array_index(parts, i), true);
+  g_ptr_array_unref(parts);
+  g_hash_table_unref(log->topics);
+  g_hash_table_unref(log->groups);
+  g_hash_table_unref(log->default_config);
+  g_strv_builder_unref(log->notes);
+  if (log->lock_fd >= 0)
+    close(log->lock_fd);
+  g_rw_lock_clear(&log->topics_lock);
+  g_mutex_clear(&log->groups_lock);
+  g_mutex_clear(&log->pid_lock);
+  g_mutex_clear(&log->thread_lock);
+  g_cond_clear(&log->thread_cond);
+  g_free(log->dir);
+  g_free(log);
+}
+
+char **rill_log_recovery_notes(rill_log *log)
+{
+  g_return_val_if_fail(log != NULL, NULL);
+  g_rw_lock_writer_lock(&log->topics_lock);
+  char **notes = g_strv_builder_end(log->notes);
+  for (char **n = notes; *n; n++)
+    g_strv_builder_add(log->notes, *n);
+  g_rw_lock_writer_unlock(&log->topics_lock);
+  return notes;
+}
+
+/* ---- topics ---- */
+
+static char *collision_key(const char *name) { return g_strdelimit(g_strdup(name), ".", '_'); }
+
+gboolean rill_log_topic_create(rill_log *log, const char *topic, int32_t partitions, const char *const *config,
+                               GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL, FALSE);
+  if (!rill_log_topic_name_validate(topic, error))
+    return FALSE;
+  if (partitions < 1) {
+    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_INVALID_PARTITIONS, "partition count %d must be >= 1",
+                partitions);
+    return FALSE;
+  }
+  rill__topic *t = g_new0(rill__topic, 1);
+  t->name = g_strdup(topic);
+  t->own_config = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  t->partitions = g_ptr_array_new();
+  rill__topic_config scratch;
+  if (!rill__topic_config_resolve(&scratch, log->default_config, NULL, error) ||
+      !rill__topic_config_apply(&scratch, t->own_config, config, error) ||
+      !rill__topic_config_resolve(&t->cfg, log->default_config, t->own_config, error)) {
+    topic_free(t);
+    return FALSE;
+  }
+  g_rw_lock_writer_lock(&log->topics_lock);
+  g_autofree char *key = collision_key(topic);
+  GHashTableIter it;
+  gpointer k;
+  g_hash_table_iter_init(&it, log->topics);
+  while (g_hash_table_iter_next(&it, &k, NULL)) {
+    g_autofree char *other = collision_key(k);
+    if (strcmp(k, topic) == 0) {
+      g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_TOPIC_EXISTS, "topic '%s' already exists", topic);
+      goto fail;
+    }
+    if (strcmp(other, key) == 0) {
+      g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_INVALID_TOPIC,
+                  "topic '%s' collides with existing topic '%s' ('.' and '_' are equivalent)", topic,
+                  (const char *)k);
+      goto fail;
+    }
+  }
+  if (!open_partitions(log, t, 0, partitions, true, error) || !rill__fsync_dir(log->dir, error) ||
+      !write_topic_conf(log, t, partitions, error))
+    goto fail_dirs;
+  g_hash_table_insert(log->topics, t->name, t);
+  g_rw_lock_writer_unlock(&log->topics_lock);
+  return TRUE;
+
+fail_dirs:
+  for (guint i = 0; i < t->partitions->len; i++)
+    rm_rf(((rill__partition *)g_ptr_array_index(t->partitions, i))->dir);
+fail:
+  g_rw_lock_writer_unlock(&log->topics_lock);
+  topic_free(t);
+  return FALSE;
+}
+
+static void no_topic(GError **error, const char *topic)
+{
+  g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_UNKNOWN_TOPIC, "unknown topic '%s'", topic);
+}
+
+gboolean rill_log_topic_delete(rill_log *log, const char *topic, GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL, FALSE);
+  g_rw_lock_writer_lock(&log->topics_lock);
+  rill__topic *t = g_hash_table_lookup(log->topics, topic);
+  if (!t) {
+    g_rw_lock_writer_unlock(&log->topics_lock);
+    no_topic(error, topic);
+    return FALSE;
+  }
+  g_autofree char *path = conf_path(log, topic);
+  g_autofree char *tdir = g_build_filename(log->dir, ".topics", NULL);
+  if (unlink(path) != 0 || !rill__fsync_dir(tdir, NULL)) {
+    rill__set_io_error(error, errno, "cannot remove", path);
+    g_rw_lock_writer_unlock(&log->topics_lock);
+    return FALSE;
+  }
+  g_hash_table_steal(log->topics, topic);
+  g_rw_lock_writer_unlock(&log->topics_lock);
+  for (guint i = 0; i < t->partitions->len; i++) {
+    rill__partition *p = g_ptr_array_index(t->partitions, i);
+    rill__partition_close(p, false);
+    g_autofree char *dead = g_strconcat(p->dir, ".deleted", NULL);
+    if (rename(p->dir, dead) == 0)
+      rm_rf(dead);
+  }
+  topic_free(t);
+  return TRUE;
+}
+
+gboolean rill_log_topic_add_partitions(rill_log *log, const char *topic, int32_t partitions, GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL, FALSE);
+  gboolean ok = FALSE;
+  g_rw_lock_writer_lock(&log->topics_lock);
+  rill__topic *t = g_hash_table_lookup(log->topics, topic);
+  if (!t) {
+    no_topic(error, topic);
+    goto out;
+  }
+  int32_t old = (int32_t)t->partitions->len;
+  if (partitions <= old) {
+    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_INVALID_PARTITIONS,
+                "topic '%s' has %d partitions; the new count %d must be larger", topic, old, partitions);
+    goto out;
+  }
+  ok = open_partitions(log, t, old, partitions, true, error) && rill__fsync_dir(log->dir, error) &&
+       write_topic_conf(log, t, partitions, error);
+  if (!ok)
+    while (t->partitions->len > (guint)old) {
+      rill__partition *p = g_ptr_array_steal_index(t->partitions, t->partitions->len - 1);
+      rm_rf(p->dir);
+      rill__partition_unref(p);
+    }
+out:
+  g_rw_lock_writer_unlock(&log->topics_lock);
+  return ok;
+}
+
+gboolean rill_log_topic_alter_config(rill_log *log, const char *topic, const char *const *config, GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL, FALSE);
+  gboolean ok = FALSE;
+  g_autoptr(GHashTable) own = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_rw_lock_writer_lock(&log->topics_lock);
+  rill__topic *t = g_hash_table_lookup(log->topics, topic);
+  if (!t) {
+    no_topic(error, topic);
+    goto out;
+  }
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, t->own_config);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    g_hash_table_insert(own, g_strdup(k), g_strdup(v));
+  for (const char *const *kv = config; kv && kv[0]; kv += 2) {
+    if (kv[1])
+      g_hash_table_replace(own, g_strdup(kv[0]), g_strdup(kv[1]));
+    else
+      g_hash_table_remove(own, kv[0]);
+  }
+  rill__topic_config cfg;
+  if (!rill__topic_config_resolve(&cfg, log->default_config, own, error))
+    goto out;
+  GHashTable *prev = t->own_config;
+  t->own_config = own;
+  if (!write_topic_conf(log, t, (int32_t)t->partitions->len, error)) {
+    t->own_config = prev;
+    goto out;
+  }
+  own = prev; /* freed by the autoptr */
+  t->cfg = cfg;
+  for (guint i = 0; i < t->partitions->len; i++)
+    rill__partition_set_config(g_ptr_array_index(t->partitions, i), &cfg);
+  ok = TRUE;
+out:
+  g_rw_lock_writer_unlock(&log->topics_lock);
+  return ok;
+}
+
+char **rill_log_topic_list(rill_log *log)
+{
+  g_return_val_if_fail(log != NULL, NULL);
+  g_rw_lock_reader_lock(&log->topics_lock);
+  guint n;
+  char **names = (char **)g_hash_table_get_keys_as_array(log->topics, &n);
+  for (guint i = 0; i < n; i++)
+    names[i] = g_strdup(names[i]);
+  g_rw_lock_reader_unlock(&log->topics_lock);
+  g_qsort_with_data(names, (gint)n, sizeof(char *), rill__strv_cmp, NULL);
+  return names;
+}
+
+gboolean rill_log_topic_describe(rill_log *log, const char *topic, int32_t *partitions, GHashTable **config,
+                                 GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL, FALSE);
+  g_rw_lock_reader_lock(&log->topics_lock);
+  rill__topic *t = g_hash_table_lookup(log->topics, topic);
+  if (t) {
+    if (partitions)
+      *partitions = (int32_t)t->partitions->len;
+    if (config)
+      *config = rill__topic_config_describe(&t->cfg);
+  }
+  g_rw_lock_reader_unlock(&log->topics_lock);
+  if (!t)
+    no_topic(error, topic);
+  return t != NULL;
+}
+
+/* ---- partition calls ---- */
+
+static rill__partition *get_partition(rill_log *log, const char *topic, int32_t index, GError **error)
+{
+  rill__partition *p = NULL;
+  g_rw_lock_reader_lock(&log->topics_lock);
+  rill__topic *t = g_hash_table_lookup(log->topics, topic);
+  if (t && index >= 0 && (guint)index < t->partitions->len)
+    p = rill__partition_ref(g_ptr_array_index(t->partitions, index));
+  g_rw_lock_reader_unlock(&log->topics_lock);
+  if (!p)
+    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_UNKNOWN_TOPIC, "unknown topic-partition %s-%d", topic,
+                index);
+  return p;
+}
+
+gboolean rill_log_append(rill_log *log, const char *topic, int32_t partition, uint8_t *batches, size_t len,
+                         rill_log_append_result *result, GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL && batches != NULL && result != NULL, FALSE);
+  rill__partition *p = get_partition(log, topic, partition, error);
+  if (!p)
+    return FALSE;
+  gboolean ok = rill__partition_append(p, batches, len, result, error);
+  rill__partition_unref(p);
+  return ok;
+}
+
+rill_log_fetch *rill_log_read(rill_log *log, const char *topic, int32_t partition, int64_t offset,
+                              size_t max_bytes, GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL, NULL);
+  rill__partition *p = get_partition(log, topic, partition, error);
+  if (!p)
+    return NULL;
+  rill_log_fetch *f = rill__partition_read(p, offset, max_bytes, error);
+  rill__partition_unref(p);
+  return f;
+}
+
+gboolean rill_log_partition_info_get(rill_log *log, const char *topic, int32_t partition,
+                                     rill_log_partition_info *info, GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL && info != NULL, FALSE);
+  rill__partition *p = get_partition(log, topic, partition, error);
+  if (!p)
+    return FALSE;
+  rill__partition_info(p, info);
+  rill__partition_unref(p);
+  return TRUE;
+}
+
+gboolean rill_log_offset_for_timestamp(rill_log *log, const char *topic, int32_t partition, int64_t timestamp,
+                                       int64_t *offset, int64_t *found_timestamp, GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL && offset != NULL && found_timestamp != NULL, FALSE);
+  rill__partition *p = get_partition(log, topic, partition, error);
+  if (!p)
+    return FALSE;
+  gboolean ok = rill__partition_offset_for_time(p, timestamp, offset, found_timestamp, error);
+  rill__partition_unref(p);
+  return ok;
+}
+
+guint64 rill_log_wait_add(rill_log *log, const char *topic, int32_t partition, int64_t offset,
+                          rill_log_wait_func func, void *user_data, GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL && func != NULL, 0);
+  rill__partition *p = get_partition(log, topic, partition, error);
+  if (!p)
+    return 0;
+  guint64 id = rill__partition_wait_add(p, offset, func, user_data);
+  rill__partition_unref(p);
+  return id;
+}
+
+gboolean rill_log_wait_cancel(rill_log *log, const char *topic, int32_t partition, guint64 id)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL, FALSE);
+  rill__partition *p = get_partition(log, topic, partition, NULL);
+  if (!p)
+    return FALSE;
+  gboolean ok = rill__partition_wait_cancel(p, id);
+  rill__partition_unref(p);
+  return ok;
+}
+
+int64_t rill_log_wait(rill_log *log, const char *topic, int32_t partition, int64_t offset, int64_t timeout_us,
+                      GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL, -1);
+  rill__partition *p = get_partition(log, topic, partition, error);
+  if (!p)
+    return -1;
+  int64_t hwm = rill__partition_wait(p, offset, timeout_us, error);
+  rill__partition_unref(p);
+  return hwm;
+}
+
+guint rill_log_enforce_retention(rill_log *log, int64_t now_ms)
+{
+  g_return_val_if_fail(log != NULL, 0);
+  GPtrArray *parts = all_partitions(log);
+  guint n = 0;
+  for (guint i = 0; i < parts->len; i++)
+    n += rill__partition_retention(g_ptr_array_index(parts, i), now_ms);
+  g_ptr_array_unref(parts);
+  return n;
+}
+
+gboolean rill_log_flush(rill_log *log, GError **error)
+{
+  g_return_val_if_fail(log != NULL, FALSE);
+  GPtrArray *parts = all_partitions(log);
+  gboolean ok = TRUE;
+  for (guint i = 0; i < parts->len && ok; i++)
+    ok = rill__partition_flush(g_ptr_array_index(parts, i), 0, true, error);
+  g_ptr_array_unref(parts);
+  return ok;
+}
+
+/* ---- producers ---- */
+
+int64_t rill_log_producer_id_allocate(rill_log *log, GError **error)
+{
+  g_return_val_if_fail(log != NULL, -1);
+  g_mutex_lock(&log->pid_lock);
+  int64_t id = log->next_producer_id;
+  g_autofree char *path = g_build_filename(log->dir, "producer-ids", NULL);
+  g_autofree char *data = g_strdup_printf("%" G_GINT64_FORMAT "\n", id + 1);
+  if (rill__atomic_write(path, data, strlen(data), error))
+    log->next_producer_id = id + 1;
+  else
+    id = -1;
+  g_mutex_unlock(&log->pid_lock);
+  return id;
+}
+
+gboolean rill_log_producer_state_get(rill_log *log, const char *topic, int32_t partition, int64_t producer_id,
+                                     int16_t *epoch, int32_t *last_sequence, int64_t *last_offset)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL, FALSE);
+  rill__partition *p = get_partition(log, topic, partition, NULL);
+  if (!p)
+    return FALSE;
+  g_mutex_lock(&p->lock);
+  const rill__producer *pr = g_hash_table_lookup(p->producers, &producer_id);
+  gboolean found = pr && pr->n;
+  if (found) {
+    if (epoch)
+      *epoch = pr->epoch;
+    if (last_sequence)
+      *last_sequence = pr->batches[pr->n - 1].last_seq;
+    if (last_offset)
+      *last_offset = pr->batches[pr->n - 1].last_offset;
+  }
+  g_mutex_unlock(&p->lock);
+  rill__partition_unref(p);
+  return found;
+}

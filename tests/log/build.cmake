@@ -1,0 +1,6 @@
+rill_test(log SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-log.c)
+rill_test(log-crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-log-crash.c TIMEOUT 180)
+# The sink's partitioner is checked against librdkafka's murmur2 partitioner.
+pkg_check_modules(RDKAFKA_LOG REQUIRED IMPORTED_TARGET rdkafka)
+rill_test(log-connector SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-log-connector.c)
+target_link_libraries(test-log-connector PRIVATE PkgConfig::RDKAFKA_LOG)
