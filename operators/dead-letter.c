@@ -209,7 +209,7 @@ rill_flow rill_dead_letter_send(rill_dead_letter *dead_letter, rill_ctx *ctx, co
     dl.value = rill_bytes_make(text->str, text->len);
   }
 
-  rill_ctx_count_dead_letter(ctx);
+  rill_ctx_add_dead_letters(ctx, 1);
   __atomic_add_fetch(&d->count, 1, __ATOMIC_RELAXED);
   rill_flow flow = RILL_FLOW_OK;
   g_mutex_lock(&d->lock);

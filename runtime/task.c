@@ -72,13 +72,6 @@ void rill_ctx_fail(rill_ctx *ctx, const char *format, ...)
   g_free(msg);
 }
 
-void rill_ctx_count_dead_letter(rill_ctx *ctx)
-{
-  g_return_if_fail(ctx != NULL);
-  rill__counters *c = &ctx->stage->counters[ctx->task->index];
-  rill__ctr_add(&c->dead_letters, 1);
-}
-
 gboolean rill_ctx_is_stopping(const rill_ctx *ctx)
 {
   g_return_val_if_fail(ctx != NULL, TRUE);
@@ -476,6 +469,16 @@ static rill_flow run_source(rill__task *t)
     flow = src->read(&ts->ctx, ts->state, &ts->out);
     gint64 t1 = now_ns();
     rill__ctr_add(&ts->counters->busy_ns, (guint64)(t1 - t0 - t->nested_ns));
+    if (flow == RILL_FLOW_EOS && ts->ctx.error) {
+      /* Damaged input after good records: deliver those, fail once drained. */
+      GError *e = ts->ctx.error;
+      ts->ctx.error = NULL;
+      t->failed = TRUE;
+      rill__pipeline_fail_after_drain(p, g_error_new(RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STAGE,
+                                                     "stage '%s' (task %u): %s", ts->ctx.stage->name,
+                                                     t->index, e->message));
+      g_error_free(e);
+    }
     if (flow == RILL_FLOW_EOS)
       return flush(&ts->out) == RILL_FLOW_OK ? RILL_FLOW_EOS : RILL_FLOW_FLUSHING;
     if (flow != RILL_FLOW_OK)

@@ -51,9 +51,9 @@ void rill_ctx_add_late_records(rill_ctx *ctx, guint64 n);
 /* Reports the bytes of keyed/window state this stage holds in this task
  * (a gauge: the latest value counts); metrics sum it over the tasks. */
 void rill_ctx_set_state_bytes(rill_ctx *ctx, guint64 bytes);
-/* Counts one record this stage rejected to a dead-letter output in the
- * stage's metrics (dead_letters). rill_dead_letter_send() calls it. */
-void rill_ctx_count_dead_letter(rill_ctx *ctx);
+/* Counts @n records this stage sent to a dead-letter output instead of
+ * processing them (rill_stage_metrics.dead_letters; run summaries). */
+void rill_ctx_add_dead_letters(rill_ctx *ctx, guint64 n);
 
 /* @len bytes in the arena of the batch this stage is currently building
  * (valid as long as that batch). For map callbacks writing a new value.

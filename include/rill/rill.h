@@ -27,3 +27,5 @@
 #include <rill/fields.h>
 #include <rill/file.h>
 #include <rill/stdio.h>
+#include <rill/progress.h>
+#include <rill/archive.h>
