@@ -144,11 +144,13 @@ void rill__group_flush(rill__group_coordinator *c)
 {
   GQueue todo = G_QUEUE_INIT;
   bool wake;
+  int64_t deadline;
   g_mutex_lock(&c->lock);
   todo = c->completions;
   g_queue_init(&c->completions);
   wake = c->need_wakeup;
   c->need_wakeup = false;
+  deadline = c->next_wakeup;
   g_mutex_unlock(&c->lock);
   completion *q;
   while ((q = g_queue_pop_head(&todo))) {
@@ -160,7 +162,7 @@ void rill__group_flush(rill__group_coordinator *c)
     g_free(q);
   }
   if (wake && c->opts.wakeup)
-    c->opts.wakeup(c->opts.wakeup_data);
+    c->opts.wakeup(deadline, c->opts.wakeup_data);
 }
 
 /* ---- rebalancing ---- */
@@ -723,7 +725,7 @@ void rill__group_options_init(rill__group_options *options)
   options->max_metadata_bytes = 4096;
 }
 
-rill__group_coordinator *rill__group_coordinator_new(const rill__group_options *options, GError **error)
+rill__group_coordinator *rill__group_coordinator_open(const rill__group_options *options, GError **error)
 {
   g_return_val_if_fail(options != NULL && options->log != NULL, NULL);
   rill__group_coordinator *c = g_new0(rill__group_coordinator, 1);
@@ -741,10 +743,9 @@ rill__group_coordinator *rill__group_coordinator_new(const rill__group_options *
   return c;
 }
 
-void rill__group_coordinator_free(rill__group_coordinator *c)
+void rill__group_coordinator_answer_parked(rill__group_coordinator *c)
 {
-  if (!c)
-    return;
+  g_return_if_fail(c != NULL);
   g_mutex_lock(&c->lock);
   GHashTableIter it;
   gpointer value;
@@ -754,9 +755,18 @@ void rill__group_coordinator_free(rill__group_coordinator *c)
     for (guint i = 0; i < g->members->len; i++)
       answer_parked(c, g, g_ptr_array_index(g->members, i), RILL_KAFKA_ERR_COORDINATOR_NOT_AVAILABLE);
   }
+  c->need_wakeup = false;
   g_mutex_unlock(&c->lock);
-  c->opts.wakeup = NULL;
   rill__group_flush(c);
+}
+
+void rill__group_coordinator_free(rill__group_coordinator *c)
+{
+  if (!c)
+    return;
+  rill__group_coordinator_answer_parked(c);
+  if (c->opts.wakeup_destroy)
+    c->opts.wakeup_destroy(c->opts.wakeup_data);
   g_hash_table_unref(c->groups);
   g_free(c->state_dir);
   g_mutex_clear(&c->lock);

@@ -13,8 +13,8 @@
  * rill__group_coordinator_tick(), which returns the next deadline; the
  * owner calls it again at (or after) that time. When an operation creates a
  * deadline earlier than the one last returned, the optional wakeup callback
- * runs (after the coordinator's lock is released) so an event loop can
- * re-arm its timer.
+ * runs with that deadline (after the coordinator's lock is released, on the
+ * calling thread) so an event loop can re-arm its timer.
  *
  * Completion: JoinGroup and SyncGroup may be parked until other members act
  * (all members rejoin; the leader sends the assignment). Their @done
@@ -56,8 +56,9 @@ typedef struct {
   const char *state_dir;               /* group metadata files; NULL = nothing persisted (transfer none) */
   rill__group_clock_func clock;        /* NULL = g_get_monotonic_time() / 1000 */
   void *clock_data;
-  void (*wakeup)(void *user_data);     /* a deadline earlier than the last tick's answer exists; may be NULL */
+  void (*wakeup)(int64_t deadline, void *user_data); /* a deadline earlier than the last tick's answer; may be NULL */
   void *wakeup_data;
+  GDestroyNotify wakeup_destroy;       /* frees wakeup_data with the coordinator; may be NULL */
   int32_t min_session_timeout_ms;      /* group.min.session.timeout.ms (6000) */
   int32_t max_session_timeout_ms;      /* group.max.session.timeout.ms (1800000) */
   int32_t initial_rebalance_delay_ms;  /* group.initial.rebalance.delay.ms (3000) */
@@ -69,8 +70,12 @@ void rill__group_options_init(rill__group_options *options);
 /* Loads persisted groups from options->state_dir (creating it). A corrupt
  * group file is skipped with a g_warning (its offsets stay in the log).
  * Returns (transfer full) or NULL with @error when the directory is unusable. */
-rill__group_coordinator *rill__group_coordinator_new(const rill__group_options *options, GError **error);
-/* Answers every parked JoinGroup/SyncGroup with COORDINATOR_NOT_AVAILABLE and frees. */
+rill__group_coordinator *rill__group_coordinator_open(const rill__group_options *options, GError **error);
+/* Answers every parked JoinGroup/SyncGroup with COORDINATOR_NOT_AVAILABLE;
+ * later calls still work (the broker's shutdown hook calls this). */
+void rill__group_coordinator_answer_parked(rill__group_coordinator *c);
+/* Answers what is parked (see above), destroys wakeup_data and frees.
+ * Declared in group.h too, for the broker. */
 void rill__group_coordinator_free(rill__group_coordinator *c);
 
 /* Processes every deadline that has passed; returns the next deadline on the

@@ -27,7 +27,12 @@ typedef struct {
 } fixture;
 
 static int64_t fake_clock(void *data) { return ((fixture *)data)->now; }
-static void count_wakeup(void *data) { ((fixture *)data)->wakeups++; }
+static void count_wakeup(int64_t deadline, void *data)
+{
+  fixture *f = data;
+  g_assert_cmpint(deadline, >=, f->now);
+  f->wakeups++;
+}
 
 static void open_coordinator(fixture *f, int32_t delay)
 {
@@ -43,7 +48,7 @@ static void open_coordinator(fixture *f, int32_t delay)
   o.wakeup_data = f;
   o.initial_rebalance_delay_ms = delay;
   g_autoptr(GError) error = NULL;
-  f->c = rill__group_coordinator_new(&o, &error);
+  f->c = rill__group_coordinator_open(&o, &error);
   g_assert_no_error(error);
 }
 
