@@ -45,7 +45,8 @@ typedef struct {
 } waiter;
 
 struct parked {
-  rill__broker_req *req;
+  rill__broker_req *req;  /* freed when answered: use broker below after evaluate() */
+  rill__broker *broker;
   int64_t deadline_ms;
   rill__broker_timer *timer;
   GList link;     /* in broker->parked_fetches */
@@ -243,7 +244,7 @@ static void on_wake(void *user_data);
 
 static void cancel_waiters(parked *pk)
 {
-  rill_log *log = rill__broker_log(pk->req->broker);
+  rill_log *log = rill__broker_log(pk->broker);
   for (guint i = 0; i < pk->waiters->len; i++) {
     waiter *w = &g_array_index(pk->waiters, waiter, i);
     if (rill_log_wait_cancel(log, w->topic, w->partition, w->id))
@@ -281,7 +282,7 @@ static gboolean add_waiters(parked *pk)
 
 static void finish_parked(parked *pk)
 {
-  rill__broker *b = pk->req->broker;
+  rill__broker *b = pk->broker;
   cancel_waiters(pk);
   if (pk->timer)
     rill__broker_timer_cancel(b, pk->timer);
@@ -297,8 +298,7 @@ static void run_parked(parked *pk, gboolean force)
 {
   for (;;) {
     cancel_waiters(pk);
-    rill__broker_req *req = pk->req;
-    if (evaluate(req, force || rill__broker_now_ms(req->broker) >= pk->deadline_ms)) {
+    if (evaluate(pk->req, force || rill__broker_now_ms(pk->broker) >= pk->deadline_ms)) {
       finish_parked(pk);
       return;
     }
@@ -342,6 +342,7 @@ void rill__handle_fetch(rill__broker_req *req)
   rill__broker *b = req->broker;
   parked *pk = g_new0(parked, 1);
   pk->req = req;
+  pk->broker = b;
   pk->deadline_ms = rill__broker_now_ms(b) + in->max_wait_ms;
   pk->link.data = pk;
   pk->waiters = g_array_new(FALSE, FALSE, sizeof(waiter));
