@@ -162,28 +162,51 @@ void rill__group_handle_find_coordinator(rill__broker_req *req)
 
 /* ---- JoinGroup ---- */
 
+/* Parked requests are answered from another connection's handler or from a
+ * timer; answering through a post keeps every answer out of the middle of
+ * another connection's event handling. The result is copied into the
+ * request's memory first (it is only valid during the callback). */
+static rill_wire_str keep_str(rill__broker_req *req, const char *s)
+{
+  return s ? rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(s))) : RILL_WIRE_STR_NULL;
+}
+
+static rill_wire_bytes keep_bytes(rill__broker_req *req, const uint8_t *p, size_t len)
+{
+  uint8_t *d = rill__broker_req_alloc(req, MAX(len, 1));
+  if (len)
+    memcpy(d, p, len);
+  return rill_wire_bytes_from(d, len);
+}
+
+static void respond_posted(void *data)
+{
+  rill__broker_req *req = data;
+  rill__broker_respond(req, req->handler_data);
+}
+
 static void join_done(const rill__group_join_result *r, void *data)
 {
   rill__broker_req *req = data;
   int16_t version = req->header.request_api_version;
-  rill_wire_join_group_response out;
-  rill_wire_join_group_response_init(&out);
-  out.error_code = r->error_code;
-  out.generation_id = r->generation_id;
-  out.protocol_type = rill_wire_str_from(r->protocol_type);
+  rill_wire_join_group_response *out = rill__broker_req_new0(req, rill_wire_join_group_response, 1);
+  rill_wire_join_group_response_init(out);
+  out->error_code = r->error_code;
+  out->generation_id = r->generation_id;
+  out->protocol_type = keep_str(req, r->protocol_type);
   /* ProtocolName is nullable only from v7. */
-  out.protocol_name = rill_wire_str_from(r->protocol_name ? r->protocol_name : version >= 7 ? NULL : "");
-  out.leader = rill_wire_str_from(r->leader_id);
-  out.member_id = rill_wire_str_from(r->member_id);
-  out.n_members = (int32_t)r->n_members;
-  out.members = rill__broker_req_new0(req, rill_wire_join_group_response_join_group_response_member, r->n_members);
+  out->protocol_name = keep_str(req, r->protocol_name ? r->protocol_name : version >= 7 ? NULL : "");
+  out->leader = keep_str(req, r->leader_id);
+  out->member_id = keep_str(req, r->member_id);
+  out->n_members = (int32_t)r->n_members;
+  out->members = rill__broker_req_new0(req, rill_wire_join_group_response_join_group_response_member, MAX(r->n_members, 1));
   for (guint i = 0; i < r->n_members; i++) {
-    out.members[i].member_id = rill_wire_str_from(r->members[i].member_id);
-    out.members[i].group_instance_id = rill_wire_str_from(r->members[i].group_instance_id);
-    out.members[i].metadata = rill_wire_bytes_from(r->members[i].metadata ? (const void *)r->members[i].metadata : "",
-                                                   r->members[i].metadata_len);
+    out->members[i].member_id = keep_str(req, r->members[i].member_id);
+    out->members[i].group_instance_id = keep_str(req, r->members[i].group_instance_id);
+    out->members[i].metadata = keep_bytes(req, r->members[i].metadata, r->members[i].metadata_len);
   }
-  rill__broker_respond(req, &out);
+  req->handler_data = out;
+  rill__broker_post(req->broker, respond_posted, req);
 }
 
 void rill__group_handle_join_group(rill__broker_req *req)
@@ -220,13 +243,14 @@ void rill__group_handle_join_group(rill__broker_req *req)
 static void sync_done(const rill__group_sync_result *r, void *data)
 {
   rill__broker_req *req = data;
-  rill_wire_sync_group_response out;
-  rill_wire_sync_group_response_init(&out);
-  out.error_code = r->error_code;
-  out.protocol_type = rill_wire_str_from(r->protocol_type);
-  out.protocol_name = rill_wire_str_from(r->protocol_name);
-  out.assignment = rill_wire_bytes_from(r->assignment ? (const void *)r->assignment : "", r->assignment_len);
-  rill__broker_respond(req, &out);
+  rill_wire_sync_group_response *out = rill__broker_req_new0(req, rill_wire_sync_group_response, 1);
+  rill_wire_sync_group_response_init(out);
+  out->error_code = r->error_code;
+  out->protocol_type = keep_str(req, r->protocol_type);
+  out->protocol_name = keep_str(req, r->protocol_name);
+  out->assignment = keep_bytes(req, r->assignment, r->assignment_len);
+  req->handler_data = out;
+  rill__broker_post(req->broker, respond_posted, req);
 }
 
 void rill__group_handle_sync_group(rill__broker_req *req)
