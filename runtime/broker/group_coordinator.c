@@ -398,7 +398,8 @@ static int16_t join_locked(rill__group_coordinator *c, const rill__group_join_re
     return RILL_KAFKA_ERR_INCONSISTENT_GROUP_PROTOCOL;
 
   if (!*member_id) {
-    g_autofree char *new_id = g_strdup_printf("%s-%s", req->client_id ? req->client_id : "", g_uuid_string_random());
+    g_autofree char *uuid = g_uuid_string_random();
+    g_autofree char *new_id = g_strdup_printf("%s-%s", req->client_id ? req->client_id : "", uuid);
     rill__group_member *old = rill__group_find_instance(g, req->group_instance_id);
     if (old) {
       static_rejoin(c, g, old, new_id, req, done, data);

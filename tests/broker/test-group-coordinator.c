@@ -164,10 +164,11 @@ static const rill__group_protocol range_only[] = {{"range", (const uint8_t *)"md
 static void join_with(fixture *f, const char *group, const char *member_id, const char *instance,
                       const rill__group_protocol *protos, guint n, bool v4, join_cap *out)
 {
+  g_autofree char *id = g_strdup(member_id); /* may point into @out */
   join_cap_clear(out);
   rill__group_join_request req = {
     .group_id = group,
-    .member_id = member_id,
+    .member_id = id,
     .group_instance_id = instance,
     .client_id = "cli",
     .client_host = "/127.0.0.1",
