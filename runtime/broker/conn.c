@@ -70,7 +70,7 @@ void rill__broker_conn_unref(rill__broker_conn *c)
   if (--c->refs > 0)
     return;
   g_assert(c->dead);
-  g_queue_free_full(&c->slots, (GDestroyNotify)slot_free);
+  g_queue_clear_full(&c->slots, (GDestroyNotify)slot_free);
   g_free(c->in);
   g_free(c);
 }
