@@ -15,3 +15,4 @@
 #include <rill/log.h>
 #include <rill/log-connector.h>
 #include <rill/kafka_error.h>
+#include <rill/kafka.h>
