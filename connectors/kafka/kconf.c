@@ -33,7 +33,7 @@ static const prop props[] = {
    "Comma-separated host:port list used to find the cluster. Required."},
   {"client.id", NULL, T_STRING, OFF(client_id), 0, 0, "rill", NULL, "Client identifier sent with every request."},
   {"group.id", NULL, T_STRING, OFF(group_id), 0, 0, "", NULL,
-   "Consumer group (source). Empty: manual assignment, no offsets committed."},
+   "Consumer group (source). Not implemented yet: a source with group.id is refused; empty = manual assignment."},
   {"acks", "request.required.acks", T_ENUM, OFF(acks), 0, 0, "all", "all=-1|-1=-1|0=0|1=1",
    "Producer acknowledgements: 0 none (no response), 1 leader, all (-1) all in-sync replicas."},
   {"linger.ms", "queue.buffering.max.ms", T_INT, OFF(linger_ms), 0, 900000, "5", NULL,
@@ -239,6 +239,18 @@ char *rill_kafka_conf_get(const rill_kafka_conf *conf, const char *name)
   return NULL;
 }
 
+/* "a, b, c": the accepted names of @choices, without the "=value" parts. (transfer full) */
+static char *enum_names(const char *choices)
+{
+  g_auto(GStrv) parts = g_strsplit(choices, "|", -1);
+  for (char **q = parts; *q; q++) {
+    char *eq = strchr(*q, '=');
+    if (eq)
+      *eq = 0;
+  }
+  return g_strjoinv(", ", parts);
+}
+
 char *rill__kconf_reference_markdown(void)
 {
   static const char *type_names[] = {"string", "integer", "boolean", "enum"};
@@ -249,10 +261,7 @@ char *rill__kconf_reference_markdown(void)
     if (p->type == T_INT)
       range = g_strdup_printf("%" G_GINT64_FORMAT " .. %" G_GINT64_FORMAT, p->min, p->max);
     else if (p->type == T_ENUM)
-    {
-      g_auto(GStrv) parts = g_strsplit(p->choices, "|", -1);
-      range = g_strjoinv(", ", parts);
-    }
+      range = enum_names(p->choices);
     else if (p->type == T_BOOL)
       range = g_strdup("true, false");
     else

@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "kafka-mock.h"
+#include "connectors/kafka/kconf.h"
 
 #define N 3000
 
@@ -188,6 +189,29 @@ static void test_no_broker(void)
   g_object_unref(s);
 }
 
+/* docs/connectors/kafka.md's reference is the property table's; with
+ * RILL_UPDATE_DOCS=1 the test rewrites it instead of comparing. */
+static void test_doc_reference(void)
+{
+  g_autofree char *path = g_build_filename(RILL_SOURCE_DIR, "docs", "connectors", "kafka.md", NULL);
+  g_autofree char *doc = NULL;
+  g_assert_true(g_file_get_contents(path, &doc, NULL, NULL));
+  const char *begin = "<!-- BEGIN GENERATED: connectors/kafka/kconf.c -->\n", *end = "<!-- END GENERATED -->";
+  char *b = strstr(doc, begin), *e = strstr(doc, end);
+  g_assert_nonnull(b);
+  g_assert_nonnull(e);
+  b += strlen(begin);
+  g_autofree char *table = rill__kconf_reference_markdown();
+  g_autofree char *current = g_strndup(b, (gsize)(e - b));
+  if (g_getenv("RILL_UPDATE_DOCS")) {
+    g_autofree char *head = g_strndup(doc, (gsize)(b - doc));
+    g_autofree char *updated = g_strconcat(head, table, e, NULL);
+    g_assert_true(g_file_set_contents(path, updated, -1, NULL));
+    return;
+  }
+  g_assert_cmpstr(current, ==, table);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -200,5 +224,6 @@ int main(int argc, char **argv)
   g_test_add_func("/kafka/produce/leader-moves-idempotent", test_leader_moves);
   g_test_add_func("/kafka/conf/errors", test_bad_config);
   g_test_add_func("/kafka/produce/no-broker", test_no_broker);
+  g_test_add_func("/kafka/conf/doc-reference", test_doc_reference);
   return g_test_run();
 }
