@@ -51,7 +51,6 @@ struct src_state {
   spart *parts;
   int n;
   GAsyncQueue *done;   /* completed fcall* */
-  int inflight;
   gboolean need_metadata;
   rill__batch_reader reader;
 };
@@ -194,7 +193,6 @@ static void send_fetches(src_state *s)
     f->req.n_topics = 1;
     rill__kreq *r = rill__kreq_new(RILL_WIRE_API_FETCH, 11, &f->req);
     r->extra_timeout_ms = kc->fetch_wait_max_ms;
-    s->inflight++;
     rill__kclient_submit(s->client, GPOINTER_TO_INT(key) - 1, r, on_fetched, f);
   }
   g_hash_table_destroy(calls);
@@ -275,7 +273,6 @@ fail:
 static rill_flow handle_fetch(src_state *s, rill_ctx *ctx, fcall *f, rill_emitter *out)
 {
   rill__kreq *r = f->resp;
-  s->inflight--;
   for (int32_t i = 0; i < f->topic.n_partitions; i++) {
     spart *sp = find_part(s, f->parts[i].partition);
     sp->fetching = FALSE;

@@ -92,14 +92,6 @@ void rill__kreq_free(rill__kreq *req)
   g_free(req);
 }
 
-uint8_t *rill__kreq_steal_frame(rill__kreq *req, size_t *len)
-{
-  uint8_t *f = req->frame;
-  *len = req->frame_len;
-  req->frame = NULL;
-  return f;
-}
-
 /* Completes @r: on the I/O thread, never under client->lock. */
 static void complete(rill__kclient *c, rill__kreq *r, int16_t error, const char *message)
 {

@@ -62,9 +62,6 @@ struct rill__kreq {
  * sent at the highest version <= @max_version both sides support. (transfer full) */
 rill__kreq *rill__kreq_new(int16_t api_key, int16_t max_version, const void *body);
 void rill__kreq_free(rill__kreq *req);
-/* Hands @req's response bytes to the caller (transfer full, g_free); resp
- * stays valid as long as the caller keeps them. */
-uint8_t *rill__kreq_steal_frame(rill__kreq *req, size_t *len);
 
 /* Starts the I/O thread; no connection is made yet. NULL with @error when
  * bootstrap.servers is empty or malformed. (transfer full) */
