@@ -29,3 +29,4 @@
 #include <rill/stdio.h>
 #include <rill/progress.h>
 #include <rill/archive.h>
+#include <rill/launch.h>
