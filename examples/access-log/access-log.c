@@ -210,7 +210,7 @@ static char *opt_out, *opt_generate_plain;
 static char **opt_inputs;
 static gint opt_parallelism = 1, opt_files = 4;
 static gint64 opt_lines_per_file = 25000;
-static gboolean opt_quiet;
+static gboolean opt_quiet, opt_metrics;
 
 static const GOptionEntry entries[] = {
   {"out", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out, "Output directory (default ./access-log-out)", "DIR"},
@@ -220,6 +220,7 @@ static const GOptionEntry entries[] = {
   {"lines-per-file", 0, 0, G_OPTION_ARG_INT64, &opt_lines_per_file, "Generated lines per file (default 25000)", "N"},
   {"generate-plain", 0, 0, G_OPTION_ARG_FILENAME, &opt_generate_plain, "Only write plain log files into DIR", "DIR"},
   {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "No progress line", NULL},
+  {"metrics", 'm', 0, G_OPTION_ARG_NONE, &opt_metrics, "Print per-stage metrics to stderr", NULL},
   {NULL}};
 
 static gboolean is_archive(const char *path)
@@ -244,7 +245,9 @@ static rill_stage *add_inputs(rill_pipeline *p, char **inputs, GError **error)
       rill_archive_source *src = rill_archive_source_new(&o, error);
       s = src ? rill_pipeline_add_archive_source(p, name, src) : NULL;
     } else {
-      s = rill_pipeline_add_file_source(p, name, rill_file_source_new(inputs[i], RILL_FILE_FORMAT_LINES));
+      rill_file_source *src = rill_file_source_new(inputs[i], RILL_FILE_FORMAT_LINES);
+      rill_file_source_set_position_headers(src, FALSE);
+      s = rill_pipeline_add_file_source(p, name, src);
     }
     g_free(name);
     if (!s)
@@ -340,6 +343,8 @@ int main(int argc, char **argv)
   rill_log_sink_options so = {.log = log, .topic = TOPIC};
   if (!rill_log_sink_add(errors, "topic", s, &so, &error))
     goto fail;
+  if (opt_metrics)
+    rill_pipeline_set_metrics_output(errors, stderr);
   rill_pipeline_watch_signals(errors);
   rill_progress_options po = {.quiet = opt_quiet};
   gint64 t0 = g_get_monotonic_time();
