@@ -30,3 +30,4 @@
 #include <rill/progress.h>
 #include <rill/archive.h>
 #include <rill/kafka.h>
+#include <rill/launch.h>
