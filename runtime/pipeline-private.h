@@ -21,6 +21,10 @@ typedef struct rill__counters {
   guint64 records_in, bytes_in, batches_in;
   guint64 records_out, bytes_out, batches_out;
   guint64 busy_ns, blocked_ns;
+  guint64 late_records;
+  guint64 state_bytes;              /* a gauge, not a sum */
+  guint64 source_bytes_done, source_bytes_total; /* rill_source_add_progress */
+  guint64 dead_letters;                          /* rill_ctx_add_dead_letters */
 } rill__counters;
 
 static inline void rill__ctr_add(guint64 *c, guint64 n)
@@ -117,6 +121,7 @@ typedef struct rill__task {
   gint64 nested_ns;                 /* time spent downstream of the current callback */
   gboolean failed;                  /* an error was already reported from this task */
   int64_t watermark;                /* head's combined input watermark */
+  gboolean idle;                    /* every open input channel is idle (RILL_WATERMARK_IDLE) */
   uint64_t barrier;                 /* head's last aligned barrier */
 } rill__task;
 
@@ -139,6 +144,7 @@ struct rill_pipeline {
   gint cancelled;                   /* atomic: stop at once */
   gint64 drain_deadline;            /* monotonic us; 0 = no drain in progress; under lock */
   GError *error;                    /* first failure; under lock */
+  gint64 started_us, ended_us;      /* monotonic: start, last task's end (0 = not yet); under lock */
   guint running;                    /* task threads not yet ended; under lock */
   gint signals;                     /* atomic: signals received while watching */
   GPtrArray *tasks;                 /* rill__task, owned */
@@ -150,6 +156,9 @@ gpointer rill__task_main(gpointer task);
 void rill__task_free(rill__task *task);
 /* pipeline.c */
 void rill__pipeline_fail(rill_pipeline *pipeline, GError *error);
+/* Records @error (transfer full) as the result without cancelling, and asks
+ * the pipeline to drain: what was emitted before it still flows to the sinks. */
+void rill__pipeline_fail_after_drain(rill_pipeline *pipeline, GError *error);
 void rill__pipeline_cancel(rill_pipeline *pipeline);
 void rill__pipeline_task_done(rill_pipeline *pipeline);
 /* signals.c */

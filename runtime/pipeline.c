@@ -120,7 +120,8 @@ static rill_stage *stage_new(rill_pipeline *p, const char *name, const char *typ
   s->inputs = g_array_new(FALSE, TRUE, sizeof(rill__edge));
   s->outputs = g_array_new(FALSE, TRUE, sizeof(rill__edge));
   for (guint i = 0; i < n_inputs; i++) {
-    rill__edge e = {inputs[i], i, RILL_EDGE_FORWARD};
+    gboolean exchange = inputs[i]->op && (inputs[i]->op->flags & RILL_OPERATOR_EXCHANGE_OUTPUT);
+    rill__edge e = {inputs[i], i, exchange ? RILL_EDGE_EXCHANGE : RILL_EDGE_FORWARD};
     g_array_append_val(s->inputs, e);
   }
   g_ptr_array_add(p->stages, s);
@@ -382,10 +383,13 @@ gboolean rill_pipeline_start(rill_pipeline *pipeline, GError **error)
   plan_streams(p);
   assign_splits(p);
 
+  g_mutex_lock(&p->lock);
   p->state = RILL__RUNNING;
+  p->started_us = g_get_monotonic_time();
+  p->running = p->tasks->len;
+  g_mutex_unlock(&p->lock);
   if (p->watch_signals)
     rill__signals_watch(p);
-  p->running = p->tasks->len;
   for (guint i = 0; i < p->tasks->len; i++) {
     rill__task *t = p->tasks->pdata[i];
     char name[16];
@@ -398,7 +402,8 @@ gboolean rill_pipeline_start(rill_pipeline *pipeline, GError **error)
 void rill__pipeline_task_done(rill_pipeline *p)
 {
   g_mutex_lock(&p->lock);
-  p->running--;
+  if (--p->running == 0)
+    p->ended_us = g_get_monotonic_time();
   g_cond_broadcast(&p->cond);
   g_mutex_unlock(&p->lock);
 }
@@ -429,6 +434,17 @@ void rill__pipeline_fail(rill_pipeline *p, GError *error)
     g_error_free(error);
   g_mutex_unlock(&p->lock);
   rill__pipeline_cancel(p);
+}
+
+void rill__pipeline_fail_after_drain(rill_pipeline *p, GError *error)
+{
+  g_mutex_lock(&p->lock);
+  if (!p->error)
+    p->error = error;
+  else
+    g_error_free(error);
+  g_mutex_unlock(&p->lock);
+  rill_pipeline_stop(p, TRUE);
 }
 
 void rill_pipeline_stop(rill_pipeline *pipeline, gboolean drain)
@@ -528,6 +544,7 @@ rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_
     m[i].stage = s->name;
     m[i].type_name = s->type_name;
     m[i].task_thread = s->chain;
+    m[i].role = s->source ? RILL_STAGE_SOURCE : s->op == &rill__sink_class ? RILL_STAGE_SINK : RILL_STAGE_OPERATOR;
     if (!s->counters)
       continue;
     for (guint t = 0; t < p->parallelism; t++) {
@@ -535,7 +552,8 @@ rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_
 #define SUM(f) m[i].f += __atomic_load_n(&c->f, __ATOMIC_RELAXED)
       SUM(records_in); SUM(bytes_in); SUM(batches_in);
       SUM(records_out); SUM(bytes_out); SUM(batches_out);
-      SUM(busy_ns); SUM(blocked_ns);
+      SUM(busy_ns); SUM(blocked_ns); SUM(late_records); SUM(state_bytes);
+      SUM(source_bytes_done); SUM(source_bytes_total); SUM(dead_letters);
 #undef SUM
     }
     for (guint k = 0; k < s->input_streams->len; k++) {

@@ -89,6 +89,18 @@ static rill__task_stage *ts_of(rill_ctx *ctx)
   return &ctx->task->stages[ctx->pos];
 }
 
+void rill_ctx_add_late_records(rill_ctx *ctx, guint64 n)
+{
+  g_return_if_fail(ctx != NULL);
+  rill__ctr_add(&ts_of(ctx)->counters->late_records, n);
+}
+
+void rill_ctx_set_state_bytes(rill_ctx *ctx, guint64 bytes)
+{
+  g_return_if_fail(ctx != NULL);
+  __atomic_store_n(&ts_of(ctx)->counters->state_bytes, bytes, __ATOMIC_RELAXED);
+}
+
 void *rill_ctx_alloc(rill_ctx *ctx, size_t len)
 {
   g_return_val_if_fail(ctx != NULL, NULL);
@@ -251,6 +263,12 @@ rill_flow rill_emit_batch_to(rill_emitter *out, guint channel, rill_batch *batch
   return send(out, (gint)(channel & G_MAXINT), batch);
 }
 
+rill_flow rill_emitter_flush(rill_emitter *out)
+{
+  g_return_val_if_fail(out != NULL, RILL_FLOW_ERROR);
+  return flush(out);
+}
+
 rill_flow rill_emit_batch(rill_emitter *out, rill_batch *batch)
 {
   g_return_val_if_fail(out != NULL && batch != NULL, RILL_FLOW_ERROR);
@@ -313,7 +331,8 @@ static rill_flow on_watermark(rill__task *t, guint pos, int64_t wm)
   rill__task_stage *ts = &t->stages[pos];
   const rill_operator_class *op = ts->ctx.stage->op;
   rill_flow flow;
-  if (op->on_watermark)
+  /* IDLE is a routing hint, not a time: stages never see it. */
+  if (op->on_watermark && wm != RILL_WATERMARK_IDLE)
     CALL(t, ts, flow, op->on_watermark(&ts->ctx, ts->state, wm, &ts->out));
   else
     flow = rill_emit_watermark(&ts->out, wm);
@@ -450,6 +469,16 @@ static rill_flow run_source(rill__task *t)
     flow = src->read(&ts->ctx, ts->state, &ts->out);
     gint64 t1 = now_ns();
     rill__ctr_add(&ts->counters->busy_ns, (guint64)(t1 - t0 - t->nested_ns));
+    if (flow == RILL_FLOW_EOS && ts->ctx.error) {
+      /* Damaged input after good records: deliver those, fail once drained. */
+      GError *e = ts->ctx.error;
+      ts->ctx.error = NULL;
+      t->failed = TRUE;
+      rill__pipeline_fail_after_drain(p, g_error_new(RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STAGE,
+                                                     "stage '%s' (task %u): %s", ts->ctx.stage->name,
+                                                     t->index, e->message));
+      g_error_free(e);
+    }
     if (flow == RILL_FLOW_EOS)
       return flush(&ts->out) == RILL_FLOW_OK ? RILL_FLOW_EOS : RILL_FLOW_FLUSHING;
     if (flow != RILL_FLOW_OK)
@@ -480,24 +509,42 @@ static gboolean inputs_ready(void *data)
  * channels, and a barrier once every open channel has passed it. */
 static rill_flow channel_markers(rill__task *t, rill__channel *c, gboolean has_wm, int64_t wm, uint64_t barrier)
 {
-  if (has_wm)
-    c->watermark = MAX(c->watermark, wm);
+  if (has_wm) {
+    /* An idle channel leaves the minimum; its next real watermark rejoins it. */
+    if (wm == RILL_WATERMARK_IDLE || c->watermark == RILL_WATERMARK_IDLE)
+      c->watermark = wm;
+    else
+      c->watermark = MAX(c->watermark, wm);
+  }
   if (barrier)
     c->barrier = MAX(c->barrier, barrier);
   int64_t min_wm = INT64_MAX;
   uint64_t min_barrier = G_MAXUINT64;
-  gboolean any = FALSE;
+  gboolean any = FALSE, active = FALSE;
   for (guint i = 0; i < t->n_channels; i++) {
     if (t->channels[i].eos)
       continue;
     any = TRUE;
-    min_wm = MIN(min_wm, t->channels[i].watermark);
     min_barrier = MIN(min_barrier, t->channels[i].barrier);
+    if (t->channels[i].watermark == RILL_WATERMARK_IDLE)
+      continue;
+    active = TRUE;
+    min_wm = MIN(min_wm, t->channels[i].watermark);
   }
   if (!any)
     return RILL_FLOW_OK; /* all ended: finish() follows */
   rill_flow flow = RILL_FLOW_OK;
-  if (min_wm > t->watermark && min_wm != INT64_MIN) {
+  if (!active) {
+    if (!t->idle) {
+      t->idle = TRUE;
+      flow = on_watermark(t, 0, RILL_WATERMARK_IDLE);
+    }
+  } else if (t->idle && min_wm != INT64_MIN) {
+    /* Leaving idleness: downstream must see a real watermark again. */
+    t->idle = FALSE;
+    t->watermark = MAX(t->watermark, min_wm);
+    flow = on_watermark(t, 0, t->watermark);
+  } else if (min_wm > t->watermark && min_wm != INT64_MIN) {
     t->watermark = min_wm;
     flow = on_watermark(t, 0, min_wm);
   }

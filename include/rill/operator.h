@@ -45,6 +45,16 @@ gboolean rill_ctx_is_stopping(const rill_ctx *ctx);
 /* TRUE once the pipeline stops at once: return RILL_FLOW_FLUSHING promptly. */
 gboolean rill_ctx_is_cancelled(const rill_ctx *ctx);
 
+/* Counts @n records this stage routed to its late side output or dropped
+ * as too late (windows, joins); shown as `late` in the stage metrics. */
+void rill_ctx_add_late_records(rill_ctx *ctx, guint64 n);
+/* Reports the bytes of keyed/window state this stage holds in this task
+ * (a gauge: the latest value counts); metrics sum it over the tasks. */
+void rill_ctx_set_state_bytes(rill_ctx *ctx, guint64 bytes);
+/* Counts @n records this stage sent to a dead-letter output instead of
+ * processing them (rill_stage_metrics.dead_letters; run summaries). */
+void rill_ctx_add_dead_letters(rill_ctx *ctx, guint64 n);
+
 /* @len bytes in the arena of the batch this stage is currently building
  * (valid as long as that batch). For map callbacks writing a new value.
  * (transfer none) */
@@ -71,6 +81,10 @@ void *rill_emitter_alloc(rill_emitter *out, size_t len);
  * returns, for rill_emit_record_raw. (transfer none) */
 void rill_emitter_reference(rill_emitter *out, const rill_batch *owner);
 
+/* Sends the records emitted so far downstream now, e.g. before failing so
+ * that everything accepted before the bad record is delivered. */
+rill_flow rill_emitter_flush(rill_emitter *out);
+
 /* Emits a whole batch. (transfer full) @batch; its markers are kept. */
 rill_flow rill_emit_batch(rill_emitter *out, rill_batch *batch);
 /* On an exchange edge, sends @batch to consumer task @channel (mod the
@@ -79,6 +93,14 @@ rill_flow rill_emit_batch_to(rill_emitter *out, guint channel, rill_batch *batch
 /* Channels of the output: the parallelism when the stage feeds an exchange
  * edge, otherwise 1. */
 guint rill_emitter_n_channels(const rill_emitter *out);
+
+/* A watermark value meaning "this input is idle": a source task whose
+ * partitions all went silent emits it so it stops holding back the minimum
+ * downstream. The scheduler skips idle channels when it combines channel
+ * watermarks (an input whose channels are all idle passes IDLE on) and never
+ * hands IDLE to a stage's on_watermark. A later ordinary watermark on the
+ * channel makes it active again. */
+#define RILL_WATERMARK_IDLE (INT64_MAX - 1)
 
 /* Emits a watermark / barrier after everything emitted so far. Markers go
  * to every channel and every downstream stage. */
@@ -91,6 +113,9 @@ typedef enum {
   RILL_OPERATOR_NONE = 0,
   /* Never fuse this stage into its upstream's task (give it its own thread). */
   RILL_OPERATOR_NO_CHAIN = 1 << 0,
+  /* Stages reading this stage's output do so over exchange edges, so its
+   * rill_emit_batch_to() channels pick the consumer task (key_by). */
+  RILL_OPERATOR_EXCHANGE_OUTPUT = 1 << 1,
 } rill_operator_flags;
 
 typedef struct rill_operator_class {

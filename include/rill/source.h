@@ -11,6 +11,13 @@
  * should wait in short slices and check rill_ctx_is_stopping().
  * Emitted records are flushed downstream when a batch fills and after
  * RILL_SOURCE_LINGER_MS of a partly filled batch.
+ *
+ * Failing after the good part: read() returning RILL_FLOW_ERROR stops the
+ * pipeline at once (records still in flight may be dropped). A source that
+ * hits damaged input after valid records calls rill_ctx_set_error() and
+ * returns RILL_FLOW_EOS instead: its records so far flow downstream and are
+ * flushed by the sinks like at any end of stream, the other sources are
+ * asked to drain, and the pipeline then fails with that error.
  */
 #pragma once
 
@@ -31,3 +38,10 @@ typedef struct rill_source_class {
   /* Releases @state. May be NULL. */
   void (*close)(rill_ctx *ctx, void *state);
 } rill_source_class;
+
+/* Progress of a finite source, summed into rill_stage_metrics for progress
+ * lines: adds @bytes_done to the input bytes this task has consumed and
+ * @bytes_total to the bytes it expects to consume overall (report a split's
+ * size once, when it becomes known). Call from the source's own callbacks;
+ * costs two relaxed atomic stores. */
+void rill_source_add_progress(rill_ctx *ctx, guint64 bytes_done, guint64 bytes_total);

@@ -312,7 +312,7 @@ static void check_sets(GPtrArray *sets, rill__codec codec, bool null_header)
 {
   rill__batch_reader r;
   GError *error = NULL;
-  int i = 0, batches = 0;
+  int i = 0, batches = 0, coded = 0;
   rill__batch_reader_init(&r);
   for (guint s = 0; s < sets->len; s++) {
     gsize len;
@@ -320,7 +320,12 @@ static void check_sets(GPtrArray *sets, rill__codec codec, bool null_header)
     while (len > 0) {
       g_assert_true(rill__batch_reader_open(&r, p, len, RILL__BATCH_VERIFY_CRC, 64u << 20, &error));
       g_assert_no_error(error);
-      g_assert_cmpint(r.codec, ==, codec);
+      /* Clients send a batch uncompressed when compressing would not
+       * shrink it (librdkafka does this for tiny batches, which timing on a
+       * loaded machine can produce): any other codec is wrong, and most
+       * records must come in batches of the requested codec. */
+      g_assert_true(r.codec == codec || r.codec == RILL__CODEC_NONE);
+      coded += r.codec == codec ? r.header.records_count : 0;
       g_assert_false(r.log_append_time || r.transactional || r.control);
       g_assert_cmpint(r.header.producer_id, ==, -1);
       batches++;
@@ -366,6 +371,7 @@ static void check_sets(GPtrArray *sets, rill__codec codec, bool null_header)
   }
   g_assert_cmpint(i, ==, N_MSGS);
   g_test_message("%d records in %d batches", i, batches);
+  g_assert_cmpint(coded, >=, N_MSGS / 2);
   rill__batch_reader_clear(&r);
 }
 
@@ -392,7 +398,7 @@ static void test_librdkafka(gconstpointer data)
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   const char *props[][2] = {
       {"bootstrap.servers", port}, {"client.id", client}, {"compression.codec", rill__codec_name(codec)},
-      {"linger.ms", "200"},        {"acks", "all"},       {"enable.idempotence", "false"},
+      {"linger.ms", "1000"},        {"acks", "all"},       {"enable.idempotence", "false"},
       {"broker.address.family", "v4"},
   };
   for (size_t k = 0; k < G_N_ELEMENTS(props); k++)

@@ -1,0 +1,1 @@
+rill_sources(error.c paths.c decoder.c source.c sink.c)

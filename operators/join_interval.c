@@ -1,0 +1,202 @@
+/* join_interval.c — interval join: right record b matches left record a
+ * when their keys are equal and lower <= b.ts - a.ts <= upper.
+ *
+ * State per task: a hash table join key -> the key's stored left and right
+ * records (queues in arrival order), and one time index over all stored
+ * records ordered by expiry: a left record can still meet a future right
+ * record only while a.ts + upper > W, a right record a future left record
+ * only while b.ts - lower > W (future records all have ts > W).
+ *
+ * Invariants:
+ * - Every stored record has expiry > the last watermark; a watermark
+ *   removes the records it passes (oldest expiry first) before being
+ *   forwarded, emitting unmatched left records of a left join then.
+ * - Records with ts <= W on arrival are late: counted, not joined.
+ * - Results: a match carries max(a.ts, b.ts); an unmatched left record
+ *   a.ts + max(upper, 0). Both exceed every watermark already forwarded. */
+#include "operators/join-private.h"
+
+typedef struct {
+  rill__join_key *key;  /* owned, accounted */
+  GQueue left, right;   /* of rill__join_rec.link */
+} kstate;
+
+typedef struct {
+  rill_join *join;      /* not refcounted: the stage's user_data holds it */
+  GHashTable *keys;     /* rill__join_key* (kstate's) -> kstate* */
+  GTree *expiry;        /* rill__join_rec* (by order_ts = expiry, seq) -> same */
+  GByteArray *scratch;
+  int64_t watermark;    /* last watermark received, INT64_MIN before any */
+  guint64 seq;
+} ijoin;
+
+#define KSTATE_BYTES ((gint64)(sizeof(kstate) + RILL__JOIN_SLOT_BYTES))
+/* A GTree node: key, value, left, right, balance/flags. */
+#define INDEX_BYTES ((gint64)(5 * sizeof(void *)))
+
+static gboolean ijoin_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
+{
+  ijoin *s = g_new0(ijoin, 1);
+  s->join = user_data;
+  s->keys = g_hash_table_new(rill__join_key_hash, rill__join_key_equal);
+  s->expiry = g_tree_new_full(rill__join_rec_cmp, NULL, NULL, NULL);
+  s->scratch = g_byte_array_new();
+  s->watermark = INT64_MIN;
+  *state = s;
+  return TRUE;
+}
+
+static int64_t unmatched_ts(const rill_join *join, const rill__join_rec *a)
+{
+  return rill__join_sat_add(a->rec.timestamp, MAX(join->upper_ms, 0));
+}
+
+/* Drops @rec from its key's queue and the index; frees the key's state
+ * when it becomes empty. */
+static void unlink_rec(ijoin *s, rill__join_rec *rec)
+{
+  kstate *k = rec->owner;
+  g_tree_remove(s->expiry, rec);
+  g_queue_unlink(rec->side == RILL_JOIN_SIDE_LEFT ? &k->left : &k->right, &rec->link);
+  rill__join_rec_free(s->join, rec);
+  rill__join_account(s->join, -INDEX_BYTES, 0);
+  if (k->left.length == 0 && k->right.length == 0) {
+    g_hash_table_remove(s->keys, k->key);
+    rill__join_key_free(s->join, k->key);
+    g_free(k);
+    rill__join_account(s->join, -KSTATE_BYTES, 0);
+  }
+}
+
+static rill_flow add_record(rill_ctx *ctx, ijoin *s, guint side, const rill_record *r, rill_emitter *out)
+{
+  rill_join *join = s->join;
+  int64_t ts = r->timestamp;
+  if (ts == RILL_TIMESTAMP_NONE || ts <= s->watermark) {
+    rill__join_count(&join->late_records, 1);
+    return RILL_FLOW_OK;
+  }
+  gboolean left = side == RILL_JOIN_SIDE_LEFT;
+  int64_t unmatched_at = rill__join_sat_add(ts, MAX(join->upper_ms, 0));
+  rill_bytes key = rill__join_extract_key(join, side, r, s->scratch);
+  if (!key.data) {
+    rill__join_count(&join->unkeyed_records, 1);
+    if (left && join->kind == RILL_JOIN_LEFT)
+      return rill__join_emit(join, ctx, r, NULL, key, unmatched_at, out);
+    return RILL_FLOW_OK;
+  }
+  rill__join_key view = rill__join_key_view(key);
+  kstate *k = g_hash_table_lookup(s->keys, &view);
+  gboolean matched = FALSE;
+  rill_flow flow = RILL_FLOW_OK;
+  if (k) {
+    rill_bytes kb = rill_bytes_make(k->key->data, k->key->len);
+    for (GList *l = left ? k->right.head : k->left.head; l && flow == RILL_FLOW_OK; l = l->next) {
+      rill__join_rec *o = l->data;
+      const rill_record *a = left ? r : &o->rec, *b = left ? &o->rec : r;
+      if (b->timestamp < rill__join_sat_add(a->timestamp, join->lower_ms) ||
+          b->timestamp > rill__join_sat_add(a->timestamp, join->upper_ms))
+        continue;
+      matched = TRUE;
+      if (!left)
+        o->matched = 1;
+      flow = rill__join_emit(join, ctx, a, b, kb, MAX(a->timestamp, b->timestamp), out);
+    }
+  }
+  if (flow != RILL_FLOW_OK)
+    return flow;
+  int64_t expires = left ? rill__join_sat_add(ts, join->upper_ms) : rill__join_sat_sub(ts, join->lower_ms);
+  if (expires <= s->watermark) {
+    /* Can meet no future record: done with it now. */
+    if (left && !matched && join->kind == RILL_JOIN_LEFT)
+      return rill__join_emit(join, ctx, r, NULL, key, unmatched_at, out);
+    return RILL_FLOW_OK;
+  }
+  if (!k) {
+    k = g_new0(kstate, 1);
+    k->key = rill__join_key_new(join, key);
+    g_hash_table_insert(s->keys, k->key, k);
+    rill__join_account(join, KSTATE_BYTES, 0);
+  }
+  rill__join_rec *rec = rill__join_rec_new(join, r);
+  rec->order_ts = expires;
+  rec->seq = s->seq++;
+  rec->side = (guint8)side;
+  rec->matched = matched;
+  rec->owner = k;
+  rec->link.data = rec;
+  g_queue_push_tail_link(left ? &k->left : &k->right, &rec->link);
+  g_tree_insert(s->expiry, rec, rec);
+  rill__join_account(join, INDEX_BYTES, 0);
+  return RILL_FLOW_OK;
+}
+
+static rill_flow ijoin_process(rill_ctx *ctx, void *state, guint input, rill_batch *batch, rill_emitter *out)
+{
+  ijoin *s = state;
+  const rill_record *r = rill_batch_records(batch);
+  rill_flow flow = RILL_FLOW_OK;
+  for (size_t i = 0, n = rill_batch_len(batch); i < n && flow == RILL_FLOW_OK; i++)
+    flow = add_record(ctx, s, input, &r[i], out);
+  rill_batch_unref(batch);
+  return flow;
+}
+
+/* Removes every record with expiry <= @wm, oldest first. */
+static rill_flow expire_until(rill_ctx *ctx, ijoin *s, int64_t wm, rill_emitter *out)
+{
+  rill_join *join = s->join;
+  GTreeNode *n;
+  while ((n = g_tree_node_first(s->expiry)) != NULL) {
+    rill__join_rec *rec = g_tree_node_value(n);
+    if (rec->order_ts > wm)
+      break;
+    rill_flow flow = RILL_FLOW_OK;
+    if (rec->side == RILL_JOIN_SIDE_LEFT && !rec->matched && join->kind == RILL_JOIN_LEFT) {
+      kstate *k = rec->owner;
+      flow = rill__join_emit(join, ctx, &rec->rec, NULL, rill_bytes_make(k->key->data, k->key->len),
+                             unmatched_ts(join, rec), out);
+    }
+    unlink_rec(s, rec);
+    if (flow != RILL_FLOW_OK)
+      return flow;
+  }
+  return RILL_FLOW_OK;
+}
+
+static rill_flow ijoin_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
+{
+  ijoin *s = state;
+  if (watermark > s->watermark)
+    s->watermark = watermark;
+  rill_flow flow = expire_until(ctx, s, s->watermark, out);
+  return flow == RILL_FLOW_OK ? rill_emit_watermark(out, watermark) : flow;
+}
+
+static rill_flow ijoin_finish(rill_ctx *ctx, void *state, rill_emitter *out)
+{
+  ijoin *s = state;
+  rill__join_count(&s->join->finish_flushed_records, (guint64)g_tree_nnodes(s->expiry));
+  return expire_until(ctx, s, INT64_MAX, out);
+}
+
+static void ijoin_close(rill_ctx *ctx, void *state)
+{
+  ijoin *s = state;
+  GTreeNode *n;
+  while ((n = g_tree_node_first(s->expiry)) != NULL)
+    unlink_rec(s, g_tree_node_value(n));
+  g_tree_destroy(s->expiry);
+  g_hash_table_destroy(s->keys);
+  g_byte_array_unref(s->scratch);
+  g_free(s);
+}
+
+const rill_operator_class rill__join_interval_class = {
+  .type_name = "join-interval",
+  .open = ijoin_open,
+  .process = ijoin_process,
+  .on_watermark = ijoin_on_watermark,
+  .finish = ijoin_finish,
+  .close = ijoin_close,
+};

@@ -1,0 +1,204 @@
+/* join_table.c — stream–table enrichment join: input 1 is a changelog
+ * (latest value per join key; an absent value deletes the key), input 0
+ * the stream joined with the table as of each record's timestamp.
+ *
+ * State per task: the table overlay (join key -> latest changelog record,
+ * tombstones included while the shared file table has the key, so the
+ * deletion hides it), and a pending queue of stream records and updates
+ * not yet covered by the watermark, ordered by (ts, updates first, arrival).
+ *
+ * Invariants:
+ * - Every pending record has ts > the last watermark. A watermark applies
+ *   the pending records it covers in queue order, so a stream record sees
+ *   exactly the updates with ts <= its own (plus those applied at once,
+ *   below), whatever order the two inputs arrived in.
+ * - Records without a timestamp and late records (ts <= W) never wait:
+ *   they are applied at once against the current table.
+ * - The file table (rill_join.file_table) is read-only and shared; the
+ *   overlay always wins over it. */
+#include "operators/join-private.h"
+
+typedef struct {
+  rill_join *join;      /* not refcounted: the stage's user_data holds it */
+  GHashTable *table;    /* rill__join_key* (owned) -> rill__join_rec* (latest update) */
+  GTree *pending;       /* rill__join_rec* -> same, see pending_cmp */
+  GByteArray *scratch;
+  int64_t watermark;    /* last watermark received, INT64_MIN before any */
+  guint64 seq;
+} tjoin;
+
+#define INDEX_BYTES ((gint64)(5 * sizeof(void *)))
+
+/* (ts, updates before stream records, arrival). */
+static gint pending_cmp(gconstpointer a, gconstpointer b, gpointer unused)
+{
+  const rill__join_rec *x = a, *y = b;
+  if (x->order_ts != y->order_ts)
+    return x->order_ts < y->order_ts ? -1 : 1;
+  if (x->side != y->side)
+    return x->side == RILL_JOIN_SIDE_RIGHT ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static gboolean tjoin_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
+{
+  tjoin *s = g_new0(tjoin, 1);
+  s->join = user_data;
+  s->table = g_hash_table_new(rill__join_key_hash, rill__join_key_equal);
+  s->pending = g_tree_new_full(pending_cmp, NULL, NULL, NULL);
+  s->scratch = g_byte_array_new();
+  s->watermark = INT64_MIN;
+  *state = s;
+  return TRUE;
+}
+
+/* Takes @u (transfer full) as the latest table record for its key. */
+static void apply_update(tjoin *s, rill__join_rec *u)
+{
+  rill_join *join = s->join;
+  rill_bytes key = rill__join_extract_key(join, RILL_JOIN_SIDE_RIGHT, &u->rec, s->scratch);
+  if (!key.data) {
+    rill__join_count(&join->unkeyed_records, 1);
+    rill__join_rec_free(join, u);
+    return;
+  }
+  rill__join_key view = rill__join_key_view(key);
+  gpointer old_key = NULL, old = NULL;
+  gboolean had = g_hash_table_lookup_extended(s->table, &view, &old_key, &old);
+  /* A tombstone is kept only where it hides a file-table entry. */
+  gboolean keep = u->rec.value.data != NULL || rill__join_file_lookup(join, key) != NULL;
+  if (had) {
+    rill__join_rec_free(join, old);
+    if (keep) {
+      g_hash_table_insert(s->table, old_key, u);
+      return;
+    }
+    g_hash_table_remove(s->table, old_key);
+    rill__join_key_free(join, old_key);
+  } else if (keep) {
+    g_hash_table_insert(s->table, rill__join_key_new(join, key), u);
+    return;
+  }
+  rill__join_rec_free(join, u);
+}
+
+/* Joins stream record @r with the current table. */
+static rill_flow apply_stream(rill_ctx *ctx, tjoin *s, const rill_record *r, rill_emitter *out)
+{
+  rill_join *join = s->join;
+  rill_bytes key = rill__join_extract_key(join, RILL_JOIN_SIDE_LEFT, r, s->scratch);
+  const rill_record *match = NULL;
+  if (!key.data) {
+    rill__join_count(&join->unkeyed_records, 1);
+  } else {
+    rill__join_key view = rill__join_key_view(key);
+    const rill__join_rec *row = g_hash_table_lookup(s->table, &view);
+    if (!row)
+      row = rill__join_file_lookup(join, key);
+    if (row && row->rec.value.data)
+      match = &row->rec;
+  }
+  if (!match && join->kind == RILL_JOIN_INNER)
+    return RILL_FLOW_OK;
+  return rill__join_emit(join, ctx, r, match, key, r->timestamp, out);
+}
+
+static rill_flow tjoin_process(rill_ctx *ctx, void *state, guint input, rill_batch *batch, rill_emitter *out)
+{
+  tjoin *s = state;
+  rill_join *join = s->join;
+  const rill_record *r = rill_batch_records(batch);
+  rill_flow flow = RILL_FLOW_OK;
+  for (size_t i = 0, n = rill_batch_len(batch); i < n && flow == RILL_FLOW_OK; i++) {
+    int64_t ts = r[i].timestamp;
+    gboolean now = ts == RILL_TIMESTAMP_NONE || ts <= s->watermark;
+    if (ts != RILL_TIMESTAMP_NONE && ts <= s->watermark)
+      rill__join_count(&join->late_records, 1);
+    if (now && input == RILL_JOIN_SIDE_LEFT) {
+      flow = apply_stream(ctx, s, &r[i], out);
+      continue;
+    }
+    rill__join_rec *rec = rill__join_rec_new(join, &r[i]);
+    if (now) {
+      apply_update(s, rec);
+      continue;
+    }
+    rec->order_ts = ts;
+    rec->seq = s->seq++;
+    rec->side = (guint8)input;
+    g_tree_insert(s->pending, rec, rec);
+    rill__join_account(join, INDEX_BYTES, 0);
+  }
+  rill_batch_unref(batch);
+  return flow;
+}
+
+/* Applies the pending records with ts <= @wm in order. */
+static rill_flow apply_until(rill_ctx *ctx, tjoin *s, int64_t wm, rill_emitter *out)
+{
+  GTreeNode *n;
+  while ((n = g_tree_node_first(s->pending)) != NULL) {
+    rill__join_rec *rec = g_tree_node_value(n);
+    if (rec->order_ts > wm)
+      break;
+    g_tree_remove(s->pending, rec);
+    rill__join_account(s->join, -INDEX_BYTES, 0);
+    if (rec->side == RILL_JOIN_SIDE_RIGHT) {
+      apply_update(s, rec);
+      continue;
+    }
+    rill_flow flow = apply_stream(ctx, s, &rec->rec, out);
+    rill__join_rec_free(s->join, rec);
+    if (flow != RILL_FLOW_OK)
+      return flow;
+  }
+  return RILL_FLOW_OK;
+}
+
+static rill_flow tjoin_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
+{
+  tjoin *s = state;
+  if (watermark > s->watermark)
+    s->watermark = watermark;
+  rill_flow flow = apply_until(ctx, s, s->watermark, out);
+  return flow == RILL_FLOW_OK ? rill_emit_watermark(out, watermark) : flow;
+}
+
+static rill_flow tjoin_finish(rill_ctx *ctx, void *state, rill_emitter *out)
+{
+  tjoin *s = state;
+  rill__join_count(&s->join->finish_flushed_records, (guint64)g_tree_nnodes(s->pending));
+  return apply_until(ctx, s, INT64_MAX, out);
+}
+
+static void tjoin_close(rill_ctx *ctx, void *state)
+{
+  tjoin *s = state;
+  GTreeNode *n;
+  while ((n = g_tree_node_first(s->pending)) != NULL) {
+    rill__join_rec *rec = g_tree_node_value(n);
+    g_tree_remove(s->pending, rec);
+    rill__join_account(s->join, -INDEX_BYTES, 0);
+    rill__join_rec_free(s->join, rec);
+  }
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, s->table);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    rill__join_rec_free(s->join, v);
+    rill__join_key_free(s->join, k);
+  }
+  g_hash_table_destroy(s->table);
+  g_tree_destroy(s->pending);
+  g_byte_array_unref(s->scratch);
+  g_free(s);
+}
+
+const rill_operator_class rill__join_table_class = {
+  .type_name = "join-table",
+  .open = tjoin_open,
+  .process = tjoin_process,
+  .on_watermark = tjoin_on_watermark,
+  .finish = tjoin_finish,
+  .close = tjoin_close,
+};

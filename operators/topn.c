@@ -1,0 +1,225 @@
+/* topn.c — top-N per window (topn.h).
+ *
+ * Per window (key: start,end as 16 bytes) a sorted array of at most N
+ * candidates {value, key}; a result that cannot enter the array is dropped
+ * at once, so memory is N candidates per open window whatever the key
+ * count. Candidate keys are copied (one allocation per candidate that
+ * enters, on result records, which are far fewer than input records).
+ */
+#include <rill/topn.h>
+
+#include <string.h>
+
+#include "operators/aggregate-private.h"
+#include "operators/keyby-private.h"
+#include "operators/window-private.h"
+#include "runtime/state-table.h"
+
+typedef struct {
+  int64_t v;
+  GBytes *key; /* NULL = absent */
+} cand;
+
+typedef struct {
+  int64_t start, end;
+  GArray *c;   /* cand, best first */
+} win;
+
+typedef struct {
+  guint n;
+  rill__table *wins; /* (start,end) -> win */
+  int64_t wm;
+  GString *res;
+} topn_state;
+
+static int cmp_key(GBytes *a, GBytes *b)
+{
+  if (!a || !b)
+    return (a != NULL) - (b != NULL);
+  return g_bytes_compare(a, b);
+}
+
+/* TRUE when candidate x ranks before y. */
+static gboolean before(int64_t xv, GBytes *xk, const cand *y)
+{
+  return xv > y->v || (xv == y->v && cmp_key(xk, y->key) < 0);
+}
+
+static gboolean tn_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
+{
+  topn_state *st = g_new0(topn_state, 1);
+  st->n = GPOINTER_TO_UINT(user_data);
+  st->wins = rill__table_new(sizeof(win));
+  st->wm = INT64_MIN;
+  st->res = g_string_new(NULL);
+  *state = st;
+  return TRUE;
+}
+
+static void win_clear(win *w)
+{
+  for (guint i = 0; i < w->c->len; i++)
+    if (g_array_index(w->c, cand, i).key)
+      g_bytes_unref(g_array_index(w->c, cand, i).key);
+  g_array_unref(w->c);
+}
+
+static void tn_close(rill_ctx *ctx, void *state)
+{
+  topn_state *st = state;
+  void *v;
+  for (size_t it = 0; rill__table_next(st->wins, &it, NULL, &v);)
+    win_clear(v);
+  rill__table_free(st->wins);
+  g_string_free(st->res, TRUE);
+  g_free(st);
+}
+
+static void offer(topn_state *st, win *w, int64_t v, rill_bytes key)
+{
+  GArray *c = w->c;
+  guint pos = c->len;
+  /* Compare without copying the key unless it gets in. */
+  GBytes *probe = key.data ? g_bytes_new_static(key.data, key.len) : NULL;
+  while (pos > 0 && before(v, probe, &g_array_index(c, cand, pos - 1)))
+    pos--;
+  if (probe)
+    g_bytes_unref(probe);
+  if (pos >= st->n)
+    return;
+  if (c->len == st->n) {
+    cand *last = &g_array_index(c, cand, c->len - 1);
+    if (last->key)
+      g_bytes_unref(last->key);
+    g_array_set_size(c, c->len - 1);
+  }
+  cand nc = {v, key.data ? g_bytes_new(key.data, key.len) : NULL};
+  g_array_insert_val(c, pos, nc);
+}
+
+static rill_flow tn_process(rill_ctx *ctx, void *state, guint input, rill_batch *batch, rill_emitter *out)
+{
+  topn_state *st = state;
+  const rill_record *r = rill_batch_records(batch);
+  for (size_t i = 0, n = rill_batch_len(batch); i < n; i++) {
+    int64_t s, e, v;
+    if (!rill_window_result_bounds(&r[i], &s, &e) || !r[i].value.data ||
+        !rill__parse_i64(r[i].value.data, r[i].value.len, &v) || e - 1 <= st->wm) {
+      rill_ctx_add_late_records(ctx, 1);
+      continue;
+    }
+    int64_t k[2] = {s, e};
+    gboolean created;
+    win *w = rill__table_upsert(st->wins, k, sizeof k, rill__hash(k, sizeof k), &created);
+    if (created) {
+      w->start = s;
+      w->end = e;
+      w->c = g_array_new(FALSE, FALSE, sizeof(cand));
+    }
+    offer(st, w, v, r[i].key);
+  }
+  rill_batch_unref(batch);
+  return RILL_FLOW_OK;
+}
+
+static int cmp_win(gconstpointer a, gconstpointer b)
+{
+  const win *x = a, *y = b;
+  return x->start != y->start ? (x->start < y->start ? -1 : 1) : (x->end < y->end ? -1 : x->end > y->end);
+}
+
+static rill_flow emit_win(topn_state *st, rill_emitter *out, const win *w)
+{
+  rill_flow flow = RILL_FLOW_OK;
+  for (guint i = 0; flow == RILL_FLOW_OK && i < w->c->len; i++) {
+    const cand *c = &g_array_index(w->c, cand, i);
+    g_string_truncate(st->res, 0);
+    char buf[24];
+    g_string_append_len(st->res, buf, (gssize)rill__fmt_i64(buf, c->v));
+    gsize kl = 0;
+    const void *kd = c->key ? g_bytes_get_data(c->key, &kl) : NULL;
+    /* Window encoding plus a rank header: build it by hand. */
+    uint8_t *mem = rill_emitter_alloc(out, 3 * sizeof(rill_header) + 72 + kl + st->res->len + 1);
+    rill_header *h = (rill_header *)mem;
+    char *p = (char *)(mem + 3 * sizeof *h);
+    const char *names[3] = {RILL_WINDOW_HEADER_START, RILL_WINDOW_HEADER_END, RILL_TOPN_HEADER_RANK};
+    int64_t vals[3] = {w->start, w->end, (int64_t)i + 1};
+    for (int j = 0; j < 3; j++) {
+      h[j].key = rill_bytes_from_string(names[j]);
+      h[j].value = rill_bytes_make(p, rill__fmt_i64(p, vals[j]));
+      p += h[j].value.len;
+    }
+    rill_record r = RILL_RECORD_INIT;
+    if (kd) {
+      memcpy(p, kd, kl);
+      r.key = rill_bytes_make(p, kl);
+      p += kl;
+    }
+    memcpy(p, st->res->str, st->res->len);
+    r.value = rill_bytes_make(p, st->res->len);
+    r.timestamp = w->end - 1;
+    r.headers = h;
+    r.n_headers = 3;
+    flow = rill_emit_record_raw(out, &r);
+  }
+  return flow;
+}
+
+static rill_flow advance(topn_state *st, int64_t wm, rill_emitter *out)
+{
+  GArray *due = g_array_new(FALSE, FALSE, sizeof(win));
+  void *v;
+  for (size_t it = 0; rill__table_next(st->wins, &it, NULL, &v);) {
+    win *w = v;
+    if (w->end - 1 <= wm) {
+      g_array_append_val(due, *w);
+      rill__table_remove_current(st->wins, it);
+    }
+  }
+  g_array_sort(due, cmp_win);
+  rill_flow flow = RILL_FLOW_OK;
+  for (guint i = 0; i < due->len; i++) {
+    if (flow == RILL_FLOW_OK)
+      flow = emit_win(st, out, &g_array_index(due, win, i));
+    win_clear(&g_array_index(due, win, i));
+  }
+  g_array_unref(due);
+  st->wm = MAX(st->wm, wm);
+  return flow;
+}
+
+static rill_flow tn_on_watermark(rill_ctx *ctx, void *state, int64_t wm, rill_emitter *out)
+{
+  rill_flow flow = advance(state, wm, out);
+  return flow == RILL_FLOW_OK ? rill_emit_watermark(out, wm) : flow;
+}
+
+static rill_flow tn_finish(rill_ctx *ctx, void *state, rill_emitter *out)
+{
+  return advance(state, INT64_MAX - 2, out);
+}
+
+static const rill_operator_class topn_class = {
+  .type_name = "top_n",
+  .open = tn_open,
+  .process = tn_process,
+  .on_watermark = tn_on_watermark,
+  .finish = tn_finish,
+  .close = tn_close,
+};
+
+static rill_bytes window_start_key(const rill_record *record, uint8_t *scratch, size_t len, void *user_data)
+{
+  const rill_bytes *s = rill_record_header(record, RILL_WINDOW_HEADER_START);
+  return s ? *s : rill_bytes_make(NULL, 0);
+}
+
+rill_stage *rill_pipeline_add_window_top_n(rill_pipeline *pipeline, const char *name, rill_stage *window, guint n)
+{
+  g_return_val_if_fail(name != NULL && n >= 1 && n <= 1000, NULL);
+  char *route_name = g_strconcat(name, ".route", NULL);
+  rill_stage *route = rill__pipeline_add_route(pipeline, route_name, window, window_start_key, NULL);
+  g_free(route_name);
+  g_return_val_if_fail(route != NULL, NULL);
+  return rill_pipeline_add_operator(pipeline, name, &topn_class, GUINT_TO_POINTER(n), NULL, &route, 1);
+}

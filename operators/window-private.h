@@ -1,0 +1,51 @@
+/* window-private.h — what the pane (tumbling/hopping) and session window
+ * operators share: the stage configuration, result emission in the
+ * documented encoding, late-record routing and floor arithmetic. */
+#pragma once
+
+#include <rill/window.h>
+
+#include "operators/aggregate-private.h"
+
+/* The stage's user data, shared read-only by its P tasks. */
+typedef struct rill__window_cfg {
+  rill_window_spec spec;
+  rill_aggregate *agg;          /* owned */
+  int64_t slice;                /* pane length: gcd(size, slide) */
+} rill__window_cfg;
+
+void rill__window_cfg_free(gpointer cfg);
+
+/* Emits one result record (see window.h). @has_value FALSE: absent value.
+ * @update 0 for a first firing, n for the n-th re-emission. */
+rill_flow rill__window_emit(rill_emitter *out, rill_bytes key, const GString *value, gboolean has_value,
+                            int64_t start, int64_t end, guint64 update);
+
+/* Routes @record to the late side output and counts it. */
+void rill__window_late(rill_ctx *ctx, const rill_window_spec *spec, const rill_record *record);
+
+/* Timestamps beyond +-2^60 ms (and RILL_TIMESTAMP_NONE) belong to no window:
+ * they go to the late output, which keeps all window arithmetic in range. */
+#define RILL__WINDOW_MAX_TS ((int64_t)1 << 60)
+
+/* floor(a / b) * b for b > 0, correct for negative a. */
+static inline int64_t rill__floor_to(int64_t a, int64_t b)
+{
+  int64_t q = a / b;
+  if ((a % b) != 0 && a < 0)
+    q--;
+  return q * b;
+}
+
+/* a + b clamped to [INT64_MIN, INT64_MAX - 2] so watermark comparisons never
+ * overflow or collide with RILL_WATERMARK_IDLE. */
+static inline int64_t rill__sat_add(int64_t a, int64_t b)
+{
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    return b > 0 ? INT64_MAX - 2 : INT64_MIN;
+  return r > INT64_MAX - 2 ? INT64_MAX - 2 : r;
+}
+
+extern const rill_operator_class rill__window_pane_class;
+extern const rill_operator_class rill__window_session_class;

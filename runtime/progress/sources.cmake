@@ -1,0 +1,1 @@
+rill_sources(counters.c line.c progress.c summary.c)

@@ -1,0 +1,15 @@
+rill_test(connectors-file SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-file.c ${CMAKE_CURRENT_LIST_DIR}/util.c)
+rill_test(connectors-fields SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-fields.c ${CMAKE_CURRENT_LIST_DIR}/util.c)
+add_executable(rill-test-stdio-cat ${CMAKE_CURRENT_LIST_DIR}/stdio-cat.c)
+target_link_libraries(rill-test-stdio-cat PRIVATE rill_internal)
+set_target_properties(rill-test-stdio-cat PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+rill_test(connectors-stdio SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-stdio.c)
+add_dependencies(test-connectors-stdio rill-test-stdio-cat)
+# Connector tests: real archives made by the system tools (tar, gzip, bzip2,
+# xz, zstd, zip, 7z — see .ci/deps) and by libarchive, read back and checked
+# against what the test wrote.
+rill_test(archive-source SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-archive-source.c
+          ${CMAKE_CURRENT_LIST_DIR}/archive-harness.c TIMEOUT 120)
+rill_test(archive-sink SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-archive-sink.c
+          ${CMAKE_CURRENT_LIST_DIR}/archive-harness.c TIMEOUT 120)
+rill_test(progress SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-progress.c ${CMAKE_CURRENT_LIST_DIR}/archive-harness.c)

@@ -1,0 +1,342 @@
+/* join-harness.c — see join-harness.h. */
+#include "join-harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void script_init(script *s, guint n_splits)
+{
+  s->splits = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+  for (guint i = 0; i < n_splits; i++)
+    g_ptr_array_add(s->splits, g_array_new(FALSE, FALSE, sizeof(script_event)));
+}
+
+void script_clear(script *s)
+{
+  g_ptr_array_unref(s->splits);
+}
+
+void script_add(script *s, guint split, int key, char tag, int id, int64_t ts)
+{
+  script_event e = {EV_RECORD, key, tag, id, ts};
+  g_array_append_val(s->splits->pdata[split], e);
+}
+
+void script_add_watermark(script *s, guint split, int64_t wm)
+{
+  script_event e = {EV_WATERMARK, 0, 0, 0, wm};
+  g_array_append_val(s->splits->pdata[split], e);
+}
+
+void script_add_wait(script *s, guint split, int64_t wm)
+{
+  script_event e = {EV_WAIT, 0, 0, 0, wm};
+  g_array_append_val(s->splits->pdata[split], e);
+}
+
+/* ---- source ------------------------------------------------------------- */
+
+typedef struct {
+  GArray *events;
+  gint64 *seen_watermark;
+  guint next;
+} script_state;
+
+static guint script_n_splits(void *user_data, guint parallelism)
+{
+  return ((script *)user_data)->splits->len;
+}
+
+static gboolean script_open(rill_ctx *ctx, void *user_data, const guint *splits, guint n_splits, void **state,
+                            GError **error)
+{
+  g_assert_cmpuint(n_splits, ==, 1);
+  script_state *st = g_new0(script_state, 1);
+  st->events = ((script *)user_data)->splits->pdata[splits[0]];
+  st->seen_watermark = ((script *)user_data)->seen_watermark;
+  *state = st;
+  return TRUE;
+}
+
+static rill_flow script_read(rill_ctx *ctx, void *state, rill_emitter *out)
+{
+  script_state *st = state;
+  for (int n = 0; n < 256; n++) {
+    if (st->next == st->events->len)
+      return RILL_FLOW_EOS;
+    const script_event *e = &g_array_index(st->events, script_event, st->next++);
+    rill_flow flow;
+    if (e->kind == EV_WAIT) {
+      while (__atomic_load_n(st->seen_watermark, __ATOMIC_SEQ_CST) < e->ts && !rill_ctx_is_stopping(ctx))
+        g_usleep(1000);
+      flow = RILL_FLOW_OK;
+    } else if (e->kind == EV_WATERMARK) {
+      flow = rill_emit_watermark(out, e->ts);
+    } else {
+      char key[16], value[16];
+      rill_record r = RILL_RECORD_INIT;
+      if (e->key >= 0)
+        r.key = rill_bytes_make(key, (size_t)g_snprintf(key, sizeof key, "k%d", e->key));
+      if (e->tag)
+        r.value = rill_bytes_make(value, (size_t)g_snprintf(value, sizeof value, "%c%d", e->tag, e->id));
+      r.timestamp = e->ts;
+      flow = rill_emit_record(out, &r);
+    }
+    if (flow != RILL_FLOW_OK)
+      return flow;
+  }
+  return RILL_FLOW_OK;
+}
+
+static void script_close(rill_ctx *ctx, void *state)
+{
+  g_free(state);
+}
+
+const rill_source_class script_source_class = {
+  .type_name = "script",
+  .n_splits = script_n_splits,
+  .open = script_open,
+  .read = script_read,
+  .close = script_close,
+};
+
+/* ---- partitioner (test-local key_by) ------------------------------------- */
+
+static guint key_hash(rill_bytes key)
+{
+  guint32 h = 2166136261u;
+  for (size_t i = 0; i < key.len; i++)
+    h = (h ^ key.data[i]) * 16777619u;
+  return h;
+}
+
+static rill_flow partition_process(rill_ctx *ctx, void *state, guint input, rill_batch *batch, rill_emitter *out)
+{
+  guint n = rill_emitter_n_channels(out);
+  rill_batch_builder **b = g_new0(rill_batch_builder *, n);
+  const rill_record *r = rill_batch_records(batch);
+  for (size_t i = 0; i < rill_batch_len(batch); i++) {
+    /* Absent keys all go to channel 0: they match nothing anyway. */
+    guint c = r[i].key.data ? key_hash(r[i].key) % n : 0;
+    if (!b[c])
+      b[c] = rill_batch_builder_new(0);
+    rill_batch_builder_append_ref(b[c], &r[i], batch);
+  }
+  rill_flow flow = RILL_FLOW_OK;
+  for (guint c = 0; c < n; c++) {
+    if (!b[c])
+      continue;
+    rill_batch *x = rill_batch_builder_finish(b[c]);
+    rill_batch_builder_free(b[c]);
+    if (flow == RILL_FLOW_OK)
+      flow = rill_emit_batch_to(out, c, x);
+    else
+      rill_batch_unref(x);
+  }
+  g_free(b);
+  rill_batch_unref(batch);
+  return flow;
+}
+
+static const rill_operator_class partition_class = {
+  .type_name = "test-partition",
+  .process = partition_process,
+};
+
+/* ---- watermark probe ---------------------------------------------------- */
+
+static gboolean probe_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
+{
+  *state = user_data;
+  return TRUE;
+}
+
+static rill_flow probe_process(rill_ctx *ctx, void *state, guint input, rill_batch *batch, rill_emitter *out)
+{
+  return rill_emit_batch(out, batch);
+}
+
+static rill_flow probe_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
+{
+  gint64 *seen = state;
+  rill_flow flow = rill_emit_watermark(out, watermark);
+  gint64 old = __atomic_load_n(seen, __ATOMIC_SEQ_CST);
+  while (watermark > old && !__atomic_compare_exchange_n(seen, &old, watermark, FALSE, __ATOMIC_SEQ_CST,
+                                                         __ATOMIC_SEQ_CST))
+    ;
+  return flow;
+}
+
+static const rill_operator_class probe_class = {
+  .type_name = "test-probe",
+  .open = probe_open,
+  .process = probe_process,
+  .on_watermark = probe_on_watermark,
+};
+
+/* ---- sink ---------------------------------------------------------------- */
+
+typedef struct {
+  GMutex lock;
+  GArray *rows;
+} collector;
+
+static int parse_id(const uint8_t *p, size_t len)
+{
+  char buf[32];
+  g_assert_cmpuint(len, <, sizeof buf);
+  memcpy(buf, p, len);
+  buf[len] = 0;
+  char *end;
+  long v = strtol(buf, &end, 10);
+  g_assert_true(*end == 0 && len > 0);
+  return (int)v;
+}
+
+static join_row parse_row(const rill_record *r)
+{
+  join_row row = {-1, -1, -1, r->timestamp};
+  if (r->key.data) {
+    g_assert_cmpuint(r->key.len, >, 1);
+    g_assert_cmpint(r->key.data[0], ==, 'k');
+    row.key = parse_id(r->key.data + 1, r->key.len - 1);
+  }
+  const uint8_t *v = r->value.data, *tab = memchr(v, '\t', r->value.len);
+  g_assert_nonnull(tab);
+  g_assert_cmpint(v[0], ==, 'L');
+  row.lid = parse_id(v + 1, (size_t)(tab - v - 1));
+  size_t rest = r->value.len - (size_t)(tab - v) - 1;
+  if (rest) {
+    g_assert_true(tab[1] == 'R' || tab[1] == 'V' || tab[1] == 'F');
+    row.rid = parse_id(tab + 2, rest - 1) + (tab[1] == 'F' ? 1000000 : 0);
+  }
+  return row;
+}
+
+static rill_flow collect_write(rill_ctx *ctx, void *state, const rill_batch *batch)
+{
+  collector *c = state;
+  const rill_record *r = rill_batch_records(batch);
+  g_mutex_lock(&c->lock);
+  for (size_t i = 0; i < rill_batch_len(batch); i++) {
+    join_row row = parse_row(&r[i]);
+    g_array_append_val(c->rows, row);
+  }
+  g_mutex_unlock(&c->lock);
+  return RILL_FLOW_OK;
+}
+
+static gboolean collect_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
+{
+  *state = user_data;
+  return TRUE;
+}
+
+static const rill_sink_class collect_class = {
+  .type_name = "collect",
+  .open = collect_open,
+  .write = collect_write,
+};
+
+/* ---- runner -------------------------------------------------------------- */
+
+static gint row_cmp(gconstpointer a, gconstpointer b)
+{
+  const join_row *x = a, *y = b;
+  if (x->lid != y->lid)
+    return x->lid < y->lid ? -1 : 1;
+  if (x->rid != y->rid)
+    return x->rid < y->rid ? -1 : 1;
+  if (x->key != y->key)
+    return x->key < y->key ? -1 : 1;
+  return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+void rows_sort(GArray *rows)
+{
+  g_array_sort(rows, row_cmp);
+}
+
+void rows_add(GArray *rows, int lid, int rid, int key, int64_t ts)
+{
+  join_row r = {lid, rid, key, ts};
+  g_array_append_val(rows, r);
+}
+
+void rows_assert_equal(GArray *got, GArray *want)
+{
+  for (guint i = 0; i < MIN(got->len, want->len); i++) {
+    const join_row *g = &g_array_index(got, join_row, i), *w = &g_array_index(want, join_row, i);
+    if (row_cmp(g, w) != 0) {
+      g_test_message("row %u: got (L%d, R%d, k%d, %" G_GINT64_FORMAT ") want (L%d, R%d, k%d, %" G_GINT64_FORMAT ")",
+                     i, g->lid, g->rid, g->key, g->ts, w->lid, w->rid, w->key, w->ts);
+      g_assert_cmpint(row_cmp(g, w), ==, 0);
+    }
+  }
+  g_assert_cmpuint(got->len, ==, want->len);
+}
+
+GArray *run_join(rill_join *join, script *left, script *right, guint p)
+{
+  collector c;
+  g_mutex_init(&c.lock);
+  c.rows = g_array_new(FALSE, FALSE, sizeof(join_row));
+  rill_pipeline *pl = rill_pipeline_new("join-test");
+  rill_pipeline_set_parallelism(pl, p);
+  rill_stage *l = rill_pipeline_add_source(pl, "left", &script_source_class, left, NULL);
+  rill_stage *r = rill_pipeline_add_source(pl, "right", &script_source_class, right, NULL);
+  if (p > 1) {
+    l = rill_pipeline_add_operator(pl, "left-by-key", &partition_class, NULL, NULL, &l, 1);
+    r = rill_pipeline_add_operator(pl, "right-by-key", &partition_class, NULL, NULL, &r, 1);
+  }
+  rill_stage *j = rill_pipeline_add_join(pl, "join", l, r, join);
+  if (p > 1) {
+    rill_stage_set_input_edge(j, 0, RILL_EDGE_EXCHANGE);
+    rill_stage_set_input_edge(j, 1, RILL_EDGE_EXCHANGE);
+  }
+  gint64 seen = INT64_MIN;
+  left->seen_watermark = right->seen_watermark = &seen;
+  rill_stage *probe = rill_pipeline_add_operator(pl, "probe", &probe_class, &seen, NULL, &j, 1);
+  rill_pipeline_add_sink(pl, "out", probe, &collect_class, &c, NULL);
+  GError *error = NULL;
+  gboolean ok = rill_pipeline_run(pl, &error);
+  g_assert_no_error(error);
+  g_assert_true(ok);
+  rill_pipeline_unref(pl);
+  g_mutex_clear(&c.lock);
+  rows_sort(c.rows);
+  return c.rows;
+}
+
+void assert_state_released(rill_join *join)
+{
+  rill_join_stats st;
+  rill_join_get_stats(join, &st);
+  g_assert_cmpint(st.peak_state_bytes, >, 0);
+  g_assert_cmpint(st.state_bytes, ==, 0);
+  g_assert_cmpint(st.state_records, ==, 0);
+}
+
+/* ---- generator ---------------------------------------------------------- */
+
+GArray *gen(GRand *g, script *s, char tag, int n, int keys, int64_t base, int step, int jitter,
+                   gboolean final_wm)
+{
+  GArray *evs = g_array_new(FALSE, FALSE, sizeof(ev));
+  guint splits = s->splits->len;
+  for (int i = 0; i < n; i++) {
+    ev e = {i, g_rand_int_range(g, 0, 40) == 0 ? -1 : g_rand_int_range(g, 0, keys),
+            base + (int64_t)i * step + g_rand_int_range(g, 0, jitter)};
+    g_array_append_val(evs, e);
+    guint split = (guint)i % splits;
+    script_add(s, split, e.key, tag, e.id, e.ts);
+    if (g_rand_int_range(g, 0, 4) == 0)
+      script_add_watermark(s, split, base + (int64_t)(i + 1) * step - 1);
+  }
+  for (guint k = 0; final_wm && k < splits; k++)
+    script_add_watermark(s, k, INT64_MAX);
+  return evs;
+}
+

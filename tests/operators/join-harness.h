@@ -1,0 +1,71 @@
+/* join-harness.h — what the join tests share: scripted event sources (one
+ * script per split: records and watermarks in a fixed order), a sink that
+ * collects results as comparable rows, a test-local key partitioner (a hash
+ * exchange standing in for key_by), and the runner wiring them around a
+ * rill_join.
+ *
+ * Records travel as key "k<N>" and value "<TAG><id>" strings (TAG L for the
+ * left side, R for the right, V for table updates); the default combine's
+ * value "L<id>\tR<id>" (or "L<id>\t" unmatched) is parsed back into a row. */
+#pragma once
+
+#include <rill/rill.h>
+
+typedef enum { EV_RECORD, EV_WATERMARK, EV_WAIT } script_kind;
+
+typedef struct {
+  script_kind kind;     /* a record, a watermark, or: wait until the join has
+                         * forwarded a watermark >= ts (makes "late" exact) */
+  int key;              /* -1: absent key */
+  char tag;             /* value tag; 0 with id -1 = absent value (tombstone) */
+  int id;
+  int64_t ts;           /* record timestamp or watermark */
+} script_event;
+
+/* One source: splits[i] is a GArray of script_event for split i. */
+typedef struct {
+  GPtrArray *splits;
+  gint64 *seen_watermark; /* set by run_join: highest watermark out of the join */
+} script;
+
+void script_init(script *s, guint n_splits);
+void script_clear(script *s);
+void script_add(script *s, guint split, int key, char tag, int id, int64_t ts);
+void script_add_watermark(script *s, guint split, int64_t wm);
+void script_add_wait(script *s, guint split, int64_t wm);
+
+extern const rill_source_class script_source_class;
+
+/* One output record, parsed. */
+typedef struct {
+  int lid, rid;          /* rid -1 = unmatched */
+  int key;               /* -1 = absent */
+  int64_t ts;
+} join_row;
+
+/* Runs left ! right ! join -> collect with parallelism @p. With @p > 1 both
+ * sides go through the test partitioner and an exchange edge. Returns the
+ * sorted rows (free with g_array_unref). */
+GArray *run_join(rill_join *join, script *left, script *right, guint p);
+
+/* Sorts rows into the order run_join returns. */
+void rows_sort(GArray *rows);
+/* Asserts equal row lists (both sorted), printing the first difference. */
+void rows_assert_equal(GArray *got, GArray *want);
+void rows_add(GArray *rows, int lid, int rid, int key, int64_t ts);
+
+/* Asserts the join holds no state and had some. */
+void assert_state_released(rill_join *join);
+
+/* A generated record: id, key (-1 absent), timestamp. */
+typedef struct {
+  int id, key;
+  int64_t ts;
+} ev;
+
+/* n records with ids 0..n-1, keys in [0, keys) (1 in 40 absent), ts =
+ * base + i*step + jitter in [0, jitter): out of order by less than jitter.
+ * Split i % splits gets record i, followed now and then by a watermark that
+ * no later record of that split can precede; with @final_wm each split ends
+ * with watermark INT64_MAX. Returns the records (for the reference). */
+GArray *gen(GRand *g, script *s, char tag, int n, int keys, int64_t base, int step, int jitter, gboolean final_wm);

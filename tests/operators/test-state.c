@@ -1,0 +1,333 @@
+/* test-state.c — keyed state (store unit test, snapshot round trip, keyed
+ * process across P = 4 after key_by), running aggregates, dedupe and top-N
+ * per window, each against a reference computed here. */
+#include <string.h>
+
+#include "harness.h"
+
+/* ---- the store ----------------------------------------------------------- */
+
+static void test_store(void)
+{
+  rill_state_store *st = rill_state_store_new(NULL);
+  rill_state *v = rill_state_store_get(st, "v", RILL_STATE_VALUE);
+  rill_state *c = rill_state_store_get(st, "c", RILL_STATE_COUNTER);
+  rill_state *l = rill_state_store_get(st, "l", RILL_STATE_LIST);
+  rill_state *m = rill_state_store_get(st, "m", RILL_STATE_MAP);
+  g_assert_true(rill_state_store_get(st, "c", RILL_STATE_COUNTER) == c);
+  guint64 empty = rill_state_store_bytes(st);
+  for (int k = 0; k < 50; k++) {
+    char key[8];
+    g_snprintf(key, sizeof key, "k%d", k);
+    rill_state_store_set_key(st, rill_bytes_from_string(key));
+    rill_value_state_set_i64(v, k * 10);
+    for (int i = 0; i <= k; i++)
+      rill_counter_state_add(c, 2);
+    for (int i = 0; i < k % 4; i++)
+      rill_list_state_append(l, key, strlen(key));
+    rill_map_state_put(m, "x", 1, key, strlen(key));
+    rill_map_state_put(m, "y", 1, "yy", 2);
+  }
+  rill_state_store_set_key(st, rill_bytes_from_string("k7"));
+  rill_map_state_remove(m, "y", 1);
+  g_assert_cmpuint(rill_state_store_bytes(st), >, empty);
+
+  GByteArray *snap = g_byte_array_new();
+  rill_state_store_snapshot(st, snap);
+  rill_state_store *st2 = rill_state_store_new(NULL);
+  GError *error = NULL;
+  g_assert_true(rill_state_store_restore(st2, snap->data, snap->len, &error));
+  g_assert_no_error(error);
+  for (int which = 0; which < 2; which++) {
+    rill_state_store *s = which ? st2 : st;
+    rill_state *sv = rill_state_store_get(s, "v", RILL_STATE_VALUE);
+    rill_state *sc = rill_state_store_get(s, "c", RILL_STATE_COUNTER);
+    rill_state *sl = rill_state_store_get(s, "l", RILL_STATE_LIST);
+    rill_state *sm = rill_state_store_get(s, "m", RILL_STATE_MAP);
+    for (int k = 0; k < 50; k++) {
+      char key[8];
+      g_snprintf(key, sizeof key, "k%d", k);
+      rill_state_store_set_key(s, rill_bytes_from_string(key));
+      int64_t x;
+      g_assert_true(rill_value_state_get_i64(sv, &x));
+      g_assert_cmpint(x, ==, k * 10);
+      g_assert_cmpint(rill_counter_state_get(sc), ==, 2 * (k + 1));
+      g_assert_cmpuint(rill_list_state_len(sl), ==, (guint)(k % 4));
+      rill_bytes b;
+      if (k % 4) {
+        g_assert_true(rill_list_state_get(sl, (guint)(k % 4) - 1, &b));
+        g_assert_true(rill_bytes_equal(b, rill_bytes_from_string(key)));
+      }
+      g_assert_cmpuint(rill_map_state_len(sm), ==, k == 7 ? 1 : 2);
+      g_assert_true(rill_map_state_get(sm, "x", 1, &b));
+      g_assert_true(rill_bytes_equal(b, rill_bytes_from_string(key)));
+    }
+    rill_state_store_set_key(s, rill_bytes_from_string("nobody"));
+    g_assert_cmpint(rill_counter_state_get(sc), ==, 0);
+    rill_bytes b;
+    g_assert_false(rill_value_state_get(sv, &b));
+  }
+  /* Clearing a key gives its memory back. */
+  guint64 before = rill_state_store_bytes(st);
+  rill_state_store_set_key(st, rill_bytes_from_string("k49"));
+  rill_state_clear(l);
+  rill_state_clear(m);
+  rill_state_clear(v);
+  g_assert_cmpuint(rill_state_store_bytes(st), <, before);
+  g_assert_cmpuint(rill_list_state_len(l), ==, 0);
+
+  /* Every truncation of the snapshot is rejected without crashing. */
+  for (guint cut = 0; cut < snap->len; cut += 7) {
+    rill_state_store *s3 = rill_state_store_new(NULL);
+    g_assert_false(rill_state_store_restore(s3, snap->data, cut, &error));
+    g_assert_error(error, RILL_STATE_ERROR, RILL_STATE_ERROR_CORRUPT);
+    g_clear_error(&error);
+    rill_state_store_free(s3);
+  }
+  g_byte_array_unref(snap);
+  rill_state_store_free(st);
+  rill_state_store_free(st2);
+}
+
+/* ---- keyed process across tasks ------------------------------------------ */
+
+static rill_flow count_fn(rill_ctx *ctx, const rill_record *r, rill_state_store *store, rill_emitter *out,
+                          void *user_data)
+{
+  rill_state *c = rill_state_store_get(store, "count", RILL_STATE_COUNTER);
+  int64_t n = rill_counter_state_add(c, 1);
+  char buf[24];
+  int len = g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT, n);
+  rill_record o = *r;
+  o.value = rill_bytes_make(buf, (size_t)len);
+  o.headers = NULL;
+  o.n_headers = 0;
+  return rill_emit_record(out, &o);
+}
+
+static script *random_script(guint P, guint32 seed, int n, GHashTable *counts, GHashTable *sums)
+{
+  GRand *rand = g_rand_new_with_seed(seed);
+  script *sc = script_new(P);
+  for (int i = 0; i < n; i++) {
+    char key[8];
+    g_snprintf(key, sizeof key, "u%d", g_rand_int_range(rand, 0, 40));
+    int64_t v = g_rand_int_range(rand, 0, 100);
+    script_record(sc, (guint)i % P, key, v, 1000 + i * 3 - g_rand_int_range(rand, 0, 50), (int32_t)(i % P));
+    if (counts)
+      g_hash_table_insert(counts, g_strdup(key),
+                          GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(counts, key)) + 1));
+    if (sums)
+      g_hash_table_insert(sums, g_strdup(key), GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(sums, key)) + (int)v));
+  }
+  g_rand_free(rand);
+  return sc;
+}
+
+/* Last value per key, by the update number (or count) it carries. */
+static GHashTable *last_per_key(collector *col)
+{
+  GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < col->recs->len; i++) {
+    out_rec *o = col->recs->pdata[i];
+    g_hash_table_replace(h, g_strdup(o->key), g_strdup(o->value));
+  }
+  return h;
+}
+
+static void check_keyed(gboolean running, guint P)
+{
+  GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *sums = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  script *sc = random_script(P, 42 + P, 3000, counts, sums);
+  collector col;
+  collector_init(&col);
+  rill_pipeline *p = rill_pipeline_new("keyed");
+  rill_pipeline_set_parallelism(p, P);
+  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_stage *kb = rill_pipeline_add_key_by(p, "key_by", src, NULL, NULL, NULL);
+  rill_stage *op = running ? rill_pipeline_add_aggregate(p, "agg", kb, rill_aggregate_sum(NULL, NULL))
+                           : rill_pipeline_add_keyed_process(p, "proc", kb, count_fn, NULL, NULL);
+  rill_pipeline_add_sink(p, "out", op, &collector_class, &col, NULL);
+  GError *error = NULL;
+  g_assert_true(rill_pipeline_run(p, &error));
+  g_assert_no_error(error);
+  guint n;
+  rill_stage_metrics *m = rill_pipeline_get_metrics(p, &n);
+  g_assert_cmpuint(m[2].state_bytes, >, 0);
+  g_free(m);
+  /* Per key, updates arrive in order (one task per key), so the last one is final. */
+  GHashTable *got = last_per_key(&col);
+  GHashTable *want = running ? sums : counts;
+  g_assert_cmpuint(g_hash_table_size(got), ==, g_hash_table_size(want));
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, want);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    char *w = g_strdup_printf("%d", GPOINTER_TO_INT(v));
+    g_assert_cmpstr(g_hash_table_lookup(got, k), ==, w);
+    g_free(w);
+  }
+  if (!running)
+    g_assert_cmpuint(col.recs->len, ==, 3000);
+  g_hash_table_unref(got);
+  g_hash_table_unref(counts);
+  g_hash_table_unref(sums);
+  rill_pipeline_unref(p);
+  collector_clear(&col);
+  script_free(sc);
+}
+
+static void test_keyed_process(void)
+{
+  check_keyed(FALSE, 1);
+  check_keyed(FALSE, 4);
+}
+
+static void test_running_aggregate(void)
+{
+  check_keyed(TRUE, 1);
+  check_keyed(TRUE, 4);
+}
+
+/* ---- dedupe -------------------------------------------------------------- */
+
+static void test_dedupe(void)
+{
+  script *sc = script_new(1);
+  script_record(sc, 0, "a", 1, 0, 0);   /* pass */
+  script_record(sc, 0, "a", 2, 5, 0);   /* dup of 0 */
+  script_record(sc, 0, "b", 3, 3, 0);   /* pass */
+  script_record(sc, 0, "a", 4, 10, 0);  /* pass: 10 - 0 = within */
+  script_record(sc, 0, "a", 5, 15, 0);  /* dup of 10 */
+  script_record(sc, 0, "a", 6, 1, 0);   /* dup of 10 (|1 - 10| < 10) */
+  script_watermark(sc, 0, 100);         /* forgets a and b */
+  script_record(sc, 0, "a", 7, 101, 0); /* pass */
+  script_record(sc, 0, "a", 8, 110, 0); /* dup */
+  collector col;
+  collector_init(&col);
+  rill_pipeline *p = rill_pipeline_new("dedupe");
+  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_stage *d = rill_pipeline_add_dedupe(p, "dedupe", src, 10);
+  rill_pipeline_add_sink(p, "out", d, &collector_class, &col, NULL);
+  g_assert_true(rill_pipeline_run(p, NULL));
+  const char *want[] = {"1", "3", "4", "7"};
+  g_assert_cmpuint(col.recs->len, ==, G_N_ELEMENTS(want));
+  for (guint i = 0; i < G_N_ELEMENTS(want); i++)
+    g_assert_cmpstr(((out_rec *)col.recs->pdata[i])->value, ==, want[i]);
+  rill_pipeline_unref(p);
+  collector_clear(&col);
+  script_free(sc);
+}
+
+/* ---- top-N per window ---------------------------------------------------- */
+
+typedef struct {
+  char key[8];
+  int64_t n;
+} kc;
+
+static int cmp_kc(gconstpointer a, gconstpointer b)
+{
+  const kc *x = a, *y = b;
+  return x->n != y->n ? (x->n > y->n ? -1 : 1) : strcmp(x->key, y->key);
+}
+
+static void check_topn(guint P)
+{
+  /* Reference: count per (window of 100 ms, key), rank, keep 3. */
+  GRand *rand = g_rand_new_with_seed(7 + P);
+  script *sc = script_new(P);
+  GHashTable *per_win = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)g_hash_table_unref);
+  for (int i = 0; i < 5000; i++) {
+    char key[8];
+    g_snprintf(key, sizeof key, "i%d", (int)(g_rand_int_range(rand, 0, 30) * g_rand_double(rand)));
+    int64_t ts = 1000 + i / 5 - g_rand_int_range(rand, 0, 40);
+    script_record(sc, (guint)i % P, key, 0, ts, (int32_t)(i % P));
+    int64_t s = ts - ts % 100;
+    GHashTable *h = g_hash_table_lookup(per_win, &s);
+    if (!h) {
+      h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+      g_hash_table_insert(per_win, g_memdup2(&s, sizeof s), h);
+    }
+    g_hash_table_insert(h, g_strdup(key), GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(h, key)) + 1));
+  }
+  g_rand_free(rand);
+  collector col;
+  collector_init(&col);
+  rill_pipeline *p = rill_pipeline_new("topn");
+  rill_pipeline_set_parallelism(p, P);
+  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_watermark_options wo = {.max_out_of_orderness_ms = 50};
+  rill_stage *wm = rill_pipeline_add_watermarks(p, "wm", src, &wo);
+  rill_stage *kb = rill_pipeline_add_key_by(p, "key_by", wm, NULL, NULL, NULL);
+  rill_window_spec spec = rill_window_tumbling(100);
+  rill_stage *w = rill_pipeline_add_window(p, "window", kb, &spec, rill_aggregate_count());
+  rill_stage *t = rill_pipeline_add_window_top_n(p, "top3", w, 3);
+  rill_pipeline_add_sink(p, "out", t, &collector_class, &col, NULL);
+  GError *error = NULL;
+  g_assert_true(rill_pipeline_run(p, &error));
+  g_assert_no_error(error);
+
+  guint expected = 0;
+  GHashTableIter it;
+  gpointer ws, h;
+  g_hash_table_iter_init(&it, per_win);
+  while (g_hash_table_iter_next(&it, &ws, &h)) {
+    GArray *a = g_array_new(FALSE, FALSE, sizeof(kc));
+    GHashTableIter j;
+    gpointer k, n;
+    g_hash_table_iter_init(&j, h);
+    while (g_hash_table_iter_next(&j, &k, &n)) {
+      kc x;
+      g_strlcpy(x.key, k, sizeof x.key);
+      x.n = GPOINTER_TO_INT(n);
+      g_array_append_val(a, x);
+    }
+    g_array_sort(a, cmp_kc);
+    for (guint r = 0; r < MIN(3u, a->len); r++) {
+      const kc *x = &g_array_index(a, kc, r);
+      gboolean found = FALSE;
+      for (guint i = 0; i < col.recs->len && !found; i++) {
+        out_rec *o = col.recs->pdata[i];
+        char rank[8];
+        g_snprintf(rank, sizeof rank, "%u", r + 1);
+        if (o->start == *(int64_t *)ws && !strcmp(o->rank, rank)) {
+          found = TRUE;
+          g_assert_cmpstr(o->key, ==, x->key);
+          g_assert_cmpint(g_ascii_strtoll(o->value, NULL, 10), ==, x->n);
+          g_assert_cmpint(o->end, ==, o->start + 100);
+        }
+      }
+      g_assert_true(found);
+      expected++;
+    }
+    g_array_unref(a);
+  }
+  g_assert_cmpuint(col.recs->len, ==, expected);
+  /* Windows come out in start order within each task. */
+  if (P == 1)
+    for (guint i = 1; i < col.recs->len; i++)
+      g_assert_cmpint(((out_rec *)col.recs->pdata[i - 1])->start, <=, ((out_rec *)col.recs->pdata[i])->start);
+  g_hash_table_unref(per_win);
+  rill_pipeline_unref(p);
+  collector_clear(&col);
+  script_free(sc);
+}
+
+static void test_topn(void)
+{
+  check_topn(1);
+  check_topn(4);
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/state/store", test_store);
+  g_test_add_func("/state/keyed-process", test_keyed_process);
+  g_test_add_func("/state/running-aggregate", test_running_aggregate);
+  g_test_add_func("/state/dedupe", test_dedupe);
+  g_test_add_func("/state/top-n", test_topn);
+  return g_test_run();
+}
