@@ -1,0 +1,13 @@
+# Interop and robustness tests: each starts a real rill-broker process
+# (tests/interop/rillbroker.py or brokerproc.h) on 127.0.0.1 port 0 and drives
+# it with a real client. Label: interop.
+set(_interop ${CMAKE_CURRENT_LIST_DIR})
+
+# rill_interop_script(NAME COMMAND...) — a script test; rill-broker must be built.
+function(rill_interop_script name)
+  add_test(NAME ${name} COMMAND ${ARGN} WORKING_DIRECTORY ${_interop})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 150 LABELS interop
+    ENVIRONMENT "RILL_BINARY_DIR=${PROJECT_BINARY_DIR};PYTHONPATH=${_interop};PYTHONDONTWRITEBYTECODE=1")
+endfunction()
+
+rill_interop_script(interop-kcat /usr/bin/python3 ${_interop}/test_kcat.py)
