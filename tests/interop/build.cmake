@@ -11,3 +11,4 @@ function(rill_interop_script name)
 endfunction()
 
 rill_interop_script(interop-kcat /usr/bin/python3 ${_interop}/test_kcat.py)
+rill_interop_script(interop-confluent /usr/bin/python3 ${_interop}/test_confluent.py)
