@@ -12,3 +12,4 @@ endfunction()
 
 rill_interop_script(interop-kcat /usr/bin/python3 ${_interop}/test_kcat.py)
 rill_interop_script(interop-confluent /usr/bin/python3 ${_interop}/test_confluent.py)
+rill_interop_script(interop-kafka-python /usr/bin/python3 ${_interop}/test_kafka_python.py)
