@@ -13,3 +13,10 @@ endfunction()
 rill_interop_script(interop-kcat /usr/bin/python3 ${_interop}/test_kcat.py)
 rill_interop_script(interop-confluent /usr/bin/python3 ${_interop}/test_confluent.py)
 rill_interop_script(interop-kafka-python /usr/bin/python3 ${_interop}/test_kafka_python.py)
+# kafkajs comes from npm (tests/interop/package.json; .ci/deps installs it).
+if(EXISTS ${_interop}/node_modules/kafkajs)
+  rill_interop_script(interop-kafkajs /usr/bin/python3 ${_interop}/rillbroker.py
+    --set num.partitions=2 --set group.initial.rebalance.delay.ms=500 -- /usr/bin/node ${_interop}/test_kafkajs.js)
+else()
+  message(WARNING "tests/interop/node_modules/kafkajs missing (run .ci/deps): interop-kafkajs not registered")
+endif()
