@@ -96,7 +96,9 @@ static void test_doc_matches_table(void)
     g_assert_true(g_file_set_contents(path, s->str, -1, NULL));
     g_string_free(s, TRUE);
   } else {
-    g_assert_cmpstr(g_strndup(b, (gsize)(e - b)), ==, md);
+    char *doc = g_strndup(b, (gsize)(e - b));
+    g_assert_cmpstr(doc, ==, md);
+    g_free(doc);
   }
   g_free(md);
   g_free(text);
