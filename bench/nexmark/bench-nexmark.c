@@ -106,7 +106,7 @@ static gboolean parse_queries(const char *text, gboolean *on, GError **error)
 int main(int argc, char **argv)
 {
   gint64 n_events = 4000000;
-  gint parallelism = 1, runs = 1;
+  gint parallelism = 1, runs = 3;
   gint64 seed = 42;
   gdouble rate = 100000;
   gchar *queries = NULL;
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
     {"events", 'n', 0, G_OPTION_ARG_INT64, &n_events, "events to generate (default 4000000)", "N"},
     {"parallelism", 'p', 0, G_OPTION_ARG_INT, &parallelism, "rill tasks per stage (default 1)", "P"},
     {"query", 'q', 0, G_OPTION_ARG_STRING, &queries, "queries to run (default 0,1,2,5,7,8)", "LIST"},
-    {"runs", 'r', 0, G_OPTION_ARG_INT, &runs, "runs per query and side; the median counts (default 1)", "R"},
+    {"runs", 'r', 0, G_OPTION_ARG_INT, &runs, "runs per query and side; the median counts (default 3)", "R"},
     {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "generator seed S (default 42)", "S"},
     {"rate", 0, 0, G_OPTION_ARG_DOUBLE, &rate, "events per second of event time (default 100000)", "R"},
     {NULL},
