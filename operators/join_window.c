@@ -19,14 +19,13 @@
  *   record of its (key, window) exists; it is emitted unmatched at most once,
  *   at window close, and only if the flag is still clear. */
 #include "operators/join-private.h"
-#include "runtime/state-table.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-/* Window state lives in arenas: each window keeps its entries in an
- * open-addressing rill__table (keys inline) and copies its records into chunks and gives the chunks back when it closes. Nothing in
+/* Window state lives in arenas: each window copies its keys, entries and
+ * records into chunks and gives the chunks back when it closes. Nothing in
  * a window is freed on its own, so a window costs no allocation per record.
  * A window's chunks grow from CHUNK_MIN to CHUNK_MAX (small windows stay
  * small); CHUNK_MAX chunks are 2 MiB aligned, asked to be backed by huge
@@ -45,6 +44,7 @@ typedef struct chunk {
 } chunk;
 
 typedef struct {
+  rill__join_key key;   /* bytes in the window's arena */
   GList *left, *left_tail;   /* rill__join_rec (link.data), arrival order */
   GList *right, *right_tail;
   guint n_left, n_right;
@@ -52,7 +52,7 @@ typedef struct {
 
 typedef struct {
   int64_t start;        /* also the tree key (points here) */
-  rill__table *entries; /* join key -> entry (inline values) */
+  GHashTable *entries;  /* rill__join_key* (entry's) -> entry* */
   chunk *chunks;        /* the arena, newest first */
   gint64 bytes, records; /* accounted for this window */
 } window;
@@ -146,7 +146,7 @@ static void *arena_alloc(wjoin *s, window *w, size_t n)
 
 static void window_free(wjoin *s, window *w)
 {
-  rill__table_free(w->entries);
+  g_hash_table_destroy(w->entries);
   account(s, w, -w->bytes, -w->records);
   while (w->chunks) {
     chunk *c = w->chunks;
@@ -178,15 +178,24 @@ static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, window **wp)
   if (!w) {
     w = g_new0(window, 1);
     w->start = start;
-    w->entries = rill__table_new(sizeof(entry));
+    w->entries = g_hash_table_new(rill__join_key_hash, rill__join_key_equal);
     g_tree_insert(s->windows, &w->start, w);
     account(s, w, WINDOW_BYTES, 0);
   }
   *wp = w;
-  gboolean created;
-  entry *e = rill__table_upsert(w->entries, key.data, key.len, rill__hash(key.data, key.len), &created);
-  if (created)
+  rill__join_key view = rill__join_key_view(key);
+  entry *e = g_hash_table_lookup(w->entries, &view);
+  if (!e) {
+    e = arena_alloc(s, w, sizeof(entry) + key.len);
+    memset(e, 0, sizeof *e);
+    uint8_t *d = (uint8_t *)(e + 1);
+    if (key.len)
+      memcpy(d, key.data, key.len);
+    e->key = view;
+    e->key.data = d;
+    g_hash_table_insert(w->entries, &e->key, e);
     account(s, w, ENTRY_BYTES + (gint64)key.len, 0);
+  }
   return e;
 }
 
@@ -227,15 +236,16 @@ static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_reco
   }
   window *w;
   entry *e = lookup_entry(s, start, key, &w);
+  rill_bytes ekey = rill_bytes_make(e->key.data, e->key.len);
   rill_flow flow = RILL_FLOW_OK;
   if (side == RILL_JOIN_SIDE_LEFT) {
     for (GList *l = e->right; l && flow == RILL_FLOW_OK; l = l->next)
-      flow = rill__join_emit(join, ctx, r, &((rill__join_rec *)l->data)->rec, key, last, out);
+      flow = rill__join_emit(join, ctx, r, &((rill__join_rec *)l->data)->rec, ekey, last, out);
   } else {
     for (GList *l = e->left; l && flow == RILL_FLOW_OK; l = l->next) {
       rill__join_rec *lr = l->data;
       lr->matched = 1;
-      flow = rill__join_emit(join, ctx, &lr->rec, r, key, last, out);
+      flow = rill__join_emit(join, ctx, &lr->rec, r, ekey, last, out);
     }
   }
   size_t rsize = rill__join_rec_size(r);
@@ -272,10 +282,12 @@ static rill_flow close_window(rill_ctx *ctx, wjoin *s, window *w, rill_emitter *
   rill_join *join = s->join;
   if (join->kind == RILL_JOIN_LEFT) {
     int64_t last = rill__join_sat_add(w->start, join->size_ms - 1);
-    rill_bytes key;
-    void *v;
-    for (size_t it = 0; rill__table_next(w->entries, &it, &key, &v);) {
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, w->entries);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
       entry *e = v;
+      rill_bytes key = rill_bytes_make(e->key.data, e->key.len);
       for (GList *ll = e->left; ll; ll = ll->next) {
         rill__join_rec *l = ll->data;
         if (l->matched)
@@ -323,9 +335,10 @@ static rill_flow wjoin_finish(rill_ctx *ctx, void *state, rill_emitter *out)
   gint64 held = 0;
   GTreeNode *n;
   for (n = g_tree_node_first(s->windows); n; n = g_tree_node_next(n)) {
-    rill_bytes key;
-    void *v;
-    for (size_t it = 0; rill__table_next(((window *)g_tree_node_value(n))->entries, &it, &key, &v);)
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, ((window *)g_tree_node_value(n))->entries);
+    while (g_hash_table_iter_next(&it, NULL, &v))
       held += ((entry *)v)->n_left + ((entry *)v)->n_right;
   }
   rill__join_count(&s->join->finish_flushed_records, (guint64)held);
