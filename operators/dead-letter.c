@@ -188,7 +188,8 @@ rill_flow rill_dead_letter_send(rill_dead_letter *dead_letter, rill_ctx *ctx, co
   /* Headers: the original ones, the missing position ones, then ours. */
   guint n = record->n_headers;
   rill_header *headers = g_new(rill_header, n + 5);
-  memcpy(headers, record->headers, n * sizeof *headers);
+  if (n) /* headers may be NULL when there are none */
+    memcpy(headers, record->headers, n * sizeof *headers);
   if (file && !rill_record_header(record, "file"))
     headers[n++] = (rill_header){rill_bytes_from_string("file"), file_b};
   if (line >= 0 && !rill_record_header(record, "line"))

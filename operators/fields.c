@@ -226,6 +226,29 @@ const char *rill_fields_get_string(rill_fields *fields, const char *name, size_t
   return keep(fields, g_strndup(c->data, c->len), NULL);
 }
 
+gboolean rill_fields_append_json(rill_fields *fields, const char *name, GString *out)
+{
+  g_return_val_if_fail(fields != NULL && name != NULL && out != NULL, FALSE);
+  if (fields->format == RILL_FIELDS_CSV) {
+    const rill__csv_field *c = csv_field(fields, name);
+    if (!c || !c->data) {
+      g_string_append(out, "null");
+      return c != NULL;
+    }
+    rill_json_append_string(out, c->data, (gssize)c->len);
+    return TRUE;
+  }
+  JsonNode *node = json_lookup(fields, name);
+  if (!node) {
+    g_string_append(out, "null");
+    return FALSE;
+  }
+  char *text = json_to_string(node, FALSE);
+  g_string_append(out, text);
+  g_free(text);
+  return TRUE;
+}
+
 gboolean rill_fields_get_int(rill_fields *fields, const char *name, gint64 *value)
 {
   g_return_val_if_fail(fields != NULL && name != NULL && value != NULL, FALSE);

@@ -135,6 +135,7 @@ struct rill_pipeline {
   guint drain_timeout_ms;
   FILE *metrics_out;
   GPtrArray *stages;                /* rill_stage, owned */
+  GArray *cleanups;                 /* pipeline_cleanup, run in reverse at free; NULL = none */
   gboolean watch_signals;
   /* runtime */
   GMutex lock;

@@ -38,6 +38,11 @@ rill_pipeline *rill_pipeline_ref(rill_pipeline *pipeline)
   return pipeline;
 }
 
+typedef struct {
+  GDestroyNotify destroy;
+  void *data;
+} pipeline_cleanup;
+
 static void stage_free(rill_stage *s)
 {
   if (s->destroy)
@@ -67,6 +72,12 @@ void rill_pipeline_unref(rill_pipeline *pipeline)
   for (guint i = 0; i < p->stages->len; i++)
     stage_free(p->stages->pdata[i]);
   g_ptr_array_unref(p->stages);
+  for (guint i = p->cleanups ? p->cleanups->len : 0; i > 0; i--) {
+    pipeline_cleanup *c = &g_array_index(p->cleanups, pipeline_cleanup, i - 1);
+    c->destroy(c->data);
+  }
+  if (p->cleanups)
+    g_array_unref(p->cleanups);
   g_clear_error(&p->error);
   g_mutex_clear(&p->lock);
   g_cond_clear(&p->cond);
@@ -210,6 +221,15 @@ rill_stage *rill_pipeline_add_sink(rill_pipeline *pipeline, const char *name, ri
   if (s && klass->type_name)
     s->type_name = klass->type_name;
   return s;
+}
+
+void rill_pipeline_add_cleanup(rill_pipeline *pipeline, GDestroyNotify destroy, void *data)
+{
+  g_return_if_fail(pipeline != NULL && destroy != NULL);
+  if (!pipeline->cleanups)
+    pipeline->cleanups = g_array_new(FALSE, FALSE, sizeof(pipeline_cleanup));
+  pipeline_cleanup c = {destroy, data};
+  g_array_append_val(pipeline->cleanups, c);
 }
 
 void rill_stage_set_input_edge(rill_stage *stage, guint input, rill_edge_kind kind)

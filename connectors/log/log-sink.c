@@ -6,6 +6,7 @@
 #include <rill/log-connector.h>
 #include <rill/sink.h>
 
+#include "runtime/wire/murmur2.h"
 #include "runtime/wire/recordbatch.h"
 
 #define SPLIT_BYTES (512 * 1024)
@@ -81,7 +82,7 @@ static rill_flow sink_write(rill_ctx *ctx, void *state, const rill_batch *batch)
   g_autoptr(GArray) hdrs = g_array_new(FALSE, FALSE, sizeof(rill__record_header));
   for (size_t i = 0; i < n; i++) {
     const rill_record *r = &recs[i];
-    int32_t p = r->key.data ? (rill_log_murmur2(r->key.data, r->key.len) & 0x7fffffff) % s->n_partitions : sticky;
+    int32_t p = r->key.data ? (rill__murmur2(r->key.data, r->key.len) & 0x7fffffff) % s->n_partitions : sticky;
     g_array_set_size(hdrs, 0);
     for (uint32_t h = 0; h < r->n_headers; h++) {
       rill__record_header rh = {r->headers[h].key.data, (int32_t)r->headers[h].key.len,
@@ -132,4 +133,9 @@ rill_stage *rill_log_sink_add(rill_pipeline *pipeline, const char *name, rill_st
   c->topic = g_strdup(options->topic);
   c->codec = options->codec;
   return rill_pipeline_add_sink(pipeline, name, input, &log_sink_class, c, (GDestroyNotify)conf_free);
+}
+
+int32_t rill_log_murmur2(const void *key, size_t len)
+{
+  return rill__murmur2(key, len);
 }

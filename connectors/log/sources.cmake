@@ -1,1 +1,1 @@
-rill_sources(murmur2.c log-source.c log-sink.c)
+rill_sources(log-source.c log-sink.c)

@@ -60,6 +60,10 @@ gboolean rill_fields_has(rill_fields *fields, const char *name);
  * booleans are rendered as text; objects and arrays as compact JSON.
  * @len (may be NULL) receives the byte length. (transfer none) */
 const char *rill_fields_get_string(rill_fields *fields, const char *name, size_t *len);
+/* Appends the field to @out as JSON text, keeping its type (strings quoted,
+ * numbers, booleans, objects and arrays as they are; CSV fields as
+ * strings). An absent field appends "null" and returns FALSE. */
+gboolean rill_fields_append_json(rill_fields *fields, const char *name, GString *out);
 /* Integer / double conversion. FALSE when absent, null or not a number
  * (CSV: the whole field must parse). */
 gboolean rill_fields_get_int(rill_fields *fields, const char *name, gint64 *value);

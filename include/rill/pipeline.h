@@ -92,6 +92,12 @@ rill_stage *rill_pipeline_add_operator(rill_pipeline *pipeline, const char *name
 rill_stage *rill_pipeline_add_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
                                    const rill_sink_class *klass, void *user_data, GDestroyNotify destroy);
 
+/* Keeps @data until the pipeline is freed; @destroy(@data) then runs after
+ * every stage's user data was released, in reverse order of registration.
+ * For resources stages borrow without owning them (a rill_log the log
+ * connectors write into, opened by rill_parse_launch). */
+void rill_pipeline_add_cleanup(rill_pipeline *pipeline, GDestroyNotify destroy, void *data);
+
 /* Makes input @input of @stage an exchange edge (default forward). */
 void rill_stage_set_input_edge(rill_stage *stage, guint input, rill_edge_kind kind);
 const char *rill_stage_get_name(const rill_stage *stage); /* (transfer none) */

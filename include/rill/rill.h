@@ -29,3 +29,5 @@
 #include <rill/stdio.h>
 #include <rill/progress.h>
 #include <rill/archive.h>
+#include <rill/kafka.h>
+#include <rill/launch.h>

@@ -1,10 +1,12 @@
-/* murmur2.c — the hash Kafka's default partitioner uses for keyed records,
+/* murmur2.c — the hash Kafka's default partitioner uses for keyed records
+ * (shared by the log sink and the Kafka sink so both put a key where a Java
+ * producer would),
  * as specified by org.apache.kafka.common.utils.Utils.murmur2: seed
  * 0x9747b28c, little-endian 4-byte blocks, 32-bit wrap-around arithmetic.
  * Partition = (murmur2(key) & 0x7fffffff) % partitions. */
-#include <rill/log-connector.h>
+#include "runtime/wire/murmur2.h"
 
-int32_t rill_log_murmur2(const void *key, size_t len)
+int32_t rill__murmur2(const void *key, size_t len)
 {
   const uint8_t *d = key;
   const uint32_t m = 0x5bd1e995u;

@@ -1,0 +1,105 @@
+/* launch.h — pipelines written as text, in the spirit of gst-launch:
+ *
+ *   file-src path=access.jsonl format=jsonl ! filter field=status ge=500
+ *     ! key-by field=path ! watermarks field=time out-of-order=5s
+ *     ! window tumbling=60s ! count ! to-json ! file-sink path=errors.jsonl
+ *
+ * Grammar (docs/rill-run.md has the long form):
+ *   - an element is a name from the element table followed by KEY=VALUE
+ *     parameters; values may be quoted with '…' or "…";
+ *   - '!' links the element before it to the element after it;
+ *   - `name=x` names an element; `x.` refers to it: at the start of a chain
+ *     it reads x's output (fan-out), at the end of a chain it feeds x
+ *     (fan-in; union and join take several inputs, other one-input
+ *     elements get an implicit union);
+ *   - chains are separated by whitespace (a new element that does not
+ *     follow a '!' starts a new chain), '#' starts a comment to the end of
+ *     the line.
+ *
+ * The element table (rill_launch_elements) is the one registry of what can
+ * be written: name, role, description and typed parameters with defaults
+ * and docs. `rill-run --list/--describe` and docs/rill-run.md come from it.
+ *
+ * Errors: RILL_LAUNCH_ERROR; messages say "line L, column C: …" followed by
+ * the offending line and a caret under the element or parameter.
+ */
+#pragma once
+
+#include <rill/pipeline.h>
+
+G_BEGIN_DECLS
+
+#define RILL_LAUNCH_ERROR (rill_launch_error_quark())
+GQuark rill_launch_error_quark(void);
+
+typedef enum {
+  RILL_LAUNCH_ERROR_SYNTAX,            /* a dangling or doubled '!', an unterminated quote, a stray parameter */
+  RILL_LAUNCH_ERROR_UNKNOWN_ELEMENT,   /* no element of that name */
+  RILL_LAUNCH_ERROR_UNKNOWN_PARAMETER, /* the element has no such parameter */
+  RILL_LAUNCH_ERROR_INVALID_VALUE,     /* a value does not parse as its type, or is out of range */
+  RILL_LAUNCH_ERROR_MISSING_PARAMETER, /* a required parameter is missing */
+  RILL_LAUNCH_ERROR_UNKNOWN_REFERENCE, /* `x.` names no element, or a name is used twice */
+  RILL_LAUNCH_ERROR_LINK,              /* wrong number of inputs/outputs (a sink feeding something,
+                                        * a window without an aggregate, a cycle...) */
+  RILL_LAUNCH_ERROR_BUILD,             /* an element could not be constructed (file, log...) */
+} rill_launch_error;
+
+typedef enum {
+  RILL_LAUNCH_STRING,   /* any text */
+  RILL_LAUNCH_INT,      /* decimal integer */
+  RILL_LAUNCH_BOOL,     /* true/false, yes/no, on/off, 1/0 */
+  RILL_LAUNCH_DURATION, /* NUMBER[ms|s|m|h|d]; a bare number is ms */
+  RILL_LAUNCH_SIZE,     /* NUMBER[k|K|KiB|M|MiB|G|GiB] (binary multiples); a bare number is bytes */
+  RILL_LAUNCH_ENUM,     /* one of the '|'-separated choices */
+  RILL_LAUNCH_LIST,     /* comma-separated text items */
+} rill_launch_type;
+
+typedef struct rill_launch_param {
+  const char *name;
+  rill_launch_type type;
+  const char *default_value; /* as text; NULL = no default */
+  const char *choices;       /* RILL_LAUNCH_ENUM: "a|b|c" */
+  gboolean required;
+  const char *doc;           /* one sentence */
+} rill_launch_param;
+
+typedef enum {
+  RILL_LAUNCH_SOURCE,    /* no input */
+  RILL_LAUNCH_TRANSFORM, /* one input (several: an implicit union), outputs */
+  RILL_LAUNCH_MULTI,     /* several inputs (union, join) */
+  RILL_LAUNCH_SINK,      /* one input, no output */
+} rill_launch_role;
+
+/* Building, for the table's entries (private to the launch module). */
+typedef struct rill_launch_builder rill_launch_builder;
+typedef rill_stage *(*rill_launch_build_fn)(rill_launch_builder *builder, const char *name,
+                                            rill_stage *const *inputs, guint n_inputs, GError **error);
+
+typedef struct rill_launch_element {
+  const char *name;
+  rill_launch_role role;
+  const char *description;        /* one line */
+  const rill_launch_param *params; /* n_params entries (not counting the implicit name=) */
+  guint n_params;
+  rill_launch_build_fn build;     /* private */
+} rill_launch_element;
+
+/* The element table, sorted by name. (transfer none) */
+const rill_launch_element *rill_launch_elements(guint *n_elements);
+/* The element called @name, or NULL. (transfer none) */
+const rill_launch_element *rill_launch_element_lookup(const char *name);
+/* `rill-run --describe` text for @element. (transfer full) */
+char *rill_launch_element_describe(const rill_launch_element *element);
+/* `rill-run --list` text: one line per element. (transfer full) */
+char *rill_launch_list(void);
+/* The Markdown element reference of docs/rill-run.md. (transfer full) */
+char *rill_launch_reference_markdown(void);
+
+/* Parses @text and builds the pipeline it describes (parallelism 1: set
+ * another before starting). Resources the elements share (a rill_log per
+ * data directory, dead-letter outputs) are owned by the pipeline. NULL with
+ * @error (RILL_LAUNCH_ERROR) when the text is not a valid pipeline.
+ * (transfer full) */
+rill_pipeline *rill_parse_launch(const char *text, GError **error);
+
+G_END_DECLS

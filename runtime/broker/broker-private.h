@@ -1,0 +1,160 @@
+/* broker-private.h — the broker's internal structures, shared by the loop
+ * (loop.c), connections (conn.c), the public API (broker.c) and the request
+ * handlers that need more than handler.h (Fetch's zero-copy answer, Produce's
+ * off-loop appends).
+ *
+ * Threads: one I/O thread owns the epoll set, every connection, every timer
+ * and every request (see handler.h). Other threads (the worker pool, log
+ * appenders firing waiters, the caller of rill_broker_stop) talk to it only
+ * through rill__broker_post() — a mutex-protected queue plus an eventfd.
+ */
+#pragma once
+
+#include <rill/broker.h>
+
+#include "runtime/broker/config.h"
+#include "runtime/broker/group.h"
+#include "runtime/broker/handler.h"
+
+/* What an epoll registration points at: the first member of each. */
+typedef enum { RILL__SRC_LISTEN = 1, RILL__SRC_WAKE, RILL__SRC_CONN } rill__src_kind;
+
+typedef enum { RILL__BROKER_NEW, RILL__BROKER_RUNNING, RILL__BROKER_STOPPED } rill__broker_state;
+
+struct rill__broker {
+  rill__broker_settings settings;
+  rill_log *log;                 /* owned when owns_log */
+  gboolean owns_log;
+  rill__broker_state state;
+  rill_broker_log_func log_func; /* NULL: g_debug */
+  void *log_user_data;
+  rill__group_coordinator *groups; /* owned */
+
+  /* Listener (listen_fd < 0: not listening). */
+  rill__src_kind listen_kind;
+  int listen_fd;
+  uint16_t port;                 /* bound port */
+  char *adv_host;                /* advertised host (owned) */
+  int32_t adv_port;
+
+  /* The loop. */
+  int epfd;
+  rill__src_kind wake_kind;
+  int wake_fd;                   /* eventfd */
+  GThread *thread;
+  gboolean quit;                 /* I/O thread only */
+  gboolean draining;             /* I/O thread only: stop requested, answering what is left */
+  int64_t drain_deadline_ms;
+  gint stop_requested;           /* atomic */
+  GMutex post_lock;
+  GQueue posts;                  /* rill__post*, under post_lock */
+  gboolean loop_ended;           /* under post_lock: posts now run in stop() */
+  GSequence *timers;             /* rill__broker_timer*, by deadline then seq */
+  uint64_t timer_seq;
+  rill__broker_timer *reaper;
+
+  GQueue conns;                  /* rill__broker_conn*, open ones */
+  guint n_offloaded;             /* requests running on the pool */
+  GThreadPool *pool;             /* blocking log calls (sync appends) */
+  GQueue parked_fetches;         /* rill__fetch_parked* (h-fetch.c) */
+};
+
+/* One piece of a response on the wire: memory or a file range (sendfile). */
+typedef struct {
+  const uint8_t *p; /* memory chunk, or NULL for a file chunk */
+  int fd;           /* file chunk: not owned */
+  int64_t pos;
+  size_t len;       /* bytes still to send; advanced as they go out */
+} rill__chunk;
+
+/* A response place in the connection's queue, in request order. */
+typedef struct {
+  gboolean ready;
+  GArray *chunks;       /* rill__chunk */
+  guint cur;            /* first chunk not fully sent */
+  uint8_t *mem;         /* owned: the bytes memory chunks point into */
+  GPtrArray *fetches;   /* owned rill_log_fetch* (their fds back the file chunks) */
+} rill__slot;
+
+struct rill__broker_conn {
+  rill__src_kind kind;
+  int fd;
+  rill__broker *broker;
+  guint refs;               /* the connection list + each live request */
+  gboolean dead;            /* socket closed; answers are discarded */
+  gboolean read_paused;     /* too much in flight, or draining */
+  uint32_t events;          /* current epoll interest */
+  char host[64];
+  GList link;               /* in broker->conns while open */
+  uint8_t *in;              /* bytes read, not yet framed */
+  size_t in_len, in_cap;
+  GQueue slots;             /* rill__slot*, oldest first */
+  int64_t last_active_ms;
+  GQueue serial_waiting;    /* offloaded requests waiting for the previous one */
+  gboolean serial_busy;
+};
+
+/* The full request behind a rill__broker_req. */
+typedef struct {
+  rill__broker_req pub;
+  uint8_t *frame;            /* owned: the bytes after the size prefix */
+  size_t frame_len;
+  rill_wire_request request; /* decoded; pub.body points into it */
+  rill_wire_arena arena;
+  rill__slot *slot;          /* in conn->slots */
+  rill__broker_func offload_work;   /* runs on the pool */
+  rill__broker_func offload_done;   /* then on the loop */
+} rill__req_priv;
+
+/* ---- loop.c ---- */
+gboolean rill__broker_loop_init(rill__broker *b, GError **error);
+void rill__broker_loop_run(rill__broker *b);    /* the I/O thread's body */
+void rill__broker_loop_clear(rill__broker *b);  /* after the thread ended */
+void rill__broker_loop_watch(rill__broker *b, int fd, uint32_t events, void *src, gboolean add);
+void rill__broker_loop_unwatch(rill__broker *b, int fd);
+/* Runs what was posted but not run (after the loop ended). */
+void rill__broker_run_leftover_posts(rill__broker *b);
+
+/* ---- conn.c ---- */
+void rill__broker_accept(rill__broker *b);
+void rill__broker_conn_event(rill__broker_conn *c, uint32_t events);
+void rill__broker_conn_close(rill__broker_conn *c, const char *reason);
+void rill__broker_conn_unref(rill__broker_conn *c);
+void rill__broker_conn_pause_reading(rill__broker_conn *c);
+/* Idle reaping; returns the number closed. */
+guint rill__broker_reap_idle(rill__broker *b);
+/* Answers with prepared chunks (Fetch): @mem (transfer full) holds the memory
+ * chunks' bytes, @fetches (transfer full, may be NULL) the file chunks'. */
+void rill__broker_respond_chunks(rill__broker_req *req, uint8_t *mem, GArray *chunks, GPtrArray *fetches);
+/* Runs @work on the pool, then @done on the loop; offloaded requests of one
+ * connection run one at a time, in order (appends keep their order). */
+void rill__broker_offload(rill__broker_req *req, rill__broker_func work, rill__broker_func done);
+/* The pool's thread function (data: the rill__req_priv). */
+void rill__broker_pool_run(gpointer data, gpointer unused);
+
+/* ---- dispatch.c ---- */
+typedef struct {
+  int16_t min, max, flex;        /* advertised versions; flex = first flexible or -1 */
+  rill__broker_handler handler;  /* NULL: not served */
+} rill__api_entry;
+#define RILL__MAX_API_KEY 68
+extern const rill__api_entry rill__broker_apis[RILL__MAX_API_KEY + 1];
+/* Decodes and dispatches one frame (transfer full). */
+void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len);
+
+/* ---- handlers (h-*.c) ---- */
+void rill__handle_api_versions(rill__broker_req *req);
+void rill__handle_metadata(rill__broker_req *req);
+void rill__handle_produce(rill__broker_req *req);
+void rill__handle_fetch(rill__broker_req *req);
+void rill__handle_list_offsets(rill__broker_req *req);
+void rill__handle_create_topics(rill__broker_req *req);
+void rill__handle_delete_topics(rill__broker_req *req);
+void rill__handle_create_partitions(rill__broker_req *req);
+void rill__handle_describe_configs(rill__broker_req *req);
+void rill__handle_alter_configs(rill__broker_req *req);
+void rill__handle_init_producer_id(rill__broker_req *req);
+void rill__handle_sasl_handshake(rill__broker_req *req);
+void rill__handle_sasl_authenticate(rill__broker_req *req);
+/* Answers every parked Fetch now (stop). */
+void rill__fetch_complete_all(rill__broker *b);

@@ -1,0 +1,387 @@
+/* broker.c — the public rill_broker API: configuration objects, start/stop,
+ * the listener, and the accessors handlers use (handler.h).
+ *
+ * States: NEW --start--> RUNNING --stop--> STOPPED. start either reaches
+ * RUNNING with the I/O thread serving, or fails leaving nothing running.
+ * stop is the graceful path (loop.c: begin_drain/drained) and joins the I/O
+ * thread; only then are the pool, the coordinator and (if owned) the log
+ * freed, so no callback can see a freed object.
+ */
+#include "runtime/broker/broker-private.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK(rill-broker-error-quark, rill_broker_error)
+
+struct rill_broker_config {
+  rill__broker_settings s;
+};
+
+/* rill_broker is the internal broker; the public name is an alias. */
+struct rill_broker {
+  rill__broker b;
+};
+
+/* ---- Config --------------------------------------------------------------------- */
+
+rill_broker_config *rill_broker_config_new(void)
+{
+  rill_broker_config *c = g_new0(rill_broker_config, 1);
+  rill__broker_settings_init(&c->s);
+  return c;
+}
+
+void rill_broker_config_free(rill_broker_config *config)
+{
+  if (!config)
+    return;
+  rill__broker_settings_clear(&config->s);
+  g_free(config);
+}
+
+gboolean rill_broker_config_set(rill_broker_config *config, const char *key, const char *value, GError **error)
+{
+  g_return_val_if_fail(config && key && value, FALSE);
+  return rill__broker_settings_set(&config->s, key, value, error);
+}
+
+gboolean rill_broker_config_load_file(rill_broker_config *config, const char *path, GError **error)
+{
+  g_return_val_if_fail(config && path, FALSE);
+  char *text = NULL;
+  GError *local = NULL;
+  if (!g_file_get_contents(path, &text, NULL, &local)) {
+    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_CONFIG, "%s", local->message);
+    g_error_free(local);
+    return FALSE;
+  }
+  gboolean ok = TRUE;
+  char **lines = g_strsplit(text, "\n", -1);
+  for (guint i = 0; ok && lines[i]; i++) {
+    char *line = g_strstrip(lines[i]);
+    if (!*line || *line == '#' || *line == '!')
+      continue;
+    char *eq = strchr(line, '=');
+    if (!eq) {
+      g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_CONFIG, "%s:%u: expected key=value", path, i + 1);
+      ok = FALSE;
+      break;
+    }
+    *eq = '\0';
+    if (!rill__broker_settings_set(&config->s, g_strstrip(line), g_strstrip(eq + 1), &local)) {
+      g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_CONFIG, "%s:%u: %s", path, i + 1, local->message);
+      g_clear_error(&local);
+      ok = FALSE;
+    }
+  }
+  g_strfreev(lines);
+  g_free(text);
+  return ok;
+}
+
+char *rill_broker_config_get(const rill_broker_config *config, const char *key)
+{
+  g_return_val_if_fail(config && key, NULL);
+  for (guint i = 0; i < rill__broker_config_table_len; i++)
+    if (strcmp(rill__broker_config_table[i].name, key) == 0)
+      return rill__broker_settings_format(&config->s, &rill__broker_config_table[i]);
+  return NULL;
+}
+
+/* ---- Accessors (handler.h) ------------------------------------------------------- */
+
+rill_log *rill__broker_log(rill__broker *broker) { return broker->log; }
+const rill__broker_settings *rill__broker_settings_get(rill__broker *broker) { return &broker->settings; }
+int32_t rill__broker_node_id(rill__broker *broker) { return broker->settings.broker_id; }
+const char *rill__broker_advertised_host(rill__broker *broker) { return broker->adv_host; }
+int32_t rill__broker_advertised_port(rill__broker *broker) { return broker->adv_port; }
+rill__group_coordinator *rill__broker_groups(rill__broker *broker) { return broker->groups; }
+
+void rill__broker_event(rill__broker *broker, const char *level, const char *event, const char *fmt, ...)
+{
+  GDateTime *now = g_date_time_new_now_utc();
+  char *ts = g_date_time_format_iso8601(now);
+  g_date_time_unref(now);
+  GString *line = g_string_new(NULL);
+  g_string_printf(line, "ts=%s level=%s event=%s", ts, level, event);
+  g_free(ts);
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    g_string_append_c(line, ' ');
+    g_string_append_vprintf(line, fmt, ap);
+    va_end(ap);
+  }
+  if (broker->log_func)
+    broker->log_func(line->str, broker->log_user_data);
+  else
+    g_debug("%s", line->str);
+  g_string_free(line, TRUE);
+}
+
+int16_t rill__broker_kafka_error(const GError *error)
+{
+  if (!error)
+    return RILL_KAFKA_ERR_NONE;
+  if (error->domain != RILL_LOG_ERROR)
+    return RILL_KAFKA_ERR_UNKNOWN_SERVER_ERROR;
+  switch ((rill_log_error)error->code) {
+  case RILL_LOG_ERROR_IO:
+  case RILL_LOG_ERROR_NO_SPACE: return RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR;
+  case RILL_LOG_ERROR_LOCKED: return RILL_KAFKA_ERR_UNKNOWN_SERVER_ERROR;
+  case RILL_LOG_ERROR_UNKNOWN_TOPIC: return RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+  case RILL_LOG_ERROR_TOPIC_EXISTS: return RILL_KAFKA_ERR_TOPIC_ALREADY_EXISTS;
+  case RILL_LOG_ERROR_INVALID_TOPIC: return RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
+  case RILL_LOG_ERROR_INVALID_PARTITIONS: return RILL_KAFKA_ERR_INVALID_PARTITIONS;
+  case RILL_LOG_ERROR_INVALID_CONFIG: return RILL_KAFKA_ERR_INVALID_CONFIG;
+  case RILL_LOG_ERROR_CORRUPT_BATCH: return RILL_KAFKA_ERR_CORRUPT_MESSAGE;
+  case RILL_LOG_ERROR_MESSAGE_TOO_LARGE: return RILL_KAFKA_ERR_MESSAGE_TOO_LARGE;
+  case RILL_LOG_ERROR_OFFSET_OUT_OF_RANGE: return RILL_KAFKA_ERR_OFFSET_OUT_OF_RANGE;
+  case RILL_LOG_ERROR_OUT_OF_ORDER_SEQUENCE: return RILL_KAFKA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+  case RILL_LOG_ERROR_PRODUCER_FENCED: return RILL_KAFKA_ERR_INVALID_PRODUCER_EPOCH;
+  case RILL_LOG_ERROR_CLOSED: return RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+  }
+  return RILL_KAFKA_ERR_UNKNOWN_SERVER_ERROR;
+}
+
+/* ---- Lifecycle ------------------------------------------------------------------- */
+
+static rill_broker *broker_new(const rill_broker_config *config, rill_log *log, GError **error)
+{
+  rill_broker *pub = g_new0(rill_broker, 1);
+  rill__broker *b = &pub->b;
+  rill__broker_settings_copy(&b->settings, &config->s);
+  b->log = log;
+  b->owns_log = log == NULL;
+  b->listen_fd = b->epfd = b->wake_fd = -1;
+  g_mutex_init(&b->post_lock);
+  if (b->owns_log && !*b->settings.log_dirs) {
+    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_CONFIG, "log.dirs is not set");
+    rill_broker_free(pub);
+    return NULL;
+  }
+  return pub;
+}
+
+rill_broker *rill_broker_new(const rill_broker_config *config, GError **error)
+{
+  g_return_val_if_fail(config, NULL);
+  return broker_new(config, NULL, error);
+}
+
+rill_broker *rill_broker_new_for_log(const rill_broker_config *config, rill_log *log, GError **error)
+{
+  g_return_val_if_fail(config && log, NULL);
+  return broker_new(config, log, error);
+}
+
+void rill_broker_set_log_func(rill_broker *broker, rill_broker_log_func func, void *user_data)
+{
+  g_return_if_fail(broker);
+  broker->b.log_func = func;
+  broker->b.log_user_data = user_data;
+}
+
+/* Splits "PLAINTEXT://host:port", "host:port" or "[v6]:port". */
+static gboolean parse_hostport(const char *spec, char **host, int *port, GError **error)
+{
+  const char *s = strstr(spec, "://");
+  s = s ? s + 3 : spec;
+  const char *colon = strrchr(s, ':');
+  char *end = NULL;
+  long p = colon ? strtol(colon + 1, &end, 10) : -1;
+  if (!colon || end == colon + 1 || *end || p < 0 || p > 65535) {
+    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_LISTEN, "bad listener '%s' (expected host:port)", spec);
+    return FALSE;
+  }
+  if (*s == '[' && colon > s && colon[-1] == ']')
+    *host = g_strndup(s + 1, (gsize)(colon - s - 2));
+  else
+    *host = g_strndup(s, (gsize)(colon - s));
+  *port = (int)p;
+  return TRUE;
+}
+
+static gboolean start_listener(rill__broker *b, GError **error)
+{
+  char *host = NULL;
+  int port = 0;
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo *res = NULL;
+  char portstr[16];
+  gboolean ok = FALSE;
+  if (!parse_hostport(b->settings.listeners, &host, &port, error))
+    return FALSE;
+  g_snprintf(portstr, sizeof portstr, "%d", port);
+  int rc = getaddrinfo(*host ? host : NULL, portstr, &hints, &res);
+  if (rc != 0) {
+    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_LISTEN, "%s: %s", b->settings.listeners, gai_strerror(rc));
+    goto out;
+  }
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd >= 0)
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_LISTEN, "listen on %s: %s", b->settings.listeners,
+                g_strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    goto out;
+  }
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  getsockname(fd, (struct sockaddr *)&ss, &sl);
+  b->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                            : ((struct sockaddr_in *)&ss)->sin_port);
+  b->listen_fd = fd;
+  if (*b->settings.advertised_listeners) {
+    char *ahost = NULL;
+    int aport = 0;
+    if (!parse_hostport(b->settings.advertised_listeners, &ahost, &aport, error))
+      goto out;
+    b->adv_host = ahost;
+    b->adv_port = aport ? aport : b->port;
+  } else {
+    gboolean wildcard = !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+    b->adv_host = g_strdup(wildcard ? "127.0.0.1" : host);
+    b->adv_port = b->port;
+  }
+  ok = TRUE;
+out:
+  if (res)
+    freeaddrinfo(res);
+  g_free(host);
+  return ok;
+}
+
+static gpointer io_thread(gpointer data)
+{
+  rill__broker_loop_run(data);
+  return NULL;
+}
+
+static void stop_and_clear(rill__broker *b)
+{
+  if (b->thread) {
+    g_atomic_int_set(&b->stop_requested, 1);
+    uint64_t one = 1;
+    while (write(b->wake_fd, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+    g_thread_join(b->thread);
+    b->thread = NULL;
+  }
+  if (b->pool) {
+    g_thread_pool_free(b->pool, FALSE, TRUE);
+    b->pool = NULL;
+  }
+  if (b->listen_fd >= 0) {
+    close(b->listen_fd);
+    b->listen_fd = -1;
+  }
+  if (b->owns_log && b->log) {
+    rill_log_close(b->log); /* wakes log waiters: their posts run here */
+    b->log = NULL;
+  }
+  rill__broker_run_leftover_posts(b);
+  if (b->groups) {
+    rill__group_coordinator_free(b->groups);
+    b->groups = NULL;
+  }
+  rill__broker_loop_clear(b);
+}
+
+gboolean rill_broker_start(rill_broker *broker, GError **error)
+{
+  g_return_val_if_fail(broker, FALSE);
+  rill__broker *b = &broker->b;
+  if (b->state != RILL__BROKER_NEW) {
+    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_STATE, "the broker was already started");
+    return FALSE;
+  }
+  if (b->owns_log) {
+    rill_log_options opts;
+    rill_log_options_init(&opts);
+    char **defaults = rill__broker_settings_topic_defaults(&b->settings);
+    opts.default_config = (const char *const *)defaults;
+    opts.retention_check_interval_ms = b->settings.log_retention_check_interval_ms;
+    GError *local = NULL;
+    b->log = rill_log_open(b->settings.log_dirs, &opts, &local);
+    g_strfreev(defaults);
+    if (!b->log) {
+      g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_LOG, "%s", local->message);
+      g_error_free(local);
+      goto fail;
+    }
+    char **notes = rill_log_recovery_notes(b->log);
+    for (guint i = 0; notes && notes[i]; i++)
+      rill__broker_event(b, "warn", "log_recovered", "note=\"%s\"", notes[i]);
+    g_strfreev(notes);
+  }
+  if (!rill__broker_loop_init(b, error))
+    goto fail;
+  if (*b->settings.listeners) {
+    if (!start_listener(b, error))
+      goto fail;
+    rill__broker_loop_watch(b, b->listen_fd, EPOLLIN, &b->listen_kind, TRUE);
+  } else {
+    b->adv_host = g_strdup("127.0.0.1");
+  }
+  b->groups = rill__group_coordinator_new(b, error);
+  if (!b->groups)
+    goto fail;
+  b->pool = g_thread_pool_new(rill__broker_pool_run, NULL, b->settings.num_io_workers, FALSE, NULL);
+  b->state = RILL__BROKER_RUNNING;
+  b->thread = g_thread_new("rill-broker-io", io_thread, b);
+  if (b->listen_fd >= 0)
+    rill__broker_event(b, "info", "listening", "host=%s port=%u advertised=%s:%d", b->adv_host, b->port, b->adv_host,
+                       b->adv_port);
+  return TRUE;
+
+fail:
+  stop_and_clear(b);
+  b->state = RILL__BROKER_STOPPED;
+  return FALSE;
+}
+
+void rill_broker_stop(rill_broker *broker)
+{
+  g_return_if_fail(broker);
+  rill__broker *b = &broker->b;
+  if (b->state != RILL__BROKER_RUNNING)
+    return;
+  stop_and_clear(b);
+  b->state = RILL__BROKER_STOPPED;
+}
+
+void rill_broker_free(rill_broker *broker)
+{
+  if (!broker)
+    return;
+  rill__broker *b = &broker->b;
+  rill_broker_stop(broker);
+  if (b->state == RILL__BROKER_NEW)
+    stop_and_clear(b);
+  rill__broker_settings_clear(&b->settings);
+  g_free(b->adv_host);
+  g_mutex_clear(&b->post_lock);
+  g_free(broker);
+}
+
+uint16_t rill_broker_port(const rill_broker *broker)
+{
+  g_return_val_if_fail(broker, 0);
+  return broker->b.listen_fd >= 0 || broker->b.state == RILL__BROKER_RUNNING ? broker->b.port : 0;
+}
+
+rill_log *rill_broker_log(const rill_broker *broker)
+{
+  g_return_val_if_fail(broker, NULL);
+  return broker->b.log;
+}

@@ -1,0 +1,59 @@
+/* h-misc.c — InitProducerId and SASL.
+ *
+ * InitProducerId (idempotent producers only): a fresh id from the log's
+ * persistent counter, epoch 0. With v3+'s ProducerId/ProducerEpoch (a
+ * producer bumping its epoch) the same id comes back with epoch + 1, or a
+ * new id when the epoch would overflow. Transactions are not supported: a
+ * transactional id answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which
+ * clients report as fatal instead of retrying forever.
+ *
+ * SASL: rill-broker speaks PLAINTEXT only. SaslHandshake answers
+ * UNSUPPORTED_SASL_MECHANISM with an empty mechanism list;
+ * SaslAuthenticate answers ILLEGAL_SASL_STATE.
+ */
+#include "runtime/broker/broker-private.h"
+
+void rill__handle_init_producer_id(rill__broker_req *req)
+{
+  const rill_wire_init_producer_id_request *in = &req->body->init_producer_id;
+  rill_wire_init_producer_id_response out;
+  rill_wire_init_producer_id_response_init(&out);
+  if (in->transactional_id.len >= 0) {
+    out.error_code = RILL_KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    rill__broker_respond(req, &out);
+    return;
+  }
+  if (in->producer_id >= 0 && in->producer_epoch >= 0 && in->producer_epoch < INT16_MAX - 1) {
+    out.producer_id = in->producer_id;
+    out.producer_epoch = (int16_t)(in->producer_epoch + 1);
+    rill__broker_respond(req, &out);
+    return;
+  }
+  GError *error = NULL;
+  out.producer_id = rill_log_producer_id_allocate(rill__broker_log(req->broker), &error);
+  if (out.producer_id < 0) {
+    out.error_code = rill__broker_kafka_error(error);
+    rill__broker_event(req->broker, "error", "producer_id_failed", "error=\"%s\"", error->message);
+    g_error_free(error);
+    out.producer_id = -1;
+  }
+  out.producer_epoch = 0;
+  rill__broker_respond(req, &out);
+}
+
+void rill__handle_sasl_handshake(rill__broker_req *req)
+{
+  rill_wire_sasl_handshake_response out;
+  rill_wire_sasl_handshake_response_init(&out);
+  out.error_code = RILL_KAFKA_ERR_UNSUPPORTED_SASL_MECHANISM;
+  rill__broker_respond(req, &out);
+}
+
+void rill__handle_sasl_authenticate(rill__broker_req *req)
+{
+  rill_wire_sasl_authenticate_response out;
+  rill_wire_sasl_authenticate_response_init(&out);
+  out.error_code = RILL_KAFKA_ERR_ILLEGAL_SASL_STATE;
+  out.error_message = rill_wire_str_from("SASL is not supported by rill-broker (PLAINTEXT only)");
+  rill__broker_respond(req, &out);
+}

@@ -1,0 +1,207 @@
+/* fieldops.c — the declarative field elements (filter, set-key, project,
+ * aggregate inputs, event-time fields) as callbacks of the parse stage
+ * (rill_pipeline_add_parse), which gives each task its own rill_fields and
+ * sends records that do not parse to the dead-letter output.
+ *
+ * Comparisons: eq/ne/lt/le/gt/ge compare numerically when both the field
+ * and the operand are numbers, otherwise as byte strings; contains is a
+ * substring test; regex a GRegex (PCRE) search. A record without the field
+ * fails every comparison (it is dropped), ne included.
+ * An op is immutable once the pipeline starts, so tasks share it.
+ */
+#include "runtime/launch/launch-private.h"
+
+typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_REGEX } cmp_kind;
+
+struct rill__fieldop {
+  rill__fieldop_kind kind;
+  char *field;
+  char **fields; /* PROJECT */
+  cmp_kind cmp;
+  char *operand;
+  double number;       /* operand as a number, when operand_is_number */
+  gboolean operand_is_number;
+  GRegex *regex;
+  gint64 unit_ms;
+};
+
+rill__fieldop *rill__fieldop_new(rill__fieldop_kind kind, const char *field, char **fields)
+{
+  rill__fieldop *op = g_new0(rill__fieldop, 1);
+  op->kind = kind;
+  op->field = g_strdup(field);
+  op->fields = g_strdupv(fields);
+  op->unit_ms = 1;
+  return op;
+}
+
+void rill__fieldop_free(void *data)
+{
+  rill__fieldop *op = data;
+  g_free(op->field);
+  g_strfreev(op->fields);
+  g_free(op->operand);
+  if (op->regex)
+    g_regex_unref(op->regex);
+  g_free(op);
+}
+
+static gboolean parse_number(const char *s, double *out)
+{
+  char *end;
+  if (!s || !*s)
+    return FALSE;
+  *out = g_ascii_strtod(s, &end);
+  return *end == '\0';
+}
+
+gboolean rill__fieldop_set_compare(rill__fieldop *op, const char *cmp, const char *operand, GError **error)
+{
+  static const char *const names[] = {"eq", "ne", "lt", "le", "gt", "ge", "contains", "regex"};
+  for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+    if (strcmp(cmp, names[i]) == 0)
+      op->cmp = (cmp_kind)i;
+  op->operand = g_strdup(operand);
+  op->operand_is_number = parse_number(operand, &op->number);
+  if (op->cmp == CMP_REGEX) {
+    op->regex = g_regex_new(operand, G_REGEX_OPTIMIZE, 0, error);
+    return op->regex != NULL;
+  }
+  return TRUE;
+}
+
+void rill__fieldop_set_unit_ms(rill__fieldop *op, gint64 unit_ms)
+{
+  op->unit_ms = unit_ms;
+}
+
+static gboolean compare(const rill__fieldop *op, const char *v, size_t len)
+{
+  double x;
+  int c;
+  switch (op->cmp) {
+  case CMP_CONTAINS:
+    return g_strstr_len(v, (gssize)len, op->operand) != NULL;
+  case CMP_REGEX:
+    return g_regex_match_full(op->regex, v, (gssize)len, 0, 0, NULL, NULL);
+  default:
+    break;
+  }
+  if (op->operand_is_number && parse_number(v, &x))
+    c = x < op->number ? -1 : x > op->number ? 1 : 0;
+  else
+    c = strcmp(v, op->operand);
+  switch (op->cmp) {
+  case CMP_EQ:
+    return c == 0;
+  case CMP_NE:
+    return c != 0;
+  case CMP_LT:
+    return c < 0;
+  case CMP_LE:
+    return c <= 0;
+  case CMP_GT:
+    return c > 0;
+  case CMP_GE:
+    return c >= 0;
+  default:
+    return FALSE;
+  }
+}
+
+static rill_bytes copy_bytes(rill_ctx *ctx, const char *s, size_t len)
+{
+  char *dst = rill_ctx_alloc(ctx, len ? len : 1);
+  memcpy(dst, s, len);
+  return rill_bytes_make(dst, len);
+}
+
+/* ---- timestamps -------------------------------------------------------------- */
+
+static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* "10/Oct/2000:13:55:36 -0700" (the web server access log form). */
+static gboolean parse_clf_time(const char *s, gint64 *ms)
+{
+  int day, year, hh, mm, ss, tz;
+  char mon[4];
+  if (sscanf(s, "%2d/%3s/%4d:%2d:%2d:%2d %5d", &day, mon, &year, &hh, &mm, &ss, &tz) != 7)
+    return FALSE;
+  for (int m = 0; m < 12; m++) {
+    if (strcmp(mon, months[m]) != 0)
+      continue;
+    GDateTime *dt = g_date_time_new_utc(year, m + 1, day, hh, mm, ss);
+    if (!dt)
+      return FALSE;
+    int offset_min = (tz / 100) * 60 + (tz % 100);
+    *ms = (g_date_time_to_unix(dt) - offset_min * 60) * 1000;
+    g_date_time_unref(dt);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean rill__launch_parse_timestamp(const char *text, gint64 unit_ms, gint64 *ms)
+{
+  gint64 n;
+  if (rill__launch_parse_int(text, &n)) {
+    *ms = n * unit_ms;
+    return TRUE;
+  }
+  GTimeZone *utc = g_time_zone_new_utc();
+  GDateTime *dt = g_date_time_new_from_iso8601(text, utc);
+  g_time_zone_unref(utc);
+  if (dt) {
+    *ms = g_date_time_to_unix(dt) * 1000 + g_date_time_get_microsecond(dt) / 1000;
+    g_date_time_unref(dt);
+    return TRUE;
+  }
+  return parse_clf_time(text, ms);
+}
+
+/* ---- the callback ------------------------------------------------------------ */
+
+rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_record *in, rill_record *out,
+                                 const char **reason, void *data)
+{
+  const rill__fieldop *op = data;
+  size_t len = 0;
+  const char *v = NULL;
+  if (op->field)
+    v = rill_fields_get_string(fields, op->field, &len);
+  switch (op->kind) {
+  case RILL__FIELDOP_FILTER:
+    return v && compare(op, v, len) ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
+  case RILL__FIELDOP_SET_KEY:
+    out->key = v ? copy_bytes(ctx, v, len) : rill_bytes_make(NULL, 0);
+    return RILL_VERDICT_KEEP;
+  case RILL__FIELDOP_SET_VALUE:
+    out->value = v ? copy_bytes(ctx, v, len) : rill_bytes_make(NULL, 0);
+    return RILL_VERDICT_KEEP;
+  case RILL__FIELDOP_TIMESTAMP: {
+    gint64 ms;
+    if (!v || !rill__launch_parse_timestamp(v, op->unit_ms, &ms)) {
+      *reason = v ? "the time field is not a timestamp" : "the record has no time field";
+      return RILL_VERDICT_REJECT;
+    }
+    out->timestamp = ms;
+    return RILL_VERDICT_KEEP;
+  }
+  case RILL__FIELDOP_PROJECT: {
+    GString *s = g_string_new("{");
+    for (guint i = 0; op->fields[i]; i++) {
+      if (i)
+        g_string_append_c(s, ',');
+      rill_json_append_string(s, op->fields[i], -1);
+      g_string_append_c(s, ':');
+      rill_fields_append_json(fields, op->fields[i], s);
+    }
+    g_string_append_c(s, '}');
+    out->value = copy_bytes(ctx, s->str, s->len);
+    g_string_free(s, TRUE);
+    return RILL_VERDICT_KEEP;
+  }
+  }
+  return RILL_VERDICT_KEEP;
+}

@@ -1,0 +1,6 @@
+# Launch text: pipelines written as strings run on real files and logs with
+# hand-written expected output; bad texts rejected with located messages;
+# rill-run's exit codes and docs/rill-run.md's element reference.
+rill_test(launch SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-launch.c ${PROJECT_SOURCE_DIR}/tests/connectors/util.c)
+rill_test(rill-run SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-rill-run.c ${PROJECT_SOURCE_DIR}/tests/connectors/util.c)
+add_dependencies(test-rill-run rill-run)

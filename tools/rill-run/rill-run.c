@@ -1,0 +1,146 @@
+/* rill-run — runs a pipeline written as text (include/rill/launch.h;
+ * grammar and element reference in docs/rill-run.md).
+ *
+ *   rill-run [OPTIONS] 'ELEMENT k=v ! ELEMENT ...'
+ *   rill-run [OPTIONS] -f PIPELINE-FILE
+ *   rill-run --list | --describe ELEMENT | --reference
+ *
+ * Exit status: 0 the pipeline ran to its end (or drained after Ctrl-C);
+ * 1 it failed while running (a stage error); 2 usage or pipeline text
+ * errors (nothing ran); 3 stopped at once (second Ctrl-C, drain timeout).
+ * Progress goes to stderr on a terminal unless --quiet; --summary writes
+ * the JSON run summary (docs/progress.md) to a file or "-" (stdout).
+ */
+#include <rill/rill.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum { EXIT_RAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_STOPPED = 3 };
+
+static gboolean opt_list, opt_quiet, opt_metrics, opt_reference;
+static char *opt_describe, *opt_file, *opt_summary;
+static gint opt_parallelism = 1;
+
+static const GOptionEntry entries[] = {
+  {"file", 'f', 0, G_OPTION_ARG_FILENAME, &opt_file, "Read the pipeline from FILE", "FILE"},
+  {"parallelism", 'p', 0, G_OPTION_ARG_INT, &opt_parallelism, "Tasks per stage (default 1)", "P"},
+  {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "No progress line", NULL},
+  {"summary", 0, 0, G_OPTION_ARG_FILENAME, &opt_summary, "Write the JSON run summary to FILE (- = stdout)", "FILE"},
+  {"metrics", 'm', 0, G_OPTION_ARG_NONE, &opt_metrics, "Print the per-stage metrics table to stderr at the end", NULL},
+  {"list", 'l', 0, G_OPTION_ARG_NONE, &opt_list, "List the elements", NULL},
+  {"describe", 'd', 0, G_OPTION_ARG_STRING, &opt_describe, "Describe ELEMENT and its parameters", "ELEMENT"},
+  {"reference", 0, 0, G_OPTION_ARG_NONE, &opt_reference, "Print the element reference as Markdown", NULL},
+  {NULL}};
+
+static int info_mode(void)
+{
+  char *text = NULL;
+  if (opt_list) {
+    text = rill_launch_list();
+  } else if (opt_reference) {
+    text = rill_launch_reference_markdown();
+  } else {
+    const rill_launch_element *e = rill_launch_element_lookup(opt_describe);
+    if (!e) {
+      g_printerr("rill-run: no element named '%s' (rill-run --list shows them)\n", opt_describe);
+      return EXIT_USAGE;
+    }
+    text = rill_launch_element_describe(e);
+  }
+  fputs(text, stdout);
+  g_free(text);
+  return EXIT_RAN;
+}
+
+/* The pipeline text: -f FILE, or the arguments joined with spaces (so an
+ * unquoted pipeline works as well when the shell leaves '!' alone). */
+static char *pipeline_text(int argc, char **argv, GError **error)
+{
+  if (opt_file) {
+    char *text = NULL;
+    if (argc > 1) {
+      g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "give the pipeline either with -f or as text, not both");
+      return NULL;
+    }
+    if (!g_file_get_contents(opt_file, &text, NULL, error))
+      return NULL;
+    return text;
+  }
+  if (argc < 2) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "no pipeline given (see --help)");
+    return NULL;
+  }
+  return g_strjoinv(" ", argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+  int status = EXIT_USAGE;
+  GError *error = NULL;
+  char *text = NULL;
+  rill_pipeline *p = NULL;
+  FILE *summary = NULL;
+  GOptionContext *oc = g_option_context_new("'PIPELINE' | -f FILE");
+  g_option_context_set_summary(oc, "Runs a rill pipeline written as text, e.g.\n"
+                                   "  rill-run 'file-src path=in.jsonl format=jsonl ! filter field=status ge=500 "
+                                   "! stdout-sink'\n"
+                                   "Exit status: 0 done, 1 failed while running, 2 bad usage or pipeline text, 3 "
+                                   "stopped at once.");
+  g_option_context_add_main_entries(oc, entries, NULL);
+  if (!g_option_context_parse(oc, &argc, &argv, &error)) {
+    g_printerr("rill-run: %s\n", error->message);
+    goto out;
+  }
+  if (opt_list || opt_describe || opt_reference) {
+    status = info_mode();
+    goto out;
+  }
+  if (opt_parallelism < 1 || opt_parallelism > 1024) {
+    g_printerr("rill-run: -p must be 1..1024\n");
+    goto out;
+  }
+  text = pipeline_text(argc, argv, &error);
+  if (!text) {
+    g_printerr("rill-run: %s\n", error->message);
+    goto out;
+  }
+  p = rill_parse_launch(text, &error);
+  if (!p) {
+    g_printerr("rill-run: %s%s%s\n", opt_file ? opt_file : "", opt_file ? ": " : "", error->message);
+    goto out;
+  }
+  if (opt_summary) {
+    summary = strcmp(opt_summary, "-") == 0 ? stdout : fopen(opt_summary, "w");
+    if (!summary) {
+      g_printerr("rill-run: cannot write %s: %s\n", opt_summary, g_strerror(errno));
+      goto out;
+    }
+  }
+  rill_pipeline_set_parallelism(p, (guint)opt_parallelism);
+  if (opt_metrics)
+    rill_pipeline_set_metrics_output(p, stderr);
+  rill_pipeline_watch_signals(p);
+  rill_progress_options po = {.quiet = opt_quiet, .summary_out = summary};
+  rill_progress *pr = rill_progress_attach(p, &po);
+  gboolean ok = rill_pipeline_run(p, &error);
+  rill_progress_detach(pr);
+  if (ok) {
+    status = EXIT_RAN;
+  } else {
+    g_printerr("rill-run: %s\n", error->message);
+    status = g_error_matches(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STOPPED) ? EXIT_STOPPED : EXIT_FAILED;
+  }
+out:
+  if (summary && summary != stdout)
+    fclose(summary);
+  rill_pipeline_unref(p);
+  g_free(text);
+  g_clear_error(&error);
+  g_option_context_free(oc);
+  g_free(opt_describe);
+  g_free(opt_file);
+  g_free(opt_summary);
+  return status;
+}
