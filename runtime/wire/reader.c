@@ -168,7 +168,7 @@ static bool read_len(rill_wire_reader *r, const char *field, bool compact, bool 
 bool rill_wire_read_string(rill_wire_reader *r, const char *field, bool compact, bool nullable,
                            rill_wire_str *out)
 {
-  int32_t len;
+  int32_t len = 0;
   if (!read_len(r, field, compact, false, nullable, &len))
     return false;
   if (len < 0) {
@@ -185,7 +185,7 @@ bool rill_wire_read_string(rill_wire_reader *r, const char *field, bool compact,
 bool rill_wire_read_bytes(rill_wire_reader *r, const char *field, bool compact, bool nullable,
                           rill_wire_bytes *out)
 {
-  int32_t len;
+  int32_t len = 0;
   if (!read_len(r, field, compact, true, nullable, &len))
     return false;
   if (len < 0) {
@@ -202,7 +202,7 @@ bool rill_wire_read_bytes(rill_wire_reader *r, const char *field, bool compact, 
 bool rill_wire_read_array_len(rill_wire_reader *r, const char *field, bool compact, bool nullable,
                               size_t min_elem, int32_t *out)
 {
-  int32_t n;
+  int32_t n = 0;
   if (!read_len(r, field, compact, true, nullable, &n))
     return false;
   if (n > 0 && min_elem > 0 && (size_t)n > rill_wire_reader_remaining(r) / min_elem)
