@@ -72,6 +72,13 @@ static inline void broker_proc_start(broker_proc *b, const char *const *extra_ar
   b->bootstrap = g_strdup_printf("127.0.0.1:%u", b->port);
 }
 
+/* TRUE while the process runs (GSubprocess reaps it on GLib's worker thread,
+ * which clears the identifier once it has exited). */
+static inline gboolean broker_proc_alive(const broker_proc *b)
+{
+  return g_subprocess_get_identifier(b->proc) != NULL;
+}
+
 /* SIGTERM, then the exit status must be 0 (graceful shutdown). */
 static inline void broker_proc_stop(broker_proc *b)
 {

@@ -1,4 +1,4 @@
-/* test-robustness.c — a real rill-broker process (brokerproc.h) under hostile
+/* test-robustness.c — a real rill-broker process (tests/broker/broker-proc.h) under hostile
  * and heavy raw-socket traffic (tests/broker/client.h, our codec):
  * - random bytes, 2 GB and negative size prefixes, truncated frames, frames
  *   too short for a header, unknown API keys, unsupported versions, and
@@ -17,7 +17,7 @@
 
 #include "runtime/wire/recordbatch.h"
 #include "tests/broker/client.h"
-#include "tests/interop/brokerproc.h"
+#include "tests/broker/broker-proc.h"
 
 /* ApiVersions v@version on @fd must answer @corr with error 0. */
 static void check_served(int fd, int32_t corr)
@@ -147,9 +147,9 @@ static GBytes *one_record(int64_t ts, const char *key, const char *value)
 
 static void test_hostile(void)
 {
-  const char *const settings[] = {"socket.request.max.bytes=1048576", NULL};
-  brokerproc b;
-  brokerproc_start(&b, settings);
+  const char *const settings[] = {"--set", "socket.request.max.bytes=1048576", NULL};
+  broker_proc b = {0};
+  broker_proc_start(&b, settings);
   int keep = tc_connect(b.port);
   check_served(keep, 1);
   int32_t corr = 2;
@@ -309,8 +309,8 @@ static void test_hostile(void)
   check_served(fd, 1);
   close(fd);
   close(keep);
-  g_assert_true(brokerproc_alive(&b));
-  brokerproc_stop(&b);
+  g_assert_true(broker_proc_alive(&b));
+  broker_proc_stop(&b);
 }
 
 #define N_CONNS 1000
@@ -364,9 +364,9 @@ static void test_many_connections(void)
   /* Both ends of every connection live on this machine: the broker (which
    * inherits the limit) needs one fd each too. */
   g_assert_cmpuint(rl.rlim_cur, >=, N_CONNS + 100);
-  const char *const settings[] = {"num.partitions=8", NULL};
-  brokerproc b;
-  brokerproc_start(&b, settings);
+  const char *const settings[] = {"--set", "num.partitions=8", NULL};
+  broker_proc b = {0};
+  broker_proc_start(&b, settings);
 
   int setup = tc_connect(b.port);
   create_topic(setup, "many", N_PARTS);
@@ -419,7 +419,7 @@ static void test_many_connections(void)
   close(setup);
   g_free(seen);
   g_free(fds);
-  brokerproc_stop(&b);
+  broker_proc_stop(&b);
 }
 
 int main(int argc, char **argv)
