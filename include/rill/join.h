@@ -4,7 +4,7 @@
  * A join is configured as a rill_join object, then added to a pipeline as a
  * two-input stage with rill_pipeline_add_join(): input 0 is the *left*
  * stream, input 1 the *right* stream (for the table join: the table's
- * changelog). docs/operators-joins.md has the full semantics and examples.
+ * changelog). docs/operators.md (section Joins) has the full semantics and examples.
  *
  * Time: all three joins run on event time (record timestamps). The stage's
  * watermark W (the minimum over both inputs) means "every record with
