@@ -21,6 +21,7 @@
  */
 #include <rill/rill.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -81,13 +82,15 @@ static gboolean inbox_open(rill_ctx *ctx, void *user_data, void **state, GError 
   return TRUE;
 }
 
-static FILE *inbox_file(inbox *ib, const rill_record *r)
+/* The inbox for @r, opened on first use; NULL with *@err = errno. */
+static FILE *inbox_file(inbox *ib, const rill_record *r, int *err)
 {
   char *name = ib->with_key ? g_strdup("replay") : g_strndup((const char *)r->key.data, r->key.len);
   FILE *f = g_hash_table_lookup(ib->files, name);
   if (!f) {
     char *base = g_strconcat(name, ".txt", NULL), *path = g_build_filename(ib->dir, base, NULL);
     f = fopen(path, "w");
+    *err = errno;
     g_free(base);
     g_free(path);
     if (f)
@@ -104,9 +107,10 @@ static rill_flow inbox_write(rill_ctx *ctx, void *state, const rill_batch *batch
   const rill_record *r = rill_batch_records(batch);
   g_mutex_lock(&ib->lock);
   for (size_t i = 0; i < rill_batch_len(batch) && flow == RILL_FLOW_OK; i++) {
-    FILE *f = inbox_file(ib, &r[i]);
+    int err = 0;
+    FILE *f = inbox_file(ib, &r[i], &err);
     if (!f) {
-      rill_ctx_fail(ctx, "cannot open an inbox in %s: %s", ib->dir, g_strerror(errno));
+      rill_ctx_fail(ctx, "cannot open an inbox in %s: %s", ib->dir, g_strerror(err));
       flow = RILL_FLOW_ERROR;
       break;
     }

@@ -19,6 +19,7 @@
  */
 #include <rill/rill.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 

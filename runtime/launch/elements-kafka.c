@@ -42,10 +42,13 @@ static gboolean kafka_from(rill_launch_builder *b, rill_kafka_source_options *o,
     o->from = RILL_KAFKA_FROM_EARLIEST;
   else if (strcmp(from, "latest") == 0)
     o->from = RILL_KAFKA_FROM_LATEST;
-  else if (g_str_has_prefix(from, "offset:"))
-    o->from = RILL_KAFKA_FROM_OFFSET, num = from + 7;
-  else if (g_str_has_prefix(from, "time:"))
-    o->from = RILL_KAFKA_FROM_TIMESTAMP, num = from + 5;
+  else if (g_str_has_prefix(from, "offset:")) {
+    o->from = RILL_KAFKA_FROM_OFFSET;
+    num = from + 7;
+  } else if (g_str_has_prefix(from, "time:")) {
+    o->from = RILL_KAFKA_FROM_TIMESTAMP;
+    num = from + 5;
+  }
   if ((num && (!rill__launch_parse_int(num, &o->from_value) || o->from_value < 0)) ||
       (!num && o->from != RILL_KAFKA_FROM_EARLIEST && o->from != RILL_KAFKA_FROM_LATEST)) {
     rill__launch_fail(b, "from", error, RILL_LAUNCH_ERROR_INVALID_VALUE,
