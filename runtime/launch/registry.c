@@ -22,7 +22,7 @@
   {"bootstrap.servers", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "brokers to contact first, HOST:PORT[,HOST:PORT...]"}
 #define KAFKA_ANY                                                                                             \
   {RILL_LAUNCH_ANY_PARAM, RILL_LAUNCH_STRING, NULL, NULL, FALSE,                                             \
-   "any other client property by its librdkafka name, e.g. acks=all or group.id=G (docs/connectors/kafka.md)"}
+   "any other client property by its librdkafka name, e.g. acks=all or compression.codec=lz4 (docs/connectors/kafka.md)"}
 
 static const rill_launch_element elements[] = {
   {"archive-sink", RILL_LAUNCH_SINK, "write record values as lines of entries in tar.gz / tar.zst / zip archives",
