@@ -7,7 +7,9 @@
  *   (relaxed atomics updated by the tasks) — so every task reads the
  *   configuration and the file-loaded table without locks.
  * - Every byte of join state is allocated through rill__join_rec_new /
- *   rill__join_key_new and released through the matching free, which keep
+ *   rill__join_key_new and released through the matching free (the window
+ *   join instead copies records into per-window arenas with
+ *   rill__join_rec_init and accounts them itself), which keep
  *   stats.state_bytes/state_records exact: when a task's state is empty its
  *   contribution is zero.
  */
@@ -75,6 +77,10 @@ static inline void rill__join_count(guint64 *counter, guint64 n)
 /* A copy of @r (bytes, headers, topic) in join state; accounted unless
  * @join is NULL (the shared file table). */
 rill__join_rec *rill__join_rec_new(rill_join *join, const rill_record *r);
+/* The same copy built in caller-provided memory (not accounted): @size is
+ * rill__join_rec_size(@r); @mem must be suitably aligned (8 bytes). */
+size_t rill__join_rec_size(const rill_record *r);
+rill__join_rec *rill__join_rec_init(void *mem, size_t size, const rill_record *r);
 void rill__join_rec_free(rill_join *join, rill__join_rec *rec);
 
 /* Byte keys: hashing, and owned copies for hash tables (accounted when

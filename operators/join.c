@@ -179,14 +179,18 @@ static rill_bytes copy_to(uint8_t **p, rill_bytes b)
   return rill_bytes_make(d, b.len);
 }
 
-rill__join_rec *rill__join_rec_new(rill_join *join, const rill_record *r)
+size_t rill__join_rec_size(const rill_record *r)
 {
-  size_t topic_len = r->topic ? strlen(r->topic) + 1 : 0;
-  size_t bytes = r->key.len + r->value.len + topic_len;
+  size_t bytes = r->key.len + r->value.len + (r->topic ? strlen(r->topic) + 1 : 0);
   for (uint32_t i = 0; i < r->n_headers; i++)
     bytes += r->headers[i].key.len + r->headers[i].value.len;
-  size_t size = sizeof(rill__join_rec) + r->n_headers * sizeof(rill_header) + bytes;
-  rill__join_rec *rec = g_malloc0(size);
+  return sizeof(rill__join_rec) + r->n_headers * sizeof(rill_header) + bytes;
+}
+
+rill__join_rec *rill__join_rec_init(void *mem, size_t size, const rill_record *r)
+{
+  rill__join_rec *rec = mem;
+  memset(rec, 0, sizeof *rec);
   rill_header *h = (rill_header *)(rec + 1);
   uint8_t *p = (uint8_t *)(h + r->n_headers);
   rec->rec = *r;
@@ -198,10 +202,17 @@ rill__join_rec *rill__join_rec_new(rill_join *join, const rill_record *r)
   }
   rec->rec.headers = r->n_headers ? h : NULL;
   if (r->topic) {
-    memcpy(p, r->topic, topic_len);
+    memcpy(p, r->topic, strlen(r->topic) + 1);
     rec->rec.topic = (const char *)p;
   }
   rec->size = size;
+  return rec;
+}
+
+rill__join_rec *rill__join_rec_new(rill_join *join, const rill_record *r)
+{
+  size_t size = rill__join_rec_size(r);
+  rill__join_rec *rec = rill__join_rec_init(g_malloc(size), size, r);
   if (join)
     rill__join_account(join, (gint64)size, 1);
   return rec;

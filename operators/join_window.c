@@ -3,8 +3,11 @@
  *
  * State per task: an ordered map window start -> window, each window a hash
  * table join key -> entry holding copies of that key's left and right
- * records in that window. A record arriving on one side is matched at once
- * against the other side's records of its (key, window) and then stored.
+ * records in that window (in the window's arena, see below). A record
+ * arriving on one side is matched at once against the other side's records
+ * of its (key, window) and then stored. State accounting is added to the
+ * join's shared counters once per callback (so peak_state_bytes is
+ * sampled at batch granularity).
  *
  * Invariants:
  * - Every window in the map is open: start + size - 1 > the last watermark.
@@ -17,15 +20,41 @@
  *   at window close, and only if the flag is still clear. */
 #include "operators/join-private.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* Window state lives in arenas: each window copies its keys, entries and
+ * records into chunks and gives the chunks back when it closes. Nothing in
+ * a window is freed on its own, so a window costs no allocation per record.
+ * A window's chunks grow from CHUNK_MIN to CHUNK_MAX (small windows stay
+ * small); CHUNK_MAX chunks are 2 MiB aligned, asked to be backed by huge
+ * pages (one fault per 2 MiB instead of 512), and kept in a per-task pool
+ * when their window closes, so in steady state big windows reuse memory
+ * without touching the allocator or faulting in fresh pages. The pool goes
+ * back to the system at close(). */
+#define CHUNK_MIN ((size_t)16 * 1024)
+#define CHUNK_MAX ((size_t)2 * 1024 * 1024)
+
+typedef struct chunk {
+  struct chunk *next;
+  size_t size;          /* bytes of the whole chunk, header included */
+  size_t used, cap;     /* bytes of data[] */
+  guint8 data[];
+} chunk;
+
 typedef struct {
-  rill__join_key *key;  /* owned, accounted */
-  GPtrArray *left;      /* rill__join_rec*, arrival order */
-  GPtrArray *right;
+  rill__join_key key;   /* bytes in the window's arena */
+  GList *left, *left_tail;   /* rill__join_rec (link.data), arrival order */
+  GList *right, *right_tail;
+  guint n_left, n_right;
 } entry;
 
 typedef struct {
   int64_t start;        /* also the tree key (points here) */
   GHashTable *entries;  /* rill__join_key* (entry's) -> entry* */
+  chunk *chunks;        /* the arena, newest first */
+  gint64 bytes, records; /* accounted for this window */
 } window;
 
 typedef struct {
@@ -33,13 +62,14 @@ typedef struct {
   GTree *windows;       /* int64_t* start -> window* */
   GByteArray *scratch;  /* for key extractors */
   int64_t watermark;    /* last watermark received, INT64_MIN before any */
+  chunk *pool;          /* free CHUNK_MAX chunks */
+  gint64 pend_bytes, pend_records; /* accounting not yet added to the join's counters */
 } wjoin;
 
-/* Fixed overhead accounted per entry / window: the structs, their slots and
- * one pointer per stored record (the GPtrArray element). */
-#define ENTRY_BYTES ((gint64)(sizeof(entry) + 2 * sizeof(GPtrArray) + RILL__JOIN_SLOT_BYTES))
+/* Fixed overhead accounted per entry / window / record: the structs and
+ * their hash slots (records: their rill__join_rec header is in their size). */
+#define ENTRY_BYTES ((gint64)(sizeof(entry) + RILL__JOIN_SLOT_BYTES))
 #define WINDOW_BYTES ((gint64)(sizeof(window) + 64 + RILL__JOIN_SLOT_BYTES))
-#define REC_SLOT_BYTES ((gint64)sizeof(void *))
 
 static gint cmp_start(gconstpointer a, gconstpointer b, gpointer unused)
 {
@@ -47,28 +77,87 @@ static gint cmp_start(gconstpointer a, gconstpointer b, gpointer unused)
   return x < y ? -1 : x > y;
 }
 
-static void entry_free(rill_join *join, entry *e)
+/* The join's state counters are shared by all tasks: add to them once per
+ * callback rather than per record. */
+static void account(wjoin *s, window *w, gint64 bytes, gint64 records)
 {
-  for (guint i = 0; i < e->left->len; i++)
-    rill__join_rec_free(join, e->left->pdata[i]);
-  for (guint i = 0; i < e->right->len; i++)
-    rill__join_rec_free(join, e->right->pdata[i]);
-  rill__join_account(join, -(ENTRY_BYTES + REC_SLOT_BYTES * (gint64)(e->left->len + e->right->len)), 0);
-  g_ptr_array_unref(e->left);
-  g_ptr_array_unref(e->right);
-  rill__join_key_free(join, e->key);
-  g_free(e);
+  w->bytes += bytes;
+  w->records += records;
+  s->pend_bytes += bytes;
+  s->pend_records += records;
 }
 
-static void window_free(rill_join *join, window *w)
+static void account_flush(wjoin *s)
 {
-  GHashTableIter it;
-  gpointer v;
-  g_hash_table_iter_init(&it, w->entries);
-  while (g_hash_table_iter_next(&it, NULL, &v))
-    entry_free(join, v);
+  if (s->pend_bytes || s->pend_records)
+    rill__join_account(s->join, s->pend_bytes, s->pend_records);
+  s->pend_bytes = s->pend_records = 0;
+}
+
+static chunk *chunk_new(size_t size)
+{
+  chunk *c;
+  if (size == CHUNK_MAX) {
+    void *mem = NULL;
+    if (posix_memalign(&mem, CHUNK_MAX, CHUNK_MAX) != 0)
+      g_error("join: out of memory for a %zu-byte state chunk", size);
+#ifdef MADV_HUGEPAGE
+    madvise(mem, CHUNK_MAX, MADV_HUGEPAGE); /* a hint: failure only costs faults */
+#endif
+    c = mem;
+  } else {
+    c = g_malloc(size);
+  }
+  c->size = size;
+  c->cap = size - sizeof(chunk);
+  return c;
+}
+
+static void chunk_free(chunk *c)
+{
+  if (c->size == CHUNK_MAX)
+    free(c); /* from posix_memalign */
+  else
+    g_free(c);
+}
+
+static void *arena_alloc(wjoin *s, window *w, size_t n)
+{
+  n = (n + 7) & ~(size_t)7;
+  chunk *c = w->chunks;
+  if (!c || c->cap - c->used < n) {
+    size_t size = c ? MIN(c->size * 2, CHUNK_MAX) : CHUNK_MIN;
+    if (size - sizeof(chunk) < n)
+      size = n + sizeof(chunk) > CHUNK_MAX ? n + sizeof(chunk) : CHUNK_MAX;
+    if (size == CHUNK_MAX && s->pool) {
+      c = s->pool;
+      s->pool = c->next;
+    } else {
+      c = chunk_new(size);
+    }
+    c->used = 0;
+    c->next = w->chunks;
+    w->chunks = c;
+  }
+  void *p = c->data + c->used;
+  c->used += n;
+  return p;
+}
+
+static void window_free(wjoin *s, window *w)
+{
   g_hash_table_destroy(w->entries);
-  rill__join_account(join, -WINDOW_BYTES, 0);
+  account(s, w, -w->bytes, -w->records);
+  while (w->chunks) {
+    chunk *c = w->chunks;
+    w->chunks = c->next;
+    if (c->size == CHUNK_MAX) {
+      c->next = s->pool;
+      s->pool = c;
+    } else {
+      chunk_free(c);
+    }
+  }
   g_free(w);
 }
 
@@ -83,27 +172,43 @@ static gboolean wjoin_open(rill_ctx *ctx, void *user_data, void **state, GError 
   return TRUE;
 }
 
-static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key)
+static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, window **wp)
 {
   window *w = g_tree_lookup(s->windows, &start);
   if (!w) {
-    w = g_new(window, 1);
+    w = g_new0(window, 1);
     w->start = start;
     w->entries = g_hash_table_new(rill__join_key_hash, rill__join_key_equal);
     g_tree_insert(s->windows, &w->start, w);
-    rill__join_account(s->join, WINDOW_BYTES, 0);
+    account(s, w, WINDOW_BYTES, 0);
   }
+  *wp = w;
   rill__join_key view = rill__join_key_view(key);
   entry *e = g_hash_table_lookup(w->entries, &view);
   if (!e) {
-    e = g_new(entry, 1);
-    e->key = rill__join_key_new(s->join, key);
-    e->left = g_ptr_array_new();
-    e->right = g_ptr_array_new();
-    g_hash_table_insert(w->entries, e->key, e);
-    rill__join_account(s->join, ENTRY_BYTES, 0);
+    e = arena_alloc(s, w, sizeof(entry) + key.len);
+    memset(e, 0, sizeof *e);
+    uint8_t *d = (uint8_t *)(e + 1);
+    if (key.len)
+      memcpy(d, key.data, key.len);
+    e->key = view;
+    e->key.data = d;
+    g_hash_table_insert(w->entries, &e->key, e);
+    account(s, w, ENTRY_BYTES + (gint64)key.len, 0);
   }
   return e;
+}
+
+static void append(GList **head, GList **tail, rill__join_rec *rec)
+{
+  rec->link.data = rec;
+  rec->link.next = NULL;
+  rec->link.prev = *tail;
+  if (*tail)
+    (*tail)->next = &rec->link;
+  else
+    *head = &rec->link;
+  *tail = &rec->link;
 }
 
 static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_record *r, rill_emitter *out)
@@ -129,24 +234,32 @@ static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_reco
       return rill__join_emit(join, ctx, r, NULL, key, last, out);
     return RILL_FLOW_OK;
   }
-  entry *e = lookup_entry(s, start, key);
-  rill_bytes ekey = rill_bytes_make(e->key->data, e->key->len);
+  window *w;
+  entry *e = lookup_entry(s, start, key, &w);
+  rill_bytes ekey = rill_bytes_make(e->key.data, e->key.len);
   rill_flow flow = RILL_FLOW_OK;
   if (side == RILL_JOIN_SIDE_LEFT) {
-    for (guint i = 0; i < e->right->len && flow == RILL_FLOW_OK; i++)
-      flow = rill__join_emit(join, ctx, r, &((rill__join_rec *)e->right->pdata[i])->rec, ekey, last, out);
+    for (GList *l = e->right; l && flow == RILL_FLOW_OK; l = l->next)
+      flow = rill__join_emit(join, ctx, r, &((rill__join_rec *)l->data)->rec, ekey, last, out);
   } else {
-    for (guint i = 0; i < e->left->len && flow == RILL_FLOW_OK; i++) {
-      rill__join_rec *l = e->left->pdata[i];
-      l->matched = 1;
-      flow = rill__join_emit(join, ctx, &l->rec, r, ekey, last, out);
+    for (GList *l = e->left; l && flow == RILL_FLOW_OK; l = l->next) {
+      rill__join_rec *lr = l->data;
+      lr->matched = 1;
+      flow = rill__join_emit(join, ctx, &lr->rec, r, ekey, last, out);
     }
   }
-  rill__join_rec *rec = rill__join_rec_new(join, r);
+  size_t rsize = rill__join_rec_size(r);
+  rill__join_rec *rec = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, r);
   rec->side = (guint8)side;
-  rec->matched = side == RILL_JOIN_SIDE_LEFT && e->right->len > 0;
-  g_ptr_array_add(side == RILL_JOIN_SIDE_LEFT ? e->left : e->right, rec);
-  rill__join_account(join, REC_SLOT_BYTES, 0);
+  rec->matched = side == RILL_JOIN_SIDE_LEFT && e->n_right > 0;
+  if (side == RILL_JOIN_SIDE_LEFT) {
+    append(&e->left, &e->left_tail, rec);
+    e->n_left++;
+  } else {
+    append(&e->right, &e->right_tail, rec);
+    e->n_right++;
+  }
+  account(s, w, (gint64)rsize, 1);
   return flow;
 }
 
@@ -158,6 +271,7 @@ static rill_flow wjoin_process(rill_ctx *ctx, void *state, guint input, rill_bat
   for (size_t i = 0, n = rill_batch_len(batch); i < n && flow == RILL_FLOW_OK; i++)
     flow = add_record(ctx, s, input, &r[i], out);
   rill_batch_unref(batch);
+  account_flush(s);
   return flow;
 }
 
@@ -173,9 +287,9 @@ static rill_flow close_window(rill_ctx *ctx, wjoin *s, window *w, rill_emitter *
     g_hash_table_iter_init(&it, w->entries);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
       entry *e = v;
-      rill_bytes key = rill_bytes_make(e->key->data, e->key->len);
-      for (guint i = 0; i < e->left->len; i++) {
-        rill__join_rec *l = e->left->pdata[i];
+      rill_bytes key = rill_bytes_make(e->key.data, e->key.len);
+      for (GList *ll = e->left; ll; ll = ll->next) {
+        rill__join_rec *l = ll->data;
         if (l->matched)
           continue;
         l->matched = 1; /* emitted: never again, even if a retry closes it again */
@@ -186,7 +300,7 @@ static rill_flow close_window(rill_ctx *ctx, wjoin *s, window *w, rill_emitter *
     }
   }
   g_tree_remove(s->windows, &w->start);
-  window_free(join, w);
+  window_free(s, w);
   return RILL_FLOW_OK;
 }
 
@@ -211,6 +325,7 @@ static rill_flow wjoin_on_watermark(rill_ctx *ctx, void *state, int64_t watermar
   if (watermark > s->watermark)
     s->watermark = watermark;
   rill_flow flow = close_until(ctx, s, s->watermark, out);
+  account_flush(s);
   return flow == RILL_FLOW_OK ? rill_emit_watermark(out, watermark) : flow;
 }
 
@@ -224,10 +339,12 @@ static rill_flow wjoin_finish(rill_ctx *ctx, void *state, rill_emitter *out)
     gpointer v;
     g_hash_table_iter_init(&it, ((window *)g_tree_node_value(n))->entries);
     while (g_hash_table_iter_next(&it, NULL, &v))
-      held += ((entry *)v)->left->len + ((entry *)v)->right->len;
+      held += ((entry *)v)->n_left + ((entry *)v)->n_right;
   }
   rill__join_count(&s->join->finish_flushed_records, (guint64)held);
-  return close_until(ctx, s, INT64_MAX, out);
+  rill_flow flow = close_until(ctx, s, INT64_MAX, out);
+  account_flush(s);
+  return flow;
 }
 
 static void wjoin_close(rill_ctx *ctx, void *state)
@@ -237,7 +354,13 @@ static void wjoin_close(rill_ctx *ctx, void *state)
   while ((n = g_tree_node_first(s->windows)) != NULL) {
     window *w = g_tree_node_value(n);
     g_tree_remove(s->windows, &w->start);
-    window_free(s->join, w);
+    window_free(s, w);
+  }
+  account_flush(s);
+  while (s->pool) {
+    chunk *c = s->pool;
+    s->pool = c->next;
+    chunk_free(c);
   }
   g_tree_destroy(s->windows);
   g_byte_array_unref(s->scratch);

@@ -1,5 +1,8 @@
 /* h-list-offsets.c — ListOffsets: earliest (-2), latest (-1) or the first
- * offset whose batch's max timestamp is >= the asked timestamp.
+ * record whose timestamp is >= the asked timestamp (as Kafka: the log finds
+ * the first batch whose max timestamp is >= it, then this scans that batch's
+ * records for the first one, so clients seeking by time (kcat -o s@,
+ * offsets_for_times) see no records older than they asked for).
  *
  * v0 answers in OldStyleOffsets (one offset); v1+ in Timestamp/Offset. A
  * timestamp later than every batch answers offset -1 / timestamp -1, as
@@ -7,6 +10,34 @@
  * no transactions, so isolation levels coincide).
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/wire/recordbatch.h"
+
+/* Narrows (@offset, @ts), the base offset and max timestamp of the first
+ * batch reaching @target, to the batch's first record at or after @target.
+ * On any read/parse failure the batch-level answer stands (still a valid
+ * offset to start reading at). */
+static void first_record_at(rill_log *log, const char *topic, int32_t partition, int64_t target, int64_t *offset,
+                            int64_t *ts)
+{
+  rill_log_fetch *fetch = rill_log_read(log, topic, partition, *offset, 1, NULL); /* the first batch, whole */
+  GBytes *bytes = fetch ? rill_log_fetch_bytes(fetch, NULL) : NULL;
+  rill__batch_reader r;
+  rill__batch_reader_init(&r);
+  size_t len = 0;
+  const uint8_t *data = bytes ? g_bytes_get_data(bytes, &len) : NULL;
+  if (data && rill__batch_reader_open(&r, data, len, 0, (size_t)G_MAXINT32, NULL)) {
+    rill__record rec;
+    while (rill__batch_reader_next(&r, &rec, NULL) == 1)
+      if (rec.offset >= *offset && rec.timestamp >= target) {
+        *offset = rec.offset;
+        *ts = rec.timestamp;
+        break;
+      }
+  }
+  rill__batch_reader_clear(&r);
+  g_clear_pointer(&bytes, g_bytes_unref);
+  g_clear_pointer(&fetch, rill_log_fetch_free);
+}
 
 void rill__handle_list_offsets(rill__broker_req *req)
 {
@@ -38,6 +69,8 @@ void rill__handle_list_offsets(rill__broker_req *req)
         op->error_code = topic ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         g_clear_error(&error);
         offset = ts = -1;
+      } else if (ip->timestamp >= 0 && offset >= 0) {
+        first_record_at(log, topic, ip->partition_index, ip->timestamp, &offset, &ts);
       }
       op->offset = offset;
       op->timestamp = ts;
