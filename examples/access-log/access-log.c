@@ -13,8 +13,19 @@
  *   pipeline "report"  (1 task)
  *     topic (log source) -> to-json (map) -> report (file sink, OUT/report.jsonl)
  *
+ * Where the topic lives is configuration only:
+ * - default: the embedded log in OUT/data (recreated each run);
+ * - --listen HOST:PORT: the same embedded log, also served to Kafka clients
+ *   (kcat, ...) by an embedded broker from the start of the job; after the
+ *   report the process keeps serving until SIGINT/SIGTERM;
+ * - --bootstrap-servers HOST:PORT: an external Kafka-compatible broker
+ *   through the Kafka sink and source instead of the log connectors (the
+ *   topic is created by the broker on first use; use a fresh --topic per run,
+ *   since the report reads the whole topic).
+ *
  * Usage: access-log [--out DIR] [--input PATH]... [-p N] [--files N]
- *                   [--lines-per-file N] [--quiet]
+ *                   [--lines-per-file N] [--quiet] [--topic NAME]
+ *                   [--listen HOST:PORT | --bootstrap-servers HOST:PORT]
  *        access-log --generate-plain DIR [--files N] [--lines-per-file N]
  * Without --input it generates OUT/logs.tar.gz (deterministic) and reads
  * that. --input takes archives (by suffix) or plain files, directories and
@@ -24,15 +35,17 @@
  * (the same grammar as errors-per-minute.awk, which the test and the
  * benchmark run side by side).
  */
+#include <rill/broker.h>
 #include <rill/rill.h>
 
+#include <glib-unix.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "generate.h"
 
-#define TOPIC "errors-per-minute"
+#define DEFAULT_TOPIC "errors-per-minute"
 
 /* ---- parsing one line (no allocation) -------------------------------------- */
 
@@ -206,7 +219,7 @@ static rill_flow to_json(rill_ctx *ctx, const rill_record *in, rill_record *out,
 
 /* ---- options and main ---------------------------------------------------------- */
 
-static char *opt_out, *opt_generate_plain;
+static char *opt_out, *opt_generate_plain, *opt_listen, *opt_bootstrap, *opt_topic;
 static char **opt_inputs;
 static gint opt_parallelism = 1, opt_files = 4;
 static gint64 opt_lines_per_file = 25000;
@@ -221,6 +234,10 @@ static const GOptionEntry entries[] = {
   {"generate-plain", 0, 0, G_OPTION_ARG_FILENAME, &opt_generate_plain, "Only write plain log files into DIR", "DIR"},
   {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "No progress line", NULL},
   {"metrics", 'm', 0, G_OPTION_ARG_NONE, &opt_metrics, "Print per-stage metrics to stderr", NULL},
+  {"topic", 't', 0, G_OPTION_ARG_STRING, &opt_topic, "Topic name (default " DEFAULT_TOPIC ")", "NAME"},
+  {"listen", 'l', 0, G_OPTION_ARG_STRING, &opt_listen, "Also serve the embedded log to Kafka clients", "HOST:PORT"},
+  {"bootstrap-servers", 'b', 0, G_OPTION_ARG_STRING, &opt_bootstrap, "Use this Kafka-compatible broker for the topic",
+   "HOST:PORT"},
   {NULL}};
 
 static gboolean is_archive(const char *path)
@@ -273,6 +290,39 @@ static guint64 metric(rill_pipeline *p, const char *stage, gboolean out)
   return v;
 }
 
+/* --listen: a broker over the job's own log, so network clients see the
+ * topic as the job writes it. */
+static rill_broker *serve_log(rill_log *log, const char *listen, GError **error)
+{
+  rill_broker_config *c = rill_broker_config_new();
+  rill_broker *b = NULL;
+  if (!rill_broker_config_set(c, "listeners", listen, error))
+    goto out;
+  b = rill_broker_new_for_log(c, log, error);
+  if (b && !rill_broker_start(b, error))
+    g_clear_pointer(&b, rill_broker_free);
+out:
+  rill_broker_config_free(c);
+  return b;
+}
+
+static gboolean quit_loop(gpointer loop)
+{
+  g_main_loop_quit(loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Serves until SIGINT or SIGTERM. */
+static void serve_until_signal(void)
+{
+  GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+  guint a = g_unix_signal_add(SIGINT, quit_loop, loop), b = g_unix_signal_add(SIGTERM, quit_loop, loop);
+  g_main_loop_run(loop);
+  g_source_remove(a);
+  g_source_remove(b);
+  g_main_loop_unref(loop);
+}
+
 static double elapsed_s(gint64 since_us)
 {
   return (double)(g_get_monotonic_time() - since_us) / 1e6;
@@ -283,6 +333,8 @@ int main(int argc, char **argv)
   int status = 1;
   GError *error = NULL;
   rill_log *log = NULL;
+  rill_broker *broker = NULL;
+  rill_kafka_conf *kconf = NULL;
   rill_pipeline *errors = NULL, *report = NULL;
   rill_dead_letter *dl = NULL;
   char *data_dir = NULL, *dl_path = NULL, *report_path = NULL, *tar_path = NULL;
@@ -312,15 +364,34 @@ int main(int argc, char **argv)
   }
   char **inputs = opt_inputs ? opt_inputs : default_inputs;
 
-  /* The embedded log: a fresh topic each run, one partition per task. */
-  data_dir = g_build_filename(out_dir, "data", NULL);
-  log = rill_log_open(data_dir, NULL, &error);
-  if (!log)
+  const char *topic = opt_topic ? opt_topic : DEFAULT_TOPIC;
+  if (opt_bootstrap && opt_listen) {
+    g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--listen serves the embedded log: not with --bootstrap-servers");
     goto fail;
-  if (rill_log_topic_describe(log, TOPIC, NULL, NULL, NULL) && !rill_log_topic_delete(log, TOPIC, &error))
-    goto fail;
-  if (!rill_log_topic_create(log, TOPIC, opt_parallelism, NULL, &error))
-    goto fail;
+  }
+  if (opt_bootstrap) {
+    /* An external broker: only the configuration differs. */
+    kconf = rill_kafka_conf_new();
+    if (!rill_kafka_conf_set(kconf, "bootstrap.servers", opt_bootstrap, &error))
+      goto fail;
+  } else {
+    /* The embedded log: a fresh topic each run, one partition per task. */
+    data_dir = g_build_filename(out_dir, "data", NULL);
+    log = rill_log_open(data_dir, NULL, &error);
+    if (!log)
+      goto fail;
+    if (rill_log_topic_describe(log, topic, NULL, NULL, NULL) && !rill_log_topic_delete(log, topic, &error))
+      goto fail;
+    if (!rill_log_topic_create(log, topic, opt_parallelism, NULL, &error))
+      goto fail;
+    if (opt_listen) {
+      broker = serve_log(log, opt_listen, &error);
+      if (!broker)
+        goto fail;
+      g_print("access-log: serving %s on %s port %u\n", topic, opt_listen, rill_broker_port(broker));
+      fflush(stdout);
+    }
+  }
 
   /* Pipeline 1: logs -> errors per path per minute -> topic. */
   dl_path = g_build_filename(out_dir, "dead-letters.jsonl", NULL);
@@ -340,8 +411,9 @@ int main(int argc, char **argv)
   s = rill_pipeline_add_key_by(errors, "by-path", s, NULL, NULL, NULL);
   rill_window_spec minute = rill_window_tumbling(60000);
   s = rill_pipeline_add_window(errors, "per-minute", s, &minute, rill_aggregate_count());
-  rill_log_sink_options so = {.log = log, .topic = TOPIC};
-  if (!rill_log_sink_add(errors, "topic", s, &so, &error))
+  rill_log_sink_options so = {.log = log, .topic = topic};
+  rill_kafka_sink_options ko = {.topic = topic, .conf = kconf};
+  if (!(kconf ? rill_kafka_sink_add(errors, "topic", s, &ko, &error) : rill_log_sink_add(errors, "topic", s, &so, &error)))
     goto fail;
   if (opt_metrics)
     rill_pipeline_set_metrics_output(errors, stderr);
@@ -358,8 +430,9 @@ int main(int argc, char **argv)
   /* Pipeline 2: topic -> JSON Lines report. */
   report_path = g_build_filename(out_dir, "report.jsonl", NULL);
   report = rill_pipeline_new("report");
-  rill_log_source_options ro = {.log = log, .topic = TOPIC};
-  s = rill_log_source_add(report, "topic", &ro, &error);
+  rill_log_source_options ro = {.log = log, .topic = topic};
+  rill_kafka_source_options kro = {.topic = topic, .conf = kconf, .from = RILL_KAFKA_FROM_EARLIEST, .stop_at_end = TRUE};
+  s = kconf ? rill_kafka_source_add(report, "topic", &kro, &error) : rill_log_source_add(report, "topic", &ro, &error);
   if (!s)
     goto fail;
   s = rill_pipeline_add_map(report, "to-json", s, to_json, NULL, NULL);
@@ -376,10 +449,16 @@ int main(int argc, char **argv)
     g_print("  input:           %s\n", inputs[i]);
   g_print("  malformed lines: %" G_GUINT64_FORMAT " -> %s\n", rill_dead_letter_count(dl), dl_path);
   g_print("  server errors:   %" G_GUINT64_FORMAT " in %" G_GUINT64_FORMAT
-          " (minute, path) windows -> topic " TOPIC " in %s\n",
-          metric(errors, "5xx", TRUE), metric(errors, "per-minute", TRUE), data_dir);
+          " (minute, path) windows -> topic %s %s %s\n",
+          metric(errors, "5xx", TRUE), metric(errors, "per-minute", TRUE), topic, kconf ? "at" : "in",
+          kconf ? opt_bootstrap : data_dir);
   g_print("  report:          %" G_GUINT64_FORMAT " lines -> %s (%.2f s)\n", metric(report, "report", FALSE),
           report_path, t_report);
+  if (broker) {
+    g_print("access-log: still serving %s on port %u; Ctrl-C to stop\n", topic, rill_broker_port(broker));
+    fflush(stdout);
+    serve_until_signal();
+  }
   status = 0;
   goto out;
 
@@ -390,8 +469,11 @@ out:
   rill_pipeline_unref(report);
   if (dl)
     rill_dead_letter_unref(dl);
+  if (broker)
+    rill_broker_free(broker); /* before the log it serves */
   if (log)
     rill_log_close(log);
+  rill_kafka_conf_free(kconf);
   g_clear_error(&error);
   g_free(data_dir);
   g_free(dl_path);
@@ -399,6 +481,9 @@ out:
   g_free(tar_path);
   g_free(opt_out);
   g_free(opt_generate_plain);
+  g_free(opt_listen);
+  g_free(opt_bootstrap);
+  g_free(opt_topic);
   g_strfreev(opt_inputs);
   g_option_context_free(oc);
   return status;

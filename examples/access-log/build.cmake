@@ -6,3 +6,10 @@ if(RILL_BUILD_TESTS)
   add_test(NAME example-access-log COMMAND ${CMAKE_CURRENT_LIST_DIR}/test.sh $<TARGET_FILE:access-log>)
   set_tests_properties(example-access-log PROPERTIES TIMEOUT 120)
 endif()
+if(RILL_BUILD_TESTS)
+  # The same job against a rill-broker process (--bootstrap-servers) and
+  # serving its embedded log (--listen), checked with kcat.
+  add_test(NAME example-access-log-network COMMAND ${CMAKE_CURRENT_LIST_DIR}/test-network.sh
+                                                   $<TARGET_FILE:access-log> $<TARGET_FILE:rill-broker>)
+  set_tests_properties(example-access-log-network PROPERTIES TIMEOUT 120)
+endif()

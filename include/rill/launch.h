@@ -54,6 +54,12 @@ typedef enum {
   RILL_LAUNCH_LIST,     /* comma-separated text items */
 } rill_launch_type;
 
+/* A parameter named RILL_LAUNCH_ANY_PARAM ("*", type STRING, never required)
+ * takes every NAME=VALUE the element's other parameters do not: the build
+ * function passes them on (e.g. Kafka client properties) and reports the
+ * ones its component refuses, at the offending parameter. */
+#define RILL_LAUNCH_ANY_PARAM "*"
+
 typedef struct rill_launch_param {
   const char *name;
   rill_launch_type type;

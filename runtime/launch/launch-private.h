@@ -117,6 +117,8 @@ rill_stage *rill__launch_build_stderr_sink(rill_launch_builder *, const char *, 
 rill_stage *rill__launch_build_archive_sink(rill_launch_builder *, const char *, rill_stage *const *, guint,
                                             GError **);
 rill_stage *rill__launch_build_log_sink(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
+rill_stage *rill__launch_build_kafka_src(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
+rill_stage *rill__launch_build_kafka_sink(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
 
 rill_stage *rill__launch_build_parse(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
 rill_stage *rill__launch_build_filter(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);

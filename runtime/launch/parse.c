@@ -188,6 +188,9 @@ static gboolean check_params(rill__launch_tree *tree, rill__launch_node *n, GErr
     for (guint j = 0; j < e->n_params && !p->spec; j++)
       if (strcmp(e->params[j].name, p->key) == 0)
         p->spec = &e->params[j];
+    for (guint j = 0; j < e->n_params && !p->spec; j++)
+      if (strcmp(e->params[j].name, RILL_LAUNCH_ANY_PARAM) == 0)
+        p->spec = &e->params[j]; /* checked by the build function */
     if (!p->spec) {
       GString *known = g_string_new(NULL);
       for (guint j = 0; j < e->n_params; j++)

@@ -18,6 +18,11 @@
   {"dead-letter", RILL_LAUNCH_STRING, NULL, NULL, FALSE,                                                     \
    "where records that fail go: stderr or file:PATH (JSON Lines); unset = they fail the pipeline"}
 #define AGG_FIELD {"field", RILL_LAUNCH_STRING, NULL, NULL, FALSE, "aggregate this field (decimal integer) instead of the record value"}
+#define KAFKA_SERVERS                                                                                         \
+  {"bootstrap.servers", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "brokers to contact first, HOST:PORT[,HOST:PORT...]"}
+#define KAFKA_ANY                                                                                             \
+  {RILL_LAUNCH_ANY_PARAM, RILL_LAUNCH_STRING, NULL, NULL, FALSE,                                             \
+   "any other client property by its librdkafka name, e.g. acks=all or compression.codec=lz4 (docs/connectors/kafka.md)"}
 
 static const rill_launch_element elements[] = {
   {"archive-sink", RILL_LAUNCH_SINK, "write record values as lines of entries in tar.gz / tar.zst / zip archives",
@@ -82,6 +87,18 @@ static const rill_launch_element elements[] = {
    rill__launch_build_filter},
   {"json-parse", RILL_LAUNCH_TRANSFORM, "check each value is JSON; failures go to the dead-letter output",
    PARAMS(DEAD_LETTER), rill__launch_build_parse},
+  {"kafka-sink", RILL_LAUNCH_SINK, "produce records to a topic of a Kafka-compatible broker (rill-broker, Kafka, ...)",
+   PARAMS(KAFKA_SERVERS, {"topic", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "topic name"}, KAFKA_ANY),
+   rill__launch_build_kafka_sink},
+  {"kafka-src", RILL_LAUNCH_SOURCE, "consume a topic of a Kafka-compatible broker (rill-broker, Kafka, ...)",
+   PARAMS(KAFKA_SERVERS, {"topic", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "topic name"},
+          {"partitions", RILL_LAUNCH_LIST, NULL, NULL, FALSE, "read only these partitions (default: all)"},
+          {"from", RILL_LAUNCH_STRING, "earliest", NULL, FALSE,
+           "start without a committed offset: earliest, latest, offset:N or time:MS"},
+          {"follow", RILL_LAUNCH_BOOL, "false", NULL, FALSE,
+           "keep reading new records (else end at the end the partitions had at start; needs no group.id)"},
+          KAFKA_ANY),
+   rill__launch_build_kafka_src},
   {"key-by", RILL_LAUNCH_TRANSFORM, "route records by key so each key is handled by one task",
    PARAMS({"field", RILL_LAUNCH_STRING, NULL, NULL, FALSE, "set the key from this field first (default: the record key)"},
           FIELD_FORMAT, DEAD_LETTER),

@@ -4,3 +4,6 @@
 rill_test(launch SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-launch.c ${PROJECT_SOURCE_DIR}/tests/connectors/util.c)
 rill_test(rill-run SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-rill-run.c ${PROJECT_SOURCE_DIR}/tests/connectors/util.c)
 add_dependencies(test-rill-run rill-run)
+# kafka-src / kafka-sink against a rill-broker process, checked with kcat.
+rill_test(launch-kafka SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-launch-kafka.c TIMEOUT 60)
+add_dependencies(test-launch-kafka rill-broker)
