@@ -14,13 +14,11 @@
  *   Q5  source -> watermarks -> filter(bid) -> key_by(auction)
  *       -> window(hopping 10 s / 2 s, count) -> top_n(16) -> flat_map(keep
  *       the rows equal to the window's first, i.e. all ties of the max) -> sink
- *   Q7  source -> watermarks -> filter(bid) =>
- *         a) window(tumbling 10 s, max price) per task -> key_by(none)
- *            -> window(tumbling 10 s, max) -> key_by(price) -> join right
- *         b) flat_map(a bid at exactly k*10 s is also a candidate of the
- *            window ending there: BETWEEN includes both ends) -> key_by(price)
- *            -> join left
- *       window join(10 s, inner) on price -> sink (the bid)
+ *   Q7  source -> watermarks -> filter(bid) -> flat_map(a bid at exactly
+ *       k*10 s is also a candidate of the window ending there: BETWEEN
+ *       includes both ends) -> window(tumbling 10 s, max price and the bids
+ *       at it) per task -> key_by(none) -> window(tumbling 10 s, merge)
+ *       -> flat_map(the winning bids) -> sink (the bid)
  *   Q8  source -> watermarks =>
  *         a) filter(person) -> key_by(id) -> join left
  *         b) filter(auction) -> key_by(seller) -> window(tumbling 10 s,
@@ -226,23 +224,9 @@ static rill_bytes key_at(const rill_record *r, uint8_t *scratch, size_t n, void 
   return rill_bytes_make(r->value.data + GPOINTER_TO_SIZE(user_data), 8);
 }
 
-/* The decimal value (a max price) as an 8-byte key, like key_at(17) on bids. */
-static rill_bytes key_decimal(const rill_record *r, uint8_t *scratch, size_t n, void *user_data)
-{
-  int64_t v = parse_i64(r->value);
-  memcpy(scratch, &v, 8);
-  return rill_bytes_make(scratch, 8);
-}
-
 static rill_bytes key_none(const rill_record *r, uint8_t *scratch, size_t n, void *user_data)
 {
   return rill_bytes_make(NULL, 0);
-}
-
-static gboolean bid_price(const rill_record *r, int64_t *value, void *user_data)
-{
-  *value = nx_get_i64(r->value.data + 17);
-  return TRUE;
 }
 
 /* Q5: top_n emits each window's rows best first, so the first row of a
@@ -267,26 +251,152 @@ static rill_flow q5_ties(rill_ctx *ctx, const rill_record *in, rill_emitter *out
   return rill_emit_record_raw(out, in);
 }
 
-/* Q7: BETWEEN window_end - 10 s AND window_end includes a bid at exactly
- * window_end in the previous window too: send it there as well (timestamp
- * one ms earlier, the bid itself unchanged). */
+/* Q7 as two window aggregates instead of Flink's plan (max per window,
+ * then a join of every bid with it on price): per window we keep the max
+ * price and the bids at that price, so a bid is touched once and only ties
+ * are stored. A partial aggregate runs in each task; one task merges the
+ * partials (key_by none) and a flat_map emits the winning bids.
+ *
+ * BETWEEN window_end - 10 s AND window_end makes a bid at exactly a window
+ * end a candidate of the window ending there, without counting for its max:
+ * q7_boundary sends such a bid there too as a "boundary" record (timestamp
+ * one ms earlier) whose value is a marker byte and the original bid's
+ * address and length. Candidates carry their price, so a partial keeps
+ * boundary bids priced at or above its max (the global max may be higher);
+ * the final stage keeps those equal to it. The accumulator points into the
+ * generated store, which outlives the pipeline. */
+#define Q7_BOUNDARY_MARK 0xFF
+
+typedef struct {
+  const uint8_t *bid;
+  uint64_t len;
+  int64_t price;
+  uint64_t boundary; /* 1: a candidate only, not part of the max */
+} q7_entry;
+
+typedef struct {
+  gboolean has_max;
+  int64_t max;
+  GArray *entries; /* q7_entry */
+} q7_acc;
+
 static rill_flow q7_boundary(rill_ctx *ctx, const rill_record *in, rill_emitter *out, void *user_data)
 {
   rill_flow flow = rill_emit_record_raw(out, in);
   if (flow != RILL_FLOW_OK || in->timestamp % NX_Q7_SIZE != 0)
     return flow;
-  rill_record prev = *in;
+  uint8_t *o = rill_emitter_alloc(out, 17);
+  uint64_t len = in->value.len;
+  o[0] = Q7_BOUNDARY_MARK;
+  memcpy(o + 1, &in->value.data, sizeof(void *));
+  memcpy(o + 9, &len, 8);
+  rill_record prev = RILL_RECORD_INIT;
+  prev.value = rill_bytes_make(o, 17);
   prev.timestamp = in->timestamp - 1;
   return rill_emit_record_raw(out, &prev);
 }
 
-static rill_flow q7_combine(rill_ctx *ctx, const rill_record *left, const rill_record *right, rill_bytes key,
-                            int64_t ts, rill_emitter *out, void *user_data)
+static void q7_create(void *acc, void *user_data)
 {
-  rill_record r = RILL_RECORD_INIT;
-  r.value = left->value;
-  r.timestamp = ts;
-  return rill_emit_record(out, &r);
+  ((q7_acc *)acc)->entries = g_array_new(FALSE, FALSE, sizeof(q7_entry));
+}
+
+static void q7_destroy(void *acc, void *user_data)
+{
+  g_array_free(((q7_acc *)acc)->entries, TRUE);
+}
+
+/* A new max @m: drops the ties of the old one and cheaper candidates. */
+static void q7_raise(q7_acc *a, int64_t m)
+{
+  a->has_max = TRUE;
+  a->max = m;
+  guint k = 0;
+  for (guint i = 0; i < a->entries->len; i++) {
+    q7_entry e = g_array_index(a->entries, q7_entry, i);
+    if (e.price >= m && (e.boundary || e.price == m))
+      g_array_index(a->entries, q7_entry, k++) = e;
+  }
+  g_array_set_size(a->entries, k);
+}
+
+static void q7_offer(q7_acc *a, const q7_entry *e)
+{
+  if (!e->boundary && (!a->has_max || e->price > a->max))
+    q7_raise(a, e->price);
+  if (a->has_max && e->price < a->max)
+    return;
+  if (!e->boundary && e->price != a->max)
+    return;
+  g_array_append_val(a->entries, *e);
+}
+
+/* Partial: the record is a bid or a boundary record. */
+static void q7_add_bid(void *acc, const rill_record *r, void *user_data)
+{
+  const uint8_t *v = r->value.data;
+  q7_entry e = {v, r->value.len, 0, 0};
+  if (v[0] == Q7_BOUNDARY_MARK) {
+    memcpy(&e.bid, v + 1, sizeof(void *));
+    memcpy(&e.len, v + 9, 8);
+    e.boundary = 1;
+  }
+  e.price = nx_get_i64(e.bid + 17);
+  q7_offer(acc, &e);
+}
+
+/* Result: [has_max][max] then the entries, as they are in memory. */
+static gboolean q7_result(const void *acc, GString *out, void *user_data)
+{
+  const q7_acc *a = acc;
+  int64_t head[2] = {a->has_max, a->max};
+  g_string_append_len(out, (const char *)head, sizeof head);
+  g_string_append_len(out, a->entries->data, (gssize)(a->entries->len * sizeof(q7_entry)));
+  return TRUE;
+}
+
+/* Final: the record is a partial's result. */
+static void q7_add_partial(void *acc, const rill_record *r, void *user_data)
+{
+  q7_acc *a = acc;
+  int64_t head[2];
+  memcpy(head, r->value.data, sizeof head);
+  if (head[0] && (!a->has_max || head[1] > a->max))
+    q7_raise(a, head[1]);
+  size_t n = (r->value.len - sizeof head) / sizeof(q7_entry);
+  for (size_t i = 0; i < n; i++) {
+    q7_entry e;
+    memcpy(&e, r->value.data + sizeof head + i * sizeof e, sizeof e);
+    q7_offer(a, &e);
+  }
+}
+
+/* The winning bids of a final result: the entries priced at the max. */
+static rill_flow q7_explode(rill_ctx *ctx, const rill_record *in, rill_emitter *out, void *user_data)
+{
+  int64_t head[2];
+  memcpy(head, in->value.data, sizeof head);
+  size_t n = (in->value.len - sizeof head) / sizeof(q7_entry);
+  for (size_t i = 0; head[0] && i < n; i++) {
+    q7_entry e;
+    memcpy(&e, in->value.data + sizeof head + i * sizeof e, sizeof e);
+    if (e.price != head[1])
+      continue;
+    rill_record r = RILL_RECORD_INIT;
+    r.value = rill_bytes_make(e.bid, e.len);
+    r.timestamp = in->timestamp;
+    rill_flow flow = rill_emit_record(out, &r);
+    if (flow != RILL_FLOW_OK)
+      return flow;
+  }
+  return RILL_FLOW_OK;
+}
+
+static rill_aggregate *q7_aggregate(const char *name, void (*add)(void *, const rill_record *, void *))
+{
+  rill_aggregate_funcs f = {.acc_size = sizeof(q7_acc), .create = q7_create, .add = add, .result = q7_result,
+                            .destroy = q7_destroy};
+  return rill_aggregate_new(name, &f, NULL, NULL);
 }
 
 /* Q8: (person id, window start, name). */
@@ -344,14 +454,12 @@ static rill_stage *build(rill_pipeline *p, nx_query q, rill_stage *src, run_cfg 
   case NX_Q7: {
     rill_stage *wm = rill_pipeline_add_watermarks(p, "wm", src, &wo);
     rill_stage *bids = rill_pipeline_add_filter(p, "bids", wm, is_bid, NULL, NULL);
-    rill_window_spec tumble = rill_window_tumbling(NX_Q7_SIZE);
-    rill_stage *partial = rill_pipeline_add_window(p, "max-local", bids, &tumble, rill_aggregate_max(bid_price, NULL));
-    rill_stage *all = rill_pipeline_add_key_by(p, "gather", partial, key_none, NULL, NULL);
-    rill_stage *max = rill_pipeline_add_window(p, "max", all, &tumble, rill_aggregate_max(NULL, NULL));
-    rill_stage *right = rill_pipeline_add_key_by(p, "max-by-price", max, key_decimal, NULL, NULL);
     rill_stage *cand = rill_pipeline_add_flat_map(p, "boundary", bids, q7_boundary, NULL, NULL);
-    rill_stage *left = rill_pipeline_add_key_by(p, "by-price", cand, key_at, GSIZE_TO_POINTER(17), NULL);
-    return join_stage(p, "join", left, right, q7_combine, error);
+    rill_window_spec tumble = rill_window_tumbling(NX_Q7_SIZE);
+    rill_stage *partial = rill_pipeline_add_window(p, "ties-local", cand, &tumble, q7_aggregate("q7-ties", q7_add_bid));
+    rill_stage *all = rill_pipeline_add_key_by(p, "gather", partial, key_none, NULL, NULL);
+    rill_stage *ties = rill_pipeline_add_window(p, "ties", all, &tumble, q7_aggregate("q7-merge", q7_add_partial));
+    return rill_pipeline_add_flat_map(p, "winners", ties, q7_explode, NULL, NULL);
   }
   case NX_Q8: {
     rill_stage *wm = rill_pipeline_add_watermarks(p, "wm", src, &wo);
