@@ -256,6 +256,11 @@ gboolean rill_log_group_fetch(rill_log *log, const char *group, const char *topi
 GArray *rill_log_group_fetch_all(rill_log *log, const char *group);
 /* Groups with committed offsets, sorted. (transfer full: g_strfreev) */
 char **rill_log_group_list(rill_log *log);
+/* Drops @group's offsets committed at or before @cutoff_ms (wall clock, ms),
+ * and the group's file with the last one (offsets.retention.minutes).
+ * *@n_left (may be NULL) = offsets that remain. FALSE with @error only on
+ * I/O failure (nothing changed then). */
+gboolean rill_log_group_expire(rill_log *log, const char *group, int64_t cutoff_ms, guint *n_left, GError **error);
 /* Forgets @group's offsets. FALSE with @error only on I/O failure. */
 gboolean rill_log_group_delete(rill_log *log, const char *group, GError **error);
 void rill_log_group_offset_clear(rill_log_group_offset *offset);

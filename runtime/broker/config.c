@@ -66,7 +66,10 @@ const rill__conf_prop rill__broker_config_table[] = {
   {"group.max.session.timeout.ms", I64, OFF(group_max_session_timeout_ms), 1, G_MAXINT32, "1800000", NULL,
    "Largest session timeout a member may ask for."},
   {"offsets.retention.minutes", I64, OFF(offsets_retention_minutes), 1, G_MAXINT32, "10080", NULL,
-   "Committed offsets of an empty group are dropped after this long."},
+   "Committed offsets of a group without members expire this long after the later of their commit and the "
+   "group becoming empty."},
+  {"offsets.retention.check.interval.ms", I64, OFF(offsets_retention_check_interval_ms), 1, G_MAXINT64, "600000",
+   NULL, "How often expired committed offsets are looked for."},
 };
 const guint rill__broker_config_table_len = G_N_ELEMENTS(rill__broker_config_table);
 

@@ -44,6 +44,7 @@ struct rill__broker_settings {
   int64_t group_min_session_timeout_ms;    /* group.min.session.timeout.ms */
   int64_t group_max_session_timeout_ms;    /* group.max.session.timeout.ms */
   int64_t offsets_retention_minutes;       /* offsets.retention.minutes */
+  int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms */
 };
 
 typedef enum {

@@ -216,6 +216,40 @@ void rill__group_description_free(rill__group_description *d)
   g_free(d);
 }
 
+guint rill__group_expire_offsets(rill__group_coordinator *c, int64_t now_ms)
+{
+  g_return_val_if_fail(c != NULL, 0);
+  if (c->opts.offsets_retention_ms <= 0)
+    return 0;
+  guint dropped = 0;
+  g_auto(GStrv) names = rill_log_group_list(c->opts.log);
+  for (guint i = 0; names[i]; i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) before = rill_log_group_fetch_all(c->opts.log, names[i]);
+    g_mutex_lock(&c->lock);
+    rill__group *g = g_hash_table_lookup(c->groups, names[i]);
+    bool active = g && g->members->len > 0;
+    int64_t base = g ? g->empty_since_ms : 0;
+    /* A commit cannot race in: the coordinator lock is held (the log
+     * write of a commit happens after its check, but a member-less group
+     * only takes "simple" commits, whose newer timestamps survive). */
+    guint left = before->len;
+    bool ok = true;
+    if (!active && base <= now_ms - c->opts.offsets_retention_ms)
+      ok = rill_log_group_expire(c->opts.log, names[i], now_ms - c->opts.offsets_retention_ms, &left, &error);
+    if (ok && left == 0 && g && !active && rill__group_store_remove(c, names[i], &error))
+      g_hash_table_remove(c->groups, names[i]);
+    g_mutex_unlock(&c->lock);
+    if (error)
+      g_warning("group %s: offsets retention failed: %s", names[i], error->message);
+    else if (left < before->len)
+      g_message("group %s: %u committed offsets expired (offsets.retention.minutes)", names[i],
+                before->len - left);
+    dropped += before->len - MIN(left, before->len);
+  }
+  return dropped;
+}
+
 int16_t rill__group_delete(rill__group_coordinator *c, const char *group_id)
 {
   g_return_val_if_fail(c != NULL, RILL_KAFKA_ERR_UNKNOWN_SERVER_ERROR);

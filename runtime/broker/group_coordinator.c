@@ -217,6 +217,7 @@ static void complete_join(rill__group_coordinator *c, rill__group *g)
     g_ptr_array_set_size(g->members, 0);
     g_clear_pointer(&g->leader_id, g_free);
     g->state = RILL__GROUP_EMPTY;
+    g->empty_since_ms = g_get_real_time() / 1000;
     rill__group_store(c, g);
     return;
   }
@@ -703,7 +704,16 @@ int64_t rill__group_coordinator_tick(rill__group_coordinator *c)
   g_hash_table_iter_init(&it, c->groups);
   while (g_hash_table_iter_next(&it, NULL, &value))
     expire_group(c, value, now);
-  int64_t next = INT64_MAX;
+  bool expire = false;
+  if (c->opts.offsets_retention_ms > 0 && c->opts.offsets_retention_check_interval_ms > 0) {
+    if (c->next_expiry == 0)
+      c->next_expiry = now + c->opts.offsets_retention_check_interval_ms;
+    else if (c->next_expiry <= now) {
+      expire = true;
+      c->next_expiry = now + c->opts.offsets_retention_check_interval_ms;
+    }
+  }
+  int64_t next = c->next_expiry ? c->next_expiry : INT64_MAX;
   g_hash_table_iter_init(&it, c->groups);
   while (g_hash_table_iter_next(&it, NULL, &value))
     next = MIN(next, group_next_deadline(value));
@@ -711,6 +721,8 @@ int64_t rill__group_coordinator_tick(rill__group_coordinator *c)
   c->need_wakeup = false;
   g_mutex_unlock(&c->lock);
   rill__group_flush(c);
+  if (expire)
+    rill__group_expire_offsets(c, g_get_real_time() / 1000);
   return next;
 }
 
@@ -724,6 +736,8 @@ void rill__group_options_init(rill__group_options *options)
   options->max_session_timeout_ms = 1800000;
   options->initial_rebalance_delay_ms = 3000;
   options->max_metadata_bytes = 4096;
+  options->offsets_retention_ms = 7 * 24 * 3600 * 1000LL;
+  options->offsets_retention_check_interval_ms = 600000;
 }
 
 rill__group_coordinator *rill__group_coordinator_open(const rill__group_options *options, GError **error)

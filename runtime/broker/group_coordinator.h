@@ -63,9 +63,19 @@ typedef struct {
   int32_t max_session_timeout_ms;      /* group.max.session.timeout.ms (1800000) */
   int32_t initial_rebalance_delay_ms;  /* group.initial.rebalance.delay.ms (3000) */
   int32_t max_metadata_bytes;          /* offset.metadata.max.bytes (4096) */
+  int64_t offsets_retention_ms;        /* offsets.retention.minutes in ms (7 days); <= 0: keep forever */
+  int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms (600000) */
 } rill__group_options;
 
 void rill__group_options_init(rill__group_options *options);
+
+/* Offsets retention (KIP-211): in a group with no members, an offset expires
+ * offsets_retention_ms after the later of its commit and the moment the
+ * group became Empty; a group with members keeps all of its offsets. A group
+ * left with no offsets and no members is forgotten. Runs from the tick every
+ * offsets_retention_check_interval_ms; callable directly (tests) with the
+ * wall-clock time @now_ms. Returns the number of offsets dropped. */
+guint rill__group_expire_offsets(rill__group_coordinator *c, int64_t now_ms);
 
 /* Loads persisted groups from options->state_dir (creating it). A corrupt
  * group file is skipped with a g_warning (its offsets stay in the log).

@@ -85,6 +85,8 @@ rill__group_coordinator *rill__group_coordinator_new(rill__broker *broker, GErro
   o.initial_rebalance_delay_ms = (int32_t)CLAMP(s->group_initial_rebalance_delay_ms, 0, G_MAXINT32);
   o.min_session_timeout_ms = (int32_t)CLAMP(s->group_min_session_timeout_ms, 0, G_MAXINT32);
   o.max_session_timeout_ms = (int32_t)CLAMP(s->group_max_session_timeout_ms, 0, G_MAXINT32);
+  o.offsets_retention_ms = s->offsets_retention_minutes * 60 * 1000;
+  o.offsets_retention_check_interval_ms = s->offsets_retention_check_interval_ms;
   rill__group_coordinator *c = rill__group_coordinator_open(&o, error);
   if (!c) {
     g_free(t);

@@ -55,6 +55,7 @@ typedef struct {
   bool initial_delay;        /* PreparingRebalance of a new group: wait for more members first */
   bool new_member_added;     /* a member joined during the current initial delay */
   int64_t delay_remaining_ms;/* how much longer the initial delay may be extended */
+  int64_t empty_since_ms;    /* wall clock: created, loaded, or last became Empty (offsets expire from then) */
 } rill__group;
 
 struct rill__group_coordinator {
@@ -64,6 +65,7 @@ struct rill__group_coordinator {
   GHashTable *groups;        /* id -> rill__group */
   GQueue completions;        /* rill__group_completion, to run after unlock */
   int64_t next_wakeup;       /* earliest deadline the owner is known to wait for */
+  int64_t next_expiry;       /* coordinator clock: next offsets-retention pass */
   bool need_wakeup;
 };
 

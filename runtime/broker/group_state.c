@@ -48,6 +48,7 @@ rill__group *rill__group_new(const char *id)
   rill__group *g = g_new0(rill__group, 1);
   g->id = g_strdup(id);
   g->state = RILL__GROUP_EMPTY;
+  g->empty_since_ms = g_get_real_time() / 1000;
   g->members = g_ptr_array_new_with_free_func((GDestroyNotify)rill__group_member_free);
   g->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   g->rebalance_deadline = INT64_MAX;

@@ -264,22 +264,59 @@ char **rill_log_group_list(rill_log *log)
   return names;
 }
 
+/* Removes @group's file and table; call with groups_lock held. */
+static gboolean delete_locked(rill_log *log, const char *group, GError **error)
+{
+  g_autofree char *path = group_path(log, group);
+  g_autofree char *dir = g_path_get_dirname(path);
+  if (unlink(path) != 0 && errno != ENOENT) {
+    rill__set_io_error(error, errno, "cannot remove", path);
+    return FALSE;
+  }
+  g_hash_table_remove(log->groups, group);
+  return rill__fsync_dir(dir, error);
+}
+
+gboolean rill_log_group_expire(rill_log *log, const char *group, int64_t cutoff_ms, guint *n_left, GError **error)
+{
+  g_return_val_if_fail(log != NULL && group != NULL, FALSE);
+  gboolean ok = TRUE;
+  guint left = 0, before = 0;
+  g_mutex_lock(&log->groups_lock);
+  GHashTable *old = g_hash_table_lookup(log->groups, group);
+  if (old) {
+    before = g_hash_table_size(old);
+    GHashTable *t = table_new();
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, old);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+      if (((rill_log_group_offset *)v)->commit_timestamp > cutoff_ms)
+        table_put(t, v);
+    left = g_hash_table_size(t);
+    if (left == before)
+      g_hash_table_unref(t); /* nothing expired: no write */
+    else if (left == 0) {
+      g_hash_table_unref(t);
+      ok = delete_locked(log, group, error);
+    } else if ((ok = save(log, group, t, error)))
+      g_hash_table_replace(log->groups, g_strdup(group), t);
+    else
+      g_hash_table_unref(t);
+  }
+  g_mutex_unlock(&log->groups_lock);
+  if (n_left)
+    *n_left = ok ? left : before;
+  return ok;
+}
+
 gboolean rill_log_group_delete(rill_log *log, const char *group, GError **error)
 {
   g_return_val_if_fail(log != NULL && group != NULL, FALSE);
   gboolean ok = TRUE;
   g_mutex_lock(&log->groups_lock);
-  if (g_hash_table_contains(log->groups, group)) {
-    g_autofree char *path = group_path(log, group);
-    g_autofree char *dir = g_path_get_dirname(path);
-    if (unlink(path) != 0 && errno != ENOENT) {
-      rill__set_io_error(error, errno, "cannot remove", path);
-      ok = FALSE;
-    } else {
-      g_hash_table_remove(log->groups, group);
-      ok = rill__fsync_dir(dir, error);
-    }
-  }
+  if (g_hash_table_contains(log->groups, group))
+    ok = delete_locked(log, group, error);
   g_mutex_unlock(&log->groups_lock);
   return ok;
 }

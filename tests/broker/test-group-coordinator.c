@@ -753,6 +753,55 @@ static void test_offsets_and_restart(void)
   teardown(&f);
 }
 
+/* Offsets retention: a group with members keeps its offsets however old;
+ * once it is Empty, offsets older than the retention (counted from the later
+ * of commit and emptiness) go, and with the last one the group itself; a
+ * simple-commit group expires by commit time alone. Wall-clock times are
+ * passed in, so nothing sleeps. */
+static void test_offsets_retention(void)
+{
+  fixture f;
+  setup(&f, 0);
+  const int64_t day = 24 * 3600 * 1000LL, retention = 7 * day;
+  int64_t wall = g_get_real_time() / 1000;
+  join_cap a = {0}, b = {0};
+  stable_pair(&f, &a, &b);
+  rill__group_commit_entry e = {"t", 0, 42, -1, NULL, -1};
+  rill__group_commit(f.c, "g", 2, a.member_id, NULL, &e, 1);
+  g_assert_cmpint(e.error_code, ==, 0);
+  rill__group_commit_entry simple = {"t", 1, 5, -1, NULL, -1};
+  rill__group_commit(f.c, "solo", -1, "", NULL, &simple, 1);
+  g_assert_cmpint(simple.error_code, ==, 0);
+
+  /* Long after: the active group keeps its offset, the simple one loses it. */
+  g_assert_cmpuint(rill__group_expire_offsets(f.c, wall + retention + day), ==, 1);
+  rill_log_group_offset o = {0};
+  g_assert_true(rill__group_offset_fetch(f.c, "g", "t", 0, &o));
+  rill_log_group_offset_clear(&o);
+  g_assert_false(rill__group_offset_fetch(f.c, "solo", "t", 1, &o));
+  g_auto(GStrv) left = rill_log_group_list(f.log);
+  g_assert_false(g_strv_contains((const char *const *)left, "solo"));
+
+  /* The members leave: the group is Empty from now, so the offset lives on
+   * for the retention counted from here, then goes with the group. */
+  advance(&f, REBALANCE + SESSION + 1);
+  advance(&f, REBALANCE + SESSION + 1);
+  g_assert_cmpstr(state_of(&f, "g"), ==, "Empty");
+  g_assert_cmpuint(rill__group_expire_offsets(f.c, wall + retention - day), ==, 0);
+  g_assert_true(rill__group_offset_fetch(f.c, "g", "t", 0, &o));
+  rill_log_group_offset_clear(&o);
+  g_assert_cmpuint(rill__group_expire_offsets(f.c, g_get_real_time() / 1000 + retention + 1), ==, 1);
+  g_assert_false(rill__group_offset_fetch(f.c, "g", "t", 0, &o));
+  g_assert_cmpstr(state_of(&f, "g"), ==, "Dead");
+  /* ...and stays gone after a restart. */
+  close_coordinator(&f);
+  open_coordinator(&f, 0);
+  g_assert_cmpstr(state_of(&f, "g"), ==, "Dead");
+  join_cap_clear(&a);
+  join_cap_clear(&b);
+  teardown(&f);
+}
+
 static void test_list_describe_delete(void)
 {
   fixture f;
@@ -858,6 +907,7 @@ int main(int argc, char **argv)
   g_test_add_func("/group/leave", test_leave);
   g_test_add_func("/group/static-member", test_static_member);
   g_test_add_func("/group/offsets-and-restart", test_offsets_and_restart);
+  g_test_add_func("/group/offsets-retention", test_offsets_retention);
   g_test_add_func("/group/list-describe-delete", test_list_describe_delete);
   g_test_add_func("/group/corrupt-metadata", test_corrupt_metadata);
   g_test_add_func("/group/free-answers-parked", test_free_answers_parked);
