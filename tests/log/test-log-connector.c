@@ -42,7 +42,7 @@ static gboolean gen_open(rill_ctx *ctx, void *ud, const guint *splits, guint n, 
 
 static void gen_close(rill_ctx *ctx, void *state) { g_free(state); }
 
-static const rill_source_class gen_class = {"gen", NULL, gen_open, gen_read, gen_close};
+static const rill_source_class gen_class = {.type_name = "gen", .open = gen_open, .read = gen_read, .close = gen_close};
 
 typedef struct {
   GMutex lock;
@@ -76,7 +76,7 @@ static gboolean collect_open(rill_ctx *ctx, void *ud, void **state, GError **e)
   return TRUE;
 }
 
-static const rill_sink_class collect_class = {"collect", collect_open, collect_write, NULL, NULL};
+static const rill_sink_class collect_class = {.type_name = "collect", .open = collect_open, .write = collect_write};
 
 static void write_pipeline(rill_log *log)
 {
