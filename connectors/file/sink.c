@@ -370,7 +370,7 @@ static gboolean sink_restore(rill_ctx *ctx, void *state, const uint8_t *data, si
   t->any_file = any_file;
   char *name = open_now ? g_strndup((const char *)base, bl) : NULL;
   if (t->numbered) {
-    delete_from(t, open_now ? seq - 1 : seq);
+    delete_from(t, seq); /* the open file, if any, is seq - 1 */
     t->seq = seq;
   } else if (!open_now) {
     /* The single file did not exist at the checkpoint. */
