@@ -117,3 +117,17 @@ static inline gboolean rill__snap_done(const rill__snap_reader *r)
 {
   return r->ok && r->p == r->end;
 }
+
+/* ---- records (runtime/snap.c) --------------------------------------------
+ * Optional bytes: u32 length, 0xffffffff = absent. A record: optional key,
+ * optional value, i64 timestamp, i32 partition, i64 offset, optional topic,
+ * u32 headers, per header: optional name, optional value. */
+#include <rill/record.h>
+
+void rill__snap_opt_bytes(GByteArray *out, rill_bytes b);
+rill_bytes rill__snap_get_opt_bytes(rill__snap_reader *r);
+void rill__snap_record(GByteArray *out, const rill_record *rec);
+/* Reads a record viewing the input bytes; *@headers (g_free) holds its
+ * header array and *@topic (g_free) its NUL-terminated topic. FALSE when
+ * malformed (nothing to free then). */
+gboolean rill__snap_get_record(rill__snap_reader *r, rill_record *rec, rill_header **headers, char **topic);
