@@ -336,7 +336,7 @@ static GPtrArray *rows_of(collected *c, family f)
 {
   GPtrArray *all = g_ptr_array_new();
   for (guint t = 0; t < P; t++) {
-    GHashTable *last = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTable *last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint i = 0; i < c->rows[t]->len; i++) {
       char *row = c->rows[t]->pdata[i];
       if (f != F_RUNNING) {
@@ -349,10 +349,8 @@ static GPtrArray *rows_of(collected *c, family f)
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, last);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
+    while (g_hash_table_iter_next(&it, &k, &v))
       g_ptr_array_add(all, v);
-      g_free(k);
-    }
     g_hash_table_unref(last);
   }
   return all;
