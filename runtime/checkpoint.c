@@ -559,11 +559,12 @@ static gpointer coordinator(gpointer data)
       c->pending = 0;
       next = g_get_monotonic_time() + (gint64)c->interval_ms * 1000;
     }
-    if (!c->pending && !stopping(c) && g_get_monotonic_time() >= next) {
+    /* `next` always moves on, so the wait below never spins on a past deadline. */
+    if (!c->pending && g_get_monotonic_time() >= next) {
       guint n_finished = 0;
       for (guint i = 0; i < c->n_tasks; i++)
         n_finished += c->task_finished[i];
-      if (n_finished < c->n_tasks) {
+      if (n_finished < c->n_tasks && !stopping(c)) {
         guint64 id = ++c->last_id;
         char *cdir = chk_dir(c->dir, id);
         remove_tree(cdir); /* leftovers of an earlier, crashed run */
