@@ -723,12 +723,14 @@ gpointer rill__task_main(gpointer data)
     if (flow == RILL_FLOW_EOS && !cancelled(t->pipeline))
       clean = idle_source || finish_stages(t) == RILL_FLOW_OK;
   }
-  if (t->pipeline->ckpt && clean && !t->failed)
-    rill__checkpoint_task_finished(t);
   for (guint i = 0; i < t->n_links; i++)
     for (guint k = 0; k < t->links[i].n_streams; k++)
       rill_stream_close(t->links[i].streams[k]);
   close_stages(t);
+  /* Only after close: a sink finalizes its output there, and a restart
+   * from a checkpoint that saw this task finished never runs it again. */
+  if (t->pipeline->ckpt && clean && !t->failed)
+    rill__checkpoint_task_finished(t);
   for (guint pos = 0; pos < t->n_stages; pos++) {
     rill_batch_builder_free(t->stages[pos].out.builder);
     t->stages[pos].out.builder = NULL;
