@@ -5,6 +5,9 @@
 
 #include <rill/aggregate.h>
 
+#include "runtime/snap.h"
+#include "runtime/state-table.h"
+
 struct rill_aggregate {
   char *name;
   rill_aggregate_funcs f;
@@ -52,3 +55,13 @@ static inline gboolean rill__agg_result(const rill_aggregate *a, const void *acc
 size_t rill__fmt_i64(char *buf, int64_t v);
 /* Parses a decimal int64 (blanks around allowed). */
 gboolean rill__parse_i64(const uint8_t *p, size_t len, int64_t *out);
+
+/* Checkpoints: accumulators are copied verbatim unless the aggregate has
+ * serialize/deserialize (then: u64 length + its encoding). A table is
+ * u32 count, then per entry the u32-prefixed key and the accumulator. */
+/* FALSE (and fails @ctx) when @a cannot be snapshotted. */
+gboolean rill__agg_snapshot_check(const rill_aggregate *a, rill_ctx *ctx);
+void rill__agg_acc_snapshot(const rill_aggregate *a, const void *acc, GByteArray *out);
+gboolean rill__agg_acc_restore(const rill_aggregate *a, void *acc, rill__snap_reader *r);
+void rill__agg_table_snapshot(const rill_aggregate *a, rill__table *t, GByteArray *out);
+gboolean rill__agg_table_restore(const rill_aggregate *a, rill__table *t, rill__snap_reader *r);

@@ -350,3 +350,71 @@ const char *rill_aggregate_get_name(const rill_aggregate *aggregate)
   g_return_val_if_fail(aggregate != NULL, NULL);
   return aggregate->name;
 }
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+gboolean rill__agg_snapshot_check(const rill_aggregate *a, rill_ctx *ctx)
+{
+  if (a->f.destroy && !(a->f.serialize && a->f.deserialize)) {
+    rill_ctx_fail(ctx, "aggregate '%s' holds pointers (it has destroy) but no serialize/deserialize: "
+                  "it cannot be checkpointed", a->name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void rill__agg_table_snapshot(const rill_aggregate *a, rill__table *t, GByteArray *out)
+{
+  rill__snap_u32(out, (uint32_t)rill__table_len(t));
+  rill_bytes key;
+  void *acc;
+  for (size_t it = 0; rill__table_next(t, &it, &key, &acc);) {
+    rill__snap_bytes(out, key.data, key.len);
+    rill__agg_acc_snapshot(a, acc, out);
+  }
+}
+
+void rill__agg_acc_snapshot(const rill_aggregate *a, const void *acc, GByteArray *out)
+{
+  if (a->f.serialize) {
+    guint at = rill__snap_begin_len(out);
+    a->f.serialize(acc, out, a->user_data);
+    rill__snap_end_len(out, at);
+  } else {
+    g_byte_array_append(out, acc, (guint)a->f.acc_size);
+  }
+}
+
+gboolean rill__agg_acc_restore(const rill_aggregate *a, void *acc, rill__snap_reader *r)
+{
+  if (a->f.serialize) {
+    uint64_t n = rill__snap_get_u64(r);
+    const uint8_t *p = n <= (uint64_t)(r->end - r->p) ? rill__snap_take(r, (size_t)n) : NULL;
+    memset(acc, 0, a->f.acc_size);
+    return p && a->f.deserialize(acc, p, (size_t)n, a->user_data);
+  }
+  const uint8_t *p = rill__snap_take(r, a->f.acc_size);
+  if (p)
+    memcpy(acc, p, a->f.acc_size);
+  return p != NULL;
+}
+
+gboolean rill__agg_table_restore(const rill_aggregate *a, rill__table *t, rill__snap_reader *r)
+{
+  uint32_t n = rill__snap_get_u32(r);
+  for (uint32_t i = 0; i < n && r->ok; i++) {
+    size_t kl;
+    const uint8_t *k = rill__snap_get_bytes(r, &kl);
+    if (!r->ok)
+      return FALSE;
+    void *acc = rill__table_upsert(t, k, kl, rill__hash(k, kl), NULL);
+    if (!rill__agg_acc_restore(a, acc, r)) {
+      /* keep the table destroyable: a zeroed accumulator */
+      memset(acc, 0, a->f.acc_size);
+      if (a->f.create)
+        a->f.create(acc, a->user_data);
+      return FALSE;
+    }
+  }
+  return r->ok;
+}

@@ -115,11 +115,64 @@ static rill_flow run_process(rill_ctx *ctx, void *state, guint input, rill_batch
   return flow;
 }
 
+/* Checkpoints: u64 epoch, u32 keys, per key: u32-prefixed key, i64 max_ts,
+ * u64 updates, u64 epoch, accumulator. */
+static rill_flow run_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  run_state *st = state;
+  if (!rill__agg_snapshot_check(st->agg, ctx))
+    return RILL_FLOW_ERROR;
+  rill__snap_u64(out, st->epoch);
+  rill__snap_u32(out, (uint32_t)rill__table_len(st->t));
+  rill_bytes key;
+  void *v;
+  for (size_t it = 0; rill__table_next(st->t, &it, &key, &v);) {
+    run_hdr *h = v;
+    rill__snap_bytes(out, key.data, key.len);
+    rill__snap_i64(out, h->max_ts);
+    rill__snap_u64(out, h->updates);
+    rill__snap_u64(out, h->epoch);
+    rill__agg_acc_snapshot(st->agg, RUN_ACC(h), out);
+  }
+  return RILL_FLOW_OK;
+}
+
+static gboolean run_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  run_state *st = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  st->epoch = rill__snap_get_u64(&r);
+  uint32_t n = rill__snap_get_u32(&r);
+  gboolean ok = r.ok;
+  for (uint32_t i = 0; ok && i < n; i++) {
+    size_t kl;
+    const uint8_t *k = rill__snap_get_bytes(&r, &kl);
+    int64_t max_ts = rill__snap_get_i64(&r);
+    guint64 updates = rill__snap_get_u64(&r), epoch = rill__snap_get_u64(&r);
+    if (!(ok = r.ok))
+      break;
+    run_hdr *h = rill__table_upsert(st->t, k, kl, rill__hash(k, kl), NULL);
+    h->max_ts = max_ts;
+    h->updates = updates;
+    h->epoch = epoch;
+    if (!(ok = rill__agg_acc_restore(st->agg, RUN_ACC(h), &r)))
+      rill__agg_init(st->agg, RUN_ACC(h));
+  }
+  if (!ok || !rill__snap_done(&r)) {
+    g_set_error_literal(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_INVALID, "malformed aggregate snapshot");
+    return FALSE;
+  }
+  rill_ctx_set_state_bytes(ctx, rill__table_bytes(st->t));
+  return TRUE;
+}
+
 static const rill_operator_class running_class = {
   .type_name = "aggregate",
   .open = run_open,
   .process = run_process,
   .close = run_close,
+  .snapshot = run_snapshot,
+  .restore = run_restore,
 };
 
 rill_stage *rill_pipeline_add_aggregate(rill_pipeline *pipeline, const char *name, rill_stage *input,

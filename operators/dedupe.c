@@ -3,6 +3,7 @@
  * time a key can be forgotten, so most watermarks cost nothing. */
 #include <rill/dedupe.h>
 
+#include "runtime/snap.h"
 #include "runtime/state-table.h"
 
 typedef struct {
@@ -80,12 +81,38 @@ static rill_flow dd_on_watermark(rill_ctx *ctx, void *state, int64_t wm, rill_em
   return rill_emit_watermark(out, wm);
 }
 
+/* Checkpoints: i64 next_due, then the table (key -> kept timestamp) in the
+ * rill__table_serialize format. */
+static rill_flow dd_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  dd_state *st = state;
+  rill__snap_i64(out, st->next_due);
+  rill__table_serialize(st->t, out);
+  return RILL_FLOW_OK;
+}
+
+static gboolean dd_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  dd_state *st = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  st->next_due = rill__snap_get_i64(&r);
+  size_t used = 0;
+  if (!r.ok || !rill__table_deserialize(st->t, r.p, (size_t)(r.end - r.p), &used) || used != (size_t)(r.end - r.p)) {
+    g_set_error_literal(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_INVALID, "malformed dedupe snapshot");
+    return FALSE;
+  }
+  rill_ctx_set_state_bytes(ctx, rill__table_bytes(st->t));
+  return TRUE;
+}
+
 static const rill_operator_class dd_class = {
   .type_name = "dedupe",
   .open = dd_open,
   .process = dd_process,
   .on_watermark = dd_on_watermark,
   .close = dd_close,
+  .snapshot = dd_snapshot,
+  .restore = dd_restore,
 };
 
 rill_stage *rill_pipeline_add_dedupe(rill_pipeline *pipeline, const char *name, rill_stage *input,

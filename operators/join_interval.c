@@ -15,6 +15,7 @@
  * - Results: a match carries max(a.ts, b.ts); an unmatched left record
  *   a.ts + max(upper, 0). Both exceed every watermark already forwarded. */
 #include "operators/join-private.h"
+#include "runtime/snap.h"
 
 typedef struct {
   rill__join_key *key;  /* owned, accounted */
@@ -192,6 +193,90 @@ static void ijoin_close(rill_ctx *ctx, void *state)
   g_free(s);
 }
 
+/* ---- checkpoints --------------------------------------------------------
+ * i64 watermark, u64 seq, u32 keys, per key: u32-prefixed key, then per
+ * side (left, right): u32 count, per record in arrival order: i64 expiry,
+ * u64 seq, u8 matched, the record (snap.h). */
+
+static void snap_queue(GByteArray *out, GQueue *q)
+{
+  rill__snap_u32(out, q->length);
+  for (GList *l = q->head; l; l = l->next) {
+    rill__join_rec *rec = l->data;
+    rill__snap_i64(out, rec->order_ts);
+    rill__snap_u64(out, rec->seq);
+    rill__snap_u8(out, rec->matched);
+    rill__snap_record(out, &rec->rec);
+  }
+}
+
+static rill_flow ijoin_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  ijoin *s = state;
+  rill__snap_i64(out, s->watermark);
+  rill__snap_u64(out, s->seq);
+  rill__snap_u32(out, g_hash_table_size(s->keys));
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init(&it, s->keys);
+  while (g_hash_table_iter_next(&it, NULL, &v)) {
+    kstate *k = v;
+    rill__snap_bytes(out, k->key->data, k->key->len);
+    snap_queue(out, &k->left);
+    snap_queue(out, &k->right);
+  }
+  return RILL_FLOW_OK;
+}
+
+static gboolean ijoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  ijoin *s = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  s->watermark = rill__snap_get_i64(&r);
+  s->seq = rill__snap_get_u64(&r);
+  uint32_t nk = rill__snap_get_u32(&r);
+  for (uint32_t i = 0; r.ok && i < nk; i++) {
+    size_t kl;
+    const uint8_t *kd = rill__snap_get_bytes(&r, &kl);
+    if (!r.ok)
+      break;
+    kstate *k = g_new0(kstate, 1);
+    k->key = rill__join_key_new(s->join, rill_bytes_make(kd ? kd : (const uint8_t *)"", kl));
+    g_hash_table_insert(s->keys, k->key, k);
+    rill__join_account(s->join, KSTATE_BYTES, 0);
+    for (guint side = 0; side < 2 && r.ok; side++) {
+      uint32_t nr = rill__snap_get_u32(&r);
+      for (uint32_t j = 0; r.ok && j < nr; j++) {
+        int64_t order_ts = rill__snap_get_i64(&r);
+        guint64 seq = rill__snap_get_u64(&r);
+        guint8 matched = rill__snap_get_u8(&r);
+        rill_record rec;
+        rill_header *h;
+        char *topic;
+        if (!rill__snap_get_record(&r, &rec, &h, &topic))
+          break;
+        rill__join_rec *jr = rill__join_rec_new(s->join, &rec);
+        g_free(h);
+        g_free(topic);
+        jr->order_ts = order_ts;
+        jr->seq = seq;
+        jr->side = (guint8)side;
+        jr->matched = matched;
+        jr->owner = k;
+        jr->link.data = jr;
+        g_queue_push_tail_link(side == RILL_JOIN_SIDE_LEFT ? &k->left : &k->right, &jr->link);
+        g_tree_insert(s->expiry, jr, jr);
+        rill__join_account(s->join, INDEX_BYTES, 0);
+      }
+    }
+  }
+  if (!rill__snap_done(&r)) {
+    g_set_error_literal(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_INVALID, "malformed interval join snapshot");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 const rill_operator_class rill__join_interval_class = {
   .type_name = "join-interval",
   .open = ijoin_open,
@@ -199,4 +284,6 @@ const rill_operator_class rill__join_interval_class = {
   .on_watermark = ijoin_on_watermark,
   .finish = ijoin_finish,
   .close = ijoin_close,
+  .snapshot = ijoin_snapshot,
+  .restore = ijoin_restore,
 };

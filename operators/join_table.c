@@ -17,6 +17,7 @@
  * - The file table (rill_join.file_table) is read-only and shared; the
  *   overlay always wins over it. */
 #include "operators/join-private.h"
+#include "runtime/snap.h"
 
 typedef struct {
   rill_join *join;      /* not refcounted: the stage's user_data holds it */
@@ -194,6 +195,91 @@ static void tjoin_close(rill_ctx *ctx, void *state)
   g_free(s);
 }
 
+/* ---- checkpoints --------------------------------------------------------
+ * i64 watermark, u64 seq, u32 table rows, per row: u32-prefixed key + the
+ * record (snap.h); u32 pending, per pending record: i64 ts, u64 seq, u8
+ * side, the record. */
+
+static gboolean snap_pending(gpointer key, gpointer value, gpointer data)
+{
+  const rill__join_rec *rec = value;
+  GByteArray *out = data;
+  rill__snap_i64(out, rec->order_ts);
+  rill__snap_u64(out, rec->seq);
+  rill__snap_u8(out, rec->side);
+  rill__snap_record(out, &rec->rec);
+  return FALSE;
+}
+
+static rill_flow tjoin_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  tjoin *s = state;
+  rill__snap_i64(out, s->watermark);
+  rill__snap_u64(out, s->seq);
+  rill__snap_u32(out, g_hash_table_size(s->table));
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, s->table);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    const rill__join_key *key = k;
+    rill__snap_bytes(out, key->data, key->len);
+    rill__snap_record(out, &((const rill__join_rec *)v)->rec);
+  }
+  rill__snap_u32(out, (uint32_t)g_tree_nnodes(s->pending));
+  g_tree_foreach(s->pending, snap_pending, out);
+  return RILL_FLOW_OK;
+}
+
+static rill__join_rec *get_rec(tjoin *s, rill__snap_reader *r)
+{
+  rill_record rec;
+  rill_header *h;
+  char *topic;
+  if (!rill__snap_get_record(r, &rec, &h, &topic))
+    return NULL;
+  rill__join_rec *jr = rill__join_rec_new(s->join, &rec);
+  g_free(h);
+  g_free(topic);
+  return jr;
+}
+
+static gboolean tjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  tjoin *s = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  s->watermark = rill__snap_get_i64(&r);
+  s->seq = rill__snap_get_u64(&r);
+  uint32_t n = rill__snap_get_u32(&r);
+  for (uint32_t i = 0; r.ok && i < n; i++) {
+    size_t kl;
+    const uint8_t *kd = rill__snap_get_bytes(&r, &kl);
+    rill__join_rec *jr = r.ok ? get_rec(s, &r) : NULL;
+    if (!jr)
+      break;
+    rill__join_key *key = rill__join_key_new(s->join, rill_bytes_make(kd ? kd : (const uint8_t *)"", kl));
+    g_hash_table_insert(s->table, key, jr);
+  }
+  n = rill__snap_get_u32(&r);
+  for (uint32_t i = 0; r.ok && i < n; i++) {
+    int64_t ts = rill__snap_get_i64(&r);
+    guint64 seq = rill__snap_get_u64(&r);
+    guint8 side = rill__snap_get_u8(&r);
+    rill__join_rec *jr = r.ok ? get_rec(s, &r) : NULL;
+    if (!jr)
+      break;
+    jr->order_ts = ts;
+    jr->seq = seq;
+    jr->side = side;
+    g_tree_insert(s->pending, jr, jr);
+    rill__join_account(s->join, INDEX_BYTES, 0);
+  }
+  if (!rill__snap_done(&r)) {
+    g_set_error_literal(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_INVALID, "malformed table join snapshot");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 const rill_operator_class rill__join_table_class = {
   .type_name = "join-table",
   .open = tjoin_open,
@@ -201,4 +287,6 @@ const rill_operator_class rill__join_table_class = {
   .on_watermark = tjoin_on_watermark,
   .finish = tjoin_finish,
   .close = tjoin_close,
+  .snapshot = tjoin_snapshot,
+  .restore = tjoin_restore,
 };

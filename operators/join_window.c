@@ -19,6 +19,7 @@
  *   record of its (key, window) exists; it is emitted unmatched at most once,
  *   at window close, and only if the flag is still clear. */
 #include "operators/join-private.h"
+#include "runtime/snap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -367,6 +368,94 @@ static void wjoin_close(rill_ctx *ctx, void *state)
   g_free(s);
 }
 
+/* ---- checkpoints --------------------------------------------------------
+ * i64 watermark, u32 windows, per window: i64 start, u32 entries, per
+ * entry: u32-prefixed key, then per side (left, right): u32 count, per
+ * record: u8 matched + the record (snap.h), in arrival order. */
+
+static void snap_list(GByteArray *out, GList *l, guint n)
+{
+  rill__snap_u32(out, n);
+  for (; l; l = l->next) {
+    rill__join_rec *rec = l->data;
+    rill__snap_u8(out, rec->matched);
+    rill__snap_record(out, &rec->rec);
+  }
+}
+
+static rill_flow wjoin_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  wjoin *s = state;
+  rill__snap_i64(out, s->watermark);
+  rill__snap_u32(out, (uint32_t)g_tree_nnodes(s->windows));
+  for (GTreeNode *n = g_tree_node_first(s->windows); n; n = g_tree_node_next(n)) {
+    window *w = g_tree_node_value(n);
+    rill__snap_i64(out, w->start);
+    rill__snap_u32(out, g_hash_table_size(w->entries));
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, w->entries);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+      entry *e = v;
+      rill__snap_bytes(out, e->key.data, e->key.len);
+      snap_list(out, e->left, e->n_left);
+      snap_list(out, e->right, e->n_right);
+    }
+  }
+  return RILL_FLOW_OK;
+}
+
+static gboolean wjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  wjoin *s = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  s->watermark = rill__snap_get_i64(&r);
+  uint32_t nw = rill__snap_get_u32(&r);
+  for (uint32_t i = 0; r.ok && i < nw; i++) {
+    int64_t start = rill__snap_get_i64(&r);
+    uint32_t ne = rill__snap_get_u32(&r);
+    for (uint32_t j = 0; r.ok && j < ne; j++) {
+      size_t kl;
+      const uint8_t *kd = rill__snap_get_bytes(&r, &kl);
+      if (!r.ok)
+        break;
+      window *w;
+      entry *e = lookup_entry(s, start, rill_bytes_make(kd ? kd : (const uint8_t *)"", kl), &w);
+      for (guint side = 0; side < 2 && r.ok; side++) {
+        uint32_t nr = rill__snap_get_u32(&r);
+        for (uint32_t k = 0; r.ok && k < nr; k++) {
+          guint8 matched = rill__snap_get_u8(&r);
+          rill_record rec;
+          rill_header *h;
+          char *topic;
+          if (!rill__snap_get_record(&r, &rec, &h, &topic))
+            break;
+          size_t rsize = rill__join_rec_size(&rec);
+          rill__join_rec *jr = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, &rec);
+          g_free(h);
+          g_free(topic);
+          jr->side = (guint8)side;
+          jr->matched = matched;
+          if (side == RILL_JOIN_SIDE_LEFT) {
+            append(&e->left, &e->left_tail, jr);
+            e->n_left++;
+          } else {
+            append(&e->right, &e->right_tail, jr);
+            e->n_right++;
+          }
+          account(s, w, (gint64)rsize, 1);
+        }
+      }
+    }
+  }
+  account_flush(s);
+  if (!rill__snap_done(&r)) {
+    g_set_error_literal(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_INVALID, "malformed window join snapshot");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 const rill_operator_class rill__join_window_class = {
   .type_name = "join-window",
   .open = wjoin_open,
@@ -374,4 +463,6 @@ const rill_operator_class rill__join_window_class = {
   .on_watermark = wjoin_on_watermark,
   .finish = wjoin_finish,
   .close = wjoin_close,
+  .snapshot = wjoin_snapshot,
+  .restore = wjoin_restore,
 };

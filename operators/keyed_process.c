@@ -41,11 +41,30 @@ static rill_flow kp_process(rill_ctx *ctx, void *state, guint input, rill_batch 
   return flow;
 }
 
+/* Checkpoints: the store's own encoding (rill_state_store_snapshot). */
+static rill_flow kp_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  kp_state *st = state;
+  rill_state_store_snapshot(st->store, out);
+  return RILL_FLOW_OK;
+}
+
+static gboolean kp_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  kp_state *st = state;
+  if (!rill_state_store_restore(st->store, data, len, error))
+    return FALSE;
+  rill_ctx_set_state_bytes(ctx, rill_state_store_bytes(st->store));
+  return TRUE;
+}
+
 static const rill_operator_class kp_class = {
   .type_name = "keyed_process",
   .open = kp_open,
   .process = kp_process,
   .close = kp_close,
+  .snapshot = kp_snapshot,
+  .restore = kp_restore,
 };
 
 rill_stage *rill_pipeline_add_keyed_process(rill_pipeline *pipeline, const char *name, rill_stage *input,

@@ -13,6 +13,7 @@
 #include "operators/aggregate-private.h"
 #include "operators/keyby-private.h"
 #include "operators/window-private.h"
+#include "runtime/snap.h"
 #include "runtime/state-table.h"
 
 typedef struct {
@@ -199,6 +200,70 @@ static rill_flow tn_finish(rill_ctx *ctx, void *state, rill_emitter *out)
   return advance(state, INT64_MAX - 2, out);
 }
 
+/* Checkpoints: i64 watermark, u32 windows, per window: i64 start, i64 end,
+ * u32 candidates, per candidate: i64 value, u8 has key, u32-prefixed key. */
+static rill_flow tn_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  topn_state *st = state;
+  rill__snap_i64(out, st->wm);
+  rill__snap_u32(out, (uint32_t)rill__table_len(st->wins));
+  void *v;
+  for (size_t it = 0; rill__table_next(st->wins, &it, NULL, &v);) {
+    win *w = v;
+    rill__snap_i64(out, w->start);
+    rill__snap_i64(out, w->end);
+    rill__snap_u32(out, w->c->len);
+    for (guint i = 0; i < w->c->len; i++) {
+      const cand *c = &g_array_index(w->c, cand, i);
+      rill__snap_i64(out, c->v);
+      rill__snap_u8(out, c->key != NULL);
+      gsize kl = 0;
+      const void *kd = c->key ? g_bytes_get_data(c->key, &kl) : NULL;
+      rill__snap_bytes(out, kd, kl);
+    }
+  }
+  return RILL_FLOW_OK;
+}
+
+static gboolean tn_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  topn_state *st = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  st->wm = rill__snap_get_i64(&r);
+  uint32_t n = rill__snap_get_u32(&r);
+  for (uint32_t i = 0; r.ok && i < n; i++) {
+    int64_t k[2];
+    k[0] = rill__snap_get_i64(&r);
+    k[1] = rill__snap_get_i64(&r);
+    uint32_t nc = rill__snap_get_u32(&r);
+    if (!r.ok)
+      break;
+    gboolean created;
+    win *w = rill__table_upsert(st->wins, k, sizeof k, rill__hash(k, sizeof k), &created);
+    if (created) {
+      w->start = k[0];
+      w->end = k[1];
+      w->c = g_array_new(FALSE, FALSE, sizeof(cand));
+    }
+    for (uint32_t j = 0; r.ok && j < nc; j++) {
+      cand c;
+      c.v = rill__snap_get_i64(&r);
+      gboolean has = rill__snap_get_u8(&r) != 0;
+      size_t kl;
+      const uint8_t *kd = rill__snap_get_bytes(&r, &kl);
+      if (!r.ok)
+        break;
+      c.key = has ? g_bytes_new(kd, kl) : NULL;
+      g_array_append_val(w->c, c);
+    }
+  }
+  if (!rill__snap_done(&r)) {
+    g_set_error_literal(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_INVALID, "malformed top-N snapshot");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static const rill_operator_class topn_class = {
   .type_name = "top_n",
   .open = tn_open,
@@ -206,6 +271,8 @@ static const rill_operator_class topn_class = {
   .on_watermark = tn_on_watermark,
   .finish = tn_finish,
   .close = tn_close,
+  .snapshot = tn_snapshot,
+  .restore = tn_restore,
 };
 
 static rill_bytes window_start_key(const rill_record *record, uint8_t *scratch, size_t len, void *user_data)

@@ -8,6 +8,8 @@
  */
 #include <rill/time.h>
 
+#include "runtime/snap.h"
+
 typedef struct part {
   int32_t id;
   int64_t max_ts;   /* INT64_MIN before any timestamped record */
@@ -151,12 +153,51 @@ static rill_flow wm_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, 
   return RILL_FLOW_OK;
 }
 
+/* Checkpoints: i64 emitted, u8 idle, u32 partitions, per partition: i32
+ * id (as u32), i64 max_ts. Partitions count as just seen after a restore,
+ * so idleness is measured again from the restart. */
+static rill_flow wm_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  wm_state *st = state;
+  rill__snap_i64(out, st->emitted);
+  rill__snap_u8(out, (uint8_t)st->idle);
+  rill__snap_u32(out, st->gen->parts->len);
+  for (guint i = 0; i < st->gen->parts->len; i++) {
+    const part *p = &g_array_index(st->gen->parts, part, i);
+    rill__snap_u32(out, (uint32_t)p->id);
+    rill__snap_i64(out, p->max_ts);
+  }
+  return RILL_FLOW_OK;
+}
+
+static gboolean wm_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  wm_state *st = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  st->emitted = rill__snap_get_i64(&r);
+  st->idle = rill__snap_get_u8(&r) != 0;
+  uint32_t n = rill__snap_get_u32(&r);
+  int64_t now = clock_now(&st->gen->o);
+  for (uint32_t i = 0; r.ok && i < n; i++) {
+    part p = {(int32_t)rill__snap_get_u32(&r), 0, now};
+    p.max_ts = rill__snap_get_i64(&r);
+    g_array_append_val(st->gen->parts, p);
+  }
+  if (!rill__snap_done(&r)) {
+    g_set_error_literal(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_INVALID, "malformed watermark snapshot");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static const rill_operator_class wm_class = {
   .type_name = "watermarks",
   .open = wm_open,
   .process = wm_process,
   .on_watermark = wm_on_watermark,
   .close = wm_close,
+  .snapshot = wm_snapshot,
+  .restore = wm_restore,
 };
 
 rill_stage *rill_pipeline_add_watermarks(rill_pipeline *pipeline, const char *name, rill_stage *input,

@@ -340,6 +340,49 @@ static rill_flow pane_finish(rill_ctx *ctx, void *state, rill_emitter *out)
   return advance(ctx, st, INT64_MAX - 2, out);
 }
 
+/* ---- checkpoints --------------------------------------------------------
+ * i64 watermark, u32 panes, per pane: i64 start + accumulator table. The
+ * late-update scratch (dirty, seen) is empty between callbacks. */
+
+static rill_flow pane_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  pane_state *st = state;
+  if (!rill__agg_snapshot_check(st->agg, ctx))
+    return RILL_FLOW_ERROR;
+  rill__snap_i64(out, st->wm);
+  rill__snap_u32(out, st->panes->len);
+  for (guint i = 0; i < st->panes->len; i++) {
+    pane *p = &g_array_index(st->panes, pane, i);
+    rill__snap_i64(out, p->start);
+    rill__agg_table_snapshot(st->agg, p->t, out);
+  }
+  return RILL_FLOW_OK;
+}
+
+static gboolean pane_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  pane_state *st = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  st->wm = rill__snap_get_i64(&r);
+  uint32_t n = rill__snap_get_u32(&r);
+  gboolean ok = r.ok;
+  for (uint32_t i = 0; ok && i < n; i++) {
+    int64_t start = rill__snap_get_i64(&r);
+    ok = r.ok && (st->panes->len == 0 || start > g_array_index(st->panes, pane, st->panes->len - 1).start);
+    if (ok) {
+      pane p = {start, rill__table_new(st->agg->f.acc_size)};
+      g_array_append_val(st->panes, p);
+      ok = rill__agg_table_restore(st->agg, p.t, &r);
+    }
+  }
+  if (!ok || !rill__snap_done(&r)) {
+    g_set_error(error, RILL_WINDOW_ERROR, RILL_WINDOW_ERROR_INVALID, "malformed window snapshot");
+    return FALSE;
+  }
+  report_bytes(ctx, st);
+  return TRUE;
+}
+
 const rill_operator_class rill__window_pane_class = {
   .type_name = "window",
   .open = pane_open,
@@ -347,4 +390,6 @@ const rill_operator_class rill__window_pane_class = {
   .on_watermark = pane_on_watermark,
   .finish = pane_finish,
   .close = pane_close,
+  .snapshot = pane_snapshot,
+  .restore = pane_restore,
 };

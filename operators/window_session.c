@@ -266,6 +266,75 @@ static rill_flow session_finish(rill_ctx *ctx, void *state, rill_emitter *out)
   return advance(ctx, state, INT64_MAX - 2, out);
 }
 
+/* ---- checkpoints --------------------------------------------------------
+ * i64 watermark, i64 next_due, u32 keys, per key: u32-prefixed key, u32
+ * sessions, per session: i64 start, i64 end, u32 fired, accumulator. */
+
+static rill_flow session_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  session_state *st = state;
+  if (!rill__agg_snapshot_check(st->agg, ctx))
+    return RILL_FLOW_ERROR;
+  rill__snap_i64(out, st->wm);
+  rill__snap_i64(out, st->next_due);
+  rill__snap_u32(out, (uint32_t)rill__table_len(st->keys));
+  rill_bytes key;
+  void *v;
+  for (size_t it = 0; rill__table_next(st->keys, &it, &key, &v);) {
+    GArray *a = *(GArray **)v;
+    rill__snap_bytes(out, key.data, key.len);
+    rill__snap_u32(out, a->len);
+    for (guint i = 0; i < a->len; i++) {
+      sess *s = sess_at(a, st, i);
+      rill__snap_i64(out, s->start);
+      rill__snap_i64(out, s->end);
+      rill__snap_u32(out, (uint32_t)s->fired);
+      rill__agg_acc_snapshot(st->agg, ACC(s), out);
+    }
+  }
+  return RILL_FLOW_OK;
+}
+
+static gboolean session_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  session_state *st = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  st->wm = rill__snap_get_i64(&r);
+  st->next_due = rill__snap_get_i64(&r);
+  uint32_t n = rill__snap_get_u32(&r);
+  gboolean ok = r.ok;
+  for (uint32_t k = 0; ok && k < n; k++) {
+    size_t kl;
+    const uint8_t *key = rill__snap_get_bytes(&r, &kl);
+    uint32_t ns = rill__snap_get_u32(&r);
+    ok = r.ok && ns <= (uint32_t)(r.end - r.p);
+    if (!ok)
+      break;
+    GArray **slot = rill__table_upsert(st->keys, key, kl, rill__hash(key, kl), NULL);
+    if (!*slot)
+      *slot = g_array_new(FALSE, FALSE, (guint)st->stride);
+    GArray *a = *slot;
+    for (uint32_t i = 0; ok && i < ns; i++) {
+      g_array_set_size(a, a->len + 1);
+      sess *s = sess_at(a, st, a->len - 1);
+      memset(s, 0, st->stride);
+      s->start = rill__snap_get_i64(&r);
+      s->end = rill__snap_get_i64(&r);
+      s->fired = (int32_t)rill__snap_get_u32(&r);
+      st->n_sessions++;
+      ok = rill__agg_acc_restore(st->agg, ACC(s), &r);
+      if (!ok)
+        rill__agg_init(st->agg, ACC(s));
+    }
+  }
+  if (!ok || !rill__snap_done(&r)) {
+    g_set_error(error, RILL_WINDOW_ERROR, RILL_WINDOW_ERROR_INVALID, "malformed session window snapshot");
+    return FALSE;
+  }
+  report_bytes(ctx, st);
+  return TRUE;
+}
+
 const rill_operator_class rill__window_session_class = {
   .type_name = "window-session",
   .open = session_open,
@@ -273,4 +342,6 @@ const rill_operator_class rill__window_session_class = {
   .on_watermark = session_on_watermark,
   .finish = session_finish,
   .close = session_close,
+  .snapshot = session_snapshot,
+  .restore = session_restore,
 };

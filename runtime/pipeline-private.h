@@ -123,6 +123,13 @@ typedef struct rill__task {
   int64_t watermark;                /* head's combined input watermark */
   gboolean idle;                    /* every open input channel is idle (RILL_WATERMARK_IDLE) */
   uint64_t barrier;                 /* head's last aligned barrier */
+  /* checkpoints (checkpoint.c) */
+  uint64_t snap_id;                 /* checkpoint whose snapshot is being collected, 0 = none */
+  GByteArray *snap;                 /* its stage entries */
+  guint snap_entries;
+  uint64_t notified;                /* last checkpoint announced to the stages */
+  GHashTable *restore;              /* stage name -> GBytes to restore at open; NULL = none */
+  gboolean restore_finished;        /* the restored checkpoint saw this task finished: end at once */
 } rill__task;
 
 enum { RILL__NEW, RILL__RUNNING, RILL__DONE };
@@ -150,6 +157,7 @@ struct rill_pipeline {
   gint signals;                     /* atomic: signals received while watching */
   GPtrArray *tasks;                 /* rill__task, owned */
   GPtrArray *streams;               /* rill_stream, owned */
+  struct rill__checkpointer *ckpt;  /* NULL = checkpoints off */
 };
 
 /* task.c */
@@ -162,6 +170,21 @@ void rill__pipeline_fail(rill_pipeline *pipeline, GError *error);
 void rill__pipeline_fail_after_drain(rill_pipeline *pipeline, GError *error);
 void rill__pipeline_cancel(rill_pipeline *pipeline);
 void rill__pipeline_task_done(rill_pipeline *pipeline);
+/* checkpoint.c */
+typedef struct rill__checkpointer rill__checkpointer;
+/* After planning: loads the newest complete checkpoint into the tasks. */
+gboolean rill__checkpoint_prepare(rill_pipeline *pipeline, GError **error);
+void rill__checkpoint_start(rill_pipeline *pipeline);
+/* After every task ended: stops the coordinator (an unfinished checkpoint stays partial). */
+void rill__checkpoint_stop(rill_pipeline *pipeline);
+void rill__checkpoint_free(rill__checkpointer *ckpt);
+/* The barrier source tasks should emit next (0 = none / checkpoints off). */
+guint64 rill__checkpoint_trigger(rill_pipeline *pipeline);
+guint64 rill__checkpoint_completed(rill_pipeline *pipeline);
+/* @task's snapshot for checkpoint @id: @n_entries stage entries in @entries (transfer none). */
+void rill__checkpoint_ack(rill__task *task, guint64 id, GByteArray *entries, guint n_entries);
+/* @task ended cleanly: it acks every checkpoint it has not seen as "finished". */
+void rill__checkpoint_task_finished(rill__task *task);
 /* signals.c */
 void rill__signals_watch(rill_pipeline *pipeline);
 void rill__signals_unwatch(rill_pipeline *pipeline);

@@ -79,6 +79,7 @@ void rill_pipeline_unref(rill_pipeline *pipeline)
   if (p->cleanups)
     g_array_unref(p->cleanups);
   g_clear_error(&p->error);
+  rill__checkpoint_free(p->ckpt);
   g_mutex_clear(&p->lock);
   g_cond_clear(&p->cond);
   g_free(p->name);
@@ -402,6 +403,11 @@ gboolean rill_pipeline_start(rill_pipeline *pipeline, GError **error)
       g_ptr_array_add(p->tasks, task_new(p, c, i));
   plan_streams(p);
   assign_splits(p);
+  if (p->ckpt && !rill__checkpoint_prepare(p, error)) {
+    /* Nothing started: the pipeline may not run (its plan is half-used). */
+    p->state = RILL__DONE;
+    return FALSE;
+  }
 
   g_mutex_lock(&p->lock);
   p->state = RILL__RUNNING;
@@ -416,6 +422,8 @@ gboolean rill_pipeline_start(rill_pipeline *pipeline, GError **error)
     g_snprintf(name, sizeof name, "rill-%u.%u", t->chain, t->index);
     t->thread = g_thread_new(name, rill__task_main, t);
   }
+  if (p->ckpt)
+    rill__checkpoint_start(p);
   return TRUE;
 }
 
@@ -530,6 +538,8 @@ gboolean rill_pipeline_wait(rill_pipeline *pipeline, GError **error)
       g_thread_join(t->thread);
       t->thread = NULL;
     }
+    if (p->ckpt)
+      rill__checkpoint_stop(p);
     if (p->watch_signals)
       rill__signals_unwatch(p);
     if (p->metrics_out)

@@ -1,5 +1,6 @@
 /* sink-stage.c — runs a rill_sink_class as an operator: write each batch,
- * flush at end of stream and at every barrier, close always. Sinks have no
+ * flush at end of stream and at every barrier (then snapshot, so a sink
+ * records what the flush committed), close always. Sinks have no
  * outputs, so nothing is forwarded. */
 #include "runtime/pipeline-private.h"
 
@@ -57,6 +58,25 @@ static void sink_close(rill_ctx *ctx, void *state)
   g_free(s);
 }
 
+static rill_flow sink_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  sink_state *s = state;
+  return s->klass->snapshot ? s->klass->snapshot(ctx, s->state, id, out) : RILL_FLOW_OK;
+}
+
+static gboolean sink_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  sink_state *s = state;
+  return s->klass->restore ? s->klass->restore(ctx, s->state, data, len, error) : TRUE;
+}
+
+static void sink_checkpoint_complete(rill_ctx *ctx, void *state, uint64_t id)
+{
+  sink_state *s = state;
+  if (s->klass->on_checkpoint_complete)
+    s->klass->on_checkpoint_complete(ctx, s->state, id);
+}
+
 const rill_operator_class rill__sink_class = {
   .type_name = "sink",
   .open = sink_open,
@@ -65,4 +85,7 @@ const rill_operator_class rill__sink_class = {
   .on_barrier = sink_on_barrier,
   .finish = sink_finish,
   .close = sink_close,
+  .snapshot = sink_snapshot,
+  .restore = sink_restore,
+  .on_checkpoint_complete = sink_checkpoint_complete,
 };

@@ -17,7 +17,9 @@
  * are that one unwinding, are not.
  */
 #include "runtime/pipeline-private.h"
+#include "runtime/snap.h"
 
+#include <rill/checkpoint.h>
 #include <stdarg.h>
 
 static inline gint64 now_ns(void)
@@ -339,6 +341,23 @@ static rill_flow on_watermark(rill__task *t, guint pos, int64_t wm)
   return flow;
 }
 
+/* Appends stage @pos's snapshot entry for the checkpoint being collected. */
+static rill_flow snapshot_stage(rill__task *t, guint pos, uint64_t id)
+{
+  rill__task_stage *ts = &t->stages[pos];
+  rill_stage *s = ts->ctx.stage;
+  rill_flow (*fn)(rill_ctx *, void *, uint64_t, GByteArray *) = s->source ? s->source->snapshot : s->op->snapshot;
+  if (!fn)
+    return RILL_FLOW_OK;
+  rill__snap_bytes(t->snap, s->name, strlen(s->name));
+  guint at = rill__snap_begin_len(t->snap);
+  rill_flow flow;
+  CALL(t, ts, flow, fn(&ts->ctx, ts->state, id, t->snap));
+  rill__snap_end_len(t->snap, at);
+  t->snap_entries++;
+  return flow;
+}
+
 static rill_flow on_barrier(rill__task *t, guint pos, uint64_t id)
 {
   rill__task_stage *ts = &t->stages[pos];
@@ -348,7 +367,45 @@ static rill_flow on_barrier(rill__task *t, guint pos, uint64_t id)
     CALL(t, ts, flow, op->on_barrier(&ts->ctx, ts->state, id, &ts->out));
   else
     flow = rill_emit_barrier(&ts->out, id);
+  /* The barrier went down the chain first: stages further down have
+   * snapshotted already, and nothing after the barrier was processed. */
+  if (flow == RILL_FLOW_OK && t->snap_id == id)
+    flow = snapshot_stage(t, pos, id);
   return flow;
+}
+
+static void begin_snapshot(rill__task *t, uint64_t id)
+{
+  t->snap_id = id;
+  t->snap_entries = 0;
+  if (!t->snap)
+    t->snap = g_byte_array_new();
+  g_byte_array_set_size(t->snap, 0);
+}
+
+static void end_snapshot(rill__task *t, rill_flow flow)
+{
+  if (flow == RILL_FLOW_OK)
+    rill__checkpoint_ack(t, t->snap_id, t->snap, t->snap_entries);
+  t->snap_id = 0;
+  g_byte_array_set_size(t->snap, 0);
+}
+
+/* Tells the task's stages about checkpoints completed since the last call. */
+static void notify_complete(rill__task *t)
+{
+  uint64_t done = rill__checkpoint_completed(t->pipeline);
+  if (done <= t->notified)
+    return;
+  t->notified = done;
+  for (guint pos = 0; pos < t->n_stages; pos++) {
+    rill__task_stage *ts = &t->stages[pos];
+    rill_stage *s = ts->ctx.stage;
+    void (*fn)(rill_ctx *, void *, uint64_t) = s->source ? s->source->on_checkpoint_complete
+                                                         : s->op->on_checkpoint_complete;
+    if (fn && ts->opened)
+      fn(&ts->ctx, ts->state, done);
+  }
 }
 
 /* Hands the records of @b (transfer full, markers already removed) to
@@ -420,7 +477,23 @@ static gboolean open_stages(rill__task *t)
       return FALSE;
     }
     ts->opened = TRUE;
+    GBytes *snap = t->restore ? g_hash_table_lookup(t->restore, s->name) : NULL;
+    gboolean (*restore)(rill_ctx *, void *, const uint8_t *, size_t, GError **) =
+      s->source ? s->source->restore : s->op->restore;
+    if (snap && restore) {
+      gsize len;
+      const uint8_t *data = g_bytes_get_data(snap, &len);
+      if (!restore(&ts->ctx, ts->state, data ? data : (const uint8_t *)"", len, &error)) {
+        GError *e = g_error_new(RILL_CHECKPOINT_ERROR, RILL_CHECKPOINT_ERROR_CORRUPT, "cannot restore checkpoint: %s",
+                                error ? error->message : "malformed snapshot");
+        g_clear_error(&error);
+        rill_ctx_set_error(&ts->ctx, e);
+        report(&ts->ctx, RILL_FLOW_ERROR, "failed to restore");
+        return FALSE;
+      }
+    }
   }
+  g_clear_pointer(&t->restore, g_hash_table_unref);
   return TRUE;
 }
 
@@ -464,6 +537,22 @@ static rill_flow run_source(rill__task *t)
   while (flow == RILL_FLOW_OK) {
     if (__atomic_load_n(&p->stopping, __ATOMIC_RELAXED))
       return cancelled(p) ? RILL_FLOW_FLUSHING : RILL_FLOW_EOS;
+    if (p->ckpt) {
+      uint64_t want = rill__checkpoint_trigger(p);
+      if (want > t->barrier) {
+        /* Position first (it covers everything emitted), then the barrier
+         * behind those records; chained stages snapshot as it passes. */
+        t->barrier = want;
+        begin_snapshot(t, want);
+        flow = snapshot_stage(t, 0, want);
+        if (flow == RILL_FLOW_OK)
+          flow = rill_emit_barrier(&ts->out, want);
+        end_snapshot(t, flow);
+        if (flow != RILL_FLOW_OK)
+          return flow == RILL_FLOW_ERROR ? flow : report(&ts->ctx, flow, "barrier failed");
+      }
+      notify_complete(t);
+    }
     gint64 t0 = now_ns();
     t->nested_ns = 0;
     flow = src->read(&ts->ctx, ts->state, &ts->out);
@@ -499,8 +588,11 @@ static gboolean inputs_ready(void *data)
   rill__task *t = data;
   if (cancelled(t->pipeline))
     return TRUE;
+  if (t->pipeline->ckpt && rill__checkpoint_completed(t->pipeline) > t->notified)
+    return TRUE;
   for (guint i = 0; i < t->n_channels; i++)
-    if (!t->channels[i].eos && rill__stream_poppable(t->channels[i].stream))
+    if (!t->channels[i].eos && t->channels[i].barrier <= t->barrier &&
+        rill__stream_poppable(t->channels[i].stream))
       return TRUE;
   return FALSE;
 }
@@ -550,7 +642,11 @@ static rill_flow channel_markers(rill__task *t, rill__channel *c, gboolean has_w
   }
   if (flow == RILL_FLOW_OK && min_barrier > t->barrier) {
     t->barrier = min_barrier;
+    if (t->pipeline->ckpt)
+      begin_snapshot(t, min_barrier);
     flow = on_barrier(t, 0, min_barrier);
+    if (t->pipeline->ckpt)
+      end_snapshot(t, flow);
   }
   return flow;
 }
@@ -560,9 +656,12 @@ static rill_flow run_inputs(rill__task *t)
   guint open = t->n_channels, next = 0, idle = 0;
   while (open > 0) {
     gboolean got = FALSE;
+    if (t->pipeline->ckpt)
+      notify_complete(t);
     for (guint k = 0; k < t->n_channels; k++) {
       rill__channel *c = &t->channels[(next + k) % t->n_channels];
-      if (c->eos)
+      /* Alignment: a channel past the task's barrier waits for the others. */
+      if (c->eos || c->barrier > t->barrier)
         continue;
       rill_batch *b;
       rill_flow flow = rill_stream_try_pop(c->stream, &b);
@@ -609,8 +708,11 @@ gpointer rill__task_main(gpointer data)
   rill__task *t = data;
   rill_stage *head = t->stages[0].ctx.stage;
   rill_flow flow = RILL_FLOW_EOS;
-  /* A source task without splits has nothing to read: it ends at once. */
-  gboolean idle_source = head->source && t->n_splits == 0;
+  /* A source task without splits has nothing to read: it ends at once; so
+   * does a task the restored checkpoint saw finished (its output is in the
+   * downstream state already). */
+  gboolean idle_source = (head->source && t->n_splits == 0) || t->restore_finished;
+  gboolean clean = FALSE;
   if (idle_source || open_stages(t)) {
     if (idle_source)
       flow = RILL_FLOW_EOS;
@@ -618,13 +720,17 @@ gpointer rill__task_main(gpointer data)
       flow = run_source(t);
     else
       flow = run_inputs(t);
-    if (flow == RILL_FLOW_EOS && !cancelled(t->pipeline) && !idle_source)
-      flow = finish_stages(t);
+    if (flow == RILL_FLOW_EOS && !cancelled(t->pipeline))
+      clean = idle_source || finish_stages(t) == RILL_FLOW_OK;
   }
   for (guint i = 0; i < t->n_links; i++)
     for (guint k = 0; k < t->links[i].n_streams; k++)
       rill_stream_close(t->links[i].streams[k]);
   close_stages(t);
+  /* Only after close: a sink finalizes its output there, and a restart
+   * from a checkpoint that saw this task finished never runs it again. */
+  if (t->pipeline->ckpt && clean && !t->failed)
+    rill__checkpoint_task_finished(t);
   for (guint pos = 0; pos < t->n_stages; pos++) {
     rill_batch_builder_free(t->stages[pos].out.builder);
     t->stages[pos].out.builder = NULL;
@@ -641,6 +747,10 @@ void rill__task_free(rill__task *t)
   g_free(t->channels);
   g_free(t->splits);
   g_free(t->stages);
+  if (t->snap)
+    g_byte_array_unref(t->snap);
+  if (t->restore)
+    g_hash_table_unref(t->restore);
   rill__waiter_clear(&t->waiter);
   g_free(t);
 }

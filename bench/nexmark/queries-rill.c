@@ -86,7 +86,8 @@ static void src_close(rill_ctx *ctx, void *state)
   g_free(state);
 }
 
-static const rill_source_class src_class = {"nexmark", src_splits, src_open, src_read, src_close};
+static const rill_source_class src_class = {
+  .type_name = "nexmark", .n_splits = src_splits, .open = src_open, .read = src_read, .close = src_close};
 
 /* ---- sinks: fold rows into the checksum --------------------------------- */
 

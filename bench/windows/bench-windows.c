@@ -59,7 +59,8 @@ static guint one_split(void *ud, guint p)
   return 1;
 }
 
-static const rill_source_class src_class = {"bids", one_split, src_open, src_read, src_close};
+static const rill_source_class src_class = {
+  .type_name = "bids", .n_splits = one_split, .open = src_open, .read = src_read, .close = src_close};
 
 static rill_flow sink_write(rill_ctx *ctx, void *state, const rill_batch *batch)
 {

@@ -225,3 +225,22 @@ gboolean rill__reader_reopen(rill__reader *reader, gboolean truncated, GError **
   r->fd = -1;
   return open_fd(r, error);
 }
+
+gboolean rill__reader_seek(rill__reader *reader, guint64 offset, guint64 line, GError **error)
+{
+  rill__reader *r = reader;
+  if (!r->is_regular || lseek(r->fd, (off_t)offset, SEEK_SET) < 0) {
+    g_set_error(error, RILL_FILE_ERROR, RILL_FILE_ERROR_IO, "%s: cannot seek to byte offset %" G_GUINT64_FORMAT "%s",
+                r->path, offset, r->is_regular ? "" : " (not a regular file)");
+    return FALSE;
+  }
+  /* A fresh chunk: batches may still reference the old one's bytes. */
+  rill_buffer_unref(r->chunk);
+  r->chunk = NULL;
+  r->chunk_offset = offset;
+  r->len = r->pos = 0;
+  r->line = line;
+  r->eof = FALSE;
+  r->quoted_tail = FALSE;
+  return TRUE;
+}

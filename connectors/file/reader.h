@@ -61,6 +61,10 @@ gssize rill__reader_fill(rill__reader *reader, guint wait_ms, GError **error);
 /* The next record, if complete (see rill__frame_status). */
 rill__frame_status rill__reader_next(rill__reader *reader, rill__frame *frame);
 
+/* Checkpoint restore: continues reading at byte @offset, whose record
+ * starts on line @line (regular files only). */
+gboolean rill__reader_seek(rill__reader *reader, guint64 offset, guint64 line, GError **error);
+
 /* Follow mode, at end of file: TRUE when the file at the path was replaced
  * or this file was truncated; then the caller drains what is left (the
  * final partial record), and calls rill__reader_reopen. */

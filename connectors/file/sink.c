@@ -13,6 +13,8 @@
 
 #include <rill/file.h>
 
+#include "runtime/snap.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -277,12 +279,151 @@ static void sink_close(rill_ctx *ctx, void *state)
   g_free(t);
 }
 
+/* ---- checkpoints --------------------------------------------------------
+ * At a barrier the sink has just flushed (buf is empty): the snapshot
+ * fsyncs the open temporary file and records its length. Snapshot: u32
+ * next seq, u8 any_file, u8 open, u32-prefixed base name of the open file,
+ * u64 its length, u8 + u32-prefixed CSV header row (when known).
+ * Restore makes the directory look as it did at the checkpoint: the open
+ * file (renamed back from its final name if a later close finalized it) is
+ * truncated to the recorded length and written on; files this task started
+ * after the checkpoint are deleted. So output is exactly once as long as
+ * the restarted pipeline replays the same records, which sources restored
+ * from the same checkpoint do. */
+
+static rill_flow sink_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  sink_state *t = state;
+  GError *err = NULL;
+  if (!write_buf(t, &err))
+    return failed(ctx, err);
+  if (t->fd >= 0 && t->sink->fsync && fsync(t->fd) != 0)
+    return failed(ctx, g_error_new(RILL_FILE_ERROR, RILL_FILE_ERROR_IO, "%s: fsync failed: %s", t->tmp_path,
+                                   g_strerror(errno)));
+  rill__snap_u32(out, t->seq);
+  rill__snap_u8(out, (guint8)t->any_file);
+  rill__snap_u8(out, t->fd >= 0);
+  char *base = t->fd >= 0 ? g_path_get_basename(t->final_path) : NULL;
+  rill__snap_bytes(out, base, base ? strlen(base) : 0);
+  g_free(base);
+  rill__snap_u64(out, t->fd >= 0 ? t->written : 0);
+  rill__snap_u8(out, t->header_row != NULL);
+  rill__snap_bytes(out, t->header_row, t->header_row ? strlen(t->header_row) : 0);
+  return RILL_FLOW_OK;
+}
+
+/* Deletes this task's numbered files (final and temporary) from @seq on. */
+static void delete_from(sink_state *t, guint seq)
+{
+  GDir *d = g_dir_open(t->dir, 0, NULL);
+  if (!d)
+    return;
+  char *prefix = g_strdup_printf("%s-%u-", t->stem, t->task);
+  char *tmp_prefix = g_strdup_printf(".%s", prefix);
+  char *tmp_suffix = g_strdup_printf("%s.tmp", t->ext);
+  gsize plen = strlen(prefix);
+  const char *name;
+  GPtrArray *doomed = g_ptr_array_new_with_free_func(g_free);
+  while ((name = g_dir_read_name(d)) != NULL) {
+    const char *num;
+    const char *suffix;
+    if (g_str_has_prefix(name, prefix)) {
+      num = name + plen;
+      suffix = t->ext;
+    } else if (g_str_has_prefix(name, tmp_prefix)) {
+      num = name + plen + 1;
+      suffix = tmp_suffix;
+    } else {
+      continue;
+    }
+    char *end;
+    guint64 n = g_ascii_strtoull(num, &end, 10);
+    if (end != num && strcmp(end, suffix) == 0 && n >= seq)
+      g_ptr_array_add(doomed, g_build_filename(t->dir, name, NULL));
+  }
+  g_dir_close(d);
+  for (guint i = 0; i < doomed->len; i++)
+    unlink(doomed->pdata[i]);
+  g_ptr_array_unref(doomed);
+  g_free(prefix);
+  g_free(tmp_prefix);
+  g_free(tmp_suffix);
+}
+
+static gboolean sink_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  sink_state *t = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  guint32 seq = rill__snap_get_u32(&r);
+  gboolean any_file = rill__snap_get_u8(&r) != 0, open_now = rill__snap_get_u8(&r) != 0;
+  size_t bl, hl;
+  const uint8_t *base = rill__snap_get_bytes(&r, &bl);
+  guint64 written = rill__snap_get_u64(&r);
+  gboolean has_header = rill__snap_get_u8(&r) != 0;
+  const uint8_t *hdr = rill__snap_get_bytes(&r, &hl);
+  if (!rill__snap_done(&r) || (open_now && !bl)) {
+    g_set_error_literal(error, RILL_FILE_ERROR, RILL_FILE_ERROR_IO, "malformed file sink snapshot");
+    return FALSE;
+  }
+  g_free(t->header_row);
+  t->header_row = has_header ? g_strndup((const char *)hdr, hl) : NULL;
+  t->any_file = any_file;
+  char *name = open_now ? g_strndup((const char *)base, bl) : NULL;
+  if (t->numbered) {
+    delete_from(t, seq); /* the open file, if any, is seq - 1 */
+    t->seq = seq;
+  } else if (!open_now) {
+    /* The single file did not exist at the checkpoint. */
+    char *b = g_path_get_basename(t->sink->path);
+    char *tmp = g_strdup_printf(".%s.tmp", b);
+    char *tmp_path = g_build_filename(t->dir, tmp, NULL);
+    unlink(tmp_path);
+    unlink(t->sink->path);
+    g_free(tmp_path);
+    g_free(tmp);
+    g_free(b);
+  }
+  if (!open_now) {
+    g_free(name);
+    return TRUE;
+  }
+  t->final_path = g_build_filename(t->dir, name, NULL);
+  char *tmp = g_strdup_printf(".%s.tmp", name);
+  t->tmp_path = g_build_filename(t->dir, tmp, NULL);
+  g_free(tmp);
+  g_free(name);
+  if (!g_file_test(t->tmp_path, G_FILE_TEST_EXISTS) && rename(t->final_path, t->tmp_path) != 0) {
+    g_set_error(error, RILL_FILE_ERROR, RILL_FILE_ERROR_IO, "%s: checkpointed output is gone: %s", t->tmp_path,
+                g_strerror(errno));
+    g_clear_pointer(&t->tmp_path, g_free);
+    g_clear_pointer(&t->final_path, g_free);
+    return FALSE;
+  }
+  unlink(t->final_path); /* a finalized copy next to a temporary would be stale */
+  t->fd = open(t->tmp_path, O_WRONLY | O_CLOEXEC);
+  if (t->fd < 0 || ftruncate(t->fd, (off_t)written) != 0 || lseek(t->fd, 0, SEEK_END) != (off_t)written) {
+    g_set_error(error, RILL_FILE_ERROR, RILL_FILE_ERROR_IO, "%s: cannot go back to byte %" G_GUINT64_FORMAT ": %s",
+                t->tmp_path, written, g_strerror(errno));
+    if (t->fd >= 0)
+      close(t->fd);
+    t->fd = -1;
+    g_clear_pointer(&t->tmp_path, g_free);
+    g_clear_pointer(&t->final_path, g_free);
+    return FALSE;
+  }
+  t->written = written;
+  t->opened_at = g_get_monotonic_time();
+  return TRUE;
+}
+
 const rill_sink_class rill_file_sink_class = {
   .type_name = "file-sink",
   .open = sink_open,
   .write = sink_write,
   .flush = sink_flush,
   .close = sink_close,
+  .snapshot = sink_snapshot,
+  .restore = sink_restore,
 };
 
 rill_stage *rill_pipeline_add_file_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,

@@ -13,6 +13,8 @@
 
 #include <rill/file.h>
 
+#include "runtime/snap.h"
+
 #include <glob.h>
 #include <json-glib/json-glib.h>
 #include <sys/stat.h>
@@ -477,12 +479,82 @@ static rill_flow source_read(rill_ctx *ctx, void *state, rill_emitter *out)
   return t->src->follow ? read_follow(t, ctx, out) : read_once(t, ctx, out);
 }
 
+/* ---- checkpoints --------------------------------------------------------
+ * u32 current, u32 files, per file: u32-prefixed path, u8 status (0 not
+ * open, 1 open, 2 done), u64 byte offset and u64 line of the next record,
+ * u8 header_pending, u32-prefixed CSV header row + 1 byte (empty: none).
+ * read() emits every record it framed before returning, so the reader's
+ * position is exactly what went downstream. */
+
+static rill_flow source_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  task_state *t = state;
+  rill__snap_u32(out, t->current);
+  rill__snap_u32(out, t->n_files);
+  for (guint i = 0; i < t->n_files; i++) {
+    file_state *f = &t->files[i];
+    rill__snap_bytes(out, f->path, f->path_len);
+    guint8 status = f->opened ? 1 : (!t->src->follow && i < t->current) ? 2 : 0;
+    rill__snap_u8(out, status);
+    rill__snap_u64(out, f->opened ? f->r.chunk_offset + f->r.pos : 0);
+    rill__snap_u64(out, f->opened ? f->r.line : 1);
+    rill__snap_u8(out, (guint8)f->header_pending);
+    if (f->csv_header)
+      rill__snap_bytes(out, rill_buffer_data(f->csv_header), rill_buffer_size(f->csv_header));
+    else
+      rill__snap_bytes(out, NULL, 0);
+  }
+  return RILL_FLOW_OK;
+}
+
+static gboolean source_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  task_state *t = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  guint32 current = rill__snap_get_u32(&r), n = rill__snap_get_u32(&r);
+  if (!r.ok || n != t->n_files || current > n) {
+    g_set_error(error, RILL_FILE_ERROR, RILL_FILE_ERROR_IO, "file source snapshot has %u files, the task has %u", n,
+                t->n_files);
+    return FALSE;
+  }
+  t->current = current;
+  for (guint i = 0; i < n; i++) {
+    file_state *f = &t->files[i];
+    size_t pl, hl;
+    const uint8_t *path = rill__snap_get_bytes(&r, &pl);
+    guint8 status = rill__snap_get_u8(&r);
+    guint64 offset = rill__snap_get_u64(&r), line = rill__snap_get_u64(&r);
+    gboolean header_pending = rill__snap_get_u8(&r) != 0;
+    const uint8_t *hdr = rill__snap_get_bytes(&r, &hl);
+    if (!r.ok || pl != f->path_len || memcmp(path, f->path, pl) != 0) {
+      g_set_error(error, RILL_FILE_ERROR, RILL_FILE_ERROR_IO, "file source snapshot does not match file %s", f->path);
+      return FALSE;
+    }
+    if (status != 1)
+      continue;
+    if (!open_file(t, f, error) || !rill__reader_seek(&f->r, offset, line, error))
+      return FALSE;
+    f->header_pending = header_pending;
+    if (hl) {
+      f->csv_header = rill_buffer_new(hl);
+      memcpy(rill_buffer_data(f->csv_header), hdr, hl);
+    }
+  }
+  if (!rill__snap_done(&r)) {
+    g_set_error_literal(error, RILL_FILE_ERROR, RILL_FILE_ERROR_IO, "malformed file source snapshot");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 const rill_source_class rill_file_source_class = {
   .type_name = "file-source",
   .n_splits = source_n_splits,
   .open = source_open,
   .read = source_read,
   .close = source_close,
+  .snapshot = source_snapshot,
+  .restore = source_restore,
 };
 
 rill_stage *rill_pipeline_add_file_source(rill_pipeline *pipeline, const char *name, rill_file_source *source)

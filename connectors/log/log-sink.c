@@ -2,7 +2,10 @@
  * in-process rill_log. Each write() turns the input batch into one
  * RecordBatch per partition touched (split at about 512 KB) and appends it
  * before returning, so flush() has nothing left to do: what write()
- * accepted is in the log (as durable as the topic's rill.durability says). */
+ * accepted is in the log (as durable as the topic's rill.durability says).
+ * No checkpoint snapshot: after a restart from a checkpoint, records
+ * appended since it are appended again (at least once; the log has no
+ * transactions). */
 #include <rill/log-connector.h>
 #include <rill/sink.h>
 

@@ -11,6 +11,7 @@
 #include <rill/log-connector.h>
 #include <rill/source.h>
 
+#include "runtime/snap.h"
 #include "runtime/wire/recordbatch.h"
 
 #define FETCH_BYTES (1 << 20)
@@ -259,12 +260,53 @@ static void source_close(rill_ctx *ctx, void *state)
   g_free(s);
 }
 
+/* Checkpoints: u32 cursors, per cursor: u32 partition, i64 next offset,
+ * i64 end. read() has emitted every record below `next` when it returns,
+ * so that is the position; `end` is kept so a bounded run stops where the
+ * first attempt would have. */
+static rill_flow source_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  source_state *s = state;
+  rill__snap_u32(out, s->cursors->len);
+  for (guint i = 0; i < s->cursors->len; i++) {
+    const cursor *cur = &g_array_index(s->cursors, cursor, i);
+    rill__snap_u32(out, (uint32_t)cur->partition);
+    rill__snap_i64(out, cur->next);
+    rill__snap_i64(out, cur->end);
+  }
+  return RILL_FLOW_OK;
+}
+
+static gboolean source_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  source_state *s = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  uint32_t n = rill__snap_get_u32(&r);
+  gboolean ok = r.ok && n == s->cursors->len;
+  for (uint32_t i = 0; ok && i < n; i++) {
+    cursor *cur = &g_array_index(s->cursors, cursor, i);
+    int32_t partition = (int32_t)rill__snap_get_u32(&r);
+    int64_t next = rill__snap_get_i64(&r), end = rill__snap_get_i64(&r);
+    ok = r.ok && partition == cur->partition;
+    cur->next = next;
+    cur->end = end;
+  }
+  if (!ok || !rill__snap_done(&r)) {
+    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_UNKNOWN_TOPIC,
+                "log source snapshot does not match the partitions of topic '%s'", s->conf->topic);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static const rill_source_class log_source_class = {
   .type_name = "log-source",
   .n_splits = source_n_splits,
   .open = source_open,
   .read = source_read,
   .close = source_close,
+  .snapshot = source_snapshot,
+  .restore = source_restore,
 };
 
 rill_stage *rill_log_source_add(rill_pipeline *pipeline, const char *name, const rill_log_source_options *options,

@@ -13,8 +13,11 @@
  *
  * Markers: a stage with several inputs (or input channels) gets
  * on_watermark with the minimum over them, and on_barrier once a barrier id
- * has arrived on all of them. A NULL on_watermark / on_barrier forwards the
- * marker downstream unchanged.
+ * has arrived on all of them; a channel that delivered barrier n is not read
+ * again until n arrived on every other open channel (alignment), so the
+ * stage sees no record from after the barrier before on_barrier. A NULL
+ * on_watermark / on_barrier forwards the marker downstream unchanged; an
+ * on_barrier must forward the barrier too (checkpoints wait for it).
  */
 #pragma once
 
@@ -135,4 +138,15 @@ typedef struct rill_operator_class {
   rill_flow (*finish)(rill_ctx *ctx, void *state, rill_emitter *out);
   /* Releases @state. May be NULL. */
   void (*close)(rill_ctx *ctx, void *state);
+  /* Checkpoints (checkpoint.h); all three may be NULL (a stateless stage).
+   * snapshot: called right after on_barrier for checkpoint @checkpoint_id
+   * (so a forwarding on_barrier has already sent the barrier on); appends a
+   * self-contained encoding of the task's state to @out. Return ERROR with
+   * rill_ctx_set_error to fail the pipeline. */
+  rill_flow (*snapshot)(rill_ctx *ctx, void *state, uint64_t checkpoint_id, GByteArray *out);
+  /* restore: called after open, before any input, with the bytes snapshot
+   * wrote (transfer none) when the pipeline restarts from a checkpoint. */
+  gboolean (*restore)(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error);
+  /* Every task of the pipeline has stored checkpoint @checkpoint_id durably. */
+  void (*on_checkpoint_complete)(rill_ctx *ctx, void *state, uint64_t checkpoint_id);
 } rill_operator_class;

@@ -12,6 +12,7 @@
 #include <rill/sink.h>
 #include <rill/metrics.h>
 #include <rill/pipeline.h>
+#include <rill/checkpoint.h>
 #include <rill/keyed.h>
 #include <rill/time.h>
 #include <rill/aggregate.h>

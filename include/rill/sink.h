@@ -1,7 +1,7 @@
 /* sink.h — the API connectors implement to take a pipeline's output.
  *
- * Per task: open -> write* -> flush (at end of stream and at each
- * checkpoint barrier) -> close. close is called whenever open succeeded,
+ * Per task: open -> [restore] -> { write | flush + snapshot }* -> flush (at
+ * end of stream) -> close; flush runs at every checkpoint barrier. close is called whenever open succeeded,
  * also after errors; a sink that must not lose data flushes in flush().
  */
 #pragma once
@@ -19,4 +19,11 @@ typedef struct rill_sink_class {
   rill_flow (*flush)(rill_ctx *ctx, void *state);
   /* Releases @state. May be NULL. */
   void (*close)(rill_ctx *ctx, void *state);
+  /* Checkpoints (checkpoint.h); all may be NULL. snapshot runs right after
+   * the flush of a checkpoint barrier and records what is committed;
+   * restore (after open, before any write) goes back to such a point, e.g.
+   * by discarding output written after it. */
+  rill_flow (*snapshot)(rill_ctx *ctx, void *state, uint64_t checkpoint_id, GByteArray *out);
+  gboolean (*restore)(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error);
+  void (*on_checkpoint_complete)(rill_ctx *ctx, void *state, uint64_t checkpoint_id);
 } rill_sink_class;

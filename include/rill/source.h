@@ -37,6 +37,14 @@ typedef struct rill_source_class {
   rill_flow (*read)(rill_ctx *ctx, void *state, rill_emitter *out);
   /* Releases @state. May be NULL. */
   void (*close)(rill_ctx *ctx, void *state);
+  /* Checkpoints (checkpoint.h); all may be NULL (the source then restarts
+   * from its beginning). snapshot is called between read() calls and
+   * appends the position of everything emitted so far to @out (the barrier
+   * follows those records); restore, after open and before the first read,
+   * repositions to such a snapshot (transfer none @data). */
+  rill_flow (*snapshot)(rill_ctx *ctx, void *state, uint64_t checkpoint_id, GByteArray *out);
+  gboolean (*restore)(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error);
+  void (*on_checkpoint_complete)(rill_ctx *ctx, void *state, uint64_t checkpoint_id);
 } rill_source_class;
 
 /* Progress of a finite source, summed into rill_stage_metrics for progress

@@ -4,6 +4,8 @@
 #include <rill/rill.h>
 
 #include <json-glib/json-glib.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "tests/connectors/util.h"
 
@@ -129,11 +131,85 @@ static void test_doc_reference(void)
   g_free(path);
 }
 
+/* rill-run --checkpoint-dir: a following file source drained with SIGTERM
+ * after a checkpoint, more input, a second run resuming from that
+ * checkpoint: the output holds every line exactly once. A checkpoint that
+ * does not fit (-p 2) is refused with exit 2. */
+static GPid spawn_run(const char *const *args)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(argv, rill_run_path());
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add(argv, g_strdup(args[i]));
+  g_ptr_array_add(argv, NULL);
+  GPid pid;
+  GError *error = NULL;
+  g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                              G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &error));
+  g_assert_no_error(error);
+  g_ptr_array_unref(argv);
+  return pid;
+}
+
+/* Waits for a complete checkpoint newer than @after, then drains the run. */
+static void drain_after_checkpoint(GPid pid, const char *ck, guint64 after)
+{
+  gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+  while (rill_checkpoint_latest(ck) <= after) {
+    if (g_get_monotonic_time() > deadline)
+      g_error("no checkpoint after %" G_GUINT64_FORMAT " within 30 s", after);
+    g_usleep(5000);
+  }
+  kill(pid, SIGTERM);
+  int status;
+  g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+  g_spawn_close_pid(pid);
+  g_assert_true(WIFEXITED(status));
+  g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+static void test_checkpoints(void)
+{
+  char *dir = make_tmp_dir();
+  char *in = g_build_filename(dir, "in.txt", NULL), *out_path = g_build_filename(dir, "out.txt", NULL);
+  char *ck = g_build_filename(dir, "ck", NULL);
+  write_file(in, "a\nb\nc\n", -1);
+  char *text = g_strdup_printf("file-src path=%s follow=true ! file-sink path=%s", in, out_path);
+  const char *args[] = {"-q", "--checkpoint-dir", ck, "--checkpoint-interval", "20", text, NULL};
+
+  drain_after_checkpoint(spawn_run(args), ck, 0);
+  guint64 first = rill_checkpoint_latest(ck);
+  char *contents = NULL;
+  g_assert_true(g_file_get_contents(out_path, &contents, NULL, NULL));
+  g_assert_cmpstr(contents, ==, "a\nb\nc\n");
+  g_free(contents);
+
+  write_file(in, "a\nb\nc\nd\ne\n", -1);
+  drain_after_checkpoint(spawn_run(args), ck, first);
+  g_assert_true(g_file_get_contents(out_path, &contents, NULL, NULL));
+  g_assert_cmpstr(contents, ==, "a\nb\nc\nd\ne\n");
+  g_free(contents);
+
+  char *out = NULL, *err = NULL;
+  g_assert_cmpint(run((const char *[]){"-q", "-p", "2", "--checkpoint-dir", ck, text, NULL}, &out, &err), ==, 2);
+  g_assert_nonnull(strstr(err, "parallelism 1"));
+  g_free(out);
+  g_free(err);
+
+  g_free(text);
+  remove_tree(dir);
+  g_free(dir);
+  g_free(in);
+  g_free(out_path);
+  g_free(ck);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/rill-run/exit-codes", test_exit_codes);
   g_test_add_func("/rill-run/list-describe", test_list_describe);
   g_test_add_func("/rill-run/doc-reference", test_doc_reference);
+  g_test_add_func("/rill-run/checkpoints", test_checkpoints);
   return g_test_run();
 }

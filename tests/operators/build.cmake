@@ -6,3 +6,4 @@ rill_test(operators-join-interval SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-join-in
           ${CMAKE_CURRENT_LIST_DIR}/join-harness.c)
 rill_test(operators-join-table SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-join-table.c
           ${CMAKE_CURRENT_LIST_DIR}/join-harness.c)
+rill_test(operators-checkpoint SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-checkpoint-ops.c)

@@ -3,3 +3,5 @@ rill_test(runtime-pipeline SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-pipeline.c ${C
           TIMEOUT 180)
 rill_test(runtime-signals SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-signals.c ${CMAKE_CURRENT_LIST_DIR}/harness.c)
 rill_test(runtime-markers SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-markers.c)
+rill_test(runtime-checkpoint-crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-checkpoint-crash.c TIMEOUT 120)
+rill_test(runtime-checkpoint SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-checkpoint.c)

@@ -10,6 +10,8 @@
  * errors (nothing ran); 3 stopped at once (second Ctrl-C, drain timeout).
  * Progress goes to stderr on a terminal unless --quiet; --summary writes
  * the JSON run summary (docs/progress.md) to a file or "-" (stdout).
+ * --checkpoint-dir turns checkpoints on and resumes from the newest
+ * complete one in that directory (docs/checkpoints.md).
  */
 #include <rill/rill.h>
 
@@ -20,14 +22,20 @@
 enum { EXIT_RAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_STOPPED = 3 };
 
 static gboolean opt_list, opt_quiet, opt_metrics, opt_reference;
-static char *opt_describe, *opt_file, *opt_summary;
-static gint opt_parallelism = 1;
+static char *opt_describe, *opt_file, *opt_summary, *opt_checkpoint_dir;
+static gint opt_parallelism = 1, opt_checkpoint_interval = 10000, opt_checkpoint_retain = 3;
 
 static const GOptionEntry entries[] = {
   {"file", 'f', 0, G_OPTION_ARG_FILENAME, &opt_file, "Read the pipeline from FILE", "FILE"},
   {"parallelism", 'p', 0, G_OPTION_ARG_INT, &opt_parallelism, "Tasks per stage (default 1)", "P"},
   {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "No progress line", NULL},
   {"summary", 0, 0, G_OPTION_ARG_FILENAME, &opt_summary, "Write the JSON run summary to FILE (- = stdout)", "FILE"},
+  {"checkpoint-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_checkpoint_dir,
+   "Take checkpoints into DIR and resume from the newest complete one there", "DIR"},
+  {"checkpoint-interval", 0, 0, G_OPTION_ARG_INT, &opt_checkpoint_interval,
+   "Milliseconds between checkpoints (default 10000)", "MS"},
+  {"checkpoint-retain", 0, 0, G_OPTION_ARG_INT, &opt_checkpoint_retain,
+   "Complete checkpoints to keep (default 3)", "N"},
   {"metrics", 'm', 0, G_OPTION_ARG_NONE, &opt_metrics, "Print the per-stage metrics table to stderr at the end", NULL},
   {"list", 'l', 0, G_OPTION_ARG_NONE, &opt_list, "List the elements", NULL},
   {"describe", 'd', 0, G_OPTION_ARG_STRING, &opt_describe, "Describe ELEMENT and its parameters", "ELEMENT"},
@@ -101,6 +109,10 @@ int main(int argc, char **argv)
     g_printerr("rill-run: -p must be 1..1024\n");
     goto out;
   }
+  if (opt_checkpoint_interval < 1 || opt_checkpoint_retain < 1) {
+    g_printerr("rill-run: --checkpoint-interval and --checkpoint-retain must be >= 1\n");
+    goto out;
+  }
   text = pipeline_text(argc, argv, &error);
   if (!text) {
     g_printerr("rill-run: %s\n", error->message);
@@ -119,6 +131,11 @@ int main(int argc, char **argv)
     }
   }
   rill_pipeline_set_parallelism(p, (guint)opt_parallelism);
+  if (opt_checkpoint_dir && !rill_pipeline_enable_checkpoints(p, opt_checkpoint_dir, (guint)opt_checkpoint_interval,
+                                                               (guint)opt_checkpoint_retain, &error)) {
+    g_printerr("rill-run: %s\n", error->message);
+    goto out;
+  }
   if (opt_metrics)
     rill_pipeline_set_metrics_output(p, stderr);
   rill_pipeline_watch_signals(p);
@@ -126,11 +143,17 @@ int main(int argc, char **argv)
   rill_progress *pr = rill_progress_attach(p, &po);
   gboolean ok = rill_pipeline_run(p, &error);
   rill_progress_detach(pr);
+  if (opt_checkpoint_dir && !opt_quiet && rill_pipeline_get_restored_checkpoint(p))
+    g_printerr("rill-run: resumed from checkpoint %" G_GUINT64_FORMAT " in %s\n",
+               rill_pipeline_get_restored_checkpoint(p), opt_checkpoint_dir);
   if (ok) {
     status = EXIT_RAN;
   } else {
     g_printerr("rill-run: %s\n", error->message);
-    status = g_error_matches(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STOPPED) ? EXIT_STOPPED : EXIT_FAILED;
+    /* A checkpoint that does not fit is refused before anything runs. */
+    status = error->domain == RILL_CHECKPOINT_ERROR ? EXIT_USAGE
+             : g_error_matches(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STOPPED) ? EXIT_STOPPED
+                                                                                       : EXIT_FAILED;
   }
 out:
   if (summary && summary != stdout)
@@ -142,5 +165,6 @@ out:
   g_free(opt_describe);
   g_free(opt_file);
   g_free(opt_summary);
+  g_free(opt_checkpoint_dir);
   return status;
 }
