@@ -13,8 +13,10 @@
  *   checkpoint barrier, close) waits for every acknowledgement. Failures
  *   after retries fail the pipeline. With enable.idempotence=true retries
  *   never duplicate.
- * - source: offsets are committed (group mode) only for records whose
- *   batches every downstream stage has released, i.e. processed.
+ * - source: offsets are committed (group mode, enable.auto.commit) only for
+ *   records whose batches every downstream stage has released, i.e.
+ *   processed: every auto.commit.interval.ms, before partitions move in a
+ *   rebalance, and at close after a clean drain. At-least-once.
  */
 #pragma once
 
@@ -76,12 +78,15 @@ typedef enum {
 } rill_kafka_from;
 
 typedef struct {
-  const char *topic;           /* (transfer none; copied) */
+  /* The topic to read; in group mode a topic starting with '^' is a regular
+   * expression matched against the cluster's topics. (transfer none; copied) */
+  const char *topic;
   const rill_kafka_conf *conf; /* (transfer none; copied) needs bootstrap.servers */
   /* Manual assignment (used when group.id is unset): these partitions, or
    * all of the topic's when NULL; task i of P reads those with index % P == i.
    * With group.id set, every task is one member of the group and the group
-   * assigns partitions. (transfer none; copied) */
+   * assigns partitions (see docs/connectors/kafka.md, "Consumer groups").
+   * (transfer none; copied) */
   const int32_t *partitions;
   guint n_partitions;
   rill_kafka_from from; /* where to start without a committed offset */
@@ -90,6 +95,9 @@ typedef struct {
    * (manual assignment only): end with EOS at the high watermarks the
    * partitions had when reading started. */
   gboolean stop_at_end;
+  /* Group mode only: subscribe to these topics / '^' patterns
+   * (NULL-terminated) instead of @topic. (transfer none; copied) */
+  const char *const *topics;
 } rill_kafka_source_options;
 
 /* Adds a source emitting records of @options->topic with topic, partition,
