@@ -20,3 +20,6 @@ rill_test(kafka-produce SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-kafka-produce.c T
 target_link_libraries(test-kafka-produce PRIVATE PkgConfig::RDKAFKA_KC)
 rill_test(kafka-consume SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-kafka-consume.c TIMEOUT 180)
 target_link_libraries(test-kafka-consume PRIVATE PkgConfig::RDKAFKA_KC)
+rill_test(kafka-group SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-kafka-group.c TIMEOUT 180)
+target_link_libraries(test-kafka-group PRIVATE PkgConfig::RDKAFKA_KC)
+add_dependencies(test-kafka-group rill-broker)

@@ -1,0 +1,262 @@
+/* test-kafka-group.c — the Kafka source in consumer-group mode.
+ *
+ * Against a real rill-broker process: two pipeline instances in one group
+ * split the partitions; when one drains and exits the other takes over
+ * every partition with nothing lost and nothing read twice (the leaver
+ * commits what it processed before LeaveGroup, the stayer commits before
+ * it rejoins); a new instance resumes exactly after the committed offsets.
+ *
+ * Against librdkafka's mock cluster (3 brokers): a group of two members
+ * reads a topic written by our idempotent sink while partition leaders
+ * move and one broker is down for a while: nothing lost. */
+#include "kafka-mock.h"
+#include "tests/broker/broker-proc.h"
+
+#include "connectors/kafka/admin.h"
+
+/* ---- an instance: kafka source (group) -> collecting sink ---------------- */
+
+typedef struct {
+  GMutex lock;
+  GPtrArray *values;  /* "value" strings in arrival order */
+  GHashTable *parts;  /* partitions seen (GINT_TO_POINTER(p + 1)) */
+} collected;
+
+static rill_flow collect_write(rill_ctx *ctx, void *state, const rill_batch *batch)
+{
+  collected *c = state;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&c->lock);
+  const rill_record *r = rill_batch_records(batch);
+  for (size_t i = 0; i < rill_batch_len(batch); i++) {
+    g_ptr_array_add(c->values, g_strndup((const char *)r[i].value.data, r[i].value.len));
+    g_hash_table_add(c->parts, GINT_TO_POINTER(r[i].partition + 1));
+  }
+  return RILL_FLOW_OK;
+}
+
+static gboolean collect_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
+{
+  *state = user_data;
+  return TRUE;
+}
+
+static const rill_sink_class collect_class = {.type_name = "collect", .open = collect_open, .write = collect_write};
+
+typedef struct {
+  rill_pipeline *p;
+  collected c;
+} instance;
+
+static instance *instance_start(rill_kafka_conf *conf, const char *topic, guint parallelism)
+{
+  instance *in = g_new0(instance, 1);
+  g_mutex_init(&in->c.lock);
+  in->c.values = g_ptr_array_new_with_free_func(g_free);
+  in->c.parts = g_hash_table_new(NULL, NULL);
+  in->p = rill_pipeline_new("group");
+  rill_pipeline_set_parallelism(in->p, parallelism);
+  GError *error = NULL;
+  rill_kafka_source_options o = {.topic = topic, .conf = conf, .from = RILL_KAFKA_FROM_EARLIEST};
+  rill_stage *s = rill_kafka_source_add(in->p, "kafka", &o, &error);
+  g_assert_no_error(error);
+  rill_pipeline_add_sink(in->p, "collect", s, &collect_class, &in->c, NULL);
+  g_assert_true(rill_pipeline_start(in->p, &error));
+  g_assert_no_error(error);
+  return in;
+}
+
+static guint instance_count(instance *in)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&in->c.lock);
+  return in->c.values->len;
+}
+
+/* Drains and waits for the end. */
+static void instance_stop(instance *in)
+{
+  GError *error = NULL;
+  rill_pipeline_stop(in->p, TRUE);
+  g_assert_true(rill_pipeline_wait(in->p, &error));
+  g_assert_no_error(error);
+}
+
+static void instance_free(instance *in)
+{
+  rill_pipeline_unref(in->p);
+  g_ptr_array_unref(in->c.values);
+  g_hash_table_unref(in->c.parts);
+  g_mutex_clear(&in->c.lock);
+  g_free(in);
+}
+
+/* Waits until @pred(@a, @b) or fails after a generous bound. */
+static void wait_for(gboolean (*pred)(gpointer, gpointer), gpointer a, gpointer b, const char *what)
+{
+  for (int i = 0; i < 6000; i++) {
+    if (pred(a, b))
+      return;
+    g_usleep(10000);
+  }
+  g_error("gave up waiting for %s", what);
+}
+
+/* ---- helpers on the broker side ------------------------------------------ */
+
+static void produce(rill_kafka_conf *conf, const char *topic, int from, int to)
+{
+  gen_source g = {to, "v", from};
+  rill_pipeline *p = rill_pipeline_new("produce");
+  rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
+  rill_kafka_sink_options so = {topic, conf};
+  GError *error = NULL;
+  rill_kafka_sink_add(p, "sink", s, &so, &error);
+  g_assert_no_error(error);
+  g_assert_true(rill_pipeline_run(p, &error));
+  g_assert_no_error(error);
+  rill_pipeline_unref(p);
+}
+
+typedef struct {
+  rill__kclient *client;
+  const char *group;
+  int members;
+} group_probe;
+
+/* TRUE when the group is Stable with exactly probe->members members. */
+static gboolean group_stable(gpointer data, gpointer unused)
+{
+  group_probe *g = data;
+  GError *e = NULL;
+  int32_t coord = rill__kadmin_find_coordinator(g->client, g->group, &e);
+  if (coord < 0) {
+    g_clear_error(&e);
+    return FALSE;
+  }
+  rill__kreq *r = rill__kadmin_describe_group(g->client, coord, g->group, &e);
+  if (!r) {
+    g_clear_error(&e);
+    return FALSE;
+  }
+  const rill_wire_describe_groups_response_described_group *d = &r->resp.describe_groups.groups[0];
+  gboolean ok = d->n_members == g->members && rill_wire_str_eq(d->group_state, "Stable");
+  rill__kreq_free(r);
+  return ok;
+}
+
+static gboolean count_at_least(gpointer in, gpointer n)
+{
+  return instance_count(in) >= GPOINTER_TO_UINT(n);
+}
+
+static gboolean sum_at_least(gpointer pair, gpointer n)
+{
+  instance **ins = pair;
+  return instance_count(ins[0]) + instance_count(ins[1]) >= GPOINTER_TO_UINT(n);
+}
+
+/* Counts every "v<i>" for i in [from, to) in @a and @b: each must appear;
+ * returns how many extra (duplicate) copies there were. */
+static guint check_all_there(instance *a, instance *b, int from, int to)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+  guint dups = 0;
+  instance *ins[] = {a, b};
+  for (int k = 0; k < 2; k++)
+    for (guint i = 0; ins[k] && i < ins[k]->c.values->len; i++) {
+      char *v = ins[k]->c.values->pdata[i];
+      if (g_hash_table_contains(seen, v))
+        dups++;
+      g_hash_table_add(seen, v);
+    }
+  for (int i = from; i < to; i++) {
+    g_autofree char *want = g_strdup_printf("v%d", i);
+    if (!g_hash_table_contains(seen, want))
+      g_error("record %s lost", want);
+  }
+  return dups;
+}
+
+static rill_kafka_conf *group_conf(const char *bootstrap, const char *group, const char *strategy)
+{
+  rill_kafka_conf *conf = rill_kafka_conf_new();
+  const char *kv[] = {"bootstrap.servers", bootstrap, "group.id", group, "fetch.wait.max.ms", "20",
+                      "heartbeat.interval.ms", "100", "session.timeout.ms", "6000", "auto.commit.interval.ms", "200",
+                      "partition.assignment.strategy", strategy, "max.partition.fetch.bytes", "3000",
+                      "linger.ms", "1", NULL};
+  for (guint i = 0; kv[i]; i += 2) {
+    GError *e = NULL;
+    g_assert_true(rill_kafka_conf_set(conf, kv[i], kv[i + 1], &e));
+    g_assert_no_error(e);
+  }
+  return conf;
+}
+
+/* Two instances split, one leaves, the other takes over; a restart resumes
+ * exactly after the committed offsets. */
+static void test_split_takeover_resume(gconstpointer data)
+{
+  const char *strategy = data;
+  broker_proc b = {0};
+  broker_proc_start(&b, NULL);
+  g_autofree char *group = g_strdup_printf("g-%s", strategy);
+  rill_kafka_conf *conf = group_conf(b.bootstrap, group, strategy);
+  GError *e = NULL;
+  rill__kclient *client = rill__kclient_new(conf, &e);
+  g_assert_no_error(e);
+  g_assert_true(rill__kadmin_create_topic(client, "t", 4, -1, NULL, &e));
+  g_assert_no_error(e);
+
+  instance *a = instance_start(conf, "t", 1), *c = instance_start(conf, "t", 1);
+  group_probe probe = {client, group, 2};
+  wait_for(group_stable, &probe, NULL, "a group of two");
+  produce(conf, "t", 0, 1000);
+  instance *pair[] = {a, c};
+  wait_for(sum_at_least, pair, GUINT_TO_POINTER(1000), "the first 1000 records");
+  /* each member read its own partitions */
+  g_assert_cmpuint(g_hash_table_size(a->c.parts), ==, 2);
+  g_assert_cmpuint(g_hash_table_size(c->c.parts), ==, 2);
+  GHashTableIter it;
+  gpointer p;
+  g_hash_table_iter_init(&it, a->c.parts);
+  while (g_hash_table_iter_next(&it, &p, NULL))
+    g_assert_false(g_hash_table_contains(c->c.parts, p));
+  g_assert_cmpuint(check_all_there(a, c, 0, 1000), ==, 0);
+
+  /* a leaves; c takes over every partition */
+  instance_stop(a);
+  produce(conf, "t", 1000, 2000);
+  wait_for(sum_at_least, pair, GUINT_TO_POINTER(2000), "the takeover");
+  probe.members = 1;
+  wait_for(group_stable, &probe, NULL, "a group of one");
+  instance_stop(c);
+  g_assert_cmpuint(g_hash_table_size(c->c.parts), ==, 4);
+  guint dups = check_all_there(a, c, 0, 2000);
+  g_test_message("duplicates after takeover: %u", dups);
+  g_assert_cmpuint(dups, ==, 0); /* clean exits commit everything processed */
+  g_assert_cmpuint(instance_count(a) + instance_count(c), ==, 2000);
+
+  /* a new instance resumes exactly after the committed offsets */
+  instance *d = instance_start(conf, "t", 2);
+  probe.members = 2; /* two tasks: two members */
+  wait_for(group_stable, &probe, NULL, "the restarted group");
+  produce(conf, "t", 2000, 2500);
+  wait_for(count_at_least, d, GUINT_TO_POINTER(500), "the records after the restart");
+  instance_stop(d);
+  g_assert_cmpuint(instance_count(d), ==, 500);
+  g_assert_cmpuint(check_all_there(d, NULL, 2000, 2500), ==, 0);
+
+  instance_free(a);
+  instance_free(c);
+  instance_free(d);
+  rill__kclient_free(client);
+  rill_kafka_conf_free(conf);
+  broker_proc_stop(&b);
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_data_func("/kafka/group/split-takeover-resume/range", "range", test_split_takeover_resume);
+  g_test_add_data_func("/kafka/group/split-takeover-resume/roundrobin", "roundrobin", test_split_takeover_resume);
+  return g_test_run();
+}
