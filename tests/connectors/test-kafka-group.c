@@ -6,6 +6,11 @@
  * commits what it processed before LeaveGroup, the stayer commits before
  * it rejoins); a new instance resumes exactly after the committed offsets.
  *
+ * Interop against rill-broker: what our sink wrote is read by kcat and
+ * python3-confluent-kafka, what they wrote is read by our group source, and
+ * our source shares a group with a confluent-kafka consumer (either may
+ * lead and run the assignor: ConsumerProtocol encodings must agree).
+ *
  * Against librdkafka's mock cluster (3 brokers): a group of two members
  * reads a topic written by our idempotent sink while partition leaders
  * move and one broker is down for a while: nothing lost. */
@@ -253,10 +258,186 @@ static void test_split_takeover_resume(gconstpointer data)
   broker_proc_stop(&b);
 }
 
+/* ---- interop ----------------------------------------------------------------- */
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Asserts that the lines of @text are exactly "<prefix_k><i>=<prefix_v><i>"
+ * for i < n, in any order. */
+static void assert_kv_lines(const char *text, const char *pk, const char *pv, int n)
+{
+  g_auto(GStrv) got = g_strsplit(text, "\n", -1);
+  guint len = g_strv_length(got);
+  if (len > 0 && !*got[len - 1])
+    len--;
+  qsort(got, len, sizeof(char *), cmp_str_ptr);
+  GPtrArray *want = g_ptr_array_new_with_free_func(g_free);
+  for (int i = 0; i < n; i++)
+    g_ptr_array_add(want, g_strdup_printf("%s%d=%s%d", pk, i, pv, i));
+  qsort(want->pdata, want->len, sizeof(char *), cmp_str_ptr);
+  g_assert_cmpuint(len, ==, (guint)n);
+  for (guint i = 0; i < len; i++)
+    g_assert_cmpstr(got[i], ==, want->pdata[i]);
+  g_ptr_array_unref(want);
+}
+
+static const char py_read_all[] =
+  "import sys\n"
+  "from confluent_kafka import Consumer, TopicPartition\n"
+  "c = Consumer({'bootstrap.servers': sys.argv[1], 'group.id': 'py-reader', 'enable.auto.commit': False})\n"
+  "c.assign([TopicPartition(sys.argv[2], p, 0) for p in range(int(sys.argv[3]))])\n"
+  "got = 0\n"
+  "while got < int(sys.argv[4]):\n"
+  "    m = c.poll(1.0)\n"
+  "    if m is None or m.error():\n"
+  "        continue\n"
+  "    got += 1\n"
+  "    print('%s=%s' % (m.key().decode(), m.value().decode()))\n"
+  "c.close()\n";
+
+static const char py_produce[] =
+  "import sys\n"
+  "from confluent_kafka import Producer\n"
+  "p = Producer({'bootstrap.servers': sys.argv[1], 'compression.codec': 'lz4', 'enable.idempotence': True})\n"
+  "for i in range(int(sys.argv[3])):\n"
+  "    p.produce(sys.argv[2], key='pk%d' % i, value='pv%d' % i, headers=[('h', b'x')])\n"
+  "assert p.flush(30) == 0\n";
+
+/* A group member that prints "partition value" lines and leaves once it has
+ * read something and then nothing for 3 s. */
+static const char py_member[] =
+  "import sys, time\n"
+  "from confluent_kafka import Consumer\n"
+  "c = Consumer({'bootstrap.servers': sys.argv[1], 'group.id': sys.argv[2], 'auto.offset.reset': 'earliest',\n"
+  "              'partition.assignment.strategy': sys.argv[4], 'auto.commit.interval.ms': 100,\n"
+  "              'session.timeout.ms': 6000, 'heartbeat.interval.ms': 100})\n"
+  "c.subscribe([sys.argv[3]])\n"
+  "got = 0\n"
+  "last = start = time.time()\n"
+  "while time.time() - start < 90:\n"
+  "    m = c.poll(0.2)\n"
+  "    if m is None or m.error():\n"
+  "        if got and time.time() - last > 3:\n"
+  "            break\n"
+  "        continue\n"
+  "    got += 1\n"
+  "    last = time.time()\n"
+  "    print('%d %s' % (m.partition(), m.value().decode()), flush=True)\n"
+  "c.close()\n";
+
+static void test_interop(void)
+{
+  broker_proc b = {0};
+  broker_proc_start(&b, NULL);
+  rill_kafka_conf *conf = group_conf(b.bootstrap, "interop", "range");
+  GError *e = NULL;
+  rill__kclient *client = rill__kclient_new(conf, &e);
+  g_assert_no_error(e);
+  g_assert_true(rill__kadmin_create_topic(client, "ours", 3, -1, NULL, &e));
+  g_assert_true(rill__kadmin_create_topic(client, "theirs", 3, -1, NULL, &e));
+  g_assert_no_error(e);
+
+  /* our sink -> kcat, confluent-kafka */
+  GError *ce = NULL;
+  g_assert_true(rill_kafka_conf_set(conf, "compression.codec", "zstd", &ce));
+  produce(conf, "ours", 0, 300);
+  const char *kcat[] = {"kcat", "-b", b.bootstrap, "-C", "-t", "ours", "-e", "-q", "-f", "%k=%s\\n", NULL};
+  g_autofree char *kout = run_tool(kcat, NULL);
+  assert_kv_lines(kout, "k", "v", 300);
+  const char *py[] = {"/usr/bin/python3", "-c", py_read_all, b.bootstrap, "ours", "3", "300", NULL};
+  g_autofree char *pout = run_tool(py, NULL);
+  assert_kv_lines(pout, "k", "v", 300);
+
+  /* confluent-kafka and kcat -> our group source */
+  const char *pp[] = {"/usr/bin/python3", "-c", py_produce, b.bootstrap, "theirs", "300", NULL};
+  g_free(run_tool(pp, NULL));
+  GString *lines = g_string_new(NULL);
+  for (int i = 300; i < 400; i++)
+    g_string_append_printf(lines, "pv%d\n", i);
+  const char *kp[] = {"kcat", "-b", b.bootstrap, "-P", "-t", "theirs", "-z", "gzip", NULL};
+  g_free(run_tool(kp, lines->str));
+  g_string_free(lines, TRUE);
+  instance *in = instance_start(conf, "theirs", 1);
+  wait_for(count_at_least, in, GUINT_TO_POINTER(400), "the records of kcat and confluent-kafka");
+  instance_stop(in);
+  g_assert_cmpuint(instance_count(in), ==, 400);
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; i < in->c.values->len; i++)
+    g_hash_table_add(seen, in->c.values->pdata[i]);
+  for (int i = 0; i < 400; i++) {
+    g_autofree char *want = g_strdup_printf("pv%d", i);
+    g_assert_true(g_hash_table_contains(seen, want));
+  }
+  instance_free(in);
+
+  rill__kclient_free(client);
+  rill_kafka_conf_free(conf);
+  broker_proc_stop(&b);
+}
+
+/* One rill member and one confluent-kafka member share a group. */
+static void test_mixed_group(gconstpointer data)
+{
+  const char *strategy = data;
+  broker_proc b = {0};
+  broker_proc_start(&b, NULL);
+  g_autofree char *group = g_strdup_printf("mixed-%s", strategy);
+  rill_kafka_conf *conf = group_conf(b.bootstrap, group, strategy);
+  GError *e = NULL;
+  rill__kclient *client = rill__kclient_new(conf, &e);
+  g_assert_no_error(e);
+  g_assert_true(rill__kadmin_create_topic(client, "mx", 4, -1, NULL, &e));
+  g_assert_no_error(e);
+  const char *argv[] = {"/usr/bin/python3", "-c", py_member, b.bootstrap, group, "mx", strategy, NULL};
+  GSubprocess *py = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &e);
+  g_assert_no_error(e);
+  instance *in = instance_start(conf, "mx", 1);
+  group_probe probe = {client, group, 2};
+  wait_for(group_stable, &probe, NULL, "a group of two");
+  produce(conf, "mx", 0, 1000);
+  char *out = NULL;
+  g_assert_true(g_subprocess_communicate_utf8(py, NULL, NULL, &out, NULL, &e));
+  g_assert_no_error(e);
+  g_assert_true(g_subprocess_get_successful(py));
+  g_object_unref(py);
+  /* python has left (after reading its share): ours takes over the rest */
+  g_auto(GStrv) plines = g_strsplit(out, "\n", -1);
+  g_free(out);
+  guint pn = g_strv_length(plines) - 1;
+  g_assert_cmpuint(pn, >, 0);
+  wait_for(count_at_least, in, GUINT_TO_POINTER(1000 - pn), "the rest of the records");
+  instance_stop(in);
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) py_parts = g_hash_table_new(NULL, NULL);
+  for (guint i = 0; i < pn; i++) {
+    char *sp = strchr(plines[i], ' ');
+    g_assert_nonnull(sp);
+    g_hash_table_add(py_parts, GINT_TO_POINTER(atoi(plines[i]) + 1));
+    g_assert_false(g_hash_table_contains(seen, sp + 1));
+    g_hash_table_add(seen, sp + 1);
+  }
+  g_assert_cmpuint(g_hash_table_size(py_parts), ==, 2); /* an even split of 4 */
+  for (guint i = 0; i < in->c.values->len; i++) {
+    g_assert_false(g_hash_table_contains(seen, in->c.values->pdata[i]));
+    g_hash_table_add(seen, in->c.values->pdata[i]);
+  }
+  g_assert_cmpuint(g_hash_table_size(seen), ==, 1000);
+  instance_free(in);
+  rill__kclient_free(client);
+  rill_kafka_conf_free(conf);
+  broker_proc_stop(&b);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_data_func("/kafka/group/split-takeover-resume/range", "range", test_split_takeover_resume);
   g_test_add_data_func("/kafka/group/split-takeover-resume/roundrobin", "roundrobin", test_split_takeover_resume);
+  g_test_add_func("/kafka/group/interop", test_interop);
+  g_test_add_data_func("/kafka/group/mixed/range", "range", test_mixed_group);
+  g_test_add_data_func("/kafka/group/mixed/roundrobin", "roundrobin", test_mixed_group);
   return g_test_run();
 }
