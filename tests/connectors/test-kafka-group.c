@@ -431,12 +431,67 @@ static void test_mixed_group(gconstpointer data)
   broker_proc_stop(&b);
 }
 
+/* ---- mock cluster: leaders move, a broker goes down ------------------------ */
+
+typedef struct {
+  kmock *m;
+  volatile gint stop;
+} chaos;
+
+/* Moves the leaders of "mg" every 20 ms; broker 3 is down for rounds 10-60
+ * of every 100 (leaders then stay on brokers 1 and 2). */
+static gpointer chaos_thread(gpointer data)
+{
+  chaos *ch = data;
+  for (int round = 0; !g_atomic_int_get(&ch->stop); round++) {
+    int phase = round % 100;
+    if (phase == 10)
+      rd_kafka_mock_broker_set_down(ch->m->mcluster, 3);
+    if (phase == 60)
+      rd_kafka_mock_broker_set_up(ch->m->mcluster, 3);
+    gboolean down = phase >= 10 && phase < 60;
+    for (int p = 0; p < 4; p++)
+      rd_kafka_mock_partition_set_leader(ch->m->mcluster, "mg", p, down ? 1 + (p + round) % 2 : 1 + (p + round) % 3);
+    g_usleep(20000);
+  }
+  rd_kafka_mock_broker_set_up(ch->m->mcluster, 3);
+  return NULL;
+}
+
+static void test_mock_chaos(void)
+{
+  kmock *m = kmock_new(3);
+  rd_kafka_mock_topic_create(m->mcluster, "mg", 4, 3);
+  rill_kafka_conf *conf = kmock_conf(m, "fetch.wait.max.ms", "20", "compression.codec", "lz4", "enable.idempotence",
+                                     "true", "retry.backoff.ms", "10", "max.partition.fetch.bytes", "2000",
+                                     "group.id", "mg", "heartbeat.interval.ms", "100", "session.timeout.ms", "10000",
+                                     "auto.commit.interval.ms", "100", NULL);
+  chaos ch = {m, 0};
+  GThread *t = g_thread_new("chaos", chaos_thread, &ch);
+  produce(conf, "mg", 0, 3000);
+  /* the idempotent sink wrote each record exactly once despite retries */
+  g_autoptr(GPtrArray) written = kmock_consume_all(m, "mg", 4, 3000);
+  assert_exactly_once(written, "v", 3000);
+  /* two group members (two tasks) read it all back while the chaos goes on */
+  instance *in = instance_start(conf, "mg", 2);
+  wait_for(count_at_least, in, GUINT_TO_POINTER(3000), "the records");
+  instance_stop(in);
+  g_atomic_int_set(&ch.stop, 1);
+  g_thread_join(t);
+  guint dups = check_all_there(in, NULL, 0, 3000);
+  g_test_message("duplicates: %u", dups);
+  instance_free(in);
+  rill_kafka_conf_free(conf);
+  kmock_free(m);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_data_func("/kafka/group/split-takeover-resume/range", "range", test_split_takeover_resume);
   g_test_add_data_func("/kafka/group/split-takeover-resume/roundrobin", "roundrobin", test_split_takeover_resume);
   g_test_add_func("/kafka/group/interop", test_interop);
+  g_test_add_func("/kafka/group/mock-chaos", test_mock_chaos);
   g_test_add_data_func("/kafka/group/mixed/range", "range", test_mixed_group);
   g_test_add_data_func("/kafka/group/mixed/roundrobin", "roundrobin", test_mixed_group);
   return g_test_run();
