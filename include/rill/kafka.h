@@ -11,8 +11,8 @@
  * - sink: a record is acknowledged by the broker (per acks) before the sink
  *   lets go of the input batch it came in; flush() (end of stream, every
  *   checkpoint barrier, close) waits for every acknowledgement. Failures
- *   after retries fail the pipeline. With enable.idempotence=true retries
- *   never duplicate.
+ *   after retries fail the pipeline, or go to a dead-letter output when
+ *   one is set. With enable.idempotence=true retries never duplicate.
  * - source: offsets are committed (group mode, enable.auto.commit) only for
  *   records whose batches every downstream stage has released, i.e.
  *   processed: every auto.commit.interval.ms, before partitions move in a
@@ -54,9 +54,18 @@ char *rill_kafka_conf_get(const rill_kafka_conf *conf, const char *name);
 
 /* ---- sink --------------------------------------------------------------- */
 
+typedef struct rill_dead_letter rill_dead_letter;
+
 typedef struct {
   const char *topic;           /* (transfer none; copied) */
   const rill_kafka_conf *conf; /* (transfer none; copied) needs bootstrap.servers */
+  /* NULL: a delivery failure fails the pipeline. Else the records of every
+   * batch the broker refuses for good (non-retriable error, or retries
+   * exhausted: MESSAGE_TOO_LARGE, INVALID_RECORD, authorization...) go to
+   * this dead-letter output with the error as reason, and the pipeline goes
+   * on (rill/dead-letter.h). Transport failures and message.timeout.ms
+   * still fail it. (transfer none; referenced) */
+  rill_dead_letter *dead_letter;
 } rill_kafka_sink_options;
 
 /* Adds a sink producing every input record to @options->topic. Keyed records

@@ -6,6 +6,11 @@
  * commits what it processed before LeaveGroup, the stayer commits before
  * it rejoins); a new instance resumes exactly after the committed offsets.
  *
+ * The sink's dead-letter output: records the broker refuses for good
+ * (MESSAGE_TOO_LARGE) go there, with idempotence on, and the rest of the
+ * partition's records still arrive exactly once; without one the pipeline
+ * fails.
+ *
  * Interop against rill-broker: what our sink wrote is read by kcat and
  * python3-confluent-kafka, what they wrote is read by our group source, and
  * our source shares a group with a confluent-kafka consumer (either may
@@ -112,7 +117,7 @@ static void produce(rill_kafka_conf *conf, const char *topic, int from, int to)
   gen_source g = {to, "v", from};
   rill_pipeline *p = rill_pipeline_new("produce");
   rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
-  rill_kafka_sink_options so = {topic, conf};
+  rill_kafka_sink_options so = {.topic = topic, .conf = conf};
   GError *error = NULL;
   rill_kafka_sink_add(p, "sink", s, &so, &error);
   g_assert_no_error(error);
@@ -431,6 +436,134 @@ G_GNUC_UNUSED static void test_mixed_group(gconstpointer data)
   broker_proc_stop(&b);
 }
 
+/* ---- sink dead letters ------------------------------------------------------ */
+
+/* 300 records "k<i>"; every 10th value is 3000 bytes ("B<i>xxx..."), the
+ * others "v<i>". */
+static rill_flow mixed_read(rill_ctx *ctx, void *state, rill_emitter *out)
+{
+  static char big[3100];
+  for (int i = 0; i < 300; i++) {
+    char k[32], v[32];
+    g_snprintf(k, sizeof k, "k%d", i);
+    rill_record r = RILL_RECORD_INIT;
+    r.key = rill_bytes_from_string(k);
+    if (i % 10 == 0) {
+      memset(big, 'x', 3000);
+      int n = g_snprintf(big, sizeof big, "B%d", i);
+      big[n] = 'x';
+      big[3000] = 0;
+      r.value = rill_bytes_from_string(big);
+    } else {
+      g_snprintf(v, sizeof v, "v%d", i);
+      r.value = rill_bytes_from_string(v);
+    }
+    if (rill_emit_record(out, &r) != RILL_FLOW_OK)
+      return RILL_FLOW_ERROR;
+  }
+  return RILL_FLOW_EOS;
+}
+
+static const rill_source_class mixed_source_class = {.type_name = "mixed", .open = gen_open, .read = mixed_read};
+
+static gboolean run_mixed(rill_kafka_conf *conf, rill_dead_letter *dl, GError **error)
+{
+  rill_pipeline *p = rill_pipeline_new("dead-letters");
+  rill_stage *s = rill_pipeline_add_source(p, "mixed", &mixed_source_class, NULL, NULL);
+  rill_kafka_sink_options so = {.topic = "small", .conf = conf, .dead_letter = dl};
+  g_assert_nonnull(rill_kafka_sink_add(p, "sink", s, &so, error));
+  gboolean ok = rill_pipeline_run(p, error);
+  rill_pipeline_unref(p);
+  return ok;
+}
+
+G_GNUC_UNUSED static void test_sink_dead_letters(void)
+{
+  broker_proc b = {0};
+  broker_proc_start(&b, NULL);
+  rill_kafka_conf *conf = group_conf(b.bootstrap, "unused", "range");
+  GError *e = NULL;
+  g_assert_true(rill_kafka_conf_set(conf, "enable.idempotence", "true", &e));
+  g_assert_true(rill_kafka_conf_set(conf, "linger.ms", "2", &e));
+  g_assert_true(rill_kafka_conf_set(conf, "batch.size", "400", &e));
+  rill__kclient *client = rill__kclient_new(conf, &e);
+  g_assert_no_error(e);
+  const char *configs[] = {"max.message.bytes=1500", NULL};
+  g_assert_true(rill__kadmin_create_topic(client, "small", 2, -1, configs, &e));
+  g_assert_no_error(e);
+
+  /* without a dead-letter output the refusal fails the pipeline */
+  g_assert_false(run_mixed(conf, NULL, &e));
+  g_assert_nonnull(e);
+  g_assert_nonnull(strstr(e->message, "MESSAGE_TOO_LARGE"));
+  g_clear_error(&e);
+  g_assert_true(rill__kadmin_delete_topic(client, "small", &e));
+  g_assert_no_error(e);
+  for (int i = 0; i < 500 && !rill__kadmin_create_topic(client, "small", 2, -1, configs, &e); i++) {
+    g_clear_error(&e); /* the deletion may take a moment */
+    g_usleep(10000);
+  }
+  g_assert_no_error(e);
+
+  collected dead = {0};
+  g_mutex_init(&dead.lock);
+  dead.values = g_ptr_array_new_with_free_func(g_free);
+  dead.parts = g_hash_table_new(NULL, NULL);
+  rill_dead_letter *dl = rill_dead_letter_new(&collect_class, &dead, NULL);
+  rill_dead_letter_set_format(dl, RILL_DEAD_LETTER_RAW);
+  g_assert_true(run_mixed(conf, dl, &e));
+  g_assert_no_error(e);
+  g_assert_cmpuint(rill_dead_letter_count(dl), ==, dead.values->len);
+  rill_dead_letter_unref(dl);
+
+  /* read the topic back (manual assignment, to its end) */
+  instance *in = g_new0(instance, 1);
+  g_mutex_init(&in->c.lock);
+  in->c.values = g_ptr_array_new_with_free_func(g_free);
+  in->c.parts = g_hash_table_new(NULL, NULL);
+  rill_kafka_conf *mconf = rill_kafka_conf_copy(conf);
+  g_assert_true(rill_kafka_conf_set(mconf, "group.id", "", &e));
+  in->p = rill_pipeline_new("read");
+  rill_kafka_source_options o = {.topic = "small", .conf = mconf, .from = RILL_KAFKA_FROM_EARLIEST,
+                                 .stop_at_end = TRUE};
+  rill_stage *src = rill_kafka_source_add(in->p, "kafka", &o, &e);
+  g_assert_no_error(e);
+  rill_pipeline_add_sink(in->p, "collect", src, &collect_class, &in->c, NULL);
+  g_assert_true(rill_pipeline_run(in->p, &e));
+  g_assert_no_error(e);
+
+  /* each record exactly once, in the topic or dead; every big one dead */
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; i < in->c.values->len; i++) {
+    const char *v = in->c.values->pdata[i];
+    g_assert_true(v[0] == 'v');
+    g_assert_false(g_hash_table_contains(seen, v));
+    g_hash_table_add(seen, (char *)v);
+  }
+  guint big = 0;
+  for (guint i = 0; i < dead.values->len; i++) {
+    char *v = dead.values->pdata[i];
+    if (v[0] == 'B') {
+      big++;
+      *strchr(v, 'x') = 0;
+    }
+    g_assert_false(g_hash_table_contains(seen, v));
+    g_hash_table_add(seen, v);
+  }
+  g_assert_cmpuint(big, ==, 30);
+  g_assert_cmpuint(g_hash_table_size(seen), ==, 300);
+  g_test_message("dead letters: %u (%u big)", dead.values->len, big);
+
+  instance_free(in);
+  rill_kafka_conf_free(mconf);
+  g_ptr_array_unref(dead.values);
+  g_hash_table_unref(dead.parts);
+  g_mutex_clear(&dead.lock);
+  rill__kclient_free(client);
+  rill_kafka_conf_free(conf);
+  broker_proc_stop(&b);
+}
+
 /* ---- mock cluster: leaders move, a broker goes down ------------------------ */
 
 typedef struct {
@@ -494,6 +627,7 @@ int main(int argc, char **argv)
   g_test_add_data_func("/kafka/group/mixed/roundrobin", "roundrobin", test_mixed_group);
 #else
   g_test_add_func("/kafka/group/mock-chaos", test_mock_chaos);
+  g_test_add_func("/kafka/sink/dead-letters", test_sink_dead_letters);
   g_test_add_data_func("/kafka/group/split-takeover-resume/range", "range", test_split_takeover_resume);
   g_test_add_data_func("/kafka/group/split-takeover-resume/roundrobin", "roundrobin", test_split_takeover_resume);
 #endif
