@@ -23,6 +23,7 @@
 #include "tests/broker/broker-proc.h"
 
 #include "connectors/kafka/admin.h"
+#include "connectors/kafka/consumer-group.h"
 
 /* ---- an instance: kafka source (group) -> collecting sink ---------------- */
 
@@ -186,6 +187,9 @@ static guint check_all_there(instance *a, instance *b, int from, int to)
   return dups;
 }
 
+/* Groups form at once (no initial rebalance delay): more rebalances, faster tests. */
+static const char *const fast_groups[] = {"--set", "group.initial.rebalance.delay.ms=0", NULL};
+
 static rill_kafka_conf *group_conf(const char *bootstrap, const char *group, const char *strategy)
 {
   rill_kafka_conf *conf = rill_kafka_conf_new();
@@ -207,7 +211,7 @@ G_GNUC_UNUSED static void test_split_takeover_resume(gconstpointer data)
 {
   const char *strategy = data;
   broker_proc b = {0};
-  broker_proc_start(&b, NULL);
+  broker_proc_start(&b, fast_groups);
   g_autofree char *group = g_strdup_printf("g-%s", strategy);
   rill_kafka_conf *conf = group_conf(b.bootstrap, group, strategy);
   GError *e = NULL;
@@ -336,7 +340,7 @@ static const char py_member[] =
 G_GNUC_UNUSED static void test_interop(void)
 {
   broker_proc b = {0};
-  broker_proc_start(&b, NULL);
+  broker_proc_start(&b, fast_groups);
   rill_kafka_conf *conf = group_conf(b.bootstrap, "interop", "range");
   GError *e = NULL;
   rill__kclient *client = rill__kclient_new(conf, &e);
@@ -388,7 +392,7 @@ G_GNUC_UNUSED static void test_mixed_group(gconstpointer data)
 {
   const char *strategy = data;
   broker_proc b = {0};
-  broker_proc_start(&b, NULL);
+  broker_proc_start(&b, fast_groups);
   g_autofree char *group = g_strdup_printf("mixed-%s", strategy);
   rill_kafka_conf *conf = group_conf(b.bootstrap, group, strategy);
   GError *e = NULL;
@@ -431,6 +435,82 @@ G_GNUC_UNUSED static void test_mixed_group(gconstpointer data)
   }
   g_assert_cmpuint(g_hash_table_size(seen), ==, 1000);
   instance_free(in);
+  rill__kclient_free(client);
+  rill_kafka_conf_free(conf);
+  broker_proc_stop(&b);
+}
+
+/* ---- the member alone: heartbeats and max.poll.interval.ms ----------------- */
+
+static rill__kmember_event poll_until(rill__kmember *m, rill__kmember_event want, GArray **a)
+{
+  for (int i = 0; i < 6000; i++) {
+    GError *e = NULL;
+    rill__kmember_event ev = rill__kmember_poll(m, a, &e);
+    g_assert_no_error(e);
+    if (ev == want)
+      return ev;
+    if (ev == RILL__KMEMBER_REVOKE)
+      rill__kmember_revoked(m);
+    g_usleep(10000);
+  }
+  g_error("no poll event %d", want);
+}
+
+static gboolean group_empty(gpointer data, gpointer unused)
+{
+  group_probe *g = data;
+  GError *e = NULL;
+  int32_t coord = rill__kadmin_find_coordinator(g->client, g->group, &e);
+  g_clear_error(&e);
+  rill__kreq *r = coord >= 0 ? rill__kadmin_describe_group(g->client, coord, g->group, &e) : NULL;
+  g_clear_error(&e);
+  gboolean empty = r && r->resp.describe_groups.groups[0].n_members == 0;
+  rill__kreq_free(r);
+  return empty;
+}
+
+/* A consumer that does not poll for longer than the session timeout keeps
+ * its membership (heartbeats run on the member's thread); one that does not
+ * poll for max.poll.interval.ms leaves, and rejoins on its next poll. */
+G_GNUC_UNUSED static void test_member_poll_interval(void)
+{
+  broker_proc b = {0};
+  const char *args[] = {"--set", "group.min.session.timeout.ms=1000", "--set", "group.initial.rebalance.delay.ms=0",
+                        NULL};
+  broker_proc_start(&b, args);
+  rill_kafka_conf *conf = group_conf(b.bootstrap, "slow", "range");
+  GError *e = NULL;
+  g_assert_true(rill_kafka_conf_set(conf, "max.poll.interval.ms", "5000", &e));
+  g_assert_true(rill_kafka_conf_set(conf, "session.timeout.ms", "2000", &e));
+  rill__kclient *client = rill__kclient_new(conf, &e);
+  g_assert_no_error(e);
+  g_assert_true(rill__kadmin_create_topic(client, "s", 2, -1, NULL, &e));
+  g_assert_no_error(e);
+  const char *topics[] = {"s", NULL};
+  rill__kmember *m = rill__kmember_new(client, "slow", topics, &e);
+  g_assert_no_error(e);
+  GArray *a = NULL;
+  poll_until(m, RILL__KMEMBER_ASSIGN, &a);
+  g_assert_cmpuint(a->len, ==, 2);
+  rill__koffsets_free(a);
+  int32_t gen = rill__kmember_generation(m, NULL);
+  g_usleep(3500 * 1000); /* longer than session.timeout.ms, no poll */
+  GArray *none = NULL;
+  g_assert_cmpint(rill__kmember_poll(m, &none, &e), ==, RILL__KMEMBER_IDLE);
+  g_assert_no_error(e);
+  g_assert_cmpint(rill__kmember_generation(m, NULL), ==, gen);
+  group_probe probe = {client, "slow", 1};
+  g_assert_true(group_stable(&probe, NULL));
+  /* now stop polling for good: past max.poll.interval.ms the member leaves */
+  g_test_expect_message("rill", G_LOG_LEVEL_WARNING, "*no poll for max.poll.interval.ms*leaving the group");
+  wait_for(group_empty, &probe, NULL, "the member to leave");
+  g_test_assert_expected_messages();
+  poll_until(m, RILL__KMEMBER_ASSIGN, &a); /* revokes, then rejoins */
+  g_assert_cmpuint(a->len, ==, 2);
+  rill__koffsets_free(a);
+  g_assert_cmpint(rill__kmember_generation(m, NULL), >, gen);
+  rill__kmember_free(m);
   rill__kclient_free(client);
   rill_kafka_conf_free(conf);
   broker_proc_stop(&b);
@@ -480,7 +560,7 @@ static gboolean run_mixed(rill_kafka_conf *conf, rill_dead_letter *dl, GError **
 G_GNUC_UNUSED static void test_sink_dead_letters(void)
 {
   broker_proc b = {0};
-  broker_proc_start(&b, NULL);
+  broker_proc_start(&b, fast_groups);
   rill_kafka_conf *conf = group_conf(b.bootstrap, "unused", "range");
   GError *e = NULL;
   g_assert_true(rill_kafka_conf_set(conf, "enable.idempotence", "true", &e));
@@ -628,6 +708,7 @@ int main(int argc, char **argv)
 #else
   g_test_add_func("/kafka/group/mock-chaos", test_mock_chaos);
   g_test_add_func("/kafka/sink/dead-letters", test_sink_dead_letters);
+  g_test_add_func("/kafka/group/member-poll-interval", test_member_poll_interval);
   g_test_add_data_func("/kafka/group/split-takeover-resume/range", "range", test_split_takeover_resume);
   g_test_add_data_func("/kafka/group/split-takeover-resume/roundrobin", "roundrobin", test_split_takeover_resume);
 #endif
