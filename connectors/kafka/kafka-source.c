@@ -79,6 +79,7 @@ typedef struct {
   rill_wire_fetch_request req;
   rill_wire_fetch_request_fetch_topic *topics;
   rill_wire_fetch_request_fetch_partition *parts;
+  GPtrArray *names; /* the topic names the request points to: a revoke may free the parts' */
   rill__kreq *resp; /* set on completion */
 } fcall;
 
@@ -255,6 +256,7 @@ static void fcall_free(fcall *f)
   rill__kreq_free(f->resp);
   g_free(f->topics);
   g_free(f->parts);
+  g_ptr_array_unref(f->names);
   g_free(f);
 }
 
@@ -287,6 +289,7 @@ static void send_fetches(src_state *s)
     f->epoch = s->epoch;
     f->parts = g_new0(rill_wire_fetch_request_fetch_partition, l->len);
     f->topics = g_new0(rill_wire_fetch_request_fetch_topic, l->len);
+    f->names = g_ptr_array_new_with_free_func(g_free);
     int32_t nt = 0, np = 0;
     /* partitions of one topic go together, topics in order of appearance */
     for (guint i = 0; i < l->len; i++) {
@@ -294,7 +297,9 @@ static void send_fetches(src_state *s)
       if (first->fetching)
         continue;
       rill_wire_fetch_request_fetch_topic *t = &f->topics[nt++];
-      t->topic = rill_wire_str_from(first->topic);
+      char *name = g_strdup(first->topic);
+      g_ptr_array_add(f->names, name);
+      t->topic = rill_wire_str_from(name);
       t->partitions = &f->parts[np];
       for (guint k = i; k < l->len; k++) {
         spart *sp = l->pdata[k];
