@@ -267,6 +267,41 @@ G_GNUC_UNUSED static void test_split_takeover_resume(gconstpointer data)
   broker_proc_stop(&b);
 }
 
+/* ---- regex subscription -------------------------------------------------------- */
+
+/* "^re-.*" reads re-a and re-b but not other; re-c, created later, is
+ * picked up at the next metadata check. */
+G_GNUC_UNUSED static void test_regex_subscription(void)
+{
+  broker_proc b = {0};
+  broker_proc_start(&b, fast_groups);
+  rill_kafka_conf *conf = group_conf(b.bootstrap, "rx", "roundrobin");
+  GError *e = NULL;
+  g_assert_true(rill_kafka_conf_set(conf, "metadata.max.age.ms", "500", &e));
+  rill__kclient *client = rill__kclient_new(conf, &e);
+  g_assert_no_error(e);
+  const char *names[] = {"re-a", "re-b", "other", NULL};
+  for (guint i = 0; names[i]; i++)
+    g_assert_true(rill__kadmin_create_topic(client, names[i], 2, -1, NULL, &e));
+  g_assert_no_error(e);
+  produce(conf, "re-a", 0, 100);
+  produce(conf, "re-b", 100, 200);
+  produce(conf, "other", 1000, 1100);
+  instance *in = instance_start(conf, "^re-.*", 1);
+  wait_for(count_at_least, in, GUINT_TO_POINTER(200), "the records of re-a and re-b");
+  g_assert_true(rill__kadmin_create_topic(client, "re-c", 1, -1, NULL, &e));
+  g_assert_no_error(e);
+  produce(conf, "re-c", 200, 250);
+  wait_for(count_at_least, in, GUINT_TO_POINTER(250), "the records of re-c");
+  instance_stop(in);
+  g_assert_cmpuint(check_all_there(in, NULL, 0, 250), ==, 0);
+  g_assert_cmpuint(instance_count(in), ==, 250); /* nothing of "other" */
+  instance_free(in);
+  rill__kclient_free(client);
+  rill_kafka_conf_free(conf);
+  broker_proc_stop(&b);
+}
+
 /* ---- interop ----------------------------------------------------------------- */
 
 static int cmp_str_ptr(const void *a, const void *b)
@@ -703,6 +738,7 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
 #ifdef KAFKA_GROUP_INTEROP /* a second test program: each stays well under a minute */
   g_test_add_func("/kafka/group/interop", test_interop);
+  g_test_add_func("/kafka/group/regex", test_regex_subscription);
   g_test_add_data_func("/kafka/group/mixed/range", "range", test_mixed_group);
   g_test_add_data_func("/kafka/group/mixed/roundrobin", "roundrobin", test_mixed_group);
 #else
