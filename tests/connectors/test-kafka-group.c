@@ -36,12 +36,13 @@ typedef struct {
 static rill_flow collect_write(rill_ctx *ctx, void *state, const rill_batch *batch)
 {
   collected *c = state;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&c->lock);
+  g_mutex_lock(&c->lock);
   const rill_record *r = rill_batch_records(batch);
   for (size_t i = 0; i < rill_batch_len(batch); i++) {
     g_ptr_array_add(c->values, g_strndup((const char *)r[i].value.data, r[i].value.len));
     g_hash_table_add(c->parts, GINT_TO_POINTER(r[i].partition + 1));
   }
+  g_mutex_unlock(&c->lock);
   return RILL_FLOW_OK;
 }
 
@@ -78,8 +79,10 @@ static instance *instance_start(rill_kafka_conf *conf, const char *topic, guint 
 
 static guint instance_count(instance *in)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&in->c.lock);
-  return in->c.values->len;
+  g_mutex_lock(&in->c.lock);
+  guint n = in->c.values->len;
+  g_mutex_unlock(&in->c.lock);
+  return n;
 }
 
 /* Drains and waits for the end. */
