@@ -97,6 +97,7 @@ struct src_state {
   rill_buffer *tokbuf;   /* the current response's token, while emitting */
   ktoken *tok;
   gint64 next_commit;    /* monotonic us */
+  gboolean torn;         /* an emission stopped half way: positions ran ahead, commit nothing more */
 };
 
 static void token_unref(ktoken *t)
@@ -549,7 +550,7 @@ static gboolean advance_processed(src_state *s)
  * fatal: a later commit covers them, and a fenced one means a rebalance. */
 static void commit_processed(src_state *s)
 {
-  if (!s->member || !s->conf->conf->enable_auto_commit)
+  if (!s->member || !s->conf->conf->enable_auto_commit || s->torn)
     return;
   advance_processed(s);
   /* after reading the tokens: a batch dropped by a cancel released its
@@ -797,6 +798,8 @@ static rill_flow src_read(rill_ctx *ctx, void *state, rill_emitter *out)
     return RILL_FLOW_OK;
   }
   rill_flow flow = handle_fetch(s, ctx, f, out);
+  if (flow != RILL_FLOW_OK)
+    s->torn = TRUE;
   fcall_free(f);
   return flow;
 }
