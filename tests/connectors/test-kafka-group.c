@@ -478,6 +478,63 @@ G_GNUC_UNUSED static void test_mixed_group(gconstpointer data)
   broker_proc_stop(&b);
 }
 
+typedef struct {
+  rill__kclient *client;
+  const char *group, *topic;
+  int64_t want;
+} commit_probe;
+
+/* TRUE when the group's committed offsets of the topic sum to probe->want. */
+static gboolean committed_sum(gpointer data, gpointer unused)
+{
+  commit_probe *c = data;
+  GError *e = NULL;
+  int32_t coord = rill__kadmin_find_coordinator(c->client, c->group, &e);
+  GArray *offs = coord >= 0 ? rill__kadmin_offset_fetch(c->client, coord, c->group, c->topic, &e) : NULL;
+  g_clear_error(&e);
+  int64_t sum = 0;
+  for (guint i = 0; offs && i < offs->len; i++)
+    sum += MAX(g_array_index(offs, rill__koffset, i).offset, 0);
+  if (offs)
+    rill__koffsets_free(offs);
+  return offs && sum == c->want;
+}
+
+/* A member whose pipeline is cancelled (stopped at once, no drain) commits
+ * nothing more at close, but what it processed was committed by the
+ * periodic auto-commit, so its successor re-reads nothing. */
+G_GNUC_UNUSED static void test_cancel_takeover(void)
+{
+  broker_proc b = {0};
+  broker_proc_start(&b, fast_groups);
+  rill_kafka_conf *conf = group_conf(b.bootstrap, "crash", "range");
+  GError *e = NULL;
+  rill__kclient *client = rill__kclient_new(conf, &e);
+  g_assert_no_error(e);
+  g_assert_true(rill__kadmin_create_topic(client, "t", 4, -1, NULL, &e));
+  g_assert_no_error(e);
+  instance *a = instance_start(conf, "t", 1), *c = instance_start(conf, "t", 1);
+  group_probe probe = {client, "crash", 2};
+  wait_for(group_stable, &probe, NULL, "a group of two");
+  produce(conf, "t", 0, 1000);
+  instance *pair[] = {a, c};
+  wait_for(sum_at_least, pair, GUINT_TO_POINTER(1000), "the first 1000 records");
+  commit_probe cp = {client, "crash", "t", 1000};
+  wait_for(committed_sum, &cp, NULL, "the periodic commits");
+  rill_pipeline_stop(a->p, FALSE); /* at once: no drain, no commit at close */
+  g_assert_false(rill_pipeline_wait(a->p, &e));
+  g_clear_error(&e);
+  produce(conf, "t", 1000, 2000);
+  wait_for(sum_at_least, pair, GUINT_TO_POINTER(2000), "the takeover");
+  instance_stop(c);
+  g_assert_cmpuint(check_all_there(a, c, 0, 2000), ==, 0);
+  instance_free(a);
+  instance_free(c);
+  rill__kclient_free(client);
+  rill_kafka_conf_free(conf);
+  broker_proc_stop(&b);
+}
+
 /* ---- the member alone: heartbeats and max.poll.interval.ms ----------------- */
 
 static rill__kmember_event poll_until(rill__kmember *m, rill__kmember_event want, GArray **a)
@@ -748,6 +805,7 @@ int main(int argc, char **argv)
   g_test_add_func("/kafka/group/mock-chaos", test_mock_chaos);
   g_test_add_func("/kafka/sink/dead-letters", test_sink_dead_letters);
   g_test_add_func("/kafka/group/member-poll-interval", test_member_poll_interval);
+  g_test_add_func("/kafka/group/cancel-takeover", test_cancel_takeover);
   g_test_add_data_func("/kafka/group/split-takeover-resume/range", "range", test_split_takeover_resume);
   g_test_add_data_func("/kafka/group/split-takeover-resume/roundrobin", "roundrobin", test_split_takeover_resume);
 #endif
