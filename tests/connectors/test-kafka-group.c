@@ -4,7 +4,11 @@
  * split the partitions; when one drains and exits the other takes over
  * every partition with nothing lost and nothing read twice (the leaver
  * commits what it processed before LeaveGroup, the stayer commits before
- * it rejoins); a new instance resumes exactly after the committed offsets.
+ * it rejoins); a new instance resumes exactly after the committed offsets;
+ * a cancelled member's successor re-reads nothing the periodic commits
+ * covered; a member keeps its session through polls slower than the
+ * session timeout (heartbeat thread) and leaves past max.poll.interval.ms;
+ * a '^' subscription follows matching topics, also ones created later.
  *
  * The sink's dead-letter output: records the broker refuses for good
  * (MESSAGE_TOO_LARGE) go there, with idempotence on, and the rest of the
