@@ -580,16 +580,22 @@ static gpointer member_main(gpointer data)
         }
         /* transport trouble is retried for a while; broker refusals are final */
         gboolean transient = e && e->domain == RILL_KAFKA_CLIENT_ERROR && e->code != RILL_KAFKA_CLIENT_ERROR_BROKER;
-        if (!transient && e && e->domain == RILL_KAFKA_CLIENT_ERROR && strstr(e->message, "NOT_COORDINATOR"))
-          transient = TRUE;
-        if (!transient || ++failures > 50) {
+        if (!transient && e && e->domain == RILL_KAFKA_CLIENT_ERROR &&
+            (strstr(e->message, "COORDINATOR") || strstr(e->message, "UNSTABLE_OFFSET_COMMIT")))
+          transient = TRUE; /* the coordinator moves, loads or is not there yet */
+        if (!transient) {
           g_propagate_prefixed_error(&m->fatal, e, "group '%s': ", m->group);
           break;
         }
-        g_debug("kafka group %s: join: %s", m->group, e->message);
+        /* like other Kafka consumers: keep trying while the cluster is unreachable */
+        if (++failures % 50 == 0)
+          g_message("kafka group %s: still not joined after %d attempts: %s", m->group, failures, e->message);
+        else
+          g_debug("kafka group %s: join: %s", m->group, e->message);
         g_error_free(e);
         m->coordinator = -1;
-        wait_until(m, g_get_monotonic_time() + (gint64)kc->retry_backoff_ms * 1000 * MIN(failures, 10));
+        gint64 backoff_ms = MIN((gint64)kc->retry_backoff_ms * failures, MAX(kc->retry_backoff_ms, 1000));
+        wait_until(m, g_get_monotonic_time() + backoff_ms * 1000);
       }
       continue;
     }

@@ -22,7 +22,8 @@
  *
  * Against librdkafka's mock cluster (3 brokers): a group of two members
  * reads a topic written by our idempotent sink while partition leaders
- * move and one broker is down for a while: nothing lost. */
+ * move and one broker — the group's coordinator — is down for a while:
+ * nothing lost. */
 #include "kafka-mock.h"
 #include "tests/broker/broker-proc.h"
 
@@ -774,6 +775,8 @@ G_GNUC_UNUSED static void test_mock_chaos(void)
 {
   kmock *m = kmock_new(3);
   rd_kafka_mock_topic_create(m->mcluster, "mg", 4, 3);
+  /* the broker that goes down coordinates the group */
+  rd_kafka_mock_coordinator_set(m->mcluster, "group", "mg", 3);
   rill_kafka_conf *conf = kmock_conf(m, "fetch.wait.max.ms", "20", "compression.codec", "lz4", "enable.idempotence",
                                      "true", "retry.backoff.ms", "10", "max.partition.fetch.bytes", "2000",
                                      "group.id", "mg", "heartbeat.interval.ms", "100", "session.timeout.ms", "10000",
@@ -787,10 +790,15 @@ G_GNUC_UNUSED static void test_mock_chaos(void)
   /* two group members (two tasks) read it all back while the chaos goes on */
   instance *in = instance_start(conf, "mg", 2);
   wait_for(count_at_least, in, GUINT_TO_POINTER(3000), "the records");
+  /* the members live through a whole outage cycle of the coordinator... */
+  g_usleep(2500 * 1000);
+  /* ...and still read what comes next */
+  produce(conf, "mg", 3000, 4000);
+  wait_for(count_at_least, in, GUINT_TO_POINTER(4000), "the records after the outage");
   instance_stop(in);
   g_atomic_int_set(&ch.stop, 1);
   g_thread_join(t);
-  guint dups = check_all_there(in, NULL, 0, 3000);
+  guint dups = check_all_there(in, NULL, 0, 4000);
   g_test_message("duplicates: %u", dups);
   instance_free(in);
   rill_kafka_conf_free(conf);
