@@ -568,7 +568,11 @@ static void commit_processed(src_state *s)
   gboolean fenced;
   GError *e = NULL;
   if (!rill__kmember_commit(s->member, offs, &fenced, &e)) {
-    g_log(G_LOG_DOMAIN, fenced ? G_LOG_LEVEL_DEBUG : G_LOG_LEVEL_WARNING, "kafka source %s: commit: %s",
+    /* fenced: a rebalance follows; transport trouble: the next commit retries;
+     * a refusal by the broker (authorization, ...) deserves a warning */
+    gboolean refused = !fenced && e->domain == RILL_KAFKA_CLIENT_ERROR && e->code == RILL_KAFKA_CLIENT_ERROR_BROKER &&
+                       !strstr(e->message, "NETWORK_EXCEPTION") && !strstr(e->message, "REQUEST_TIMED_OUT");
+    g_log(G_LOG_DOMAIN, refused ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_DEBUG, "kafka source %s: commit: %s",
           rill_ctx_stage_name(s->ctx), e->message);
     g_error_free(e);
     return;

@@ -21,9 +21,9 @@
  * lead and run the assignor: ConsumerProtocol encodings must agree).
  *
  * Against librdkafka's mock cluster (3 brokers): a group of two members
- * reads a topic written by our idempotent sink while partition leaders
- * move and one broker — the group's coordinator — is down for a while:
- * nothing lost. */
+ * reads a topic written by our idempotent sink (through an outage of one
+ * broker) while partition leaders move, lives through an outage of the
+ * group's coordinator and reads on: nothing lost. */
 #include "kafka-mock.h"
 #include "tests/broker/broker-proc.h"
 
@@ -130,8 +130,9 @@ static void produce(rill_kafka_conf *conf, const char *topic, int from, int to)
   GError *error = NULL;
   rill_kafka_sink_add(p, "sink", s, &so, &error);
   g_assert_no_error(error);
-  g_assert_true(rill_pipeline_run(p, &error));
+  gboolean ok = rill_pipeline_run(p, &error);
   g_assert_no_error(error);
+  g_assert_true(ok);
   rill_pipeline_unref(p);
 }
 
@@ -165,6 +166,22 @@ static gboolean group_stable(gpointer data, gpointer unused)
 static gboolean count_at_least(gpointer in, gpointer n)
 {
   return instance_count(in) >= GPOINTER_TO_UINT(n);
+}
+
+/* Distinct values received (duplicates after a rebalance count once). */
+static guint instance_unique(instance *in)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+  g_mutex_lock(&in->c.lock);
+  for (guint i = 0; i < in->c.values->len; i++)
+    g_hash_table_add(seen, in->c.values->pdata[i]);
+  g_mutex_unlock(&in->c.lock);
+  return g_hash_table_size(seen);
+}
+
+static gboolean unique_at_least(gpointer in, gpointer n)
+{
+  return instance_unique(in) >= GPOINTER_TO_UINT(n);
 }
 
 static gboolean sum_at_least(gpointer pair, gpointer n)
@@ -749,26 +766,57 @@ G_GNUC_UNUSED static void test_sink_dead_letters(void)
 typedef struct {
   kmock *m;
   volatile gint stop;
+  volatile gint down; /* broker 3 is down: leaders stay on 1 and 2 */
+  volatile gint outage; /* set: take broker 3 down for 1 s, then clear */
 } chaos;
 
-/* Moves the leaders of "mg" every 20 ms; broker 3 is down for rounds 10-60
- * of every 100 (leaders then stay on brokers 1 and 2). */
+/* Moves the leaders of "mg" every 20 ms; on request, takes broker 3 (the
+ * group's coordinator) down for one second. */
 static gpointer chaos_thread(gpointer data)
 {
   chaos *ch = data;
+  int down_rounds = 0;
   for (int round = 0; !g_atomic_int_get(&ch->stop); round++) {
-    int phase = round % 100;
-    if (phase == 10)
+    if (g_atomic_int_get(&ch->outage) && !down_rounds) {
+      g_atomic_int_set(&ch->down, 1);
+      for (int p = 0; p < 4; p++)
+        rd_kafka_mock_partition_set_leader(ch->m->mcluster, "mg", p, 1 + p % 2);
       rd_kafka_mock_broker_set_down(ch->m->mcluster, 3);
-    if (phase == 60)
+      down_rounds = 50;
+    } else if (down_rounds && --down_rounds == 0) {
       rd_kafka_mock_broker_set_up(ch->m->mcluster, 3);
-    gboolean down = phase >= 10 && phase < 60;
+      g_atomic_int_set(&ch->down, 0);
+      g_atomic_int_set(&ch->outage, 0);
+    }
+    gboolean down = g_atomic_int_get(&ch->down);
     for (int p = 0; p < 4; p++)
       rd_kafka_mock_partition_set_leader(ch->m->mcluster, "mg", p, down ? 1 + (p + round) % 2 : 1 + (p + round) % 3);
     g_usleep(20000);
   }
   rd_kafka_mock_broker_set_up(ch->m->mcluster, 3);
   return NULL;
+}
+
+/* gen_source that asks for an outage once 1000 records went out (the
+ * producer is connected by then: a down bootstrap broker is another test). */
+typedef struct {
+  gen_source g;
+  chaos *ch;
+} outage_gen;
+
+static rill_flow outage_gen_read(rill_ctx *ctx, void *state, rill_emitter *out)
+{
+  outage_gen *og = state;
+  if (og->g.next >= 1000 && og->ch)
+    g_atomic_int_set(&og->ch->outage, 1), og->ch = NULL;
+  return gen_read(ctx, &og->g, out);
+}
+
+static const rill_source_class outage_gen_class = {.type_name = "gen", .open = gen_open, .read = outage_gen_read};
+
+static gboolean outage_over(gpointer data, gpointer unused)
+{
+  return !g_atomic_int_get(&((chaos *)data)->outage);
 }
 
 G_GNUC_UNUSED static void test_mock_chaos(void)
@@ -779,22 +827,38 @@ G_GNUC_UNUSED static void test_mock_chaos(void)
   rd_kafka_mock_coordinator_set(m->mcluster, "group", "mg", 3);
   rill_kafka_conf *conf = kmock_conf(m, "fetch.wait.max.ms", "20", "compression.codec", "lz4", "enable.idempotence",
                                      "true", "retry.backoff.ms", "10", "max.partition.fetch.bytes", "2000",
-                                     "group.id", "mg", "heartbeat.interval.ms", "100", "session.timeout.ms", "10000",
-                                     "auto.commit.interval.ms", "100", NULL);
-  chaos ch = {m, 0};
+                                     "group.id", "mg", "heartbeat.interval.ms", "100", "session.timeout.ms", "6000",
+                                     "auto.commit.interval.ms", "100",
+                                     /* a down mock broker may leave connections silent: time them out soon */
+                                     "request.timeout.ms", "2000", "max.poll.interval.ms", "8000", NULL);
+  chaos ch = {m, 0, 0, 0};
   GThread *t = g_thread_new("chaos", chaos_thread, &ch);
-  produce(conf, "mg", 0, 3000);
+  /* an outage of broker 3 while producing */
+  outage_gen og = {{3000, "v", 0}, &ch};
+  rill_pipeline *p = rill_pipeline_new("produce");
+  rill_stage *s = rill_pipeline_add_source(p, "gen", &outage_gen_class, &og, NULL);
+  rill_kafka_sink_options so = {.topic = "mg", .conf = conf};
+  GError *error = NULL;
+  rill_kafka_sink_add(p, "sink", s, &so, &error);
+  g_assert_no_error(error);
+  gboolean ok = rill_pipeline_run(p, &error);
+  g_assert_no_error(error);
+  g_assert_true(ok);
+  rill_pipeline_unref(p);
+  g_assert_null(og.ch); /* the outage was asked for */
+  wait_for(outage_over, &ch, NULL, "the first outage");
   /* the idempotent sink wrote each record exactly once despite retries */
   g_autoptr(GPtrArray) written = kmock_consume_all(m, "mg", 4, 3000);
   assert_exactly_once(written, "v", 3000);
-  /* two group members (two tasks) read it all back while the chaos goes on */
+  /* two group members (two tasks) read it all back while leaders move */
   instance *in = instance_start(conf, "mg", 2);
-  wait_for(count_at_least, in, GUINT_TO_POINTER(3000), "the records");
-  /* the members live through a whole outage cycle of the coordinator... */
-  g_usleep(2500 * 1000);
+  wait_for(unique_at_least, in, GUINT_TO_POINTER(3000), "the records");
+  /* the members live through an outage of the coordinator... */
+  g_atomic_int_set(&ch.outage, 1);
+  wait_for(outage_over, &ch, NULL, "the second outage");
   /* ...and still read what comes next */
   produce(conf, "mg", 3000, 4000);
-  wait_for(count_at_least, in, GUINT_TO_POINTER(4000), "the records after the outage");
+  wait_for(unique_at_least, in, GUINT_TO_POINTER(4000), "the records after the outage");
   instance_stop(in);
   g_atomic_int_set(&ch.stop, 1);
   g_thread_join(t);
