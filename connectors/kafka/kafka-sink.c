@@ -3,21 +3,38 @@
  * (blocking when the buffer is full); flush() — end of stream and every
  * checkpoint barrier — waits until the broker acknowledged everything;
  * close() after a failure drops what was not acknowledged (the pipeline
- * already reports the error). */
+ * already reports the error).
+ *
+ * Delivery failures fail the pipeline, or, with a dead-letter output, the
+ * records of every batch the broker refused for good go there (decoded back
+ * from the refused RecordBatch, with the broker's error as the reason) on
+ * the sink task's thread, at the next write() or flush(); only then are
+ * their input batches released, so an upstream Kafka source commits them
+ * as processed. */
+#include <rill/dead-letter.h>
 #include <rill/kafka.h>
 #include <rill/sink.h>
 
 #include "connectors/kafka/producer.h"
+#include "runtime/wire/recordbatch.h"
 
 typedef struct {
   rill_kafka_conf *conf;
   char *topic;
+  rill_dead_letter *dead_letter; /* NULL: failures fail the pipeline */
 } sink_conf;
+
+typedef struct {
+  sink_conf *conf;
+  rill__kproducer *p;
+} sink_state;
 
 static void sink_conf_free(sink_conf *c)
 {
   rill_kafka_conf_free(c->conf);
   g_free(c->topic);
+  if (c->dead_letter)
+    rill_dead_letter_unref(c->dead_letter);
   g_free(c);
 }
 
@@ -25,8 +42,66 @@ static gboolean sink_open(rill_ctx *ctx, void *user_data, void **state, GError *
 {
   sink_conf *c = user_data;
   rill__kproducer *p = rill__kproducer_new(c->conf, c->topic, (guint)g_random_int() ^ rill_ctx_task_index(ctx), error);
-  *state = p;
-  return p != NULL;
+  if (!p)
+    return FALSE;
+  sink_state *s = g_new0(sink_state, 1);
+  s->conf = c;
+  s->p = p;
+  if (c->dead_letter) {
+    rill__kproducer_keep_failed(p, TRUE);
+    rill_dead_letter_acquire(c->dead_letter, ctx);
+  }
+  *state = s;
+  return TRUE;
+}
+
+/* Sends the records of the refused batches to the dead-letter output. */
+static rill_flow drain_failed(sink_state *s, rill_ctx *ctx)
+{
+  if (!s->conf->dead_letter)
+    return RILL_FLOW_OK;
+  g_autoptr(GPtrArray) failed = rill__kproducer_take_failed(s->p);
+  rill_flow flow = RILL_FLOW_OK;
+  rill__batch_reader reader;
+  rill__batch_reader_init(&reader);
+  g_autoptr(GArray) hdrs = g_array_new(FALSE, FALSE, sizeof(rill_header));
+  for (guint i = 0; failed && i < failed->len && flow == RILL_FLOW_OK; i++) {
+    const rill__kfailed *f = failed->pdata[i];
+    gsize len;
+    const uint8_t *d = g_bytes_get_data(f->data, &len);
+    GError *e = NULL;
+    if (!rill__batch_reader_open(&reader, d, len, 0, 256u << 20, &e)) {
+      rill_ctx_set_error(ctx, e); /* our own encoding: cannot happen */
+      flow = RILL_FLOW_ERROR;
+      break;
+    }
+    rill__record r;
+    int rc;
+    while (flow == RILL_FLOW_OK && (rc = rill__batch_reader_next(&reader, &r, &e)) > 0) {
+      rill_record out = RILL_RECORD_INIT;
+      out.key = r.key ? rill_bytes_make(r.key, (size_t)r.key_len) : (rill_bytes){NULL, 0};
+      out.value = r.value ? rill_bytes_make(r.value, (size_t)r.value_len) : (rill_bytes){NULL, 0};
+      out.timestamp = r.timestamp;
+      g_array_set_size(hdrs, 0);
+      rill__record_header_iter it;
+      rill__record_header h;
+      rill__record_header_iter_init(&it, &r);
+      while (rill__record_header_iter_next(&it, &h)) {
+        rill_header rh = {rill_bytes_make(h.key, (size_t)h.key_len),
+                          h.value ? rill_bytes_make(h.value, (size_t)h.value_len) : (rill_bytes){NULL, 0}};
+        g_array_append_val(hdrs, rh);
+      }
+      out.headers = (const rill_header *)hdrs->data;
+      out.n_headers = hdrs->len;
+      flow = rill_dead_letter_send(s->conf->dead_letter, ctx, &out, f->reason, NULL, -1, -1);
+    }
+    if (flow == RILL_FLOW_OK && rc < 0) {
+      rill_ctx_set_error(ctx, e);
+      flow = RILL_FLOW_ERROR;
+    }
+  }
+  rill__batch_reader_clear(&reader);
+  return flow;
 }
 
 static rill_flow finish_flow(rill_ctx *ctx, rill_flow flow, GError *error)
@@ -39,20 +114,32 @@ static rill_flow finish_flow(rill_ctx *ctx, rill_flow flow, GError *error)
 static rill_flow sink_write(rill_ctx *ctx, void *state, const rill_batch *batch)
 {
   GError *error = NULL;
-  rill_flow flow = rill__kproducer_write(state, ctx, batch, &error);
-  return finish_flow(ctx, flow, error);
+  sink_state *s = state;
+  rill_flow flow = rill__kproducer_write(s->p, ctx, batch, &error);
+  flow = finish_flow(ctx, flow, error);
+  return flow == RILL_FLOW_OK ? drain_failed(s, ctx) : flow;
 }
 
 static rill_flow sink_flush(rill_ctx *ctx, void *state)
 {
   GError *error = NULL;
-  rill_flow flow = rill__kproducer_flush(state, ctx, &error);
-  return finish_flow(ctx, flow, error);
+  sink_state *s = state;
+  rill_flow flow = rill__kproducer_flush(s->p, ctx, &error);
+  flow = finish_flow(ctx, flow, error);
+  if (flow == RILL_FLOW_OK)
+    flow = drain_failed(s, ctx);
+  if (flow == RILL_FLOW_OK && s->conf->dead_letter)
+    flow = rill_dead_letter_flush(s->conf->dead_letter, ctx);
+  return flow;
 }
 
 static void sink_close(rill_ctx *ctx, void *state)
 {
-  rill__kproducer_free(state);
+  sink_state *s = state;
+  rill__kproducer_free(s->p);
+  if (s->conf->dead_letter)
+    rill_dead_letter_release(s->conf->dead_letter, ctx);
+  g_free(s);
 }
 
 static const rill_sink_class kafka_sink_class = {
@@ -79,5 +166,6 @@ rill_stage *rill_kafka_sink_add(rill_pipeline *pipeline, const char *name, rill_
   sink_conf *c = g_new0(sink_conf, 1);
   c->conf = rill_kafka_conf_copy(options->conf);
   c->topic = g_strdup(options->topic);
+  c->dead_letter = options->dead_letter ? rill_dead_letter_ref(options->dead_letter) : NULL;
   return rill_pipeline_add_sink(pipeline, name, input, &kafka_sink_class, c, (GDestroyNotify)sink_conf_free);
 }

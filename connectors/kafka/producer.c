@@ -10,6 +10,7 @@
 #include <rill/kafka.h>
 
 #include "connectors/kafka/partitioner.h"
+#include "runtime/wire/crc32c.h"
 #include "runtime/wire/recordbatch.h"
 
 #define RECORD_OVERHEAD 24 /* bytes counted per record beyond its payload */
@@ -47,6 +48,8 @@ struct rill__kproducer {
   int flushing;      /* flush() calls in progress */
   gboolean stop;
   GError *fatal;     /* first delivery failure; sticky */
+  gboolean keep_failed;
+  GPtrArray *failed; /* rill__kfailed, dead-letter mode */
   int64_t pid;
   int16_t epoch;
   gboolean need_metadata;
@@ -110,6 +113,59 @@ static void close_batch(rill__kproducer *p, kpart *k)
   g_cond_signal(&p->sender_cond);
 }
 
+/* A copy of RecordBatch @data with its base sequence moved back by @by
+ * (the CRC covers attributes..end: recomputed). */
+static GBytes *restamp(GBytes *data, int32_t by)
+{
+  gsize len;
+  const uint8_t *d = g_bytes_get_data(data, &len);
+  uint8_t *c = g_memdup2(d, len);
+  int32_t seq = (int32_t)rill_be32(c + 53);
+  uint32_t v = (uint32_t)(((int64_t)seq - by) & 0x7fffffff);
+  c[53] = (uint8_t)(v >> 24);
+  c[54] = (uint8_t)(v >> 16);
+  c[55] = (uint8_t)(v >> 8);
+  c[56] = (uint8_t)v;
+  uint32_t crc = rill_crc32c(0, c + 21, len - 21);
+  c[17] = (uint8_t)(crc >> 24);
+  c[18] = (uint8_t)(crc >> 16);
+  c[19] = (uint8_t)(crc >> 8);
+  c[20] = (uint8_t)crc;
+  return g_bytes_new_take(c, len);
+}
+
+/* Dead-letter mode: @b of partition @k was refused for good. The broker
+ * never accepted its sequences, so later batches move back over them. Lock
+ * held. */
+static void keep_failed(rill__kproducer *p, kpart *k, kbatch *b, char *reason)
+{
+  if (p->pid >= 0) {
+    for (GList *l = k->ready.head; l; l = l->next) {
+      kbatch *q = l->data;
+      GBytes *n = restamp(q->data, b->count);
+      g_bytes_unref(q->data);
+      q->data = n;
+    }
+    k->next_seq = (int32_t)(((int64_t)k->next_seq - b->count) & 0x7fffffff);
+  }
+  rill__kfailed *f = g_new0(rill__kfailed, 1);
+  f->data = g_bytes_ref(b->data);
+  f->reason = reason;
+  f->holds = b->holds;
+  b->holds = g_ptr_array_new();
+  g_ptr_array_add(p->failed, f);
+}
+
+void rill__kfailed_free(rill__kfailed *f)
+{
+  if (!f)
+    return;
+  g_bytes_unref(f->data);
+  g_free(f->reason);
+  g_ptr_array_free(f->holds, TRUE);
+  g_free(f);
+}
+
 /* ---- completion (I/O thread) --------------------------------------------- */
 
 static int16_t partition_error(const rill__kreq *r, int32_t index)
@@ -148,7 +204,12 @@ static void on_produced(rill__kreq *r, void *data)
       GError *e = NULL;
       g_autofree char *what = g_strdup_printf("producing to %s [%d]", p->topic, index);
       rill__kclient_set_error(&e, err, what, r->error_message);
-      set_fatal(p, e);
+      if (p->keep_failed && !r->error) {
+        keep_failed(p, k, b, g_strdup(e->message));
+        g_error_free(e);
+      } else {
+        set_fatal(p, e);
+      }
       p->buffered -= b->bytes;
       kbatch_free(b);
     }
@@ -287,6 +348,7 @@ rill__kproducer *rill__kproducer_new(const rill_kafka_conf *conf, const char *to
   p->epoch = -1;
   p->sticky = -1;
   p->rand = g_rand_new_with_seed(seed);
+  p->failed = g_ptr_array_new_with_free_func((GDestroyNotify)rill__kfailed_free);
   p->max_buffered = (size_t)conf->queue_max_kbytes * 1024;
   g_mutex_init(&p->lock);
   g_cond_init(&p->space_cond);
@@ -427,6 +489,25 @@ rill_flow rill__kproducer_flush(rill__kproducer *p, rill_ctx *ctx, GError **erro
   return flow;
 }
 
+void rill__kproducer_keep_failed(rill__kproducer *p, gboolean keep)
+{
+  g_mutex_lock(&p->lock);
+  p->keep_failed = keep;
+  g_mutex_unlock(&p->lock);
+}
+
+GPtrArray *rill__kproducer_take_failed(rill__kproducer *p)
+{
+  GPtrArray *out = NULL;
+  g_mutex_lock(&p->lock);
+  if (p->failed->len) {
+    out = p->failed;
+    p->failed = g_ptr_array_new_with_free_func((GDestroyNotify)rill__kfailed_free);
+  }
+  g_mutex_unlock(&p->lock);
+  return out;
+}
+
 void rill__kproducer_free(rill__kproducer *p)
 {
   if (!p)
@@ -449,6 +530,7 @@ void rill__kproducer_free(rill__kproducer *p)
       kbatch_free(b);
   }
   g_free(p->parts);
+  g_ptr_array_unref(p->failed);
   g_rand_free(p->rand);
   g_clear_error(&p->fatal);
   g_free(p->topic);

@@ -30,5 +30,22 @@ rill__kproducer *rill__kproducer_new(const rill_kafka_conf *conf, const char *to
 rill_flow rill__kproducer_write(rill__kproducer *p, rill_ctx *ctx, const rill_batch *batch, GError **error);
 /* Sends everything now and waits for every acknowledgement. */
 rill_flow rill__kproducer_flush(rill__kproducer *p, rill_ctx *ctx, GError **error);
+/* A batch the broker refused for good (dead-letter mode). */
+typedef struct {
+  GBytes *data;     /* the encoded RecordBatch */
+  char *reason;     /* "producing to T [p]: ERROR_NAME (code): ..." */
+  GPtrArray *holds; /* input batch references, released by rill__kfailed_free */
+} rill__kfailed;
+void rill__kfailed_free(rill__kfailed *f);
+
+/* Dead-letter mode: a batch the broker refuses with a non-retriable error
+ * (or whose retries run out) no longer fails the producer but waits for
+ * rill__kproducer_take_failed. With idempotence, the sequences of the
+ * partition's later batches are moved back over the gap it leaves.
+ * Transport failures and message.timeout.ms still fail the producer. */
+void rill__kproducer_keep_failed(rill__kproducer *p, gboolean keep);
+/* The refused batches so far, oldest first (rill__kfailed; transfer full),
+ * or NULL when none. */
+GPtrArray *rill__kproducer_take_failed(rill__kproducer *p);
 /* Stops the sender; unacknowledged records are dropped. */
 void rill__kproducer_free(rill__kproducer *p);

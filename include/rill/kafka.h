@@ -11,10 +11,12 @@
  * - sink: a record is acknowledged by the broker (per acks) before the sink
  *   lets go of the input batch it came in; flush() (end of stream, every
  *   checkpoint barrier, close) waits for every acknowledgement. Failures
- *   after retries fail the pipeline. With enable.idempotence=true retries
- *   never duplicate.
- * - source: offsets are committed (group mode) only for records whose
- *   batches every downstream stage has released, i.e. processed.
+ *   after retries fail the pipeline, or go to a dead-letter output when
+ *   one is set. With enable.idempotence=true retries never duplicate.
+ * - source: offsets are committed (group mode, enable.auto.commit) only for
+ *   records whose batches every downstream stage has released, i.e.
+ *   processed: every auto.commit.interval.ms, before partitions move in a
+ *   rebalance, and at close after a clean drain. At-least-once.
  */
 #pragma once
 
@@ -52,9 +54,18 @@ char *rill_kafka_conf_get(const rill_kafka_conf *conf, const char *name);
 
 /* ---- sink --------------------------------------------------------------- */
 
+typedef struct rill_dead_letter rill_dead_letter;
+
 typedef struct {
   const char *topic;           /* (transfer none; copied) */
   const rill_kafka_conf *conf; /* (transfer none; copied) needs bootstrap.servers */
+  /* NULL: a delivery failure fails the pipeline. Else the records of every
+   * batch the broker refuses for good (non-retriable error, or retries
+   * exhausted: MESSAGE_TOO_LARGE, INVALID_RECORD, authorization...) go to
+   * this dead-letter output with the error as reason, and the pipeline goes
+   * on (rill/dead-letter.h). Transport failures and message.timeout.ms
+   * still fail it. (transfer none; referenced) */
+  rill_dead_letter *dead_letter;
 } rill_kafka_sink_options;
 
 /* Adds a sink producing every input record to @options->topic. Keyed records
@@ -76,12 +87,15 @@ typedef enum {
 } rill_kafka_from;
 
 typedef struct {
-  const char *topic;           /* (transfer none; copied) */
+  /* The topic to read; in group mode a topic starting with '^' is a regular
+   * expression matched against the cluster's topics. (transfer none; copied) */
+  const char *topic;
   const rill_kafka_conf *conf; /* (transfer none; copied) needs bootstrap.servers */
   /* Manual assignment (used when group.id is unset): these partitions, or
    * all of the topic's when NULL; task i of P reads those with index % P == i.
    * With group.id set, every task is one member of the group and the group
-   * assigns partitions. (transfer none; copied) */
+   * assigns partitions (see docs/connectors/kafka.md, "Consumer groups").
+   * (transfer none; copied) */
   const int32_t *partitions;
   guint n_partitions;
   rill_kafka_from from; /* where to start without a committed offset */
@@ -90,6 +104,9 @@ typedef struct {
    * (manual assignment only): end with EOS at the high watermarks the
    * partitions had when reading started. */
   gboolean stop_at_end;
+  /* Group mode only: subscribe to these topics / '^' patterns
+   * (NULL-terminated) instead of @topic. (transfer none; copied) */
+  const char *const *topics;
 } rill_kafka_source_options;
 
 /* Adds a source emitting records of @options->topic with topic, partition,

@@ -101,7 +101,10 @@ rill_stage *rill__launch_build_kafka_sink(rill_launch_builder *b, const char *na
   if (!conf)
     return NULL;
   rill_kafka_sink_options o = {.topic = rill__launch_get(b, "topic"), .conf = conf};
-  rill_stage *stage = rill_kafka_sink_add(b->pipeline, name, inputs[0], &o, error);
+  rill_stage *stage = NULL;
+  o.dead_letter = rill__launch_dead_letter(b, error);
+  if (o.dead_letter || !rill__launch_get(b, "dead-letter"))
+    stage = rill_kafka_sink_add(b->pipeline, name, inputs[0], &o, error);
   rill_kafka_conf_free(conf);
   return stage;
 }

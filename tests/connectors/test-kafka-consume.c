@@ -114,7 +114,7 @@ static void test_round_trip_leader_moves(void)
   gen_source g = {5000, "rt", 0};
   rill_pipeline *p = rill_pipeline_new("produce");
   rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
-  rill_kafka_sink_options so = {"rt", conf};
+  rill_kafka_sink_options so = {.topic = "rt", .conf = conf};
   GError *error = NULL;
   rill_kafka_sink_add(p, "sink", s, &so, &error);
   g_assert_no_error(error);

@@ -15,7 +15,7 @@ static void run_produce(kmock *m, rill_kafka_conf *conf, const char *topic, cons
   rill_pipeline *p = rill_pipeline_new("produce");
   rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
   GError *error = NULL;
-  rill_kafka_sink_options o = {topic, conf};
+  rill_kafka_sink_options o = {.topic = topic, .conf = conf};
   g_assert_nonnull(rill_kafka_sink_add(p, "kafka", s, &o, &error));
   g_assert_no_error(error);
   gboolean ok = rill_pipeline_run(p, &error);
@@ -148,7 +148,7 @@ static void test_bad_config(void)
   rill_pipeline *p = rill_pipeline_new("bad");
   gen_source g = {1, "x", 0};
   rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
-  rill_kafka_sink_options o = {"t", c};
+  rill_kafka_sink_options o = {.topic = "t", .conf = c};
   g_assert_null(rill_kafka_sink_add(p, "k", s, &o, &e));
   g_assert_error(e, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_CONFIG);
   g_clear_error(&e);
@@ -177,7 +177,7 @@ static void test_no_broker(void)
   rill_pipeline *p = rill_pipeline_new("nobroker");
   gen_source g = {10, "x", 0};
   rill_stage *src = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
-  rill_kafka_sink_options o = {"t", c};
+  rill_kafka_sink_options o = {.topic = "t", .conf = c};
   GError *e = NULL;
   g_assert_nonnull(rill_kafka_sink_add(p, "k", src, &o, &e));
   g_assert_false(rill_pipeline_run(p, &e));

@@ -1,8 +1,7 @@
 # Shared code of the Kafka command-line tools (option parsing, connection,
 # exit codes, record formatting). Links the internal library: the tools use
 # the client core, which is not public API.
-add_library(rill_tool_common STATIC ${CMAKE_CURRENT_LIST_DIR}/tool.c ${CMAKE_CURRENT_LIST_DIR}/format.c
-            ${CMAKE_CURRENT_LIST_DIR}/member.c)
+add_library(rill_tool_common STATIC ${CMAKE_CURRENT_LIST_DIR}/tool.c ${CMAKE_CURRENT_LIST_DIR}/format.c)
 target_link_libraries(rill_tool_common PUBLIC rill_internal)
 target_include_directories(rill_tool_common PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 

@@ -5,9 +5,12 @@
  *                [-f FORMAT | -J] [-K DELIM] [-D DELIM] [-Z] [-G GROUP]
  *
  * Without -G it reads the given (or all) partitions from the -o position;
- * with -G it joins GROUP (classic protocol, range assignor), starts at the
- * committed offsets (else -o, else auto.offset.reset) and commits what it
- * printed after every fetch and on exit. Records are printed as soon as a
+ * with -G it is a member of GROUP (the connector's group member,
+ * connectors/kafka/consumer-group.h: classic protocol, the assignors of
+ * partition.assignment.strategy, heartbeats on the member's own thread),
+ * starts at the committed offsets (else -o, else auto.offset.reset) and
+ * commits what it printed after every fetch, before giving partitions away
+ * in a rebalance, and on exit. Records are printed as soon as a
  * fetch returns them; stdout is flushed after every fetch.
  *
  * The positions kept per partition are "next offset to print": records
@@ -18,7 +21,7 @@
 #include <stdlib.h>
 
 #include "format.h"
-#include "member.h"
+#include "connectors/kafka/consumer-group.h"
 #include "tool.h"
 
 typedef struct {
@@ -46,7 +49,7 @@ typedef struct {
   rill_kafka_conf *conf;
   tool_format *fmt;
   GArray *parts;  /* cpart */
-  tool_member *member;
+  rill__kmember *member;
   gint64 printed;
   rill__batch_reader reader;
 } consumer;
@@ -142,9 +145,19 @@ static gboolean assign_manual(consumer *c, GError **error)
 static gboolean assign_group(consumer *c, GError **error)
 {
   g_array_set_size(c->parts, 0);
-  GArray *a = tool_member_join(c->member, error);
-  if (!a)
-    return FALSE;
+  GArray *a = NULL;
+  for (;;) {
+    rill__kmember_event ev = rill__kmember_poll(c->member, &a, error);
+    if (ev == RILL__KMEMBER_ASSIGN)
+      break;
+    if (ev == RILL__KMEMBER_ERROR)
+      return FALSE;
+    if (ev == RILL__KMEMBER_REVOKE)
+      rill__kmember_revoked(c->member);
+    if (tool_interrupted())
+      return TRUE;
+    g_usleep(10000);
+  }
   gboolean ok = TRUE;
   for (guint i = 0; i < a->len && ok; i++) {
     const rill__koffset *o = &g_array_index(a, rill__koffset, i);
@@ -172,7 +185,17 @@ static gboolean commit(consumer *c, GError **error)
     rill__koffset o = {p->topic, p->partition, p->pos};
     g_array_append_val(offs, o);
   }
-  return tool_member_commit(c->member, offs, error);
+  gboolean fenced;
+  GError *e = NULL;
+  if (rill__kmember_commit(c->member, offs, &fenced, &e))
+    return TRUE;
+  if (fenced) { /* the group moved on: the member rejoins, the next poll revokes */
+    g_printerr("rill-consume: %s; rejoining\n", e->message);
+    g_error_free(e);
+    return TRUE;
+  }
+  g_propagate_error(error, e);
+  return FALSE;
 }
 
 static gboolean all_at_end(consumer *c)
@@ -332,22 +355,14 @@ static gboolean fetch_round(consumer *c, gboolean *rejoin, GError **error)
     ok = rill__kclient_refresh_metadata(c->client, (const char *const *)c->topics, error);
   }
   if (ok && c->member) {
-    GError *e = NULL;
-    if (!tool_member_heartbeat(c->member, &e)) {
-      if (e) {
-        g_propagate_error(error, e);
-        return FALSE;
-      }
-      *rejoin = TRUE;
-    }
-    /* a commit the coordinator refuses (the group moved on) means rejoin */
-    if (!commit(c, &e)) {
-      if (e->domain != RILL_KAFKA_CLIENT_ERROR || e->code != RILL_KAFKA_CLIENT_ERROR_BROKER) {
-        g_propagate_error(error, e);
-        return FALSE;
-      }
-      g_printerr("rill-consume: %s; rejoining\n", e->message);
-      g_error_free(e);
+    ok = commit(c, error);
+    GArray *a = NULL;
+    rill__kmember_event ev = ok ? rill__kmember_poll(c->member, &a, error) : RILL__KMEMBER_IDLE;
+    if (ev == RILL__KMEMBER_ERROR)
+      ok = FALSE;
+    if (ev == RILL__KMEMBER_REVOKE) {
+      /* what was printed is committed above: give the partitions back */
+      rill__kmember_revoked(c->member);
       *rejoin = TRUE;
     }
   }
@@ -385,8 +400,8 @@ static gboolean run(consumer *c, GError **error)
   if (!check_topics(c, error))
     return FALSE;
   if (c->group) {
-    c->member = tool_member_new(c->client, c->group, (const char *const *)c->topics);
-    if (!assign_group(c, error))
+    if (!(c->member = rill__kmember_new(c->client, c->group, (const char *const *)c->topics, error)) ||
+        !assign_group(c, error))
       return FALSE;
   } else if (!assign_manual(c, error)) {
     return FALSE;
@@ -459,7 +474,7 @@ int main(int argc, char **argv)
   if (!run(&c, &error))
     rc = tool_fail("rill-consume", error);
 out:
-  tool_member_free(c.member);
+  rill__kmember_free(c.member);
   rill__kclient_free(c.client);
   rill_kafka_conf_free(c.conf);
   tool_format_free(c.fmt);
