@@ -80,6 +80,12 @@ gboolean rill_ctx_is_stopping(const rill_ctx *ctx)
   return __atomic_load_n(&ctx->task->pipeline->stopping, __ATOMIC_RELAXED);
 }
 
+gboolean rill_ctx_checkpoints_enabled(const rill_ctx *ctx)
+{
+  g_return_val_if_fail(ctx != NULL, FALSE);
+  return ctx->task->pipeline->ckpt != NULL;
+}
+
 gboolean rill_ctx_is_cancelled(const rill_ctx *ctx)
 {
   g_return_val_if_fail(ctx != NULL, TRUE);

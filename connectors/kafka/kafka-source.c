@@ -21,10 +21,20 @@
  * in-flight tokens) and at close after a clean drain. Nothing is committed
  * once the pipeline is cancelled: dropped batches release their tokens too.
  *
+ * Checkpoints (when the pipeline takes them): snapshot records each owned
+ * partition's position (everything before it was emitted ahead of the
+ * barrier) and, in group mode, keeps it until the checkpoint completes;
+ * on_checkpoint_complete commits exactly those offsets, and the commit
+ * tracker above stays off, so the group's committed offsets never run
+ * ahead of a complete checkpoint. restore repositions manually assigned
+ * partitions; in group mode it remembers the positions and an assignment
+ * of a restored partition starts there instead of at the committed offset.
+ *
  * Errors: NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, transport failures
  * and the like refresh the metadata and fetch from the new leader;
  * OFFSET_OUT_OF_RANGE restarts the partition per auto.offset.reset (error:
  * the pipeline fails); anything else fails the pipeline. */
+#include <rill/checkpoint.h>
 #include <rill/kafka.h>
 #include <rill/source.h>
 
@@ -32,6 +42,7 @@
 
 #include "connectors/kafka/consumer-group.h"
 #include "connectors/kafka/kafka-source.h"
+#include "runtime/snap.h"
 #include "runtime/wire/recordbatch.h"
 
 /* How long a revoke or close waits for emitted records to be processed
@@ -98,7 +109,23 @@ struct src_state {
   ktoken *tok;
   gint64 next_commit;    /* monotonic us */
   gboolean torn;         /* an emission stopped half way: positions ran ahead, commit nothing more */
+  gboolean checkpointing; /* commits follow completed checkpoints only */
+  GQueue snaps;          /* ksnap*, group mode: positions of checkpoints not yet complete, oldest first */
+  GHashTable *restored;  /* group mode: "topic\npartition" -> int64* position from the restored checkpoint */
 };
+
+typedef struct {
+  uint64_t id;
+  GArray *offsets; /* rill__koffset, topic strings owned */
+} ksnap;
+
+static void ksnap_free(ksnap *k)
+{
+  for (guint i = 0; i < k->offsets->len; i++)
+    g_free((char *)g_array_index(k->offsets, rill__koffset, i).topic);
+  g_array_unref(k->offsets);
+  g_free(k);
+}
 
 static void token_unref(ktoken *t)
 {
@@ -600,8 +627,10 @@ static void wait_processed(src_state *s)
  * forget the rest (its fetches in flight are ignored: new epoch). */
 static void revoke_all(src_state *s)
 {
-  wait_processed(s);
-  commit_processed(s);
+  if (!s->checkpointing) {
+    wait_processed(s);
+    commit_processed(s);
+  }
   g_ptr_array_set_size(s->parts, 0);
   s->epoch++;
   rill__kmember_revoked(s->member);
@@ -659,6 +688,10 @@ static gboolean assign(src_state *s, GArray *a, GError **error)
     spart *sp = add_part(s, o->topic, o->partition);
     sp->pos = o->offset;
     sp->committed = o->offset;
+    g_autofree char *key = g_strdup_printf("%s\n%d", o->topic, o->partition);
+    const int64_t *restored = s->restored ? g_hash_table_lookup(s->restored, key) : NULL;
+    if (restored)
+      sp->pos = *restored;
   }
   g_autoptr(GPtrArray) topics = part_topics(s);
   if (topics->len > 1 && !rill__kclient_refresh_metadata(s->client, (const char *const *)topics->pdata, error))
@@ -725,6 +758,7 @@ static gboolean src_open(rill_ctx *ctx, void *user_data, const guint *splits, gu
   src_state *s = g_new0(src_state, 1);
   s->conf = user_data;
   s->ctx = ctx;
+  s->checkpointing = rill_ctx_checkpoints_enabled(ctx);
   s->done = g_async_queue_new();
   s->parts = g_ptr_array_new_with_free_func((GDestroyNotify)spart_free);
   s->builder = rill_batch_builder_new(0);
@@ -762,7 +796,7 @@ static rill_flow group_step(src_state *s, rill_ctx *ctx)
     break;
   }
   gint64 now = g_get_monotonic_time();
-  if (now >= s->next_commit) {
+  if (!s->checkpointing && now >= s->next_commit) {
     commit_processed(s);
     s->next_commit = now + (gint64)s->conf->conf->auto_commit_interval_ms * 1000;
   }
@@ -813,7 +847,7 @@ static void src_close(rill_ctx *ctx, void *state)
   src_state *s = state;
   if (s->member) {
     /* after a clean drain: commit what downstream finished with */
-    if (!rill_ctx_is_cancelled(ctx)) {
+    if (!rill_ctx_is_cancelled(ctx) && !s->checkpointing) {
       wait_processed(s);
       commit_processed(s);
     }
@@ -824,10 +858,99 @@ static void src_close(rill_ctx *ctx, void *state)
   while ((f = g_async_queue_try_pop(s->done)))
     fcall_free(f);
   g_async_queue_unref(s->done);
+  g_queue_clear_full(&s->snaps, (GDestroyNotify)ksnap_free);
+  if (s->restored)
+    g_hash_table_unref(s->restored);
   rill__batch_reader_clear(&s->reader);
   rill_batch_builder_free(s->builder);
   g_ptr_array_unref(s->parts);
   g_free(s);
+}
+
+/* ---- checkpoints ------------------------------------------------------------
+ * Snapshot: u32 partitions, per partition: topic bytes, u32 partition,
+ * i64 position (next offset to emit), i64 end (stop_at_end bound). */
+
+static rill_flow src_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteArray *out)
+{
+  src_state *s = state;
+  ksnap *k = NULL;
+  if (s->member) {
+    k = g_new0(ksnap, 1);
+    k->id = id;
+    k->offsets = g_array_new(FALSE, TRUE, sizeof(rill__koffset));
+  }
+  rill__snap_u32(out, s->parts->len);
+  for (guint i = 0; i < s->parts->len; i++) {
+    const spart *sp = s->parts->pdata[i];
+    rill__snap_bytes(out, sp->topic, strlen(sp->topic));
+    rill__snap_u32(out, (uint32_t)sp->partition);
+    rill__snap_i64(out, sp->pos);
+    rill__snap_i64(out, sp->end);
+    if (k) {
+      rill__koffset o = {g_strdup(sp->topic), sp->partition, sp->pos};
+      g_array_append_val(k->offsets, o);
+    }
+  }
+  if (k)
+    g_queue_push_tail(&s->snaps, k);
+  return RILL_FLOW_OK;
+}
+
+static gboolean src_restore(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error)
+{
+  src_state *s = state;
+  rill__snap_reader r = rill__snap_reader_init(data, len);
+  uint32_t n = rill__snap_get_u32(&r);
+  if (s->member)
+    s->restored = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  for (uint32_t i = 0; r.ok && i < n; i++) {
+    size_t tlen;
+    const uint8_t *t = rill__snap_get_bytes(&r, &tlen);
+    int32_t partition = (int32_t)rill__snap_get_u32(&r);
+    int64_t pos = rill__snap_get_i64(&r), end = rill__snap_get_i64(&r);
+    if (!r.ok)
+      break;
+    g_autofree char *topic = g_strndup((const char *)t, tlen);
+    if (s->member) {
+      g_hash_table_replace(s->restored, g_strdup_printf("%s\n%d", topic, partition), g_memdup2(&pos, sizeof pos));
+      continue;
+    }
+    spart *sp = find_part(s, rill_wire_str_from(topic), partition);
+    if (!sp) {
+      g_set_error(error, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_CONFIG,
+                  "kafka source checkpoint: %s [%d] is not among this task's partitions", topic, partition);
+      return FALSE;
+    }
+    sp->pos = pos;
+    sp->end = end;
+  }
+  if (!rill__snap_done(&r)) {
+    g_set_error(error, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_CONFIG, "kafka source checkpoint is malformed");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Commits the positions snapshotted for checkpoint @id (group mode); older
+ * pending snapshots are superseded. A failed commit is retried by the next
+ * checkpoint's (positions only grow) and the restart path does not need it. */
+static void src_checkpoint_complete(rill_ctx *ctx, void *state, uint64_t id)
+{
+  src_state *s = state;
+  ksnap *k;
+  while ((k = g_queue_peek_head(&s->snaps)) && k->id <= id) {
+    g_queue_pop_head(&s->snaps);
+    if (k->id == id) {
+      GError *e = NULL;
+      if (!rill__kafka_source_commit_offsets(s, &g_array_index(k->offsets, rill__koffset, 0), k->offsets->len, &e)) {
+        g_debug("kafka source %s: commit of checkpoint %" G_GUINT64_FORMAT ": %s", rill_ctx_stage_name(ctx), id,
+                e->message);
+        g_error_free(e);
+      }
+    }
+    ksnap_free(k);
+  }
 }
 
 static const rill_source_class kafka_source_class = {
@@ -835,6 +958,9 @@ static const rill_source_class kafka_source_class = {
   .open = src_open,
   .read = src_read,
   .close = src_close,
+  .snapshot = src_snapshot,
+  .restore = src_restore,
+  .on_checkpoint_complete = src_checkpoint_complete,
 };
 
 rill_stage *rill_kafka_source_add(rill_pipeline *pipeline, const char *name, const rill_kafka_source_options *options,

@@ -1,11 +1,8 @@
-/* kafka-source.h — internal entry points of the Kafka source for the
- * runtime's checkpoint machinery (not wired yet; see docs/connectors/kafka.md,
- * "Commits").
+/* kafka-source.h — committing a source task's positions to its group.
  *
- * A checkpointing runtime disables enable.auto.commit, records each task's
- * read positions (the `offset` + 1 of the last record a task emitted per
- * partition) with the checkpoint, and once the checkpoint is complete calls
- * rill__kafka_source_commit_offsets on that task's thread with them. */
+ * The source's own checkpoint hook (on_checkpoint_complete, on the task's
+ * thread) calls this with the positions it recorded at that checkpoint's
+ * barrier; see kafka-source.c and docs/connectors/kafka.md, "Commits". */
 #pragma once
 
 #include "connectors/kafka/admin.h"

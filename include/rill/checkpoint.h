@@ -43,6 +43,10 @@ typedef enum {
 gboolean rill_pipeline_enable_checkpoints(rill_pipeline *pipeline, const char *dir, guint interval_ms,
                                           guint retain, GError **error);
 
+/* Whether @ctx's pipeline takes checkpoints: sources that also commit
+ * positions elsewhere (a Kafka consumer group) commit only completed
+ * checkpoints' positions then. */
+gboolean rill_ctx_checkpoints_enabled(const rill_ctx *ctx);
 /* The id of the last checkpoint this run completed (0: none yet). Thread safe. */
 guint64 rill_pipeline_get_last_checkpoint(rill_pipeline *pipeline);
 /* The id of the checkpoint restored at start (0: started fresh). */

@@ -27,3 +27,5 @@ rill_test(kafka-group-interop SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-kafka-group
 target_compile_definitions(test-kafka-group-interop PRIVATE KAFKA_GROUP_INTEROP)
 target_link_libraries(test-kafka-group-interop PRIVATE PkgConfig::RDKAFKA_KC)
 add_dependencies(test-kafka-group-interop rill-broker)
+rill_test(kafka-checkpoint SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-kafka-checkpoint.c TIMEOUT 120)
+target_link_libraries(test-kafka-checkpoint PRIVATE PkgConfig::RDKAFKA_KC)
