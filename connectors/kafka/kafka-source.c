@@ -943,7 +943,8 @@ static void src_checkpoint_complete(rill_ctx *ctx, void *state, uint64_t id)
     g_queue_pop_head(&s->snaps);
     if (k->id == id) {
       GError *e = NULL;
-      if (!rill__kafka_source_commit_offsets(s, &g_array_index(k->offsets, rill__koffset, 0), k->offsets->len, &e)) {
+      if (k->offsets->len &&
+          !rill__kafka_source_commit_offsets(s, (const rill__koffset *)(void *)k->offsets->data, k->offsets->len, &e)) {
         g_debug("kafka source %s: commit of checkpoint %" G_GUINT64_FORMAT ": %s", rill_ctx_stage_name(ctx), id,
                 e->message);
         g_error_free(e);
