@@ -88,6 +88,8 @@ struct rill__broker_conn {
   GList link;               /* in broker->conns while open */
   uint8_t *in;              /* bytes read, not yet framed */
   size_t in_len, in_cap;
+  uint8_t *frame;           /* a large frame being read straight into its own buffer */
+  size_t frame_len, frame_got;
   GQueue slots;             /* rill__slot*, oldest first */
   int64_t last_active_ms;
   GQueue serial_waiting;    /* offloaded requests waiting for the previous one */
