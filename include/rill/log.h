@@ -165,7 +165,9 @@ typedef void (*rill_log_durable_func)(const GError *error, void *user_data);
  * sync thread does one fdatasync for every append that arrived meanwhile
  * (group commit). Until then the records are not readable (the high
  * watermark has not passed them). Otherwise *@pending is FALSE and @func
- * never runs. For one partition, @func calls come in append order.
+ * never runs. Callbacks of one partition may run on different threads, so
+ * they are not ordered among themselves; order answers by the append
+ * order yourself (the broker does: its answers leave in request order).
  * FALSE with @error (and *@pending FALSE) if the append was refused. */
 gboolean rill_log_append_nowait(rill_log *log, const char *topic, int32_t partition, uint8_t *batches,
                                 size_t len, rill_log_append_result *result, rill_log_durable_func func,

@@ -19,7 +19,7 @@
  * appenders thus pay about 2 fdatasyncs, not N. rill_log_append_nowait
  * does not wait: it records a rill__durable entry and queues the partition
  * for the log's sync thread, which leads a round the same way; every entry
- * whose end the new hwm covers fires, in append order. A failed fdatasync
+ * whose end the new hwm covers fires. A failed fdatasync
  * fails every pending entry (and the partition refuses appends after it).
  *
  * Page cache: behind the newest page_cache_window_bytes of the active
@@ -237,8 +237,8 @@ static void fire_durable(GArray *a, const GError *error)
   g_array_unref(a);
 }
 
-/* Runs what @fire holds (without the lock): successes before failures, each
- * in append order. */
+/* Runs what @fire holds (without the lock): successes before failures.
+ * Another thread may be running an earlier collection at the same time. */
 static void fire_all(fire_list *fire, rill_log_wake reason, int64_t hwm)
 {
   if (fire->waiters) {
