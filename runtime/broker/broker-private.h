@@ -5,8 +5,9 @@
  *
  * Threads: one I/O thread owns the epoll set, every connection, every timer
  * and every request (see handler.h). Other threads (the worker pool, log
- * appenders firing waiters, the caller of rill_broker_stop) talk to it only
- * through rill__broker_post() — a mutex-protected queue plus an eventfd.
+ * appenders firing waiters, the log's sync thread acknowledging appends,
+ * the caller of rill_broker_stop) talk to it only through
+ * rill__broker_post() — a mutex-protected queue plus an eventfd.
  */
 #pragma once
 
@@ -54,8 +55,8 @@ struct rill__broker {
   rill__broker_timer *reaper;
 
   GQueue conns;                  /* rill__broker_conn*, open ones */
-  guint n_offloaded;             /* requests running on the pool */
-  GThreadPool *pool;             /* blocking log calls (sync appends) */
+  guint n_offloaded;             /* requests on the pool + appends waiting for fdatasync */
+  GThreadPool *pool;             /* blocking log calls (OffsetCommit) */
   GQueue parked_fetches;         /* rill__fetch_parked* (h-fetch.c) */
 };
 
