@@ -1,7 +1,7 @@
 /* broker-private.h — the broker's internal structures, shared by the loop
  * (loop.c), connections (conn.c), the public API (broker.c) and the request
- * handlers that need more than handler.h (Fetch's zero-copy answer, Produce's
- * off-loop appends).
+ * handlers that need more than handler.h (Fetch's zero-copy answer, the
+ * count of Produce appends waiting for fdatasync).
  *
  * Threads: one I/O thread owns the epoll set, every connection, every timer
  * and every request (see handler.h). Other threads (the worker pool, log
