@@ -173,7 +173,7 @@ typedef struct rill__partition {
   bool closed;                  /* topic deleted or log closing */
   GHashTable *producers;
   GArray *waiters;              /* rill__waiter */
-  GArray *durable;              /* rill__durable, by end (= append order) */
+  GArray *durable;              /* rill__durable, sorted by end */
   bool sync_queued;             /* in log->sync_queue, not yet taken by the sync thread */
 } rill__partition;
 

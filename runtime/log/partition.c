@@ -404,11 +404,15 @@ static gboolean sync_to(rill__partition *p, int64_t end, fire_list *fire, GError
   return TRUE;
 }
 
-/* Registers a nowait append ending at @end (under the lock). */
+/* Registers a nowait append ending at @end (under the lock), keeping
+ * p->durable sorted by end (an idempotent retry ends before later appends). */
 static void add_durable(rill__partition *p, int64_t end, rill_log_durable_func func, void *user_data)
 {
   rill__durable d = {end, func, user_data};
-  g_array_append_val(p->durable, d);
+  guint at = p->durable->len;
+  while (at > 0 && g_array_index(p->durable, rill__durable, at - 1).end > end)
+    at--;
+  g_array_insert_val(p->durable, at, d);
   if (!p->sync_queued) {
     p->sync_queued = true;
     rill__log_queue_sync(p->log, p);
@@ -551,7 +555,8 @@ void rill__partition_sync_pending(rill__partition *p)
   p->sync_queued = false;
   if (p->durable->len > 0 && !p->closed) {
     GError *error = NULL;
-    if (!sync_to(p, g_array_index(p->durable, rill__durable, p->durable->len - 1).end, &fire, &error))
+    /* Everything written so far, whatever the entries' ends. */
+    if (!sync_to(p, p->next_offset, &fire, &error))
       g_error_free(error); /* the entries were failed with it */
   }
   int64_t hwm = p->hwm;

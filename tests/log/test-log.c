@@ -855,6 +855,12 @@ static gboolean nowait(rill_log *log, const char *topic, durable_ticket *t, int 
   return pending;
 }
 
+static void synced_add(GArray *out, const uint8_t *b, size_t len, const rill_log_append_result *r)
+{
+  stored s = {g_bytes_new(b, len), r->base_offset, r->last_offset, (int64_t)rill_be64(b + 35)};
+  g_array_append_val(out, s);
+}
+
 static void check_stored(rill_log *log, const char *topic, GArray *want)
 {
   g_autoptr(GBytes) all = read_bytes(log, topic, 0, 0, G_MAXSIZE);
@@ -925,6 +931,40 @@ static void test_append_nowait(void)
   g_assert_cmpint(info.high_watermark, ==, t[N - 1].end);
   g_assert_cmpint(info.n_segments, >, 1);
   check_stored(log, "s", synced);
+
+  /* An idempotent retry of a batch (maybe still pending) answers with the
+   * original offsets; it is acknowledged once durable, like the original. */
+  box.fired = 0;
+  int expect = 0;
+  durable_ticket ti[3];
+  test_batch_spec spec = test_batch_spec_default(3, 20, 5, 9);
+  spec.producer_id = 42;
+  spec.producer_epoch = 0;
+  spec.base_sequence = 0;
+  size_t ilen;
+  uint8_t *ib = test_batch_build(&spec, &ilen);
+  rill_log_append_result ir[3];
+  for (int i = 0; i < 3; i++) {
+    ti[i] = (durable_ticket){&box, "s", i, 0, 0};
+    uint8_t *copy = g_memdup2(ib, ilen);
+    gboolean pending = FALSE;
+    g_assert_true(rill_log_append_nowait(log, "s", 0, copy, ilen, &ir[i], on_durable, &ti[i], &pending, &e));
+    g_assert_no_error(e);
+    ti[i].end = ir[i].last_offset + 1;
+    expect += pending;
+    if (i == 0)
+      synced_add(synced, copy, ilen, &ir[0]);
+    g_free(copy);
+  }
+  g_free(ib);
+  g_assert_false(ir[0].duplicate);
+  g_assert_true(ir[1].duplicate && ir[2].duplicate);
+  g_assert_cmpint(ir[1].base_offset, ==, ir[0].base_offset);
+  g_assert_cmpint(ir[2].last_offset, ==, ir[0].last_offset);
+  wait_fired(&box, expect);
+  g_assert_cmpint(box.twice, ==, 0);
+  g_assert_cmpint(box.not_readable, ==, 0);
+  g_assert_no_error(box.error);
 
   /* Deleting the topic answers what is pending: synced already, or CLOSED. */
   create(log, "d", 1, sync_small);
