@@ -79,9 +79,9 @@ typedef struct rill__segment {
   GArray *time_index;    /* rill__time_entry, sparse */
   int64_t bytes_since_index;
   bool indexes_dirty;    /* in memory differs from the files */
-  /* Page-cache release behind the tail (partition.c: release_behind):
-   * writeback was started for [0, writeback_pos), and [0, dropped_pos) was
-   * dropped from the page cache. Under the partition lock. */
+  /* Page-cache release behind the tail (partition.c: release_plan_take):
+   * writeback was started (or claimed) for [0, writeback_pos), and
+   * [0, dropped_pos) dropped from the page cache. Under the partition lock. */
   int64_t writeback_pos;
   int64_t dropped_pos;
 } rill__segment;
@@ -174,7 +174,8 @@ typedef struct rill__partition {
   GHashTable *producers;
   GArray *waiters;              /* rill__waiter */
   GArray *durable;              /* rill__durable, sorted by end */
-  bool sync_queued;             /* in log->sync_queue, not yet taken by the sync thread */
+  bool sync_queued;             /* in log->sync_queue (sync or page-cache release due),
+                                 * not yet taken by the sync thread */
 } rill__partition;
 
 rill__partition *rill__partition_open(struct rill_log *log, const char *topic, int32_t index,
@@ -190,7 +191,8 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
                                 rill_log_append_result *res, rill_log_durable_func func,
                                 void *user_data, gboolean *pending, GError **error);
 /* The sync thread's round for @p: one fdatasync covering every append so
- * far, then the rill__durable entries it satisfied fire. */
+ * far (if any rill__durable entry waits), the entries it satisfied fire,
+ * then the page-cache release step that is due, if any. */
 void rill__partition_sync_pending(rill__partition *p);
 rill_log_fetch *rill__partition_read(rill__partition *p, int64_t offset, size_t max_bytes,
                                      GError **error);

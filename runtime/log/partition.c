@@ -25,7 +25,9 @@
  * Page cache: behind the newest page_cache_window_bytes of the active
  * segment, writeback is started early (sync_file_range) and written pages
  * are dropped (POSIX_FADV_DONTNEED), so appends recycle recently freed pages
- * instead of growing the page cache into memory never touched before.
+ * instead of growing the page cache into memory never touched before. The
+ * appender only notices a step is due and queues the partition; the sync
+ * thread does the calls.
  */
 #define _GNU_SOURCE /* sync_file_range */
 #include "runtime/log/log-private.h"
@@ -266,25 +268,62 @@ static void advance_hwm(rill__partition *p, int64_t hwm, int64_t pos, fire_list 
 
 #define WRITEBACK_STEP (4 << 20)
 
-/* Starts writeback of the active segment's whole pages not yet handed to it
- * once WRITEBACK_STEP bytes piled up, and drops from the page cache what
- * lies more than the window behind (pages still under writeback are
- * skipped by the kernel and age out normally). Under the lock; the calls
- * only start I/O. */
-static void release_behind(rill__partition *p, rill__segment *seg)
+/* Page-cache release behind the tail, planned under the lock and done by
+ * the sync thread (release_run) so the appender never pays for writeback
+ * submission: start writeback of the active segment's whole pages once
+ * WRITEBACK_STEP bytes piled up, and drop from the page cache what lies more
+ * than the window behind (pages still under writeback are skipped by the
+ * kernel and age out normally). */
+typedef struct {
+  rill__segment *seg; /* ref; NULL: nothing to do */
+  int64_t wb_from, wb_to, drop_from, drop_to;
+} release_plan;
+
+/* TRUE if the active segment has a step of release work (under the lock). */
+static bool release_due(rill__partition *p)
 {
+  if (p->log->cache_window_bytes <= 0)
+    return false;
+  rill__segment *seg = active(p);
+  return (seg->size & ~(int64_t)4095) - seg->writeback_pos >= WRITEBACK_STEP;
+}
+
+/* Under the lock: claims the next ranges (the sync thread is the only one
+ * that runs them, so claiming before doing is safe). */
+static release_plan release_plan_take(rill__partition *p)
+{
+  release_plan r = {0};
   int64_t window = p->log->cache_window_bytes;
-  if (window <= 0)
-    return;
+  if (window <= 0 || p->closed)
+    return r;
+  rill__segment *seg = active(p);
   int64_t end = seg->size & ~(int64_t)4095; /* the last partial page is still written to */
   if (end - seg->writeback_pos >= WRITEBACK_STEP) {
-    if (sync_file_range(seg->fd, seg->writeback_pos, end - seg->writeback_pos, SYNC_FILE_RANGE_WRITE) == 0)
-      seg->writeback_pos = end;
+    r.wb_from = seg->writeback_pos;
+    r.wb_to = end;
+    seg->writeback_pos = end;
   }
   int64_t to = seg->writeback_pos - window;
-  if (to - seg->dropped_pos >= WRITEBACK_STEP &&
-      posix_fadvise(seg->fd, seg->dropped_pos, to - seg->dropped_pos, POSIX_FADV_DONTNEED) == 0)
+  if (to - seg->dropped_pos >= WRITEBACK_STEP) {
+    r.drop_from = seg->dropped_pos;
+    r.drop_to = to;
     seg->dropped_pos = to;
+  }
+  if (r.wb_to > r.wb_from || r.drop_to > r.drop_from)
+    r.seg = rill__segment_ref(seg);
+  return r;
+}
+
+/* Without the lock. Failures only leave pages cached: nothing to report. */
+static void release_run(release_plan *r)
+{
+  if (!r->seg)
+    return;
+  if (r->wb_to > r->wb_from)
+    (void)sync_file_range(r->seg->fd, r->wb_from, r->wb_to - r->wb_from, SYNC_FILE_RANGE_WRITE);
+  if (r->drop_to > r->drop_from)
+    (void)posix_fadvise(r->seg->fd, r->drop_from, r->drop_to - r->drop_from, POSIX_FADV_DONTNEED);
+  rill__segment_unref(r->seg);
 }
 
 /* Starts a new active segment at next_offset (under the lock). */
@@ -395,10 +434,8 @@ static gboolean sync_to(rill__partition *p, int64_t end, fire_list *fire, GError
       g_propagate_error(error, local);
       return FALSE;
     }
-    if (seg == active(p)) {
+    if (seg == active(p))
       advance_hwm(p, target, target_pos, fire);
-      release_behind(p, seg);
-    }
     rill__segment_unref(seg);
   }
   return TRUE;
@@ -536,9 +573,12 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
     /* fall through */
   case RILL_LOG_DURABILITY_NONE:
     advance_hwm(p, p->next_offset, seg->size, &fire);
-    release_behind(p, seg);
     ok = TRUE;
     break;
+  }
+  if (ok && !p->sync_queued && release_due(p)) {
+    p->sync_queued = true;
+    rill__log_queue_sync(p->log, p);
   }
 out:;
   int64_t hwm = p->hwm;
@@ -559,9 +599,11 @@ void rill__partition_sync_pending(rill__partition *p)
     if (!sync_to(p, p->next_offset, &fire, &error))
       g_error_free(error); /* the entries were failed with it */
   }
+  release_plan plan = release_plan_take(p);
   int64_t hwm = p->hwm;
   g_mutex_unlock(&p->lock);
   fire_all(&fire, RILL_LOG_WAKE_DATA, hwm);
+  release_run(&plan);
 }
 
 /* Index of the segment holding @offset: the last with base <= offset. */
