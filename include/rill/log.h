@@ -69,7 +69,7 @@ typedef struct {
    * the page cache once written (readers then read them from disk). This
    * bounds the log's page-cache footprint and lets appends reuse recently
    * freed pages instead of touching new memory. 0 = never drop (leave it all
-   * to the kernel). Default 8 MiB. */
+   * to the kernel). Default 4 MiB. */
   int64_t page_cache_window_bytes;
 } rill_log_options;
 

@@ -49,7 +49,7 @@ const rill__conf_prop rill__broker_config_table[] = {
    "Default rill.durability: none (page cache), interval (fdatasync every flush.ms) or sync (acknowledge after fdatasync)."},
   {"log.retention.check.interval.ms", I64, OFF(log_retention_check_interval_ms), 0, G_MAXINT64, "300000", NULL,
    "How often retention is enforced (0 = never)."},
-  {"rill.page.cache.window.bytes", I64, OFF(log_page_cache_window_bytes), 0, G_MAXINT64, "8388608", NULL,
+  {"rill.page.cache.window.bytes", I64, OFF(log_page_cache_window_bytes), 0, G_MAXINT64, "4194304", NULL,
    "Bytes at the tail of each partition kept in the page cache; older ones are written back early and dropped from it (0 = leave it all to the kernel)."},
   {"message.max.bytes", I32, OFF(message_max_bytes), 0, G_MAXINT32, "1048588", "max.message.bytes",
    "Default max.message.bytes: largest record batch a topic accepts."},

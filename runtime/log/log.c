@@ -246,7 +246,7 @@ void rill_log_options_init(rill_log_options *options)
   g_return_if_fail(options != NULL);
   memset(options, 0, sizeof *options);
   options->retention_check_interval_ms = 300000;
-  options->page_cache_window_bytes = 8 << 20;
+  options->page_cache_window_bytes = 4 << 20;
 }
 
 rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError **error)

@@ -321,8 +321,12 @@ static void release_run(release_plan *r)
     return;
   if (r->wb_to > r->wb_from)
     (void)sync_file_range(r->seg->fd, r->wb_from, r->wb_to - r->wb_from, SYNC_FILE_RANGE_WRITE);
-  if (r->drop_to > r->drop_from)
+  if (r->drop_to > r->drop_from) {
+    /* DONTNEED skips pages still under writeback: wait for it first (this
+     * is the sync thread; the range was handed to writeback a step ago). */
+    (void)sync_file_range(r->seg->fd, r->drop_from, r->drop_to - r->drop_from, SYNC_FILE_RANGE_WAIT_BEFORE);
     (void)posix_fadvise(r->seg->fd, r->drop_from, r->drop_to - r->drop_from, POSIX_FADV_DONTNEED);
+  }
   rill__segment_unref(r->seg);
 }
 
