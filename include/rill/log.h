@@ -64,6 +64,13 @@ typedef struct {
   /* How often the maintenance thread enforces retention, in ms; 0 = never
    * (call rill_log_enforce_retention yourself). Default 300000. */
   int64_t retention_check_interval_ms;
+  /* Bytes at the tail of each partition's active segment that stay in the
+   * page cache; older bytes are handed to writeback early and dropped from
+   * the page cache once written (readers then read them from disk). This
+   * bounds the log's page-cache footprint and lets appends reuse recently
+   * freed pages instead of touching new memory. 0 = never drop (leave it all
+   * to the kernel). Default 4 MiB. */
+  int64_t page_cache_window_bytes;
 } rill_log_options;
 
 /* Fills @options with the defaults. */
@@ -140,6 +147,31 @@ typedef struct {
  * batches are appended or none. (@batches: transfer none, modified) */
 gboolean rill_log_append(rill_log *log, const char *topic, int32_t partition, uint8_t *batches,
                          size_t len, rill_log_append_result *result, GError **error);
+
+/* Called once when a pending rill_log_append_nowait() is decided: @error
+ * NULL when its bytes are on disk (and readable), else why they never will
+ * be (RILL_LOG_ERROR_IO after a failed fdatasync, RILL_LOG_ERROR_CLOSED when
+ * the topic was deleted or the log closed first). Runs on the log's sync
+ * thread, or on the thread of a call that synced the partition (an append
+ * that rolled a segment, a blocking rill_log_append, rill_log_close), never
+ * with a log lock held; keep it short (e.g. post to an event loop).
+ * (@error: transfer none) */
+typedef void (*rill_log_durable_func)(const GError *error, void *user_data);
+
+/* Like rill_log_append, but never waits for fdatasync: the bytes are
+ * written (and offsets assigned, in call order) before it returns. If the
+ * partition's durability is sync, *@pending is set TRUE and @func(@user_data)
+ * runs exactly once later, when an fdatasync covers the append; the log's
+ * sync thread does one fdatasync for every append that arrived meanwhile
+ * (group commit). Until then the records are not readable (the high
+ * watermark has not passed them). Otherwise *@pending is FALSE and @func
+ * never runs. Callbacks of one partition may run on different threads, so
+ * they are not ordered among themselves; order answers by the append
+ * order yourself (the broker does: its answers leave in request order).
+ * FALSE with @error (and *@pending FALSE) if the append was refused. */
+gboolean rill_log_append_nowait(rill_log *log, const char *topic, int32_t partition, uint8_t *batches,
+                                size_t len, rill_log_append_result *result, rill_log_durable_func func,
+                                void *user_data, gboolean *pending, GError **error);
 
 /* ---- Read ------------------------------------------------------------------ */
 

@@ -1,12 +1,13 @@
 /* broker-private.h — the broker's internal structures, shared by the loop
  * (loop.c), connections (conn.c), the public API (broker.c) and the request
- * handlers that need more than handler.h (Fetch's zero-copy answer, Produce's
- * off-loop appends).
+ * handlers that need more than handler.h (Fetch's zero-copy answer, the
+ * count of Produce appends waiting for fdatasync).
  *
  * Threads: one I/O thread owns the epoll set, every connection, every timer
  * and every request (see handler.h). Other threads (the worker pool, log
- * appenders firing waiters, the caller of rill_broker_stop) talk to it only
- * through rill__broker_post() — a mutex-protected queue plus an eventfd.
+ * appenders firing waiters, the log's sync thread acknowledging appends,
+ * the caller of rill_broker_stop) talk to it only through
+ * rill__broker_post() — a mutex-protected queue plus an eventfd.
  */
 #pragma once
 
@@ -54,8 +55,8 @@ struct rill__broker {
   rill__broker_timer *reaper;
 
   GQueue conns;                  /* rill__broker_conn*, open ones */
-  guint n_offloaded;             /* requests running on the pool */
-  GThreadPool *pool;             /* blocking log calls (sync appends) */
+  guint n_offloaded;             /* requests on the pool + appends waiting for fdatasync */
+  GThreadPool *pool;             /* blocking log calls (OffsetCommit) */
   GQueue parked_fetches;         /* rill__fetch_parked* (h-fetch.c) */
 };
 
@@ -88,6 +89,8 @@ struct rill__broker_conn {
   GList link;               /* in broker->conns while open */
   uint8_t *in;              /* bytes read, not yet framed */
   size_t in_len, in_cap;
+  uint8_t *frame;           /* a large frame being read straight into its own buffer */
+  size_t frame_len, frame_got;
   GQueue slots;             /* rill__slot*, oldest first */
   int64_t last_active_ms;
   GQueue serial_waiting;    /* offloaded requests waiting for the previous one */

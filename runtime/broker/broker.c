@@ -311,6 +311,7 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
     char **defaults = rill__broker_settings_topic_defaults(&b->settings);
     opts.default_config = (const char *const *)defaults;
     opts.retention_check_interval_ms = b->settings.log_retention_check_interval_ms;
+    opts.page_cache_window_bytes = b->settings.log_page_cache_window_bytes;
     GError *local = NULL;
     b->log = rill_log_open(b->settings.log_dirs, &opts, &local);
     g_strfreev(defaults);

@@ -35,6 +35,7 @@ struct rill__broker_settings {
   int64_t log_flush_interval_ms;           /* log.flush.interval.ms → flush.ms */
   int log_durability;                      /* rill.durability: rill_log_durability */
   int64_t log_retention_check_interval_ms; /* log.retention.check.interval.ms */
+  int64_t log_page_cache_window_bytes;     /* rill.page.cache.window.bytes */
   int32_t message_max_bytes;               /* message.max.bytes → max.message.bytes */
   int32_t socket_request_max_bytes;        /* socket.request.max.bytes */
   int64_t connections_max_idle_ms;         /* connections.max.idle.ms */

@@ -2,14 +2,18 @@
  *
  * Framing: `Size int32 | Size bytes`. A Size below 8 (no room for a request
  * header) or above socket.request.max.bytes closes the connection before
- * anything is allocated for it. Each complete frame is copied out of the
- * read buffer (the request keeps it: decoded strings point into it) and
- * dispatched at once, so clients may pipeline.
+ * anything is allocated for it. The request keeps its frame (decoded
+ * strings and Produce's batches point into it): a small frame is copied out
+ * of the read buffer; a large one (>= OWN_FRAME_MIN) gets a buffer of its
+ * own as soon as its header is seen and is read straight into it, with the
+ * read buffer as a second iovec so the next frames' headers arrive in the
+ * same recvmsg(). Frames are dispatched as soon as complete, so clients may
+ * pipeline.
  *
  * Ordering: every dispatched request gets a slot at the tail of
  * conn->slots. Answers fill their slot; bytes leave strictly from the head,
  * so responses keep request order even when a later request is answered
- * first (a parked Fetch, an acks=all Produce on the pool). An acks=0 Produce
+ * first (a parked Fetch, an acks=all Produce waiting for fdatasync). An acks=0 Produce
  * removes its slot. Memory chunks are gathered into one sendmsg() across
  * ready slots; file chunks go by sendfile() (zero copy), with MSG_MORE on the
  * memory part before them so header and data share packets.
@@ -36,6 +40,9 @@
 
 #define MAX_QUEUED_SLOTS 256
 #define READ_CHUNK 65536
+/* Frames at least this large are read straight into a buffer of their own,
+ * which the request then keeps: no copy out of the read buffer. */
+#define OWN_FRAME_MIN 16384
 
 static void conn_flush(rill__broker_conn *c);
 
@@ -72,6 +79,7 @@ void rill__broker_conn_unref(rill__broker_conn *c)
   g_assert(c->dead);
   g_queue_clear_full(&c->slots, (GDestroyNotify)slot_free);
   g_free(c->in);
+  g_free(c->frame);
   g_free(c);
 }
 
@@ -164,6 +172,16 @@ static gboolean process_input(rill__broker_conn *c)
       ok = FALSE;
       break;
     }
+    if (c->in_len - off - 4 < (size_t)size && size >= OWN_FRAME_MIN) {
+      /* Everything buffered after the header belongs to this frame: move it
+       * to the frame's own buffer; the rest is read straight into it. */
+      c->frame_len = (size_t)size;
+      c->frame_got = c->in_len - off - 4;
+      c->frame = g_malloc(c->frame_len);
+      memcpy(c->frame, c->in + off + 4, c->frame_got);
+      off = c->in_len;
+      break;
+    }
     if (c->in_len - off - 4 < (size_t)size) {
       /* Make room for the whole frame now: at most socket.request.max.bytes. */
       if (c->in_cap < (size_t)size + 4) {
@@ -197,7 +215,15 @@ static void conn_read(rill__broker_conn *c)
       c->in_cap = MAX(c->in_cap * 2, (size_t)READ_CHUNK);
       c->in = g_realloc(c->in, c->in_cap);
     }
-    ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+    /* The rest of a large frame, then what follows it (the next headers)
+     * into the read buffer, in one call. */
+    struct iovec iov[2];
+    int niov = 0;
+    if (c->frame)
+      iov[niov++] = (struct iovec){c->frame + c->frame_got, c->frame_len - c->frame_got};
+    iov[niov++] = (struct iovec){c->in + c->in_len, c->in_cap - c->in_len};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
+    ssize_t n = recvmsg(c->fd, &mh, 0);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -209,9 +235,24 @@ static void conn_read(rill__broker_conn *c)
       rill__broker_conn_close(c, "peer_closed");
       return;
     }
-    c->in_len += (size_t)n;
+    size_t got = (size_t)n;
     c->last_active_ms = rill__broker_now_ms(c->broker);
-    if (!process_input(c))
+    if (c->frame) {
+      size_t take = MIN(got, c->frame_len - c->frame_got);
+      c->frame_got += take;
+      got -= take;
+      if (c->frame_got == c->frame_len) {
+        uint8_t *frame = c->frame;
+        c->frame = NULL;
+        rill__broker_dispatch(c, frame, c->frame_len);
+        if (!c->dead && c->slots.length >= MAX_QUEUED_SLOTS) {
+          c->read_paused = TRUE;
+          update_events(c);
+        }
+      }
+    }
+    c->in_len += got;
+    if (c->dead || !process_input(c))
       return;
   }
 }

@@ -9,11 +9,16 @@
  *   answer success with the original batch's offsets, as Kafka 2.x+ does;
  *   sequence gaps answer OUT_OF_ORDER_SEQUENCE_NUMBER, stale epochs
  *   INVALID_PRODUCER_EPOCH.
+ * - Appends run on the I/O thread, in request order, with
+ *   rill_log_append_nowait: it never waits for fdatasync, so one connection's
+ *   appends keep their order and the loop never blocks on the disk.
  * - acks=0 sends no response at all; acks=1 and acks=all are the same on one
- *   broker, and answer after the append returns — which under durability
- *   sync is after fdatasync. Under the broker's durability sync the appends
- *   run on the worker pool (one request per connection at a time, so a
- *   producer's batches keep their order) and the I/O thread keeps serving.
+ *   broker. Under durability sync a partition's append is pending until the
+ *   log's sync thread has fdatasynced it (group commit across every
+ *   connection); its callback posts to the loop, and the request answers
+ *   once its last pending partition is durable — or fails that partition
+ *   with KAFKA_STORAGE_ERROR if the fdatasync failed. Answers still leave in
+ *   request order per connection (conn.c's slots).
  * - Transactions are not supported: a TransactionalId answers
  *   TRANSACTIONAL_ID_AUTHORIZATION_FAILED per partition.
  */
@@ -22,6 +27,53 @@
 #define RECORDBATCH_MAGIC_OFFSET 16
 
 typedef rill_wire_produce_response_partition_produce_response part_out;
+
+typedef struct {
+  rill_wire_produce_response out;
+  int pending; /* partitions waiting for fdatasync */
+} produce_state;
+
+/* One partition waiting for fdatasync: made on the loop, filled on the sync
+ * thread, consumed back on the loop. */
+typedef struct {
+  rill__broker_req *req;
+  const char *topic; /* request memory */
+  part_out *o;
+  int16_t error_code;
+  char *error_message; /* owned */
+} durable_wait;
+
+static void produce_done(rill__broker_req *req);
+
+static void on_durable_loop(void *user_data)
+{
+  durable_wait *w = user_data;
+  rill__broker_req *req = w->req;
+  produce_state *st = req->handler_data;
+  if (w->error_code) {
+    w->o->error_code = w->error_code;
+    w->o->base_offset = -1;
+    w->o->error_message = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(w->error_message)));
+    rill__broker_event(req->broker, "error", "append_failed", "topic=%s partition=%d error=\"%s\"", w->topic,
+                       w->o->index, w->error_message);
+  }
+  g_free(w->error_message);
+  g_free(w);
+  req->broker->n_offloaded--;
+  if (--st->pending == 0)
+    produce_done(req);
+}
+
+/* The log's sync thread (or whichever thread synced the partition). */
+static void on_durable(const GError *error, void *user_data)
+{
+  durable_wait *w = user_data;
+  if (error) {
+    w->error_code = rill__broker_kafka_error(error);
+    w->error_message = g_strdup(error->message);
+  }
+  rill__broker_post(w->req->broker, on_durable_loop, w);
+}
 
 static void fail_all(rill__broker_req *req, rill_wire_produce_response *out, int16_t code)
 {
@@ -45,8 +97,14 @@ static void append_one(rill__broker_req *req, const char *topic, rill_wire_bytes
     return;
   }
   /* The records are a slice of this request's own frame: ours to modify. */
-  if (!rill_log_append(rill__broker_log(req->broker), topic, o->index, (uint8_t *)records.ptr, (size_t)records.len,
-                       &res, &error)) {
+  durable_wait *w = g_new0(durable_wait, 1);
+  w->req = req;
+  w->topic = topic;
+  w->o = o;
+  gboolean pending = FALSE;
+  if (!rill_log_append_nowait(rill__broker_log(req->broker), topic, o->index, (uint8_t *)records.ptr,
+                              (size_t)records.len, &res, on_durable, w, &pending, &error)) {
+    g_free(w);
     o->error_code = rill__broker_kafka_error(error);
     o->error_message = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(error->message)));
     if (o->error_code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR)
@@ -58,14 +116,19 @@ static void append_one(rill__broker_req *req, const char *topic, rill_wire_bytes
   o->base_offset = res.base_offset;
   o->log_append_time_ms = res.log_append_time;
   o->log_start_offset = res.log_start_offset;
+  if (pending) {
+    produce_state *st = req->handler_data;
+    st->pending++;
+    req->broker->n_offloaded++; /* stop waits for it */
+  } else {
+    g_free(w);
+  }
 }
 
-/* Runs the appends (on the I/O thread or a pool thread). */
-static void produce_work(void *user_data)
+static void produce_work(rill__broker_req *req)
 {
-  rill__broker_req *req = user_data;
   const rill_wire_produce_request *in = &req->body->produce;
-  rill_wire_produce_response *out = req->handler_data;
+  rill_wire_produce_response *out = &((produce_state *)req->handler_data)->out;
   for (int32_t t = 0; t < in->n_topics; t++) {
     char *topic = rill__broker_req_strdup(req, in->topics[t].name);
     for (int32_t p = 0; p < in->topics[t].n_partitions; p++) {
@@ -78,21 +141,21 @@ static void produce_work(void *user_data)
   }
 }
 
-static void produce_done(void *user_data)
+static void produce_done(rill__broker_req *req)
 {
-  rill__broker_req *req = user_data;
   if (req->body->produce.acks == 0)
     rill__broker_respond_none(req);
   else
-    rill__broker_respond(req, req->handler_data);
+    rill__broker_respond(req, &((produce_state *)req->handler_data)->out);
 }
 
 void rill__handle_produce(rill__broker_req *req)
 {
   const rill_wire_produce_request *in = &req->body->produce;
-  rill_wire_produce_response *out = rill__broker_req_new0(req, rill_wire_produce_response, 1);
+  produce_state *st = rill__broker_req_new0(req, produce_state, 1);
+  rill_wire_produce_response *out = &st->out;
   rill_wire_produce_response_init(out);
-  req->handler_data = out;
+  req->handler_data = st;
   out->n_responses = MAX(in->n_topics, 0);
   out->responses = rill__broker_req_new0(req, rill_wire_produce_response_topic_produce_response, out->n_responses);
   for (int32_t t = 0; t < out->n_responses; t++) {
@@ -115,11 +178,11 @@ void rill__handle_produce(rill__broker_req *req)
     fail_all(req, out, RILL_KAFKA_ERR_INVALID_REQUIRED_ACKS);
   } else if (in->transactional_id.len >= 0) {
     fail_all(req, out, RILL_KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-  } else if (rill__broker_settings_get(req->broker)->log_durability == RILL_LOG_DURABILITY_SYNC) {
-    rill__broker_offload(req, produce_work, produce_done);
-    return;
   } else {
+    st->pending++; /* held while appending: a callback cannot answer early */
     produce_work(req);
+    if (--st->pending > 0)
+      return; /* answered by the last on_durable_loop */
   }
   produce_done(req);
 }

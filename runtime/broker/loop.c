@@ -4,10 +4,13 @@
  * a log append into the page cache, a range lookup) and Fetch data leaves by
  * sendfile() without touching user space, so one thread keeps a loopback
  * link busy while owning every connection, timer and group without locks.
- * The only calls that can block for long — appends that fdatasync under
- * durability sync — are handed to a worker pool (conn.c:
- * rill__broker_offload), so one slow disk flush never stalls other
- * connections, and the log's group commit shares one fdatasync between them.
+ * Produce appends run here too, with rill_log_append_nowait: under
+ * durability sync the log's sync thread does the fdatasync (one for every
+ * append of every connection meanwhile: group commit) and its callback posts
+ * the acknowledgement back, so a slow disk flush never stalls the loop. The
+ * one fdatasync left on this thread is a segment roll's (once per segment,
+ * durability interval or sync). Other blocking calls (OffsetCommit's atomic
+ * file writes) go to a worker pool (conn.c: rill__broker_offload).
  *
  * Invariants: timers and posted functions run on the I/O thread only; a
  * timer runs at most once; posts made while the loop runs are run by it, and

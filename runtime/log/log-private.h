@@ -79,6 +79,11 @@ typedef struct rill__segment {
   GArray *time_index;    /* rill__time_entry, sparse */
   int64_t bytes_since_index;
   bool indexes_dirty;    /* in memory differs from the files */
+  /* Page-cache release behind the tail (partition.c: release_plan_take):
+   * writeback was started (or claimed) for [0, writeback_pos), and
+   * [0, dropped_pos) dropped from the page cache. Under the partition lock. */
+  int64_t writeback_pos;
+  int64_t dropped_pos;
 } rill__segment;
 
 rill__segment *rill__segment_create(const char *dir, int64_t base_offset, GError **error);
@@ -141,6 +146,13 @@ typedef struct rill__waiter {
   void *user_data;
 } rill__waiter;
 
+/* A rill_log_append_nowait() waiting for the fdatasync that covers it. */
+typedef struct {
+  int64_t end;              /* durable once hwm >= end */
+  rill_log_durable_func func;
+  void *user_data;
+} rill__durable;
+
 typedef struct rill__partition {
   gint ref;
   struct rill_log *log;         /* not refcounted: outlives its partitions' use */
@@ -161,6 +173,9 @@ typedef struct rill__partition {
   bool closed;                  /* topic deleted or log closing */
   GHashTable *producers;
   GArray *waiters;              /* rill__waiter */
+  GArray *durable;              /* rill__durable, sorted by end */
+  bool sync_queued;             /* in log->sync_queue (sync or page-cache release due),
+                                 * not yet taken by the sync thread */
 } rill__partition;
 
 rill__partition *rill__partition_open(struct rill_log *log, const char *topic, int32_t index,
@@ -170,8 +185,15 @@ rill__partition *rill__partition_ref(rill__partition *p);
 void rill__partition_unref(rill__partition *p);
 /* Marks closed, wakes waiters and writes indexes / producer state. */
 void rill__partition_close(rill__partition *p, bool write_state);
+/* @func NULL: blocks for fdatasync under durability sync. Else never
+ * blocks on it: *@pending tells whether @func will run (rill_log_append_nowait). */
 gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
-                                rill_log_append_result *res, GError **error);
+                                rill_log_append_result *res, rill_log_durable_func func,
+                                void *user_data, gboolean *pending, GError **error);
+/* The sync thread's round for @p: one fdatasync covering every append so
+ * far (if any rill__durable entry waits), the entries it satisfied fire,
+ * then the page-cache release step that is due, if any. */
+void rill__partition_sync_pending(rill__partition *p);
 rill_log_fetch *rill__partition_read(rill__partition *p, int64_t offset, size_t max_bytes,
                                      GError **error);
 void rill__partition_info(rill__partition *p, rill_log_partition_info *info);
@@ -212,7 +234,17 @@ struct rill_log {
   GCond thread_cond;
   bool stopping;
   int64_t retention_interval_ms;
+  int64_t cache_window_bytes; /* rill_log_options.page_cache_window_bytes */
+  /* sync thread: fdatasyncs for rill_log_append_nowait (group commit) */
+  GThread *sync_thread;
+  GMutex sync_lock;
+  GCond sync_cond;
+  GQueue sync_queue;          /* rill__partition refs with appends waiting for fdatasync */
+  bool sync_stopping;
 };
+
+/* Queues @p for the sync thread (takes a ref). Called with p->lock held. */
+void rill__log_queue_sync(rill_log *log, rill__partition *p);
 
 /* ---- fetch results (fetch.c) ---- */
 rill_log_fetch *rill__fetch_new(int64_t hwm, int64_t log_start);

@@ -11,6 +11,11 @@
  *   .groups/<hex>.offsets committed group offsets (group-offsets.c)
  *   producer-ids          next producer id, decimal, written atomically
  *
+ * Threads: a maintenance thread (interval flushes, retention) and a sync
+ * thread that runs the fdatasyncs of rill_log_append_nowait: partitions
+ * with appends waiting are queued (each at most once), and each round syncs
+ * everything appended to that partition so far (group commit).
+ *
  * Create writes the partition directories first and the .conf last; delete
  * removes the .conf first. Partition directories with no .conf (or beyond
  * its count) are leftovers of an interrupted create/delete and are removed
@@ -207,11 +212,41 @@ static gpointer maintenance(gpointer data)
   return NULL;
 }
 
+static gpointer sync_thread(gpointer data)
+{
+  rill_log *log = data;
+  g_mutex_lock(&log->sync_lock);
+  for (;;) {
+    rill__partition *p = g_queue_pop_head(&log->sync_queue);
+    if (!p) {
+      if (log->sync_stopping)
+        break;
+      g_cond_wait(&log->sync_cond, &log->sync_lock);
+      continue;
+    }
+    g_mutex_unlock(&log->sync_lock);
+    rill__partition_sync_pending(p);
+    rill__partition_unref(p);
+    g_mutex_lock(&log->sync_lock);
+  }
+  g_mutex_unlock(&log->sync_lock);
+  return NULL;
+}
+
+void rill__log_queue_sync(rill_log *log, rill__partition *p)
+{
+  g_mutex_lock(&log->sync_lock);
+  g_queue_push_tail(&log->sync_queue, rill__partition_ref(p));
+  g_cond_signal(&log->sync_cond);
+  g_mutex_unlock(&log->sync_lock);
+}
+
 void rill_log_options_init(rill_log_options *options)
 {
   g_return_if_fail(options != NULL);
   memset(options, 0, sizeof *options);
   options->retention_check_interval_ms = 300000;
+  options->page_cache_window_bytes = 4 << 20;
 }
 
 rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError **error)
@@ -233,6 +268,10 @@ rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError
   log->notes = g_strv_builder_new();
   log->groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
   log->retention_interval_ms = options->retention_check_interval_ms;
+  log->cache_window_bytes = MAX(options->page_cache_window_bytes, 0);
+  g_mutex_init(&log->sync_lock);
+  g_cond_init(&log->sync_cond);
+  g_queue_init(&log->sync_queue);
   g_rw_lock_init(&log->topics_lock);
   g_mutex_init(&log->groups_lock);
   g_mutex_init(&log->pid_lock);
@@ -264,6 +303,7 @@ rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError
   if (!rill__groups_load(log, error) || !load_producer_ids(log, error))
     goto fail;
   log->thread = g_thread_new("rill-log", maintenance, log);
+  log->sync_thread = g_thread_new("rill-log-sync", sync_thread, log);
   return log;
 
 fail:
@@ -282,6 +322,15 @@ void rill_log_close(rill_log *log)
     g_mutex_unlock(&log->thread_lock);
     g_thread_join(log->thread);
   }
+  if (log->sync_thread) {
+    /* It finishes the rounds queued so far: no call is in flight, so none
+     * will be queued after. */
+    g_mutex_lock(&log->sync_lock);
+    log->sync_stopping = true;
+    g_cond_signal(&log->sync_cond);
+    g_mutex_unlock(&log->sync_lock);
+    g_thread_join(log->sync_thread);
+  }
   GPtrArray *parts = all_partitions(log);
   for (guint i = 0; i < parts->len; i++)
     rill__partition_close(g_ptr_array_index(parts, i), true);
@@ -297,6 +346,8 @@ void rill_log_close(rill_log *log)
   g_mutex_clear(&log->pid_lock);
   g_mutex_clear(&log->thread_lock);
   g_cond_clear(&log->thread_cond);
+  g_mutex_clear(&log->sync_lock);
+  g_cond_clear(&log->sync_cond);
   g_free(log->dir);
   g_free(log);
 }
@@ -531,7 +582,23 @@ gboolean rill_log_append(rill_log *log, const char *topic, int32_t partition, ui
   rill__partition *p = get_partition(log, topic, partition, error);
   if (!p)
     return FALSE;
-  gboolean ok = rill__partition_append(p, batches, len, result, error);
+  gboolean ok = rill__partition_append(p, batches, len, result, NULL, NULL, NULL, error);
+  rill__partition_unref(p);
+  return ok;
+}
+
+gboolean rill_log_append_nowait(rill_log *log, const char *topic, int32_t partition, uint8_t *batches,
+                                size_t len, rill_log_append_result *result, rill_log_durable_func func,
+                                void *user_data, gboolean *pending, GError **error)
+{
+  g_return_val_if_fail(log != NULL && topic != NULL && batches != NULL && result != NULL && func != NULL &&
+                         pending != NULL,
+                       FALSE);
+  *pending = FALSE;
+  rill__partition *p = get_partition(log, topic, partition, error);
+  if (!p)
+    return FALSE;
+  gboolean ok = rill__partition_append(p, batches, len, result, func, user_data, pending, error);
   rill__partition_unref(p);
   return ok;
 }

@@ -16,11 +16,24 @@
  * becomes the leader: it notes the log end, drops the lock, syncs, and
  * advances hwm to what it noted; the others wait on p->cond, and the next of
  * them to find no sync in flight leads the next round. N concurrent
- * appenders thus pay about 2 fdatasyncs, not N.
+ * appenders thus pay about 2 fdatasyncs, not N. rill_log_append_nowait
+ * does not wait: it records a rill__durable entry and queues the partition
+ * for the log's sync thread, which leads a round the same way; every entry
+ * whose end the new hwm covers fires. A failed fdatasync
+ * fails every pending entry (and the partition refuses appends after it).
+ *
+ * Page cache: behind the newest page_cache_window_bytes of the active
+ * segment, writeback is started early (sync_file_range) and written pages
+ * are dropped (POSIX_FADV_DONTNEED), so appends recycle recently freed pages
+ * instead of growing the page cache into memory never touched before. The
+ * appender only notices a step is due and queues the partition; the sync
+ * thread does the calls.
  */
+#define _GNU_SOURCE /* sync_file_range */
 #include "runtime/log/log-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,6 +60,7 @@ void rill__partition_unref(rill__partition *p)
   g_ptr_array_unref(p->segments);
   g_hash_table_unref(p->producers);
   g_array_unref(p->waiters);
+  g_array_unref(p->durable);
   g_mutex_clear(&p->lock);
   g_cond_clear(&p->cond);
   g_free(p->topic);
@@ -95,6 +109,7 @@ rill__partition *rill__partition_open(rill_log *log, const char *topic, int32_t 
   p->segments = g_ptr_array_new();
   p->producers = rill__producers_new();
   p->waiters = g_array_new(FALSE, FALSE, sizeof(rill__waiter));
+  p->durable = g_array_new(FALSE, FALSE, sizeof(rill__durable));
   p->dirty_since_ms = -1;
 
   if (create && g_mkdir_with_parents(p->dir, 0755) != 0) {
@@ -164,34 +179,84 @@ void rill__partition_set_config(rill__partition *p, const rill__topic_config *cf
   g_mutex_unlock(&p->lock);
 }
 
-/* Moves waiters passed by hwm into @fire (under the lock). */
-static void collect_waiters(rill__partition *p, GArray **fire)
+/* Callbacks collected under the lock, run after it is dropped. */
+typedef struct {
+  GArray *waiters; /* rill__waiter */
+  GArray *synced;  /* rill__durable that succeeded */
+  GArray *failed;  /* rill__durable that failed, with @error */
+  GError *error;
+} fire_list;
+
+static void take_durable(rill__partition *p, guint n, GArray **into)
+{
+  if (n == 0)
+    return;
+  if (!*into)
+    *into = g_array_new(FALSE, FALSE, sizeof(rill__durable));
+  g_array_append_vals(*into, p->durable->data, n);
+  g_array_remove_range(p->durable, 0, n);
+}
+
+/* Moves waiters passed by hwm (all, once closed) and the durable entries hwm
+ * covers into @fire (under the lock). */
+static void collect_waiters(rill__partition *p, fire_list *fire)
 {
   for (guint i = 0; i < p->waiters->len;) {
     rill__waiter *w = &g_array_index(p->waiters, rill__waiter, i);
     if (w->offset < p->hwm || p->closed) {
-      if (!*fire)
-        *fire = g_array_new(FALSE, FALSE, sizeof(rill__waiter));
-      g_array_append_val(*fire, *w);
+      if (!fire->waiters)
+        fire->waiters = g_array_new(FALSE, FALSE, sizeof(rill__waiter));
+      g_array_append_val(fire->waiters, *w);
       g_array_remove_index_fast(p->waiters, i);
     } else {
       i++;
     }
   }
+  guint n = 0;
+  while (n < p->durable->len && g_array_index(p->durable, rill__durable, n).end <= p->hwm)
+    n++;
+  take_durable(p, n, &fire->synced);
 }
 
-static void fire_waiters(GArray *fire, rill_log_wake reason, int64_t hwm)
+/* Fails every pending durable entry with @code/@message (under the lock). */
+static void fail_durable(rill__partition *p, fire_list *fire, int code, const char *message)
 {
-  if (!fire)
+  if (p->durable->len == 0)
     return;
-  for (guint i = 0; i < fire->len; i++) {
-    rill__waiter *w = &g_array_index(fire, rill__waiter, i);
-    w->func(reason, hwm, w->user_data);
-  }
-  g_array_unref(fire);
+  take_durable(p, p->durable->len, &fire->failed);
+  if (!fire->error)
+    fire->error = g_error_new_literal(RILL_LOG_ERROR, code, message);
 }
 
-static void advance_hwm(rill__partition *p, int64_t hwm, int64_t pos, GArray **fire)
+static void fire_durable(GArray *a, const GError *error)
+{
+  if (!a)
+    return;
+  for (guint i = 0; i < a->len; i++) {
+    rill__durable *d = &g_array_index(a, rill__durable, i);
+    d->func(error, d->user_data);
+  }
+  g_array_unref(a);
+}
+
+/* Runs what @fire holds (without the lock): successes before failures.
+ * Another thread may be running an earlier collection at the same time. */
+static void fire_all(fire_list *fire, rill_log_wake reason, int64_t hwm)
+{
+  if (fire->waiters) {
+    for (guint i = 0; i < fire->waiters->len; i++) {
+      rill__waiter *w = &g_array_index(fire->waiters, rill__waiter, i);
+      w->func(reason, hwm, w->user_data);
+    }
+    g_array_unref(fire->waiters);
+  }
+  fire_durable(fire->synced, NULL);
+  fire_durable(fire->failed, fire->error);
+  g_clear_error(&fire->error);
+  *fire = (fire_list){0};
+}
+
+static void advance_hwm(rill__partition *p, int64_t hwm, int64_t pos, fire_list *fire)
 {
   if (hwm <= p->hwm)
     return;
@@ -201,14 +266,79 @@ static void advance_hwm(rill__partition *p, int64_t hwm, int64_t pos, GArray **f
   collect_waiters(p, fire);
 }
 
+#define WRITEBACK_STEP (4 << 20)
+
+/* Page-cache release behind the tail, planned under the lock and done by
+ * the sync thread (release_run) so the appender never pays for writeback
+ * submission: start writeback of the active segment's whole pages once
+ * WRITEBACK_STEP bytes piled up, and drop from the page cache what lies more
+ * than the window behind (pages still under writeback are skipped by the
+ * kernel and age out normally). */
+typedef struct {
+  rill__segment *seg; /* ref; NULL: nothing to do */
+  int64_t wb_from, wb_to, drop_from, drop_to;
+} release_plan;
+
+/* TRUE if the active segment has a step of release work (under the lock). */
+static bool release_due(rill__partition *p)
+{
+  if (p->log->cache_window_bytes <= 0)
+    return false;
+  rill__segment *seg = active(p);
+  return (seg->size & ~(int64_t)4095) - seg->writeback_pos >= WRITEBACK_STEP;
+}
+
+/* Under the lock: claims the next ranges (the sync thread is the only one
+ * that runs them, so claiming before doing is safe). */
+static release_plan release_plan_take(rill__partition *p)
+{
+  release_plan r = {0};
+  int64_t window = p->log->cache_window_bytes;
+  if (window <= 0 || p->closed)
+    return r;
+  rill__segment *seg = active(p);
+  int64_t end = seg->size & ~(int64_t)4095; /* the last partial page is still written to */
+  if (end - seg->writeback_pos >= WRITEBACK_STEP) {
+    r.wb_from = seg->writeback_pos;
+    r.wb_to = end;
+    seg->writeback_pos = end;
+  }
+  int64_t to = seg->writeback_pos - window;
+  if (to - seg->dropped_pos >= WRITEBACK_STEP) {
+    r.drop_from = seg->dropped_pos;
+    r.drop_to = to;
+    seg->dropped_pos = to;
+  }
+  if (r.wb_to > r.wb_from || r.drop_to > r.drop_from)
+    r.seg = rill__segment_ref(seg);
+  return r;
+}
+
+/* Without the lock. Failures only leave pages cached: nothing to report. */
+static void release_run(release_plan *r)
+{
+  if (!r->seg)
+    return;
+  if (r->wb_to > r->wb_from)
+    (void)sync_file_range(r->seg->fd, r->wb_from, r->wb_to - r->wb_from, SYNC_FILE_RANGE_WRITE);
+  if (r->drop_to > r->drop_from) {
+    /* DONTNEED skips pages still under writeback: wait for it first (this
+     * is the sync thread; the range was handed to writeback a step ago). */
+    (void)sync_file_range(r->seg->fd, r->drop_from, r->drop_to - r->drop_from, SYNC_FILE_RANGE_WAIT_BEFORE);
+    (void)posix_fadvise(r->seg->fd, r->drop_from, r->drop_to - r->drop_from, POSIX_FADV_DONTNEED);
+  }
+  rill__segment_unref(r->seg);
+}
+
 /* Starts a new active segment at next_offset (under the lock). */
-static gboolean roll(rill__partition *p, GArray **fire, GError **error)
+static gboolean roll(rill__partition *p, fire_list *fire, GError **error)
 {
   rill__segment *old = active(p);
   if (p->cfg.durability != RILL_LOG_DURABILITY_NONE && fdatasync(old->fd) != 0) {
     g_autofree char *path = g_strconcat(old->path, ".log", NULL);
     rill__set_io_error(error, errno, "cannot fdatasync", path);
     p->failed = true;
+    fail_durable(p, fire, RILL_LOG_ERROR_IO, (*error)->message);
     return FALSE;
   }
   rill__segment *seg = rill__segment_create(p->dir, p->next_offset, error);
@@ -277,7 +407,7 @@ static gboolean write_all(int fd, const uint8_t *data, size_t len, int64_t posit
 }
 
 /* Group commit: returns once hwm >= @end (or with an error). Under the lock. */
-static gboolean sync_to(rill__partition *p, int64_t end, GArray **fire, GError **error)
+static gboolean sync_to(rill__partition *p, int64_t end, fire_list *fire, GError **error)
 {
   while (p->hwm < end) {
     if (p->failed) {
@@ -302,7 +432,10 @@ static gboolean sync_to(rill__partition *p, int64_t end, GArray **fire, GError *
       p->failed = true;
       g_autofree char *path = g_strconcat(seg->path, ".log", NULL);
       rill__segment_unref(seg);
-      rill__set_io_error(error, err, "cannot fdatasync", path);
+      GError *local = NULL;
+      rill__set_io_error(&local, err, "cannot fdatasync", path);
+      fail_durable(p, fire, RILL_LOG_ERROR_IO, local->message);
+      g_propagate_error(error, local);
       return FALSE;
     }
     if (seg == active(p))
@@ -312,9 +445,27 @@ static gboolean sync_to(rill__partition *p, int64_t end, GArray **fire, GError *
   return TRUE;
 }
 
-gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
-                                rill_log_append_result *res, GError **error)
+/* Registers a nowait append ending at @end (under the lock), keeping
+ * p->durable sorted by end (an idempotent retry ends before later appends). */
+static void add_durable(rill__partition *p, int64_t end, rill_log_durable_func func, void *user_data)
 {
+  rill__durable d = {end, func, user_data};
+  guint at = p->durable->len;
+  while (at > 0 && g_array_index(p->durable, rill__durable, at - 1).end > end)
+    at--;
+  g_array_insert_val(p->durable, at, d);
+  if (!p->sync_queued) {
+    p->sync_queued = true;
+    rill__log_queue_sync(p->log, p);
+  }
+}
+
+gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
+                                rill_log_append_result *res, rill_log_durable_func func,
+                                void *user_data, gboolean *pending, GError **error)
+{
+  if (pending)
+    *pending = FALSE;
   g_mutex_lock(&p->lock);
   int64_t max_bytes = p->cfg.max_message_bytes;
   bool append_time = p->cfg.log_append_time;
@@ -339,7 +490,7 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
     at += (size_t)total;
   }
 
-  GArray *fire = NULL;
+  fire_list fire = {0};
   gboolean ok = FALSE;
   g_mutex_lock(&p->lock);
   if (p->closed || p->failed) {
@@ -356,7 +507,13 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
     case RILL__PRODUCER_OK: break;
     case RILL__PRODUCER_DUPLICATE:
       *res = (rill_log_append_result){dup.base_offset, dup.last_offset, append_ms, p->log_start_offset, TRUE};
-      ok = sync_to(p, dup.last_offset + 1, &fire, error);
+      if (func && p->hwm < dup.last_offset + 1) {
+        add_durable(p, dup.last_offset + 1, func, user_data);
+        *pending = TRUE;
+        ok = TRUE;
+      } else {
+        ok = sync_to(p, dup.last_offset + 1, &fire, error);
+      }
       goto out;
     case RILL__PRODUCER_OUT_OF_ORDER:
       g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_OUT_OF_ORDER_SEQUENCE,
@@ -406,7 +563,13 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
   *res = (rill_log_append_result){base, p->next_offset - 1, append_ms, p->log_start_offset, FALSE};
   switch (p->cfg.durability) {
   case RILL_LOG_DURABILITY_SYNC:
-    ok = sync_to(p, p->next_offset, &fire, error);
+    if (func) {
+      add_durable(p, p->next_offset, func, user_data);
+      *pending = TRUE;
+      ok = TRUE;
+    } else {
+      ok = sync_to(p, p->next_offset, &fire, error);
+    }
     break;
   case RILL_LOG_DURABILITY_INTERVAL:
     if (p->dirty_since_ms < 0)
@@ -417,11 +580,34 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
     ok = TRUE;
     break;
   }
+  if (ok && !p->sync_queued && release_due(p)) {
+    p->sync_queued = true;
+    rill__log_queue_sync(p->log, p);
+  }
 out:;
   int64_t hwm = p->hwm;
   g_mutex_unlock(&p->lock);
-  fire_waiters(fire, RILL_LOG_WAKE_DATA, hwm);
+  fire_all(&fire, RILL_LOG_WAKE_DATA, hwm);
   return ok;
+}
+
+void rill__partition_sync_pending(rill__partition *p)
+{
+  fire_list fire = {0};
+  g_mutex_lock(&p->lock);
+  /* Appends from here on queue the partition again: a later round. */
+  p->sync_queued = false;
+  if (p->durable->len > 0 && !p->closed) {
+    GError *error = NULL;
+    /* Everything written so far, whatever the entries' ends. */
+    if (!sync_to(p, p->next_offset, &fire, &error))
+      g_error_free(error); /* the entries were failed with it */
+  }
+  release_plan plan = release_plan_take(p);
+  int64_t hwm = p->hwm;
+  g_mutex_unlock(&p->lock);
+  fire_all(&fire, RILL_LOG_WAKE_DATA, hwm);
+  release_run(&plan);
 }
 
 /* Index of the segment holding @offset: the last with base <= offset. */
@@ -687,9 +873,16 @@ gboolean rill__partition_flush(rill__partition *p, int64_t now, bool force, GErr
 
 void rill__partition_close(rill__partition *p, bool write_state)
 {
-  GArray *fire = NULL;
+  fire_list fire = {0};
   g_mutex_lock(&p->lock);
+  if (write_state && p->durable->len > 0 && !p->failed) {
+    /* Pending nowait appends: sync them rather than fail them. */
+    GError *error = NULL;
+    if (!sync_to(p, p->next_offset, &fire, &error))
+      g_error_free(error);
+  }
   p->closed = true;
+  fail_durable(p, &fire, RILL_LOG_ERROR_CLOSED, "the topic was deleted or the log closed before the append was synced");
   collect_waiters(p, &fire);
   g_cond_broadcast(&p->cond);
   int64_t hwm = p->hwm;
@@ -707,5 +900,5 @@ void rill__partition_close(rill__partition *p, bool write_state)
       g_warning("%s: %s (rebuilt at next open)", p->dir, err->message);
   }
   g_mutex_unlock(&p->lock);
-  fire_waiters(fire, RILL_LOG_WAKE_CLOSED, hwm);
+  fire_all(&fire, RILL_LOG_WAKE_CLOSED, hwm);
 }

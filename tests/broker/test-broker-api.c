@@ -2,7 +2,8 @@
  * also uses directly, driven over a real 127.0.0.1 socket by a small client
  * built on our codec (client.h): version negotiation, Metadata, Produce and
  * Fetch seen from both sides (embedding), pipelined answers in request
- * order, acks=0, long polling woken by an append, KIP-74, refused versions,
+ * order, acks=0, durability sync acks pipelined over two connections (large
+ * frames included), long polling woken by an append, KIP-74, refused versions,
  * and hostile input (random bytes, a 2 GB size prefix, truncated frames)
  * that must close only the offending connection. */
 #include <rill/broker.h>
@@ -318,6 +319,79 @@ static void test_produce_fetch_embedded(void)
   fixture_stop(&f);
 }
 
+/* Durability sync: Produce requests pipelined on two connections, small ones
+ * and large ones (read straight into their own frame buffer) mixed with
+ * ApiVersions. Every answer comes in request order on its connection, each
+ * append's offsets follow the previous one's on that connection, the records
+ * are readable once acknowledged, and the whole partition reads back as the
+ * bytes sent, in offset order. */
+static void test_produce_sync_pipelined(void)
+{
+  fixture f;
+  fixture_start(&f, NULL);
+  const char *const cfg[] = {"rill.durability", "sync", "segment.bytes", "200000", NULL};
+  g_assert_true(rill_log_topic_create(f.log, "s", 1, cfg, NULL));
+  int fd[2] = {tc_connect(f.port), tc_connect(f.port)};
+  enum { N = 24 };
+  uint8_t *batch[2][N];
+  size_t len[2][N];
+  rill_wire_api_versions_request av;
+  rill_wire_api_versions_request_init(&av);
+  for (int i = 0; i < N; i++)
+    for (int c = 0; c < 2; c++) {
+      /* Every third batch ~40 KB (> the own-frame threshold), the others small. */
+      batch[c][i] = test_batch(1 + i % 4, i % 3 == 0 ? 10000 : 30, 1000 + i, (uint32_t)(c * 100 + i), &len[c][i]);
+      uint8_t *copy = g_memdup2(batch[c][i], len[c][i]);
+      send_produce(fd[c], 7, 1000 + 2 * i, -1, "s", 0, copy, len[c][i]);
+      g_free(copy);
+      tc_send(fd[c], RILL_WIRE_API_API_VERSIONS, 2, 1001 + 2 * i, &av);
+    }
+  int64_t total = 0;
+  for (int c = 0; c < 2; c++)
+    for (int i = 0; i < N; i++)
+      total += 1 + i % 4;
+  rill_wire_arena a;
+  rill_wire_arena_init(&a);
+  int64_t base[2][N];
+  for (int c = 0; c < 2; c++) {
+    int64_t prev_end = -1;
+    for (int i = 0; i < N; i++) {
+      g_assert_cmpint(recv_produce(fd[c], 7, 1000 + 2 * i, &base[c][i]), ==, 0);
+      g_assert_cmpint(base[c][i], >, prev_end - 1);
+      prev_end = base[c][i] + 1 + i % 4;
+      rill_log_partition_info info;
+      g_assert_true(rill_log_partition_info_get(f.log, "s", 0, &info, NULL));
+      g_assert_cmpint(info.high_watermark, >=, prev_end); /* acknowledged: synced and readable */
+      uint8_t *frame;
+      rill_wire_api_versions_response avr;
+      g_assert_cmpint(tc_recv(fd[c], RILL_WIRE_API_API_VERSIONS, 2, &a, &avr, &frame), ==, 1001 + 2 * i);
+      g_free(frame);
+    }
+  }
+  rill_log_partition_info info;
+  g_assert_true(rill_log_partition_info_get(f.log, "s", 0, &info, NULL));
+  g_assert_cmpint(info.high_watermark, ==, total);
+  g_assert_cmpint(info.n_segments, >, 1);
+  /* Each batch reads back at its acknowledged offset, byte for byte. */
+  for (int c = 0; c < 2; c++)
+    for (int i = 0; i < N; i++) {
+      rill_log_fetch *fe = rill_log_read(f.log, "s", 0, base[c][i], 1, NULL);
+      g_assert_nonnull(fe);
+      GBytes *got = rill_log_fetch_bytes(fe, NULL);
+      rill_log_fetch_free(fe);
+      g_assert_cmpuint(g_bytes_get_size(got), ==, len[c][i]);
+      const uint8_t *p = g_bytes_get_data(got, NULL);
+      g_assert_cmpint((int64_t)rill_be64(p), ==, base[c][i]);
+      g_assert_cmpmem(p + 8, len[c][i] - 8, batch[c][i] + 8, len[c][i] - 8);
+      g_bytes_unref(got);
+      g_free(batch[c][i]);
+    }
+  rill_wire_arena_clear(&a);
+  close(fd[0]);
+  close(fd[1]);
+  fixture_stop(&f);
+}
+
 static void test_pipelining_and_acks0(void)
 {
   fixture f;
@@ -484,6 +558,7 @@ int main(int argc, char **argv)
   g_test_add_func("/broker/metadata", test_metadata);
   g_test_add_func("/broker/produce-fetch-embedded", test_produce_fetch_embedded);
   g_test_add_func("/broker/pipelining-acks0", test_pipelining_and_acks0);
+  g_test_add_func("/broker/produce-sync-pipelined", test_produce_sync_pipelined);
   g_test_add_func("/broker/long-poll-woken", test_long_poll_woken_by_append);
   g_test_add_func("/broker/hostile-input", test_hostile_input);
   g_test_add_func("/broker/idle-reaped", test_idle_reaped);

@@ -2,7 +2,7 @@
  * across segment rolls, index and timestamp lookups against a linear scan
  * of what the test appended, restart, torn tails, corrupt and missing
  * indexes, retention, validation errors, LogAppendTime, waiters, concurrent
- * appenders, group offsets and idempotent-producer state across restarts. */
+ * appenders, non-blocking appends (rill_log_append_nowait), group offsets and idempotent-producer state across restarts. */
 #include <rill/log.h>
 
 #include "tests/log/test-batch.h"
@@ -789,6 +789,219 @@ static void test_producers(void)
   test_rm_rf(dir);
 }
 
+/* What rill_log_append_nowait's callbacks saw. */
+typedef struct {
+  rill_log *log;
+  GMutex lock;
+  GCond cond;
+  int fired;
+  int twice;        /* a callback that ran more than once */
+  int not_readable; /* a callback before its records were readable */
+  GError *error;    /* the first error reported */
+} durable_box;
+
+typedef struct {
+  durable_box *box;
+  const char *topic;
+  int index;    /* append order */
+  int64_t end;  /* last offset + 1 */
+  int fired;
+} durable_ticket;
+
+static void on_durable(const GError *error, void *user_data)
+{
+  durable_ticket *t = user_data;
+  durable_box *b = t->box;
+  rill_log_partition_info info;
+  gboolean readable = error || !rill_log_partition_info_get(b->log, t->topic, 0, &info, NULL) ||
+                      info.high_watermark >= t->end;
+  g_mutex_lock(&b->lock);
+  if (t->fired++)
+    b->twice++;
+  if (!readable)
+    b->not_readable++;
+  if (error && !b->error)
+    b->error = g_error_copy(error);
+  b->fired++;
+  g_cond_broadcast(&b->cond);
+  g_mutex_unlock(&b->lock);
+}
+
+static void wait_fired(durable_box *b, int n)
+{
+  g_mutex_lock(&b->lock);
+  while (b->fired < n)
+    g_cond_wait(&b->cond, &b->lock);
+  g_mutex_unlock(&b->lock);
+}
+
+/* Appends batch @i (seeded by @i) without waiting; returns whether a
+ * callback is pending. */
+static gboolean nowait(rill_log *log, const char *topic, durable_ticket *t, int i, GArray *out)
+{
+  size_t len;
+  uint8_t *b = test_batch(1 + i % 3, (size_t)(20 + i % 50), 100 + i, (uint32_t)i, &len);
+  rill_log_append_result r;
+  gboolean pending = TRUE;
+  GError *e = NULL;
+  g_assert_true(rill_log_append_nowait(log, topic, 0, b, len, &r, on_durable, t, &pending, &e));
+  g_assert_no_error(e);
+  t->end = r.last_offset + 1;
+  if (out) {
+    stored s = {g_bytes_new(b, len), r.base_offset, r.last_offset, (int64_t)rill_be64(b + 35)};
+    g_array_append_val(out, s);
+  }
+  g_free(b);
+  return pending;
+}
+
+static void synced_add(GArray *out, const uint8_t *b, size_t len, const rill_log_append_result *r)
+{
+  stored s = {g_bytes_new(b, len), r->base_offset, r->last_offset, (int64_t)rill_be64(b + 35)};
+  g_array_append_val(out, s);
+}
+
+static void check_stored(rill_log *log, const char *topic, GArray *want)
+{
+  g_autoptr(GBytes) all = read_bytes(log, topic, 0, 0, G_MAXSIZE);
+  size_t at = 0, len;
+  const uint8_t *p = g_bytes_get_data(all, &len);
+  for (guint i = 0; i < want->len; i++) {
+    stored *s = &g_array_index(want, stored, i);
+    g_assert_cmpuint(at + g_bytes_get_size(s->bytes), <=, len);
+    g_assert_cmpmem(p + at, g_bytes_get_size(s->bytes), g_bytes_get_data(s->bytes, NULL), g_bytes_get_size(s->bytes));
+    at += g_bytes_get_size(s->bytes);
+  }
+  g_assert_cmpuint(at, ==, len);
+}
+
+/* rill_log_append_nowait: no callback under durability none; under sync one
+ * callback per append, each after its records became
+ * readable, across segment rolls; pending appends are synced by close and
+ * answered (synced or CLOSED) by a topic delete. Also: with a tiny page-cache
+ * window, bytes dropped from the cache read back the same. */
+static void test_append_nowait(void)
+{
+  g_autofree char *dir = test_tmpdir();
+  rill_log_options opts;
+  rill_log_options_init(&opts);
+  opts.page_cache_window_bytes = 1;
+  GError *e = NULL;
+  rill_log *log = rill_log_open(dir, &opts, &e);
+  g_assert_no_error(e);
+  durable_box box = {.log = log};
+  g_mutex_init(&box.lock);
+  g_cond_init(&box.cond);
+
+  /* none: nothing pending, readable at once; 12 MB so the window drops pages. */
+  create(log, "n", 1, NULL);
+  g_autoptr(GArray) none = stored_new();
+  durable_ticket unused = {&box, "n", -1, 0, 0};
+  for (int i = 0; i < 300; i++) {
+    size_t len;
+    uint8_t *b = test_batch(4, 10000, i, (uint32_t)i, &len);
+    rill_log_append_result r;
+    gboolean pending = TRUE;
+    g_assert_true(rill_log_append_nowait(log, "n", 0, b, len, &r, on_durable, &unused, &pending, &e));
+    g_assert_false(pending);
+    stored s = {g_bytes_new(b, len), r.base_offset, r.last_offset, 0};
+    g_array_append_val(none, s);
+    g_free(b);
+  }
+  rill_log_partition_info info;
+  g_assert_true(rill_log_partition_info_get(log, "n", 0, &info, NULL));
+  g_assert_cmpint(info.high_watermark, ==, 1200);
+  check_stored(log, "n", none);
+
+  /* sync, small segments: callbacks in order, after the records are readable. */
+  const char *const sync_small[] = {"rill.durability", "sync", "segment.bytes", "4096", NULL};
+  create(log, "s", 1, sync_small);
+  enum { N = 400 };
+  durable_ticket *t = g_new0(durable_ticket, N);
+  g_autoptr(GArray) synced = stored_new();
+  for (int i = 0; i < N; i++) {
+    t[i] = (durable_ticket){&box, "s", i, 0, 0};
+    g_assert_true(nowait(log, "s", &t[i], i, synced));
+  }
+  wait_fired(&box, N);
+  g_assert_cmpint(box.twice, ==, 0);
+  g_assert_cmpint(box.not_readable, ==, 0);
+  g_assert_no_error(box.error);
+  g_assert_true(rill_log_partition_info_get(log, "s", 0, &info, NULL));
+  g_assert_cmpint(info.high_watermark, ==, t[N - 1].end);
+  g_assert_cmpint(info.n_segments, >, 1);
+  check_stored(log, "s", synced);
+
+  /* An idempotent retry of a batch (maybe still pending) answers with the
+   * original offsets; it is acknowledged once durable, like the original. */
+  box.fired = 0;
+  int expect = 0;
+  durable_ticket ti[3];
+  test_batch_spec spec = test_batch_spec_default(3, 20, 5, 9);
+  spec.producer_id = 42;
+  spec.producer_epoch = 0;
+  spec.base_sequence = 0;
+  size_t ilen;
+  uint8_t *ib = test_batch_build(&spec, &ilen);
+  rill_log_append_result ir[3];
+  for (int i = 0; i < 3; i++) {
+    ti[i] = (durable_ticket){&box, "s", i, 0, 0};
+    uint8_t *copy = g_memdup2(ib, ilen);
+    gboolean pending = FALSE;
+    g_assert_true(rill_log_append_nowait(log, "s", 0, copy, ilen, &ir[i], on_durable, &ti[i], &pending, &e));
+    g_assert_no_error(e);
+    ti[i].end = ir[i].last_offset + 1;
+    expect += pending;
+    if (i == 0)
+      synced_add(synced, copy, ilen, &ir[0]);
+    g_free(copy);
+  }
+  g_free(ib);
+  g_assert_false(ir[0].duplicate);
+  g_assert_true(ir[1].duplicate && ir[2].duplicate);
+  g_assert_cmpint(ir[1].base_offset, ==, ir[0].base_offset);
+  g_assert_cmpint(ir[2].last_offset, ==, ir[0].last_offset);
+  wait_fired(&box, expect);
+  g_assert_cmpint(box.twice, ==, 0);
+  g_assert_cmpint(box.not_readable, ==, 0);
+  g_assert_no_error(box.error);
+
+  /* Deleting the topic answers what is pending: synced already, or CLOSED. */
+  create(log, "d", 1, sync_small);
+  box.fired = 0;
+  durable_ticket td[20];
+  for (int i = 0; i < 20; i++) {
+    td[i] = (durable_ticket){&box, "d", i, 0, 0};
+    g_assert_true(nowait(log, "d", &td[i], i, NULL));
+  }
+  g_assert_true(rill_log_topic_delete(log, "d", &e));
+  wait_fired(&box, 20);
+  g_assert_cmpint(box.fired, ==, 20);
+  g_assert_cmpint(box.twice, ==, 0);
+  if (box.error)
+    g_assert_error(box.error, RILL_LOG_ERROR, RILL_LOG_ERROR_CLOSED);
+  g_clear_error(&box.error);
+
+  /* Close syncs what is pending: every callback ran, successfully. */
+  box.fired = 0;
+  for (int i = 0; i < 20; i++) {
+    t[i] = (durable_ticket){&box, "s", i, 0, 0};
+    g_assert_true(nowait(log, "s", &t[i], N + i, synced));
+  }
+  rill_log_close(log);
+  g_assert_cmpint(box.fired, ==, 20);
+  g_assert_cmpint(box.twice, ==, 0);
+  g_assert_no_error(box.error);
+  log = open_log(dir);
+  check_stored(log, "s", synced);
+  check_stored(log, "n", none);
+  rill_log_close(log);
+  g_free(t);
+  g_mutex_clear(&box.lock);
+  g_cond_clear(&box.cond);
+  test_rm_rf(dir);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -801,6 +1014,7 @@ int main(int argc, char **argv)
   g_test_add_func("/log/topics", test_topics);
   g_test_add_func("/log/waiters", test_waiters);
   g_test_add_func("/log/concurrent", test_concurrent);
+  g_test_add_func("/log/append-nowait", test_append_nowait);
   g_test_add_func("/log/groups", test_groups);
   g_test_add_func("/log/producers", test_producers);
   return g_test_run();
