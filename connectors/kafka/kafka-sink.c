@@ -78,21 +78,9 @@ static rill_flow drain_failed(sink_state *s, rill_ctx *ctx)
     rill__record r;
     int rc;
     while (flow == RILL_FLOW_OK && (rc = rill__batch_reader_next(&reader, &r, &e)) > 0) {
-      rill_record out = RILL_RECORD_INIT;
-      out.key = r.key ? rill_bytes_make(r.key, (size_t)r.key_len) : (rill_bytes){NULL, 0};
-      out.value = r.value ? rill_bytes_make(r.value, (size_t)r.value_len) : (rill_bytes){NULL, 0};
-      out.timestamp = r.timestamp;
-      g_array_set_size(hdrs, 0);
-      rill__record_header_iter it;
-      rill__record_header h;
-      rill__record_header_iter_init(&it, &r);
-      while (rill__record_header_iter_next(&it, &h)) {
-        rill_header rh = {rill_bytes_make(h.key, (size_t)h.key_len),
-                          h.value ? rill_bytes_make(h.value, (size_t)h.value_len) : (rill_bytes){NULL, 0}};
-        g_array_append_val(hdrs, rh);
-      }
-      out.headers = (const rill_header *)hdrs->data;
-      out.n_headers = hdrs->len;
+      rill_record out;
+      rill__record_view(&r, hdrs, &out);
+      out.offset = -1; /* never appended */
       flow = rill_dead_letter_send(s->conf->dead_letter, ctx, &out, f->reason, NULL, -1, -1);
     }
     if (flow == RILL_FLOW_OK && rc < 0) {

@@ -430,24 +430,10 @@ static rill_flow emit_records(src_state *s, rill_ctx *ctx, spart *sp, rill_wire_
       }
       if (s->tokbuf && rill_batch_builder_is_empty(s->builder))
         rill_batch_builder_reference_buffer(s->builder, s->tokbuf);
-      rill_record out_rec = RILL_RECORD_INIT;
-      out_rec.key = r.key ? rill_bytes_make(r.key, (size_t)r.key_len) : (rill_bytes){NULL, 0};
-      out_rec.value = r.value ? rill_bytes_make(r.value, (size_t)r.value_len) : (rill_bytes){NULL, 0};
-      out_rec.timestamp = r.timestamp;
+      rill_record out_rec;
+      rill__record_view(&r, hdrs, &out_rec);
       out_rec.partition = sp->partition;
-      out_rec.offset = r.offset;
       out_rec.topic = sp->topic;
-      g_array_set_size(hdrs, 0);
-      rill__record_header_iter it;
-      rill__record_header h;
-      rill__record_header_iter_init(&it, &r);
-      while (rill__record_header_iter_next(&it, &h)) {
-        rill_header rh = {rill_bytes_make(h.key, (size_t)h.key_len),
-                          h.value ? rill_bytes_make(h.value, (size_t)h.value_len) : (rill_bytes){NULL, 0}};
-        g_array_append_val(hdrs, rh);
-      }
-      out_rec.headers = (const rill_header *)hdrs->data;
-      out_rec.n_headers = hdrs->len;
       rill_batch_builder_append(s->builder, &out_rec);
       track(s, sp, r.offset + 1);
       if (rill_batch_builder_is_full(s->builder)) {

@@ -133,21 +133,8 @@ static rill_flow emit_fetch(rill_ctx *ctx, source_state *s, cursor *cur, GBytes 
         continue;
       if (rec.offset >= cur->end)
         break;
-      g_array_set_size(s->headers, 0);
-      rill__record_header_iter it;
-      rill__record_header h;
-      rill__record_header_iter_init(&it, &rec);
-      while (rill__record_header_iter_next(&it, &h)) {
-        rill_header rh = {rill_bytes_make(h.key, (size_t)h.key_len),
-                          rill_bytes_make(h.value, h.value_len < 0 ? 0 : (size_t)h.value_len)};
-        g_array_append_val(s->headers, rh);
-      }
-      rill_record r = RILL_RECORD_INIT;
-      r.key = rill_bytes_make(rec.key, rec.key_len < 0 ? 0 : (size_t)rec.key_len);
-      r.value = rill_bytes_make(rec.value, rec.value_len < 0 ? 0 : (size_t)rec.value_len);
-      r.timestamp = rec.timestamp;
-      r.headers = (const rill_header *)s->headers->data;
-      r.n_headers = s->headers->len;
+      rill_record r;
+      rill__record_view(&rec, s->headers, &r);
       r.topic = s->conf->topic;
       r.partition = cur->partition;
       r.offset = rec.offset;

@@ -54,6 +54,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rill/record.h>
+
 #include "runtime/wire/batch_header.h"
 #include "runtime/wire/compress.h"
 
@@ -150,6 +152,12 @@ static inline void rill__record_header_iter_init(rill__record_header_iter *it, c
   it->left = rec->header_count;
 }
 bool rill__record_header_iter_next(rill__record_header_iter *it, rill__record_header *h);
+
+/* Sets *@out to a pipeline record viewing @rec's bytes: key and value (NULL
+ * for a null one), timestamp, offset, and the headers, collected into
+ * @headers (a GArray of rill_header, emptied first; *@out points into it,
+ * so it must outlive *@out's use). Topic and partition are left unset. */
+void rill__record_view(const rill__record *rec, GArray *headers, rill_record *out);
 
 /* Reads a control record's key (version, type: 0 abort, 1 commit). False when
  * the key is not a control key. */

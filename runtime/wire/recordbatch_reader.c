@@ -276,3 +276,23 @@ bool rill__control_record_parse(const rill__record *rec, int16_t *version, int16
     *type = (int16_t)rill_be16(rec->key + 2);
   return true;
 }
+
+void rill__record_view(const rill__record *rec, GArray *headers, rill_record *out)
+{
+  g_array_set_size(headers, 0);
+  rill__record_header_iter it;
+  rill__record_header h;
+  rill__record_header_iter_init(&it, rec);
+  while (rill__record_header_iter_next(&it, &h)) {
+    rill_header rh = {rill_bytes_make(h.key, (size_t)h.key_len),
+                      h.value ? rill_bytes_make(h.value, (size_t)h.value_len) : (rill_bytes){NULL, 0}};
+    g_array_append_val(headers, rh);
+  }
+  *out = (rill_record)RILL_RECORD_INIT;
+  out->key = rec->key ? rill_bytes_make(rec->key, (size_t)rec->key_len) : (rill_bytes){NULL, 0};
+  out->value = rec->value ? rill_bytes_make(rec->value, (size_t)rec->value_len) : (rill_bytes){NULL, 0};
+  out->timestamp = rec->timestamp;
+  out->offset = rec->offset;
+  out->headers = (const rill_header *)(void *)headers->data;
+  out->n_headers = headers->len;
+}
