@@ -26,6 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/stats.h"
+
 typedef struct {
   const char *name;
   GPid pid;               /* rill-broker, or 0 */
@@ -218,12 +220,6 @@ static double consume(const target *t, const char *topic, int n, int passes)
   return (got - 1) / dt;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 typedef struct {
   const target *t;
   const char *topic;
@@ -292,7 +288,7 @@ static void latency(const target *t, const char *topic, double *p50, double *p99
   rd_kafka_flush(rk, 30000);
   g_thread_join(th);
   rd_kafka_destroy(rk);
-  qsort(j.lat, (size_t)n, sizeof(double), cmp_double);
+  qsort(j.lat, (size_t)n, sizeof(double), bench_cmp_double);
   *p50 = j.lat[n / 2];
   *p99 = j.lat[n * 99 / 100];
   g_free(j.lat);
@@ -301,12 +297,6 @@ static void latency(const target *t, const char *topic, double *p50, double *p99
 typedef struct {
   double prod[2], cons[2], p50, p99;
 } figures;
-
-static double median(double *v, int n)
-{
-  qsort(v, (size_t)n, sizeof(double), cmp_double);
-  return v[n / 2];
-}
 
 static figures measure(const char *kind, const char *exe, int runs)
 {
@@ -337,11 +327,11 @@ static figures measure(const char *kind, const char *exe, int runs)
   }
   figures f;
   for (int s = 0; s < 2; s++) {
-    f.prod[s] = median(prod[s], runs);
-    f.cons[s] = median(cons[s], runs);
+    f.prod[s] = bench_median(prod[s], runs);
+    f.cons[s] = bench_median(cons[s], runs);
   }
-  f.p50 = median(p50, runs);
-  f.p99 = median(p99, runs);
+  f.p50 = bench_median(p50, runs);
+  f.p99 = bench_median(p99, runs);
   return f;
 }
 

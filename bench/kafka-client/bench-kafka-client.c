@@ -34,6 +34,8 @@
 
 #include "connectors/kafka/admin.h"
 
+#include "bench/stats.h"
+
 #define VALUE_SIZE 100
 #define PARTITIONS 4
 
@@ -271,18 +273,6 @@ static double rd_consume(const char *topic, long n)
   return (double)n / dt;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int main(int argc, char **argv)
 {
   if (argc < 2)
@@ -314,7 +304,8 @@ int main(int argc, char **argv)
     fflush(stdout);
   }
   stop_broker();
-  double mop = median(op, runs), mrp = median(rp, runs), moc = median(oc, runs), mrc = median(rc, runs);
+  double mop = bench_median(op, runs), mrp = bench_median(rp, runs);
+  double moc = bench_median(oc, runs), mrc = bench_median(rc, runs);
   printf("produce (%ld x %d B, acks=all, linger.ms=5, no compression), median of %d: ours %.0f rec/s, "
          "librdkafka %.0f rec/s\n", n, VALUE_SIZE, runs, mop, mrp);
   printf("consume, median of %d: ours %.0f rec/s, librdkafka %.0f rec/s\n", runs, moc, mrc);

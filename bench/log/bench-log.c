@@ -17,19 +17,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "bench/stats.h"
+
 static double now_s(void) { return (double)g_get_monotonic_time() / 1e6; }
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static uint8_t *batch_64k(size_t *len)
 {
@@ -157,7 +147,7 @@ int main(int argc, char **argv)
     if (i + 1 < runs)
       test_rm_rf(log_dir);
   }
-  double log_mbs = median(logs, runs), raw_mbs = median(raws, runs);
+  double log_mbs = bench_median(logs, runs), raw_mbs = bench_median(raws, runs);
 
   /* Read back the last run's partition. */
   rill_log *log = open_log(log_dir);

@@ -28,6 +28,8 @@
 
 #include "bench/nexmark/nexmark.h"
 
+#include "bench/stats.h"
+
 static const char *const QUERY_NAMES[NX_N_QUERIES] = {"q0", "q1", "q2", "q5", "q7", "q8"};
 static const int QUERY_NUMBERS[NX_N_QUERIES] = {0, 1, 2, 5, 7, 8};
 
@@ -66,18 +68,6 @@ static double cpu_seconds(void)
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static gboolean parse_queries(const char *text, gboolean *on, GError **error)
@@ -186,7 +176,7 @@ int main(int argc, char **argv)
         rc = 1;
       }
     }
-    double mo = median(ours, runs), mb = median(base, runs), mc = median(ours_cpu, runs);
+    double mo = bench_median(ours, runs), mb = bench_median(base, runs), mc = bench_median(ours_cpu, runs);
     printf("Q%d: rill %8.3f M events/s (%7.3f M per CPU-second), hand-written %8.3f M events/s (rows %" G_GUINT64_FORMAT
            ", checksum %016" G_GINT64_MODIFIER "x%s)\n",
            QUERY_NUMBERS[q], mo / 1e6, mc / 1e6, mb / 1e6, rc_hand.rows, rc_hand.sum, rc ? ", MISMATCH" : ", match");

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/stats.h"
+
 #define KEY_LEN 16
 #define VALUE_LEN 100
 
@@ -184,12 +186,6 @@ static double now_s(void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 static long vm_hwm_kb(void)
 {
   char *status = NULL;
@@ -236,8 +232,8 @@ int main(int argc, char **argv)
            r + 1, n, pc, base[r], ours[r]);
     fflush(stdout);
   }
-  qsort(ours, runs, sizeof *ours, cmp_double);
-  qsort(base, runs, sizeof *base, cmp_double);
+  qsort(ours, runs, sizeof *ours, bench_cmp_double);
+  qsort(base, runs, sizeof *base, bench_cmp_double);
   double o = ours[runs / 2], b = base[runs / 2];
   printf("median of %d: pipeline=%.0f rec/s baseline=%.0f rec/s\n", runs, o, b);
   printf("peak_rss_kb=%ld records=%" G_GUINT64_FORMAT "\n", vm_hwm_kb(), n);

@@ -18,6 +18,8 @@
 #include "runtime/wire/crc32c.h"
 #include "runtime/wire/recordbatch.h"
 
+#include "bench/stats.h"
+
 #define BATCH_BYTES (1u << 20)
 #define RUNS 5
 #define RUN_SECONDS 0.4
@@ -63,18 +65,6 @@ static uint64_t decode(rill__batch_reader *r, const uint8_t *p, size_t len, rill
   return acc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *v)
-{
-  qsort(v, RUNS, sizeof *v, cmp_double);
-  return v[RUNS / 2];
-}
-
 /* Runs @what until RUN_SECONDS passed; returns operations per second. */
 #define MEASURE(out, what)                                                                  \
   do {                                                                                      \
@@ -117,10 +107,11 @@ int main(void)
     printf("run %d: decode+encode %.0f MB/s, memcpy %.0f MB/s, decode %.1f M records/s, crc32c %.2f GB/s\n",
            i + 1, codec[i] / 1e6, mem[i] / 1e6, dec[i] / 1e6, crc[i] / 1e9);
   }
-  double c = median(codec), m = median(mem);
+  double c = bench_median(codec, RUNS), m = bench_median(mem, RUNS);
   printf("median: decode+encode %.0f MB/s, memcpy %.0f MB/s, decode %.1f M records/s (%.0f MB/s), crc32c %.2f GB/s\n",
-         c / 1e6, m / 1e6, median(dec) / 1e6, median(dec) / n * (double)len / 1e6, median(crc) / 1e9);
-  printf("RESULT name=wire ours=%.1f baseline=%.1f unit=MB/s ratio=%.4f\n", c / 1e6, m / 1e6, median(ratio));
+         c / 1e6, m / 1e6, bench_median(dec, RUNS) / 1e6, bench_median(dec, RUNS) / n * (double)len / 1e6,
+         bench_median(crc, RUNS) / 1e9);
+  printf("RESULT name=wire ours=%.1f baseline=%.1f unit=MB/s ratio=%.4f\n", c / 1e6, m / 1e6, bench_median(ratio, RUNS));
   rill__batch_writer_free(w);
   rill__batch_reader_clear(&r);
   g_free(copy);
