@@ -500,6 +500,15 @@ static void broker_write(rill__kclient *c, kbroker *b)
 
 /* ---- the I/O thread ------------------------------------------------------ */
 
+/* Bootstrap entries in bootstrap.servers order (-2, -3, ...), then brokers
+ * by node id: round robin starts where the user said to start. */
+static gint broker_order(gconstpointer a, gconstpointer b)
+{
+  int32_t x = (*(kbroker *const *)a)->id, y = (*(kbroker *const *)b)->id;
+  int64_t kx = x < 0 ? -(int64_t)x - G_MAXINT32 : x, ky = y < 0 ? -(int64_t)y - G_MAXINT32 : y;
+  return (kx > ky) - (kx < ky);
+}
+
 static kbroker *pick_any(rill__kclient *c)
 {
   GHashTableIter it;
@@ -519,6 +528,7 @@ static kbroker *pick_any(rill__kclient *c)
   g_hash_table_iter_init(&it, c->brokers);
   while (g_hash_table_iter_next(&it, &k, &v))
     g_ptr_array_add(all, v);
+  g_ptr_array_sort(all, broker_order);
   gint64 now = g_get_monotonic_time();
   for (guint i = 0; i < n && !best; i++) {
     kbroker *b = all->pdata[(guint)(c->rr + (int32_t)i) % n];
@@ -752,10 +762,19 @@ rill__kreq *rill__kclient_call(rill__kclient *c, int32_t node_id, int16_t api_ke
                                const void *body, GError **error)
 {
   gint64 give_up = g_get_monotonic_time() + (gint64)c->conf->request_timeout_ms * 1000;
+  /* A request to any broker that timed out on one (a broker that accepts
+   * connections but never answers) gets a full timeout on each other one. */
+  g_mutex_lock(&c->lock);
+  guint other_brokers = node_id == RILL__KNODE_ANY ? g_hash_table_size(c->brokers) - 1 : 0;
+  g_mutex_unlock(&c->lock);
   for (;;) {
     rill__kreq *r = rill__kreq_new(api_key, max_version, body);
     rill__kclient_submit(c, node_id, r, NULL, NULL);
     rill__kreq_wait(c, r, G_MAXINT64);
+    if ((r->error == 7 || r->error == 13) && other_brokers > 0 && g_get_monotonic_time() >= give_up) {
+      other_brokers--;
+      give_up = g_get_monotonic_time() + (gint64)c->conf->request_timeout_ms * 1000;
+    }
     if (r->error == 0 || r->error == -1 || r->error == 35 || !rill__kerror_retriable(r->error) ||
         g_get_monotonic_time() >= give_up) {
       if (r->error) {

@@ -1,8 +1,14 @@
 /* test-kafka-consume.c — the Kafka source against librdkafka's mock cluster
  * (3 brokers): records produced by librdkafka with every codec are read by a
  * rill pipeline; a rill sink -> rill source round trip while leaders move;
- * start positions (offset, latest). */
+ * start positions (offset, latest); a first bootstrap server that accepts
+ * connections but never answers does not stop the client. */
 #include "kafka-mock.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* A sink collecting "key=value" strings. */
 static rill_flow collect_write(rill_ctx *ctx, void *state, const rill_batch *batch)
@@ -130,6 +136,31 @@ static void test_round_trip_leader_moves(void)
   kmock_free(m);
 }
 
+/* The first bootstrap server accepts connections (the kernel completes the
+ * handshake; nobody ever reads) and never answers: the metadata request
+ * times out there and is sent to the next bootstrap server. */
+static void test_silent_bootstrap(void)
+{
+  kmock *m = kmock_new(3);
+  rd_kafka_mock_topic_create(m->mcluster, "silent", 1, 1);
+  kmock_produce(m, "silent", "none", "s", 20);
+  int hole = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint(hole, >=, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof a;
+  g_assert_cmpint(bind(hole, (struct sockaddr *)&a, sizeof a), ==, 0);
+  g_assert_cmpint(listen(hole, 16), ==, 0);
+  g_assert_cmpint(getsockname(hole, (struct sockaddr *)&a, &alen), ==, 0);
+  g_autofree char *servers = g_strdup_printf("127.0.0.1:%u,%s", ntohs(a.sin_port), m->bootstraps);
+  rill_kafka_conf *conf = kmock_conf(m, "fetch.wait.max.ms", "20", "request.timeout.ms", "1500", "bootstrap.servers",
+                                     servers, NULL);
+  g_autoptr(GPtrArray) got = run_consume(conf, "silent", RILL_KAFKA_FROM_EARLIEST, 0, 1);
+  g_assert_cmpuint(got->len, ==, 20);
+  rill_kafka_conf_free(conf);
+  close(hole);
+  kmock_free(m);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -140,6 +171,7 @@ int main(int argc, char **argv)
   }
   g_test_add_func("/kafka/consume/parallel", test_parallel);
   g_test_add_func("/kafka/consume/start-positions", test_start_positions);
+  g_test_add_func("/kafka/consume/silent-bootstrap", test_silent_bootstrap);
   g_test_add_func("/kafka/consume/round-trip-leader-moves", test_round_trip_leader_moves);
   return g_test_run();
 }
