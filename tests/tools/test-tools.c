@@ -6,6 +6,7 @@
  * tools under test); exit codes are those of docs/tools.md. */
 #include <gio/gio.h>
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -309,6 +310,32 @@ static void test_groups(void)
   g_clear_pointer(&out, g_free);
 }
 
+static int strv_cmp(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* -G with a ^pattern: the group resolves it against the cluster's topics;
+ * without -G a pattern is a usage error. */
+static void test_group_pattern(void)
+{
+  char *out = NULL;
+  g_assert_cmpint(tool(NULL, NULL, "rill-topics", "create", "rx-a", "-P", "1", NULL), ==, 0);
+  g_assert_cmpint(tool(NULL, NULL, "rill-topics", "create", "rx-b", "-P", "1", NULL), ==, 0);
+  g_assert_cmpint(tool(NULL, NULL, "rill-topics", "create", "other-rx", "-P", "1", NULL), ==, 0);
+  g_assert_cmpint(tool("a0\na1\n", NULL, "rill-produce", "-t", "rx-a", NULL), ==, 0);
+  g_assert_cmpint(tool("b0\n", NULL, "rill-produce", "-t", "rx-b", NULL), ==, 0);
+  g_assert_cmpint(tool("x0\n", NULL, "rill-produce", "-t", "other-rx", NULL), ==, 0);
+  g_assert_cmpint(
+    tool(NULL, &out, "rill-consume", "-t", "^rx-.*", "-G", "rxg", "-o", "beginning", "-e", "-f", "%t:%s\\n", NULL), ==, 0);
+  g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+  qsort(lines, g_strv_length(lines), sizeof(char *), strv_cmp);
+  g_autofree char *sorted = g_strjoinv("|", lines);
+  g_assert_cmpstr(sorted, ==, "|rx-a:a0|rx-a:a1|rx-b:b0");
+  g_clear_pointer(&out, g_free);
+  g_assert_cmpint(tool(NULL, NULL, "rill-consume", "-t", "^rx-.*", "-e", NULL), ==, 1);
+}
+
 static void test_errors(void)
 {
   /* usage */
@@ -344,6 +371,7 @@ int main(int argc, char **argv)
   g_test_add_func("/tools/produce-consume", test_produce_consume);
   g_test_add_func("/tools/kcat", test_kcat);
   g_test_add_func("/tools/groups", test_groups);
+  g_test_add_func("/tools/group-pattern", test_group_pattern);
   g_test_add_func("/tools/errors", test_errors);
   int rc = g_test_run();
   stop_broker();

@@ -91,11 +91,40 @@ static gboolean start_offset(consumer *c, const char *topic, int32_t np, const c
   return TRUE;
 }
 
-/* Partition counts of every topic; unknown topics are an error (no
- * auto-creation by a consumer). */
+/* The -t arguments that name a topic (not a ^pattern), NULL-terminated;
+ * strings not owned. */
+static GPtrArray *literal_topics(consumer *c)
+{
+  GPtrArray *t = g_ptr_array_new();
+  for (guint i = 0; c->topics[i]; i++)
+    if (c->topics[i][0] != '^')
+      g_ptr_array_add(t, c->topics[i]);
+  g_ptr_array_add(t, NULL);
+  return t;
+}
+
+/* The distinct topics of @a (rill__koffset), NULL-terminated; strings not owned. */
+static GPtrArray *offsets_topics(GArray *a)
+{
+  GPtrArray *t = g_ptr_array_new();
+  for (guint i = 0; i < a->len; i++) {
+    const char *name = g_array_index(a, rill__koffset, i).topic;
+    if (!g_ptr_array_find_with_equal_func(t, name, g_str_equal, NULL))
+      g_ptr_array_add(t, (gpointer)name);
+  }
+  g_ptr_array_add(t, NULL);
+  return t;
+}
+
+/* Partition counts of every named topic; unknown topics are an error (no
+ * auto-creation by a consumer). ^patterns are resolved by the group. */
 static gboolean check_topics(consumer *c, GError **error)
 {
-  rill__kreq *r = rill__kadmin_metadata(c->client, (const char *const *)c->topics, error);
+  g_autoptr(GPtrArray) named = literal_topics(c);
+  if (named->len == 1)
+    return TRUE;
+  const char *const *topics = (const char *const *)named->pdata;
+  rill__kreq *r = rill__kadmin_metadata(c->client, topics, error);
   if (!r)
     return FALSE;
   const rill_wire_metadata_response *m = &r->resp.metadata;
@@ -107,7 +136,7 @@ static gboolean check_topics(consumer *c, GError **error)
       return FALSE;
     }
   rill__kreq_free(r);
-  return rill__kclient_refresh_metadata(c->client, (const char *const *)c->topics, error);
+  return rill__kclient_refresh_metadata(c->client, topics, error);
 }
 
 static void parts_clear(gpointer p)
@@ -158,7 +187,8 @@ static gboolean assign_group(consumer *c, GError **error)
       return TRUE;
     g_usleep(10000);
   }
-  gboolean ok = TRUE;
+  g_autoptr(GPtrArray) assigned = offsets_topics(a);
+  gboolean ok = assigned->len == 1 || rill__kclient_refresh_metadata(c->client, (const char *const *)assigned->pdata, error);
   for (guint i = 0; i < a->len && ok; i++) {
     const rill__koffset *o = &g_array_index(a, rill__koffset, i);
     int32_t np = rill__kclient_partition_count(c->client, o->topic, NULL);
@@ -352,7 +382,14 @@ static gboolean fetch_round(consumer *c, gboolean *rejoin, GError **error)
   g_hash_table_destroy(by_leader);
   if (ok && need_metadata) {
     g_usleep((gulong)c->conf->retry_backoff_ms * 1000);
-    ok = rill__kclient_refresh_metadata(c->client, (const char *const *)c->topics, error);
+    g_autoptr(GPtrArray) t = g_ptr_array_new();
+    for (guint i = 0; i < c->parts->len; i++) {
+      const char *name = g_array_index(c->parts, cpart, i).topic;
+      if (!g_ptr_array_find_with_equal_func(t, name, g_str_equal, NULL))
+        g_ptr_array_add(t, (gpointer)name);
+    }
+    g_ptr_array_add(t, NULL);
+    ok = t->len == 1 || rill__kclient_refresh_metadata(c->client, (const char *const *)t->pdata, error);
   }
   if (ok && c->member) {
     ok = commit(c, error);
@@ -377,6 +414,10 @@ static gboolean run(consumer *c, GError **error)
   }
   if (!c->group && c->topics[1]) {
     tool_usage_error(error, "several -t need a group (-G)");
+    return FALSE;
+  }
+  if (!c->group && c->topics[0][0] == '^') {
+    tool_usage_error(error, "a topic pattern (^REGEX) needs a group (-G)");
     return FALSE;
   }
   if (c->group && c->partition_args) {
@@ -434,7 +475,8 @@ int main(int argc, char **argv)
   g_array_set_clear_func(c.parts, parts_clear);
   rill__batch_reader_init(&c.reader);
   GOptionEntry entries[] = {
-    {"topic", 't', 0, G_OPTION_ARG_STRING_ARRAY, &c.topics, "Topic to read (several only with -G)", "TOPIC"},
+    {"topic", 't', 0, G_OPTION_ARG_STRING_ARRAY, &c.topics,
+     "Topic to read; several, or a ^REGEX matched against the cluster's topics, only with -G", "TOPIC"},
     {"partition", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &c.partition_args, "Read only this partition (repeatable)", "N"},
     {"offset", 'o', 0, G_OPTION_ARG_STRING, &c.offset,
      "Start: beginning (default), end, N (absolute), -N (N before the end), s@MS (first record at or after "
