@@ -41,7 +41,6 @@
 #include <string.h>
 
 #include "connectors/kafka/consumer-group.h"
-#include "connectors/kafka/kafka-source.h"
 #include "runtime/snap.h"
 #include "runtime/wire/recordbatch.h"
 
@@ -622,10 +621,11 @@ static void revoke_all(src_state *s)
   rill__kmember_revoked(s->member);
 }
 
-gboolean rill__kafka_source_commit_offsets(void *source_state, const rill__koffset *offsets, guint n,
-                                           GError **error)
+/* Commits @offsets (next offsets to read) to the group, skipping partitions
+ * the task no longer owns. A commit fenced by a rebalance is not an error:
+ * the new owner re-reads. */
+static gboolean commit_offsets(src_state *s, const rill__koffset *offsets, guint n, GError **error)
 {
-  src_state *s = source_state;
   if (!s->member)
     return TRUE;
   g_autoptr(GArray) offs = g_array_new(FALSE, TRUE, sizeof(rill__koffset));
@@ -930,7 +930,7 @@ static void src_checkpoint_complete(rill_ctx *ctx, void *state, uint64_t id)
     if (k->id == id) {
       GError *e = NULL;
       if (k->offsets->len &&
-          !rill__kafka_source_commit_offsets(s, (const rill__koffset *)(void *)k->offsets->data, k->offsets->len, &e)) {
+          !commit_offsets(s, (const rill__koffset *)(void *)k->offsets->data, k->offsets->len, &e)) {
         g_debug("kafka source %s: commit of checkpoint %" G_GUINT64_FORMAT ": %s", rill_ctx_stage_name(ctx), id,
                 e->message);
         g_error_free(e);

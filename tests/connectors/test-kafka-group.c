@@ -230,6 +230,22 @@ static rill_kafka_conf *group_conf(const char *bootstrap, const char *group, con
   return conf;
 }
 
+/* An admin client on @conf, for creating topics and probing groups. */
+static rill__kclient *admin_client(rill_kafka_conf *conf)
+{
+  GError *e = NULL;
+  rill__kclient *client = rill__kclient_new(conf, &e);
+  g_assert_no_error(e);
+  return client;
+}
+
+static void create_topic(rill__kclient *client, const char *topic, int32_t partitions)
+{
+  GError *e = NULL;
+  g_assert_true(rill__kadmin_create_topic(client, topic, partitions, -1, NULL, &e));
+  g_assert_no_error(e);
+}
+
 /* Two instances split, one leaves, the other takes over; a restart resumes
  * exactly after the committed offsets. */
 G_GNUC_UNUSED static void test_split_takeover_resume(gconstpointer data)
@@ -239,11 +255,8 @@ G_GNUC_UNUSED static void test_split_takeover_resume(gconstpointer data)
   broker_proc_start(&b, fast_groups);
   g_autofree char *group = g_strdup_printf("g-%s", strategy);
   rill_kafka_conf *conf = group_conf(b.bootstrap, group, strategy);
-  GError *e = NULL;
-  rill__kclient *client = rill__kclient_new(conf, &e);
-  g_assert_no_error(e);
-  g_assert_true(rill__kadmin_create_topic(client, "t", 4, -1, NULL, &e));
-  g_assert_no_error(e);
+  rill__kclient *client = admin_client(conf);
+  create_topic(client, "t", 4);
 
   instance *a = instance_start(conf, "t", 1), *c = instance_start(conf, "t", 1);
   group_probe probe = {client, group, 2};
@@ -303,19 +316,16 @@ G_GNUC_UNUSED static void test_regex_subscription(void)
   rill_kafka_conf *conf = group_conf(b.bootstrap, "rx", "roundrobin");
   GError *e = NULL;
   g_assert_true(rill_kafka_conf_set(conf, "metadata.max.age.ms", "500", &e));
-  rill__kclient *client = rill__kclient_new(conf, &e);
-  g_assert_no_error(e);
+  rill__kclient *client = admin_client(conf);
   const char *names[] = {"re-a", "re-b", "other", NULL};
   for (guint i = 0; names[i]; i++)
-    g_assert_true(rill__kadmin_create_topic(client, names[i], 2, -1, NULL, &e));
-  g_assert_no_error(e);
+    create_topic(client, names[i], 2);
   produce(conf, "re-a", 0, 100);
   produce(conf, "re-b", 100, 200);
   produce(conf, "other", 1000, 1100);
   instance *in = instance_start(conf, "^re-.*", 1);
   wait_for(count_at_least, in, GUINT_TO_POINTER(200), "the records of re-a and re-b");
-  g_assert_true(rill__kadmin_create_topic(client, "re-c", 1, -1, NULL, &e));
-  g_assert_no_error(e);
+  create_topic(client, "re-c", 1);
   produce(conf, "re-c", 200, 250);
   wait_for(count_at_least, in, GUINT_TO_POINTER(250), "the records of re-c");
   instance_stop(in);
@@ -402,12 +412,9 @@ G_GNUC_UNUSED static void test_interop(void)
   broker_proc b = {0};
   broker_proc_start(&b, fast_groups);
   rill_kafka_conf *conf = group_conf(b.bootstrap, "interop", "range");
-  GError *e = NULL;
-  rill__kclient *client = rill__kclient_new(conf, &e);
-  g_assert_no_error(e);
-  g_assert_true(rill__kadmin_create_topic(client, "ours", 3, -1, NULL, &e));
-  g_assert_true(rill__kadmin_create_topic(client, "theirs", 3, -1, NULL, &e));
-  g_assert_no_error(e);
+  rill__kclient *client = admin_client(conf);
+  create_topic(client, "ours", 3);
+  create_topic(client, "theirs", 3);
 
   /* our sink -> kcat, confluent-kafka */
   GError *ce = NULL;
@@ -456,10 +463,8 @@ G_GNUC_UNUSED static void test_mixed_group(gconstpointer data)
   g_autofree char *group = g_strdup_printf("mixed-%s", strategy);
   rill_kafka_conf *conf = group_conf(b.bootstrap, group, strategy);
   GError *e = NULL;
-  rill__kclient *client = rill__kclient_new(conf, &e);
-  g_assert_no_error(e);
-  g_assert_true(rill__kadmin_create_topic(client, "mx", 4, -1, NULL, &e));
-  g_assert_no_error(e);
+  rill__kclient *client = admin_client(conf);
+  create_topic(client, "mx", 4);
   const char *argv[] = {"/usr/bin/python3", "-c", py_member, b.bootstrap, group, "mx", strategy, NULL};
   GSubprocess *py = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &e);
   g_assert_no_error(e);
@@ -531,10 +536,8 @@ G_GNUC_UNUSED static void test_cancel_takeover(void)
   broker_proc_start(&b, fast_groups);
   rill_kafka_conf *conf = group_conf(b.bootstrap, "crash", "range");
   GError *e = NULL;
-  rill__kclient *client = rill__kclient_new(conf, &e);
-  g_assert_no_error(e);
-  g_assert_true(rill__kadmin_create_topic(client, "t", 4, -1, NULL, &e));
-  g_assert_no_error(e);
+  rill__kclient *client = admin_client(conf);
+  create_topic(client, "t", 4);
   instance *a = instance_start(conf, "t", 1), *c = instance_start(conf, "t", 1);
   group_probe probe = {client, "crash", 2};
   wait_for(group_stable, &probe, NULL, "a group of two");
@@ -600,10 +603,8 @@ G_GNUC_UNUSED static void test_member_poll_interval(void)
   GError *e = NULL;
   g_assert_true(rill_kafka_conf_set(conf, "max.poll.interval.ms", "5000", &e));
   g_assert_true(rill_kafka_conf_set(conf, "session.timeout.ms", "2000", &e));
-  rill__kclient *client = rill__kclient_new(conf, &e);
-  g_assert_no_error(e);
-  g_assert_true(rill__kadmin_create_topic(client, "s", 2, -1, NULL, &e));
-  g_assert_no_error(e);
+  rill__kclient *client = admin_client(conf);
+  create_topic(client, "s", 2);
   const char *topics[] = {"s", NULL};
   rill__kmember *m = rill__kmember_new(client, "slow", topics, &e);
   g_assert_no_error(e);
@@ -683,8 +684,7 @@ G_GNUC_UNUSED static void test_sink_dead_letters(void)
   g_assert_true(rill_kafka_conf_set(conf, "enable.idempotence", "true", &e));
   g_assert_true(rill_kafka_conf_set(conf, "linger.ms", "2", &e));
   g_assert_true(rill_kafka_conf_set(conf, "batch.size", "400", &e));
-  rill__kclient *client = rill__kclient_new(conf, &e);
-  g_assert_no_error(e);
+  rill__kclient *client = admin_client(conf);
   const char *configs[] = {"max.message.bytes=1500", NULL};
   g_assert_true(rill__kadmin_create_topic(client, "small", 2, -1, configs, &e));
   g_assert_no_error(e);
