@@ -1,8 +1,9 @@
 /* config.h — the broker's settings and the one table that describes them.
  *
- * Every setting has one row in rill__broker_config_table (config.c): Kafka's
- * property name where Kafka has one, its type, where it lives in
- * rill__broker_settings, its range, default and doc. The table drives
+ * Every setting has one row in rill__broker_config_table (config.c, rows of
+ * the shared engine in runtime/config-table.h): Kafka's property name where
+ * Kafka has one, its type, where it lives in rill__broker_settings, its
+ * range, default and doc. The table drives
  * parsing (rill_broker_config_set), validation (unknown keys and values out
  * of range are errors), DescribeConfigs for the broker resource, and
  * docs/CONFIGURATION.md (rill__broker_config_markdown; a test checks the doc
@@ -14,6 +15,8 @@
 #include <stdint.h>
 
 #include <rill/log.h>
+
+#include "runtime/config-table.h"
 
 typedef struct rill__broker_settings rill__broker_settings;
 
@@ -47,24 +50,6 @@ struct rill__broker_settings {
   int64_t offsets_retention_minutes;       /* offsets.retention.minutes */
   int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms */
 };
-
-typedef enum {
-  RILL__CONF_INT32,
-  RILL__CONF_INT64,
-  RILL__CONF_BOOL,
-  RILL__CONF_STRING,
-  RILL__CONF_DURABILITY, /* none | interval | sync */
-} rill__conf_type;
-
-typedef struct {
-  const char *name;       /* Kafka's property name (or rill.*) */
-  rill__conf_type type;
-  size_t offset;          /* into rill__broker_settings */
-  int64_t min, max;       /* for integers */
-  const char *def;        /* default, as text */
-  const char *topic_key;  /* topic config it sets the default of, or NULL */
-  const char *doc;
-} rill__conf_prop;
 
 extern const rill__conf_prop rill__broker_config_table[];
 extern const guint rill__broker_config_table_len;

@@ -32,7 +32,7 @@ typedef struct {
   int64_t max_message_bytes;
   int64_t index_interval_bytes;
   int64_t flush_ms;
-  bool log_append_time;
+  int log_append_time; /* message.timestamp.type: 0 CreateTime, 1 LogAppendTime */
   rill_log_durability durability;
 } rill__topic_config;
 

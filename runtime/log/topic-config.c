@@ -1,6 +1,7 @@
-/* topic-config.c — per-topic configuration under Kafka's names, driven by one
- * table (name, kind, field, min, default): parsing, validation and the
- * describe listing all come from it, so a new key is one line.
+/* topic-config.c — per-topic configuration under Kafka's names: one table
+ * (config-table.h) drives parsing, validation and the describe listing, so a
+ * new key is one row. Defaults shared with the broker's log.* rows come from
+ * topic-defaults.h.
  *
  * Invariant: a rill__topic_config always holds validated values; resolving
  * goes built-in defaults -> log-wide defaults -> the topic's own keys. */
@@ -9,76 +10,30 @@
 #include <stddef.h>
 #include <string.h>
 
-typedef enum { KIND_INT, KIND_TIMESTAMP_TYPE, KIND_DURABILITY } kind;
+#include "runtime/config-table.h"
+#include "runtime/log/topic-defaults.h"
 
-typedef struct {
-  const char *name;
-  kind kind;
-  size_t field;
-  int64_t min;
-  const char *def;
-} config_def;
+/* The engine stores enums as int. */
+G_STATIC_ASSERT(sizeof(rill_log_durability) == sizeof(int));
 
-static const config_def defs[] = {
-  {"retention.ms", KIND_INT, offsetof(rill__topic_config, retention_ms), -1, "604800000"},
-  {"retention.bytes", KIND_INT, offsetof(rill__topic_config, retention_bytes), -1, "-1"},
-  {"segment.bytes", KIND_INT, offsetof(rill__topic_config, segment_bytes), 14, "1073741824"},
-  {"segment.ms", KIND_INT, offsetof(rill__topic_config, segment_ms), 1, "604800000"},
-  {"max.message.bytes", KIND_INT, offsetof(rill__topic_config, max_message_bytes), 0, "1048588"},
-  {"index.interval.bytes", KIND_INT, offsetof(rill__topic_config, index_interval_bytes), 0, "4096"},
-  {"flush.ms", KIND_INT, offsetof(rill__topic_config, flush_ms), 0, "1000"},
-  {"message.timestamp.type", KIND_TIMESTAMP_TYPE, offsetof(rill__topic_config, log_append_time), 0,
-   "CreateTime"},
-  {"rill.durability", KIND_DURABILITY, offsetof(rill__topic_config, durability), 0, "none"},
+#define OFF(f) offsetof(rill__topic_config, f)
+#define I64 RILL__CONF_INT64
+#define ENUM RILL__CONF_ENUM
+
+static const rill__conf_prop props[] = {
+  {"retention.ms", I64, OFF(retention_ms), -1, G_MAXINT64, RILL__TOPIC_DEFAULT_RETENTION_MS, NULL, NULL, NULL, "Age after which a closed segment is deleted (-1 = never)."},
+  {"retention.bytes", I64, OFF(retention_bytes), -1, G_MAXINT64, RILL__TOPIC_DEFAULT_RETENTION_BYTES, NULL, NULL, NULL, "Size above which the oldest segments of a partition are deleted (-1 = no limit)."},
+  {"segment.bytes", I64, OFF(segment_bytes), 14, G_MAXINT64, RILL__TOPIC_DEFAULT_SEGMENT_BYTES, NULL, NULL, NULL, "Size at which a segment file is rolled."},
+  {"segment.ms", I64, OFF(segment_ms), 1, G_MAXINT64, RILL__TOPIC_DEFAULT_SEGMENT_MS, NULL, NULL, NULL, "Age at which a segment file is rolled."},
+  {"max.message.bytes", I64, OFF(max_message_bytes), 0, G_MAXINT64, RILL__TOPIC_DEFAULT_MAX_MESSAGE_BYTES, NULL, NULL, NULL, "Largest record batch the topic accepts."},
+  {"index.interval.bytes", I64, OFF(index_interval_bytes), 0, G_MAXINT64, "4096", NULL, NULL, NULL, "Bytes between two offset index entries."},
+  {"flush.ms", I64, OFF(flush_ms), 0, G_MAXINT64, RILL__TOPIC_DEFAULT_FLUSH_MS, NULL, NULL, NULL, "fdatasync interval under durability interval."},
+  {"message.timestamp.type", ENUM, OFF(log_append_time), 0, 0, "CreateTime", "CreateTime|LogAppendTime", NULL, NULL, "Whose timestamps a batch keeps: the producer's or the broker's."},
+  {"rill.durability", ENUM, OFF(durability), 0, 0, RILL__TOPIC_DEFAULT_DURABILITY, RILL__DURABILITY_CHOICES, NULL, NULL, "none (page cache), interval (fdatasync every flush.ms) or sync (acknowledge after fdatasync)."},
 };
 
-static const char *const durability_names[] = {"none", "interval", "sync"};
-
-static const config_def *find_def(const char *name)
-{
-  for (size_t i = 0; i < G_N_ELEMENTS(defs); i++)
-    if (strcmp(defs[i].name, name) == 0)
-      return &defs[i];
-  return NULL;
-}
-
-static gboolean set_one(rill__topic_config *cfg, const char *name, const char *value, GError **error)
-{
-  const config_def *d = find_def(name);
-  if (!d) {
-    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_INVALID_CONFIG, "unknown topic config '%s'", name);
-    return FALSE;
-  }
-  char *field = (char *)cfg + d->field;
-  switch (d->kind) {
-  case KIND_INT: {
-    gint64 v;
-    if (!g_ascii_string_to_signed(value, 10, d->min, G_MAXINT64, &v, NULL)) {
-      g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_INVALID_CONFIG,
-                  "invalid value '%s' for %s (an integer >= %" G_GINT64_FORMAT ")", value, name, d->min);
-      return FALSE;
-    }
-    *(int64_t *)field = v;
-    return TRUE;
-  }
-  case KIND_TIMESTAMP_TYPE:
-    if (strcmp(value, "CreateTime") == 0 || strcmp(value, "LogAppendTime") == 0) {
-      *(bool *)field = value[0] == 'L';
-      return TRUE;
-    }
-    break;
-  case KIND_DURABILITY:
-    for (size_t i = 0; i < G_N_ELEMENTS(durability_names); i++)
-      if (strcmp(value, durability_names[i]) == 0) {
-        *(rill_log_durability *)field = (rill_log_durability)i;
-        return TRUE;
-      }
-    break;
-  }
-  g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_INVALID_CONFIG, "invalid value '%s' for %s", value,
-              name);
-  return FALSE;
-}
+static const rill__conf_table table = {props, G_N_ELEMENTS(props), rill_log_error_quark, RILL_LOG_ERROR_INVALID_CONFIG,
+                                       "topic config"};
 
 gboolean rill__topic_config_apply(rill__topic_config *cfg, GHashTable *set, const char *const *kv,
                                   GError **error)
@@ -88,7 +43,7 @@ gboolean rill__topic_config_apply(rill__topic_config *cfg, GHashTable *set, cons
       g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_INVALID_CONFIG, "no value for '%s'", kv[0]);
       return FALSE;
     }
-    if (!set_one(cfg, kv[0], kv[1], error))
+    if (!rill__conf_set(&table, cfg, kv[0], kv[1], error))
       return FALSE;
     if (set)
       g_hash_table_replace(set, g_strdup(kv[0]), g_strdup(kv[1]));
@@ -104,7 +59,7 @@ static gboolean apply_table(rill__topic_config *cfg, GHashTable *t, GError **err
   gpointer k, v;
   g_hash_table_iter_init(&it, t);
   while (g_hash_table_iter_next(&it, &k, &v))
-    if (!set_one(cfg, k, v, error))
+    if (!rill__conf_set(&table, cfg, k, v, error))
       return FALSE;
   return TRUE;
 }
@@ -113,25 +68,15 @@ gboolean rill__topic_config_resolve(rill__topic_config *cfg, GHashTable *default
                                     GError **error)
 {
   memset(cfg, 0, sizeof *cfg);
-  for (size_t i = 0; i < G_N_ELEMENTS(defs); i++)
-    if (!set_one(cfg, defs[i].name, defs[i].def, error))
-      g_assert_not_reached();
+  rill__conf_init(&table, cfg);
   return apply_table(cfg, defaults, error) && apply_table(cfg, own, error);
 }
 
 GHashTable *rill__topic_config_describe(const rill__topic_config *cfg)
 {
   GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-  for (size_t i = 0; i < G_N_ELEMENTS(defs); i++) {
-    const char *field = (const char *)cfg + defs[i].field;
-    char *v = NULL;
-    switch (defs[i].kind) {
-    case KIND_INT: v = g_strdup_printf("%" G_GINT64_FORMAT, *(const int64_t *)field); break;
-    case KIND_TIMESTAMP_TYPE: v = g_strdup(*(const bool *)field ? "LogAppendTime" : "CreateTime"); break;
-    case KIND_DURABILITY: v = g_strdup(durability_names[*(const rill_log_durability *)field]); break;
-    }
-    g_hash_table_insert(t, (gpointer)defs[i].name, v);
-  }
+  for (size_t i = 0; i < G_N_ELEMENTS(props); i++)
+    g_hash_table_insert(t, (gpointer)props[i].name, rill__conf_format(&props[i], cfg));
   return t;
 }
 

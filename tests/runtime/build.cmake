@@ -5,3 +5,4 @@ rill_test(runtime-signals SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-signals.c ${CMA
 rill_test(runtime-markers SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-markers.c)
 rill_test(runtime-checkpoint-crash SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-checkpoint-crash.c TIMEOUT 120)
 rill_test(runtime-checkpoint SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-checkpoint.c)
+rill_test(runtime-config-table SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-config-table.c)
