@@ -6,7 +6,9 @@
  * task that ended without seeing barrier n — writes each blob as
  * chk-<n>/task-<chain>-<index>.bin (fsync'ed), and once every task acked
  * writes chk-<n>/MANIFEST through a temporary, fsync, rename and a
- * directory fsync. Only then is n complete: `completed` is published (tasks
+ * directory fsync (runtime/files.c), then fsyncs the checkpoint directory's
+ * parent so chk-<n> itself is durable; a failure of any of these fails the
+ * pipeline. Only then is n complete: `completed` is published (tasks
  * poll it to call on_checkpoint_complete) and older checkpoints beyond
  * `retain` are deleted.
  *
@@ -28,6 +30,7 @@
  * Task file: "RILLTSK1", u64 id, u32 chain, u32 index, u32 n, then n
  * entries of (u32-prefixed stage name, u64 length, snapshot bytes).
  */
+#include "runtime/files.h"
 #include "runtime/pipeline-private.h"
 #include "runtime/snap.h"
 #include "runtime/state-table.h"
@@ -35,7 +38,6 @@
 #include <rill/checkpoint.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -87,62 +89,10 @@ static char *chk_dir(const char *dir, guint64 id)
   return g_build_filename(dir, name, NULL);
 }
 
-static void fsync_dir(const char *path)
+/* A file step that failed, as the pipeline's error. */
+static GError *io_error(const char *path, const char *what, int rc)
 {
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
-}
-
-/* Writes @len bytes to @path and fsyncs them. */
-static gboolean write_file(const char *path, const void *data, size_t len, GError **error)
-{
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    g_set_error(error, RILL_CHECKPOINT_ERROR, RILL_CHECKPOINT_ERROR_IO, "%s: cannot create: %s", path,
-                g_strerror(errno));
-    return FALSE;
-  }
-  const uint8_t *p = data;
-  size_t left = len;
-  while (left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      g_set_error(error, RILL_CHECKPOINT_ERROR, RILL_CHECKPOINT_ERROR_IO, "%s: write failed: %s", path,
-                  g_strerror(errno));
-      close(fd);
-      return FALSE;
-    }
-    p += n;
-    left -= (size_t)n;
-  }
-  if (fsync(fd) != 0) {
-    g_set_error(error, RILL_CHECKPOINT_ERROR, RILL_CHECKPOINT_ERROR_IO, "%s: fsync failed: %s", path,
-                g_strerror(errno));
-    close(fd);
-    return FALSE;
-  }
-  close(fd);
-  return TRUE;
-}
-
-static void remove_tree(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *name;
-    while ((name = g_dir_read_name(d)) != NULL) {
-      char *f = g_build_filename(path, name, NULL);
-      g_unlink(f);
-      g_free(f);
-    }
-    g_dir_close(d);
-  }
-  g_rmdir(path);
+  return g_error_new(RILL_CHECKPOINT_ERROR, RILL_CHECKPOINT_ERROR_IO, "%s: %s: %s", path, what, g_strerror(-rc));
 }
 
 /* Checkpoint ids present in @dir (complete or not), newest first. */
@@ -457,7 +407,7 @@ static void prune(rill__checkpointer *c, guint64 newest)
       continue;
     }
     char *path = chk_dir(c->dir, id);
-    remove_tree(path);
+    rill__rm_rf(path); /* one left behind is pruned again next time, or skipped at restart */
     g_free(path);
   }
   g_array_unref(ids);
@@ -482,24 +432,22 @@ static void complete(rill__checkpointer *c, guint64 id)
   }
   g_string_append(m, "end\n");
   char *cdir = chk_dir(c->dir, id);
-  char *tmp = g_build_filename(cdir, "MANIFEST.tmp", NULL);
-  char *final = g_build_filename(cdir, "MANIFEST", NULL);
-  GError *error = NULL;
-  if (!write_file(tmp, m->str, m->len, &error)) {
-    fail(c, error);
-  } else if (rename(tmp, final) != 0) {
-    fail(c, g_error_new(RILL_CHECKPOINT_ERROR, RILL_CHECKPOINT_ERROR_IO, "%s: cannot rename: %s", tmp,
-                        g_strerror(errno)));
+  char *mpath = g_build_filename(cdir, "MANIFEST", NULL);
+  const char *what = NULL;
+  int rc = rill__file_replace(mpath, m->str, m->len, &what);
+  if (rc != 0) {
+    fail(c, io_error(mpath, what, rc));
+  } else if ((rc = rill__dir_fsync(c->dir)) != 0) {
+    fail(c, io_error(c->dir, "cannot fsync directory", rc));
   } else {
-    fsync_dir(cdir);
     __atomic_store_n(&c->completed, id, __ATOMIC_RELEASE);
+    /* Removals need no fsync: a pruned checkpoint that comes back after a
+     * crash is older than this one and is pruned again. */
     prune(c, id);
-    fsync_dir(c->dir);
     for (guint i = 0; i < p->tasks->len; i++)
       rill__waiter_wake(&((rill__task *)p->tasks->pdata[i])->waiter);
   }
-  g_free(final);
-  g_free(tmp);
+  g_free(mpath);
   g_free(cdir);
   g_string_free(m, TRUE);
 }
@@ -513,8 +461,9 @@ static void handle(rill__checkpointer *c, ack_item *a)
     char name[48];
     g_snprintf(name, sizeof name, "task-%u-%u.bin", t->chain, t->index);
     char *path = g_build_filename(cdir, name, NULL);
-    GError *error = NULL;
-    if (write_file(path, a->blob->data, a->blob->len, &error)) {
+    const char *what = NULL;
+    int rc = rill__file_write_synced(path, a->blob->data, a->blob->len, &what);
+    if (rc == 0) {
       c->entries[a->task].finished = FALSE;
       c->entries[a->task].size = a->blob->len;
       c->entries[a->task].hash = rill__hash(a->blob->data, a->blob->len);
@@ -523,7 +472,7 @@ static void handle(rill__checkpointer *c, ack_item *a)
       g_mutex_lock(&c->lock);
       c->aborted = TRUE;
       g_mutex_unlock(&c->lock);
-      fail(c, error);
+      fail(c, io_error(path, what, rc));
     }
     g_free(path);
     g_free(cdir);
@@ -572,7 +521,7 @@ static gpointer coordinator(gpointer data)
       if (n_finished < c->n_tasks && !stopping(c)) {
         guint64 id = ++c->last_id;
         char *cdir = chk_dir(c->dir, id);
-        remove_tree(cdir); /* leftovers of an earlier, crashed run */
+        rill__rm_rf(cdir); /* leftovers of an earlier, crashed run */
         if (g_mkdir_with_parents(cdir, 0755) != 0) {
           GError *e = g_error_new(RILL_CHECKPOINT_ERROR, RILL_CHECKPOINT_ERROR_IO, "%s: cannot create: %s", cdir,
                                   g_strerror(errno));

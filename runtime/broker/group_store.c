@@ -2,7 +2,7 @@
  * restart. One file per group in the coordinator's state dir, named by the
  * hex of the group id plus ".group" (the log keeps the group's committed
  * offsets beside it as ".offsets"; each ignores the other's files). Written
- * with the log's atomic replace (write temp, fsync, rename, fsync dir)
+ * with the atomic replace of runtime/files.c (write temp, fsync, rename, fsync dir)
  * whenever a group becomes Stable or Empty, so a crash leaves the previous
  * or the new snapshot. Generations in between (CompletingRebalance) are not
  * written: after a restart their members get ILLEGAL_GENERATION and rejoin.
@@ -24,7 +24,8 @@
  */
 #include "runtime/broker/group_private.h"
 
-#include "runtime/log/log-private.h"
+#include "runtime/files.h"
+#include "runtime/wire/batch_header.h"
 #include "runtime/wire/crc32c.h"
 
 #include <errno.h>
@@ -93,9 +94,10 @@ void rill__group_store(rill__group_coordinator *c, rill__group *g)
   }
   put_u32(b, rill_crc32c(0, b->data, b->len));
   g_autofree char *path = group_path(c, g->id);
-  g_autoptr(GError) error = NULL;
-  if (!rill__atomic_write(path, b->data, b->len, &error))
-    g_warning("group %s: metadata not persisted: %s", g->id, error->message);
+  const char *what = NULL;
+  int rc = rill__file_replace(path, b->data, b->len, &what);
+  if (rc != 0)
+    g_warning("group %s: metadata not persisted: %s %s: %s", g->id, what, path, g_strerror(-rc));
   g_byte_array_unref(b);
 }
 
@@ -107,10 +109,14 @@ gboolean rill__group_store_remove(rill__group_coordinator *c, const char *group_
   if (unlink(path) != 0) {
     if (errno == ENOENT)
       return TRUE;
-    rill__set_io_error(error, errno, "cannot remove", path);
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot remove %s: %s", path, g_strerror(errno));
     return FALSE;
   }
-  return rill__fsync_dir(c->state_dir, error);
+  int rc = rill__dir_fsync(c->state_dir);
+  if (rc != 0)
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(-rc), "cannot fsync directory %s: %s", c->state_dir,
+                g_strerror(-rc));
+  return rc == 0;
 }
 
 /* ---- parsing ---- */
@@ -217,7 +223,8 @@ gboolean rill__group_store_load(rill__group_coordinator *c, GError **error)
   if (!c->state_dir)
     return TRUE;
   if (g_mkdir_with_parents(c->state_dir, 0755) != 0) {
-    rill__set_io_error(error, errno, "cannot create", c->state_dir);
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s", c->state_dir,
+                g_strerror(errno));
     return FALSE;
   }
   g_autoptr(GDir) d = g_dir_open(c->state_dir, 0, error);

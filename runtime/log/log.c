@@ -30,6 +30,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "runtime/files.h"
+
 G_DEFINE_QUARK(rill-log-error-quark, rill_log_error)
 
 static void topic_free(rill__topic *t)
@@ -40,19 +42,6 @@ static void topic_free(rill__topic *t)
   g_hash_table_unref(t->own_config);
   g_free(t->name);
   g_free(t);
-}
-
-/* Partition directories hold only plain files. */
-static void rm_rf(const char *path)
-{
-  g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d))) {
-    g_autofree char *child = g_build_filename(path, name, NULL);
-    if (unlink(child) != 0 && errno == EISDIR)
-      rm_rf(child);
-  }
-  rmdir(path);
 }
 
 static char *conf_path(rill_log *log, const char *topic)
@@ -147,7 +136,7 @@ static void remove_orphans(rill_log *log)
       continue;
     g_autofree char *path = g_build_filename(log->dir, name, NULL);
     if (g_file_test(path, G_FILE_TEST_IS_DIR))
-      rm_rf(path);
+      rill__rm_rf(path);
   }
 }
 
@@ -416,7 +405,7 @@ gboolean rill_log_topic_create(rill_log *log, const char *topic, int32_t partiti
 
 fail_dirs:
   for (guint i = 0; i < t->partitions->len; i++)
-    rm_rf(((rill__partition *)g_ptr_array_index(t->partitions, i))->dir);
+    rill__rm_rf(((rill__partition *)g_ptr_array_index(t->partitions, i))->dir);
 fail:
   g_rw_lock_writer_unlock(&log->topics_lock);
   topic_free(t);
@@ -452,7 +441,7 @@ gboolean rill_log_topic_delete(rill_log *log, const char *topic, GError **error)
     rill__partition_close(p, false);
     g_autofree char *dead = g_strconcat(p->dir, ".deleted", NULL);
     if (rename(p->dir, dead) == 0)
-      rm_rf(dead);
+      rill__rm_rf(dead);
   }
   topic_free(t);
   return TRUE;
@@ -479,7 +468,7 @@ gboolean rill_log_topic_add_partitions(rill_log *log, const char *topic, int32_t
   if (!ok)
     while (t->partitions->len > (guint)old) {
       rill__partition *p = g_ptr_array_steal_index(t->partitions, t->partitions->len - 1);
-      rm_rf(p->dir);
+      rill__rm_rf(p->dir);
       rill__partition_unref(p);
     }
 out:
