@@ -118,10 +118,25 @@ void rill_csv_append_row(GString *out, const char *const *values, const gssize *
 void rill_json_append_string(GString *out, const char *value, gssize len)
 {
   g_return_if_fail(out != NULL && value != NULL);
-  gsize n = len < 0 ? strlen(value) : (gsize)len;
+  const char *p = value, *end = value + (len < 0 ? strlen(value) : (gsize)len);
   g_string_append_c(out, '"');
-  for (gsize i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)value[i];
+  while (p < end) {
+    unsigned char c = (unsigned char)*p;
+    if (c >= 0x80) {
+      /* Valid UTF-8 is copied; a byte that starts no valid sequence is
+       * written as the code point of the same number, so the output is
+       * always valid JSON (and valid UTF-8). */
+      gunichar u = g_utf8_get_char_validated(p, end - p);
+      if (u == (gunichar)-1 || u == (gunichar)-2) {
+        g_string_append_printf(out, "\\u%04x", c);
+        p++;
+      } else {
+        const char *next = g_utf8_next_char(p);
+        g_string_append_len(out, p, next - p);
+        p = next;
+      }
+      continue;
+    }
     switch (c) {
     case '"': g_string_append(out, "\\\""); break;
     case '\\': g_string_append(out, "\\\\"); break;
@@ -134,6 +149,7 @@ void rill_json_append_string(GString *out, const char *value, gssize len)
       else
         g_string_append_c(out, (char)c);
     }
+    p++;
   }
   g_string_append_c(out, '"');
 }

@@ -88,7 +88,10 @@ void rill_csv_append_field(GString *out, const char *value, gssize len, char sep
 /* Appends @n fields separated by @separator (no line break). @lens may be
  * NULL (all NUL-terminated). */
 void rill_csv_append_row(GString *out, const char *const *values, const gssize *lens, guint n, char separator);
-/* Appends @value (@len bytes, -1 = NUL-terminated) as a JSON string literal. */
+/* Appends @value (@len bytes, -1 = NUL-terminated) as a JSON string literal.
+ * The result is valid JSON and valid UTF-8 whatever the bytes: valid UTF-8
+ * is kept, control characters are escaped, and each byte that is not part
+ * of a valid UTF-8 sequence is written as \u00XX (its value, XX). */
 void rill_json_append_string(GString *out, const char *value, gssize len);
 
 /* ---- parse stage -------------------------------------------------------- */

@@ -189,10 +189,117 @@ static void test_stop_on_first_error(void)
   g_free(dir);
 }
 
+/* Checks @path with a real JSON parser (/usr/bin/python3): every line must be
+ * strict UTF-8 and valid JSON. Lines "HEX\tJSON" are escaper outputs: the
+ * decoded string must equal the input bytes read as UTF-8 where valid and
+ * byte for byte (as code point 0xXX) where not. Dead-letter lines (plain
+ * JSON) must carry such a decoding of the original line in "value". */
+static const char check_py[] =
+  "import codecs, json, sys\n"
+  "codecs.register_error('bytewise', lambda e: (e.object[e.start:e.start + 1].decode('latin-1'), e.start + 1))\n"
+  "n = 0\n"
+  "for raw in open(sys.argv[1], 'rb').read().split(b'\\n'):\n"
+  "    if not raw:\n"
+  "        continue\n"
+  "    line = raw.decode('utf-8')\n"
+  "    if '\\t' in line and not line.startswith('{'):\n"
+  "        hexed, text = line.split('\\t', 1)\n"
+  "        got = json.loads(text)\n"
+  "        want = bytes.fromhex(hexed).decode('utf-8', 'bytewise')\n"
+  "        assert got == want, (hexed, got, want)\n"
+  "    else:\n"
+  "        json.loads(line)\n"
+  "    n += 1\n"
+  "print(n)\n";
+
+static void check_json_lines(const char *path, guint want_lines)
+{
+  const char *argv[] = {"/usr/bin/python3", "-c", check_py, path, NULL};
+  g_autofree char *out = NULL, *err_text = NULL;
+  int status = 0;
+  GError *err = NULL;
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err_text, &status, &err));
+  g_assert_no_error(err);
+  if (!g_spawn_check_wait_status(status, NULL))
+    g_error("python3 rejected %s:\n%s", path, err_text);
+  g_assert_cmpuint(g_ascii_strtoull(out, NULL, 10), ==, want_lines);
+}
+
+static void test_json_string_invalid_utf8(void)
+{
+  static const struct {
+    const char *bytes;
+    gssize len;
+  } cases[] = {
+    {"plain", -1},
+    {"quote \" backslash \\ slash /", -1},
+    {"\n\r\t\b\f\x01\x1f\x7f", -1},
+    {"nul\0inside", 10},
+    {"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", -1}, /* é € 😀: valid, kept */
+    {"\x80", -1},                                   /* lone continuation byte */
+    {"\xff\xfe", -1},                               /* never valid */
+    {"cut \xe2\x82", -1},                           /* truncated sequence at the end */
+    {"\xe2\x82 mid", -1},                           /* truncated sequence inside */
+    {"\xc0\xaf", -1},                               /* overlong '/' */
+    {"\xed\xa0\x80", -1},                           /* UTF-16 surrogate */
+    {"\xf4\x90\x80\x80", -1},                       /* above U+10FFFF */
+    {"ok \xc3\xa9 then \xe9 latin-1", -1},
+  };
+  char *dir = make_tmp_dir();
+  char *path = g_build_filename(dir, "escaped.txt", NULL);
+  GString *file = g_string_new(NULL);
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    gsize len = cases[i].len < 0 ? strlen(cases[i].bytes) : (gsize)cases[i].len;
+    for (gsize j = 0; j < len; j++)
+      g_string_append_printf(file, "%02x", (guint8)cases[i].bytes[j]);
+    g_string_append_c(file, '\t');
+    rill_json_append_string(file, cases[i].bytes, cases[i].len);
+    g_string_append_c(file, '\n');
+  }
+  write_file(path, file->str, (gssize)file->len);
+  check_json_lines(path, G_N_ELEMENTS(cases));
+  g_string_free(file, TRUE);
+  g_free(path);
+  remove_tree(dir);
+  g_free(dir);
+}
+
+/* A malformed line with bytes that are not UTF-8 goes to a JSONL dead-letter
+ * file: every line there is still valid JSON. */
+static void test_dead_letter_file_invalid_utf8(void)
+{
+  char *dir = make_tmp_dir();
+  char *in = g_build_filename(dir, "in.jsonl", NULL);
+  char *dl_path = g_build_filename(dir, "dead.jsonl", NULL);
+  write_file(in, "{\"ok\":1}\n{\"name\":\"caf\xe9\"\n\xff\xfe{\n{\"ok\":2}\n{\"a\":\"\xc3\xa9\n", -1);
+  rill_dead_letter *dl = rill_dead_letter_new(&rill_file_sink_class, rill_file_sink_new(dl_path, RILL_FILE_FORMAT_LINES),
+                                              (GDestroyNotify)rill_file_sink_free);
+  collect_sink *good = collect_sink_new();
+  rill_pipeline *p = rill_pipeline_new("dl-utf8");
+  rill_file_source *src = rill_file_source_new(in, RILL_FILE_FORMAT_JSONL);
+  rill_file_source_set_dead_letter(src, dl);
+  rill_pipeline_add_sink(p, "good", rill_pipeline_add_file_source(p, "in", src), &collect_sink_class, good, NULL);
+  GError *err = NULL;
+  g_assert_true(rill_pipeline_run(p, &err));
+  g_assert_no_error(err);
+  rill_pipeline_unref(p);
+  g_assert_cmpuint(rill_dead_letter_count(dl), ==, 3);
+  rill_dead_letter_unref(dl);
+  g_assert_cmpuint(collect_sink_len(good), ==, 2);
+  check_json_lines(dl_path, 3);
+  collect_sink_free(good);
+  g_free(dl_path);
+  g_free(in);
+  remove_tree(dir);
+  g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/fields/json", test_json_fields);
+  g_test_add_func("/fields/json-string/invalid-utf8", test_json_string_invalid_utf8);
+  g_test_add_func("/fields/dead-letter-file/invalid-utf8", test_dead_letter_file_invalid_utf8);
   g_test_add_func("/fields/csv", test_csv_fields);
   g_test_add_func("/fields/parse-stage/dead-letters", test_parse_stage_dead_letters);
   g_test_add_func("/fields/parse-stage/stop-on-first-error", test_stop_on_first_error);

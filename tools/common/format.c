@@ -3,6 +3,8 @@
  * record does no parsing. */
 #include "format.h"
 
+#include <rill/fields.h>
+
 #include "tool.h"
 
 typedef struct {
@@ -131,43 +133,13 @@ void tool_format_record(const tool_format *f, GString *out, const char *topic, i
   }
 }
 
+/* A JSON string, or null for a null field (@len < 0). */
 static void json_string(GString *out, const uint8_t *p, int32_t len)
 {
-  if (!p || len < 0) {
+  if (!p || len < 0)
     g_string_append(out, "null");
-    return;
-  }
-  g_string_append_c(out, '"');
-  const char *s = (const char *)p, *end = s + len;
-  while (s < end) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') {
-      g_string_append_c(out, '\\');
-      g_string_append_c(out, (char)c);
-      s++;
-    } else if (c == '\n') {
-      g_string_append(out, "\\n"), s++;
-    } else if (c == '\t') {
-      g_string_append(out, "\\t"), s++;
-    } else if (c == '\r') {
-      g_string_append(out, "\\r"), s++;
-    } else if (c < 0x20) {
-      g_string_append_printf(out, "\\u%04x", c), s++;
-    } else if (c < 0x80) {
-      g_string_append_c(out, (char)c), s++;
-    } else {
-      gunichar u = g_utf8_get_char_validated(s, end - s);
-      if (u == (gunichar)-1 || u == (gunichar)-2) {
-        g_string_append_printf(out, "\\u%04x", c);
-        s++;
-      } else {
-        const char *next = g_utf8_next_char(s);
-        g_string_append_len(out, s, next - s);
-        s = next;
-      }
-    }
-  }
-  g_string_append_c(out, '"');
+  else
+    rill_json_append_string(out, (const char *)p, len);
 }
 
 void tool_format_json(GString *out, const char *topic, int32_t partition, const rill__record *r)
