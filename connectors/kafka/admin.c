@@ -26,22 +26,7 @@ static gboolean fail_code(GError **error, int16_t code, const char *what, rill_w
 
 rill__kreq *rill__kadmin_metadata(rill__kclient *client, const char *const *topics, GError **error)
 {
-  rill_wire_metadata_request req;
-  rill_wire_metadata_request_init(&req);
-  g_autofree rill_wire_metadata_request_metadata_request_topic *ts = NULL;
-  if (topics) {
-    guint n = g_strv_length((char **)topics);
-    ts = g_new0(rill_wire_metadata_request_metadata_request_topic, n + 1);
-    for (guint i = 0; i < n; i++)
-      ts[i].name = rill_wire_str_from(topics[i]);
-    req.topics = ts;
-    req.n_topics = (int32_t)n;
-  } else {
-    req.topics = NULL;
-    req.n_topics = -1;
-  }
-  req.allow_auto_topic_creation = FALSE; /* only from v4: older brokers may still create */
-  return rill__kclient_call(client, RILL__KNODE_ANY, RILL_WIRE_API_METADATA, 8, &req, error);
+  return rill__kclient_metadata(client, topics, FALSE, error);
 }
 
 /* The controller (where topic admin requests go), or any broker. */

@@ -43,7 +43,7 @@ typedef struct {
   size_t stage_len;
   uint8_t *frame;      /* the large frame being read directly, or NULL */
   size_t frame_len, frame_got;
-  int16_t api_min[64], api_max[64]; /* negotiated ranges; max -1 = unsupported */
+  int16_t api_min[RILL_WIRE_MAX_API_KEY + 1], api_max[RILL_WIRE_MAX_API_KEY + 1]; /* negotiated; max -1 = unsupported */
   int16_t apiv_version; /* ApiVersions version being tried */
   rill_wire_api_versions_request apiv_body;
 } kbroker;
@@ -256,7 +256,7 @@ static void broker_connect(rill__kclient *c, kbroker *b)
   b->fd = fd;
   b->state = CONN_CONNECTING;
   b->apiv_version = 3;
-  for (int i = 0; i < 64; i++)
+  for (int i = 0; i <= RILL_WIRE_MAX_API_KEY; i++)
     b->api_min[i] = 0, b->api_max[i] = -1;
   send_api_versions(c, b);
 }
@@ -266,9 +266,8 @@ static void write_request(rill__kclient *c, kbroker *b, rill__kreq *r)
 {
   const rill_wire_api_info *info = rill_wire_api_lookup(r->api_key);
   int16_t v = MIN(info->max_version, r->max_version);
-  if (r->api_key < 64)
-    v = MIN(v, b->api_max[r->api_key]);
-  if (r->api_key >= 64 || v < b->api_min[r->api_key] || v < info->min_version) {
+  v = MIN(v, b->api_max[r->api_key]); /* info != NULL: the key is the codec's */
+  if (v < b->api_min[r->api_key] || v < info->min_version) {
     complete(c, r, 35, "the broker supports no version of this API we speak");
     return;
   }
@@ -335,7 +334,7 @@ static void handle_api_versions(rill__kclient *c, kbroker *b, rill__kreq *r, con
   }
   for (int32_t i = 0; i < resp.n_api_keys; i++) {
     int16_t k = resp.api_keys[i].api_key;
-    if (k >= 0 && k < 64) {
+    if (k >= 0 && k <= RILL_WIRE_MAX_API_KEY) {
       b->api_min[k] = resp.api_keys[i].min_version;
       b->api_max[k] = resp.api_keys[i].max_version;
     }
@@ -789,7 +788,7 @@ rill__kreq *rill__kclient_call(rill__kclient *c, int32_t node_id, int16_t api_ke
   }
 }
 
-gboolean rill__kclient_refresh_metadata(rill__kclient *c, const char *const *topics, GError **error)
+rill__kreq *rill__kclient_metadata(rill__kclient *c, const char *const *topics, gboolean auto_create, GError **error)
 {
   rill_wire_metadata_request req;
   rill_wire_metadata_request_init(&req);
@@ -805,8 +804,13 @@ gboolean rill__kclient_refresh_metadata(rill__kclient *c, const char *const *top
     req.topics = NULL;
     req.n_topics = -1;
   }
-  req.allow_auto_topic_creation = TRUE;
-  rill__kreq *r = rill__kclient_call(c, RILL__KNODE_ANY, RILL_WIRE_API_METADATA, 8, &req, error);
+  req.allow_auto_topic_creation = auto_create; /* only from v4: older brokers may still create */
+  return rill__kclient_call(c, RILL__KNODE_ANY, RILL_WIRE_API_METADATA, 8, &req, error);
+}
+
+gboolean rill__kclient_refresh_metadata(rill__kclient *c, const char *const *topics, GError **error)
+{
+  rill__kreq *r = rill__kclient_metadata(c, topics, TRUE, error);
   if (!r)
     return FALSE;
   const rill_wire_metadata_response *m = &r->resp.metadata;

@@ -88,6 +88,12 @@ rill__kreq *rill__kclient_call(rill__kclient *client, int32_t node_id, int16_t a
 /* Refreshes metadata for @topics (NULL-terminated; NULL = all topics).
  * FALSE with @error when no broker answered. */
 gboolean rill__kclient_refresh_metadata(rill__kclient *client, const char *const *topics, GError **error);
+/* The one Metadata request (v8 at most) for @topics (NULL-terminated; NULL =
+ * every topic), asking the broker to create missing ones when @auto_create.
+ * Changes nothing in the cluster map; resp.metadata of the returned request
+ * is the answer. (transfer full; rill__kreq_free) */
+rill__kreq *rill__kclient_metadata(rill__kclient *client, const char *const *topics, gboolean auto_create,
+                                   GError **error);
 /* Partition count of @topic from the last metadata, or -1 (unknown topic)
  * with *@topic_error set to the topic's error code when not NULL. */
 int32_t rill__kclient_partition_count(rill__kclient *client, const char *topic, int16_t *topic_error);

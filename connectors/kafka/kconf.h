@@ -10,9 +10,6 @@
 
 #include <rill/kafka.h>
 
-typedef enum { RILL__KPARTITIONER_MURMUR2_RANDOM, RILL__KPARTITIONER_MURMUR2, RILL__KPARTITIONER_CONSISTENT_RANDOM,
-               RILL__KPARTITIONER_CONSISTENT, RILL__KPARTITIONER_RANDOM } rill__kpartitioner;
-
 typedef enum { RILL__KRESET_EARLIEST, RILL__KRESET_LATEST, RILL__KRESET_ERROR } rill__kreset;
 
 struct rill_kafka_conf {
@@ -29,7 +26,7 @@ struct rill_kafka_conf {
   int queue_max_kbytes;      /* in-flight memory bound of the producer */
   int message_timeout_ms;
   int message_max_bytes;
-  int partitioner;           /* rill__kpartitioner */
+  int partitioner;           /* rill__partitioner (runtime/wire/partitioner.h) */
   int retries;
   int retry_backoff_ms;
   int request_timeout_ms;

@@ -9,7 +9,7 @@
 
 #include <rill/kafka.h>
 
-#include "connectors/kafka/partitioner.h"
+#include "runtime/wire/partitioner.h"
 #include "runtime/wire/crc32c.h"
 #include "runtime/wire/recordbatch.h"
 
@@ -432,7 +432,7 @@ rill_flow rill__kproducer_write(rill__kproducer *p, rill_ctx *ctx, const rill_ba
       g_mutex_unlock(&p->lock);
       return RILL_FLOW_FLUSHING;
     }
-    int32_t part = rill__kpartition(p->conf->partitioner, r->key, p->n_parts);
+    int32_t part = rill__partition_for(p->conf->partitioner, r->key.data, r->key.len, p->n_parts);
     if (part < 0) {
       if (p->sticky < 0)
         p->sticky = g_rand_int_range(p->rand, 0, p->n_parts);

@@ -5,11 +5,14 @@
  * accepted is in the log (as durable as the topic's rill.durability says).
  * No checkpoint snapshot: after a restart from a checkpoint, records
  * appended since it are appended again (at least once; the log has no
- * transactions). */
+ * transactions). Partitions are picked as the Kafka sink's default does
+ * (runtime/wire/partitioner.h, murmur2_random), so a key lands on the same
+ * partition whichever sink wrote it. */
 #include <rill/log-connector.h>
 #include <rill/sink.h>
 
 #include "runtime/wire/murmur2.h"
+#include "runtime/wire/partitioner.h"
 #include "runtime/wire/recordbatch.h"
 
 #define SPLIT_BYTES (512 * 1024)
@@ -85,7 +88,9 @@ static rill_flow sink_write(rill_ctx *ctx, void *state, const rill_batch *batch)
   g_autoptr(GArray) hdrs = g_array_new(FALSE, FALSE, sizeof(rill__record_header));
   for (size_t i = 0; i < n; i++) {
     const rill_record *r = &recs[i];
-    int32_t p = r->key.data ? (rill__murmur2(r->key.data, r->key.len) & 0x7fffffff) % s->n_partitions : sticky;
+    int32_t p = rill__partition_for(RILL__PARTITIONER_MURMUR2_RANDOM, r->key.data, r->key.len, s->n_partitions);
+    if (p < 0)
+      p = sticky;
     g_array_set_size(hdrs, 0);
     for (uint32_t h = 0; h < r->n_headers; h++) {
       rill__record_header rh = {r->headers[h].key.data, (int32_t)r->headers[h].key.len,

@@ -140,8 +140,7 @@ typedef struct {
   int16_t min, max, flex;        /* advertised versions; flex = first flexible or -1 */
   rill__broker_handler handler;  /* NULL: not served */
 } rill__api_entry;
-#define RILL__MAX_API_KEY 68
-extern const rill__api_entry rill__broker_apis[RILL__MAX_API_KEY + 1];
+extern const rill__api_entry rill__broker_apis[RILL_WIRE_MAX_API_KEY + 1];
 /* Decodes and dispatches one frame (transfer full). */
 void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len);
 

@@ -21,7 +21,7 @@
 
 #include <string.h>
 
-const rill__api_entry rill__broker_apis[RILL__MAX_API_KEY + 1] = {
+const rill__api_entry rill__broker_apis[RILL_WIRE_MAX_API_KEY + 1] = {
   [RILL_WIRE_API_PRODUCE] = {0, 7, 9, rill__handle_produce},
   [RILL_WIRE_API_FETCH] = {0, 11, 12, rill__handle_fetch},
   [RILL_WIRE_API_LIST_OFFSETS] = {0, 5, 6, rill__handle_list_offsets},
@@ -50,12 +50,12 @@ const rill__api_entry rill__broker_apis[RILL__MAX_API_KEY + 1] = {
 static void fill_api_versions(rill__broker_req *req, rill_wire_api_versions_response *out)
 {
   int n = 0;
-  for (int k = 0; k <= RILL__MAX_API_KEY; k++)
+  for (int k = 0; k <= RILL_WIRE_MAX_API_KEY; k++)
     n += rill__broker_apis[k].handler != NULL;
   out->api_keys = rill__broker_req_new0(req, rill_wire_api_versions_response_api_version, n);
   out->n_api_keys = n;
   int i = 0;
-  for (int k = 0; k <= RILL__MAX_API_KEY; k++) {
+  for (int k = 0; k <= RILL_WIRE_MAX_API_KEY; k++) {
     if (!rill__broker_apis[k].handler)
       continue;
     out->api_keys[i].api_key = (int16_t)k;
@@ -141,7 +141,7 @@ void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len)
   c->refs++;
 
   int16_t key = r->pub.header.request_api_key, version = r->pub.header.request_api_version;
-  const rill__api_entry *e = key >= 0 && key <= RILL__MAX_API_KEY ? &rill__broker_apis[key] : NULL;
+  const rill__api_entry *e = key >= 0 && key <= RILL_WIRE_MAX_API_KEY ? &rill__broker_apis[key] : NULL;
   if (st != RILL_WIRE_OK || !e || !e->handler || version < e->min || version > e->max) {
     respond_unsupported(&r->pub);
     return;

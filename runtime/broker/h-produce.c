@@ -24,7 +24,7 @@
  */
 #include "runtime/broker/broker-private.h"
 
-#define RECORDBATCH_MAGIC_OFFSET 16
+#include "runtime/wire/batch_header.h"
 
 typedef rill_wire_produce_response_partition_produce_response part_out;
 
@@ -87,11 +87,11 @@ static void append_one(rill__broker_req *req, const char *topic, rill_wire_bytes
 {
   rill_log_append_result res;
   GError *error = NULL;
-  if (records.len < RECORDBATCH_MAGIC_OFFSET + 1) {
+  if (records.len < RILL_BATCH_OFF_MAGIC + 1) {
     o->error_code = RILL_KAFKA_ERR_CORRUPT_MESSAGE;
     return;
   }
-  if (records.ptr[RECORDBATCH_MAGIC_OFFSET] != 2) {
+  if (records.ptr[RILL_BATCH_OFF_MAGIC] != 2) {
     o->error_code = RILL_KAFKA_ERR_CORRUPT_MESSAGE;
     o->error_message = rill_wire_str_from("only RecordBatch v2 (magic 2) is accepted");
     return;

@@ -274,6 +274,8 @@ def emit_header(apis):
     o.append("  const rill__wire_schema *request, *response;")
     o.append("} rill_wire_api_info;\n")
     o.append(f"#define RILL_WIRE_N_APIS {len(apis)}")
+    o.append("/* The highest API key the codec knows: tables indexed by key have this + 1 rows. */")
+    o.append(f"#define RILL_WIRE_MAX_API_KEY {max(a.key for a in apis)}")
     o.append("extern const rill_wire_api_info rill_wire_apis[RILL_WIRE_N_APIS];")
     o.append("/* The row for @api_key, or NULL when the codec does not know the API. */")
     o.append("const rill_wire_api_info *rill_wire_api_lookup(int16_t api_key);")

@@ -1,4 +1,4 @@
-rill_sources(crc32c.c batch_header.c compress.c murmur2.c recordbatch_reader.c recordbatch_writer.c arena.c reader.c writer.c codec.c header.c message.c kafka_error.c)
+rill_sources(crc32c.c batch_header.c compress.c murmur2.c partitioner.c recordbatch_reader.c recordbatch_writer.c arena.c reader.c writer.c codec.c header.c message.c kafka_error.c)
 
 # The message table is compiled into C at build time (gen_messages.py reads
 # messages.def); the output lands in build/generated/, on the include path.

@@ -108,7 +108,7 @@ static void test_doc_matches_table(void)
 static void test_dispatch_table(void)
 {
   int served = 0;
-  for (int k = 0; k <= RILL__MAX_API_KEY; k++) {
+  for (int k = 0; k <= RILL_WIRE_MAX_API_KEY; k++) {
     const rill__api_entry *e = &rill__broker_apis[k];
     if (!e->handler)
       continue;

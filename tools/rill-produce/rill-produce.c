@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "connectors/kafka/partitioner.h"
+#include "runtime/wire/partitioner.h"
 #include "runtime/wire/recordbatch.h"
 #include "tool.h"
 
@@ -172,8 +172,7 @@ static gboolean add_record(producer *p, const char *rec, gsize len, GError **err
     value = NULL;
   int32_t part = (int32_t)p->partition;
   if (part < 0) {
-    rill_bytes kb = {(const uint8_t *)key, key ? key_len : 0};
-    part = rill__kpartition(p->conf->partitioner, kb, p->n_partitions);
+    part = rill__partition_for(p->conf->partitioner, key, key_len, p->n_partitions);
     if (part < 0) {
       if (p->sticky < 0)
         p->sticky = (int32_t)g_random_int_range(0, p->n_partitions);
