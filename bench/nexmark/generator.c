@@ -1,6 +1,6 @@
 /* generator.c — NEXMark events (generator.h), draw for draw as the Flink
  * nexmark generator (PersonGenerator, AuctionGenerator, BidGenerator,
- * StringsGenerator, PriceGenerator) with the seeding of NEXMARK.md §4.
+ * StringsGenerator, PriceGenerator) with the seeding of docs/nexmark-spec.md §4.
  *
  * Invariant: the order and number of random draws per event is exactly the
  * Java one (each helper says which draws it makes); changing it changes

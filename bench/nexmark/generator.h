@@ -1,7 +1,7 @@
 /* generator.h — the NEXMark event generator (Flink variant), made
  * deterministic, and the byte encoding both sides of bench-nexmark read.
  *
- * Follows /work/shared/nexmark/NEXMARK.md §1 and §4 exactly:
+ * Follows docs/nexmark-spec.md §1 and §4 exactly:
  * - Java's SplittableRandom (nx_random) reproduced bit for bit, including
  *   the rejection loop of nextInt(bound) and nextInt(1) consuming a step.
  * - Event k of the (single, P = 1 Flink) timeline: num = firstEventNumber +

@@ -1,6 +1,7 @@
 /* batch_header.h — the fixed 61-byte header of a Kafka RecordBatch (magic 2).
  *
- * Shared by the RecordBatch reader/writer (runtime/wire/recordbatch.c) and the
+ * Shared by the RecordBatch reader and writer (runtime/wire/recordbatch_reader.c,
+ * recordbatch_writer.c), the broker's Produce handler and the
  * log storage (runtime/log/), which validates and re-stamps batches without
  * decoding their records.
  *

@@ -1,5 +1,5 @@
 /* test-generator.c — the NEXMark generator (bench/nexmark/generator.h)
- * against values derived from the spec (/work/shared/nexmark/NEXMARK.md),
+ * against values derived from the spec (docs/nexmark-spec.md),
  * not from the code under test.
  *
  * Derivation of the expected values. The SplittableRandom and draw-order
