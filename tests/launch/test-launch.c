@@ -251,20 +251,24 @@ static void test_build_error_located(fixture *f, gconstpointer data)
 
 static void test_table(void)
 {
+  rill_launch_registry *registry = rill_launch_registry_new();
+  rill_elements_register_all(registry);
   guint n;
-  const rill_launch_element *e = rill_launch_elements(&n);
+  const rill_launch_element *const *e = rill_launch_registry_elements(registry, &n);
   g_assert_cmpuint(n, >=, 20);
   for (guint i = 1; i < n; i++)
-    g_assert_cmpint(strcmp(e[i - 1].name, e[i].name), <, 0); /* sorted: lookup is a binary search */
+    g_assert_cmpint(strcmp(e[i - 1]->name, e[i]->name), <, 0); /* sorted: lookup is a binary search */
   for (guint i = 0; i < n; i++) {
-    g_assert_true(rill_launch_element_lookup(e[i].name) == &e[i]);
-    for (guint k = 0; k < e[i].n_params; k++) {
-      const rill_launch_param *p = &e[i].params[k];
+    g_assert_true(rill_launch_registry_lookup(registry, e[i]->name) == e[i]);
+    for (guint k = 0; k < e[i]->n_params; k++) {
+      const rill_launch_param *p = &e[i]->params[k];
       g_assert_nonnull(p->doc);
       if (p->default_value) /* every default passes its own type check */
         g_assert_true(rill__launch_value_check(p, p->default_value, NULL));
     }
   }
+  g_assert_null(rill_launch_registry_lookup(registry, "mystery"));
+  rill_launch_registry_free(registry);
 }
 
 int main(int argc, char **argv)
