@@ -1,1 +1,1 @@
-rill_sources(error.c paths.c decoder.c source.c sink.c)
+rill_sources(error.c paths.c decoder.c source.c sink.c archive-elements.c)

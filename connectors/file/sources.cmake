@@ -1,1 +1,1 @@
-rill_sources(format.c reader.c source.c encode.c sink.c)
+rill_sources(format.c reader.c source.c encode.c sink.c file-elements.c)

@@ -1,1 +1,1 @@
-rill_sources(log-source.c log-sink.c)
+rill_sources(log-source.c log-sink.c log-elements.c)

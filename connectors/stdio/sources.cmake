@@ -1,1 +1,1 @@
-rill_sources(stdio.c)
+rill_sources(stdio.c stdio-elements.c)

@@ -5,7 +5,7 @@
  *     ! window tumbling=60s ! count ! to-json ! file-sink path=errors.jsonl
  *
  * Grammar (docs/rill-run.md has the long form):
- *   - an element is a name from the element table followed by KEY=VALUE
+ *   - an element is a name from the registry followed by KEY=VALUE
  *     parameters; values may be quoted with '…' or "…";
  *   - '!' links the element before it to the element after it;
  *   - `name=x` names an element; `x.` refers to it: at the start of a chain
@@ -16,9 +16,13 @@
  *     follow a '!' starts a new chain), '#' starts a comment to the end of
  *     the line.
  *
- * The element table (rill_launch_elements) is the one registry of what can
- * be written: name, role, description and typed parameters with defaults
- * and docs. `rill-run --list/--describe` and docs/rill-run.md come from it.
+ * This module is the grammar, the registry and the value types; it knows no
+ * element. Elements are declared beside the operators and connectors they
+ * build (name, role, description, typed parameters with defaults and docs,
+ * build function) and registered into a rill_launch_registry: all of rill's
+ * own by rill_elements_register_all() (<rill/elements.h>), which also gives
+ * rill_parse_launch(), the registry-less shorthand. `rill-run --list`,
+ * `--describe` and docs/rill-run.md are printed from a registry.
  *
  * Errors: RILL_LAUNCH_ERROR; messages say "line L, column C: …" followed by
  * the offending line and a caret under the element or parameter.
@@ -76,7 +80,8 @@ typedef enum {
   RILL_LAUNCH_SINK,      /* one input, no output */
 } rill_launch_role;
 
-/* Building, for the table's entries (private to the launch module). */
+/* Building, for the registered elements (the builder's API is internal to
+ * the library: runtime/launch/launch-private.h). */
 typedef struct rill_launch_builder rill_launch_builder;
 typedef rill_stage *(*rill_launch_build_fn)(rill_launch_builder *builder, const char *name,
                                             rill_stage *const *inputs, guint n_inputs, GError **error);
@@ -88,24 +93,47 @@ typedef struct rill_launch_element {
   const rill_launch_param *params; /* n_params entries (not counting the implicit name=) */
   guint n_params;
   rill_launch_build_fn build;     /* private */
+  /* Pairing rules, for elements that are built as one stage with the one
+   * after them (window + its aggregate): an element with @feeds must be
+   * followed by exactly one element whose @kind is @feeds, and nothing else
+   * may follow it. NULL = no rule. */
+  const char *kind;  /* e.g. "aggregate" */
+  const char *feeds; /* e.g. "aggregate" (on window) */
 } rill_launch_element;
 
-/* The element table, sorted by name. (transfer none) */
-const rill_launch_element *rill_launch_elements(guint *n_elements);
+/* ---- the registry ------------------------------------------------------------
+ * A set of elements by name. Fill it (rill_elements_register_all, or
+ * rill_launch_registry_add) before use; afterwards it is read-only and may be
+ * shared by any number of threads parsing at once. Entries are borrowed:
+ * element tables must outlive the registry (they are static tables). */
+typedef struct rill_launch_registry rill_launch_registry;
+
+/* An empty registry. (transfer full: rill_launch_registry_free) */
+rill_launch_registry *rill_launch_registry_new(void);
+void rill_launch_registry_free(rill_launch_registry *registry);
+/* Adds @n_elements entries of @elements (transfer none: must outlive
+ * @registry). A name already registered is a programming error (critical,
+ * entry skipped). */
+void rill_launch_registry_add(rill_launch_registry *registry, const rill_launch_element *elements,
+                              guint n_elements);
+/* The elements sorted by name (pointers into the added tables).
+ * (transfer none) */
+const rill_launch_element *const *rill_launch_registry_elements(const rill_launch_registry *registry,
+                                                                guint *n_elements);
 /* The element called @name, or NULL. (transfer none) */
-const rill_launch_element *rill_launch_element_lookup(const char *name);
+const rill_launch_element *rill_launch_registry_lookup(const rill_launch_registry *registry, const char *name);
+/* `rill-run --list` text: one line per element. (transfer full) */
+char *rill_launch_registry_list(const rill_launch_registry *registry);
+/* The Markdown element reference of docs/rill-run.md. (transfer full) */
+char *rill_launch_registry_reference_markdown(const rill_launch_registry *registry);
 /* `rill-run --describe` text for @element. (transfer full) */
 char *rill_launch_element_describe(const rill_launch_element *element);
-/* `rill-run --list` text: one line per element. (transfer full) */
-char *rill_launch_list(void);
-/* The Markdown element reference of docs/rill-run.md. (transfer full) */
-char *rill_launch_reference_markdown(void);
 
-/* Parses @text and builds the pipeline it describes (parallelism 1: set
- * another before starting). Resources the elements share (a rill_log per
- * data directory, dead-letter outputs) are owned by the pipeline. NULL with
- * @error (RILL_LAUNCH_ERROR) when the text is not a valid pipeline.
- * (transfer full) */
-rill_pipeline *rill_parse_launch(const char *text, GError **error);
+/* Parses @text against @registry and builds the pipeline it describes
+ * (parallelism 1: set another before starting). Resources the elements
+ * share (a rill_log per data directory, dead-letter outputs) are owned by
+ * the pipeline. NULL with @error (RILL_LAUNCH_ERROR) when the text is not a
+ * valid pipeline. (transfer full) */
+rill_pipeline *rill_launch_parse(const rill_launch_registry *registry, const char *text, GError **error);
 
 G_END_DECLS

@@ -32,3 +32,4 @@
 #include <rill/archive.h>
 #include <rill/kafka.h>
 #include <rill/launch.h>
+#include <rill/elements.h>

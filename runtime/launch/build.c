@@ -1,7 +1,8 @@
 /* build.c — a parsed launch tree to a pipeline: stages are added in
  * dependency order (inputs first, whatever order the text used), each by
  * its element's build function; shared resources (one rill_log per data
- * directory, one dead-letter output per target) are created on first use.
+ * directory, one dead-letter output per target, opened by the registry's
+ * dead-letter hook) are created on first use.
  *
  * Invariants: a node is built once (visit = 2) and a cycle is reported
  * (visit = 1 seen again); an element with several inputs whose role takes
@@ -127,14 +128,13 @@ rill_dead_letter *rill__launch_dead_letter(rill_launch_builder *b, GError **erro
   rill_dead_letter *dl = g_hash_table_lookup(b->dead_letters, target);
   if (dl)
     return dl;
-  if (strcmp(target, "stderr") == 0) {
-    dl = rill_dead_letter_new_stderr();
-  } else if (g_str_has_prefix(target, "file:") && target[5]) {
-    rill_file_sink *sink = rill_file_sink_new(target + 5, RILL_FILE_FORMAT_JSONL);
-    dl = rill_dead_letter_new(&rill_file_sink_class, sink, (GDestroyNotify)rill_file_sink_free);
-  } else {
-    rill__launch_fail(b, "dead-letter", error, RILL_LAUNCH_ERROR_INVALID_VALUE,
-                      "'%s' is not a dead-letter target (stderr or file:PATH)", target);
+  GError *bad = NULL;
+  if (b->registry->dead_letter_open)
+    dl = b->registry->dead_letter_open(target, &bad);
+  if (!dl) {
+    rill__launch_fail(b, "dead-letter", error, RILL_LAUNCH_ERROR_INVALID_VALUE, "%s",
+                      bad ? bad->message : "no dead-letter targets are registered");
+    g_clear_error(&bad);
     return NULL;
   }
   g_hash_table_insert(b->dead_letters, g_strdup(target), dl);
@@ -203,21 +203,23 @@ static void locate_error(rill_launch_builder *b, GError **error)
   g_error_free(inner);
 }
 
-rill_pipeline *rill_parse_launch(const char *text, GError **error)
+rill_pipeline *rill_launch_parse(const rill_launch_registry *registry, const char *text, GError **error)
 {
+  g_return_val_if_fail(registry != NULL, NULL);
   g_return_val_if_fail(text != NULL, NULL);
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
   GError *err = NULL;
-  rill__launch_tree *tree = rill__launch_tree_parse(text, &err);
+  rill__launch_tree *tree = rill__launch_tree_parse(registry, text, &err);
   if (!tree) {
     g_propagate_error(error, err);
     return NULL;
   }
   rill_launch_builder b = {
+    .registry = registry,
     .pipeline = rill_pipeline_new("rill-run"),
     .text = text,
     .logs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
-    .dead_letters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)rill_dead_letter_unref),
+    .dead_letters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, registry->dead_letter_unref),
   };
   gboolean ok = TRUE;
   for (guint i = 0; ok && i < tree->nodes->len; i++)

@@ -1,23 +1,33 @@
-/* launch-private.h — the launch module's parse tree and builder.
+/* launch-private.h — the launch module's parse tree and builder, and what
+ * element families (beside their operators and connectors) write their
+ * declarations and build functions with.
  *
- * rill_parse_launch runs in three steps:
+ * rill_launch_parse runs in three steps:
  *   parse.c    text -> nodes (elements with their parameters) and links,
- *              references resolved, every parameter checked against the
- *              element table (names, types, required ones);
+ *              elements looked up in the registry, references resolved,
+ *              every parameter checked against its element's declaration
+ *              (names, types, required ones), pairing rules (kind/feeds);
  *   build.c    nodes -> stages in dependency order, each through its
  *              element's build function, which reads its parameters with
  *              the getters below (values already validated);
- *   elements-*.c  the build functions; registry.c the one element table.
+ *   registry.c the registry object and the texts printed from it.
  *
  * Positions are byte offsets into the text; errors turn them into
  * "line L, column C" plus the line with a caret (rill__launch_error_at).
- * The module sits above connectors/ and operators/ (it builds them), the
- * only part of runtime/ that does.
+ * Arrows point down: the module knows no element. Operators and connectors
+ * include this header to declare theirs (RILL__LAUNCH_ELEMENTS_DEFINE);
+ * elements/ lists the families. Dead-letter outputs are an opaque type
+ * here: what a dead-letter= target means is set on the registry by whoever
+ * registers the elements (rill__launch_registry_set_dead_letters).
  */
 #pragma once
 
-#include <rill/rill.h>
 #include <rill/launch.h>
+#include <rill/log.h>
+#include <rill/pipeline.h>
+
+/* Opaque here (its functions live in operators/, above this module). */
+typedef struct rill_dead_letter rill_dead_letter;
 
 typedef struct {
   char *key;
@@ -33,7 +43,7 @@ struct rill__launch_node {
   gsize pos;                       /* where it starts in the text */
   gboolean is_ref;                 /* an `x.` reference (resolved away after parsing) */
   char *name;                      /* stage name (name= or generated) */
-  const rill_launch_element *klass; /* not refcounted: table entry */
+  const rill_launch_element *klass; /* not refcounted: registry entry */
   GPtrArray *params;               /* rill__launch_param, owned */
   GPtrArray *inputs;               /* rill__launch_node, not owned, in link order */
   guint n_outputs;
@@ -46,8 +56,49 @@ typedef struct {
   GPtrArray *nodes; /* rill__launch_node, owned, element nodes in text order */
 } rill__launch_tree;
 
-/* parse.c */
-rill__launch_tree *rill__launch_tree_parse(const char *text, GError **error);
+/* ---- registry (registry.c) ---------------------------------------------------- */
+
+/* Opens the dead-letter output a dead-letter= value names; NULL with @error
+ * (a message saying which targets exist) when it names none. */
+typedef rill_dead_letter *(*rill__launch_dead_letter_fn)(const char *target, GError **error);
+
+struct rill_launch_registry {
+  GPtrArray *elements;                 /* const rill_launch_element *, sorted by name (bsearch) */
+  rill__launch_dead_letter_fn dead_letter_open; /* NULL: dead-letter= names nothing */
+  GDestroyNotify dead_letter_unref;
+};
+
+/* How dead-letter= values become outputs (set once, by the registration list). */
+void rill__launch_registry_set_dead_letters(rill_launch_registry *registry, rill__launch_dead_letter_fn open,
+                                            GDestroyNotify unref);
+
+/* Element families: `RILL__LAUNCH_ELEMENTS_DEFINE(file, elements)` after the
+ * family's table defines rill__file_elements_register(registry); the
+ * registration list names it with RILL__LAUNCH_ELEMENTS_DECLARE(file) and
+ * calls it (the pattern of GStreamer's GST_ELEMENT_REGISTER_DEFINE). */
+#define RILL__LAUNCH_ELEMENTS_DECLARE(family) void rill__##family##_elements_register(rill_launch_registry *registry)
+#define RILL__LAUNCH_ELEMENTS_DEFINE(family, table)                                                           \
+  RILL__LAUNCH_ELEMENTS_DECLARE(family);                                                                      \
+  RILL__LAUNCH_ELEMENTS_DECLARE(family)                                                                       \
+  {                                                                                                           \
+    rill_launch_registry_add(registry, table, G_N_ELEMENTS(table));                                           \
+  }
+
+/* A parameter list in an element declaration: RILL__LAUNCH_PARAMS({...}, {...})
+ * gives the `params, n_params` pair. */
+#define RILL__LAUNCH_PARAMS(...)                                                                              \
+  ((const rill_launch_param[]){__VA_ARGS__}),                                                                 \
+    (sizeof((const rill_launch_param[]){__VA_ARGS__}) / sizeof(rill_launch_param))
+
+/* The dead-letter= parameter, read by rill__launch_dead_letter. */
+#define RILL__LAUNCH_DEAD_LETTER_PARAM                                                                        \
+  {"dead-letter", RILL_LAUNCH_STRING, NULL, NULL, FALSE,                                                     \
+   "where records that fail go: stderr or file:PATH (JSON Lines); unset = they fail the pipeline"}
+
+/* ---- parse tree (parse.c) ---------------------------------------------------- */
+
+rill__launch_tree *rill__launch_tree_parse(const rill_launch_registry *registry, const char *text,
+                                           GError **error);
 void rill__launch_tree_free(rill__launch_tree *tree);
 
 /* values.c: conversions; FALSE when @text does not parse. */
@@ -66,6 +117,7 @@ void rill__launch_error_at(GError **error, const char *text, gsize pos, rill_lau
 /* ---- builder (build.c) --------------------------------------------------- */
 
 struct rill_launch_builder {
+  const rill_launch_registry *registry; /* not owned */
   rill_pipeline *pipeline;
   const char *text;
   rill__launch_node *node; /* the element being built */
@@ -91,8 +143,9 @@ void rill__launch_fail(rill_launch_builder *b, const char *key, GError **error, 
 char *rill__launch_sub_name(rill_launch_builder *b, const char *suffix);
 
 /* The dead-letter output named by the element's dead-letter= parameter
- * ("stderr", "file:PATH"), shared by every element naming the same target;
- * NULL (no error) when the parameter is absent. (transfer none) */
+ * (RILL__LAUNCH_DEAD_LETTER_PARAM: "stderr", "file:PATH"), shared by every
+ * element naming the same target; NULL (no error) when the parameter is
+ * absent. (transfer none) */
 rill_dead_letter *rill__launch_dead_letter(rill_launch_builder *b, GError **error);
 /* The rill_log of data directory @dir, opened once per pipeline and closed
  * when the pipeline is freed. (transfer none) */
@@ -100,62 +153,3 @@ rill_log *rill__launch_log(rill_launch_builder *b, const char *dir, GError **err
 
 /* The input node of the element being built (window + aggregate pairs). */
 rill__launch_node *rill__launch_input_node(rill_launch_builder *b, guint index);
-
-/* ---- element table (registry.c) and shared parameter docs ---------------- */
-
-/* Build functions, one per element (elements-io.c, elements-ops.c). */
-rill_stage *rill__launch_build_file_src(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_stdin_src(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_archive_src(rill_launch_builder *, const char *, rill_stage *const *, guint,
-                                           GError **);
-rill_stage *rill__launch_build_log_src(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_file_sink(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_stdout_sink(rill_launch_builder *, const char *, rill_stage *const *, guint,
-                                           GError **);
-rill_stage *rill__launch_build_stderr_sink(rill_launch_builder *, const char *, rill_stage *const *, guint,
-                                           GError **);
-rill_stage *rill__launch_build_archive_sink(rill_launch_builder *, const char *, rill_stage *const *, guint,
-                                            GError **);
-rill_stage *rill__launch_build_log_sink(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_kafka_src(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_kafka_sink(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-
-rill_stage *rill__launch_build_parse(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_filter(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_set_key(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_project(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_to_json(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_key_by(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_watermarks(rill_launch_builder *, const char *, rill_stage *const *, guint,
-                                          GError **);
-rill_stage *rill__launch_build_window(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_aggregate(rill_launch_builder *, const char *, rill_stage *const *, guint,
-                                         GError **);
-rill_stage *rill__launch_build_top_keys(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_dedupe(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-rill_stage *rill__launch_build_union(rill_launch_builder *, const char *, rill_stage *const *, guint, GError **);
-
-/* fieldops.c: parse-stage callbacks driven by a field spec. */
-typedef enum {
-  RILL__FIELDOP_FILTER,
-  RILL__FIELDOP_SET_KEY,
-  RILL__FIELDOP_SET_VALUE, /* value := the field's text (aggregates over a field) */
-  RILL__FIELDOP_PROJECT,
-  RILL__FIELDOP_TIMESTAMP,
-} rill__fieldop_kind;
-
-typedef struct rill__fieldop rill__fieldop;
-/* (transfer full) an op over @field (for PROJECT: @fields). Filters and
- * timestamps are configured with the setters below. */
-rill__fieldop *rill__fieldop_new(rill__fieldop_kind kind, const char *field, char **fields);
-void rill__fieldop_free(void *op);
-/* Filter comparison: @op one of eq ne lt le gt ge contains regex. FALSE
- * with @error for a bad regex. */
-gboolean rill__fieldop_set_compare(rill__fieldop *op, const char *cmp, const char *operand, GError **error);
-/* Timestamp unit for numeric fields: 1 (ms) or 1000 (s). */
-void rill__fieldop_set_unit_ms(rill__fieldop *op, gint64 unit_ms);
-rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_record *in, rill_record *out,
-                                 const char **reason, void *op);
-/* Parses a timestamp text: integer (× @unit_ms), ISO 8601, or the access
- * log form "10/Oct/2000:13:55:36 -0700". FALSE when none fits. */
-gboolean rill__launch_parse_timestamp(const char *text, gint64 unit_ms, gint64 *ms);

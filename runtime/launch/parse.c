@@ -6,9 +6,10 @@
  *
  * Invariants after a successful parse: every reference is resolved to the
  * element node it names (ref placeholders are gone), every element names a
- * table entry, every parameter is one of its element's and its value passed
+ * registry entry, every parameter is one of its element's and its value passed
  * the type check, required parameters are present, names are unique, and
- * links respect the roles (nothing into a source, nothing out of a sink).
+ * links respect the roles (nothing into a source, nothing out of a sink) and
+ * the pairing rules (an element that feeds a kind has one output, of it).
  * Order of a node's inputs is the order its links appear in the text.
  */
 #include "runtime/launch/launch-private.h"
@@ -272,7 +273,20 @@ static rill__launch_node *resolve(rill__launch_tree *tree, GHashTable *names, ri
   return n;
 }
 
-static gboolean link_nodes(rill__launch_tree *tree, GHashTable *names, GArray *links, GError **error)
+/* "avg, count, ..." : the elements of @kind, for messages. (transfer full) */
+static char *kind_names(const rill_launch_registry *registry, const char *kind)
+{
+  GString *s = g_string_new(NULL);
+  guint n;
+  const rill_launch_element *const *e = rill_launch_registry_elements(registry, &n);
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0(e[i]->kind, kind) == 0)
+      g_string_append_printf(s, "%s%s", s->len ? ", " : "", e[i]->name);
+  return g_string_free(s, FALSE);
+}
+
+static gboolean link_nodes(const rill_launch_registry *registry, rill__launch_tree *tree, GHashTable *names,
+                           GArray *links, GError **error)
 {
   for (guint i = 0; i < links->len; i++) {
     link *l = &g_array_index(links, link, i);
@@ -297,20 +311,23 @@ static gboolean link_nodes(rill__launch_tree *tree, GHashTable *names, GArray *l
   }
   for (guint i = 0; i < tree->nodes->len; i++) {
     rill__launch_node *n = tree->nodes->pdata[i];
-    /* A window is one stage with the aggregate after it. */
-    if (n->klass->build == rill__launch_build_window && n->n_outputs != 1) {
+    /* An element that feeds a kind (a window) is one stage with the element
+     * after it (its aggregate). */
+    if (n->klass->feeds && n->n_outputs != 1) {
+      char *kind = kind_names(registry, n->klass->feeds);
       rill__launch_error_at(error, tree->text, n->pos, RILL_LAUNCH_ERROR_LINK,
-                            "window must be followed by exactly one aggregate (count, sum, min, max, avg, "
-                            "distinct, top-n)");
+                            "%s must be followed by exactly one %s (%s)", n->klass->name, n->klass->feeds, kind);
+      g_free(kind);
       return FALSE;
     }
     for (guint k = 0; k < n->inputs->len; k++) {
       rill__launch_node *in = n->inputs->pdata[k];
-      if (in->klass->build == rill__launch_build_window && n->klass->build != rill__launch_build_aggregate) {
+      if (in->klass->feeds && g_strcmp0(in->klass->feeds, n->klass->kind) != 0) {
+        char *kind = kind_names(registry, in->klass->feeds);
         rill__launch_error_at(error, tree->text, n->pos, RILL_LAUNCH_ERROR_LINK,
-                              "%s cannot follow a window: put an aggregate (count, sum, min, max, avg, distinct, "
-                              "top-n) right after the window",
-                              n->klass->name);
+                              "%s cannot follow a %s: put one %s (%s) right after the %s", n->klass->name,
+                              in->klass->name, in->klass->feeds, kind, in->klass->name);
+        g_free(kind);
         return FALSE;
       }
     }
@@ -324,7 +341,8 @@ static gboolean link_nodes(rill__launch_tree *tree, GHashTable *names, GArray *l
   return TRUE;
 }
 
-rill__launch_tree *rill__launch_tree_parse(const char *text, GError **error)
+rill__launch_tree *rill__launch_tree_parse(const rill_launch_registry *registry, const char *text,
+                                           GError **error)
 {
   rill__launch_tree *tree = g_new0(rill__launch_tree, 1);
   tree->text = text;
@@ -380,7 +398,7 @@ rill__launch_tree *rill__launch_tree_parse(const char *text, GError **error)
         g_ptr_array_add(refs, n);
         current = NULL;
       } else {
-        n->klass = rill_launch_element_lookup(tok.text);
+        n->klass = rill_launch_registry_lookup(registry, tok.text);
         g_ptr_array_add(tree->nodes, n);
         if (!n->klass) {
           rill__launch_error_at(error, text, tok.pos, RILL_LAUNCH_ERROR_UNKNOWN_ELEMENT,
@@ -415,7 +433,7 @@ rill__launch_tree *rill__launch_tree_parse(const char *text, GError **error)
   for (guint i = 0; i < tree->nodes->len; i++)
     if (!check_params(tree, tree->nodes->pdata[i], error))
       goto fail;
-  if (!assign_names(tree, names, error) || !link_nodes(tree, names, links, error))
+  if (!assign_names(tree, names, error) || !link_nodes(registry, tree, names, links, error))
     goto fail;
   g_hash_table_unref(names);
   g_array_unref(links);

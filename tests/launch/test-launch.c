@@ -251,20 +251,116 @@ static void test_build_error_located(fixture *f, gconstpointer data)
 
 static void test_table(void)
 {
+  rill_launch_registry *registry = rill_launch_registry_new();
+  rill_elements_register_all(registry);
   guint n;
-  const rill_launch_element *e = rill_launch_elements(&n);
+  const rill_launch_element *const *e = rill_launch_registry_elements(registry, &n);
   g_assert_cmpuint(n, >=, 20);
   for (guint i = 1; i < n; i++)
-    g_assert_cmpint(strcmp(e[i - 1].name, e[i].name), <, 0); /* sorted: lookup is a binary search */
+    g_assert_cmpint(strcmp(e[i - 1]->name, e[i]->name), <, 0); /* sorted: lookup is a binary search */
   for (guint i = 0; i < n; i++) {
-    g_assert_true(rill_launch_element_lookup(e[i].name) == &e[i]);
-    for (guint k = 0; k < e[i].n_params; k++) {
-      const rill_launch_param *p = &e[i].params[k];
+    g_assert_true(rill_launch_registry_lookup(registry, e[i]->name) == e[i]);
+    for (guint k = 0; k < e[i]->n_params; k++) {
+      const rill_launch_param *p = &e[i]->params[k];
       g_assert_nonnull(p->doc);
       if (p->default_value) /* every default passes its own type check */
         g_assert_true(rill__launch_value_check(p, p->default_value, NULL));
     }
   }
+  g_assert_null(rill_launch_registry_lookup(registry, "mystery"));
+  rill_launch_registry_free(registry);
+}
+
+/* ---- a registry of the test's own elements -------------------------------
+ * The launcher knows only what its registry holds: two elements declared
+ * here (a file source and a file sink under other names) run a real
+ * pipeline; rill's elements are unknown to this registry; the pairing rule
+ * is the declared kind/feeds, not something about windows; without a
+ * dead-letter hook, dead-letter= names nothing. */
+
+static rill_stage *build_lines(rill_launch_builder *b, const char *name, rill_stage *const *inputs, guint n_inputs,
+                               GError **error)
+{
+  GError *dl_error = NULL;
+  rill__launch_dead_letter(b, &dl_error);
+  if (dl_error) {
+    g_propagate_error(error, dl_error);
+    return NULL;
+  }
+  return rill_pipeline_add_file_source(b->pipeline, name,
+                                       rill_file_source_new(rill__launch_get(b, "path"), RILL_FILE_FORMAT_LINES));
+}
+
+static rill_stage *build_out(rill_launch_builder *b, const char *name, rill_stage *const *inputs, guint n_inputs,
+                             GError **error)
+{
+  return rill_pipeline_add_file_sink(b->pipeline, name, inputs[0],
+                                     rill_file_sink_new(rill__launch_get(b, "path"), RILL_FILE_FORMAT_LINES));
+}
+
+static rill_stage *build_through(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
+                                 guint n_inputs, GError **error)
+{
+  return inputs[0];
+}
+
+static const rill_launch_element own_elements[] = {
+  {"lines", RILL_LAUNCH_SOURCE, "test: lines of a file",
+   RILL__LAUNCH_PARAMS({"path", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "file"}, RILL__LAUNCH_DEAD_LETTER_PARAM),
+   .build = build_lines},
+  {"out", RILL_LAUNCH_SINK, "test: lines to a file",
+   RILL__LAUNCH_PARAMS({"path", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "file"}), .build = build_out},
+  {"pair", RILL_LAUNCH_TRANSFORM, "test: feeds a thing", NULL, 0, .build = build_through, .feeds = "thing"},
+  {"thing-a", RILL_LAUNCH_TRANSFORM, "test: a thing", NULL, 0, .build = build_through, .kind = "thing"},
+};
+
+static void expect_parse_error(const rill_launch_registry *r, const char *text, rill_launch_error code,
+                               const char *needle)
+{
+  GError *error = NULL;
+  g_assert_null(rill_launch_parse(r, text, &error));
+  g_assert_error(error, RILL_LAUNCH_ERROR, code);
+  if (!strstr(error->message, needle))
+    g_error("'%s': expected '%s' in: %s", text, needle, error->message);
+  g_error_free(error);
+}
+
+static void test_own_registry(fixture *f, gconstpointer data)
+{
+  rill_launch_registry *r = rill_launch_registry_new();
+  rill_launch_registry_add(r, own_elements, G_N_ELEMENTS(own_elements));
+  g_test_expect_message("rill", G_LOG_LEVEL_CRITICAL, "launch element 'out' is registered twice");
+  rill_launch_registry_add(r, &own_elements[1], 1);
+  g_test_assert_expected_messages();
+  guint n;
+  rill_launch_registry_elements(r, &n);
+  g_assert_cmpuint(n, ==, G_N_ELEMENTS(own_elements));
+
+  char *text = g_strdup_printf("lines path=%s ! out path=%s/copy.txt", f->input, f->dir);
+  GError *error = NULL;
+  rill_pipeline *p = rill_launch_parse(r, text, &error);
+  g_assert_no_error(error);
+  g_assert_true(rill_pipeline_run(p, &error));
+  g_assert_no_error(error);
+  rill_pipeline_unref(p);
+  char *copy = g_build_filename(f->dir, "copy.txt", NULL), *got = read_file(copy);
+  g_assert_cmpstr(got, ==, access_jsonl);
+  g_free(got);
+  g_free(copy);
+  g_free(text);
+
+  p = rill_launch_parse(r, "lines path=x ! pair ! thing-a ! out path=y", &error); /* a thing follows pair */
+  g_assert_no_error(error);
+  rill_pipeline_unref(p);
+  expect_parse_error(r, "lines path=x ! stdout-sink", RILL_LAUNCH_ERROR_UNKNOWN_ELEMENT,
+                     "no element named 'stdout-sink'");
+  expect_parse_error(r, "lines path=x ! pair ! out path=y", RILL_LAUNCH_ERROR_LINK,
+                     "out cannot follow a pair: put one thing (thing-a) right after the pair");
+  expect_parse_error(r, "lines path=x ! pair", RILL_LAUNCH_ERROR_LINK,
+                     "pair must be followed by exactly one thing (thing-a)");
+  expect_parse_error(r, "lines path=x dead-letter=stderr ! out path=y", RILL_LAUNCH_ERROR_INVALID_VALUE,
+                     "lines: no dead-letter targets are registered");
+  rill_launch_registry_free(r);
 }
 
 int main(int argc, char **argv)
@@ -278,5 +374,6 @@ int main(int argc, char **argv)
   g_test_add_func("/launch/bad", test_bad);
   g_test_add_func("/launch/multiline-position", test_multiline_position);
   g_test_add_func("/launch/table", test_table);
+  g_test_add("/launch/own-registry", fixture, NULL, setup, test_own_registry, teardown);
   return g_test_run();
 }

@@ -1,5 +1,6 @@
-/* rill-run — runs a pipeline written as text (include/rill/launch.h;
- * grammar and element reference in docs/rill-run.md).
+/* rill-run — runs a pipeline written as text (include/rill/launch.h), with
+ * a registry of all of rill's elements (include/rill/elements.h); grammar
+ * and element reference in docs/rill-run.md.
  *
  *   rill-run [OPTIONS] 'ELEMENT k=v ! ELEMENT ...'
  *   rill-run [OPTIONS] -f PIPELINE-FILE
@@ -42,15 +43,15 @@ static const GOptionEntry entries[] = {
   {"reference", 0, 0, G_OPTION_ARG_NONE, &opt_reference, "Print the element reference as Markdown", NULL},
   {NULL}};
 
-static int info_mode(void)
+static int info_mode(const rill_launch_registry *registry)
 {
   char *text = NULL;
   if (opt_list) {
-    text = rill_launch_list();
+    text = rill_launch_registry_list(registry);
   } else if (opt_reference) {
-    text = rill_launch_reference_markdown();
+    text = rill_launch_registry_reference_markdown(registry);
   } else {
-    const rill_launch_element *e = rill_launch_element_lookup(opt_describe);
+    const rill_launch_element *e = rill_launch_registry_lookup(registry, opt_describe);
     if (!e) {
       g_printerr("rill-run: no element named '%s' (rill-run --list shows them)\n", opt_describe);
       return EXIT_USAGE;
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
   char *text = NULL;
   rill_pipeline *p = NULL;
   FILE *summary = NULL;
+  rill_launch_registry *registry = rill_launch_registry_new();
   GOptionContext *oc = g_option_context_new("'PIPELINE' | -f FILE");
   g_option_context_set_summary(oc, "Runs a rill pipeline written as text, e.g.\n"
                                    "  rill-run 'file-src path=in.jsonl format=jsonl ! filter field=status ge=500 "
@@ -97,12 +99,13 @@ int main(int argc, char **argv)
                                    "Exit status: 0 done, 1 failed while running, 2 bad usage or pipeline text, 3 "
                                    "stopped at once.");
   g_option_context_add_main_entries(oc, entries, NULL);
+  rill_elements_register_all(registry);
   if (!g_option_context_parse(oc, &argc, &argv, &error)) {
     g_printerr("rill-run: %s\n", error->message);
     goto out;
   }
   if (opt_list || opt_describe || opt_reference) {
-    status = info_mode();
+    status = info_mode(registry);
     goto out;
   }
   if (opt_parallelism < 1 || opt_parallelism > 1024) {
@@ -118,7 +121,7 @@ int main(int argc, char **argv)
     g_printerr("rill-run: %s\n", error->message);
     goto out;
   }
-  p = rill_parse_launch(text, &error);
+  p = rill_launch_parse(registry, text, &error);
   if (!p) {
     g_printerr("rill-run: %s%s%s\n", opt_file ? opt_file : "", opt_file ? ": " : "", error->message);
     goto out;
@@ -162,6 +165,7 @@ out:
   g_free(text);
   g_clear_error(&error);
   g_option_context_free(oc);
+  rill_launch_registry_free(registry);
   g_free(opt_describe);
   g_free(opt_file);
   g_free(opt_summary);

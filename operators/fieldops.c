@@ -9,7 +9,7 @@
  * fails every comparison (it is dropped), ne included.
  * An op is immutable once the pipeline starts, so tasks share it.
  */
-#include "runtime/launch/launch-private.h"
+#include "operators/fieldops.h"
 
 typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_REGEX } cmp_kind;
 
@@ -142,7 +142,9 @@ static gboolean parse_clf_time(const char *s, gint64 *ms)
   return FALSE;
 }
 
-gboolean rill__launch_parse_timestamp(const char *text, gint64 unit_ms, gint64 *ms)
+/* A timestamp text: integer (× @unit_ms), ISO 8601, or the access log form
+ * "10/Oct/2000:13:55:36 -0700". FALSE when none fits. */
+static gboolean parse_timestamp(const char *text, gint64 unit_ms, gint64 *ms)
 {
   gint64 n;
   if (rill__launch_parse_int(text, &n)) {
@@ -181,7 +183,7 @@ rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_
     return RILL_VERDICT_KEEP;
   case RILL__FIELDOP_TIMESTAMP: {
     gint64 ms;
-    if (!v || !rill__launch_parse_timestamp(v, op->unit_ms, &ms)) {
+    if (!v || !parse_timestamp(v, op->unit_ms, &ms)) {
       *reason = v ? "the time field is not a timestamp" : "the record has no time field";
       return RILL_VERDICT_REJECT;
     }

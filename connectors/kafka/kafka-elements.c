@@ -1,10 +1,13 @@
-/* elements-kafka.c — build functions of kafka-src and kafka-sink: the Kafka
- * client connector with bootstrap.servers and every other written parameter
+/* kafka-elements.c — the launch elements of the Kafka client connector,
+ * kafka-src and kafka-sink: bootstrap.servers and every other written parameter
  * handed to the client's configuration table (rill_kafka_conf_set), so an
  * unknown property or a bad value is refused with the client's own message,
  * pointing at the parameter in the launch text.
  */
 #include "runtime/launch/launch-private.h"
+
+#include <rill/dead-letter.h>
+#include <rill/kafka.h>
 
 /* bootstrap.servers plus the pass-through parameters; NULL with @error. */
 static rill_kafka_conf *client_conf(rill_launch_builder *b, GError **error)
@@ -58,8 +61,8 @@ static gboolean kafka_from(rill_launch_builder *b, rill_kafka_source_options *o,
   return TRUE;
 }
 
-rill_stage *rill__launch_build_kafka_src(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
-                                         guint n_inputs, GError **error)
+static rill_stage *build_kafka_src(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
+                                   guint n_inputs, GError **error)
 {
   rill_stage *stage = NULL;
   char **parts = rill__launch_get_list(b, "partitions");
@@ -94,8 +97,8 @@ out:
   return stage;
 }
 
-rill_stage *rill__launch_build_kafka_sink(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
-                                          guint n_inputs, GError **error)
+static rill_stage *build_kafka_sink(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
+                                    guint n_inputs, GError **error)
 {
   rill_kafka_conf *conf = client_conf(b, error);
   if (!conf)
@@ -108,3 +111,34 @@ rill_stage *rill__launch_build_kafka_sink(rill_launch_builder *b, const char *na
   rill_kafka_conf_free(conf);
   return stage;
 }
+
+#define KAFKA_SERVERS                                                                                         \
+  {"bootstrap.servers", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "brokers to contact first, HOST:PORT[,HOST:PORT...]"}
+#define KAFKA_ANY                                                                                             \
+  {RILL_LAUNCH_ANY_PARAM, RILL_LAUNCH_STRING, NULL, NULL, FALSE,                                             \
+   "any other client property by its librdkafka name, e.g. acks=all or compression.codec=lz4 "                \
+   "(docs/connectors/kafka.md)"}
+
+static const rill_launch_element elements[] = {
+  {"kafka-sink", RILL_LAUNCH_SINK,
+   "produce records to a topic of a Kafka-compatible broker (rill-broker, Kafka, ...)",
+   RILL__LAUNCH_PARAMS(
+     KAFKA_SERVERS, {"topic", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "topic name"},
+     {"dead-letter", RILL_LAUNCH_STRING, NULL, NULL, FALSE,
+      "where records the broker refuses go: stderr or file:PATH (JSON Lines); "
+      "unset = they fail the pipeline"},
+     KAFKA_ANY),
+   .build = build_kafka_sink},
+  {"kafka-src", RILL_LAUNCH_SOURCE, "consume a topic of a Kafka-compatible broker (rill-broker, Kafka, ...)",
+   RILL__LAUNCH_PARAMS(
+     KAFKA_SERVERS, {"topic", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "topic name"},
+     {"partitions", RILL_LAUNCH_LIST, NULL, NULL, FALSE, "read only these partitions (default: all)"},
+     {"from", RILL_LAUNCH_STRING, "earliest", NULL, FALSE,
+      "start without a committed offset: earliest, latest, offset:N or time:MS"},
+     {"follow", RILL_LAUNCH_BOOL, "false", NULL, FALSE,
+      "keep reading new records (else end at the end the partitions had at start; needs no group.id)"},
+     KAFKA_ANY),
+   .build = build_kafka_src},
+};
+
+RILL__LAUNCH_ELEMENTS_DEFINE(kafka, elements)

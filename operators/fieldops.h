@@ -1,0 +1,45 @@
+/* fieldops.h — field operations as callbacks of the parse stage
+ * (rill_pipeline_add_parse): filter, set-key, set-value, project and
+ * event-time fields, driven by a field spec; and, for the launch elements
+ * that read a field (field-elements.c, key-by, watermarks, aggregates), the
+ * helper that adds one as a stage with the element's format= and
+ * dead-letter= parameters.
+ */
+#pragma once
+
+#include "runtime/launch/launch-private.h"
+
+#include <rill/fields.h>
+
+typedef enum {
+  RILL__FIELDOP_FILTER,
+  RILL__FIELDOP_SET_KEY,
+  RILL__FIELDOP_SET_VALUE, /* value := the field's text (aggregates over a field) */
+  RILL__FIELDOP_PROJECT,
+  RILL__FIELDOP_TIMESTAMP,
+} rill__fieldop_kind;
+
+typedef struct rill__fieldop rill__fieldop;
+/* (transfer full) an op over @field (for PROJECT: @fields). Filters and
+ * timestamps are configured with the setters below. */
+rill__fieldop *rill__fieldop_new(rill__fieldop_kind kind, const char *field, char **fields);
+void rill__fieldop_free(void *op);
+/* Filter comparison: @op one of eq ne lt le gt ge contains regex. FALSE
+ * with @error for a bad regex. */
+gboolean rill__fieldop_set_compare(rill__fieldop *op, const char *cmp, const char *operand, GError **error);
+/* Timestamp unit for numeric fields: 1 (ms) or 1000 (s). */
+void rill__fieldop_set_unit_ms(rill__fieldop *op, gint64 unit_ms);
+rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_record *in, rill_record *out,
+                                 const char **reason, void *op);
+
+/* ---- launch elements ---------------------------------------------------------- */
+
+/* The format= parameter of elements that read fields (rill__fieldop_add). */
+#define RILL__FIELD_FORMAT_PARAM                                                                              \
+  {"format", RILL_LAUNCH_ENUM, "json", "json|csv", FALSE, "how record values are parsed"}
+
+/* A parse stage running @op (transfer full) on @input, parsing with the
+ * element's format= and sending failures to its dead-letter=. NULL with
+ * @error. (transfer none: the pipeline's) */
+rill_stage *rill__fieldop_add(rill_launch_builder *b, const char *name, rill_stage *input, rill__fieldop *op,
+                              GError **error);

@@ -1,0 +1,32 @@
+/* keyby-elements.c — the launch element key-by: a hash exchange on the
+ * record key, set from a field first when field= is given (a field stage
+ * "NAME.key" before it).
+ */
+#include "operators/fieldops.h"
+
+#include <rill/keyed.h>
+
+static rill_stage *build_key_by(rill_launch_builder *b, const char *name, rill_stage *const *inputs, guint n_inputs,
+                                GError **error)
+{
+  rill_stage *in = inputs[0];
+  if (rill__launch_has(b, "field")) {
+    char *sub = rill__launch_sub_name(b, "key");
+    in = rill__fieldop_add(b, sub, in, rill__fieldop_new(RILL__FIELDOP_SET_KEY, rill__launch_get(b, "field"), NULL),
+                           error);
+    g_free(sub);
+    if (!in)
+      return NULL;
+  }
+  return rill_pipeline_add_key_by(b->pipeline, name, in, NULL, NULL, NULL);
+}
+
+static const rill_launch_element elements[] = {
+  {"key-by", RILL_LAUNCH_TRANSFORM, "route records by key so each key is handled by one task",
+   RILL__LAUNCH_PARAMS(
+     {"field", RILL_LAUNCH_STRING, NULL, NULL, FALSE, "set the key from this field first (default: the record key)"},
+     RILL__FIELD_FORMAT_PARAM, RILL__LAUNCH_DEAD_LETTER_PARAM),
+   .build = build_key_by},
+};
+
+RILL__LAUNCH_ELEMENTS_DEFINE(keyby, elements)
