@@ -3,7 +3,7 @@
  * routing, backpressure with bounded memory, error propagation naming the
  * stage, metrics while running, two pipelines at once. Expected values are
  * computed here independently of the runtime. */
-#include "harness.h"
+#include "tests/harness/range-collect.h"
 
 #include "runtime/pipeline-private.h"
 
