@@ -3,6 +3,7 @@
  * time a key can be forgotten, so most watermarks cost nothing. */
 #include <rill/dedupe.h>
 
+#include "operators/event-time-private.h"
 #include "runtime/snap.h"
 #include "runtime/state-table.h"
 
@@ -64,7 +65,8 @@ static rill_flow dd_process(rill_ctx *ctx, void *state, guint input, rill_batch 
   return rill_emit_batch(out, batch);
 }
 
-static rill_flow dd_on_watermark(rill_ctx *ctx, void *state, int64_t wm, rill_emitter *out)
+/* A rill__advance_fn: forgets the keys whose window closed. */
+static rill_flow expire(rill_ctx *ctx, void *state, int64_t wm, rill_emitter *out)
 {
   dd_state *st = state;
   if (wm >= st->next_due) {
@@ -78,7 +80,12 @@ static rill_flow dd_on_watermark(rill_ctx *ctx, void *state, int64_t wm, rill_em
         st->next_due = MIN(st->next_due, due);
     }
   }
-  return rill_emit_watermark(out, wm);
+  return RILL_FLOW_OK;
+}
+
+static rill_flow dd_on_watermark(rill_ctx *ctx, void *state, int64_t wm, rill_emitter *out)
+{
+  return rill__advance_and_forward(ctx, state, wm, out, expire);
 }
 
 /* Checkpoints: i64 next_due, then the table (key -> kept timestamp) in the

@@ -1,6 +1,9 @@
 /* filter.c — keeps the records the user function accepts. Works in place
- * on the batch (copying only the record array when the batch is shared),
- * so filtering never touches payload bytes. */
+ * on the batch through rill_batch_retain (copying only the record array
+ * when the batch is shared), so filtering never touches payload bytes.
+ *
+ * Invariant: once the function fails, it is not called again for the rest
+ * of the batch, and nothing of that batch goes downstream. */
 #include "runtime/pipeline-private.h"
 
 static gboolean filter_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
@@ -9,32 +12,38 @@ static gboolean filter_open(rill_ctx *ctx, void *user_data, void **state, GError
   return TRUE;
 }
 
+/* One batch's call of the user function, as a rill_batch_retain predicate. */
+typedef struct {
+  rill_ctx *ctx;
+  rill_filter_fn fn;
+  void *user_data;
+  rill_verdict failed; /* REJECT or FAIL once the function failed, else KEEP */
+} filter_call;
+
+static gboolean keep(const rill_record *record, void *data)
+{
+  filter_call *f = data;
+  if (G_UNLIKELY(f->failed != RILL_VERDICT_KEEP))
+    return FALSE;
+  rill_verdict v = f->fn(f->ctx, record, f->user_data);
+  if (G_LIKELY(v == RILL_VERDICT_KEEP))
+    return TRUE;
+  if (v != RILL_VERDICT_DROP)
+    f->failed = v;
+  return FALSE;
+}
+
 static rill_flow filter_process(rill_ctx *ctx, void *state, guint input, rill_batch *batch, rill_emitter *out)
 {
   rill__closure *c = state;
-  rill_filter_fn fn = (rill_filter_fn)c->fn;
+  filter_call f = {ctx, (rill_filter_fn)c->fn, c->user_data, RILL_VERDICT_KEEP};
   batch = rill_batch_make_writable(batch);
-  rill_record *r = batch->records;
-  guint32 kept = 0, n = batch->n_records;
-  size_t bytes = 0;
-  for (guint32 i = 0; i < n; i++) {
-    int keep = fn(ctx, &r[i], c->user_data);
-    if (keep < 0) {
-      rill_batch_unref(batch);
-      return RILL_FLOW_ERROR;
-    }
-    if (!keep)
-      continue;
-    if (kept != i)
-      r[kept] = r[i];
-    bytes += rill_record_payload_size(&r[kept]);
-    kept++;
-  }
-  batch->n_records = kept;
-  batch->payload_bytes = bytes;
-  if (kept == 0) {
+  size_t kept = rill_batch_retain(batch, keep, &f);
+  if (f.failed != RILL_VERDICT_KEEP || kept == 0) {
     rill_batch_unref(batch);
-    return RILL_FLOW_OK;
+    if (f.failed == RILL_VERDICT_REJECT)
+      rill_ctx_fail(ctx, "filter rejected a record (a filter has no dead-letter output)");
+    return f.failed == RILL_VERDICT_KEEP ? RILL_FLOW_OK : RILL_FLOW_ERROR;
   }
   return rill_emit_batch(out, batch);
 }

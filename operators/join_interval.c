@@ -14,6 +14,7 @@
  * - Records with ts <= W on arrival are late: counted, not joined.
  * - Results: a match carries max(a.ts, b.ts); an unmatched left record
  *   a.ts + max(upper, 0). Both exceed every watermark already forwarded. */
+#include "operators/event-time-private.h"
 #include "operators/join-private.h"
 #include "runtime/snap.h"
 
@@ -165,20 +166,26 @@ static rill_flow expire_until(rill_ctx *ctx, ijoin *s, int64_t wm, rill_emitter 
   return RILL_FLOW_OK;
 }
 
-static rill_flow ijoin_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
+/* A rill__advance_fn: catches up with the highest watermark seen. */
+static rill_flow advance(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
 {
   ijoin *s = state;
   if (watermark > s->watermark)
     s->watermark = watermark;
   rill_flow flow = expire_until(ctx, s, s->watermark, out);
-  return flow == RILL_FLOW_OK ? rill_emit_watermark(out, watermark) : flow;
+  return flow;
+}
+
+static rill_flow ijoin_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
+{
+  return rill__advance_and_forward(ctx, state, watermark, out, advance);
 }
 
 static rill_flow ijoin_finish(rill_ctx *ctx, void *state, rill_emitter *out)
 {
   ijoin *s = state;
   rill__join_count(&s->join->finish_flushed_records, (guint64)g_tree_nnodes(s->expiry));
-  return expire_until(ctx, s, INT64_MAX, out);
+  return advance(ctx, s, INT64_MAX, out); /* joins hold any timestamp: past the end of time */
 }
 
 static void ijoin_close(rill_ctx *ctx, void *state)

@@ -16,6 +16,7 @@
  *   they are applied at once against the current table.
  * - The file table (rill_join.file_table) is read-only and shared; the
  *   overlay always wins over it. */
+#include "operators/event-time-private.h"
 #include "operators/join-private.h"
 #include "runtime/snap.h"
 
@@ -156,20 +157,26 @@ static rill_flow apply_until(rill_ctx *ctx, tjoin *s, int64_t wm, rill_emitter *
   return RILL_FLOW_OK;
 }
 
-static rill_flow tjoin_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
+/* A rill__advance_fn: catches up with the highest watermark seen. */
+static rill_flow advance(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
 {
   tjoin *s = state;
   if (watermark > s->watermark)
     s->watermark = watermark;
   rill_flow flow = apply_until(ctx, s, s->watermark, out);
-  return flow == RILL_FLOW_OK ? rill_emit_watermark(out, watermark) : flow;
+  return flow;
+}
+
+static rill_flow tjoin_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
+{
+  return rill__advance_and_forward(ctx, state, watermark, out, advance);
 }
 
 static rill_flow tjoin_finish(rill_ctx *ctx, void *state, rill_emitter *out)
 {
   tjoin *s = state;
   rill__join_count(&s->join->finish_flushed_records, (guint64)g_tree_nnodes(s->pending));
-  return apply_until(ctx, s, INT64_MAX, out);
+  return advance(ctx, s, INT64_MAX, out); /* joins hold any timestamp: past the end of time */
 }
 
 static void tjoin_close(rill_ctx *ctx, void *state)

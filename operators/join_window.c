@@ -18,6 +18,7 @@
  * - A stored left record's `matched` flag is set as soon as any right
  *   record of its (key, window) exists; it is emitted unmatched at most once,
  *   at window close, and only if the flag is still clear. */
+#include "operators/event-time-private.h"
 #include "operators/join-private.h"
 #include "runtime/snap.h"
 
@@ -320,14 +321,20 @@ static rill_flow close_until(rill_ctx *ctx, wjoin *s, int64_t wm, rill_emitter *
   return RILL_FLOW_OK;
 }
 
-static rill_flow wjoin_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
+/* A rill__advance_fn: catches up with the highest watermark seen. */
+static rill_flow advance(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
 {
   wjoin *s = state;
   if (watermark > s->watermark)
     s->watermark = watermark;
   rill_flow flow = close_until(ctx, s, s->watermark, out);
   account_flush(s);
-  return flow == RILL_FLOW_OK ? rill_emit_watermark(out, watermark) : flow;
+  return flow;
+}
+
+static rill_flow wjoin_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
+{
+  return rill__advance_and_forward(ctx, state, watermark, out, advance);
 }
 
 static rill_flow wjoin_finish(rill_ctx *ctx, void *state, rill_emitter *out)
@@ -343,9 +350,7 @@ static rill_flow wjoin_finish(rill_ctx *ctx, void *state, rill_emitter *out)
       held += ((entry *)v)->n_left + ((entry *)v)->n_right;
   }
   rill__join_count(&s->join->finish_flushed_records, (guint64)held);
-  rill_flow flow = close_until(ctx, s, INT64_MAX, out);
-  account_flush(s);
-  return flow;
+  return advance(ctx, s, INT64_MAX, out); /* joins hold any timestamp: past the end of time */
 }
 
 static void wjoin_close(rill_ctx *ctx, void *state)

@@ -166,8 +166,9 @@ static rill_flow emit_win(topn_state *st, rill_emitter *out, const win *w)
   return flow;
 }
 
-static rill_flow advance(topn_state *st, int64_t wm, rill_emitter *out)
+static rill_flow advance(rill_ctx *ctx, void *state, int64_t wm, rill_emitter *out)
 {
+  topn_state *st = state;
   GArray *due = g_array_new(FALSE, FALSE, sizeof(win));
   void *v;
   for (size_t it = 0; rill__table_next(st->wins, &it, NULL, &v);) {
@@ -191,13 +192,12 @@ static rill_flow advance(topn_state *st, int64_t wm, rill_emitter *out)
 
 static rill_flow tn_on_watermark(rill_ctx *ctx, void *state, int64_t wm, rill_emitter *out)
 {
-  rill_flow flow = advance(state, wm, out);
-  return flow == RILL_FLOW_OK ? rill_emit_watermark(out, wm) : flow;
+  return rill__advance_and_forward(ctx, state, wm, out, advance);
 }
 
 static rill_flow tn_finish(rill_ctx *ctx, void *state, rill_emitter *out)
 {
-  return advance(state, INT64_MAX - 2, out);
+  return advance(ctx, state, RILL__END_OF_TIME, out);
 }
 
 /* Checkpoints: i64 watermark, u32 windows, per window: i64 start, i64 end,

@@ -6,6 +6,7 @@
 #include <rill/window.h>
 
 #include "operators/aggregate-private.h"
+#include "operators/event-time-private.h"
 
 /* The stage's user data, shared read-only by its P tasks. */
 typedef struct rill__window_cfg {
@@ -37,14 +38,14 @@ static inline int64_t rill__floor_to(int64_t a, int64_t b)
   return q * b;
 }
 
-/* a + b clamped to [INT64_MIN, INT64_MAX - 2] so watermark comparisons never
- * overflow or collide with RILL_WATERMARK_IDLE. */
+/* a + b clamped to [INT64_MIN, RILL__END_OF_TIME] so watermark comparisons
+ * never overflow or collide with RILL_WATERMARK_IDLE. */
 static inline int64_t rill__sat_add(int64_t a, int64_t b)
 {
   int64_t r;
   if (__builtin_add_overflow(a, b, &r))
-    return b > 0 ? INT64_MAX - 2 : INT64_MIN;
-  return r > INT64_MAX - 2 ? INT64_MAX - 2 : r;
+    return b > 0 ? RILL__END_OF_TIME : INT64_MIN;
+  return r > RILL__END_OF_TIME ? RILL__END_OF_TIME : r;
 }
 
 extern const rill_operator_class rill__window_pane_class;

@@ -293,8 +293,12 @@ static rill_flow pane_process(rill_ctx *ctx, void *state, guint input, rill_batc
 }
 
 /* Fires every window with wm < end - 1 <= @w, then drops expired panes. */
-static rill_flow advance(rill_ctx *ctx, pane_state *st, int64_t w, rill_emitter *out)
+static rill_flow advance(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
 {
+  pane_state *st = state;
+  int64_t w = MIN(watermark, RILL__END_OF_TIME);
+  if (w <= st->wm)
+    return RILL_FLOW_OK; /* nothing can have become due */
   rill_flow flow = RILL_FLOW_OK;
   int64_t next = INT64_MIN; /* windows before this start were handled */
   for (guint i = 0; flow == RILL_FLOW_OK && i < st->panes->len; i++) {
@@ -328,16 +332,12 @@ static rill_flow advance(rill_ctx *ctx, pane_state *st, int64_t w, rill_emitter 
 
 static rill_flow pane_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
 {
-  pane_state *st = state;
-  int64_t w = MIN(watermark, INT64_MAX - 2);
-  rill_flow flow = w > st->wm ? advance(ctx, st, w, out) : RILL_FLOW_OK;
-  return flow == RILL_FLOW_OK ? rill_emit_watermark(out, watermark) : flow;
+  return rill__advance_and_forward(ctx, state, watermark, out, advance);
 }
 
 static rill_flow pane_finish(rill_ctx *ctx, void *state, rill_emitter *out)
 {
-  pane_state *st = state;
-  return advance(ctx, st, INT64_MAX - 2, out);
+  return advance(ctx, state, RILL__END_OF_TIME, out);
 }
 
 /* ---- checkpoints --------------------------------------------------------

@@ -217,8 +217,12 @@ static rill_flow session_process(rill_ctx *ctx, void *state, guint input, rill_b
   return flow;
 }
 
-static rill_flow advance(rill_ctx *ctx, session_state *st, int64_t w, rill_emitter *out)
+static rill_flow advance(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
 {
+  session_state *st = state;
+  int64_t w = MIN(watermark, RILL__END_OF_TIME);
+  if (w <= st->wm)
+    return RILL_FLOW_OK; /* nothing can have become due */
   st->wm = w;
   if (w < st->next_due)
     return RILL_FLOW_OK;
@@ -255,15 +259,12 @@ static rill_flow advance(rill_ctx *ctx, session_state *st, int64_t w, rill_emitt
 
 static rill_flow session_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
 {
-  session_state *st = state;
-  int64_t w = MIN(watermark, INT64_MAX - 2);
-  rill_flow flow = w > st->wm ? advance(ctx, st, w, out) : RILL_FLOW_OK;
-  return flow == RILL_FLOW_OK ? rill_emit_watermark(out, watermark) : flow;
+  return rill__advance_and_forward(ctx, state, watermark, out, advance);
 }
 
 static rill_flow session_finish(rill_ctx *ctx, void *state, rill_emitter *out)
 {
-  return advance(ctx, state, INT64_MAX - 2, out);
+  return advance(ctx, state, RILL__END_OF_TIME, out);
 }
 
 /* ---- checkpoints --------------------------------------------------------

@@ -171,24 +171,25 @@ static const rill_sink_class sink_class = {.type_name = "checksum", .open = sink
 
 /* ---- per-record callbacks ---------------------------------------------- */
 
-static int is_bid(rill_ctx *ctx, const rill_record *in, void *user_data)
+static rill_verdict is_bid(rill_ctx *ctx, const rill_record *in, void *user_data)
 {
-  return in->value.data[0] == NX_BID;
+  return in->value.data[0] == NX_BID ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
 }
 
-static int is_person(rill_ctx *ctx, const rill_record *in, void *user_data)
+static rill_verdict is_person(rill_ctx *ctx, const rill_record *in, void *user_data)
 {
-  return in->value.data[0] == NX_PERSON;
+  return in->value.data[0] == NX_PERSON ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
 }
 
-static int is_auction(rill_ctx *ctx, const rill_record *in, void *user_data)
+static rill_verdict is_auction(rill_ctx *ctx, const rill_record *in, void *user_data)
 {
-  return in->value.data[0] == NX_AUCTION;
+  return in->value.data[0] == NX_AUCTION ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
 }
 
-static int q2_filter(rill_ctx *ctx, const rill_record *in, void *user_data)
+static rill_verdict q2_filter(rill_ctx *ctx, const rill_record *in, void *user_data)
 {
-  return in->value.data[0] == NX_BID && nx_get_i64(in->value.data + 1) % NX_Q2_MOD == 0;
+  return in->value.data[0] == NX_BID && nx_get_i64(in->value.data + 1) % NX_Q2_MOD == 0 ? RILL_VERDICT_KEEP
+                                                                                         : RILL_VERDICT_DROP;
 }
 
 /* Q1: the bid layout again (so the sink reads it the same way), price in

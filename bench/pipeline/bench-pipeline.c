@@ -129,9 +129,9 @@ static rill_flow map_rewrite(rill_ctx *ctx, const rill_record *in, rill_record *
   return RILL_FLOW_OK;
 }
 
-static int filter_keep(rill_ctx *ctx, const rill_record *in, void *ud)
+static rill_verdict filter_keep(rill_ctx *ctx, const rill_record *in, void *ud)
 {
-  return keep(in->value.data);
+  return keep(in->value.data) ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
 }
 
 typedef struct {

@@ -10,6 +10,7 @@
  * reported every complete record framed so far has been emitted.
  */
 #include "connectors/file/reader.h"
+#include "connectors/file/source-private.h"
 
 #include <rill/file.h>
 
@@ -27,6 +28,8 @@ struct rill_file_source {
   rill_file_format format;
   gboolean follow;
   guint poll_ms;
+  rill__file_idle_fn idle;  /* NULL: sleep poll_ms (see source-private.h) */
+  void *idle_data;
   gboolean csv_header;
   gboolean validate;
   gboolean headers;
@@ -89,6 +92,13 @@ void rill_file_source_set_follow(rill_file_source *source, gboolean follow, guin
   g_return_if_fail(source != NULL);
   source->follow = follow;
   source->poll_ms = poll_ms ? poll_ms : DEFAULT_POLL_MS;
+}
+
+void rill__file_source_set_idle_hook(rill_file_source *source, rill__file_idle_fn fn, void *user_data)
+{
+  g_return_if_fail(source != NULL);
+  source->idle = fn;
+  source->idle_data = user_data;
 }
 
 void rill_file_source_set_csv_header(rill_file_source *source, gboolean header)
@@ -468,6 +478,10 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
   rill_flow flow = emit_pending(t, out);
   if (flow != RILL_FLOW_OK || progress)
     return flow;
+  if (t->src->idle) {
+    t->src->idle(ctx, t->src->idle_data);
+    return RILL_FLOW_OK;
+  }
   for (guint waited = 0; waited < t->src->poll_ms && !rill_ctx_is_stopping(ctx); waited += 20)
     g_usleep(MIN(20, t->src->poll_ms - waited) * 1000);
   return RILL_FLOW_OK;

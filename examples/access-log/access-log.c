@@ -186,9 +186,9 @@ static const rill_operator_class parse_class = {
   .close = parse_close,
 };
 
-static int server_error(rill_ctx *ctx, const rill_record *r, void *user_data)
+static rill_verdict server_error(rill_ctx *ctx, const rill_record *r, void *user_data)
 {
-  return r->value.data[0] >= '5'; /* three digits: >= 500 */
+  return r->value.data[0] >= '5' ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP; /* three digits: >= 500 */
 }
 
 /* ---- report formatting --------------------------------------------------------- */

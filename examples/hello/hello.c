@@ -116,9 +116,9 @@ static rill_flow upper(rill_ctx *ctx, const rill_record *in, rill_record *out, v
   return RILL_FLOW_OK;
 }
 
-static int no_comments(rill_ctx *ctx, const rill_record *in, void *user_data)
+static rill_verdict no_comments(rill_ctx *ctx, const rill_record *in, void *user_data)
 {
-  return in->value.len > 0 && in->value.data[0] != '#';
+  return in->value.len > 0 && in->value.data[0] != '#' ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
 }
 
 int main(int argc, char **argv)

@@ -96,13 +96,6 @@ void rill_json_append_string(GString *out, const char *value, gssize len);
 
 /* ---- parse stage -------------------------------------------------------- */
 
-typedef enum {
-  RILL_VERDICT_KEEP,   /* emit the (possibly edited) record */
-  RILL_VERDICT_DROP,   /* drop it silently (a filter) */
-  RILL_VERDICT_REJECT, /* send it to the dead-letter output with *reason */
-  RILL_VERDICT_FAIL,   /* fail the stage (after rill_ctx_fail) */
-} rill_verdict;
-
 /* Called for each record that parsed. @out starts as a copy of @in; set its
  * key/timestamp (new bytes from rill_ctx_alloc). On REJECT set *@reason to a
  * static or @ctx-allocated string (NULL = "rejected"). */

@@ -1,4 +1,5 @@
-/* flow.h — the status every data-path call returns.
+/* flow.h — the status every data-path call returns, and the verdict
+ * per-record callbacks give.
  *
  * Modelled on GStreamer's GstFlowReturn: zero is success, "expected" ends are
  * small negatives, errors go lower. Data-path calls never allocate a GError
@@ -16,3 +17,13 @@ typedef enum {
 
 /* Returns a static name such as "ok" or "eos". (transfer none) */
 const char *rill_flow_name(rill_flow flow);
+
+/* What a per-record callback decides about one record: filter functions
+ * (pipeline.h) and parse callbacks (fields.h) return it. */
+typedef enum {
+  RILL_VERDICT_KEEP,   /* emit the (possibly edited) record */
+  RILL_VERDICT_DROP,   /* drop it silently */
+  RILL_VERDICT_REJECT, /* send it to the dead-letter output with *reason
+                        * (parse stages; a filter, having none, fails) */
+  RILL_VERDICT_FAIL,   /* fail the stage (after rill_ctx_fail) */
+} rill_verdict;

@@ -49,8 +49,10 @@ typedef enum {
  * rill_ctx_alloc). Return RILL_FLOW_OK, or RILL_FLOW_ERROR after
  * rill_ctx_fail(). */
 typedef rill_flow (*rill_map_fn)(rill_ctx *ctx, const rill_record *in, rill_record *out, void *user_data);
-/* filter: return 1 to keep @in, 0 to drop it, -1 after rill_ctx_fail(). */
-typedef int (*rill_filter_fn)(rill_ctx *ctx, const rill_record *in, void *user_data);
+/* filter: return RILL_VERDICT_KEEP to keep @in, RILL_VERDICT_DROP to drop
+ * it, RILL_VERDICT_FAIL after rill_ctx_fail(); REJECT fails the stage too
+ * (a filter has no dead-letter output). */
+typedef rill_verdict (*rill_filter_fn)(rill_ctx *ctx, const rill_record *in, void *user_data);
 /* flat_map: emit zero or more records into @out for @in; @in's batch is
  * already referenced by @out, so rill_emit_record_raw may point into it. */
 typedef rill_flow (*rill_flat_map_fn)(rill_ctx *ctx, const rill_record *in, rill_emitter *out, void *user_data);

@@ -1,4 +1,5 @@
 rill_test(connectors-file SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-file.c ${CMAKE_CURRENT_LIST_DIR}/util.c)
+target_link_libraries(test-connectors-file PRIVATE rill_harness)
 rill_test(connectors-fields SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-fields.c ${CMAKE_CURRENT_LIST_DIR}/util.c)
 add_executable(rill-test-stdio-cat ${CMAKE_CURRENT_LIST_DIR}/stdio-cat.c)
 target_link_libraries(rill-test-stdio-cat PRIVATE rill_internal)

@@ -3,6 +3,9 @@
  * rotation and truncation, sink rotation, and bad input. */
 #include "util.h"
 
+#include "connectors/file/source-private.h"
+#include "tests/harness/rill-harness.h"
+
 #include <glib/gstdio.h>
 
 /* Runs vector(values) -> file sink (@sink, transfer full). */
@@ -350,6 +353,9 @@ static void test_sink_parallel_names(void)
 
 /* ---- follow mode -------------------------------------------------------- */
 
+/* The source polls on a test clock instead of sleeping: each step is one
+ * more pass over the file, and returns once the source found nothing new,
+ * so everything written before a step has been read when it returns. */
 static void test_follow(void)
 {
   char *dir = make_tmp_dir();
@@ -359,6 +365,9 @@ static void test_follow(void)
 
   rill_file_source *src = rill_file_source_new(path, RILL_FILE_FORMAT_LINES);
   rill_file_source_set_follow(src, TRUE, 20);
+  rill_test_clock clock;
+  rill_test_clock_init(&clock);
+  rill__file_source_set_idle_hook(src, rill_test_clock_wait, &clock);
   collect_sink *c = collect_sink_new();
   rill_pipeline *p = rill_pipeline_new("follow");
   rill_stage *s = rill_pipeline_add_file_source(p, "tail", src);
@@ -369,8 +378,10 @@ static void test_follow(void)
 
   g_assert_true(collect_sink_wait(c, 2, 30));
   append_file(path, "three\nfo");     /* a partial line waits for its end */
+  rill_test_clock_step(&clock);
   g_assert_true(collect_sink_wait(c, 3, 30));
   append_file(path, "ur\nfive\n");
+  rill_test_clock_step(&clock);
   g_assert_true(collect_sink_wait(c, 5, 30));
 
   /* rotation: the old file gets a last line, is renamed, a new one starts */
@@ -378,15 +389,18 @@ static void test_follow(void)
   g_assert_cmpint(g_rename(path, rotated), ==, 0);
   append_file(rotated, " (end of old)\n");
   write_file(path, "seven\neight\n", -1);
+  rill_test_clock_step(&clock);
   g_assert_true(collect_sink_wait(c, 8, 30));
 
   /* truncation in place: read again from the start */
   write_file(path, "", 0);
   g_assert_true(collect_sink_wait(c, 8, 0));
-  g_usleep(200000); /* let the source notice the file shrank before it grows again */
+  rill_test_clock_step(&clock); /* the source notices the file shrank before it grows again */
   append_file(path, "nine\n");
+  rill_test_clock_step(&clock);
   g_assert_true(collect_sink_wait(c, 9, 30));
 
+  rill_test_clock_release(&clock);
   rill_pipeline_stop(p, TRUE);
   g_assert_true(rill_pipeline_wait(p, &err));
   g_assert_no_error(err);
@@ -395,6 +409,7 @@ static void test_follow(void)
   g_assert_cmpint(collect_sink_get(c, 6)->line, ==, 1); /* new file numbered from 1 */
   g_assert_cmpint(collect_sink_get(c, 8)->offset, ==, 0);
   rill_pipeline_unref(p);
+  rill_test_clock_clear(&clock);
   collect_sink_free(c);
   g_free(rotated);
   g_free(path);

@@ -194,7 +194,7 @@ static void test_format_line(void)
 
 /* ---- summary ------------------------------------------------------------ */
 
-static int drop_even(rill_ctx *ctx, const rill_record *in, void *user_data)
+static rill_verdict drop_even(rill_ctx *ctx, const rill_record *in, void *user_data)
 {
   /* "line N": even N go to the (notional) dead-letter output. */
   char *text = g_strndup((const char *)in->value.data, in->value.len); /* values are not NUL-terminated */
@@ -202,9 +202,9 @@ static int drop_even(rill_ctx *ctx, const rill_record *in, void *user_data)
   g_free(text);
   if (n % 2 == 0) {
     rill_ctx_add_dead_letters(ctx, 1);
-    return 0;
+    return RILL_VERDICT_DROP;
   }
-  return 1;
+  return RILL_VERDICT_KEEP;
 }
 
 static gint64 member_int(JsonObject *o, const char *name)

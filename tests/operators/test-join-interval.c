@@ -3,7 +3,7 @@
  * inner and left, inclusive and exclusive bounds (dense timestamps so that
  * many pairs sit exactly on a bound), P = 1 and P = 4; exact bounds by
  * hand; late records; state release. */
-#include "join-harness.h"
+#include "join-io.h"
 
 typedef struct {
   rill_join_kind kind;

@@ -3,7 +3,7 @@
  * with ts <= its own (tombstones delete), else the file table's entry.
  * Random out-of-order streams and changelogs with fixed seeds, inner and
  * left, P = 1 and P = 4; table file parsing; a custom key extractor. */
-#include "join-harness.h"
+#include "join-io.h"
 
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -25,7 +25,7 @@ static GArray *gen_changelog(GRand *g, script *s, int n, int keys, int64_t base,
   GArray *u = g_array_new(FALSE, FALSE, sizeof(upd));
   GHashTable *used = g_hash_table_new(g_int64_hash, g_int64_equal);
   gint64 *stamps = g_new(gint64, n);
-  guint splits = s->splits->len;
+  guint splits = rill_script_n_splits(s->s);
   for (int i = 0; i < n; i++) {
     do
       stamps[i] = base + (int64_t)i * step + g_rand_int_range(g, 0, jitter);

@@ -2,7 +2,7 @@
  * nested-loop reference computed here: random out-of-order streams with
  * fixed seeds, inner and left, P = 1 and P = 4 (test-local key partitioner),
  * with and without a final watermark; late records; state release. */
-#include "join-harness.h"
+#include "join-io.h"
 
 /* Reference window start, computed independently of the operator. */
 static int64_t win_start(int64_t ts, int64_t size)

@@ -3,7 +3,7 @@
  * per window, each against a reference computed here. */
 #include <string.h>
 
-#include "harness.h"
+#include "window-io.h"
 
 /* ---- the store ----------------------------------------------------------- */
 
@@ -144,7 +144,7 @@ static void check_keyed(gboolean running, guint P)
   collector_init(&col);
   rill_pipeline *p = rill_pipeline_new("keyed");
   rill_pipeline_set_parallelism(p, P);
-  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
   rill_stage *kb = rill_pipeline_add_key_by(p, "key_by", src, NULL, NULL, NULL);
   rill_stage *op = running ? rill_pipeline_add_aggregate(p, "agg", kb, rill_aggregate_sum(NULL, NULL))
                            : rill_pipeline_add_keyed_process(p, "proc", kb, count_fn, NULL, NULL);
@@ -207,7 +207,7 @@ static void test_dedupe(void)
   collector col;
   collector_init(&col);
   rill_pipeline *p = rill_pipeline_new("dedupe");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
   rill_stage *d = rill_pipeline_add_dedupe(p, "dedupe", src, 10);
   rill_pipeline_add_sink(p, "out", d, &collector_class, &col, NULL);
   g_assert_true(rill_pipeline_run(p, NULL));
@@ -257,7 +257,7 @@ static void check_topn(guint P)
   collector_init(&col);
   rill_pipeline *p = rill_pipeline_new("topn");
   rill_pipeline_set_parallelism(p, P);
-  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
   rill_watermark_options wo = {.max_out_of_orderness_ms = 50};
   rill_stage *wm = rill_pipeline_add_watermarks(p, "wm", src, &wo);
   rill_stage *kb = rill_pipeline_add_key_by(p, "key_by", wm, NULL, NULL, NULL);

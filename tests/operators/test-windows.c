@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "harness.h"
+#include "window-io.h"
 
 #define N_EVENTS 4000
 #define N_KEYS 17
@@ -163,8 +163,8 @@ static rill_pipeline *build(script *sc, guint P, const rill_window_spec *spec, r
 {
   rill_pipeline *p = rill_pipeline_new("windows");
   rill_pipeline_set_parallelism(p, P);
-  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
-  rill_watermark_options wo = {.max_out_of_orderness_ms = bound, .clock = script_clock_fn, .clock_data = sc};
+  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
+  rill_watermark_options wo = {.max_out_of_orderness_ms = bound, .clock = rill_script_clock_fn, .clock_data = sc};
   rill_stage *wm = rill_pipeline_add_watermarks(p, "wm", src, &wo);
   rill_stage *kb = rill_pipeline_add_key_by(p, "key_by", wm, NULL, NULL, NULL);
   rill_stage *w = rill_pipeline_add_window(p, "window", kb, spec, agg);
@@ -281,7 +281,7 @@ static void test_lateness(void)
   collector col;
   collector_init(&col);
   rill_pipeline *p = rill_pipeline_new("late");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
   rill_stage *w = rill_pipeline_add_window(p, "window", src, &spec, rill_aggregate_count());
   rill_pipeline_add_sink(p, "out", w, &collector_class, &col, NULL);
   GError *error = NULL;
@@ -330,7 +330,7 @@ static void test_lateness_hopping(void)
   collector col;
   collector_init(&col);
   rill_pipeline *p = rill_pipeline_new("late-hop");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
   rill_stage *w = rill_pipeline_add_window(p, "window", src, &spec, rill_aggregate_sum(NULL, NULL));
   rill_pipeline_add_sink(p, "out", w, &collector_class, &col, NULL);
   g_assert_true(rill_pipeline_run(p, NULL));
@@ -361,7 +361,7 @@ static void test_session_merge(void)
   collector col;
   collector_init(&col);
   rill_pipeline *p = rill_pipeline_new("sessions");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
   rill_stage *w = rill_pipeline_add_window(p, "window", src, &spec, rill_aggregate_sum(NULL, NULL));
   rill_pipeline_add_sink(p, "out", w, &collector_class, &col, NULL);
   g_assert_true(rill_pipeline_run(p, NULL));
@@ -388,12 +388,12 @@ static guint64 run_idle(int64_t idle_timeout, char **count0)
     script_record(sc, 0, "a", 1, t, 0);
   script_cut(sc, 0);
   script_record(sc, 0, "a", 1, 5, 1);
-  rill_watermark_options wo = {.idle_timeout_ms = idle_timeout, .clock = script_clock_fn, .clock_data = sc};
+  rill_watermark_options wo = {.idle_timeout_ms = idle_timeout, .clock = rill_script_clock_fn, .clock_data = sc};
   rill_window_spec spec = rill_window_tumbling(10);
   collector col;
   collector_init(&col);
   rill_pipeline *p = rill_pipeline_new("idle");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
   rill_stage *wm = rill_pipeline_add_watermarks(p, "wm", src, &wo);
   rill_stage *w = rill_pipeline_add_window(p, "window", wm, &spec, rill_aggregate_count());
   rill_pipeline_add_sink(p, "out", w, &collector_class, &col, NULL);
@@ -464,7 +464,7 @@ static void test_invalid_spec_fails_start(void)
   script *sc = script_new(1);
   rill_window_spec spec = rill_window_tumbling(0);
   rill_pipeline *p = rill_pipeline_new("bad");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &script_source_class, sc, NULL);
+  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
   collector col;
   collector_init(&col);
   rill_stage *w = rill_pipeline_add_window(p, "window", src, &spec, rill_aggregate_count());

@@ -44,12 +44,12 @@ typedef struct {
 } throttle;
 
 /* Slows the run down so the parent has time to kill it mid-way. */
-static int slow(rill_ctx *ctx, const rill_record *in, void *user_data)
+static rill_verdict slow(rill_ctx *ctx, const rill_record *in, void *user_data)
 {
   throttle *t = user_data;
   if (t->every && ++t->n % t->every == 0)
     g_usleep(1000);
-  return 1;
+  return RILL_VERDICT_KEEP;
 }
 
 static rill_flow format(rill_ctx *ctx, const rill_record *in, rill_record *out, void *user_data)

@@ -227,9 +227,9 @@ static rill_flow drop_write(rill_ctx *ctx, void *state, const rill_batch *batch)
 
 static const rill_sink_class drop_class = {.type_name = "drop", .write = drop_write};
 
-static int pass_all(rill_ctx *ctx, const rill_record *in, void *user_data)
+static rill_verdict pass_all(rill_ctx *ctx, const rill_record *in, void *user_data)
 {
-  return 1;
+  return RILL_VERDICT_KEEP;
 }
 
 /* A pipeline over @dir; FALSE from start with @error when it cannot restore. */

@@ -3,7 +3,7 @@
  * routing, backpressure with bounded memory, error propagation naming the
  * stage, metrics while running, two pipelines at once. Expected values are
  * computed here independently of the runtime. */
-#include "harness.h"
+#include "tests/harness/range-collect.h"
 
 #include "runtime/pipeline-private.h"
 
@@ -34,21 +34,21 @@ static rill_flow map_decimal(rill_ctx *ctx, const rill_record *in, rill_record *
   return RILL_FLOW_OK;
 }
 
-static int keep_not_div3(rill_ctx *ctx, const rill_record *in, void *ud)
+static rill_verdict keep_not_div3(rill_ctx *ctx, const rill_record *in, void *ud)
 {
-  return record_id(in) % 3 != 0;
+  return record_id(in) % 3 != 0 ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
 }
 
 /* fails the pipeline if the map's rewrite did not arrive intact */
-static int check_decimal(rill_ctx *ctx, const rill_record *in, void *ud)
+static rill_verdict check_decimal(rill_ctx *ctx, const rill_record *in, void *ud)
 {
   char tmp[24];
   int n = g_snprintf(tmp, sizeof tmp, "%" G_GUINT64_FORMAT, record_id(in));
   if (in->value.len != (size_t)n || memcmp(in->value.data, tmp, (size_t)n) != 0) {
     rill_ctx_fail(ctx, "value of %s is wrong", tmp);
-    return -1;
+    return RILL_VERDICT_FAIL;
   }
-  return 1;
+  return RILL_VERDICT_KEEP;
 }
 
 static rill_flow map_tag(rill_ctx *ctx, const rill_record *in, rill_record *out, void *ud)
@@ -406,9 +406,15 @@ static rill_flow map_explode(rill_ctx *ctx, const rill_record *in, rill_record *
   return RILL_FLOW_OK;
 }
 
-static int filter_silent_error(rill_ctx *ctx, const rill_record *in, void *ud)
+static rill_verdict filter_silent_error(rill_ctx *ctx, const rill_record *in, void *ud)
 {
-  return record_id(in) == 777 ? -1 : 1;
+  return record_id(in) == 777 ? RILL_VERDICT_FAIL : RILL_VERDICT_KEEP;
+}
+
+/* REJECT is for stages with a dead-letter output: a filter fails on it. */
+static rill_verdict filter_rejects(rill_ctx *ctx, const rill_record *in, void *ud)
+{
+  return record_id(in) == 777 ? RILL_VERDICT_REJECT : RILL_VERDICT_KEEP;
 }
 
 static gboolean open_refuses(rill_ctx *ctx, void *user_data, void **state, GError **error)
@@ -426,7 +432,7 @@ static const rill_sink_class refusing_sink = {.type_name = "refuse", .open = ope
 
 static void test_error_names_stage(void)
 {
-  for (int variant = 0; variant < 3; variant++) {
+  for (int variant = 0; variant < 4; variant++) {
     range_source src = {.n_splits = 2, .per_split = 1000000, .value_len = 4, .unbounded = TRUE};
     collect_sink sink;
     collect_sink_init(&sink);
@@ -445,6 +451,11 @@ static void test_error_names_stage(void)
       rill_pipeline_add_sink(p, "out", s, &collect_sink_class, &sink, NULL);
       expect_stage = "stage 'picky' (task 0)";
       expect_msg = "without details";
+    } else if (variant == 2) {
+      s = rill_pipeline_add_filter(p, "rejecting", s, filter_rejects, NULL, NULL);
+      rill_pipeline_add_sink(p, "out", s, &collect_sink_class, &sink, NULL);
+      expect_stage = "stage 'rejecting' (task 0)";
+      expect_msg = "no dead-letter output";
     } else {
       rill_pipeline_add_sink(p, "refuser", s, &refusing_sink, NULL, NULL);
       expect_stage = "stage 'refuser'";
@@ -458,9 +469,8 @@ static void test_error_names_stage(void)
     g_error_free(error);
     /* Every sink that opened was closed. */
     g_assert_cmpint(sink.closes, ==, sink.opens);
-    if (variant == 0)
-      for (guint i = 0; i < sink.ids->len; i++)
-        g_assert_cmpuint(g_array_index(sink.ids, guint64, i), !=, 5000);
+    for (guint i = 0; i < sink.ids->len; i++)
+      g_assert_cmpuint(g_array_index(sink.ids, guint64, i), !=, variant == 0 ? 5000 : 777);
     rill_pipeline_unref(p);
     collect_sink_clear(&sink);
   }

@@ -3,7 +3,7 @@
  * one stops at once, a drain that cannot finish is cut at its timeout, one
  * signal reaches every watching pipeline, and the previous handlers are
  * back afterwards. Signals are raised to this very process. */
-#include "harness.h"
+#include "tests/harness/range-collect.h"
 
 #include <signal.h>
 #include <string.h>

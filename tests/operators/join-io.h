@@ -1,40 +1,28 @@
-/* join-harness.h — what the join tests share: scripted event sources (one
- * script per split: records and watermarks in a fixed order), a sink that
- * collects results as comparable rows, a test-local key partitioner (a hash
- * exchange standing in for key_by), and the runner wiring them around a
- * rill_join.
+/* join-io.h — what the join tests share on top of the test harness
+ * (tests/harness/rill-harness.h): scripts per side, a sink that collects
+ * results as comparable rows, a test-local key partitioner (a hash exchange
+ * standing in for key_by), and the runner wiring them around a rill_join.
  *
  * Records travel as key "k<N>" and value "<TAG><id>" strings (TAG L for the
  * left side, R for the right, V for table updates); the default combine's
  * value "L<id>\tR<id>" (or "L<id>\t" unmatched) is parsed back into a row. */
 #pragma once
 
-#include <rill/rill.h>
+#include "tests/harness/rill-harness.h"
 
-typedef enum { EV_RECORD, EV_WATERMARK, EV_WAIT } script_kind;
-
+/* One input of the join: a rill_script (rill-harness.h) of records with
+ * key "k<key>" and value "<tag><id>". */
 typedef struct {
-  script_kind kind;     /* a record, a watermark, or: wait until the join has
-                         * forwarded a watermark >= ts (makes "late" exact) */
-  int key;              /* -1: absent key */
-  char tag;             /* value tag; 0 with id -1 = absent value (tombstone) */
-  int id;
-  int64_t ts;           /* record timestamp or watermark */
-} script_event;
-
-/* One source: splits[i] is a GArray of script_event for split i. */
-typedef struct {
-  GPtrArray *splits;
-  gint64 *seen_watermark; /* set by run_join: highest watermark out of the join */
+  rill_script *s;
 } script;
 
 void script_init(script *s, guint n_splits);
 void script_clear(script *s);
+/* A record; @key -1 = absent, @tag 0 = absent value (a tombstone). */
 void script_add(script *s, guint split, int key, char tag, int id, int64_t ts);
 void script_add_watermark(script *s, guint split, int64_t wm);
+/* Waits until the join has forwarded a watermark >= @wm (makes "late" exact). */
 void script_add_wait(script *s, guint split, int64_t wm);
-
-extern const rill_source_class script_source_class;
 
 /* One output record, parsed. */
 typedef struct {

@@ -1,10 +1,12 @@
-/* harness.h — small sources and sinks the runtime tests share: a range
- * source (ids 0..n-1 split into ranges) and a collecting sink that records
- * every id it receives plus flush/close counts. Ids travel as 8-byte keys. */
+/* range-collect.h — bulk input and output for whole-pipeline tests (part
+ * of the test-support library, see rill-harness.h): a range source (ids
+ * 0..n-1 split into ranges) and a collecting sink that records every id it
+ * receives plus open/flush/close counts. Ids travel as 8-byte keys. */
 #pragma once
 
 #include <rill/rill.h>
 
+/* Ids 0..n-1 split into ranges; ids travel as 8-byte keys. */
 typedef struct {
   guint n_splits;
   guint64 per_split;      /* ids per split: split s holds [s*per_split, (s+1)*per_split) */

@@ -1,5 +1,5 @@
-/* harness.c — see harness.h. */
-#include "harness.h"
+/* range-collect.c — see range-collect.h. */
+#include "range-collect.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* join-harness.c — see join-harness.h. */
-#include "join-harness.h"
+#include "join-io.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,100 +7,34 @@
 
 void script_init(script *s, guint n_splits)
 {
-  s->splits = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
-  for (guint i = 0; i < n_splits; i++)
-    g_ptr_array_add(s->splits, g_array_new(FALSE, FALSE, sizeof(script_event)));
+  s->s = rill_script_new(n_splits);
+  rill_script_set_read_size(s->s, 256);
 }
 
 void script_clear(script *s)
 {
-  g_ptr_array_unref(s->splits);
+  rill_script_free(s->s);
 }
 
 void script_add(script *s, guint split, int key, char tag, int id, int64_t ts)
 {
-  script_event e = {EV_RECORD, key, tag, id, ts};
-  g_array_append_val(s->splits->pdata[split], e);
+  char k[16], v[16];
+  if (key >= 0)
+    g_snprintf(k, sizeof k, "k%d", key);
+  if (tag)
+    g_snprintf(v, sizeof v, "%c%d", tag, id);
+  rill_script_record(s->s, split, key >= 0 ? k : NULL, tag ? v : NULL, ts, -1);
 }
 
 void script_add_watermark(script *s, guint split, int64_t wm)
 {
-  script_event e = {EV_WATERMARK, 0, 0, 0, wm};
-  g_array_append_val(s->splits->pdata[split], e);
+  rill_script_watermark(s->s, split, wm);
 }
 
 void script_add_wait(script *s, guint split, int64_t wm)
 {
-  script_event e = {EV_WAIT, 0, 0, 0, wm};
-  g_array_append_val(s->splits->pdata[split], e);
+  rill_script_wait_watermark(s->s, split, wm);
 }
-
-/* ---- source ------------------------------------------------------------- */
-
-typedef struct {
-  GArray *events;
-  gint64 *seen_watermark;
-  guint next;
-} script_state;
-
-static guint script_n_splits(void *user_data, guint parallelism)
-{
-  return ((script *)user_data)->splits->len;
-}
-
-static gboolean script_open(rill_ctx *ctx, void *user_data, const guint *splits, guint n_splits, void **state,
-                            GError **error)
-{
-  g_assert_cmpuint(n_splits, ==, 1);
-  script_state *st = g_new0(script_state, 1);
-  st->events = ((script *)user_data)->splits->pdata[splits[0]];
-  st->seen_watermark = ((script *)user_data)->seen_watermark;
-  *state = st;
-  return TRUE;
-}
-
-static rill_flow script_read(rill_ctx *ctx, void *state, rill_emitter *out)
-{
-  script_state *st = state;
-  for (int n = 0; n < 256; n++) {
-    if (st->next == st->events->len)
-      return RILL_FLOW_EOS;
-    const script_event *e = &g_array_index(st->events, script_event, st->next++);
-    rill_flow flow;
-    if (e->kind == EV_WAIT) {
-      while (__atomic_load_n(st->seen_watermark, __ATOMIC_SEQ_CST) < e->ts && !rill_ctx_is_stopping(ctx))
-        g_usleep(1000);
-      flow = RILL_FLOW_OK;
-    } else if (e->kind == EV_WATERMARK) {
-      flow = rill_emit_watermark(out, e->ts);
-    } else {
-      char key[16], value[16];
-      rill_record r = RILL_RECORD_INIT;
-      if (e->key >= 0)
-        r.key = rill_bytes_make(key, (size_t)g_snprintf(key, sizeof key, "k%d", e->key));
-      if (e->tag)
-        r.value = rill_bytes_make(value, (size_t)g_snprintf(value, sizeof value, "%c%d", e->tag, e->id));
-      r.timestamp = e->ts;
-      flow = rill_emit_record(out, &r);
-    }
-    if (flow != RILL_FLOW_OK)
-      return flow;
-  }
-  return RILL_FLOW_OK;
-}
-
-static void script_close(rill_ctx *ctx, void *state)
-{
-  g_free(state);
-}
-
-const rill_source_class script_source_class = {
-  .type_name = "script",
-  .n_splits = script_n_splits,
-  .open = script_open,
-  .read = script_read,
-  .close = script_close,
-};
 
 /* ---- partitioner (test-local key_by) ------------------------------------- */
 
@@ -143,37 +77,6 @@ static rill_flow partition_process(rill_ctx *ctx, void *state, guint input, rill
 static const rill_operator_class partition_class = {
   .type_name = "test-partition",
   .process = partition_process,
-};
-
-/* ---- watermark probe ---------------------------------------------------- */
-
-static gboolean probe_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
-{
-  *state = user_data;
-  return TRUE;
-}
-
-static rill_flow probe_process(rill_ctx *ctx, void *state, guint input, rill_batch *batch, rill_emitter *out)
-{
-  return rill_emit_batch(out, batch);
-}
-
-static rill_flow probe_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
-{
-  gint64 *seen = state;
-  rill_flow flow = rill_emit_watermark(out, watermark);
-  gint64 old = __atomic_load_n(seen, __ATOMIC_SEQ_CST);
-  while (watermark > old && !__atomic_compare_exchange_n(seen, &old, watermark, FALSE, __ATOMIC_SEQ_CST,
-                                                         __ATOMIC_SEQ_CST))
-    ;
-  return flow;
-}
-
-static const rill_operator_class probe_class = {
-  .type_name = "test-probe",
-  .open = probe_open,
-  .process = probe_process,
-  .on_watermark = probe_on_watermark,
 };
 
 /* ---- sink ---------------------------------------------------------------- */
@@ -285,8 +188,8 @@ GArray *run_join(rill_join *join, script *left, script *right, guint p)
   c.rows = g_array_new(FALSE, FALSE, sizeof(join_row));
   rill_pipeline *pl = rill_pipeline_new("join-test");
   rill_pipeline_set_parallelism(pl, p);
-  rill_stage *l = rill_pipeline_add_source(pl, "left", &script_source_class, left, NULL);
-  rill_stage *r = rill_pipeline_add_source(pl, "right", &script_source_class, right, NULL);
+  rill_stage *l = rill_pipeline_add_source(pl, "left", &rill_script_source_class, left->s, NULL);
+  rill_stage *r = rill_pipeline_add_source(pl, "right", &rill_script_source_class, right->s, NULL);
   if (p > 1) {
     l = rill_pipeline_add_operator(pl, "left-by-key", &partition_class, NULL, NULL, &l, 1);
     r = rill_pipeline_add_operator(pl, "right-by-key", &partition_class, NULL, NULL, &r, 1);
@@ -296,9 +199,9 @@ GArray *run_join(rill_join *join, script *left, script *right, guint p)
     rill_stage_set_input_edge(j, 0, RILL_EDGE_EXCHANGE);
     rill_stage_set_input_edge(j, 1, RILL_EDGE_EXCHANGE);
   }
-  gint64 seen = INT64_MIN;
-  left->seen_watermark = right->seen_watermark = &seen;
-  rill_stage *probe = rill_pipeline_add_operator(pl, "probe", &probe_class, &seen, NULL, &j, 1);
+  /* One probe per side: each releases the waits of its own script. */
+  rill_stage *probe = rill_pipeline_add_operator(pl, "probe-left", &rill_script_probe_class, left->s, NULL, &j, 1);
+  probe = rill_pipeline_add_operator(pl, "probe-right", &rill_script_probe_class, right->s, NULL, &probe, 1);
   rill_pipeline_add_sink(pl, "out", probe, &collect_class, &c, NULL);
   GError *error = NULL;
   gboolean ok = rill_pipeline_run(pl, &error);
@@ -325,7 +228,7 @@ GArray *gen(GRand *g, script *s, char tag, int n, int keys, int64_t base, int st
                    gboolean final_wm)
 {
   GArray *evs = g_array_new(FALSE, FALSE, sizeof(ev));
-  guint splits = s->splits->len;
+  guint splits = rill_script_n_splits(s->s);
   for (int i = 0; i < n; i++) {
     ev e = {i, g_rand_int_range(g, 0, 40) == 0 ? -1 : g_rand_int_range(g, 0, keys),
             base + (int64_t)i * step + g_rand_int_range(g, 0, jitter)};
