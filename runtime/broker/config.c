@@ -55,6 +55,10 @@ const rill__conf_prop rill__broker_config_table[] = {
    "Default max.message.bytes: largest record batch a topic accepts."},
   {"socket.request.max.bytes", I32, OFF(socket_request_max_bytes), 64, G_MAXINT32, "104857600", NULL,
    "Largest request accepted; a larger size prefix closes the connection before anything is allocated."},
+  {"queued.max.request.bytes", I64, OFF(queued_max_request_bytes), -1, G_MAXINT64, "268435456", NULL,
+   "Bytes of requests read (or being read) and not yet answered, all connections together; when the next "
+   "request does not fit, reading pauses until answers free memory (a request is always read when nothing "
+   "else is queued). -1 = no bound."},
   {"connections.max.idle.ms", I64, OFF(connections_max_idle_ms), 1, G_MAXINT64, "600000", NULL,
    "Connections with nothing in flight and no traffic for this long are closed."},
   {"max.connections", I32, OFF(max_connections), 1, G_MAXINT32, "10000", NULL,
