@@ -16,11 +16,28 @@
 #include "runtime/broker/config.h"
 #include "runtime/broker/group.h"
 #include "runtime/broker/handler.h"
+#include "runtime/ratelimit.h"
 
 /* What an epoll registration points at: the first member of each. */
 typedef enum { RILL__SRC_LISTEN = 1, RILL__SRC_WAKE, RILL__SRC_CONN } rill__src_kind;
 
 typedef enum { RILL__BROKER_NEW, RILL__BROKER_RUNNING, RILL__BROKER_STOPPED } rill__broker_state;
+
+/* Event lines a peer (or an exhausted resource) can repeat at will: each
+ * kind is rate-limited (broker.c: rill__broker_limited_events gives its
+ * level, name and lines per second). */
+typedef enum {
+  RILL__EV_CONNECT,
+  RILL__EV_DISCONNECT,
+  RILL__EV_ACCEPT_FAILED,
+  RILL__EV_CONNECTION_REFUSED,
+  RILL__EV_BAD_FRAME,
+  RILL__EV_MALFORMED_REQUEST,
+  RILL__EV_UNSUPPORTED_REQUEST,
+  RILL__EV_APPEND_FAILED,
+  RILL__EV_PRODUCER_ID_FAILED,
+  RILL__EV_N_LIMITED
+} rill__limited_event;
 
 struct rill__broker {
   rill__broker_settings settings;
@@ -35,6 +52,9 @@ struct rill__broker {
   rill__src_kind listen_kind;
   int listen_fd;
   uint16_t port;                 /* bound port */
+  char listen_host[64];          /* bound address, as text (0.0.0.0 for the wildcard) */
+  gboolean accept_paused;        /* out of descriptors: the listener is not watched */
+  rill__broker_timer *accept_timer; /* retries accepting while paused */
   char *adv_host;                /* advertised host (owned) */
   int32_t adv_port;
 
@@ -58,6 +78,12 @@ struct rill__broker {
   guint n_offloaded;             /* requests on the pool + appends waiting for fdatasync */
   GThreadPool *pool;             /* blocking log calls (OffsetCommit) */
   GQueue parked_fetches;         /* rill__fetch_parked* (h-fetch.c) */
+  /* queued.max.request.bytes: bytes of request frames read or being read and
+   * not yet answered; connections that need more than is left wait, in
+   * order, with reading paused (conn.c). */
+  int64_t queued_request_bytes;
+  GQueue mem_waiting;            /* rill__broker_conn*, via mem_link */
+  rill__ratelimit event_rate[RILL__EV_N_LIMITED]; /* I/O thread only */
 };
 
 /* One piece of a response on the wire: memory or a file range (sendfile). */
@@ -84,12 +110,17 @@ struct rill__broker_conn {
   guint refs;               /* the connection list + each live request */
   gboolean dead;            /* socket closed; answers are discarded */
   gboolean read_paused;     /* too much in flight, or draining */
+  gboolean mem_waiting;     /* in broker->mem_waiting: its next frame needs mem_need bytes */
+  size_t mem_need;
+  size_t mem_granted;       /* counted for its next frame before reading it (resumed from waiting) */
+  GList mem_link;
   uint32_t events;          /* current epoll interest */
   char host[64];
   GList link;               /* in broker->conns while open */
   uint8_t *in;              /* bytes read, not yet framed */
   size_t in_len, in_cap;
-  uint8_t *frame;           /* a large frame being read straight into its own buffer */
+  uint8_t *frame;           /* a large frame being read straight into its own buffer (counted
+                               in queued_request_bytes from its header on) */
   size_t frame_len, frame_got;
   GQueue slots;             /* rill__slot*, oldest first */
   int64_t last_active_ms;
@@ -100,7 +131,8 @@ struct rill__broker_conn {
 /* The full request behind a rill__broker_req. */
 typedef struct {
   rill__broker_req pub;
-  uint8_t *frame;            /* owned: the bytes after the size prefix */
+  uint8_t *frame;            /* owned: the bytes after the size prefix; its frame_len bytes count
+                                in broker->queued_request_bytes until it is freed */
   size_t frame_len;
   rill_wire_request request; /* decoded; pub.body points into it */
   rill_wire_arena arena;
@@ -108,6 +140,15 @@ typedef struct {
   rill__broker_func offload_work;   /* runs on the pool */
   rill__broker_func offload_done;   /* then on the loop */
 } rill__req_priv;
+
+/* ---- broker.c ---- */
+/* rill__broker_event for a kind a peer can repeat: at most the kind's lines
+ * per second; the first line after held-back ones carries suppressed=N.
+ * I/O thread only (or after the loop ended). */
+void rill__broker_event_limited(rill__broker *b, rill__limited_event kind, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* Writes "event=KIND suppressed=N" for kinds whose held-back lines no later
+ * line has reported yet (the reaper's tick: about once a second). */
+void rill__broker_report_suppressed(rill__broker *b);
 
 /* ---- loop.c ---- */
 gboolean rill__broker_loop_init(rill__broker *b, GError **error);
@@ -120,10 +161,17 @@ void rill__broker_run_leftover_posts(rill__broker *b);
 
 /* ---- conn.c ---- */
 void rill__broker_accept(rill__broker *b);
+/* Watches the listener again if accepting was paused (out of descriptors). */
+void rill__broker_accept_resume(rill__broker *b);
 void rill__broker_conn_event(rill__broker_conn *c, uint32_t events);
 void rill__broker_conn_close(rill__broker_conn *c, const char *reason);
 void rill__broker_conn_unref(rill__broker_conn *c);
 void rill__broker_conn_pause_reading(rill__broker_conn *c);
+/* Frees a request frame and gives its bytes back to queued.max.request.bytes. */
+void rill__broker_frame_free(rill__broker *b, uint8_t *frame, size_t len);
+/* Resumes connections waiting for request memory while it lasts (the loop,
+ * once per iteration: never from inside a handler). */
+void rill__broker_resume_mem_waiting(rill__broker *b);
 /* Idle reaping; returns the number closed. */
 guint rill__broker_reap_idle(rill__broker *b);
 /* Answers with prepared chunks (Fetch): @mem (transfer full) holds the memory

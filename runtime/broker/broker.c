@@ -9,6 +9,7 @@
  */
 #include "runtime/broker/broker-private.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -103,7 +104,8 @@ const char *rill__broker_advertised_host(rill__broker *broker) { return broker->
 int32_t rill__broker_advertised_port(rill__broker *broker) { return broker->adv_port; }
 rill__group_coordinator *rill__broker_groups(rill__broker *broker) { return broker->groups; }
 
-void rill__broker_event(rill__broker *broker, const char *level, const char *event, const char *fmt, ...)
+static void event_v(rill__broker *broker, const char *level, const char *event, uint64_t suppressed, const char *fmt,
+                    va_list ap)
 {
   GDateTime *now = g_date_time_new_now_utc();
   char *ts = g_date_time_format_iso8601(now);
@@ -112,17 +114,63 @@ void rill__broker_event(rill__broker *broker, const char *level, const char *eve
   g_string_printf(line, "ts=%s level=%s event=%s", ts, level, event);
   g_free(ts);
   if (fmt) {
-    va_list ap;
-    va_start(ap, fmt);
     g_string_append_c(line, ' ');
     g_string_append_vprintf(line, fmt, ap);
-    va_end(ap);
   }
+  if (suppressed)
+    g_string_append_printf(line, " suppressed=%" G_GUINT64_FORMAT, suppressed);
   if (broker->log_func)
     broker->log_func(line->str, broker->log_user_data);
   else
     g_debug("%s", line->str);
   g_string_free(line, TRUE);
+}
+
+void rill__broker_event(rill__broker *broker, const char *level, const char *event, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  event_v(broker, level, event, 0, fmt, ap);
+  va_end(ap);
+}
+
+/* [kind] = {level, event, lines per second}. Warnings: one a second, as a
+ * peer repeating a mistake says nothing new; connects and disconnects: ten,
+ * so ordinary clients keep every line and only a storm is summarised. */
+static const struct {
+  const char *level, *event;
+  uint32_t per_second;
+} limited_events[RILL__EV_N_LIMITED] = {
+  [RILL__EV_CONNECT] = {"info", "connect", 10},
+  [RILL__EV_DISCONNECT] = {"info", "disconnect", 10},
+  [RILL__EV_ACCEPT_FAILED] = {"warn", "accept_failed", 1},
+  [RILL__EV_CONNECTION_REFUSED] = {"warn", "connection_refused", 1},
+  [RILL__EV_BAD_FRAME] = {"warn", "bad_frame", 1},
+  [RILL__EV_MALFORMED_REQUEST] = {"warn", "malformed_request", 1},
+  [RILL__EV_UNSUPPORTED_REQUEST] = {"warn", "unsupported_request", 1},
+  [RILL__EV_APPEND_FAILED] = {"error", "append_failed", 1},
+  [RILL__EV_PRODUCER_ID_FAILED] = {"error", "producer_id_failed", 1},
+};
+
+void rill__broker_event_limited(rill__broker *b, rill__limited_event kind, const char *fmt, ...)
+{
+  uint64_t suppressed = 0;
+  if (!rill__ratelimit_allow(&b->event_rate[kind], rill__broker_now_ms(b), &suppressed))
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  event_v(b, limited_events[kind].level, limited_events[kind].event, suppressed, fmt, ap);
+  va_end(ap);
+}
+
+void rill__broker_report_suppressed(rill__broker *b)
+{
+  int64_t now = rill__broker_now_ms(b);
+  for (int k = 0; k < RILL__EV_N_LIMITED; k++) {
+    uint64_t n = rill__ratelimit_take_suppressed(&b->event_rate[k], now);
+    if (n)
+      rill__broker_event(b, limited_events[k].level, limited_events[k].event, "suppressed=%" G_GUINT64_FORMAT, n);
+  }
 }
 
 int16_t rill__broker_kafka_error(const GError *error)
@@ -161,6 +209,8 @@ static rill_broker *broker_new(const rill_broker_config *config, rill_log *log, 
   b->owns_log = log == NULL;
   b->listen_fd = b->epfd = b->wake_fd = -1;
   g_mutex_init(&b->post_lock);
+  for (int k = 0; k < RILL__EV_N_LIMITED; k++)
+    b->event_rate[k] = RILL__RATELIMIT_INIT(limited_events[k].per_second);
   if (b->owns_log && !*b->settings.log_dirs) {
     g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_CONFIG, "log.dirs is not set");
     rill_broker_free(pub);
@@ -241,6 +291,10 @@ static gboolean start_listener(rill__broker *b, GError **error)
   b->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                             : ((struct sockaddr_in *)&ss)->sin_port);
   b->listen_fd = fd;
+  const void *addr = ss.ss_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+                                              : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
+  if (!inet_ntop(ss.ss_family, addr, b->listen_host, sizeof b->listen_host))
+    g_strlcpy(b->listen_host, host, sizeof b->listen_host);
   if (*b->settings.advertised_listeners) {
     char *ahost = NULL;
     int aport = 0;
@@ -341,8 +395,8 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
   b->state = RILL__BROKER_RUNNING;
   b->thread = g_thread_new("rill-broker-io", io_thread, b);
   if (b->listen_fd >= 0)
-    rill__broker_event(b, "info", "listening", "host=%s port=%u advertised=%s:%d", b->adv_host, b->port, b->adv_host,
-                       b->adv_port);
+    rill__broker_event(b, "info", "listening", "host=%s port=%u advertised=%s:%d", b->listen_host, b->port,
+                       b->adv_host, b->adv_port);
   return TRUE;
 
 fail:

@@ -41,6 +41,7 @@ struct rill__broker_settings {
   int64_t log_page_cache_window_bytes;     /* rill.page.cache.window.bytes */
   int32_t message_max_bytes;               /* message.max.bytes → max.message.bytes */
   int32_t socket_request_max_bytes;        /* socket.request.max.bytes */
+  int64_t queued_max_request_bytes;        /* queued.max.request.bytes: -1 = no bound */
   int64_t connections_max_idle_ms;         /* connections.max.idle.ms */
   int32_t max_connections;                 /* max.connections */
   int32_t num_io_workers;                  /* rill.io.workers: threads for blocking log calls */

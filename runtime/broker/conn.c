@@ -24,6 +24,22 @@
  *
  * Backpressure: with 256 responses queued a connection stops being read
  * until the queue drains, so a client that never reads cannot grow memory.
+ * Request memory is bounded broker-wide by queued.max.request.bytes: a frame
+ * is counted from the moment its buffer is taken (a large frame's header, a
+ * small frame's last byte) until its request is answered; a connection whose
+ * next frame does not fit stops being read and waits in broker->mem_waiting,
+ * first come first served (a resumed connection is granted its frame's bytes
+ * before it reads, so later small frames cannot starve it). A frame is
+ * always let in when nothing else is counted, so one frame larger than the
+ * budget (up to socket.request.max.bytes) still gets through, alone. A
+ * connection that is not being read is not watched for EPOLLRDHUP either (a
+ * level-triggered hang-up it cannot act on would wake the loop forever); its
+ * close is seen when reading resumes, or as EPOLLHUP/EPOLLERR.
+ *
+ * Accepting: out of descriptors (EMFILE, ENFILE) or kernel memory, the
+ * listener is taken off the epoll set and retried on the next closed
+ * connection or after ACCEPT_RETRY_MS, so waiting clients stay queued in the
+ * backlog instead of spinning the loop.
  */
 #define _GNU_SOURCE /* accept4 */
 #include "runtime/broker/broker-private.h"
@@ -43,6 +59,7 @@
 /* Frames at least this large are read straight into a buffer of their own,
  * which the request then keeps: no copy out of the read buffer. */
 #define OWN_FRAME_MIN 16384
+#define ACCEPT_RETRY_MS 100
 
 static void conn_flush(rill__broker_conn *c);
 
@@ -50,9 +67,9 @@ static void update_events(rill__broker_conn *c)
 {
   if (c->dead)
     return;
-  uint32_t ev = EPOLLRDHUP;
-  if (!c->read_paused)
-    ev |= EPOLLIN;
+  uint32_t ev = 0;
+  if (!c->read_paused && !c->mem_waiting)
+    ev |= EPOLLIN | EPOLLRDHUP;
   rill__slot *head = g_queue_peek_head(&c->slots);
   if (head && head->ready)
     ev |= EPOLLOUT;
@@ -79,7 +96,6 @@ void rill__broker_conn_unref(rill__broker_conn *c)
   g_assert(c->dead);
   g_queue_clear_full(&c->slots, (GDestroyNotify)slot_free);
   g_free(c->in);
-  g_free(c->frame);
   g_free(c);
 }
 
@@ -93,7 +109,18 @@ void rill__broker_conn_close(rill__broker_conn *c, const char *reason)
   close(c->fd);
   c->fd = -1;
   g_queue_unlink(&b->conns, &c->link);
-  rill__broker_event(b, "info", "disconnect", "peer=%s reason=%s", c->host, reason);
+  rill__broker_event_limited(b, RILL__EV_DISCONNECT, "peer=%s reason=%s", c->host, reason);
+  if (c->frame) {
+    rill__broker_frame_free(b, c->frame, c->frame_len);
+    c->frame = NULL;
+  }
+  if (c->mem_waiting) {
+    g_queue_unlink(&b->mem_waiting, &c->mem_link);
+    c->mem_waiting = FALSE;
+  }
+  b->queued_request_bytes -= (int64_t)c->mem_granted;
+  c->mem_granted = 0;
+  rill__broker_accept_resume(b); /* a descriptor is free */
   /* Slots of requests still live are freed with them; finished ones now. */
   GList *l = c->slots.head;
   while (l) {
@@ -114,6 +141,34 @@ void rill__broker_conn_pause_reading(rill__broker_conn *c)
   update_events(c);
 }
 
+static void accept_retry(void *user_data)
+{
+  rill__broker *b = user_data;
+  b->accept_timer = NULL;
+  rill__broker_accept_resume(b);
+}
+
+void rill__broker_accept_resume(rill__broker *b)
+{
+  if (!b->accept_paused)
+    return;
+  b->accept_paused = FALSE;
+  if (b->accept_timer) {
+    rill__broker_timer_cancel(b, b->accept_timer);
+    b->accept_timer = NULL;
+  }
+  if (b->listen_fd >= 0 && !b->draining)
+    rill__broker_loop_watch(b, b->listen_fd, EPOLLIN, &b->listen_kind, TRUE);
+}
+
+/* Stops watching the listener until a connection closes or a while passes. */
+static void accept_pause(rill__broker *b)
+{
+  b->accept_paused = TRUE;
+  rill__broker_loop_unwatch(b, b->listen_fd);
+  b->accept_timer = rill__broker_timer_add(b, ACCEPT_RETRY_MS, accept_retry, b);
+}
+
 void rill__broker_accept(rill__broker *b)
 {
   for (;;) {
@@ -121,15 +176,20 @@ void rill__broker_accept(rill__broker *b)
     socklen_t sl = sizeof ss;
     int fd = accept4(b->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED)
+      int err = errno;
+      if (err == EINTR || err == ECONNABORTED)
         continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
-        rill__broker_event(b, "warn", "accept_failed", "error=\"%s\"", g_strerror(errno));
+      if (err == EAGAIN || err == EWOULDBLOCK)
+        return;
+      rill__broker_event_limited(b, RILL__EV_ACCEPT_FAILED, "error=\"%s\" connections=%u", g_strerror(err),
+                                 b->conns.length);
+      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+        accept_pause(b);
       return;
     }
     if ((int32_t)b->conns.length >= b->settings.max_connections) {
       close(fd);
-      rill__broker_event(b, "warn", "connection_refused", "reason=max.connections");
+      rill__broker_event_limited(b, RILL__EV_CONNECTION_REFUSED, "reason=max.connections");
       continue;
     }
     int one = 1;
@@ -152,27 +212,81 @@ void rill__broker_accept(rill__broker *b)
     g_queue_push_tail_link(&b->conns, &c->link);
     c->events = EPOLLIN | EPOLLRDHUP;
     rill__broker_loop_watch(b, fd, c->events, c, TRUE);
-    rill__broker_event(b, "info", "connect", "peer=%s", c->host);
+    rill__broker_event_limited(b, RILL__EV_CONNECT, "peer=%s", c->host);
   }
 }
 
 /* Frames and dispatches whole requests from the read buffer. FALSE if the
  * connection was closed. */
+static gboolean mem_fits(rill__broker *b, size_t size)
+{
+  int64_t limit = b->settings.queued_max_request_bytes;
+  return limit < 0 || b->queued_request_bytes == 0 || b->queued_request_bytes + (int64_t)size <= limit;
+}
+
+/* Counts @size bytes of request memory for @c's next frame, or queues @c to
+ * wait for them (reading paused) and returns FALSE. */
+static gboolean mem_reserve(rill__broker_conn *c, size_t size)
+{
+  rill__broker *b = c->broker;
+  if (c->mem_granted) {
+    g_assert(c->mem_granted == size); /* granted for this very frame, still unread */
+    c->mem_granted = 0;
+    return TRUE;
+  }
+  if (b->mem_waiting.length == 0 && mem_fits(b, size)) {
+    b->queued_request_bytes += (int64_t)size;
+    return TRUE;
+  }
+  c->mem_waiting = TRUE;
+  c->mem_need = size;
+  c->mem_link.data = c;
+  g_queue_push_tail_link(&b->mem_waiting, &c->mem_link);
+  update_events(c);
+  return FALSE;
+}
+
+void rill__broker_frame_free(rill__broker *b, uint8_t *frame, size_t len)
+{
+  g_free(frame);
+  b->queued_request_bytes -= (int64_t)len;
+}
+
+static gboolean process_input(rill__broker_conn *c);
+
+void rill__broker_resume_mem_waiting(rill__broker *b)
+{
+  rill__broker_conn *c;
+  while ((c = g_queue_peek_head(&b->mem_waiting)) && mem_fits(b, c->mem_need)) {
+    g_queue_unlink(&b->mem_waiting, &c->mem_link);
+    c->mem_waiting = FALSE;
+    b->queued_request_bytes += (int64_t)c->mem_need;
+    c->mem_granted = c->mem_need;
+    c->refs++;
+    update_events(c);
+    process_input(c);
+    rill__broker_conn_unref(c);
+  }
+}
+
 static gboolean process_input(rill__broker_conn *c)
 {
   size_t off = 0;
   gboolean ok = TRUE;
-  while (!c->dead && c->in_len - off >= 4 && !c->read_paused) {
+  while (!c->dead && c->in_len - off >= 4 && !c->read_paused && !c->mem_waiting) {
     int32_t size = (int32_t)((uint32_t)c->in[off] << 24 | (uint32_t)c->in[off + 1] << 16 |
                              (uint32_t)c->in[off + 2] << 8 | c->in[off + 3]);
     if (size < 8 || size > c->broker->settings.socket_request_max_bytes) {
-      rill__broker_event(c->broker, "warn", "bad_frame", "peer=%s size=%d max=%d", c->host, size,
-                         c->broker->settings.socket_request_max_bytes);
+      rill__broker_event_limited(c->broker, RILL__EV_BAD_FRAME, "peer=%s size=%d max=%d", c->host, size,
+                                 c->broker->settings.socket_request_max_bytes);
       rill__broker_conn_close(c, "bad_frame_size");
       ok = FALSE;
       break;
     }
-    if (c->in_len - off - 4 < (size_t)size && size >= OWN_FRAME_MIN) {
+    gboolean whole = c->in_len - off - 4 >= (size_t)size;
+    if ((whole || size >= OWN_FRAME_MIN) && !mem_reserve(c, (size_t)size))
+      break;
+    if (!whole && size >= OWN_FRAME_MIN) {
       /* Everything buffered after the header belongs to this frame: move it
        * to the frame's own buffer; the rest is read straight into it. */
       c->frame_len = (size_t)size;
@@ -182,7 +296,7 @@ static gboolean process_input(rill__broker_conn *c)
       off = c->in_len;
       break;
     }
-    if (c->in_len - off - 4 < (size_t)size) {
+    if (!whole) {
       /* Make room for the whole frame now: at most socket.request.max.bytes. */
       if (c->in_cap < (size_t)size + 4) {
         memmove(c->in, c->in + off, c->in_len - off);
@@ -210,7 +324,7 @@ static gboolean process_input(rill__broker_conn *c)
 
 static void conn_read(rill__broker_conn *c)
 {
-  for (int rounds = 0; rounds < 16 && !c->dead && !c->read_paused; rounds++) {
+  for (int rounds = 0; rounds < 16 && !c->dead && !c->read_paused && !c->mem_waiting; rounds++) {
     if (c->in_cap - c->in_len < READ_CHUNK / 4) {
       c->in_cap = MAX(c->in_cap * 2, (size_t)READ_CHUNK);
       c->in = g_realloc(c->in, c->in_cap);
@@ -387,7 +501,7 @@ static void req_finish(rill__req_priv *r, rill__slot *keep)
   }
   r->slot = NULL;
   rill_wire_arena_clear(&r->arena);
-  g_free(r->frame);
+  rill__broker_frame_free(r->pub.broker, r->frame, r->frame_len);
   g_free(r);
   if (!c->dead)
     conn_flush(c); /* a ready or removed slot may unblock the head */

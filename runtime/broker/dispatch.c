@@ -91,8 +91,9 @@ static void respond_raw(rill__broker_req *req, const uint8_t *body, size_t len)
 static void respond_unsupported(rill__broker_req *req)
 {
   int16_t key = req->header.request_api_key, version = req->header.request_api_version;
-  rill__broker_event(req->broker, "warn", "unsupported_request", "api=%d version=%d client=%.*s", key, version,
-                     MAX(req->header.client_id.len, 0), req->header.client_id.ptr ? req->header.client_id.ptr : "");
+  rill__broker_event_limited(req->broker, RILL__EV_UNSUPPORTED_REQUEST, "api=%d version=%d client=%.*s", key,
+                             version, MAX(req->header.client_id.len, 0),
+                             req->header.client_id.ptr ? req->header.client_id.ptr : "");
   if (key == RILL_WIRE_API_API_VERSIONS) {
     rill_wire_api_versions_response out;
     rill_wire_api_versions_response_init(&out);
@@ -123,10 +124,10 @@ void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len)
   rill_wire_arena_init(&r->arena);
   rill_wire_status st = rill_wire_request_decode(frame, len, &r->arena, &r->request, &err);
   if (st == RILL_WIRE_MALFORMED) {
-    rill__broker_event(b, "warn", "malformed_request", "peer=%s field=%s offset=%zu reason=\"%s\"", c->host,
-                       err.field ? err.field : "?", err.offset, err.reason ? err.reason : "?");
+    rill__broker_event_limited(b, RILL__EV_MALFORMED_REQUEST, "peer=%s field=%s offset=%zu reason=\"%s\"", c->host,
+                               err.field ? err.field : "?", err.offset, err.reason ? err.reason : "?");
     rill_wire_arena_clear(&r->arena);
-    g_free(frame);
+    rill__broker_frame_free(b, frame, len);
     g_free(r);
     rill__broker_conn_close(c, "malformed_request");
     return;

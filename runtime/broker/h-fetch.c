@@ -13,6 +13,13 @@
  *   cancel the other waiters, evaluate again ──▶ answer or park again
  *   park ──▶ timer at max_wait ──▶ evaluate, answer with whatever is there
  *
+ * A parked Fetch costs nothing until an append or its deadline: each waiter
+ * is armed at the high watermark the last evaluation saw (not at the fetch
+ * offset, which may already be below it when min_bytes was not reached), so
+ * it fires only for data that evaluation has not counted yet. Topic names
+ * are copied into request memory once per request, not once per
+ * evaluation, so wakes do not grow the request's arena.
+ *
  * Waiter callbacks run on other threads and may fire after the request was
  * answered, so they hold a reference on a small token, not on the request;
  * the token forgets the request when it is answered.
@@ -44,9 +51,18 @@ typedef struct {
   guint64 id;
 } waiter;
 
+/* Per request, in request memory: the NUL-terminated topic names (NULL for a
+ * null name) and, per partition in request order, the offset whose passing
+ * means data the last evaluation did not see. */
+typedef struct {
+  char **topics;
+  int64_t *wait_at;
+} fetch_view;
+
 struct parked {
   rill__broker_req *req;  /* freed when answered: use broker below after evaluate() */
   rill__broker *broker;
+  fetch_view view;        /* in req's memory */
   int64_t deadline_ms;
   rill__broker_timer *timer;
   GList link;     /* in broker->parked_fetches */
@@ -165,8 +181,9 @@ static void free_results(part_result *res, int n)
   g_free(res);
 }
 
-/* Reads every partition. Returns TRUE (and answers) when the request is done. */
-static gboolean evaluate(rill__broker_req *req, gboolean force)
+/* Reads every partition and records in @view->wait_at what it saw. Returns
+ * TRUE (and answers) when the request is done. */
+static gboolean evaluate(rill__broker_req *req, const fetch_view *view, gboolean force)
 {
   const rill_wire_fetch_request *in = &req->body->fetch;
   rill_log *log = rill__broker_log(req->broker);
@@ -179,10 +196,11 @@ static gboolean evaluate(rill__broker_req *req, gboolean force)
   int k = 0;
   for (int32_t t = 0; t < in->n_topics; t++) {
     const rill_wire_fetch_request_fetch_topic *it = &in->topics[t];
-    char *topic = rill__broker_req_strdup(req, it->topic);
+    const char *topic = view->topics[t];
     for (int32_t p = 0; p < it->n_partitions; p++, k++) {
       const rill_wire_fetch_request_fetch_partition *ip = &it->partitions[p];
       part_result *r = &res[k];
+      view->wait_at[k] = ip->fetch_offset;
       rill_log_partition_info info;
       GError *error = NULL;
       r->hwm = r->log_start = -1;
@@ -204,6 +222,7 @@ static gboolean evaluate(rill__broker_req *req, gboolean force)
         any_error = TRUE;
         continue;
       }
+      view->wait_at[k] = info.high_watermark;
       if (ip->fetch_offset == info.high_watermark)
         continue;
       int64_t left = budget - (int64_t)total;
@@ -220,6 +239,7 @@ static gboolean evaluate(rill__broker_req *req, gboolean force)
       size_t got = rill_log_fetch_size(r->fetch);
       r->hwm = rill_log_fetch_high_watermark(r->fetch);
       r->log_start = rill_log_fetch_log_start_offset(r->fetch);
+      view->wait_at[k] = MAX(view->wait_at[k], r->hwm);
       if (total > 0 && (int64_t)got > left) {
         /* Only the response's first batch may break the limit (KIP-74). */
         rill_log_fetch_free(r->fetch);
@@ -259,13 +279,14 @@ static gboolean add_waiters(parked *pk)
   rill__broker_req *req = pk->req;
   const rill_wire_fetch_request *in = &req->body->fetch;
   rill_log *log = rill__broker_log(req->broker);
+  int k = 0;
   for (int32_t t = 0; t < in->n_topics; t++) {
-    char *topic = rill__broker_req_strdup(req, in->topics[t].topic);
-    for (int32_t p = 0; p < in->topics[t].n_partitions; p++) {
+    char *topic = pk->view.topics[t];
+    for (int32_t p = 0; p < in->topics[t].n_partitions; p++, k++) {
       const rill_wire_fetch_request_fetch_partition *ip = &in->topics[t].partitions[p];
       GError *error = NULL;
       g_atomic_int_inc(&pk->token->refs);
-      guint64 id = rill_log_wait_add(log, topic, ip->partition, ip->fetch_offset, on_log_wake, pk->token, &error);
+      guint64 id = rill_log_wait_add(log, topic, ip->partition, pk->view.wait_at[k], on_log_wake, pk->token, &error);
       if (id == 0) {
         if (error) {
           token_unref(pk->token); /* never registered */
@@ -298,7 +319,7 @@ static void run_parked(parked *pk, gboolean force)
 {
   for (;;) {
     cancel_waiters(pk);
-    if (evaluate(pk->req, force || rill__broker_now_ms(pk->broker) >= pk->deadline_ms)) {
+    if (evaluate(pk->req, &pk->view, force || rill__broker_now_ms(pk->broker) >= pk->deadline_ms)) {
       finish_parked(pk);
       return;
     }
@@ -337,11 +358,17 @@ void rill__handle_fetch(rill__broker_req *req)
     respond_fetch(req, RILL_KAFKA_ERR_FETCH_SESSION_ID_NOT_FOUND, NULL);
     return;
   }
-  if (evaluate(req, FALSE))
+  fetch_view view;
+  view.topics = rill__broker_req_new0(req, char *, MAX(in->n_topics, 1));
+  view.wait_at = rill__broker_req_new0(req, int64_t, MAX(n_parts(in), 1));
+  for (int32_t t = 0; t < in->n_topics; t++)
+    view.topics[t] = rill__broker_req_strdup(req, in->topics[t].topic);
+  if (evaluate(req, &view, FALSE))
     return;
   rill__broker *b = req->broker;
   parked *pk = g_new0(parked, 1);
   pk->req = req;
+  pk->view = view;
   pk->broker = b;
   pk->deadline_ms = rill__broker_now_ms(b) + in->max_wait_ms;
   pk->link.data = pk;

@@ -33,7 +33,7 @@ void rill__handle_init_producer_id(rill__broker_req *req)
   out.producer_id = rill_log_producer_id_allocate(rill__broker_log(req->broker), &error);
   if (out.producer_id < 0) {
     out.error_code = rill__broker_kafka_error(error);
-    rill__broker_event(req->broker, "error", "producer_id_failed", "error=\"%s\"", error->message);
+    rill__broker_event_limited(req->broker, RILL__EV_PRODUCER_ID_FAILED, "error=\"%s\"", error->message);
     g_error_free(error);
     out.producer_id = -1;
   }

@@ -54,8 +54,8 @@ static void on_durable_loop(void *user_data)
     w->o->error_code = w->error_code;
     w->o->base_offset = -1;
     w->o->error_message = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(w->error_message)));
-    rill__broker_event(req->broker, "error", "append_failed", "topic=%s partition=%d error=\"%s\"", w->topic,
-                       w->o->index, w->error_message);
+    rill__broker_event_limited(req->broker, RILL__EV_APPEND_FAILED, "topic=%s partition=%d error=\"%s\"", w->topic,
+                               w->o->index, w->error_message);
   }
   g_free(w->error_message);
   g_free(w);
@@ -108,8 +108,8 @@ static void append_one(rill__broker_req *req, const char *topic, rill_wire_bytes
     o->error_code = rill__broker_kafka_error(error);
     o->error_message = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(error->message)));
     if (o->error_code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR)
-      rill__broker_event(req->broker, "error", "append_failed", "topic=%s partition=%d error=\"%s\"", topic, o->index,
-                         error->message);
+      rill__broker_event_limited(req->broker, RILL__EV_APPEND_FAILED, "topic=%s partition=%d error=\"%s\"", topic,
+                                 o->index, error->message);
     g_error_free(error);
     return;
   }

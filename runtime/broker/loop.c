@@ -194,6 +194,7 @@ static void reaper_tick(void *user_data)
 {
   rill__broker *b = user_data;
   rill__broker_reap_idle(b);
+  rill__broker_report_suppressed(b);
   b->reaper = rill__broker_timer_add(b, MIN(b->settings.connections_max_idle_ms / 4 + 1, 1000), reaper_tick, b);
 }
 
@@ -259,6 +260,7 @@ void rill__broker_loop_run(rill__broker *b)
     }
     run_posts(b);
     run_timers(b);
+    rill__broker_resume_mem_waiting(b);
     if (!b->draining && g_atomic_int_get(&b->stop_requested))
       begin_drain(b);
     if (b->draining && drained(b))

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,14 +21,17 @@ typedef struct {
   char *bootstrap; /* "127.0.0.1:PORT" */
 } broker_proc;
 
-/* A test that fails must not leave its broker behind. */
-static inline void die_with_parent(gpointer unused)
+/* A test that fails must not leave its broker behind. @nofile (may be
+ * NULL): the RLIMIT_NOFILE the broker starts with. */
+static inline void die_with_parent(gpointer nofile)
 {
-  (void)unused;
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (nofile)
+    setrlimit(RLIMIT_NOFILE, nofile);
 }
 
-static inline void broker_proc_start(broker_proc *b, const char *const *extra_args)
+/* Starts the broker with open files limited to @nofile (NULL: inherited). */
+static inline void broker_proc_start_nofile(broker_proc *b, const char *const *extra_args, const struct rlimit *nofile)
 {
   GError *e = NULL;
   b->dir = test_tmpdir();
@@ -44,7 +48,7 @@ static inline void broker_proc_start(broker_proc *b, const char *const *extra_ar
     g_ptr_array_add(argv, (char *)extra_args[i]);
   g_ptr_array_add(argv, NULL);
   GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup(l, die_with_parent, (gpointer)nofile, NULL);
   g_subprocess_launcher_set_stdout_file_path(l, b->log_path);
   b->proc = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &e);
   g_assert_no_error(e);
@@ -70,6 +74,11 @@ static inline void broker_proc_start(broker_proc *b, const char *const *extra_ar
   }
   g_assert_cmpuint(b->port, >, 0);
   b->bootstrap = g_strdup_printf("127.0.0.1:%u", b->port);
+}
+
+static inline void broker_proc_start(broker_proc *b, const char *const *extra_args)
+{
+  broker_proc_start_nofile(b, extra_args, NULL);
 }
 
 /* TRUE while the process runs (GSubprocess reaps it on GLib's worker thread,

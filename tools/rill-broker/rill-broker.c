@@ -6,7 +6,9 @@
  * and --listen. Event lines go to stdout, one per event, key=value
  * ("ts=... level=info event=listening host=127.0.0.1 port=9092 ...").
  * SIGTERM/SIGINT stop gracefully: stop accepting, answer what was read,
- * close the log cleanly.
+ * close the log cleanly. At start the soft limit on open files is raised to
+ * the hard one: every connection and every open segment takes a descriptor,
+ * and the common soft default (1024) is far below what a broker needs.
  *
  * Exit codes: 0 clean shutdown, 1 usage or configuration error, 2 the
  * broker could not start (log directory, listener).
@@ -18,11 +20,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static void print_line(const char *line, void *user_data)
 {
   (void)user_data;
   fprintf(stdout, "%s\n", line);
+  fflush(stdout);
+}
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit and says so. */
+static void raise_nofile(void)
+{
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+    return;
+  rlim_t from = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+    fprintf(stdout, "event=nofile_raised from=%llu to=%llu\n", (unsigned long long)from,
+            (unsigned long long)rl.rlim_cur);
+  else
+    fprintf(stdout, "event=nofile_raise_failed soft=%llu hard=%llu\n", (unsigned long long)from,
+            (unsigned long long)rl.rlim_max);
   fflush(stdout);
 }
 
@@ -76,6 +96,7 @@ int main(int argc, char **argv)
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
+  raise_nofile();
   if (!rill_broker_start(broker, &error)) {
     rc = 2;
     goto fail_started;
