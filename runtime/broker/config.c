@@ -31,6 +31,12 @@ const rill__conf_prop rill__broker_config_table[] = {
    "Cluster id reported in Metadata."},
   {"num.partitions", I32, OFF(num_partitions), 1, 100000, "1", NULL,
    "Partitions of auto-created topics and of CreateTopics with NumPartitions -1."},
+  {"rill.max.partitions.per.topic", I32, OFF(max_partitions_per_topic), 1, G_MAXINT32, "10000", NULL,
+   "Most partitions one topic may have; CreateTopics/CreatePartitions/auto-creation beyond it fail with "
+   "INVALID_PARTITIONS (Kafka has no such limit)."},
+  {"rill.max.partitions", I32, OFF(max_partitions), 1, G_MAXINT32, "100000", NULL,
+   "Most partitions of all topics together; creations beyond it fail with POLICY_VIOLATION (Kafka: none; "
+   "KIP-578's max.partitions was never adopted)."},
   {"default.replication.factor", I32, OFF(default_replication_factor), 1, 1, "1", NULL,
    "Accepted for compatibility; rill keeps one copy, so only 1 is valid."},
   {"auto.create.topics.enable", RILL__CONF_BOOL, OFF(auto_create_topics_enable), 0, 1, "true", NULL,
@@ -51,6 +57,9 @@ const rill__conf_prop rill__broker_config_table[] = {
    "How often retention is enforced (0 = never)."},
   {"rill.page.cache.window.bytes", I64, OFF(log_page_cache_window_bytes), 0, G_MAXINT64, "4194304", NULL,
    "Bytes at the tail of each partition kept in the page cache; older ones are written back early and dropped from it (0 = leave it all to the kernel)."},
+  {"rill.log.fd.cache.size", I32, OFF(log_fd_cache_size), 0, G_MAXINT32, "0", NULL,
+   "Segment files kept open; the least recently used idle ones are closed beyond it, so fds do not grow with "
+   "partitions x segments (0 = half the RLIMIT_NOFILE soft limit, within 16 .. 4096)."},
   {"message.max.bytes", I32, OFF(message_max_bytes), 0, G_MAXINT32, "1048588", "max.message.bytes",
    "Default max.message.bytes: largest record batch a topic accepts."},
   {"socket.request.max.bytes", I32, OFF(socket_request_max_bytes), 64, G_MAXINT32, "104857600", NULL,

@@ -179,7 +179,7 @@ static gboolean evaluate(rill__broker_req *req, gboolean force)
   int k = 0;
   for (int32_t t = 0; t < in->n_topics; t++) {
     const rill_wire_fetch_request_fetch_topic *it = &in->topics[t];
-    char *topic = rill__broker_req_strdup(req, it->topic);
+    char *topic = rill__broker_req_topic(req, it->topic);
     for (int32_t p = 0; p < it->n_partitions; p++, k++) {
       const rill_wire_fetch_request_fetch_partition *ip = &it->partitions[p];
       part_result *r = &res[k];
@@ -260,7 +260,7 @@ static gboolean add_waiters(parked *pk)
   const rill_wire_fetch_request *in = &req->body->fetch;
   rill_log *log = rill__broker_log(req->broker);
   for (int32_t t = 0; t < in->n_topics; t++) {
-    char *topic = rill__broker_req_strdup(req, in->topics[t].topic);
+    char *topic = rill__broker_req_topic(req, in->topics[t].topic);
     for (int32_t p = 0; p < in->topics[t].n_partitions; p++) {
       const rill_wire_fetch_request_fetch_partition *ip = &in->topics[t].partitions[p];
       GError *error = NULL;

@@ -4,3 +4,5 @@ rill_test(broker-kcat SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-broker-kcat.c TIMEO
 add_dependencies(test-broker-kcat rill-broker)
 rill_test(broker-python SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-broker-python.c TIMEOUT 90)
 add_dependencies(test-broker-python rill-broker)
+rill_test(broker-topics SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-broker-topics.c TIMEOUT 120)
+add_dependencies(test-broker-topics rill-broker rill-topics)
