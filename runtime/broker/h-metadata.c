@@ -57,7 +57,7 @@ static void fill_topic(rill__broker_req *req, rill_wire_metadata_response_metada
 }
 
 /* On the pool: creates the asked-for topics that were missing. */
-static void create_work(void *data)
+static void auto_create_work(void *data)
 {
   rill__broker_req *req = data;
   metadata_state *st = req->handler_data;
@@ -68,7 +68,7 @@ static void create_work(void *data)
 }
 
 /* On the loop: describes every asked-for topic and answers. */
-static void create_done(void *data)
+static void answer_topics(void *data)
 {
   rill__broker_req *req = data;
   metadata_state *st = req->handler_data;
@@ -154,7 +154,7 @@ void rill__handle_metadata(rill__broker_req *req)
     }
   }
   if (st->n_create > 0)
-    rill__broker_offload(req, create_work, create_done);
+    rill__broker_offload(req, auto_create_work, answer_topics);
   else
-    create_done(req);
+    answer_topics(req);
 }
