@@ -71,6 +71,12 @@ typedef struct {
    * freed pages instead of touching new memory. 0 = never drop (leave it all
    * to the kernel). Default 4 MiB. */
   int64_t page_cache_window_bytes;
+  /* Segment files kept open: a segment's file is opened when used and
+   * closed again, least recently used first, once more than this many are
+   * open (files in use by an append, a sync or an unfreed fetch stay open
+   * meanwhile). So a log of many partitions and segments needs few fds.
+   * 0 = half the process's RLIMIT_NOFILE, within [16, 4096] (the default). */
+  int max_open_files;
 } rill_log_options;
 
 /* Fills @options with the defaults. */
@@ -103,7 +109,10 @@ char **rill_log_recovery_notes(rill_log *log);
  * when '.' and '_' are treated as equal. */
 
 /* Creates @topic with @partitions partitions and @config (NULL or
- * NULL-terminated "name", "value" pairs). (transfer none) */
+ * NULL-terminated "name", "value" pairs). Every valid name works: a name
+ * too long for the file system's file names is stored under a shortened
+ * unique form. Making the partitions' files holds no lock readers or other
+ * topics wait on. (transfer none) */
 gboolean rill_log_topic_create(rill_log *log, const char *topic, int32_t partitions,
                                const char *const *config, GError **error);
 /* Deletes @topic and its data; its waiters wake with RILL_LOG_WAKE_CLOSED. */

@@ -84,6 +84,7 @@ struct rill__broker {
   int64_t queued_request_bytes;
   GQueue mem_waiting;            /* rill__broker_conn*, via mem_link */
   rill__ratelimit event_rate[RILL__EV_N_LIMITED]; /* I/O thread only */
+  int64_t partitions_pending;    /* partitions of creations running on the pool (h-admin.c) */
 };
 
 /* One piece of a response on the wire: memory or a file range (sendfile). */
@@ -208,3 +209,11 @@ void rill__handle_sasl_handshake(rill__broker_req *req);
 void rill__handle_sasl_authenticate(rill__broker_req *req);
 /* Answers every parked Fetch now (stop). */
 void rill__fetch_complete_all(rill__broker *b);
+/* h-admin.c: partitions of all topics in the log. */
+int64_t rill__admin_count_partitions(rill_log *log);
+/* h-admin.c: NONE and @added partitions reserved in b->partitions_pending
+ * if a topic may grow by @added to @topic_total partitions next to
+ * @existing ones (rill.max.partitions.per.topic, rill.max.partitions);
+ * else the Kafka error with *@msg set (in @req's memory). */
+int16_t rill__admin_reserve_partitions(rill__broker_req *req, int64_t existing, int32_t topic_total, int32_t added,
+                                       rill_wire_str *msg);

@@ -198,6 +198,25 @@ int16_t rill__broker_kafka_error(const GError *error)
   return RILL_KAFKA_ERR_UNKNOWN_SERVER_ERROR;
 }
 
+rill_wire_str rill__broker_error_text(rill__broker_req *req, const GError *error)
+{
+  int16_t code = rill__broker_kafka_error(error);
+  if (code != RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR && code != RILL_KAFKA_ERR_UNKNOWN_SERVER_ERROR)
+    return rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(error->message)));
+  rill__broker_event(req->broker, "error", "storage_error", "api=%d error=\"%s\"", req->header.request_api_key,
+                     error->message);
+  return rill_wire_str_from(code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR
+                              ? RILL__BROKER_STORAGE_ERROR_TEXT
+                              : "The broker failed unexpectedly; details are in the broker's log.");
+}
+
+char *rill__broker_req_topic(rill__broker_req *req, rill_wire_str s)
+{
+  if (s.len < 0 || (s.len > 0 && memchr(s.ptr, '\0', (size_t)s.len)))
+    return NULL;
+  return rill__broker_req_strdup(req, s);
+}
+
 /* ---- Lifecycle ------------------------------------------------------------------- */
 
 static rill_broker *broker_new(const rill_broker_config *config, rill_log *log, GError **error)
@@ -366,6 +385,7 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
     opts.default_config = (const char *const *)defaults;
     opts.retention_check_interval_ms = b->settings.log_retention_check_interval_ms;
     opts.page_cache_window_bytes = b->settings.log_page_cache_window_bytes;
+    opts.max_open_files = b->settings.log_fd_cache_size;
     GError *local = NULL;
     b->log = rill_log_open(b->settings.log_dirs, &opts, &local);
     g_strfreev(defaults);

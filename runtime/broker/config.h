@@ -29,6 +29,8 @@ struct rill__broker_settings {
   int32_t broker_id;                       /* broker.id */
   char *cluster_id;                        /* cluster.id */
   int32_t num_partitions;                  /* num.partitions: auto-created / default partitions */
+  int32_t max_partitions_per_topic;        /* rill.max.partitions.per.topic */
+  int32_t max_partitions;                  /* rill.max.partitions: all topics together */
   int32_t default_replication_factor;      /* default.replication.factor: accepted, must be 1 */
   gboolean auto_create_topics_enable;      /* auto.create.topics.enable */
   int64_t log_retention_ms;                /* log.retention.ms → retention.ms */
@@ -39,6 +41,7 @@ struct rill__broker_settings {
   int log_durability;                      /* rill.durability: rill_log_durability */
   int64_t log_retention_check_interval_ms; /* log.retention.check.interval.ms */
   int64_t log_page_cache_window_bytes;     /* rill.page.cache.window.bytes */
+  int32_t log_fd_cache_size;               /* rill.log.fd.cache.size: 0 = from RLIMIT_NOFILE */
   int32_t message_max_bytes;               /* message.max.bytes → max.message.bytes */
   int32_t socket_request_max_bytes;        /* socket.request.max.bytes */
   int64_t queued_max_request_bytes;        /* queued.max.request.bytes: -1 = no bound */

@@ -41,14 +41,13 @@ static int cmp_str(const void *a, const void *b)
 static void describe_topic(rill__broker_req *req, const rill_wire_describe_configs_request_describe_configs_resource *r,
                            rill_wire_describe_configs_response_describe_configs_result *o)
 {
-  char *name = rill__broker_req_strdup(req, r->resource_name);
+  char *name = rill__broker_req_topic(req, r->resource_name);
   GHashTable *cfg = NULL;
   GError *error = NULL;
   int32_t np;
   if (!name || !rill_log_topic_describe(rill__broker_log(req->broker), name, &np, &cfg, &error)) {
     o->error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    o->error_message = rill_wire_str_from(error ? rill__broker_req_strdup(req, rill_wire_str_from(error->message))
-                                                : "unknown topic");
+    o->error_message = error ? rill__broker_error_text(req, error) : rill_wire_str_from("unknown topic");
     g_clear_error(&error);
     return;
   }
@@ -135,7 +134,7 @@ static void alter_topic(rill__broker_req *req, const rill_wire_alter_configs_req
                         gboolean validate_only, rill_wire_alter_configs_response_alter_configs_resource_response *o)
 {
   rill_log *log = rill__broker_log(req->broker);
-  char *name = rill__broker_req_strdup(req, r->resource_name);
+  char *name = rill__broker_req_topic(req, r->resource_name);
   GHashTable *cfg = NULL;
   GError *error = NULL;
   int32_t np;
@@ -171,8 +170,7 @@ static void alter_topic(rill__broker_req *req, const rill_wire_alter_configs_req
   }
 fail:
   o->error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-  o->error_message = rill_wire_str_from(error ? rill__broker_req_strdup(req, rill_wire_str_from(error->message))
-                                              : "unknown topic");
+  o->error_message = error ? rill__broker_error_text(req, error) : rill_wire_str_from("unknown topic");
   g_clear_error(&error);
 }
 

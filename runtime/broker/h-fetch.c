@@ -362,7 +362,7 @@ void rill__handle_fetch(rill__broker_req *req)
   view.topics = rill__broker_req_new0(req, char *, MAX(in->n_topics, 1));
   view.wait_at = rill__broker_req_new0(req, int64_t, MAX(n_parts(in), 1));
   for (int32_t t = 0; t < in->n_topics; t++)
-    view.topics[t] = rill__broker_req_strdup(req, in->topics[t].topic);
+    view.topics[t] = rill__broker_req_topic(req, in->topics[t].topic);
   if (evaluate(req, &view, FALSE))
     return;
   rill__broker *b = req->broker;

@@ -50,7 +50,7 @@ void rill__handle_list_offsets(rill__broker_req *req)
   for (int32_t t = 0; t < out.n_topics; t++) {
     const rill_wire_list_offsets_request_list_offsets_topic *it = &in->topics[t];
     rill_wire_list_offsets_response_list_offsets_topic_response *ot = &out.topics[t];
-    char *topic = rill__broker_req_strdup(req, it->name);
+    char *topic = rill__broker_req_topic(req, it->name);
     ot->name = it->name;
     ot->n_partitions = MAX(it->n_partitions, 0);
     ot->partitions =

@@ -6,9 +6,27 @@
  * do not exist are created at once (num.partitions) when
  * auto.create.topics.enable and the request allows it (v4+), so the very
  * answer lists them with their partitions (kafkajs retries forever on
- * LEADER_NOT_AVAILABLE).
+ * LEADER_NOT_AVAILABLE). Creating runs on the worker pool (as CreateTopics
+ * does, h-admin.c), the answer leaving once the topics exist; it counts
+ * against the partition limits. A name Kafka would refuse is
+ * INVALID_TOPIC_EXCEPTION whether or not creation was allowed, as in Kafka.
  */
 #include "runtime/broker/broker-private.h"
+
+/* What an asked-for topic's answer will be. */
+typedef struct {
+  char *name;     /* NULL: not a usable name */
+  int16_t error;  /* decided on the loop, or NONE: describe it at the end */
+  gboolean create;
+  GError *create_error;
+} asked;
+
+typedef struct {
+  rill_wire_metadata_response out;
+  asked *topics;
+  int32_t partitions; /* of each created topic (num.partitions) */
+  int32_t n_create;
+} metadata_state;
 
 static void fill_topic(rill__broker_req *req, rill_wire_metadata_response_metadata_response_topic *t, const char *name)
 {
@@ -38,63 +56,105 @@ static void fill_topic(rill__broker_req *req, rill_wire_metadata_response_metada
   }
 }
 
+/* On the pool: creates the asked-for topics that were missing. */
+static void auto_create_work(void *data)
+{
+  rill__broker_req *req = data;
+  metadata_state *st = req->handler_data;
+  for (int32_t i = 0; i < st->out.n_topics; i++)
+    if (st->topics[i].create)
+      rill_log_topic_create(rill__broker_log(req->broker), st->topics[i].name, st->partitions, NULL,
+                            &st->topics[i].create_error);
+}
+
+/* On the loop: describes every asked-for topic and answers. */
+static void answer_topics(void *data)
+{
+  rill__broker_req *req = data;
+  metadata_state *st = req->handler_data;
+  rill__broker *b = req->broker;
+  for (int32_t i = 0; i < st->out.n_topics; i++) {
+    asked *a = &st->topics[i];
+    rill_wire_metadata_response_metadata_response_topic *t = &st->out.topics[i];
+    t->topic_authorized_operations = INT32_MIN;
+    if (a->create) {
+      b->partitions_pending -= st->partitions;
+      if (!a->create_error)
+        rill__broker_event(b, "info", "topic_created", "topic=%s partitions=%d reason=auto", a->name, st->partitions);
+      else if (!g_error_matches(a->create_error, RILL_LOG_ERROR, RILL_LOG_ERROR_TOPIC_EXISTS))
+        a->error = rill__broker_kafka_error(a->create_error);
+      if (a->error == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR)
+        (void)rill__broker_error_text(req, a->create_error); /* logs it */
+      g_clear_error(&a->create_error);
+    }
+    if (a->error)
+      t->error_code = a->error;
+    else
+      fill_topic(req, t, a->name);
+  }
+  rill__broker_respond(req, &st->out);
+}
+
 void rill__handle_metadata(rill__broker_req *req)
 {
   const rill_wire_metadata_request *in = &req->body->metadata;
   rill__broker *b = req->broker;
   const rill__broker_settings *s = rill__broker_settings_get(b);
   rill_log *log = rill__broker_log(b);
-  rill_wire_metadata_response out;
-  rill_wire_metadata_response_init(&out);
+  metadata_state *st = rill__broker_req_new0(req, metadata_state, 1);
+  rill_wire_metadata_response *out = &st->out;
+  req->handler_data = st;
+  rill_wire_metadata_response_init(out);
 
-  out.brokers = rill__broker_req_new0(req, rill_wire_metadata_response_metadata_response_broker, 1);
-  out.n_brokers = 1;
-  out.brokers[0].node_id = rill__broker_node_id(b);
-  out.brokers[0].host = rill_wire_str_from(rill__broker_advertised_host(b));
-  out.brokers[0].port = rill__broker_advertised_port(b);
-  out.brokers[0].rack = RILL_WIRE_STR_NULL;
-  out.cluster_id = rill_wire_str_from(s->cluster_id);
-  out.controller_id = rill__broker_node_id(b);
+  out->brokers = rill__broker_req_new0(req, rill_wire_metadata_response_metadata_response_broker, 1);
+  out->n_brokers = 1;
+  out->brokers[0].node_id = rill__broker_node_id(b);
+  out->brokers[0].host = rill_wire_str_from(rill__broker_advertised_host(b));
+  out->brokers[0].port = rill__broker_advertised_port(b);
+  out->brokers[0].rack = RILL_WIRE_STR_NULL;
+  out->cluster_id = rill_wire_str_from(s->cluster_id);
+  out->controller_id = rill__broker_node_id(b);
 
   gboolean all = in->n_topics < 0 || (req->header.request_api_version == 0 && in->n_topics == 0);
   if (all) {
     char **names = rill_log_topic_list(log);
     guint n = names ? g_strv_length(names) : 0;
-    out.topics = rill__broker_req_new0(req, rill_wire_metadata_response_metadata_response_topic, n);
-    out.n_topics = (int32_t)n;
+    out->topics = rill__broker_req_new0(req, rill_wire_metadata_response_metadata_response_topic, n);
+    out->n_topics = (int32_t)n;
     for (guint i = 0; i < n; i++)
-      fill_topic(req, &out.topics[i], names[i]);
+      fill_topic(req, &out->topics[i], names[i]);
     g_strfreev(names);
-    rill__broker_respond(req, &out);
+    rill__broker_respond(req, out);
     return;
   }
 
-  out.topics = rill__broker_req_new0(req, rill_wire_metadata_response_metadata_response_topic, in->n_topics);
-  out.n_topics = in->n_topics;
+  out->topics = rill__broker_req_new0(req, rill_wire_metadata_response_metadata_response_topic, in->n_topics);
+  out->n_topics = in->n_topics;
+  st->topics = rill__broker_req_new0(req, asked, MAX(in->n_topics, 1));
+  st->partitions = s->num_partitions;
   gboolean may_create = s->auto_create_topics_enable && in->allow_auto_topic_creation;
+  int64_t existing = -1;
   for (int32_t i = 0; i < in->n_topics; i++) {
-    rill_wire_metadata_response_metadata_response_topic *t = &out.topics[i];
-    char *name = rill__broker_req_strdup(req, in->topics[i].name);
-    t->topic_authorized_operations = INT32_MIN;
-    if (!name) {
-      t->error_code = RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
-      t->name = rill_wire_str_from("");
+    asked *a = &st->topics[i];
+    a->name = rill__broker_req_topic(req, in->topics[i].name);
+    out->topics[i].name = in->topics[i].name.len < 0 ? rill_wire_str_from("") : in->topics[i].name;
+    if (!a->name || !rill_log_topic_name_validate(a->name, NULL)) {
+      a->error = RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
       continue;
     }
-    int32_t np;
-    if (may_create && !rill_log_topic_describe(log, name, &np, NULL, NULL)) {
-      GError *error = NULL;
-      if (rill_log_topic_create(log, name, s->num_partitions, NULL, &error)) {
-        rill__broker_event(b, "info", "topic_created", "topic=%s partitions=%d reason=auto", name, s->num_partitions);
-      } else if (!g_error_matches(error, RILL_LOG_ERROR, RILL_LOG_ERROR_TOPIC_EXISTS)) {
-        t->error_code = rill__broker_kafka_error(error);
-        t->name = rill_wire_str_from(name);
-        g_error_free(error);
-        continue;
-      }
-      g_clear_error(&error);
+    if (!may_create || rill_log_topic_describe(log, a->name, NULL, NULL, NULL))
+      continue;
+    if (existing < 0)
+      existing = rill__admin_count_partitions(log);
+    rill_wire_str unused;
+    a->error = rill__admin_reserve_partitions(req, existing, st->partitions, st->partitions, &unused);
+    if (a->error == RILL_KAFKA_ERR_NONE) {
+      a->create = TRUE;
+      st->n_create++;
     }
-    fill_topic(req, t, name);
   }
-  rill__broker_respond(req, &out);
+  if (st->n_create > 0)
+    rill__broker_offload(req, auto_create_work, answer_topics);
+  else
+    answer_topics(req);
 }

@@ -53,7 +53,10 @@ static void on_durable_loop(void *user_data)
   if (w->error_code) {
     w->o->error_code = w->error_code;
     w->o->base_offset = -1;
-    w->o->error_message = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(w->error_message)));
+    /* Storage errors name server paths: logged here, not sent. */
+    w->o->error_message = w->error_code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR
+                            ? rill_wire_str_from(RILL__BROKER_STORAGE_ERROR_TEXT)
+                            : rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(w->error_message)));
     rill__broker_event_limited(req->broker, RILL__EV_APPEND_FAILED, "topic=%s partition=%d error=\"%s\"", w->topic,
                                w->o->index, w->error_message);
   }
@@ -106,10 +109,13 @@ static void append_one(rill__broker_req *req, const char *topic, rill_wire_bytes
                               (size_t)records.len, &res, on_durable, w, &pending, &error)) {
     g_free(w);
     o->error_code = rill__broker_kafka_error(error);
-    o->error_message = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(error->message)));
-    if (o->error_code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR)
+    if (o->error_code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR) {
+      o->error_message = rill_wire_str_from(RILL__BROKER_STORAGE_ERROR_TEXT);
       rill__broker_event_limited(req->broker, RILL__EV_APPEND_FAILED, "topic=%s partition=%d error=\"%s\"", topic,
                                  o->index, error->message);
+    } else {
+      o->error_message = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(error->message)));
+    }
     g_error_free(error);
     return;
   }
@@ -130,7 +136,7 @@ static void produce_work(rill__broker_req *req)
   const rill_wire_produce_request *in = &req->body->produce;
   rill_wire_produce_response *out = &((produce_state *)req->handler_data)->out;
   for (int32_t t = 0; t < in->n_topics; t++) {
-    char *topic = rill__broker_req_strdup(req, in->topics[t].name);
+    char *topic = rill__broker_req_topic(req, in->topics[t].name);
     for (int32_t p = 0; p < in->topics[t].n_partitions; p++) {
       part_out *o = &out->responses[t].partitions[p];
       if (!topic)

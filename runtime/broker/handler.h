@@ -119,3 +119,14 @@ void rill__broker_post(rill__broker *broker, rill__broker_func func, void *user_
 
 /* The Kafka error for a log error (see the table in include/rill/log.h). */
 int16_t rill__broker_kafka_error(const GError *error);
+/* What a client may read about @error: its message, except for storage and
+ * unexpected errors, whose messages name server paths: those are logged
+ * (event=storage_error) and the client gets a generic text. (transfer none:
+ * lives as long as @req) */
+rill_wire_str rill__broker_error_text(rill__broker_req *req, const GError *error);
+/* The text clients get for KAFKA_STORAGE_ERROR (the details are logged). */
+#define RILL__BROKER_STORAGE_ERROR_TEXT "The broker's storage failed; details are in the broker's log."
+/* A topic name from the wire as a C string in @req's memory; NULL for a null
+ * string or one holding a NUL byte (no legal name has one; cut at it, it
+ * would name another topic). */
+char *rill__broker_req_topic(rill__broker_req *req, rill_wire_str s);

@@ -1,14 +1,12 @@
 /* fetch.c — the result of a read: (segment, position, length) ranges whose
- * concatenated bytes are whole batches. The fetch holds a reference on each
- * segment, so its fd stays open (and its bytes readable, even after
- * retention unlinks the file) until rill_log_fetch_free. */
+ * concatenated bytes are whole batches. The fetch holds a reference and a
+ * pin (fd-cache.c) on each segment, so its fd stays open (and its bytes
+ * readable, even after retention unlinks the file) until rill_log_fetch_free. */
 #include "runtime/log/log-private.h"
 
-#include <errno.h>
-#include <unistd.h>
-
 typedef struct {
-  rill__segment *seg;
+  rill__segment *seg; /* ref and pin */
+  int fd;             /* the pinned fd */
   int64_t position;
   size_t length;
 } range;
@@ -33,7 +31,7 @@ void rill__fetch_add(rill_log_fetch *f, rill__segment *seg, int64_t position, in
 {
   if (length <= 0)
     return;
-  range r = {rill__segment_ref(seg), position, (size_t)length};
+  range r = {rill__segment_ref(seg), rill__segment_repin(seg), position, (size_t)length};
   g_array_append_val(f->ranges, r);
   f->total += (size_t)length;
 }
@@ -42,8 +40,11 @@ void rill_log_fetch_free(rill_log_fetch *fetch)
 {
   if (!fetch)
     return;
-  for (guint i = 0; i < fetch->ranges->len; i++)
-    rill__segment_unref(g_array_index(fetch->ranges, range, i).seg);
+  for (guint i = 0; i < fetch->ranges->len; i++) {
+    rill__segment *seg = g_array_index(fetch->ranges, range, i).seg;
+    rill__segment_unpin(seg);
+    rill__segment_unref(seg);
+  }
   g_array_unref(fetch->ranges);
   g_free(fetch);
 }
@@ -59,7 +60,7 @@ void rill_log_fetch_range(const rill_log_fetch *fetch, guint i, int *fd, int64_t
   g_return_if_fail(fetch != NULL && i < fetch->ranges->len);
   const range *r = &g_array_index(fetch->ranges, range, i);
   if (fd)
-    *fd = r->seg->fd;
+    *fd = r->fd;
   if (position)
     *position = r->position;
   if (length)
@@ -91,19 +92,11 @@ GBytes *rill_log_fetch_bytes(const rill_log_fetch *fetch, GError **error)
   size_t at = 0;
   for (guint i = 0; i < fetch->ranges->len; i++) {
     const range *r = &g_array_index(fetch->ranges, range, i);
-    for (size_t done = 0; done < r->length;) {
-      ssize_t n = pread(r->seg->fd, buf + at, r->length - done, r->position + (int64_t)done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0) {
-        g_autofree char *p = g_strconcat(r->seg->path, ".log", NULL);
-        rill__set_io_error(error, n < 0 ? errno : EIO, "cannot read", p);
-        g_free(buf);
-        return NULL;
-      }
-      done += (size_t)n;
-      at += (size_t)n;
+    if (!rill__segment_read(r->seg, buf + at, r->length, r->position, error)) {
+      g_free(buf);
+      return NULL;
     }
+    at += r->length;
   }
   return g_bytes_new_take(buf, fetch->total);
 }

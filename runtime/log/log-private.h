@@ -7,8 +7,9 @@
  * I/O, so a topic delete never waits for I/O and never frees a partition in
  * use.
  *
- * Locks, outer to inner: log->topics_lock (GRWLock) > partition->lock
- * (GMutex) . log->groups_lock and log->pid_lock are leaves. No I/O on a data
+ * Locks, outer to inner: log->admin_lock (topic changes) >
+ * log->topics_lock (GRWLock) > partition->lock (GMutex). log->groups_lock,
+ * log->pid_lock and log->fds.lock are leaves. No I/O on a data
  * file is done with topics_lock held; segment appends are done with the
  * partition lock held (that is what orders them), fdatasync is not.
  */
@@ -53,6 +54,20 @@ gboolean rill__fsync_dir(const char *dir, GError **error);
 gint rill__strv_cmp(gconstpointer a, gconstpointer b, gpointer unused);
 void rill__set_io_error(GError **error, int err, const char *what, const char *path);
 
+/* ---- open segment files (fd-cache.c) ---- */
+typedef struct {
+  GMutex lock;     /* a leaf: nothing else is taken or done under it */
+  int capacity;    /* idle fds are closed beyond this many open ones */
+  int open;        /* segment fds open now, pinned or idle */
+  GQueue idle;     /* rill__segment with an open fd and no pin, most recently used first */
+} rill__fd_cache;
+
+/* Half the process's RLIMIT_NOFILE, within [16, 4096]. */
+int rill__fd_cache_default_capacity(void);
+/* @capacity <= 0: the default. */
+void rill__fd_cache_init(rill__fd_cache *c, int capacity);
+void rill__fd_cache_clear(rill__fd_cache *c);
+
 /* ---- segments (segment.c) ---- */
 typedef struct {
   int32_t rel_offset; /* batch baseOffset - segment base */
@@ -66,7 +81,10 @@ typedef struct {
 
 typedef struct rill__segment {
   gint ref;
-  int fd;
+  rill__fd_cache *cache; /* not refcounted: the log's, outlives its segments */
+  int fd;                /* -1 while closed; fd-cache.c's (use rill__segment_pin) */
+  int pins;              /* users of fd; under cache->lock */
+  GList idle_link;       /* in cache->idle while open and unpinned */
   char *path;            /* .../00000000000000000000 without extension */
   int64_t base_offset;
   /* Below: written under the partition lock while the segment is active,
@@ -86,12 +104,14 @@ typedef struct rill__segment {
   int64_t dropped_pos;
 } rill__segment;
 
-rill__segment *rill__segment_create(const char *dir, int64_t base_offset, GError **error);
+/* Creates an empty segment file (no fd stays open beyond the cache's). */
+rill__segment *rill__segment_create(rill__fd_cache *cache, const char *dir, int64_t base_offset,
+                                    GError **error);
 /* Opens an existing segment. @recover: check every batch's CRC and truncate
  * a torn tail (the active segment); else trust the indexes if they pass a
  * sanity check. @note gets a recovery note appended (may be NULL). */
-rill__segment *rill__segment_open(const char *dir, int64_t base_offset, bool recover, GString *note,
-                                  GError **error);
+rill__segment *rill__segment_open(rill__fd_cache *cache, const char *dir, int64_t base_offset, bool recover,
+                                  GString *note, GError **error);
 rill__segment *rill__segment_ref(rill__segment *seg);
 void rill__segment_unref(rill__segment *seg);
 /* Records a batch just written at @position in the indexes. */
@@ -108,6 +128,30 @@ int64_t rill__segment_lookup_time(rill__segment *seg, int64_t timestamp);
 /* Reads the header of the batch at @position (< @end) into @h; false at a
  * short read or invalid header. */
 bool rill__segment_read_header(rill__segment *seg, int64_t position, int64_t end, rill_batch_header *h);
+/* Writes @len bytes at the end of the .log (seg->size; the caller indexes
+ * them). On failure a partial write is taken back; *@torn is set when even
+ * that failed (the file no longer ends on a whole batch). Under the
+ * partition lock. */
+gboolean rill__segment_append(rill__segment *seg, const uint8_t *data, size_t len, bool *torn, GError **error);
+/* fdatasync of the .log. */
+gboolean rill__segment_sync(rill__segment *seg, GError **error);
+/* Reads exactly @len bytes at @position of the .log. */
+gboolean rill__segment_read(rill__segment *seg, void *buf, size_t len, int64_t position, GError **error);
+/* Page-cache release: start writeback of [@from, @to) / wait for it and drop
+ * those pages. Failures only leave pages cached. */
+void rill__segment_start_writeback(rill__segment *seg, int64_t from, int64_t to);
+void rill__segment_drop_cached(rill__segment *seg, int64_t from, int64_t to);
+
+/* fd-cache.c: the .log's fd, opened if needed (@flags added to O_RDWR),
+ * kept open until the matching unpin; -1 with @error if it cannot be
+ * opened (e.g. retention removed the file). */
+int rill__segment_pin_fd(rill__segment *seg, int flags, GError **error);
+int rill__segment_pin(rill__segment *seg, GError **error);
+/* Another pin of a segment already pinned: cannot fail. */
+int rill__segment_repin(rill__segment *seg);
+void rill__segment_unpin(rill__segment *seg);
+/* Closes the fd at the segment's end (no pin left). */
+void rill__segment_forget_fd(rill__segment *seg);
 
 /* ---- idempotent producers (producer-state.c) ---- */
 typedef struct {
@@ -178,7 +222,8 @@ typedef struct rill__partition {
                                  * not yet taken by the sync thread */
 } rill__partition;
 
-rill__partition *rill__partition_open(struct rill_log *log, const char *topic, int32_t index,
+/* @dir: the partition directory (log.c names it). */
+rill__partition *rill__partition_open(struct rill_log *log, const char *topic, int32_t index, const char *dir,
                                       const rill__topic_config *cfg, bool create, GString *notes,
                                       GError **error);
 rill__partition *rill__partition_ref(rill__partition *p);
@@ -211,15 +256,26 @@ void rill__partition_set_config(rill__partition *p, const rill__topic_config *cf
 /* ---- the log (log.c) ---- */
 typedef struct {
   char *name;
+  char *files;             /* what its file names start with (log.c: topic_files_name) */
   GHashTable *own_config;  /* name -> value set on the topic */
   rill__topic_config cfg;
   GPtrArray *partitions;   /* rill__partition */
+  bool growing;            /* under admin_lock: partitions are being added */
 } rill__topic;
 
 struct rill_log {
   char *dir;
   int lock_fd;
   GHashTable *default_config; /* name -> value */
+  rill__fd_cache fds;         /* open segment files */
+  /* Topic changes (create, delete, add partitions, alter) hold admin_lock
+   * for their short steps; the long ones (making partition directories)
+   * run without it, the topic reserved in @creating or marked growing, so
+   * neither readers nor other topics' changes wait for them. topics changes
+   * only with both admin_lock and topics_lock (writer) held. */
+  GMutex admin_lock;
+  GCond admin_cond;           /* a topic stopped growing */
+  GHashTable *creating;       /* collision keys of topics being created, under admin_lock */
   GRWLock topics_lock;
   GHashTable *topics;         /* name -> rill__topic */
   GStrvBuilder *notes;        /* recovery notes, under topics_lock */
@@ -248,6 +304,7 @@ void rill__log_queue_sync(rill_log *log, rill__partition *p);
 
 /* ---- fetch results (fetch.c) ---- */
 rill_log_fetch *rill__fetch_new(int64_t hwm, int64_t log_start);
+/* @seg must be pinned by the caller; the fetch takes its own ref and pin. */
 void rill__fetch_add(rill_log_fetch *f, rill__segment *seg, int64_t position, int64_t length);
 
 /* ---- group offsets (group-offsets.c) ---- */

@@ -4,10 +4,14 @@
  *
  * Directory layout (docs/log.md):
  *   .lock                 flock()ed while a rill_log has the directory open
- *   .topics/<topic>.conf  key file: [topic] partitions=N, [config] own keys;
- *                         written atomically, it is the topic's commit point
- *   <topic>-<n>/          one per partition: segments (segment.c) and
+ *   .topics/<files>.conf  key file: [topic] name, partitions=N, files;
+ *                         [config] own keys; written atomically, it is the
+ *                         topic's commit point
+ *   <files>-<n>/          one per partition: segments (segment.c) and
  *                         producer-state (producer-state.c)
+ * <files> is the topic name itself when every file name made from it fits
+ * NAME_MAX, else a shortened unique form (topic_files_name); the .conf
+ * records it (a .conf without it predates long names: <files> = name).
  *   .groups/<hex>.offsets committed group offsets (group-offsets.c)
  *   producer-ids          next producer id, decimal, written atomically
  *
@@ -19,7 +23,8 @@
  * Create writes the partition directories first and the .conf last; delete
  * removes the .conf first. Partition directories with no .conf (or beyond
  * its count) are leftovers of an interrupted create/delete and are removed
- * at open.
+ * at open. Making directories and files runs without admin_lock (see
+ * struct rill_log), so a topic of many partitions delays no one else.
  */
 #include "runtime/log/log-private.h"
 
@@ -41,12 +46,37 @@ static void topic_free(rill__topic *t)
   g_ptr_array_unref(t->partitions);
   g_hash_table_unref(t->own_config);
   g_free(t->name);
+  g_free(t->files);
   g_free(t);
 }
 
-static char *conf_path(rill_log *log, const char *topic)
+/* The longest <files> kept plain: "<files>-2147483647.deleted" and
+ * "<files>.conf.tmp" must fit NAME_MAX (255). */
+#define FILES_PLAIN_MAX 236
+#define FILES_PREFIX 200
+
+/* What @topic's file names start with: the name itself if short enough,
+ * else its first FILES_PREFIX characters, '~' and 16 hex digits of its
+ * SHA-256. '~' is not legal in a topic name, so no plain name equals a
+ * shortened one; two shortened ones differ unless SHA-256 collides in 64
+ * bits (create checks anyway). (transfer full) */
+static char *topic_files_name(const char *topic)
 {
-  return g_strdup_printf("%s/.topics/%s.conf", log->dir, topic);
+  size_t len = strlen(topic);
+  if (len <= FILES_PLAIN_MAX)
+    return g_strdup(topic);
+  g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, topic, (gssize)len);
+  return g_strdup_printf("%.*s~%.16s", FILES_PREFIX, topic, sum);
+}
+
+static char *partition_dir(rill_log *log, const rill__topic *t, int32_t index)
+{
+  return g_strdup_printf("%s/%s-%d", log->dir, t->files, index);
+}
+
+static char *conf_path(rill_log *log, const rill__topic *t)
+{
+  return g_strdup_printf("%s/.topics/%s.conf", log->dir, t->files);
 }
 
 static gboolean write_topic_conf(rill_log *log, rill__topic *t, int32_t partitions, GError **error)
@@ -54,6 +84,7 @@ static gboolean write_topic_conf(rill_log *log, rill__topic *t, int32_t partitio
   g_autoptr(GKeyFile) kf = g_key_file_new();
   g_key_file_set_string(kf, "topic", "name", t->name);
   g_key_file_set_integer(kf, "topic", "partitions", partitions);
+  g_key_file_set_string(kf, "topic", "files", t->files);
   GHashTableIter it;
   gpointer k, v;
   g_hash_table_iter_init(&it, t->own_config);
@@ -61,7 +92,7 @@ static gboolean write_topic_conf(rill_log *log, rill__topic *t, int32_t partitio
     g_key_file_set_string(kf, "config", k, v);
   gsize len;
   g_autofree char *data = g_key_file_to_data(kf, &len, NULL);
-  g_autofree char *path = conf_path(log, t->name);
+  g_autofree char *path = conf_path(log, t);
   return rill__atomic_write(path, data, len, error);
 }
 
@@ -69,22 +100,37 @@ static void add_note(rill_log *log, const char *topic, int32_t index, GString *n
 {
   if (note->len) {
     g_autofree char *line = g_strdup_printf("%s-%d: %s", topic, index, note->str);
+    g_rw_lock_writer_lock(&log->topics_lock);
     g_strv_builder_add(log->notes, line);
+    g_rw_lock_writer_unlock(&log->topics_lock);
   }
 }
 
-static gboolean open_partitions(rill_log *log, rill__topic *t, int32_t from, int32_t to, bool create,
-                                GError **error)
+/* Opens (@create: makes) partitions [@from, @to) of @t into @into, with
+ * @cfg. No lock held: @t's name and files do not change. */
+static gboolean open_partitions(rill_log *log, const rill__topic *t, const rill__topic_config *cfg, int32_t from,
+                                int32_t to, bool create, GPtrArray *into, GError **error)
 {
   for (int32_t i = from; i < to; i++) {
     g_autoptr(GString) note = g_string_new(NULL);
-    rill__partition *p = rill__partition_open(log, t->name, i, &t->cfg, create, note, error);
+    g_autofree char *dir = partition_dir(log, t, i);
+    rill__partition *p = rill__partition_open(log, t->name, i, dir, cfg, create, note, error);
     if (!p)
       return FALSE;
     add_note(log, t->name, i, note);
-    g_ptr_array_add(t->partitions, p);
+    g_ptr_array_add(into, p);
   }
   return TRUE;
+}
+
+/* Removes what open_partitions made, from @from on, and drops it. */
+static void remove_partitions(GPtrArray *parts, guint from)
+{
+  while (parts->len > from) {
+    rill__partition *p = g_ptr_array_steal_index(parts, parts->len - 1);
+    rill__rm_rf(p->dir);
+    rill__partition_unref(p);
+  }
 }
 
 static gboolean load_topic(rill_log *log, const char *file, GError **error)
@@ -95,6 +141,7 @@ static gboolean load_topic(rill_log *log, const char *file, GError **error)
     return FALSE;
   rill__topic *t = g_new0(rill__topic, 1);
   t->name = g_key_file_get_string(kf, "topic", "name", NULL);
+  t->files = g_key_file_get_string(kf, "topic", "files", NULL);
   int32_t n = g_key_file_get_integer(kf, "topic", "partitions", NULL);
   t->own_config = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   t->partitions = g_ptr_array_new();
@@ -105,8 +152,19 @@ static gboolean load_topic(rill_log *log, const char *file, GError **error)
     g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_IO, "%s: invalid topic file", path);
     goto fail;
   }
+  if (!t->files) {
+    t->files = g_strdup(t->name); /* written before long names were stored shortened */
+  } else {
+    /* Only the two forms this file could have been written with: never a
+     * path from the file itself. */
+    g_autofree char *shortened = topic_files_name(t->name);
+    if (strcmp(t->files, t->name) != 0 && strcmp(t->files, shortened) != 0) {
+      g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_IO, "%s: invalid topic file", path);
+      goto fail;
+    }
+  }
   if (!rill__topic_config_resolve(&t->cfg, log->default_config, t->own_config, error) ||
-      !open_partitions(log, t, 0, n, false, error))
+      !open_partitions(log, t, &t->cfg, 0, n, false, t->partitions, error))
     goto fail;
   g_hash_table_insert(log->topics, t->name, t);
   return TRUE;
@@ -115,24 +173,29 @@ fail:
   return FALSE;
 }
 
-/* Removes partition directories no topic file accounts for. */
+/* Removes partition directories ("<files>-<n>", "<files>-<n>.deleted") no
+ * topic file accounts for. */
 static void remove_orphans(rill_log *log)
 {
+  g_autoptr(GHashTable) live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init(&it, log->topics);
+  while (g_hash_table_iter_next(&it, NULL, &v)) {
+    rill__topic *t = v;
+    for (guint i = 0; i < t->partitions->len; i++)
+      g_hash_table_add(live, g_strdup_printf("%s-%u", t->files, i));
+  }
   g_autoptr(GDir) d = g_dir_open(log->dir, 0, NULL);
   const char *name;
   while (d && (name = g_dir_read_name(d))) {
     const char *dash = strrchr(name, '-');
-    if (name[0] == '.' && (!dash || !g_ascii_isdigit(dash[1])))
+    if (!dash || !g_ascii_isdigit(dash[1]) || g_hash_table_contains(live, name))
       continue;
-    if (!dash || !g_ascii_isdigit(dash[1]))
-      continue;
-    g_autofree char *topic = g_strndup(name, (gsize)(dash - name));
-    char *end;
-    gint64 idx = g_ascii_strtoll(dash + 1, &end, 10);
-    rill__topic *t = g_hash_table_lookup(log->topics, topic);
-    if (*end == '\0' && t && idx < t->partitions->len)
-      continue;
-    if (*end != '\0' && !g_str_has_suffix(name, ".deleted"))
+    const char *end = dash + 1;
+    while (g_ascii_isdigit(*end))
+      end++;
+    if (*end != '\0' && strcmp(end, ".deleted") != 0)
       continue;
     g_autofree char *path = g_build_filename(log->dir, name, NULL);
     if (g_file_test(path, G_FILE_TEST_IS_DIR))
@@ -258,6 +321,10 @@ rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError
   log->groups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_hash_table_unref);
   log->retention_interval_ms = options->retention_check_interval_ms;
   log->cache_window_bytes = MAX(options->page_cache_window_bytes, 0);
+  rill__fd_cache_init(&log->fds, options->max_open_files);
+  g_mutex_init(&log->admin_lock);
+  g_cond_init(&log->admin_cond);
+  log->creating = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_init(&log->sync_lock);
   g_cond_init(&log->sync_cond);
   g_queue_init(&log->sync_queue);
@@ -325,6 +392,7 @@ void rill_log_close(rill_log *log)
     rill__partition_close(g_ptr_array_index(parts, i), true);
   g_ptr_array_unref(parts);
   g_hash_table_unref(log->topics);
+  g_hash_table_unref(log->creating);
   g_hash_table_unref(log->groups);
   g_hash_table_unref(log->default_config);
   g_strv_builder_unref(log->notes);
@@ -337,6 +405,9 @@ void rill_log_close(rill_log *log)
   g_cond_clear(&log->thread_cond);
   g_mutex_clear(&log->sync_lock);
   g_cond_clear(&log->sync_cond);
+  g_mutex_clear(&log->admin_lock);
+  g_cond_clear(&log->admin_cond);
+  rill__fd_cache_clear(&log->fds);
   g_free(log->dir);
   g_free(log);
 }
@@ -356,6 +427,35 @@ char **rill_log_recovery_notes(rill_log *log)
 
 static char *collision_key(const char *name) { return g_strdelimit(g_strdup(name), ".", '_'); }
 
+/* Under admin_lock: FALSE with @error if @t may not be created next to the
+ * existing topics and those being created. */
+static gboolean check_collisions(rill_log *log, const rill__topic *t, GError **error)
+{
+  g_autofree char *key = collision_key(t->name);
+  if (g_hash_table_contains(log->creating, key)) {
+    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_TOPIC_EXISTS,
+                "topic '%s' (or one equal to it when '.' and '_' are equivalent) is being created", t->name);
+    return FALSE;
+  }
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, log->topics);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    g_autofree char *other = collision_key(k);
+    if (strcmp(k, t->name) == 0) {
+      g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_TOPIC_EXISTS, "topic '%s' already exists", t->name);
+      return FALSE;
+    }
+    if (strcmp(other, key) == 0 || strcmp(((rill__topic *)v)->files, t->files) == 0) {
+      g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_INVALID_TOPIC,
+                  "topic '%s' collides with existing topic '%s' ('.' and '_' are equivalent)", t->name,
+                  (const char *)k);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 gboolean rill_log_topic_create(rill_log *log, const char *topic, int32_t partitions, const char *const *config,
                                GError **error)
 {
@@ -369,6 +469,7 @@ gboolean rill_log_topic_create(rill_log *log, const char *topic, int32_t partiti
   }
   rill__topic *t = g_new0(rill__topic, 1);
   t->name = g_strdup(topic);
+  t->files = topic_files_name(topic);
   t->own_config = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   t->partitions = g_ptr_array_new();
   rill__topic_config scratch;
@@ -378,38 +479,34 @@ gboolean rill_log_topic_create(rill_log *log, const char *topic, int32_t partiti
     topic_free(t);
     return FALSE;
   }
-  g_rw_lock_writer_lock(&log->topics_lock);
-  g_autofree char *key = collision_key(topic);
-  GHashTableIter it;
-  gpointer k;
-  g_hash_table_iter_init(&it, log->topics);
-  while (g_hash_table_iter_next(&it, &k, NULL)) {
-    g_autofree char *other = collision_key(k);
-    if (strcmp(k, topic) == 0) {
-      g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_TOPIC_EXISTS, "topic '%s' already exists", topic);
-      goto fail;
-    }
-    if (strcmp(other, key) == 0) {
-      g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_INVALID_TOPIC,
-                  "topic '%s' collides with existing topic '%s' ('.' and '_' are equivalent)", topic,
-                  (const char *)k);
-      goto fail;
-    }
+  char *key = collision_key(topic);
+  g_mutex_lock(&log->admin_lock);
+  gboolean ok = check_collisions(log, t, error);
+  if (ok)
+    g_hash_table_add(log->creating, key);
+  else
+    g_free(key);
+  g_mutex_unlock(&log->admin_lock);
+  if (!ok) {
+    topic_free(t);
+    return FALSE;
   }
-  if (!open_partitions(log, t, 0, partitions, true, error) || !rill__fsync_dir(log->dir, error) ||
-      !write_topic_conf(log, t, partitions, error))
-    goto fail_dirs;
-  g_hash_table_insert(log->topics, t->name, t);
-  g_rw_lock_writer_unlock(&log->topics_lock);
-  return TRUE;
-
-fail_dirs:
-  for (guint i = 0; i < t->partitions->len; i++)
-    rill__rm_rf(((rill__partition *)g_ptr_array_index(t->partitions, i))->dir);
-fail:
-  g_rw_lock_writer_unlock(&log->topics_lock);
-  topic_free(t);
-  return FALSE;
+  /* Reserved in log->creating: nobody else touches this topic's files. */
+  ok = open_partitions(log, t, &t->cfg, 0, partitions, true, t->partitions, error) &&
+       rill__fsync_dir(log->dir, error) && write_topic_conf(log, t, partitions, error);
+  g_mutex_lock(&log->admin_lock);
+  g_hash_table_remove(log->creating, key);
+  if (ok) {
+    g_rw_lock_writer_lock(&log->topics_lock);
+    g_hash_table_insert(log->topics, t->name, t);
+    g_rw_lock_writer_unlock(&log->topics_lock);
+  }
+  g_mutex_unlock(&log->admin_lock);
+  if (!ok) {
+    remove_partitions(t->partitions, 0);
+    topic_free(t);
+  }
+  return ok;
 }
 
 static void no_topic(GError **error, const char *topic)
@@ -417,32 +514,51 @@ static void no_topic(GError **error, const char *topic)
   g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_UNKNOWN_TOPIC, "unknown topic '%s'", topic);
 }
 
+/* Under admin_lock: @topic once it is not growing, or NULL with @error. */
+static rill__topic *settled_topic(rill_log *log, const char *topic, GError **error)
+{
+  for (;;) {
+    rill__topic *t = g_hash_table_lookup(log->topics, topic);
+    if (!t) {
+      no_topic(error, topic);
+      return NULL;
+    }
+    if (!t->growing)
+      return t;
+    g_cond_wait(&log->admin_cond, &log->admin_lock);
+  }
+}
+
 gboolean rill_log_topic_delete(rill_log *log, const char *topic, GError **error)
 {
   g_return_val_if_fail(log != NULL && topic != NULL, FALSE);
-  g_rw_lock_writer_lock(&log->topics_lock);
-  rill__topic *t = g_hash_table_lookup(log->topics, topic);
+  g_mutex_lock(&log->admin_lock);
+  rill__topic *t = settled_topic(log, topic, error);
   if (!t) {
-    g_rw_lock_writer_unlock(&log->topics_lock);
-    no_topic(error, topic);
+    g_mutex_unlock(&log->admin_lock);
     return FALSE;
   }
-  g_autofree char *path = conf_path(log, topic);
+  g_autofree char *path = conf_path(log, t);
   g_autofree char *tdir = g_build_filename(log->dir, ".topics", NULL);
   if (unlink(path) != 0 || !rill__fsync_dir(tdir, NULL)) {
     rill__set_io_error(error, errno, "cannot remove", path);
-    g_rw_lock_writer_unlock(&log->topics_lock);
+    g_mutex_unlock(&log->admin_lock);
     return FALSE;
   }
+  g_rw_lock_writer_lock(&log->topics_lock);
   g_hash_table_steal(log->topics, topic);
   g_rw_lock_writer_unlock(&log->topics_lock);
+  /* Renamed before a new topic of the same name can reuse the names. */
+  g_autoptr(GPtrArray) dead = g_ptr_array_new_with_free_func(g_free);
   for (guint i = 0; i < t->partitions->len; i++) {
     rill__partition *p = g_ptr_array_index(t->partitions, i);
     rill__partition_close(p, false);
-    g_autofree char *dead = g_strconcat(p->dir, ".deleted", NULL);
-    if (rename(p->dir, dead) == 0)
-      rill__rm_rf(dead);
+    char *gone = g_strconcat(p->dir, ".deleted", NULL);
+    g_ptr_array_add(dead, rename(p->dir, gone) == 0 ? gone : (g_free(gone), g_strdup(p->dir)));
   }
+  g_mutex_unlock(&log->admin_lock);
+  for (guint i = 0; i < dead->len; i++)
+    rill__rm_rf(g_ptr_array_index(dead, i));
   topic_free(t);
   return TRUE;
 }
@@ -450,29 +566,42 @@ gboolean rill_log_topic_delete(rill_log *log, const char *topic, GError **error)
 gboolean rill_log_topic_add_partitions(rill_log *log, const char *topic, int32_t partitions, GError **error)
 {
   g_return_val_if_fail(log != NULL && topic != NULL, FALSE);
-  gboolean ok = FALSE;
-  g_rw_lock_writer_lock(&log->topics_lock);
-  rill__topic *t = g_hash_table_lookup(log->topics, topic);
+  g_mutex_lock(&log->admin_lock);
+  rill__topic *t = settled_topic(log, topic, error);
   if (!t) {
-    no_topic(error, topic);
-    goto out;
+    g_mutex_unlock(&log->admin_lock);
+    return FALSE;
   }
   int32_t old = (int32_t)t->partitions->len;
   if (partitions <= old) {
     g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_INVALID_PARTITIONS,
                 "topic '%s' has %d partitions; the new count %d must be larger", topic, old, partitions);
-    goto out;
+    g_mutex_unlock(&log->admin_lock);
+    return FALSE;
   }
-  ok = open_partitions(log, t, old, partitions, true, error) && rill__fsync_dir(log->dir, error) &&
-       write_topic_conf(log, t, partitions, error);
-  if (!ok)
-    while (t->partitions->len > (guint)old) {
-      rill__partition *p = g_ptr_array_steal_index(t->partitions, t->partitions->len - 1);
-      rill__rm_rf(p->dir);
-      rill__partition_unref(p);
-    }
-out:
-  g_rw_lock_writer_unlock(&log->topics_lock);
+  /* growing: no delete or other growth until this one is done, so @t stays. */
+  t->growing = true;
+  rill__topic_config cfg = t->cfg;
+  g_mutex_unlock(&log->admin_lock);
+
+  g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+  gboolean ok = open_partitions(log, t, &cfg, old, partitions, true, fresh, error) && rill__fsync_dir(log->dir, error);
+
+  g_mutex_lock(&log->admin_lock);
+  ok = ok && write_topic_conf(log, t, partitions, error);
+  if (ok) {
+    g_rw_lock_writer_lock(&log->topics_lock);
+    for (guint i = 0; i < fresh->len; i++)
+      g_ptr_array_add(t->partitions, g_ptr_array_index(fresh, i));
+    g_rw_lock_writer_unlock(&log->topics_lock);
+    for (guint i = 0; i < fresh->len; i++) /* an alter may have run meanwhile */
+      rill__partition_set_config(g_ptr_array_index(fresh, i), &t->cfg);
+    g_ptr_array_set_size(fresh, 0);
+  }
+  t->growing = false;
+  g_cond_broadcast(&log->admin_cond);
+  g_mutex_unlock(&log->admin_lock);
+  remove_partitions(fresh, 0);
   return ok;
 }
 
@@ -481,7 +610,7 @@ gboolean rill_log_topic_alter_config(rill_log *log, const char *topic, const cha
   g_return_val_if_fail(log != NULL && topic != NULL, FALSE);
   gboolean ok = FALSE;
   g_autoptr(GHashTable) own = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  g_rw_lock_writer_lock(&log->topics_lock);
+  g_mutex_lock(&log->admin_lock);
   rill__topic *t = g_hash_table_lookup(log->topics, topic);
   if (!t) {
     no_topic(error, topic);
@@ -503,17 +632,21 @@ gboolean rill_log_topic_alter_config(rill_log *log, const char *topic, const cha
     goto out;
   GHashTable *prev = t->own_config;
   t->own_config = own;
+  /* The committed count: partitions being added are written by their own
+   * commit, with this config. */
   if (!write_topic_conf(log, t, (int32_t)t->partitions->len, error)) {
     t->own_config = prev;
     goto out;
   }
   own = prev; /* freed by the autoptr */
+  g_rw_lock_writer_lock(&log->topics_lock);
   t->cfg = cfg;
+  g_rw_lock_writer_unlock(&log->topics_lock);
   for (guint i = 0; i < t->partitions->len; i++)
     rill__partition_set_config(g_ptr_array_index(t->partitions, i), &cfg);
   ok = TRUE;
 out:
-  g_rw_lock_writer_unlock(&log->topics_lock);
+  g_mutex_unlock(&log->admin_lock);
   return ok;
 }
 

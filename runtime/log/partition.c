@@ -29,14 +29,11 @@
  * appender only notices a step is due and queues the partition; the sync
  * thread does the calls.
  */
-#define _GNU_SOURCE /* sync_file_range */
 #include "runtime/log/log-private.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int64_t now_ms(void) { return g_get_real_time() / 1000; }
 
@@ -91,7 +88,7 @@ static void replay_producers(rill__partition *p, int64_t from)
   }
 }
 
-rill__partition *rill__partition_open(rill_log *log, const char *topic, int32_t index,
+rill__partition *rill__partition_open(rill_log *log, const char *topic, int32_t index, const char *dir,
                                       const rill__topic_config *cfg, bool create, GString *notes,
                                       GError **error)
 {
@@ -102,7 +99,7 @@ rill__partition *rill__partition_open(rill_log *log, const char *topic, int32_t 
   p->log = log;
   p->topic = g_strdup(topic);
   p->index = index;
-  p->dir = g_strdup_printf("%s/%s-%d", log->dir, topic, index);
+  p->dir = g_strdup(dir);
   g_mutex_init(&p->lock);
   g_cond_init(&p->cond);
   p->cfg = *cfg;
@@ -136,7 +133,7 @@ rill__partition *rill__partition_open(rill_log *log, const char *topic, int32_t 
     g_autoptr(GString) note = g_string_new(NULL);
     bool last = i + 1 == bases->len;
     rill__segment *seg =
-      rill__segment_open(p->dir, g_array_index(bases, int64_t, i), last, note, error);
+      rill__segment_open(&log->fds, p->dir, g_array_index(bases, int64_t, i), last, note, error);
     if (!seg)
       goto fail;
     g_ptr_array_add(p->segments, seg);
@@ -144,7 +141,7 @@ rill__partition *rill__partition_open(rill_log *log, const char *topic, int32_t 
       g_string_append(notes, note->str);
   }
   if (p->segments->len == 0) {
-    rill__segment *seg = rill__segment_create(p->dir, 0, error);
+    rill__segment *seg = rill__segment_create(&log->fds, p->dir, 0, error);
     if (!seg)
       goto fail;
     g_ptr_array_add(p->segments, seg);
@@ -320,13 +317,11 @@ static void release_run(release_plan *r)
   if (!r->seg)
     return;
   if (r->wb_to > r->wb_from)
-    (void)sync_file_range(r->seg->fd, r->wb_from, r->wb_to - r->wb_from, SYNC_FILE_RANGE_WRITE);
-  if (r->drop_to > r->drop_from) {
-    /* DONTNEED skips pages still under writeback: wait for it first (this
-     * is the sync thread; the range was handed to writeback a step ago). */
-    (void)sync_file_range(r->seg->fd, r->drop_from, r->drop_to - r->drop_from, SYNC_FILE_RANGE_WAIT_BEFORE);
-    (void)posix_fadvise(r->seg->fd, r->drop_from, r->drop_to - r->drop_from, POSIX_FADV_DONTNEED);
-  }
+    rill__segment_start_writeback(r->seg, r->wb_from, r->wb_to);
+  /* This is the sync thread: waiting for the writeback started a step ago
+   * before dropping the pages costs no appender anything. */
+  if (r->drop_to > r->drop_from)
+    rill__segment_drop_cached(r->seg, r->drop_from, r->drop_to);
   rill__segment_unref(r->seg);
 }
 
@@ -334,14 +329,12 @@ static void release_run(release_plan *r)
 static gboolean roll(rill__partition *p, fire_list *fire, GError **error)
 {
   rill__segment *old = active(p);
-  if (p->cfg.durability != RILL_LOG_DURABILITY_NONE && fdatasync(old->fd) != 0) {
-    g_autofree char *path = g_strconcat(old->path, ".log", NULL);
-    rill__set_io_error(error, errno, "cannot fdatasync", path);
+  if (p->cfg.durability != RILL_LOG_DURABILITY_NONE && !rill__segment_sync(old, error)) {
     p->failed = true;
     fail_durable(p, fire, RILL_LOG_ERROR_IO, (*error)->message);
     return FALSE;
   }
-  rill__segment *seg = rill__segment_create(p->dir, p->next_offset, error);
+  rill__segment *seg = rill__segment_create(&p->log->fds, p->dir, p->next_offset, error);
   if (!seg)
     return FALSE;
   if (p->cfg.durability != RILL_LOG_DURABILITY_NONE && !rill__fsync_dir(p->dir, error)) {
@@ -393,19 +386,6 @@ static int validate(uint8_t *data, size_t len, int64_t max_message_bytes, bool *
   return n ? n : -1;
 }
 
-static gboolean write_all(int fd, const uint8_t *data, size_t len, int64_t position)
-{
-  for (size_t done = 0; done < len;) {
-    ssize_t n = pwrite(fd, data + done, len - done, position + (int64_t)done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return FALSE;
-    done += (size_t)n;
-  }
-  return TRUE;
-}
-
 /* Group commit: returns once hwm >= @end (or with an error). Under the lock. */
 static gboolean sync_to(rill__partition *p, int64_t end, fire_list *fire, GError **error)
 {
@@ -422,18 +402,16 @@ static gboolean sync_to(rill__partition *p, int64_t end, fire_list *fire, GError
     int64_t target = p->next_offset, target_pos = seg->size;
     p->syncing = true;
     g_mutex_unlock(&p->lock);
-    int rc = fdatasync(seg->fd), err = errno;
+    GError *local = NULL;
+    gboolean synced = rill__segment_sync(seg, &local);
     g_mutex_lock(&p->lock);
     p->syncing = false;
     g_cond_broadcast(&p->cond);
-    if (rc != 0) {
+    if (!synced) {
       /* After a failed fsync the page cache may have dropped the data: no
        * later fsync can vouch for it, so stop accepting appends. */
       p->failed = true;
-      g_autofree char *path = g_strconcat(seg->path, ".log", NULL);
       rill__segment_unref(seg);
-      GError *local = NULL;
-      rill__set_io_error(&local, err, "cannot fdatasync", path);
       fail_durable(p, fire, RILL_LOG_ERROR_IO, local->message);
       g_propagate_error(error, local);
       return FALSE;
@@ -542,13 +520,10 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
     p->next_offset += (int32_t)rill_be32(data + at + 23) + 1;
     at += (size_t)rill_batch_total_size(data + at, len - at);
   }
-  if (!write_all(seg->fd, data, len, seg->size)) {
-    g_autofree char *path = g_strconcat(seg->path, ".log", NULL);
-    rill__set_io_error(error, errno, "cannot append to", path);
+  bool torn;
+  if (!rill__segment_append(seg, data, len, &torn, error)) {
     p->next_offset = base;
-    /* Take back a partial write so the segment ends on a whole batch. */
-    if (ftruncate(seg->fd, seg->size) != 0)
-      p->failed = true;
+    p->failed |= torn;
     goto out;
   }
   if (seg->created_ms < 0 || seg->size == 0)
@@ -629,13 +604,17 @@ typedef struct {
   int64_t start, end; /* byte range to scan */
 } span;
 
-/* Under the lock: refs to the segments from the one holding @offset on, with
- * the readable byte range of each. */
+/* Under the lock: refs and pins on the segments from the one holding
+ * @offset on, with the readable byte range of each. Pinned here, their
+ * bytes stay readable after the lock is dropped even if retention removes
+ * the files; a segment that cannot be opened ends the list. */
 static GArray *collect_spans(rill__partition *p, guint from, int64_t start)
 {
   GArray *spans = g_array_new(FALSE, FALSE, sizeof(span));
   for (guint i = from; i < p->segments->len; i++) {
     rill__segment *seg = g_ptr_array_index(p->segments, i);
+    if (rill__segment_pin(seg, NULL) < 0)
+      break;
     span s = {rill__segment_ref(seg), i == from ? start : 0, i + 1 == p->segments->len ? p->hwm_pos : seg->size};
     g_array_append_val(spans, s);
   }
@@ -644,8 +623,11 @@ static GArray *collect_spans(rill__partition *p, guint from, int64_t start)
 
 static void free_spans(GArray *spans)
 {
-  for (guint i = 0; i < spans->len; i++)
-    rill__segment_unref(g_array_index(spans, span, i).seg);
+  for (guint i = 0; i < spans->len; i++) {
+    rill__segment *seg = g_array_index(spans, span, i).seg;
+    rill__segment_unpin(seg);
+    rill__segment_unref(seg);
+  }
   g_array_unref(spans);
 }
 
@@ -857,10 +839,7 @@ gboolean rill__partition_flush(rill__partition *p, int64_t now, bool force, GErr
   g_mutex_unlock(&p->lock);
   gboolean ok = TRUE;
   for (guint i = 0; i < segs->len && ok; i++) {
-    rill__segment *seg = g_ptr_array_index(segs, i);
-    if (fdatasync(seg->fd) != 0) {
-      g_autofree char *path = g_strconcat(seg->path, ".log", NULL);
-      rill__set_io_error(error, errno, "cannot fdatasync", path);
+    if (!rill__segment_sync(g_ptr_array_index(segs, i), error)) {
       g_mutex_lock(&p->lock);
       p->failed = true;
       g_mutex_unlock(&p->lock);
@@ -888,9 +867,10 @@ void rill__partition_close(rill__partition *p, bool write_state)
   int64_t hwm = p->hwm;
   if (write_state) {
     g_autoptr(GError) err = NULL;
-    rill__segment *seg = active(p);
-    if (p->cfg.durability != RILL_LOG_DURABILITY_NONE && fdatasync(seg->fd) != 0)
-      g_warning("%s: fdatasync at close: %s", p->dir, g_strerror(errno));
+    if (p->cfg.durability != RILL_LOG_DURABILITY_NONE && !rill__segment_sync(active(p), &err)) {
+      g_warning("%s", err->message);
+      g_clear_error(&err);
+    }
     for (guint i = 0; i < p->segments->len; i++)
       if (!rill__segment_write_indexes(g_ptr_array_index(p->segments, i), &err))
         break;

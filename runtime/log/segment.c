@@ -38,7 +38,12 @@
  * active segment's indexes are always rebuilt, from a scan that checks every
  * batch (length, magic, CRC, contiguous offsets) and truncates the file at
  * the first bad one: that is crash recovery.
+ *
+ * The segment owns its file I/O (append, sync, read, page-cache release);
+ * the .log's fd comes from the log's fd cache (fd-cache.c) and is pinned
+ * only for the length of each call, so a closed fd is simply reopened.
  */
+#define _GNU_SOURCE /* sync_file_range */
 #include "runtime/log/log-private.h"
 
 #include <errno.h>
@@ -50,11 +55,13 @@
 #define OFFSET_ENTRY_SIZE 8
 #define TIME_ENTRY_SIZE 12
 
-static rill__segment *segment_new(const char *dir, int64_t base_offset)
+static rill__segment *segment_new(rill__fd_cache *cache, const char *dir, int64_t base_offset)
 {
   rill__segment *seg = g_new0(rill__segment, 1);
   seg->ref = 1;
+  seg->cache = cache;
   seg->fd = -1;
+  seg->idle_link.data = seg;
   seg->path = g_strdup_printf("%s/%020" G_GINT64_FORMAT, dir, base_offset);
   seg->base_offset = base_offset;
   seg->next_offset = base_offset;
@@ -75,27 +82,37 @@ void rill__segment_unref(rill__segment *seg)
 {
   if (!seg || !g_atomic_int_dec_and_test(&seg->ref))
     return;
-  if (seg->fd >= 0)
-    close(seg->fd);
+  rill__segment_forget_fd(seg);
   g_array_unref(seg->offset_index);
   g_array_unref(seg->time_index);
   g_free(seg->path);
   g_free(seg);
 }
 
-rill__segment *rill__segment_create(const char *dir, int64_t base_offset, GError **error)
+static gboolean io_error(rill__segment *seg, GError **error, int err, const char *what)
 {
-  rill__segment *seg = segment_new(dir, base_offset);
-  g_autofree char *log_path = g_strconcat(seg->path, ".log", NULL);
-  seg->fd = open(log_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  g_autofree char *p = g_strconcat(seg->path, ".log", NULL);
+  rill__set_io_error(error, err, what, p);
+  return FALSE;
+}
+
+rill__segment *rill__segment_create(rill__fd_cache *cache, const char *dir, int64_t base_offset,
+                                    GError **error)
+{
+  rill__segment *seg = segment_new(cache, dir, base_offset);
+  int fd = rill__segment_pin_fd(seg, O_CREAT, error);
+  if (fd < 0)
+    goto fail;
   struct stat st;
-  if (seg->fd < 0 || fstat(seg->fd, &st) != 0) {
-    rill__set_io_error(error, errno, "cannot create segment", log_path);
+  int rc = fstat(fd, &st), err = errno;
+  rill__segment_unpin(seg);
+  if (rc != 0) {
+    io_error(seg, error, err, "cannot create segment");
     goto fail;
   }
   if (st.st_size != 0) {
     /* Only a segment that never got a batch may be re-created. */
-    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_IO, "segment %s exists and is not empty", log_path);
+    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_IO, "segment %s.log exists and is not empty", seg->path);
     goto fail;
   }
   seg->indexes_dirty = true;
@@ -106,18 +123,117 @@ fail:
   return NULL;
 }
 
-bool rill__segment_read_header(rill__segment *seg, int64_t position, int64_t end, rill_batch_header *h)
+static gboolean pwrite_all(int fd, const uint8_t *data, size_t len, int64_t position)
+{
+  for (size_t done = 0; done < len;) {
+    ssize_t n = pwrite(fd, data + done, len - done, position + (int64_t)done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return FALSE;
+    done += (size_t)n;
+  }
+  return TRUE;
+}
+
+gboolean rill__segment_append(rill__segment *seg, const uint8_t *data, size_t len, bool *torn, GError **error)
+{
+  *torn = false;
+  int fd = rill__segment_pin(seg, error);
+  if (fd < 0)
+    return FALSE;
+  gboolean ok = pwrite_all(fd, data, len, seg->size);
+  if (!ok) {
+    io_error(seg, error, errno, "cannot append to");
+    /* Take back a partial write so the segment ends on a whole batch. */
+    *torn = ftruncate(fd, seg->size) != 0;
+  }
+  rill__segment_unpin(seg);
+  return ok;
+}
+
+gboolean rill__segment_sync(rill__segment *seg, GError **error)
+{
+  int fd = rill__segment_pin(seg, error);
+  if (fd < 0)
+    return FALSE;
+  int rc = fdatasync(fd), err = errno;
+  rill__segment_unpin(seg);
+  return rc == 0 || io_error(seg, error, err, "cannot fdatasync");
+}
+
+static gboolean pread_all(int fd, void *buf, size_t len, int64_t position)
+{
+  for (size_t done = 0; done < len;) {
+    ssize_t n = pread(fd, (uint8_t *)buf + done, len - done, position + (int64_t)done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = EIO; /* the file is shorter than its index says */
+      return FALSE;
+    }
+    done += (size_t)n;
+  }
+  return TRUE;
+}
+
+gboolean rill__segment_read(rill__segment *seg, void *buf, size_t len, int64_t position, GError **error)
+{
+  int fd = rill__segment_pin(seg, error);
+  if (fd < 0)
+    return FALSE;
+  gboolean ok = pread_all(fd, buf, len, position);
+  if (!ok)
+    io_error(seg, error, errno, "cannot read");
+  rill__segment_unpin(seg);
+  return ok;
+}
+
+void rill__segment_start_writeback(rill__segment *seg, int64_t from, int64_t to)
+{
+  int fd = rill__segment_pin(seg, NULL);
+  if (fd < 0)
+    return;
+  (void)sync_file_range(fd, from, to - from, SYNC_FILE_RANGE_WRITE);
+  rill__segment_unpin(seg);
+}
+
+void rill__segment_drop_cached(rill__segment *seg, int64_t from, int64_t to)
+{
+  int fd = rill__segment_pin(seg, NULL);
+  if (fd < 0)
+    return;
+  /* DONTNEED skips pages still under writeback: wait for it first. */
+  (void)sync_file_range(fd, from, to - from, SYNC_FILE_RANGE_WAIT_BEFORE);
+  (void)posix_fadvise(fd, from, to - from, POSIX_FADV_DONTNEED);
+  rill__segment_unpin(seg);
+}
+
+static bool read_header_fd(int fd, int64_t position, int64_t end, rill_batch_header *h)
 {
   uint8_t buf[RILL_BATCH_HEADER_SIZE];
   if (end - position < RILL_BATCH_HEADER_SIZE)
     return false;
-  ssize_t n = pread(seg->fd, buf, sizeof buf, position);
+  ssize_t n = pread(fd, buf, sizeof buf, position);
   if (n != (ssize_t)sizeof buf)
     return false;
   /* Without the CRC check the parser reads only the 61 header bytes; @end
    * tells it how much of the batch the file holds. */
   return rill_batch_header_parse(buf, (size_t)(end - position), false, h) == RILL_BATCH_OK &&
          h->last_offset_delta >= 0;
+}
+
+bool rill__segment_read_header(rill__segment *seg, int64_t position, int64_t end, rill_batch_header *h)
+{
+  if (end - position < RILL_BATCH_HEADER_SIZE)
+    return false;
+  int fd = rill__segment_pin(seg, NULL);
+  if (fd < 0)
+    return false;
+  bool ok = read_header_fd(fd, position, end, h);
+  rill__segment_unpin(seg);
+  return ok;
 }
 
 void rill__segment_index_batch(rill__segment *seg, const rill_batch_header *h, int64_t position,
@@ -148,7 +264,7 @@ void rill__segment_index_batch(rill__segment *seg, const rill_batch_header *h, i
 /* Scans batches from @position (whose baseOffset must be seg->next_offset)
  * to the end of the file, indexing them. With @crc the whole batch is read
  * and checked. A bad batch truncates the file there, noted in @note. */
-static gboolean scan_from(rill__segment *seg, int64_t position, int64_t file_size, bool crc,
+static gboolean scan_from(rill__segment *seg, int fd, int64_t position, int64_t file_size, bool crc,
                           int64_t interval_bytes, GString *note, GError **error)
 {
   g_autofree uint8_t *buf = NULL;
@@ -161,13 +277,13 @@ static gboolean scan_from(rill__segment *seg, int64_t position, int64_t file_siz
       break;
     }
     if (!crc) {
-      if (!rill__segment_read_header(seg, position, file_size, &h)) {
+      if (!read_header_fd(fd, position, file_size, &h)) {
         why = "invalid batch header";
         break;
       }
     } else {
       uint8_t head[RILL_BATCH_LOG_OVERHEAD];
-      if (pread(seg->fd, head, sizeof head, position) != (ssize_t)sizeof head)
+      if (pread(fd, head, sizeof head, position) != (ssize_t)sizeof head)
         goto io_error;
       int64_t total = rill_batch_total_size(head, sizeof head);
       if (total < RILL_BATCH_HEADER_SIZE || total > file_size - position) {
@@ -180,7 +296,7 @@ static gboolean scan_from(rill__segment *seg, int64_t position, int64_t file_siz
         g_free(buf);
         buf = g_malloc(buf_size);
       }
-      if (pread(seg->fd, buf, (size_t)total, position) != total)
+      if (pread(fd, buf, (size_t)total, position) != total)
         goto io_error;
       rill_batch_status st = rill_batch_header_parse(buf, (size_t)total, true, &h);
       if (st != RILL_BATCH_OK || h.last_offset_delta < 0) {
@@ -203,20 +319,14 @@ static gboolean scan_from(rill__segment *seg, int64_t position, int64_t file_siz
     if (note)
       g_string_append_printf(note, "%s.log: truncated %" G_GINT64_FORMAT " bytes at position %" G_GINT64_FORMAT
                              ": %s; ", seg->path, file_size - position, position, why);
-    if (ftruncate(seg->fd, position) != 0) {
-      g_autofree char *p = g_strconcat(seg->path, ".log", NULL);
-      rill__set_io_error(error, errno, "cannot truncate", p);
-      return FALSE;
-    }
+    if (ftruncate(fd, position) != 0)
+      return io_error(seg, error, errno, "cannot truncate");
   }
   seg->size = position;
   return TRUE;
 
-io_error: {
-  g_autofree char *p = g_strconcat(seg->path, ".log", NULL);
-  rill__set_io_error(error, errno, "cannot read", p);
-  return FALSE;
-}
+io_error:
+  return io_error(seg, error, errno, "cannot read");
 }
 
 static guint8 *read_file(const char *path, gsize *len)
@@ -229,7 +339,7 @@ static guint8 *read_file(const char *path, gsize *len)
 
 /* Loads both index files; false (indexes left empty) unless they pass the
  * sanity check described at the top of this file. */
-static bool load_indexes(rill__segment *seg, int64_t file_size)
+static bool load_indexes(rill__segment *seg, int fd, int64_t file_size)
 {
   g_autofree char *ip = g_strconcat(seg->path, ".index", NULL);
   g_autofree char *tp = g_strconcat(seg->path, ".timeindex", NULL);
@@ -263,7 +373,7 @@ static bool load_indexes(rill__segment *seg, int64_t file_size)
     const rill__offset_entry *last =
       &g_array_index(seg->offset_index, rill__offset_entry, seg->offset_index->len - 1);
     rill_batch_header h;
-    if (!rill__segment_read_header(seg, last->position, file_size, &h) ||
+    if (!read_header_fd(fd, last->position, file_size, &h) ||
         h.base_offset != seg->base_offset + last->rel_offset)
       goto bad;
   }
@@ -275,21 +385,17 @@ bad:
   return false;
 }
 
-rill__segment *rill__segment_open(const char *dir, int64_t base_offset, bool recover, GString *note,
-                                  GError **error)
+/* The body of rill__segment_open, with the .log pinned as @fd. */
+static gboolean open_pinned(rill__segment *seg, int fd, bool recover, GString *note, GError **error)
 {
-  rill__segment *seg = segment_new(dir, base_offset);
-  g_autofree char *log_path = g_strconcat(seg->path, ".log", NULL);
+  int64_t base_offset = seg->base_offset;
   struct stat st;
-  seg->fd = open(log_path, O_RDWR | O_CLOEXEC);
-  if (seg->fd < 0 || fstat(seg->fd, &st) != 0) {
-    rill__set_io_error(error, errno, "cannot open segment", log_path);
-    goto fail;
-  }
+  if (fstat(fd, &st) != 0)
+    return io_error(seg, error, errno, "cannot open segment");
   seg->created_ms = (int64_t)st.st_mtime * 1000;
   /* The interval only shapes new entries; rebuilt ones use the default. */
   const int64_t interval = 4096;
-  if (!recover && load_indexes(seg, st.st_size)) {
+  if (!recover && load_indexes(seg, fd, st.st_size)) {
     const rill__offset_entry *last =
       seg->offset_index->len ? &g_array_index(seg->offset_index, rill__offset_entry, seg->offset_index->len - 1)
                              : NULL;
@@ -304,21 +410,33 @@ rill__segment *rill__segment_open(const char *dir, int64_t base_offset, bool rec
       g_array_set_size(seg->offset_index, seg->offset_index->len - 1);
       seg->bytes_since_index = interval;
     }
-    if (!scan_from(seg, from, st.st_size, false, interval, note, error))
-      goto fail;
+    if (!scan_from(seg, fd, from, st.st_size, false, interval, note, error))
+      return FALSE;
     seg->max_timestamp = MAX(seg->max_timestamp, max_ts);
     seg->indexes_dirty = false;
     if (note && note->len) /* a torn tail in a closed segment: indexes follow the new end */
       seg->indexes_dirty = true;
-    return seg;
+    return TRUE;
   }
   if (!recover && note)
     g_string_append_printf(note, "%s: index rebuilt; ", seg->path);
-  if (!scan_from(seg, 0, st.st_size, recover, interval, note, error))
-    goto fail;
+  if (!scan_from(seg, fd, 0, st.st_size, recover, interval, note, error))
+    return FALSE;
   seg->indexes_dirty = true;
-  return seg;
+  return TRUE;
+}
 
+rill__segment *rill__segment_open(rill__fd_cache *cache, const char *dir, int64_t base_offset, bool recover,
+                                  GString *note, GError **error)
+{
+  rill__segment *seg = segment_new(cache, dir, base_offset);
+  int fd = rill__segment_pin(seg, error);
+  if (fd < 0)
+    goto fail;
+  gboolean ok = open_pinned(seg, fd, recover, note, error);
+  rill__segment_unpin(seg);
+  if (ok)
+    return seg;
 fail:
   rill__segment_unref(seg);
   return NULL;

@@ -6,3 +6,5 @@ rill_test(broker-python SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-broker-python.c T
 add_dependencies(test-broker-python rill-broker)
 rill_test(broker-limits SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-broker-limits.c TIMEOUT 90)
 add_dependencies(test-broker-limits rill-broker)
+rill_test(broker-topics SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-broker-topics.c TIMEOUT 120)
+add_dependencies(test-broker-topics rill-broker rill-topics)
