@@ -297,6 +297,16 @@ static void stop_and_clear(rill__broker *b)
   rill__broker_loop_clear(b);
 }
 
+/* The scrubber's report (its thread): one event line per damaged batch. */
+static void log_damage(const rill_log_damage *d, void *user_data)
+{
+  rill__broker_event(user_data, "error", "log_damaged",
+                     "topic=%s partition=%d segment=%020" G_GINT64_FORMAT ".log position=%" G_GINT64_FORMAT
+                     " offsets=%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " reason=\"%s\"",
+                     d->topic, d->partition, d->segment_base, d->position, d->first_offset, d->last_offset,
+                     d->reason);
+}
+
 gboolean rill_broker_start(rill_broker *broker, GError **error)
 {
   g_return_val_if_fail(broker, FALSE);
@@ -312,6 +322,10 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
     opts.default_config = (const char *const *)defaults;
     opts.retention_check_interval_ms = b->settings.log_retention_check_interval_ms;
     opts.page_cache_window_bytes = b->settings.log_page_cache_window_bytes;
+    opts.scrub_bytes_per_sec = b->settings.log_scrub_bytes_per_sec;
+    opts.scrub_interval_ms = b->settings.log_scrub_interval_ms;
+    opts.scrub_damage_func = log_damage;
+    opts.scrub_damage_user_data = b;
     GError *local = NULL;
     b->log = rill_log_open(b->settings.log_dirs, &opts, &local);
     g_strfreev(defaults);

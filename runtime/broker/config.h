@@ -36,6 +36,8 @@ struct rill__broker_settings {
   int log_durability;                      /* rill.durability: rill_log_durability */
   int64_t log_retention_check_interval_ms; /* log.retention.check.interval.ms */
   int64_t log_page_cache_window_bytes;     /* rill.page.cache.window.bytes */
+  int64_t log_scrub_bytes_per_sec;         /* log.scrub.bytes.per.sec */
+  int64_t log_scrub_interval_ms;           /* log.scrub.interval.ms */
   int32_t message_max_bytes;               /* message.max.bytes → max.message.bytes */
   int32_t socket_request_max_bytes;        /* socket.request.max.bytes */
   int64_t connections_max_idle_ms;         /* connections.max.idle.ms */
