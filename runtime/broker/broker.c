@@ -8,6 +8,7 @@
  * freed, so no callback can see a freed object.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/broker-inline.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -353,7 +354,8 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
     goto fail;
   b->pool = g_thread_pool_new(rill__broker_pool_run, NULL, b->settings.num_io_workers, FALSE, NULL);
   b->state = RILL__BROKER_RUNNING;
-  b->thread = g_thread_new("rill-broker-io", io_thread, b);
+  if (!b->inline_loop)
+    b->thread = g_thread_new("rill-broker-io", io_thread, b);
   if (b->listen_fd >= 0)
     rill__broker_event(b, "info", "listening", "host=%s port=%u advertised=%s:%d", b->adv_host, b->port, b->adv_host,
                        b->adv_port);
@@ -363,6 +365,24 @@ fail:
   stop_and_clear(b);
   b->state = RILL__BROKER_STOPPED;
   return FALSE;
+}
+
+gboolean rill__broker_start_inline(rill_broker *broker, GError **error)
+{
+  g_return_val_if_fail(broker, FALSE);
+  broker->b.inline_loop = TRUE;
+  return rill_broker_start(broker, error);
+}
+
+void rill__broker_turn(rill_broker *broker, int timeout_ms, gboolean expire_timers)
+{
+  g_return_if_fail(broker && broker->b.inline_loop && broker->b.state == RILL__BROKER_RUNNING);
+  rill__broker_loop_turn(&broker->b, timeout_ms, expire_timers);
+}
+
+guint rill__broker_offloaded(rill_broker *broker)
+{
+  return broker->b.n_offloaded;
 }
 
 void rill_broker_stop(rill_broker *broker)
