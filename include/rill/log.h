@@ -56,6 +56,22 @@ typedef enum {
 
 typedef struct rill_log rill_log;
 
+/* One damaged batch found by the scrubber or rill_log_verify_dir. */
+typedef struct {
+  const char *topic;
+  int32_t partition;
+  int64_t segment_base; /* base offset of the segment: its file is <segment_base, 20 digits>.log */
+  int64_t position;     /* byte position of the batch in that file */
+  int64_t first_offset; /* offsets the damaged bytes held: the offset the batch should start at ... */
+  int64_t last_offset;  /* ... to the last one (-1 when unknown: the length was destroyed and the
+                         * rest of the file cannot be walked) */
+  const char *reason;   /* "CRC-32C mismatch", "baseOffset does not follow the previous batch", ... */
+} rill_log_damage;
+
+/* Called once per damaged batch, from the scrubber thread (or the caller of
+ * rill_log_verify_dir). (@damage: transfer none, valid during the call) */
+typedef void (*rill_log_damage_func)(const rill_log_damage *damage, void *user_data);
+
 typedef struct {
   /* Topic config used where a topic sets no value of its own: NULL or a
    * NULL-terminated array of "name", "value" pairs (Kafka names, see
@@ -77,6 +93,18 @@ typedef struct {
    * meanwhile). So a log of many partitions and segments needs few fds.
    * 0 = half the process's RLIMIT_NOFILE, within [16, 4096] (the default). */
   int max_open_files;
+  /* Background scrubber (one thread per log): re-reads sealed segments and
+   * checks each batch's length, magic, CRC-32C and offset continuity, at
+   * most scrub_bytes_per_sec (0 = no scrubber), one pass over every sealed
+   * segment at most every scrub_interval_ms. Each damaged batch is reported
+   * once to @scrub_damage_func (NULL: g_warning) and counted
+   * (rill_log_scrub_stats_get); reads of a known-damaged batch then fail
+   * with RILL_LOG_ERROR_CORRUPT_BATCH instead of serving it. Defaults:
+   * 4 MiB/s, 3600000 ms. */
+  int64_t scrub_bytes_per_sec;
+  int64_t scrub_interval_ms;
+  rill_log_damage_func scrub_damage_func;
+  void *scrub_damage_user_data;
 } rill_log_options;
 
 /* Fills @options with the defaults. */
@@ -270,6 +298,32 @@ int64_t rill_log_wait(rill_log *log, const char *topic, int32_t partition, int64
 guint rill_log_enforce_retention(rill_log *log, int64_t now_ms);
 /* fdatasyncs every partition now (whatever the durability). */
 gboolean rill_log_flush(rill_log *log, GError **error);
+
+/* ---- Integrity ------------------------------------------------------------------ */
+
+/* What the scrubber did since the log was opened. */
+typedef struct {
+  guint64 passes;          /* passes over every sealed segment finished */
+  guint64 segments;        /* segment files checked */
+  guint64 batches;         /* batches checked */
+  guint64 bytes;           /* bytes read */
+  guint64 damaged_batches; /* distinct damaged batches found (each counted once) */
+  guint64 io_errors;       /* segment files that could not be read */
+} rill_log_scrub_stats;
+
+void rill_log_scrub_stats_get(rill_log *log, rill_log_scrub_stats *stats);
+
+/* Starts a scrub pass now instead of at the next interval (no-op without a
+ * scrubber). */
+void rill_log_scrub_kick(rill_log *log);
+
+/* Offline check of a log directory (not opened; nothing is written, so it
+ * may run beside a broker): every batch of every segment of every partition,
+ * the active segments included, as the scrubber checks them. @func runs
+ * once per damaged batch; @stats (may be NULL) gets what was read. FALSE
+ * with @error only when @dir cannot be read (damage is not an error). */
+gboolean rill_log_verify_dir(const char *dir, rill_log_damage_func func, void *user_data,
+                             rill_log_scrub_stats *stats, GError **error);
 
 /* ---- Consumer-group offsets ------------------------------------------------------
  * Stored per group in one file, replaced atomically on every commit (write

@@ -85,6 +85,8 @@ struct rill__broker {
   GQueue mem_waiting;            /* rill__broker_conn*, via mem_link */
   rill__ratelimit event_rate[RILL__EV_N_LIMITED]; /* I/O thread only */
   int64_t partitions_pending;    /* partitions of creations running on the pool (h-admin.c) */
+  gboolean inline_loop;          /* no I/O thread: the caller turns the loop (broker-inline.h) */
+  int64_t clock_skew_ms;         /* inline only: added to the monotonic clock when time jumps */
 };
 
 /* One piece of a response on the wire: memory or a file range (sendfile). */
@@ -157,6 +159,8 @@ void rill__broker_loop_run(rill__broker *b);    /* the I/O thread's body */
 void rill__broker_loop_clear(rill__broker *b);  /* after the thread ended */
 void rill__broker_loop_watch(rill__broker *b, int fd, uint32_t events, void *src, gboolean add);
 void rill__broker_loop_unwatch(rill__broker *b, int fd);
+/* One turn of the loop on the caller's thread (broker-inline.h). */
+void rill__broker_loop_turn(rill__broker *b, int timeout_ms, gboolean expire_timers);
 /* Runs what was posted but not run (after the loop ended). */
 void rill__broker_run_leftover_posts(rill__broker *b);
 

@@ -8,6 +8,7 @@
  * freed, so no callback can see a freed object.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/broker-inline.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -370,6 +371,16 @@ static void stop_and_clear(rill__broker *b)
   rill__broker_loop_clear(b);
 }
 
+/* The scrubber's report (its thread): one event line per damaged batch. */
+static void log_damage(const rill_log_damage *d, void *user_data)
+{
+  rill__broker_event(user_data, "error", "log_damaged",
+                     "topic=%s partition=%d segment=%020" G_GINT64_FORMAT ".log position=%" G_GINT64_FORMAT
+                     " offsets=%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " reason=\"%s\"",
+                     d->topic, d->partition, d->segment_base, d->position, d->first_offset, d->last_offset,
+                     d->reason);
+}
+
 gboolean rill_broker_start(rill_broker *broker, GError **error)
 {
   g_return_val_if_fail(broker, FALSE);
@@ -386,6 +397,10 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
     opts.retention_check_interval_ms = b->settings.log_retention_check_interval_ms;
     opts.page_cache_window_bytes = b->settings.log_page_cache_window_bytes;
     opts.max_open_files = b->settings.log_fd_cache_size;
+    opts.scrub_bytes_per_sec = b->settings.log_scrub_bytes_per_sec;
+    opts.scrub_interval_ms = b->settings.log_scrub_interval_ms;
+    opts.scrub_damage_func = log_damage;
+    opts.scrub_damage_user_data = b;
     GError *local = NULL;
     b->log = rill_log_open(b->settings.log_dirs, &opts, &local);
     g_strfreev(defaults);
@@ -413,7 +428,8 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
     goto fail;
   b->pool = g_thread_pool_new(rill__broker_pool_run, NULL, b->settings.num_io_workers, FALSE, NULL);
   b->state = RILL__BROKER_RUNNING;
-  b->thread = g_thread_new("rill-broker-io", io_thread, b);
+  if (!b->inline_loop)
+    b->thread = g_thread_new("rill-broker-io", io_thread, b);
   if (b->listen_fd >= 0)
     rill__broker_event(b, "info", "listening", "host=%s port=%u advertised=%s:%d", b->listen_host, b->port,
                        b->adv_host, b->adv_port);
@@ -423,6 +439,24 @@ fail:
   stop_and_clear(b);
   b->state = RILL__BROKER_STOPPED;
   return FALSE;
+}
+
+gboolean rill__broker_start_inline(rill_broker *broker, GError **error)
+{
+  g_return_val_if_fail(broker, FALSE);
+  broker->b.inline_loop = TRUE;
+  return rill_broker_start(broker, error);
+}
+
+void rill__broker_turn(rill_broker *broker, int timeout_ms, gboolean expire_timers)
+{
+  g_return_if_fail(broker && broker->b.inline_loop && broker->b.state == RILL__BROKER_RUNNING);
+  rill__broker_loop_turn(&broker->b, timeout_ms, expire_timers);
+}
+
+guint rill__broker_offloaded(rill_broker *broker)
+{
+  return broker->b.n_offloaded;
 }
 
 void rill_broker_stop(rill_broker *broker)

@@ -42,6 +42,8 @@ struct rill__broker_settings {
   int64_t log_retention_check_interval_ms; /* log.retention.check.interval.ms */
   int64_t log_page_cache_window_bytes;     /* rill.page.cache.window.bytes */
   int32_t log_fd_cache_size;               /* rill.log.fd.cache.size: 0 = from RLIMIT_NOFILE */
+  int64_t log_scrub_bytes_per_sec;         /* log.scrub.bytes.per.sec */
+  int64_t log_scrub_interval_ms;           /* log.scrub.interval.ms */
   int32_t message_max_bytes;               /* message.max.bytes → max.message.bytes */
   int32_t socket_request_max_bytes;        /* socket.request.max.bytes */
   int64_t queued_max_request_bytes;        /* queued.max.request.bytes: -1 = no bound */

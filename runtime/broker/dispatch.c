@@ -114,6 +114,31 @@ static void respond_unsupported(rill__broker_req *req)
   respond_raw(req, body, sizeof body);
 }
 
+#ifdef RILL_FUZZ_BUSY_LIMIT_MS
+#include <time.h>
+
+static int64_t thread_cpu_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Fuzz builds: a request whose handler keeps the I/O thread computing
+ * longer than the limit is a finding (every other connection waits
+ * meanwhile). CPU time of this thread, so a loaded machine's preemption
+ * does not count. */
+static void handle(const rill__api_entry *e, rill__broker_req *req)
+{
+  int64_t t0 = thread_cpu_us();
+  e->handler(req);
+  if (thread_cpu_us() - t0 > RILL_FUZZ_BUSY_LIMIT_MS * 1000)
+    __builtin_trap();
+}
+#else
+static void handle(const rill__api_entry *e, rill__broker_req *req) { e->handler(req); }
+#endif
+
 void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len)
 {
   rill__broker *b = c->broker;
@@ -147,5 +172,5 @@ void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len)
     respond_unsupported(&r->pub);
     return;
   }
-  e->handler(&r->pub);
+  handle(e, &r->pub);
 }

@@ -68,6 +68,12 @@ static void timer_free(void *data)
   g_free(data);
 }
 
+/* The loop's clock, so deadlines and the timers that check them agree. */
+static int64_t loop_clock(void *data)
+{
+  return rill__broker_now_ms(data);
+}
+
 rill__group_coordinator *rill__group_coordinator_new(rill__broker *broker, GError **error)
 {
   const rill__broker_settings *s = rill__broker_settings_get(broker);
@@ -82,6 +88,8 @@ rill__group_coordinator *rill__group_coordinator_new(rill__broker *broker, GErro
   o.wakeup = on_wakeup;
   o.wakeup_data = t;
   o.wakeup_destroy = timer_free;
+  o.clock = loop_clock;
+  o.clock_data = broker;
   o.initial_rebalance_delay_ms = (int32_t)CLAMP(s->group_initial_rebalance_delay_ms, 0, G_MAXINT32);
   o.min_session_timeout_ms = (int32_t)CLAMP(s->group_min_session_timeout_ms, 0, G_MAXINT32);
   o.max_session_timeout_ms = (int32_t)CLAMP(s->group_max_session_timeout_ms, 0, G_MAXINT32);

@@ -39,8 +39,7 @@ typedef struct {
 
 int64_t rill__broker_now_ms(rill__broker *broker)
 {
-  (void)broker;
-  return g_get_monotonic_time() / 1000;
+  return g_get_monotonic_time() / 1000 + broker->clock_skew_ms;
 }
 
 static gint timer_cmp(gconstpointer a, gconstpointer b, gpointer unused)
@@ -272,3 +271,33 @@ void rill__broker_loop_run(rill__broker *b)
     rill__broker_conn_close(b->conns.head->data, "shutdown");
   rill__broker_event(b, "info", "stopped", NULL);
 }
+
+/* ---- Inline turns (broker-inline.h) ---- */
+
+void rill__broker_loop_turn(rill__broker *b, int timeout_ms, gboolean expire_timers)
+{
+  struct epoll_event evs[64];
+  int n = epoll_wait(b->epfd, evs, G_N_ELEMENTS(evs), timeout_ms);
+  for (int i = 0; i < n; i++) {
+    rill__src_kind *kind = evs[i].data.ptr;
+    if (*kind == RILL__SRC_LISTEN) {
+      rill__broker_accept(b);
+    } else if (*kind == RILL__SRC_WAKE) {
+      uint64_t v;
+      while (read(b->wake_fd, &v, sizeof v) < 0 && errno == EINTR) {
+      }
+    } else {
+      rill__broker_conn_event((rill__broker_conn *)kind, evs[i].events);
+    }
+  }
+  run_posts(b);
+  if (expire_timers) {
+    /* The clock jumps to the earliest deadline: the code behind a timer
+     * compares its own deadlines with this clock too. */
+    GSequenceIter *it = g_sequence_get_begin_iter(b->timers);
+    if (!g_sequence_iter_is_end(it))
+      b->clock_skew_ms += MAX(0, ((rill__broker_timer *)g_sequence_get(it))->deadline_ms - rill__broker_now_ms(b));
+  }
+  run_timers(b);
+}
+

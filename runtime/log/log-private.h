@@ -220,7 +220,16 @@ typedef struct rill__partition {
   GArray *durable;              /* rill__durable, sorted by end */
   bool sync_queued;             /* in log->sync_queue (sync or page-cache release due),
                                  * not yet taken by the sync thread */
+  GArray *damaged;              /* rill__damaged found by the scrubber (scrub.c); reads
+                                 * stop before them */
 } rill__partition;
+
+/* A batch of a sealed segment that failed verification. */
+typedef struct {
+  int64_t segment_base; /* which segment */
+  int64_t position;     /* where in its .log */
+  int64_t first, last;  /* offsets it covers (last -1: the rest of the segment) */
+} rill__damaged;
 
 /* @dir: the partition directory (log.c names it). */
 rill__partition *rill__partition_open(struct rill_log *log, const char *topic, int32_t index, const char *dir,
@@ -297,10 +306,20 @@ struct rill_log {
   GCond sync_cond;
   GQueue sync_queue;          /* rill__partition refs with appends waiting for fdatasync */
   bool sync_stopping;
+  struct rill__scrubber *scrubber; /* NULL when scrub_bytes_per_sec is 0 */
 };
 
 /* Queues @p for the sync thread (takes a ref). Called with p->lock held. */
 void rill__log_queue_sync(rill_log *log, rill__partition *p);
+/* Refs of every partition. (transfer full: g_ptr_array_unref) */
+GPtrArray *rill__log_partitions(rill_log *log);
+
+/* ---- scrubber (scrub.c) ---- */
+typedef struct rill__scrubber rill__scrubber;
+/* Starts the scrub thread of @log if @options asks for one (NULL otherwise). */
+rill__scrubber *rill__scrubber_start(rill_log *log, const rill_log_options *options);
+/* Stops and joins it (may be NULL). */
+void rill__scrubber_stop(rill__scrubber *s);
 
 /* ---- fetch results (fetch.c) ---- */
 rill_log_fetch *rill__fetch_new(int64_t hwm, int64_t log_start);

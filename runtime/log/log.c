@@ -216,7 +216,7 @@ static gboolean load_producer_ids(rill_log *log, GError **error)
   return TRUE;
 }
 
-static GPtrArray *all_partitions(rill_log *log)
+GPtrArray *rill__log_partitions(rill_log *log)
 {
   GPtrArray *a = g_ptr_array_new_with_free_func((GDestroyNotify)rill__partition_unref);
   g_rw_lock_reader_lock(&log->topics_lock);
@@ -245,7 +245,7 @@ static gpointer maintenance(gpointer data)
     if (g_cond_wait_until(&log->thread_cond, &log->thread_lock, wake) || log->stopping)
       continue;
     g_mutex_unlock(&log->thread_lock);
-    GPtrArray *parts = all_partitions(log);
+    GPtrArray *parts = rill__log_partitions(log);
     int64_t now = g_get_real_time() / 1000;
     for (guint i = 0; i < parts->len; i++) {
       g_autoptr(GError) err = NULL;
@@ -299,6 +299,8 @@ void rill_log_options_init(rill_log_options *options)
   memset(options, 0, sizeof *options);
   options->retention_check_interval_ms = 300000;
   options->page_cache_window_bytes = 4 << 20;
+  options->scrub_bytes_per_sec = 4 << 20;
+  options->scrub_interval_ms = 3600000;
 }
 
 rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError **error)
@@ -360,6 +362,7 @@ rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError
     goto fail;
   log->thread = g_thread_new("rill-log", maintenance, log);
   log->sync_thread = g_thread_new("rill-log-sync", sync_thread, log);
+  log->scrubber = rill__scrubber_start(log, options);
   return log;
 
 fail:
@@ -371,6 +374,7 @@ void rill_log_close(rill_log *log)
 {
   if (!log)
     return;
+  rill__scrubber_stop(log->scrubber);
   if (log->thread) {
     g_mutex_lock(&log->thread_lock);
     log->stopping = true;
@@ -387,7 +391,7 @@ void rill_log_close(rill_log *log)
     g_mutex_unlock(&log->sync_lock);
     g_thread_join(log->sync_thread);
   }
-  GPtrArray *parts = all_partitions(log);
+  GPtrArray *parts = rill__log_partitions(log);
   for (guint i = 0; i < parts->len; i++)
     rill__partition_close(g_ptr_array_index(parts, i), true);
   g_ptr_array_unref(parts);
@@ -799,7 +803,7 @@ int64_t rill_log_wait(rill_log *log, const char *topic, int32_t partition, int64
 guint rill_log_enforce_retention(rill_log *log, int64_t now_ms)
 {
   g_return_val_if_fail(log != NULL, 0);
-  GPtrArray *parts = all_partitions(log);
+  GPtrArray *parts = rill__log_partitions(log);
   guint n = 0;
   for (guint i = 0; i < parts->len; i++)
     n += rill__partition_retention(g_ptr_array_index(parts, i), now_ms);
@@ -810,7 +814,7 @@ guint rill_log_enforce_retention(rill_log *log, int64_t now_ms)
 gboolean rill_log_flush(rill_log *log, GError **error)
 {
   g_return_val_if_fail(log != NULL, FALSE);
-  GPtrArray *parts = all_partitions(log);
+  GPtrArray *parts = rill__log_partitions(log);
   gboolean ok = TRUE;
   for (guint i = 0; i < parts->len && ok; i++)
     ok = rill__partition_flush(g_ptr_array_index(parts, i), 0, true, error);

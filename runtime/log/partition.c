@@ -58,6 +58,7 @@ void rill__partition_unref(rill__partition *p)
   g_hash_table_unref(p->producers);
   g_array_unref(p->waiters);
   g_array_unref(p->durable);
+  g_array_unref(p->damaged);
   g_mutex_clear(&p->lock);
   g_cond_clear(&p->cond);
   g_free(p->topic);
@@ -107,6 +108,7 @@ rill__partition *rill__partition_open(rill_log *log, const char *topic, int32_t 
   p->producers = rill__producers_new();
   p->waiters = g_array_new(FALSE, FALSE, sizeof(rill__waiter));
   p->durable = g_array_new(FALSE, FALSE, sizeof(rill__durable));
+  p->damaged = g_array_new(FALSE, FALSE, sizeof(rill__damaged));
   p->dirty_since_ms = -1;
 
   if (create && g_mkdir_with_parents(p->dir, 0755) != 0) {
@@ -631,6 +633,18 @@ static void free_spans(GArray *spans)
   g_array_unref(spans);
 }
 
+/* The damaged batch (scrub.c) at @pos of the segment based at @base, if any;
+ * with @to > 0, any in [@pos, @to). */
+static const rill__damaged *damaged_at(GArray *bad, int64_t base, int64_t pos, int64_t to)
+{
+  for (guint i = 0; bad && i < bad->len; i++) {
+    const rill__damaged *d = &g_array_index(bad, rill__damaged, i);
+    if (d->segment_base == base && (to > 0 ? d->position >= pos && d->position < to : d->position == pos))
+      return d;
+  }
+  return NULL;
+}
+
 rill_log_fetch *rill__partition_read(rill__partition *p, int64_t offset, size_t max_bytes, GError **error)
 {
   g_mutex_lock(&p->lock);
@@ -649,7 +663,11 @@ rill_log_fetch *rill__partition_read(rill__partition *p, int64_t offset, size_t 
   }
   guint from = find_segment(p, offset);
   GArray *spans = collect_spans(p, from, rill__segment_lookup_offset(g_ptr_array_index(p->segments, from), offset));
+  /* Batches the scrubber found damaged are never served: a read stops
+   * before one, and a read starting in one fails (CORRUPT_MESSAGE). */
+  g_autoptr(GArray) bad = p->damaged->len ? g_array_copy(p->damaged) : NULL;
   g_mutex_unlock(&p->lock);
+  const rill__damaged *corrupt = NULL;
 
   /* Everything below each span's end is whole checked batches: scan headers
    * without the lock. */
@@ -659,7 +677,14 @@ rill_log_fetch *rill__partition_read(rill__partition *p, int64_t offset, size_t 
     span *s = &g_array_index(spans, span, i);
     int64_t pos = s->start, range_start = s->start;
     while (pos < s->end) {
-      if (found && total + (size_t)(s->end - pos) <= max_bytes) {
+      const rill__damaged *dmg = damaged_at(bad, s->seg->base_offset, pos, 0);
+      if (dmg && (dmg->last < 0 || dmg->last >= offset)) {
+        corrupt = found ? NULL : dmg;
+        done = true;
+        break;
+      }
+      if (found && total + (size_t)(s->end - pos) <= max_bytes &&
+          !damaged_at(bad, s->seg->base_offset, pos, s->end)) {
         total += (size_t)(s->end - pos); /* the rest fits whole */
         pos = s->end;
         break;
@@ -686,6 +711,14 @@ rill_log_fetch *rill__partition_read(rill__partition *p, int64_t offset, size_t 
     rill__fetch_add(f, s->seg, range_start, pos - range_start);
   }
   free_spans(spans);
+  if (corrupt) {
+    g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_CORRUPT_BATCH,
+                "offsets %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " of %s-%d are damaged on disk (segment %020"
+                G_GINT64_FORMAT ".log, position %" G_GINT64_FORMAT ")",
+                corrupt->first, corrupt->last, p->topic, p->index, corrupt->segment_base, corrupt->position);
+    rill_log_fetch_free(f);
+    return NULL;
+  }
   return f;
 }
 
