@@ -1,7 +1,7 @@
 /* join.c — the rill_join configuration object, its counters, the default
  * combine, and the pieces of join state the three join operators share
  * (record copies, owned byte keys). The operators themselves live in
- * join_window.c, join_interval.c and join_table.c.
+ * join-window.c, join-interval.c and join-table.c.
  *
  * Accounting rule: every allocation that makes up join state goes through
  * this file's constructors, which add its size to the join's counters, and

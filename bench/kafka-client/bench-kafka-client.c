@@ -153,7 +153,7 @@ static double ours_produce(const char *topic, long n)
   rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_class, &g, NULL);
   rill_kafka_sink_options o = {.topic = topic, .conf = c};
   GError *e = NULL;
-  if (!rill_kafka_sink_add(p, "sink", s, &o, &e))
+  if (!rill_pipeline_add_kafka_sink(p, "sink", s, &o, &e))
     die(e->message);
   double t0 = now_s();
   if (!rill_pipeline_run(p, &e))
@@ -184,7 +184,7 @@ static double ours_consume(const char *topic, long n)
   rill_pipeline *p = rill_pipeline_new("consume");
   rill_kafka_source_options o = {.topic = topic, .conf = c, .from = RILL_KAFKA_FROM_EARLIEST, .stop_at_end = TRUE};
   GError *e = NULL;
-  rill_stage *s = rill_kafka_source_add(p, "kafka", &o, &e);
+  rill_stage *s = rill_pipeline_add_kafka_source(p, "kafka", &o, &e);
   if (!s)
     die(e->message);
   gsize got = 0;

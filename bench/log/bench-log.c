@@ -167,7 +167,7 @@ int main(int argc, char **argv)
     size_t at = 0;
     while (at + 61 <= n) { /* find the next offset */
       rill_batch_header h;
-      rill_batch_header_parse(p + at, n - at, false, &h);
+      rill__batch_header_parse(p + at, n - at, false, &h);
       off = h.base_offset + h.last_offset_delta + 1;
       at += (size_t)h.batch_length + 12;
     }

@@ -107,7 +107,7 @@ int main(int argc, char **argv)
     {"runs", 'r', 0, G_OPTION_ARG_INT, &runs, "runs per query and side; the median counts (default 3)", "R"},
     {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "generator seed S (default 42)", "S"},
     {"rate", 0, 0, G_OPTION_ARG_DOUBLE, &rate, "events per second of event time (default 100000)", "R"},
-    {NULL},
+    G_OPTION_ENTRY_NULL,
   };
   GError *error = NULL;
   gboolean on[NX_N_QUERIES] = {FALSE};

@@ -101,7 +101,7 @@ int main(void)
     mem[i] = rate * (double)len;
     MEASURE(rate, sink += decode(&r, p, len, NULL));
     dec[i] = rate * n;
-    MEASURE(rate, sink += rill_crc32c(0, p, len));
+    MEASURE(rate, sink += rill__crc32c(0, p, len));
     crc[i] = rate * (double)len;
     ratio[i] = codec[i] / mem[i];
     printf("run %d: decode+encode %.0f MB/s, memcpy %.0f MB/s, decode %.1f M records/s, crc32c %.2f GB/s\n",

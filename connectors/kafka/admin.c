@@ -7,17 +7,17 @@
 
 #include <rill/kafka.h>
 
-#include "runtime/wire/batch_header.h"
+#include "runtime/wire/batch-header.h"
 
 #define RETRY_ERR(code) ((code) == RILL_KAFKA_ERR_COORDINATOR_LOAD_IN_PROGRESS || \
                          (code) == RILL_KAFKA_ERR_COORDINATOR_NOT_AVAILABLE || (code) == RILL_KAFKA_ERR_NOT_COORDINATOR)
 
-static char *wire_strdup(rill_wire_str s)
+static char *wire_strdup(rill__wire_str s)
 {
   return s.len < 0 ? g_strdup("") : g_strndup(s.ptr, (gsize)s.len);
 }
 
-static gboolean fail_code(GError **error, int16_t code, const char *what, rill_wire_str msg)
+static gboolean fail_code(GError **error, int16_t code, const char *what, rill__wire_str msg)
 {
   g_autofree char *detail = msg.len > 0 ? wire_strdup(msg) : NULL;
   rill__kclient_set_error(error, code, what, detail);
@@ -50,12 +50,12 @@ gboolean rill__kadmin_create_topic(rill__kclient *client, const char *topic, int
   int32_t node = controller(client, error);
   if (node == G_MININT32)
     return FALSE;
-  rill_wire_create_topics_request req;
-  rill_wire_create_topics_request_init(&req);
-  rill_wire_create_topics_request_creatable_topic t = {0};
+  rill__wire_create_topics_request req;
+  rill__wire_create_topics_request_init(&req);
+  rill__wire_create_topics_request_creatable_topic t = {0};
   guint nc = configs ? g_strv_length((char **)configs) : 0;
-  g_autofree rill_wire_create_topics_request_creatable_topic_config *cs =
-    g_new0(rill_wire_create_topics_request_creatable_topic_config, nc + 1);
+  g_autofree rill__wire_create_topics_request_creatable_topic_config *cs =
+      g_new0(rill__wire_create_topics_request_creatable_topic_config, nc + 1);
   for (guint i = 0; i < nc; i++) {
     const char *eq = strchr(configs[i], '=');
     if (!eq) {
@@ -63,10 +63,10 @@ gboolean rill__kadmin_create_topic(rill__kclient *client, const char *topic, int
                   configs[i]);
       return FALSE;
     }
-    cs[i].name = (rill_wire_str){configs[i], (int32_t)(eq - configs[i])};
-    cs[i].value = rill_wire_str_from(eq + 1);
+    cs[i].name = (rill__wire_str){configs[i], (int32_t)(eq - configs[i])};
+    cs[i].value = rill__wire_str_from(eq + 1);
   }
-  t.name = rill_wire_str_from(topic);
+  t.name = rill__wire_str_from(topic);
   t.num_partitions = partitions;
   t.replication_factor = replication;
   t.configs = cs;
@@ -77,7 +77,7 @@ gboolean rill__kadmin_create_topic(rill__kclient *client, const char *topic, int
   rill__kreq *r = rill__kclient_call(client, node, RILL_WIRE_API_CREATE_TOPICS, 4, &req, error);
   if (!r)
     return FALSE;
-  const rill_wire_create_topics_response *cr = &r->resp.create_topics;
+  const rill__wire_create_topics_response *cr = &r->resp.create_topics;
   gboolean ok = cr->n_topics == 1 && cr->topics[0].error_code == 0;
   if (!ok) {
     g_autofree char *what = g_strdup_printf("CreateTopics '%s'", topic);
@@ -93,10 +93,10 @@ gboolean rill__kadmin_delete_topic(rill__kclient *client, const char *topic, GEr
   int32_t node = controller(client, error);
   if (node == G_MININT32)
     return FALSE;
-  rill_wire_delete_topics_request req;
-  rill_wire_delete_topics_request_init(&req);
-  rill_wire_str name = rill_wire_str_from(topic);
-  rill_wire_delete_topics_request_delete_topic_state st = {0};
+  rill__wire_delete_topics_request req;
+  rill__wire_delete_topics_request_init(&req);
+  rill__wire_str name = rill__wire_str_from(topic);
+  rill__wire_delete_topics_request_delete_topic_state st = {0};
   st.name = name;
   req.topic_names = &name;
   req.n_topic_names = 1;
@@ -106,7 +106,7 @@ gboolean rill__kadmin_delete_topic(rill__kclient *client, const char *topic, GEr
   rill__kreq *r = rill__kclient_call(client, node, RILL_WIRE_API_DELETE_TOPICS, 5, &req, error);
   if (!r)
     return FALSE;
-  const rill_wire_delete_topics_response *dr = &r->resp.delete_topics;
+  const rill__wire_delete_topics_response *dr = &r->resp.delete_topics;
   gboolean ok = dr->n_responses == 1 && dr->responses[0].error_code == 0;
   if (!ok) {
     g_autofree char *what = g_strdup_printf("DeleteTopics '%s'", topic);
@@ -122,10 +122,10 @@ gboolean rill__kadmin_create_partitions(rill__kclient *client, const char *topic
   int32_t node = controller(client, error);
   if (node == G_MININT32)
     return FALSE;
-  rill_wire_create_partitions_request req;
-  rill_wire_create_partitions_request_init(&req);
-  rill_wire_create_partitions_request_create_partitions_topic t = {0};
-  t.name = rill_wire_str_from(topic);
+  rill__wire_create_partitions_request req;
+  rill__wire_create_partitions_request_init(&req);
+  rill__wire_create_partitions_request_topic t = {0};
+  t.name = rill__wire_str_from(topic);
   t.count = total;
   t.assignments = NULL;
   t.n_assignments = -1;
@@ -135,7 +135,7 @@ gboolean rill__kadmin_create_partitions(rill__kclient *client, const char *topic
   rill__kreq *r = rill__kclient_call(client, node, RILL_WIRE_API_CREATE_PARTITIONS, 3, &req, error);
   if (!r)
     return FALSE;
-  const rill_wire_create_partitions_response *pr = &r->resp.create_partitions;
+  const rill__wire_create_partitions_response *pr = &r->resp.create_partitions;
   gboolean ok = pr->n_results == 1 && pr->results[0].error_code == 0;
   if (!ok) {
     g_autofree char *what = g_strdup_printf("CreatePartitions '%s'", topic);
@@ -161,8 +161,8 @@ gboolean rill__kadmin_list_offsets(rill__kclient *client, const char *topic, int
       rill__kclient_set_error(error, RILL_KAFKA_ERR_LEADER_NOT_AVAILABLE, what, NULL);
       return FALSE;
     }
-    g_autofree rill_wire_list_offsets_request_list_offsets_partition *ps =
-      g_new0(rill_wire_list_offsets_request_list_offsets_partition, (gsize)n);
+    g_autofree rill__wire_list_offsets_request_partition *ps =
+        g_new0(rill__wire_list_offsets_request_partition, (gsize)n);
     int32_t k = 0;
     for (int32_t p = first; p < n; p++) {
       if (out[p] != G_MININT64 || rill__kclient_leader(client, topic, p) != leader)
@@ -173,11 +173,11 @@ gboolean rill__kadmin_list_offsets(rill__kclient *client, const char *topic, int
       ps[k].max_num_offsets = 1;
       k++;
     }
-    rill_wire_list_offsets_request req;
-    rill_wire_list_offsets_request_init(&req);
-    rill_wire_list_offsets_request_list_offsets_topic t = {0};
+    rill__wire_list_offsets_request req;
+    rill__wire_list_offsets_request_init(&req);
+    rill__wire_list_offsets_request_topic t = {0};
     req.replica_id = -1;
-    t.name = rill_wire_str_from(topic);
+    t.name = rill__wire_str_from(topic);
     t.partitions = ps;
     t.n_partitions = k;
     req.topics = &t;
@@ -186,10 +186,10 @@ gboolean rill__kadmin_list_offsets(rill__kclient *client, const char *topic, int
     rill__kreq *r = rill__kclient_call(client, leader, RILL_WIRE_API_LIST_OFFSETS, 2, &req, error);
     if (!r)
       return FALSE;
-    const rill_wire_list_offsets_response *lr = &r->resp.list_offsets;
+    const rill__wire_list_offsets_response *lr = &r->resp.list_offsets;
     for (int32_t i = 0; i < lr->n_topics; i++)
       for (int32_t j = 0; j < lr->topics[i].n_partitions; j++) {
-        const rill_wire_list_offsets_response_list_offsets_partition_response *pr = &lr->topics[i].partitions[j];
+        const rill__wire_list_offsets_response_partition_response *pr = &lr->topics[i].partitions[j];
         if (pr->partition_index < 0 || pr->partition_index >= n)
           continue;
         if (pr->error_code) {
@@ -218,15 +218,15 @@ int32_t rill__kadmin_find_coordinator(rill__kclient *client, const char *group, 
 {
   gint64 give_up = g_get_monotonic_time() + (gint64)rill__kclient_conf(client)->request_timeout_ms * 1000;
   for (;;) {
-    rill_wire_find_coordinator_request req;
-    rill_wire_find_coordinator_request_init(&req);
-    rill_wire_str key = rill_wire_str_from(group);
+    rill__wire_find_coordinator_request req;
+    rill__wire_find_coordinator_request_init(&req);
+    rill__wire_str key = rill__wire_str_from(group);
     req.key = key;
     req.key_type = 0;
     rill__kreq *r = rill__kclient_call(client, RILL__KNODE_ANY, RILL_WIRE_API_FIND_COORDINATOR, 3, &req, error);
     if (!r)
       return -1;
-    const rill_wire_find_coordinator_response *fr = &r->resp.find_coordinator;
+    const rill__wire_find_coordinator_response *fr = &r->resp.find_coordinator;
     int16_t code = fr->error_code;
     int32_t node = fr->node_id;
     if (code && (!RETRY_ERR(code) || g_get_monotonic_time() >= give_up)) {
@@ -266,13 +266,13 @@ GPtrArray *rill__kadmin_list_groups(rill__kclient *client, GError **error)
     return NULL;
   GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)rill__kgroup_listing_free);
   for (int32_t b = 0; b < m->resp.metadata.n_brokers; b++) {
-    rill_wire_list_groups_request req;
-    rill_wire_list_groups_request_init(&req);
+    rill__wire_list_groups_request req;
+    rill__wire_list_groups_request_init(&req);
     rill__kreq *r = rill__kclient_call(client, m->resp.metadata.brokers[b].node_id, RILL_WIRE_API_LIST_GROUPS, 4,
                                        &req, error);
     if (!r)
       goto fail;
-    const rill_wire_list_groups_response *lr = &r->resp.list_groups;
+    const rill__wire_list_groups_response *lr = &r->resp.list_groups;
     if (lr->error_code) {
       fail_code(error, lr->error_code, "ListGroups", RILL_WIRE_STR_NULL);
       rill__kreq_free(r);
@@ -296,15 +296,15 @@ fail:
 
 rill__kreq *rill__kadmin_describe_group(rill__kclient *client, int32_t coordinator, const char *group, GError **error)
 {
-  rill_wire_describe_groups_request req;
-  rill_wire_describe_groups_request_init(&req);
-  rill_wire_str g = rill_wire_str_from(group);
+  rill__wire_describe_groups_request req;
+  rill__wire_describe_groups_request_init(&req);
+  rill__wire_str g = rill__wire_str_from(group);
   req.groups = &g;
   req.n_groups = 1;
   rill__kreq *r = rill__kclient_call(client, coordinator, RILL_WIRE_API_DESCRIBE_GROUPS, 4, &req, error);
   if (!r)
     return NULL;
-  const rill_wire_describe_groups_response *dr = &r->resp.describe_groups;
+  const rill__wire_describe_groups_response *dr = &r->resp.describe_groups;
   if (dr->n_groups != 1 || dr->groups[0].error_code) {
     g_autofree char *what = g_strdup_printf("DescribeGroups '%s'", group);
     fail_code(error, dr->n_groups == 1 ? dr->groups[0].error_code : -1, what, RILL_WIRE_STR_NULL);
@@ -335,11 +335,11 @@ void rill__koffsets_free(GArray *offsets)
 GArray *rill__kadmin_offset_fetch(rill__kclient *client, int32_t coordinator, const char *group, const char *topic,
                                   GError **error)
 {
-  rill_wire_offset_fetch_request req;
-  rill_wire_offset_fetch_request_init(&req);
-  req.group_id = rill_wire_str_from(group);
+  rill__wire_offset_fetch_request req;
+  rill__wire_offset_fetch_request_init(&req);
+  req.group_id = rill__wire_str_from(group);
   g_autofree int32_t *parts = NULL;
-  rill_wire_offset_fetch_request_offset_fetch_request_topic t = {0};
+  rill__wire_offset_fetch_request_topic t = {0};
   if (topic) {
     /* v0 cannot ask for "all partitions": list them */
     const char *topics[] = {topic, NULL};
@@ -355,7 +355,7 @@ GArray *rill__kadmin_offset_fetch(rill__kclient *client, int32_t coordinator, co
     parts = g_new0(int32_t, (gsize)n + 1);
     for (int32_t i = 0; i < n; i++)
       parts[i] = i;
-    t.name = rill_wire_str_from(topic);
+    t.name = rill__wire_str_from(topic);
     t.partition_indexes = parts;
     t.n_partition_indexes = n;
     req.topics = &t;
@@ -367,12 +367,12 @@ GArray *rill__kadmin_offset_fetch(rill__kclient *client, int32_t coordinator, co
   rill__kreq *r = rill__kclient_call(client, coordinator, RILL_WIRE_API_OFFSET_FETCH, 7, &req, error);
   if (!r)
     return NULL;
-  const rill_wire_offset_fetch_response *fr = &r->resp.offset_fetch;
+  const rill__wire_offset_fetch_response *fr = &r->resp.offset_fetch;
   GArray *out = koffsets_new();
   int16_t code = fr->error_code;
   for (int32_t i = 0; i < fr->n_topics && !code; i++)
     for (int32_t j = 0; j < fr->topics[i].n_partitions && !code; j++) {
-      const rill_wire_offset_fetch_response_offset_fetch_response_partition *p = &fr->topics[i].partitions[j];
+      const rill__wire_offset_fetch_response_partition *p = &fr->topics[i].partitions[j];
       if (p->error_code && p->error_code != RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION) {
         code = p->error_code;
         break;
@@ -393,26 +393,26 @@ GArray *rill__kadmin_offset_fetch(rill__kclient *client, int32_t coordinator, co
 gboolean rill__kadmin_offset_commit(rill__kclient *client, int32_t coordinator, const char *group, int32_t generation,
                                     const char *member_id, const GArray *offsets, GError **error)
 {
-  rill_wire_offset_commit_request req;
-  rill_wire_offset_commit_request_init(&req);
-  req.group_id = rill_wire_str_from(group);
+  rill__wire_offset_commit_request req;
+  rill__wire_offset_commit_request_init(&req);
+  req.group_id = rill__wire_str_from(group);
   req.generation_id = generation;
-  req.member_id = rill_wire_str_from(member_id);
+  req.member_id = rill__wire_str_from(member_id);
   /* one request topic per distinct topic, in order of first appearance */
-  g_autofree rill_wire_offset_commit_request_offset_commit_request_topic *ts =
-    g_new0(rill_wire_offset_commit_request_offset_commit_request_topic, offsets->len + 1);
-  g_autofree rill_wire_offset_commit_request_offset_commit_request_partition *ps =
-    g_new0(rill_wire_offset_commit_request_offset_commit_request_partition, offsets->len + 1);
+  g_autofree rill__wire_offset_commit_request_topic *ts =
+      g_new0(rill__wire_offset_commit_request_topic, offsets->len + 1);
+  g_autofree rill__wire_offset_commit_request_partition *ps =
+      g_new0(rill__wire_offset_commit_request_partition, offsets->len + 1);
   int32_t nt = 0;
   guint np = 0;
   for (guint i = 0; i < offsets->len; i++) {
     const char *topic = g_array_index(offsets, rill__koffset, i).topic;
     gboolean seen = FALSE;
     for (int32_t t = 0; t < nt && !seen; t++)
-      seen = rill_wire_str_eq(ts[t].name, topic);
+      seen = rill__wire_str_eq(ts[t].name, topic);
     if (seen)
       continue;
-    ts[nt].name = rill_wire_str_from(topic);
+    ts[nt].name = rill__wire_str_from(topic);
     ts[nt].partitions = &ps[np];
     for (guint j = i; j < offsets->len; j++) {
       const rill__koffset *o = &g_array_index(offsets, rill__koffset, j);
@@ -422,7 +422,7 @@ gboolean rill__kadmin_offset_commit(rill__kclient *client, int32_t coordinator, 
       ps[np].committed_offset = o->offset;
       ps[np].committed_leader_epoch = -1;
       ps[np].commit_timestamp = -1;
-      ps[np].committed_metadata = rill_wire_str_from("");
+      ps[np].committed_metadata = rill__wire_str_from("");
       np++;
       ts[nt].n_partitions++;
     }
@@ -433,7 +433,7 @@ gboolean rill__kadmin_offset_commit(rill__kclient *client, int32_t coordinator, 
   rill__kreq *r = rill__kclient_call(client, coordinator, RILL_WIRE_API_OFFSET_COMMIT, 7, &req, error);
   if (!r)
     return FALSE;
-  const rill_wire_offset_commit_response *cr = &r->resp.offset_commit;
+  const rill__wire_offset_commit_response *cr = &r->resp.offset_commit;
   int16_t code = 0;
   for (int32_t i = 0; i < cr->n_topics && !code; i++)
     for (int32_t j = 0; j < cr->topics[i].n_partitions && !code; j++)
@@ -513,7 +513,7 @@ static gboolean get16(cursor *c, int16_t *v)
 {
   if (c->end - c->p < 2)
     return FALSE;
-  *v = (int16_t)rill_be16(c->p);
+  *v = (int16_t)rill__be16(c->p);
   c->p += 2;
   return TRUE;
 }
@@ -522,7 +522,7 @@ static gboolean get32(cursor *c, int32_t *v)
 {
   if (c->end - c->p < 4)
     return FALSE;
-  *v = (int32_t)rill_be32(c->p);
+  *v = (int32_t)rill__be32(c->p);
   c->p += 4;
   return TRUE;
 }

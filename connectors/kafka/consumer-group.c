@@ -50,7 +50,7 @@ static gboolean is_fencing(int16_t code)
          code == RILL_KAFKA_ERR_REBALANCE_IN_PROGRESS || code == RILL_KAFKA_ERR_FENCED_INSTANCE_ID;
 }
 
-static char *wire_dup(rill_wire_str s)
+static char *wire_dup(rill__wire_str s)
 {
   return g_strndup(s.ptr ? s.ptr : "", (gsize)MAX(s.len, 0));
 }
@@ -81,7 +81,7 @@ static rill__kreq *call(rill__kmember *m, int16_t api, int16_t max_version, cons
     rill__kreq *a = g_async_queue_timeout_pop(m->answers, 50000);
     if (a) {
       if (a->error) {
-        rill__kclient_set_error(error, a->error, rill_wire_api_lookup(api)->name, a->error_message);
+        rill__kclient_set_error(error, a->error, rill__wire_api_lookup(api)->name, a->error_message);
         rill__kreq_free(a);
         return NULL;
       }
@@ -89,7 +89,7 @@ static rill__kreq *call(rill__kmember *m, int16_t api, int16_t max_version, cons
     }
     if (g_atomic_int_get(&m->stop) || g_get_monotonic_time() > give_up) {
       /* the answer, when it comes, waits in the queue until the next call or free */
-      rill__kclient_set_error(error, RILL_KAFKA_ERR_REQUEST_TIMED_OUT, rill_wire_api_lookup(api)->name, NULL);
+      rill__kclient_set_error(error, RILL_KAFKA_ERR_REQUEST_TIMED_OUT, rill__wire_api_lookup(api)->name, NULL);
       return NULL;
     }
   }
@@ -120,7 +120,7 @@ static char **resolve_topics(rill__kmember *m, GError **error)
       g_ptr_array_free(out, TRUE);
       return NULL;
     }
-    const rill_wire_metadata_response *md = &r->resp.metadata;
+    const rill__wire_metadata_response *md = &r->resp.metadata;
     for (int32_t t = 0; t < md->n_topics; t++) {
       g_autofree char *name = wire_dup(md->topics[t].name);
       if (md->topics[t].error_code || md->topics[t].is_internal || name[0] == '_')
@@ -147,7 +147,7 @@ static char **resolve_topics(rill__kmember *m, GError **error)
 /* ---- assignors ------------------------------------------------------------ */
 
 typedef struct {
-  rill_wire_str id;
+  rill__wire_str id;
   char **topics; /* subscription */
   GArray *parts; /* rill__koffset (topic not owned) */
 } amember;
@@ -210,9 +210,8 @@ static void assign_roundrobin(rill__kclient *client, amember *ms, int32_t nm, ch
 }
 
 /* The leader's SyncGroup assignments for the members of @j. */
-static gboolean run_assignor(rill__kmember *m, const rill_wire_join_group_response *j,
-                             rill_wire_sync_group_request_sync_group_request_assignment *out, GBytes **blobs,
-                             GError **error)
+static gboolean run_assignor(rill__kmember *m, const rill__wire_join_group_response *j,
+                             rill__wire_sync_group_request_assignment *out, GBytes **blobs, GError **error)
 {
   int32_t nm = j->n_members;
   amember *ms = g_new0(amember, (gsize)nm);
@@ -222,7 +221,7 @@ static gboolean run_assignor(rill__kmember *m, const rill_wire_join_group_respon
   for (int32_t i = 0; i < nm; i++) {
     ms[i].id = j->members[i].member_id;
     ms[i].parts = g_array_new(FALSE, TRUE, sizeof(rill__koffset));
-    rill_wire_bytes md = j->members[i].metadata;
+    rill__wire_bytes md = j->members[i].metadata;
     ms[i].topics = rill__kconsumer_subscription_decode(md.ptr, md.len < 0 ? 0 : (size_t)md.len);
     for (guint t = 0; ms[i].topics && ms[i].topics[t]; t++)
       if (!g_ptr_array_find_with_equal_func(all, ms[i].topics[t], g_str_equal, NULL))
@@ -248,7 +247,7 @@ static gboolean run_assignor(rill__kmember *m, const rill_wire_join_group_respon
     gsize len;
     const void *data = g_bytes_get_data(blobs[i], &len);
     out[i].member_id = ms[i].id;
-    out[i].assignment = rill_wire_bytes_from(data, len);
+    out[i].assignment = rill__wire_bytes_from(data, len);
   }
   ok = TRUE;
 out:
@@ -277,11 +276,10 @@ static join_result join_once(rill__kmember *m, GArray **assignment, GError **err
   gsize sub_len;
   const void *sub_data = g_bytes_get_data(sub, &sub_len);
   guint ns = g_strv_length(m->strategies);
-  rill_wire_join_group_request_join_group_request_protocol *protos =
-    g_new0(rill_wire_join_group_request_join_group_request_protocol, ns);
+  rill__wire_join_group_request_protocol *protos = g_new0(rill__wire_join_group_request_protocol, ns);
   for (guint i = 0; i < ns; i++) {
-    protos[i].name = rill_wire_str_from(m->strategies[i]);
-    protos[i].metadata = rill_wire_bytes_from(sub_data, sub_len);
+    protos[i].name = rill__wire_str_from(m->strategies[i]);
+    protos[i].metadata = rill__wire_bytes_from(sub_data, sub_len);
   }
   g_mutex_lock(&m->lock);
   g_strfreev(m->subscribed);
@@ -289,14 +287,14 @@ static join_result join_once(rill__kmember *m, GArray **assignment, GError **err
   char *member_id = g_strdup(m->member_id);
   g_mutex_unlock(&m->lock);
 
-  rill_wire_join_group_request jreq;
-  rill_wire_join_group_request_init(&jreq);
-  jreq.group_id = rill_wire_str_from(m->group);
+  rill__wire_join_group_request jreq;
+  rill__wire_join_group_request_init(&jreq);
+  jreq.group_id = rill__wire_str_from(m->group);
   jreq.session_timeout_ms = kc->session_timeout_ms;
   jreq.rebalance_timeout_ms = kc->max_poll_interval_ms;
-  jreq.member_id = rill_wire_str_from(member_id);
+  jreq.member_id = rill__wire_str_from(member_id);
   jreq.group_instance_id = RILL_WIRE_STR_NULL;
-  jreq.protocol_type = rill_wire_str_from("consumer");
+  jreq.protocol_type = rill__wire_str_from("consumer");
   jreq.protocols = protos;
   jreq.n_protocols = (int32_t)ns;
   jreq.reason = RILL_WIRE_STR_NULL;
@@ -306,7 +304,7 @@ static join_result join_once(rill__kmember *m, GArray **assignment, GError **err
   g_free(member_id);
   if (!jr)
     return JOIN_FAILED;
-  const rill_wire_join_group_response *j = &jr->resp.join_group;
+  const rill__wire_join_group_response *j = &jr->resp.join_group;
   join_result res = JOIN_FAILED;
   g_autofree char *me = NULL, *leader = NULL, *proto = NULL;
   int16_t code = j->error_code;
@@ -341,18 +339,18 @@ static join_result join_once(rill__kmember *m, GArray **assignment, GError **err
   m->member_id = g_strdup(me);
   g_mutex_unlock(&m->lock);
 
-  rill_wire_sync_group_request sreq;
-  rill_wire_sync_group_request_init(&sreq);
+  rill__wire_sync_group_request sreq;
+  rill__wire_sync_group_request_init(&sreq);
   sreq.group_id = jreq.group_id;
   sreq.generation_id = generation;
-  sreq.member_id = rill_wire_str_from(me);
+  sreq.member_id = rill__wire_str_from(me);
   sreq.group_instance_id = RILL_WIRE_STR_NULL;
-  sreq.protocol_type = rill_wire_str_from("consumer");
-  sreq.protocol_name = rill_wire_str_from(proto);
-  rill_wire_sync_group_request_sync_group_request_assignment *as = NULL;
+  sreq.protocol_type = rill__wire_str_from("consumer");
+  sreq.protocol_name = rill__wire_str_from(proto);
+  rill__wire_sync_group_request_assignment *as = NULL;
   GBytes **blobs = NULL;
   if (!strcmp(me, leader)) {
-    as = g_new0(rill_wire_sync_group_request_sync_group_request_assignment, (gsize)j->n_members + 1);
+    as = g_new0(rill__wire_sync_group_request_assignment, (gsize)j->n_members + 1);
     blobs = g_new0(GBytes *, (gsize)j->n_members + 1);
     if (!run_assignor(m, j, as, blobs, error))
       goto out_sync;
@@ -374,7 +372,7 @@ static join_result join_once(rill__kmember *m, GArray **assignment, GError **err
   } else if (code) {
     rill__kclient_set_error(error, code, "SyncGroup", NULL);
   } else {
-    rill_wire_bytes a = sr->resp.sync_group.assignment;
+    rill__wire_bytes a = sr->resp.sync_group.assignment;
     *assignment = a.len > 0 ? rill__kconsumer_assignment_decode(a.ptr, (size_t)a.len)
                             : rill__kconsumer_assignment_decode((const uint8_t *)"\0\0\0\0\0\0", 6);
     if (*assignment) {
@@ -446,13 +444,13 @@ static void leave_group(rill__kmember *m)
   m->generation = -1;
   g_mutex_unlock(&m->lock);
   if (node >= 0 && *id) {
-    rill_wire_leave_group_request req;
-    rill_wire_leave_group_request_init(&req);
-    rill_wire_leave_group_request_member_identity mi = {0};
-    mi.member_id = rill_wire_str_from(id);
+    rill__wire_leave_group_request req;
+    rill__wire_leave_group_request_init(&req);
+    rill__wire_leave_group_request_member_identity mi = {0};
+    mi.member_id = rill__wire_str_from(id);
     mi.group_instance_id = RILL_WIRE_STR_NULL;
     mi.reason = RILL_WIRE_STR_NULL;
-    req.group_id = rill_wire_str_from(m->group);
+    req.group_id = rill__wire_str_from(m->group);
     req.member_id = mi.member_id;
     req.members = &mi;
     req.n_members = 1;
@@ -471,12 +469,12 @@ static void leave_group(rill__kmember *m)
 static int16_t heartbeat(rill__kmember *m)
 {
   g_mutex_lock(&m->lock);
-  rill_wire_heartbeat_request req;
-  rill_wire_heartbeat_request_init(&req);
+  rill__wire_heartbeat_request req;
+  rill__wire_heartbeat_request_init(&req);
   g_autofree char *id = g_strdup(m->member_id);
-  req.group_id = rill_wire_str_from(m->group);
+  req.group_id = rill__wire_str_from(m->group);
   req.generation_id = m->generation;
-  req.member_id = rill_wire_str_from(id);
+  req.member_id = rill__wire_str_from(id);
   req.group_instance_id = RILL_WIRE_STR_NULL;
   g_mutex_unlock(&m->lock);
   GError *e = NULL;

@@ -89,7 +89,7 @@ static rill_stage *build_kafka_src(rill_launch_builder *b, const char *name, ril
     o.partitions = (const int32_t *)(void *)partitions->data;
     o.n_partitions = partitions->len;
   }
-  stage = rill_kafka_source_add(b->pipeline, name, &o, error);
+  stage = rill_pipeline_add_kafka_source(b->pipeline, name, &o, error);
 out:
   rill_kafka_conf_free(conf);
   g_array_unref(partitions);
@@ -107,7 +107,7 @@ static rill_stage *build_kafka_sink(rill_launch_builder *b, const char *name, ri
   rill_stage *stage = NULL;
   o.dead_letter = rill__launch_dead_letter(b, error);
   if (o.dead_letter || !rill__launch_get(b, "dead-letter"))
-    stage = rill_kafka_sink_add(b->pipeline, name, inputs[0], &o, error);
+    stage = rill_pipeline_add_kafka_sink(b->pipeline, name, inputs[0], &o, error);
   rill_kafka_conf_free(conf);
   return stage;
 }

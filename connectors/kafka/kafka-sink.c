@@ -138,8 +138,8 @@ static const rill_sink_class kafka_sink_class = {
   .close = sink_close,
 };
 
-rill_stage *rill_kafka_sink_add(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                const rill_kafka_sink_options *options, GError **error)
+rill_stage *rill_pipeline_add_kafka_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                         const rill_kafka_sink_options *options, GError **error)
 {
   g_return_val_if_fail(pipeline != NULL && options != NULL && options->topic != NULL && options->conf != NULL, NULL);
   if (!*options->conf->bootstrap_servers) {

@@ -86,9 +86,9 @@ typedef struct src_state src_state;
 typedef struct {
   src_state *s;
   guint epoch; /* the assignment it was sent for */
-  rill_wire_fetch_request req;
-  rill_wire_fetch_request_fetch_topic *topics;
-  rill_wire_fetch_request_fetch_partition *parts;
+  rill__wire_fetch_request req;
+  rill__wire_fetch_request_topic *topics;
+  rill__wire_fetch_request_partition *parts;
   GPtrArray *names; /* the topic names the request points to: a revoke may free the parts' */
   rill__kreq *resp; /* set on completion */
 } fcall;
@@ -159,11 +159,11 @@ static void spart_free(spart *sp)
   g_free(sp);
 }
 
-static spart *find_part(src_state *s, rill_wire_str topic, int32_t p)
+static spart *find_part(src_state *s, rill__wire_str topic, int32_t p)
 {
   for (guint i = 0; i < s->parts->len; i++) {
     spart *sp = s->parts->pdata[i];
-    if (sp->partition == p && rill_wire_str_eq(topic, sp->topic))
+    if (sp->partition == p && rill__wire_str_eq(topic, sp->topic))
       return sp;
   }
   return NULL;
@@ -190,16 +190,16 @@ static gboolean list_offset(src_state *s, const char *topic, int32_t p, int64_t 
     int32_t leader = rill__kclient_leader(s->client, topic, p);
     int16_t err = 5;
     if (leader >= 0) {
-      rill_wire_list_offsets_request req;
-      rill_wire_list_offsets_request_init(&req);
-      rill_wire_list_offsets_request_list_offsets_topic t = {0};
-      rill_wire_list_offsets_request_list_offsets_partition pp = {0};
+      rill__wire_list_offsets_request req;
+      rill__wire_list_offsets_request_init(&req);
+      rill__wire_list_offsets_request_topic t = {0};
+      rill__wire_list_offsets_request_partition pp = {0};
       req.replica_id = -1;
       pp.partition_index = p;
       pp.timestamp = ts;
       pp.current_leader_epoch = -1;
       pp.max_num_offsets = 1;
-      t.name = rill_wire_str_from(topic);
+      t.name = rill__wire_str_from(topic);
       t.partitions = &pp;
       t.n_partitions = 1;
       req.topics = &t;
@@ -208,10 +208,10 @@ static gboolean list_offset(src_state *s, const char *topic, int32_t p, int64_t 
       rill__kreq *r = rill__kclient_call(s->client, leader, RILL_WIRE_API_LIST_OFFSETS, 2, &req, error);
       if (!r)
         return FALSE;
-      const rill_wire_list_offsets_response *lr = &r->resp.list_offsets;
+      const rill__wire_list_offsets_response *lr = &r->resp.list_offsets;
       err = -1;
       if (lr->n_topics == 1 && lr->topics[0].n_partitions == 1) {
-        const rill_wire_list_offsets_response_list_offsets_partition_response *pr = &lr->topics[0].partitions[0];
+        const rill__wire_list_offsets_response_partition_response *pr = &lr->topics[0].partitions[0];
         err = pr->error_code;
         *offset = r->version == 0 ? (pr->n_old_style_offsets > 0 ? pr->old_style_offsets[0] : -1) : pr->offset;
       }
@@ -314,8 +314,8 @@ static void send_fetches(src_state *s)
     fcall *f = g_new0(fcall, 1);
     f->s = s;
     f->epoch = s->epoch;
-    f->parts = g_new0(rill_wire_fetch_request_fetch_partition, l->len);
-    f->topics = g_new0(rill_wire_fetch_request_fetch_topic, l->len);
+    f->parts = g_new0(rill__wire_fetch_request_partition, l->len);
+    f->topics = g_new0(rill__wire_fetch_request_topic, l->len);
     f->names = g_ptr_array_new_with_free_func(g_free);
     int32_t nt = 0, np = 0;
     /* partitions of one topic go together, topics in order of appearance */
@@ -323,16 +323,16 @@ static void send_fetches(src_state *s)
       spart *first = l->pdata[i];
       if (first->fetching)
         continue;
-      rill_wire_fetch_request_fetch_topic *t = &f->topics[nt++];
+      rill__wire_fetch_request_topic *t = &f->topics[nt++];
       char *name = g_strdup(first->topic);
       g_ptr_array_add(f->names, name);
-      t->topic = rill_wire_str_from(name);
+      t->topic = rill__wire_str_from(name);
       t->partitions = &f->parts[np];
       for (guint k = i; k < l->len; k++) {
         spart *sp = l->pdata[k];
         if (sp->fetching || strcmp(sp->topic, first->topic))
           continue;
-        rill_wire_fetch_request_fetch_partition *fp = &f->parts[np++];
+        rill__wire_fetch_request_partition *fp = &f->parts[np++];
         fp->partition = sp->partition;
         fp->fetch_offset = sp->pos;
         fp->current_leader_epoch = -1;
@@ -343,7 +343,7 @@ static void send_fetches(src_state *s)
         t->n_partitions++;
       }
     }
-    rill_wire_fetch_request_init(&f->req);
+    rill__wire_fetch_request_init(&f->req);
     f->req.replica_id = -1;
     f->req.max_wait_ms = kc->fetch_wait_max_ms;
     f->req.min_bytes = kc->fetch_min_bytes;
@@ -359,17 +359,17 @@ static void send_fetches(src_state *s)
 
 /* Where the complete batches in @rec end: the offset after the last record
  * of the last whole batch, or -1 when none is whole. */
-static int64_t batches_end(rill_wire_bytes rec)
+static int64_t batches_end(rill__wire_bytes rec)
 {
   int64_t next = -1;
   size_t off = 0;
   while (rec.len > 0 && off + 61 <= (size_t)rec.len) {
     const uint8_t *b = rec.ptr + off;
-    int64_t base = (int64_t)rill_be64(b);
-    int32_t blen = (int32_t)rill_be32(b + 8);
+    int64_t base = (int64_t)rill__be64(b);
+    int32_t blen = (int32_t)rill__be32(b + 8);
     if (blen < 49 || off + 12 + (size_t)blen > (size_t)rec.len)
       break;
-    next = base + (int32_t)rill_be32(b + 23) + 1;
+    next = base + (int32_t)rill__be32(b + 23) + 1;
     off += 12 + (size_t)blen;
   }
   return next;
@@ -401,14 +401,14 @@ static void track(src_state *s, spart *sp, int64_t end)
 }
 
 /* Emits the records of @rec at or after @from. */
-static rill_flow emit_records(src_state *s, rill_ctx *ctx, spart *sp, rill_wire_bytes rec, int64_t from,
+static rill_flow emit_records(src_state *s, rill_ctx *ctx, spart *sp, rill__wire_bytes rec, int64_t from,
                               rill_emitter *out)
 {
   size_t off = 0;
   GError *error = NULL;
   g_autoptr(GArray) hdrs = g_array_new(FALSE, FALSE, sizeof(rill_header));
   while (rec.len > 0 && off + 61 <= (size_t)rec.len) {
-    int32_t blen = (int32_t)rill_be32(rec.ptr + off + 8);
+    int32_t blen = (int32_t)rill__be32(rec.ptr + off + 8);
     if (blen < 49 || off + 12 + (size_t)blen > (size_t)rec.len)
       break; /* a partial trailing batch (KIP-74): fetched again next time */
     unsigned flags = s->conf->conf->check_crcs ? RILL__BATCH_VERIFY_CRC : 0;
@@ -473,7 +473,7 @@ static rill_flow handle_fetch(src_state *s, rill_ctx *ctx, fcall *f, rill_emitte
     s->need_metadata = TRUE;
     return RILL_FLOW_OK;
   }
-  const rill_wire_fetch_response *fr = &r->resp.fetch;
+  const rill__wire_fetch_response *fr = &r->resp.fetch;
   /* Pass 1: positions, errors; then the next fetch goes out. */
   guint total = 0;
   for (int32_t t = 0; t < fr->n_responses; t++)
@@ -482,7 +482,7 @@ static rill_flow handle_fetch(src_state *s, rill_ctx *ctx, fcall *f, rill_emitte
   guint k = 0;
   for (int32_t t = 0; t < fr->n_responses; t++)
     for (int32_t i = 0; i < fr->responses[t].n_partitions; i++, k++) {
-      const rill_wire_fetch_response_partition_data *pd = &fr->responses[t].partitions[i];
+      const rill__wire_fetch_response_partition_data *pd = &fr->responses[t].partitions[i];
       spart *sp = find_part(s, fr->responses[t].topic, pd->partition_index);
       from[k] = G_MAXINT64;
       if (!sp)
@@ -517,7 +517,7 @@ static rill_flow handle_fetch(src_state *s, rill_ctx *ctx, fcall *f, rill_emitte
     for (int32_t i = 0; i < fr->responses[t].n_partitions; i++, k++) {
       if (flow != RILL_FLOW_OK || from[k] == G_MAXINT64)
         continue;
-      const rill_wire_fetch_response_partition_data *pd = &fr->responses[t].partitions[i];
+      const rill__wire_fetch_response_partition_data *pd = &fr->responses[t].partitions[i];
       spart *sp = find_part(s, fr->responses[t].topic, pd->partition_index);
       flow = emit_records(s, ctx, sp, pd->records, from[k], out);
       /* skipped data (control batches) needs no processing: covered too */
@@ -630,7 +630,7 @@ static gboolean commit_offsets(src_state *s, const rill__koffset *offsets, guint
     return TRUE;
   g_autoptr(GArray) offs = g_array_new(FALSE, TRUE, sizeof(rill__koffset));
   for (guint i = 0; i < n; i++) {
-    rill_wire_str t = rill_wire_str_from(offsets[i].topic);
+    rill__wire_str t = rill__wire_str_from(offsets[i].topic);
     spart *sp = find_part(s, t, offsets[i].partition);
     if (sp) {
       rill__koffset o = {sp->topic, sp->partition, offsets[i].offset};
@@ -902,7 +902,7 @@ static gboolean src_restore(rill_ctx *ctx, void *state, const uint8_t *data, siz
       g_hash_table_replace(s->restored, g_strdup_printf("%s\n%d", topic, partition), g_memdup2(&pos, sizeof pos));
       continue;
     }
-    spart *sp = find_part(s, rill_wire_str_from(topic), partition);
+    spart *sp = find_part(s, rill__wire_str_from(topic), partition);
     if (!sp) {
       g_set_error(error, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_CONFIG,
                   "kafka source checkpoint: %s [%d] is not among this task's partitions", topic, partition);
@@ -950,8 +950,8 @@ static const rill_source_class kafka_source_class = {
   .on_checkpoint_complete = src_checkpoint_complete,
 };
 
-rill_stage *rill_kafka_source_add(rill_pipeline *pipeline, const char *name, const rill_kafka_source_options *options,
-                                  GError **error)
+rill_stage *rill_pipeline_add_kafka_source(rill_pipeline *pipeline, const char *name,
+                                           const rill_kafka_source_options *options, GError **error)
 {
   g_return_val_if_fail(pipeline != NULL && options != NULL && options->conf != NULL, NULL);
   g_return_val_if_fail(options->topic != NULL || options->topics != NULL, NULL);

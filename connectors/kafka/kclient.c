@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
-#include <rill/kafka_error.h>
+#include <rill/kafka-error.h>
 
 #define STAGE_SIZE (256 * 1024)
 #define MAX_FRAME (1 << 30)
@@ -45,7 +45,7 @@ typedef struct {
   size_t frame_len, frame_got;
   int16_t api_min[RILL_WIRE_MAX_API_KEY + 1], api_max[RILL_WIRE_MAX_API_KEY + 1]; /* negotiated; max -1 = unsupported */
   int16_t apiv_version; /* ApiVersions version being tried */
-  rill_wire_api_versions_request apiv_body;
+  rill__wire_api_versions_request apiv_body;
 } kbroker;
 
 typedef struct {
@@ -78,7 +78,7 @@ rill__kreq *rill__kreq_new(int16_t api_key, int16_t max_version, const void *bod
   r->max_version = max_version;
   r->body = body;
   r->node_id = -1;
-  rill_wire_arena_init(&r->arena);
+  rill__wire_arena_init(&r->arena);
   return r;
 }
 
@@ -86,7 +86,7 @@ void rill__kreq_free(rill__kreq *req)
 {
   if (!req)
     return;
-  rill_wire_arena_clear(&req->arena);
+  rill__wire_arena_clear(&req->arena);
   g_free(req->frame);
   g_free(req->error_message);
   g_free(req);
@@ -200,7 +200,7 @@ static gboolean parse_hostport(const char *s, char **host, int *port)
   return TRUE;
 }
 
-static void send_frame(kbroker *b, rill__kreq *r, rill_wire_writer *w)
+static void send_frame(kbroker *b, rill__kreq *r, rill__wire_writer *w)
 {
   g_byte_array_append(b->wbuf, w->buf, (guint)w->len);
   r->deadline = 0;
@@ -209,22 +209,22 @@ static void send_frame(kbroker *b, rill__kreq *r, rill_wire_writer *w)
 
 static void send_api_versions(rill__kclient *c, kbroker *b)
 {
-  rill_wire_api_versions_request_init(&b->apiv_body);
-  b->apiv_body.client_software_name = rill_wire_str_from("rill");
-  b->apiv_body.client_software_version = rill_wire_str_from("0.1");
+  rill__wire_api_versions_request_init(&b->apiv_body);
+  b->apiv_body.client_software_name = rill__wire_str_from("rill");
+  b->apiv_body.client_software_version = rill__wire_str_from("0.1");
   rill__kreq *r = rill__kreq_new(RILL_WIRE_API_API_VERSIONS, b->apiv_version, &b->apiv_body);
   r->version = b->apiv_version;
   r->correlation_id = ++c->next_corr;
   r->node_id = b->id;
-  rill_wire_request_header h = {RILL_WIRE_API_API_VERSIONS, r->version, r->correlation_id,
-                                rill_wire_str_from(c->conf->client_id)};
-  rill_wire_writer w;
-  rill_wire_writer_init(&w);
-  rill_wire_error err;
-  gboolean ok = rill_wire_request_encode(&w, &h, &b->apiv_body, &err);
+  rill__wire_request_header h = {RILL_WIRE_API_API_VERSIONS, r->version, r->correlation_id,
+                                 rill__wire_str_from(c->conf->client_id)};
+  rill__wire_writer w;
+  rill__wire_writer_init(&w);
+  rill__wire_error err;
+  gboolean ok = rill__wire_request_encode(&w, &h, &b->apiv_body, &err);
   g_assert(ok);
   send_frame(b, r, &w);
-  rill_wire_writer_clear(&w);
+  rill__wire_writer_clear(&w);
 }
 
 static void broker_connect(rill__kclient *c, kbroker *b)
@@ -264,7 +264,7 @@ static void broker_connect(rill__kclient *c, kbroker *b)
 /* Encodes @r for @b at the negotiated version and queues its bytes. */
 static void write_request(rill__kclient *c, kbroker *b, rill__kreq *r)
 {
-  const rill_wire_api_info *info = rill_wire_api_lookup(r->api_key);
+  const rill__wire_api_info *info = rill__wire_api_lookup(r->api_key);
   int16_t v = MIN(info->max_version, r->max_version);
   v = MIN(v, b->api_max[r->api_key]); /* info != NULL: the key is the codec's */
   if (v < b->api_min[r->api_key] || v < info->min_version) {
@@ -274,18 +274,18 @@ static void write_request(rill__kclient *c, kbroker *b, rill__kreq *r)
   r->version = v;
   r->node_id = b->id;
   r->correlation_id = ++c->next_corr;
-  rill_wire_request_header h = {r->api_key, v, r->correlation_id, rill_wire_str_from(c->conf->client_id)};
-  rill_wire_writer w;
-  rill_wire_writer_init(&w);
-  rill_wire_error err;
-  if (!rill_wire_request_encode(&w, &h, r->body, &err)) {
-    rill_wire_writer_clear(&w);
+  rill__wire_request_header h = {r->api_key, v, r->correlation_id, rill__wire_str_from(c->conf->client_id)};
+  rill__wire_writer w;
+  rill__wire_writer_init(&w);
+  rill__wire_error err;
+  if (!rill__wire_request_encode(&w, &h, r->body, &err)) {
+    rill__wire_writer_clear(&w);
     g_autofree char *m = g_strdup_printf("cannot encode %s v%d: %s: %s", info->name, v, err.field, err.reason);
     complete(c, r, -1, m);
     return;
   }
   g_byte_array_append(b->wbuf, w.buf, (guint)w.len);
-  rill_wire_writer_clear(&w);
+  rill__wire_writer_clear(&w);
   if (r->no_response) {
     /* Remembered so that a broker that answers anyway (librdkafka's mock
      * does) cannot desynchronise the matching; completed when written. */
@@ -296,13 +296,13 @@ static void write_request(rill__kclient *c, kbroker *b, rill__kreq *r)
 
 static void handle_api_versions(rill__kclient *c, kbroker *b, rill__kreq *r, const uint8_t *frame, size_t len)
 {
-  rill_wire_api_versions_response resp;
+  rill__wire_api_versions_response resp;
   int32_t corr;
-  rill_wire_error err;
-  rill_wire_status st = rill_wire_response_decode(frame, len, RILL_WIRE_API_API_VERSIONS, r->version, &r->arena,
-                                                  &corr, &resp, &err);
+  rill__wire_error err;
+  rill__wire_status st =
+      rill__wire_response_decode(frame, len, RILL_WIRE_API_API_VERSIONS, r->version, &r->arena, &corr, &resp, &err);
   if (st != RILL_WIRE_OK) /* KIP-511: an unsupported version is answered with a v0 body */
-    st = rill_wire_response_decode(frame, len, RILL_WIRE_API_API_VERSIONS, 0, &r->arena, &corr, &resp, &err);
+    st = rill__wire_response_decode(frame, len, RILL_WIRE_API_API_VERSIONS, 0, &r->arena, &corr, &resp, &err);
   if (st != RILL_WIRE_OK && len >= 6 && (frame[4] << 8 | frame[5]) == RILL_KAFKA_ERR_UNSUPPORTED_VERSION &&
       b->apiv_version > 0) {
     /* An error body we cannot read (librdkafka's mock writes a one-byte
@@ -384,13 +384,14 @@ static void handle_frame(rill__kclient *c, kbroker *b, uint8_t *frame, size_t le
   }
   r->frame = frame;
   r->frame_len = len;
-  rill_wire_error err;
+  rill__wire_error err;
   int32_t corr2;
-  rill_wire_status st = rill_wire_response_decode(frame, len, r->api_key, r->version, &r->arena, &corr2, &r->resp, &err);
+  rill__wire_status st =
+      rill__wire_response_decode(frame, len, r->api_key, r->version, &r->arena, &corr2, &r->resp, &err);
   if (st != RILL_WIRE_OK) {
-    g_autofree char *m = g_strdup_printf("undecodable %s v%d response from broker %d: %s at %zu: %s",
-                                         rill_wire_api_lookup(r->api_key)->name, r->version, b->id, err.field,
-                                         err.offset, err.reason);
+    g_autofree char *m =
+        g_strdup_printf("undecodable %s v%d response from broker %d: %s at %zu: %s",
+                        rill__wire_api_lookup(r->api_key)->name, r->version, b->id, err.field, err.offset, err.reason);
     complete(c, r, -1, m);
     return;
   }
@@ -777,7 +778,7 @@ rill__kreq *rill__kclient_call(rill__kclient *c, int32_t node_id, int16_t api_ke
     if (r->error == 0 || r->error == -1 || r->error == 35 || !rill__kerror_retriable(r->error) ||
         g_get_monotonic_time() >= give_up) {
       if (r->error) {
-        rill__kclient_set_error(error, r->error, rill_wire_api_lookup(api_key)->name, r->error_message);
+        rill__kclient_set_error(error, r->error, rill__wire_api_lookup(api_key)->name, r->error_message);
         rill__kreq_free(r);
         return NULL;
       }
@@ -790,14 +791,14 @@ rill__kreq *rill__kclient_call(rill__kclient *c, int32_t node_id, int16_t api_ke
 
 rill__kreq *rill__kclient_metadata(rill__kclient *c, const char *const *topics, gboolean auto_create, GError **error)
 {
-  rill_wire_metadata_request req;
-  rill_wire_metadata_request_init(&req);
-  g_autofree rill_wire_metadata_request_metadata_request_topic *ts = NULL;
+  rill__wire_metadata_request req;
+  rill__wire_metadata_request_init(&req);
+  g_autofree rill__wire_metadata_request_topic *ts = NULL;
   if (topics) {
     guint n = g_strv_length((char **)topics);
-    ts = g_new0(rill_wire_metadata_request_metadata_request_topic, n + 1);
+    ts = g_new0(rill__wire_metadata_request_topic, n + 1);
     for (guint i = 0; i < n; i++)
-      ts[i].name = rill_wire_str_from(topics[i]);
+      ts[i].name = rill__wire_str_from(topics[i]);
     req.topics = ts;
     req.n_topics = (int32_t)n;
   } else {
@@ -813,10 +814,10 @@ gboolean rill__kclient_refresh_metadata(rill__kclient *c, const char *const *top
   rill__kreq *r = rill__kclient_metadata(c, topics, TRUE, error);
   if (!r)
     return FALSE;
-  const rill_wire_metadata_response *m = &r->resp.metadata;
+  const rill__wire_metadata_response *m = &r->resp.metadata;
   g_mutex_lock(&c->lock);
   for (int32_t i = 0; i < m->n_brokers; i++) {
-    const rill_wire_metadata_response_metadata_response_broker *mb = &m->brokers[i];
+    const rill__wire_metadata_response_broker *mb = &m->brokers[i];
     kbroker *b = g_hash_table_lookup(c->brokers, GINT_TO_POINTER(mb->node_id));
     g_autofree char *host = g_strndup(mb->host.ptr, (gsize)MAX(mb->host.len, 0));
     if (b && (!g_str_equal(b->host, host) || b->port != mb->port))
@@ -825,7 +826,7 @@ gboolean rill__kclient_refresh_metadata(rill__kclient *c, const char *const *top
       g_hash_table_insert(c->brokers, GINT_TO_POINTER(mb->node_id), broker_new(mb->node_id, host, mb->port));
   }
   for (int32_t i = 0; i < m->n_topics; i++) {
-    const rill_wire_metadata_response_metadata_response_topic *mt = &m->topics[i];
+    const rill__wire_metadata_response_topic *mt = &m->topics[i];
     ktopic *t = g_new0(ktopic, 1);
     t->error = mt->error_code;
     int32_t n = 0;

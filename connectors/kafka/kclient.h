@@ -36,7 +36,7 @@ struct rill__kreq {
   /* set by the caller (rill__kreq_new) */
   int16_t api_key;
   int16_t max_version;     /* highest version the caller can handle */
-  const void *body;        /* not owned: the rill_wire_<api>_request; must live until completion */
+  const void *body;        /* not owned: the rill__wire_<api>_request; must live until completion */
   int extra_timeout_ms;    /* added to request.timeout.ms (a Fetch's max wait) */
   gboolean no_response;    /* Produce acks=0: complete when written */
   /* set on completion */
@@ -45,11 +45,11 @@ struct rill__kreq {
   int16_t error;           /* 0, or a Kafka error code for transport failures
                             * (13 network, 7 timeout, 35 unsupported API) or -1 (bad response) */
   char *error_message;     /* NULL when error == 0 */
-  rill_wire_response_body resp; /* decoded response (valid while the req lives) */
+  rill__wire_response_body resp; /* decoded response (valid while the req lives) */
   uint8_t *frame;          /* owned: the response bytes resp points into */
   size_t frame_len;
   /* private */
-  rill_wire_arena arena;
+  rill__wire_arena arena;
   rill__kreq_cb cb;
   void *cb_data;
   int32_t target;

@@ -60,9 +60,9 @@ struct rill__kproducer {
 
 typedef struct {
   rill__kproducer *p;
-  rill_wire_produce_request req;
-  rill_wire_produce_request_topic_produce_data topic;
-  rill_wire_produce_request_partition_produce_data *parts;
+  rill__wire_produce_request req;
+  rill__wire_produce_request_topic_produce_data topic;
+  rill__wire_produce_request_partition_produce_data *parts;
   kbatch **batches;
   int n;
 } pcall;
@@ -120,13 +120,13 @@ static GBytes *restamp(GBytes *data, int32_t by)
   gsize len;
   const uint8_t *d = g_bytes_get_data(data, &len);
   uint8_t *c = g_memdup2(d, len);
-  int32_t seq = (int32_t)rill_be32(c + 53);
+  int32_t seq = (int32_t)rill__be32(c + 53);
   uint32_t v = (uint32_t)(((int64_t)seq - by) & 0x7fffffff);
   c[53] = (uint8_t)(v >> 24);
   c[54] = (uint8_t)(v >> 16);
   c[55] = (uint8_t)(v >> 8);
   c[56] = (uint8_t)v;
-  uint32_t crc = rill_crc32c(0, c + 21, len - 21);
+  uint32_t crc = rill__crc32c(0, c + 21, len - 21);
   c[17] = (uint8_t)(crc >> 24);
   c[18] = (uint8_t)(crc >> 16);
   c[19] = (uint8_t)(crc >> 8);
@@ -170,7 +170,7 @@ void rill__kfailed_free(rill__kfailed *f)
 
 static int16_t partition_error(const rill__kreq *r, int32_t index)
 {
-  const rill_wire_produce_response *resp = &r->resp.produce;
+  const rill__wire_produce_response *resp = &r->resp.produce;
   for (int32_t t = 0; t < resp->n_responses; t++)
     for (int32_t i = 0; i < resp->responses[t].n_partitions; i++)
       if (resp->responses[t].partitions[i].index == index)
@@ -250,7 +250,7 @@ static gint64 send_ready(rill__kproducer *p, gint64 now)
     if (!c) {
       c = g_new0(pcall, 1);
       c->p = p;
-      c->parts = g_new0(rill_wire_produce_request_partition_produce_data, p->n_parts);
+      c->parts = g_new0(rill__wire_produce_request_partition_produce_data, p->n_parts);
       c->batches = g_new0(kbatch *, p->n_parts);
       g_hash_table_insert(calls, GINT_TO_POINTER(leader + 1), c);
     }
@@ -259,7 +259,7 @@ static gint64 send_ready(rill__kproducer *p, gint64 now)
     gsize len;
     const void *d = g_bytes_get_data(b->data, &len);
     c->parts[c->n].index = i;
-    c->parts[c->n].records = rill_wire_bytes_from(d, len);
+    c->parts[c->n].records = rill__wire_bytes_from(d, len);
     c->batches[c->n++] = b;
   }
   GHashTableIter it;
@@ -267,10 +267,10 @@ static gint64 send_ready(rill__kproducer *p, gint64 now)
   g_hash_table_iter_init(&it, calls);
   while (g_hash_table_iter_next(&it, &key, &val)) {
     pcall *c = val;
-    rill_wire_produce_request_init(&c->req);
+    rill__wire_produce_request_init(&c->req);
     c->req.acks = (int16_t)p->conf->acks;
     c->req.timeout_ms = p->conf->request_timeout_ms;
-    c->topic.name = rill_wire_str_from(p->topic);
+    c->topic.name = rill__wire_str_from(p->topic);
     c->topic.partitions = c->parts;
     c->topic.n_partitions = c->n;
     c->req.topics = &c->topic;
@@ -372,8 +372,8 @@ rill__kproducer *rill__kproducer_new(const rill_kafka_conf *conf, const char *to
     g_usleep((gulong)conf->retry_backoff_ms * 1000);
   }
   if (conf->idempotence) {
-    rill_wire_init_producer_id_request ip;
-    rill_wire_init_producer_id_request_init(&ip);
+    rill__wire_init_producer_id_request ip;
+    rill__wire_init_producer_id_request_init(&ip);
     ip.transactional_id = RILL_WIRE_STR_NULL;
     ip.transaction_timeout_ms = 60000;
     rill__kreq *r = rill__kclient_call(client, RILL__KNODE_ANY, RILL_WIRE_API_INIT_PRODUCER_ID, 4, &ip, error);

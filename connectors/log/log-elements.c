@@ -43,7 +43,7 @@ static rill_stage *build_log_src(rill_launch_builder *b, const char *name, rill_
   o.log = rill__launch_log(b, rill__launch_get(b, "dir"), error);
   if (!o.log)
     return NULL;
-  return rill_log_source_add(b->pipeline, name, &o, error);
+  return rill_pipeline_add_log_source(b->pipeline, name, &o, error);
 }
 
 static rill_stage *build_log_sink(rill_launch_builder *b, const char *name, rill_stage *const *inputs, guint n_inputs,
@@ -68,7 +68,7 @@ static rill_stage *build_log_sink(rill_launch_builder *b, const char *name, rill
   if (!rill_log_topic_describe(o.log, topic, NULL, NULL, NULL) &&
       !rill_log_topic_create(o.log, topic, (int32_t)partitions, NULL, error))
     return NULL;
-  return rill_log_sink_add(b->pipeline, name, inputs[0], &o, error);
+  return rill_pipeline_add_log_sink(b->pipeline, name, inputs[0], &o, error);
 }
 static const rill_launch_element elements[] = {
   {"log-sink", RILL_LAUNCH_SINK, "append records to a topic of the embedded log (created if missing)",

@@ -130,8 +130,8 @@ static const rill_sink_class log_sink_class = {
   .close = sink_close,
 };
 
-rill_stage *rill_log_sink_add(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                              const rill_log_sink_options *options, GError **error)
+rill_stage *rill_pipeline_add_log_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                       const rill_log_sink_options *options, GError **error)
 {
   g_return_val_if_fail(pipeline != NULL && options != NULL && options->log != NULL && options->topic != NULL, NULL);
   if (!rill_log_topic_describe(options->log, options->topic, NULL, NULL, error))

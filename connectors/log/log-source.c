@@ -296,8 +296,8 @@ static const rill_source_class log_source_class = {
   .restore = source_restore,
 };
 
-rill_stage *rill_log_source_add(rill_pipeline *pipeline, const char *name, const rill_log_source_options *options,
-                                GError **error)
+rill_stage *rill_pipeline_add_log_source(rill_pipeline *pipeline, const char *name,
+                                         const rill_log_source_options *options, GError **error)
 {
   g_return_val_if_fail(pipeline != NULL && options != NULL && options->log != NULL && options->topic != NULL, NULL);
   int32_t n;

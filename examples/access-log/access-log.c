@@ -238,7 +238,7 @@ static const GOptionEntry entries[] = {
   {"listen", 'l', 0, G_OPTION_ARG_STRING, &opt_listen, "Also serve the embedded log to Kafka clients", "HOST:PORT"},
   {"bootstrap-servers", 'b', 0, G_OPTION_ARG_STRING, &opt_bootstrap, "Use this Kafka-compatible broker for the topic",
    "HOST:PORT"},
-  {NULL}};
+  G_OPTION_ENTRY_NULL};
 
 static gboolean is_archive(const char *path)
 {
@@ -413,7 +413,8 @@ int main(int argc, char **argv)
   s = rill_pipeline_add_window(errors, "per-minute", s, &minute, rill_aggregate_count());
   rill_log_sink_options so = {.log = log, .topic = topic};
   rill_kafka_sink_options ko = {.topic = topic, .conf = kconf};
-  if (!(kconf ? rill_kafka_sink_add(errors, "topic", s, &ko, &error) : rill_log_sink_add(errors, "topic", s, &so, &error)))
+  if (!(kconf ? rill_pipeline_add_kafka_sink(errors, "topic", s, &ko, &error)
+              : rill_pipeline_add_log_sink(errors, "topic", s, &so, &error)))
     goto fail;
   if (opt_metrics)
     rill_pipeline_set_metrics_output(errors, stderr);
@@ -432,7 +433,8 @@ int main(int argc, char **argv)
   report = rill_pipeline_new("report");
   rill_log_source_options ro = {.log = log, .topic = topic};
   rill_kafka_source_options kro = {.topic = topic, .conf = kconf, .from = RILL_KAFKA_FROM_EARLIEST, .stop_at_end = TRUE};
-  s = kconf ? rill_kafka_source_add(report, "topic", &kro, &error) : rill_log_source_add(report, "topic", &ro, &error);
+  s = kconf ? rill_pipeline_add_kafka_source(report, "topic", &kro, &error)
+            : rill_pipeline_add_log_source(report, "topic", &ro, &error);
   if (!s)
     goto fail;
   s = rill_pipeline_add_map(report, "to-json", s, to_json, NULL, NULL);

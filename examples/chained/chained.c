@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     {"bootstrap-servers", 'b', 0, G_OPTION_ARG_STRING, &opt_bootstrap, "The broker(s), HOST:PORT[,...]", "SERVERS"},
     {"orders", 0, 0, G_OPTION_ARG_FILENAME, &opt_orders, "produce: orders file (default: bundled)", "FILE"},
     {"customers", 0, 0, G_OPTION_ARG_FILENAME, &opt_customers, "enrich: customer table (default: bundled)", "FILE"},
-    {NULL}};
+    G_OPTION_ENTRY_NULL};
   int status = 1;
   GError *error = NULL;
   rill_pipeline *p = NULL;
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
   } else {
     rill_kafka_source_options so = {.topic = "orders", .conf = conf, .from = RILL_KAFKA_FROM_EARLIEST,
                                     .stop_at_end = TRUE};
-    rill_stage *orders = rill_kafka_source_add(p, "orders", &so, &error);
+    rill_stage *orders = rill_pipeline_add_kafka_source(p, "orders", &so, &error);
     if (!orders)
       goto fail;
     rill_stage *customers = lines(p, "customers", opt_customers ? opt_customers : CHAINED_DATA "/customers.tsv");
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
     rill_join_unref(j);
   }
   rill_kafka_sink_options ko = {.topic = produce ? "orders" : "orders-enriched", .conf = conf};
-  if (!rill_kafka_sink_add(p, "topic", s, &ko, &error))
+  if (!rill_pipeline_add_kafka_sink(p, "topic", s, &ko, &error))
     goto fail;
   if (!rill_pipeline_run(p, &error))
     goto fail;

@@ -144,7 +144,7 @@ int main(int argc, char **argv)
     {"messages", 0, 0, G_OPTION_ARG_INT, &opt_messages, "Generated messages (default 500)", "N"},
     {"replay-from-offset", 0, 0, G_OPTION_ARG_INT64, &opt_from_offset, "Replay every partition from offset N", "N"},
     {"replay-from-time", 0, 0, G_OPTION_ARG_INT64, &opt_from_time, "Replay from time MS (ms since the epoch)", "MS"},
-    {NULL}};
+    G_OPTION_ENTRY_NULL};
   int status = 1;
   GError *error = NULL;
   rill_log *log = NULL;
@@ -187,7 +187,7 @@ int main(int argc, char **argv)
     rill_stage *s = rill_pipeline_add_file_source(send, "messages", src);
     s = rill_pipeline_add_map(send, "keyed", s, keyed, NULL, NULL);
     rill_log_sink_options so = {.log = log, .topic = TOPIC};
-    if (!rill_log_sink_add(send, "topic", s, &so, &error) || !rill_pipeline_run(send, &error))
+    if (!rill_pipeline_add_log_sink(send, "topic", s, &so, &error) || !rill_pipeline_run(send, &error))
       goto fail;
   }
 
@@ -201,7 +201,7 @@ int main(int argc, char **argv)
     ro.from = RILL_LOG_FROM_TIMESTAMP;
     ro.from_value = opt_from_time;
   }
-  rill_stage *s = rill_log_source_add(deliver, "topic", &ro, &error);
+  rill_stage *s = rill_pipeline_add_log_source(deliver, "topic", &ro, &error);
   if (!s)
     goto fail;
   rill_pipeline_add_sink(deliver, replay ? "replay" : "inbox", s, &inbox_class, &ib, NULL);

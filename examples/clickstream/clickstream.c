@@ -132,7 +132,7 @@ int main(int argc, char **argv)
     {"parallelism", 'p', 0, G_OPTION_ARG_INT, &opt_parallelism, "Tasks per stage (default 1)", "N"},
     {"users", 0, 0, G_OPTION_ARG_INT, &opt_users, "Generated users (default 200)", "N"},
     {"seed", 0, 0, G_OPTION_ARG_INT, &opt_seed, "Generator seed (default 7)", "N"},
-    {NULL}};
+    G_OPTION_ENTRY_NULL};
   int status = 1;
   GError *error = NULL;
   rill_pipeline *p = NULL;

@@ -95,7 +95,7 @@ int main(int argc, char **argv)
     {"parallelism", 'p', 0, G_OPTION_ARG_INT, &parallelism, "Tasks per stage", "N"},
     {"top", 'n', 0, G_OPTION_ARG_INT, &top, "How many words to print (default 10)", "N"},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, "PATH..."},
-    {NULL}};
+    G_OPTION_ENTRY_NULL};
   GError *error = NULL;
   GOptionContext *oc = g_option_context_new("[PATH...] - the most frequent words of text files");
   g_option_context_add_main_entries(oc, entries, NULL);

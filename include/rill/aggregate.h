@@ -29,7 +29,11 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/pipeline.h>
+
+G_BEGIN_DECLS
 
 typedef struct rill_aggregate rill_aggregate;
 
@@ -58,27 +62,27 @@ typedef struct rill_aggregate_funcs {
 } rill_aggregate_funcs;
 
 /* ---- built-ins. Each returns (transfer full) a new aggregate ------------- */
-rill_aggregate *rill_aggregate_count(void);
-rill_aggregate *rill_aggregate_sum(rill_value_fn fn, void *user_data);
-rill_aggregate *rill_aggregate_min(rill_value_fn fn, void *user_data);
-rill_aggregate *rill_aggregate_max(rill_value_fn fn, void *user_data);
-rill_aggregate *rill_aggregate_avg(rill_value_fn fn, void *user_data);
-rill_aggregate *rill_aggregate_distinct_count(void);
+RILL_API rill_aggregate *rill_aggregate_count(void);
+RILL_API rill_aggregate *rill_aggregate_sum(rill_value_fn fn, void *user_data);
+RILL_API rill_aggregate *rill_aggregate_min(rill_value_fn fn, void *user_data);
+RILL_API rill_aggregate *rill_aggregate_max(rill_value_fn fn, void *user_data);
+RILL_API rill_aggregate *rill_aggregate_avg(rill_value_fn fn, void *user_data);
+RILL_API rill_aggregate *rill_aggregate_distinct_count(void);
 /* The @n (1..64) largest values per key, ties kept. */
-rill_aggregate *rill_aggregate_top_n(guint n, rill_value_fn fn, void *user_data);
+RILL_API rill_aggregate *rill_aggregate_top_n(guint n, rill_value_fn fn, void *user_data);
 /* Folds the values with @reduce; the first value starts the fold. */
-rill_aggregate *rill_aggregate_reduce(rill_reduce_fn reduce, rill_value_fn fn, void *user_data);
+RILL_API rill_aggregate *rill_aggregate_reduce(rill_reduce_fn reduce, rill_value_fn fn, void *user_data);
 
 /* A user aggregate; @funcs is copied; @destroy(@user_data) runs when the
  * aggregate is freed. (transfer full) */
-rill_aggregate *rill_aggregate_new(const char *name, const rill_aggregate_funcs *funcs, void *user_data,
-                                   GDestroyNotify destroy);
-void rill_aggregate_free(rill_aggregate *aggregate);
+RILL_API rill_aggregate *rill_aggregate_new(const char *name, const rill_aggregate_funcs *funcs, void *user_data,
+                                            GDestroyNotify destroy);
+RILL_API void rill_aggregate_free(rill_aggregate *aggregate);
 /* (transfer none) e.g. "count". */
-const char *rill_aggregate_get_name(const rill_aggregate *aggregate);
+RILL_API const char *rill_aggregate_get_name(const rill_aggregate *aggregate);
 
 /* The default rill_value_fn: the record value as a decimal integer. */
-gboolean rill_value_parse_decimal(const rill_record *record, int64_t *value, void *user_data);
+RILL_API gboolean rill_value_parse_decimal(const rill_record *record, int64_t *value, void *user_data);
 
 /* ---- global (non-windowed) running aggregate ----------------------------
  * Per key (the record key: put key_by before it when P > 1), folds every
@@ -87,7 +91,9 @@ gboolean rill_value_parse_decimal(const rill_record *record, int64_t *value, voi
  * = the largest timestamp the key has seen, header "aggregate.update" = the
  * running number of updates emitted for that key (decimal, from 1).
  * Watermarks pass through. (transfer full) @aggregate. */
-rill_stage *rill_pipeline_add_aggregate(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                        rill_aggregate *aggregate);
+RILL_API rill_stage *rill_pipeline_add_aggregate(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                                 rill_aggregate *aggregate);
 
 #define RILL_AGGREGATE_HEADER_UPDATE "aggregate.update"
+
+G_END_DECLS

@@ -17,10 +17,14 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/pipeline.h>
 
+G_BEGIN_DECLS
+
 #define RILL_ARCHIVE_ERROR (rill_archive_error_quark())
-GQuark rill_archive_error_quark(void);
+RILL_API GQuark rill_archive_error_quark(void);
 
 typedef enum {
   RILL_ARCHIVE_ERROR_NOT_FOUND, /* a path does not exist or a pattern matched nothing */
@@ -57,16 +61,16 @@ typedef struct rill_archive_source rill_archive_source;
 /* Expands the paths (each pattern must match at least one file, each plain
  * path must be a regular file) and checks the options; the archives are
  * opened only when the pipeline runs. (transfer none) @options; (transfer full) result. */
-rill_archive_source *rill_archive_source_new(const rill_archive_source_options *options, GError **error);
-void rill_archive_source_free(rill_archive_source *source);
+RILL_API rill_archive_source *rill_archive_source_new(const rill_archive_source_options *options, GError **error);
+RILL_API void rill_archive_source_free(rill_archive_source *source);
 
 /* Expanded archive list, in split order. (transfer none) */
-guint rill_archive_source_n_archives(const rill_archive_source *source);
-const char *rill_archive_source_archive(const rill_archive_source *source, guint index);
+RILL_API guint rill_archive_source_n_archives(const rill_archive_source *source);
+RILL_API const char *rill_archive_source_archive(const rill_archive_source *source, guint index);
 
 /* Adds @source (transfer full) as a source stage. (transfer none) result. */
-rill_stage *rill_pipeline_add_archive_source(rill_pipeline *pipeline, const char *name,
-                                             rill_archive_source *source);
+RILL_API rill_stage *rill_pipeline_add_archive_source(rill_pipeline *pipeline, const char *name,
+                                                      rill_archive_source *source);
 
 /* ---- sink --------------------------------------------------------------- */
 
@@ -98,9 +102,11 @@ typedef struct rill_archive_sink_options {
 typedef struct rill_archive_sink rill_archive_sink;
 
 /* Checks the options. (transfer none) @options; (transfer full) result. */
-rill_archive_sink *rill_archive_sink_new(const rill_archive_sink_options *options, GError **error);
-void rill_archive_sink_free(rill_archive_sink *sink);
+RILL_API rill_archive_sink *rill_archive_sink_new(const rill_archive_sink_options *options, GError **error);
+RILL_API void rill_archive_sink_free(rill_archive_sink *sink);
 
 /* Adds @sink (transfer full) as a sink stage reading @input. (transfer none) result. */
-rill_stage *rill_pipeline_add_archive_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                           rill_archive_sink *sink);
+RILL_API rill_stage *rill_pipeline_add_archive_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                                    rill_archive_sink *sink);
+
+G_END_DECLS

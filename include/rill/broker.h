@@ -18,6 +18,8 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <glib.h>
 #include <stdint.h>
 
@@ -26,7 +28,7 @@
 G_BEGIN_DECLS
 
 #define RILL_BROKER_ERROR (rill_broker_error_quark())
-GQuark rill_broker_error_quark(void);
+RILL_API GQuark rill_broker_error_quark(void);
 
 typedef enum {
   RILL_BROKER_ERROR_CONFIG = 1, /* unknown key, bad value, unreadable config file */
@@ -40,18 +42,18 @@ typedef enum {
 typedef struct rill_broker_config rill_broker_config;
 
 /* A config holding every default. (transfer full: rill_broker_config_free) */
-rill_broker_config *rill_broker_config_new(void);
-void rill_broker_config_free(rill_broker_config *config);
+RILL_API rill_broker_config *rill_broker_config_new(void);
+RILL_API void rill_broker_config_free(rill_broker_config *config);
 /* Sets @key (a Kafka property name such as "num.partitions") to @value.
  * FALSE with RILL_BROKER_ERROR_CONFIG for an unknown key or a bad value. */
-gboolean rill_broker_config_set(rill_broker_config *config, const char *key, const char *value,
-                                GError **error);
+RILL_API gboolean rill_broker_config_set(rill_broker_config *config, const char *key, const char *value,
+                                         GError **error);
 /* Reads a key=value file (Kafka's server.properties style: '#' comments,
  * blank lines, whitespace around '=' ignored). Stops at the first bad line,
  * naming it in @error. */
-gboolean rill_broker_config_load_file(rill_broker_config *config, const char *path, GError **error);
+RILL_API gboolean rill_broker_config_load_file(rill_broker_config *config, const char *path, GError **error);
 /* The value of @key as text, or NULL for an unknown key. (transfer full) */
-char *rill_broker_config_get(const rill_broker_config *config, const char *key);
+RILL_API char *rill_broker_config_get(const rill_broker_config *config, const char *key);
 
 /* ---- The broker -------------------------------------------------------------- */
 
@@ -64,30 +66,30 @@ typedef void (*rill_broker_log_func)(const char *line, void *user_data);
 /* A broker that opens (at start) the log in the config's log.dirs, with the
  * config's log.* settings as topic defaults. @config is copied.
  * (transfer full: rill_broker_free) NULL with @error on a bad config. */
-rill_broker *rill_broker_new(const rill_broker_config *config, GError **error);
+RILL_API rill_broker *rill_broker_new(const rill_broker_config *config, GError **error);
 /* A broker over an already open @log (transfer none: it must outlive the
  * broker, and is not closed by it). log.dirs and the topic defaults of
  * @config are then unused: the log keeps the options it was opened with. */
-rill_broker *rill_broker_new_for_log(const rill_broker_config *config, rill_log *log, GError **error);
+RILL_API rill_broker *rill_broker_new_for_log(const rill_broker_config *config, rill_log *log, GError **error);
 
 /* Where event lines go (default: g_debug). Call before start. */
-void rill_broker_set_log_func(rill_broker *broker, rill_broker_log_func func, void *user_data);
+RILL_API void rill_broker_set_log_func(rill_broker *broker, rill_broker_log_func func, void *user_data);
 
 /* Opens the log (if the broker owns it), binds the listener (if any) and
  * starts serving. FALSE with @error if any step fails (nothing left running). */
-gboolean rill_broker_start(rill_broker *broker, GError **error);
+RILL_API gboolean rill_broker_start(rill_broker *broker, GError **error);
 /* Graceful stop: stops accepting connections and reading requests, answers
  * every request already read (parked Fetches answer with what they have),
  * sends those answers, closes connections, then closes the log if the broker
  * opened it. Idempotent; a stopped broker may not be restarted. */
-void rill_broker_stop(rill_broker *broker);
+RILL_API void rill_broker_stop(rill_broker *broker);
 /* Stops (if running) and frees. */
-void rill_broker_free(rill_broker *broker);
+RILL_API void rill_broker_free(rill_broker *broker);
 
 /* The bound port (useful with port 0), or 0 when not listening. */
-uint16_t rill_broker_port(const rill_broker *broker);
+RILL_API uint16_t rill_broker_port(const rill_broker *broker);
 /* The log served (NULL before start when the broker opens it itself).
  * (transfer none) */
-rill_log *rill_broker_log(const rill_broker *broker);
+RILL_API rill_log *rill_broker_log(const rill_broker *broker);
 
 G_END_DECLS

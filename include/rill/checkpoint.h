@@ -24,10 +24,14 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/pipeline.h>
 
+G_BEGIN_DECLS
+
 #define RILL_CHECKPOINT_ERROR (rill_checkpoint_error_quark())
-GQuark rill_checkpoint_error_quark(void);
+RILL_API GQuark rill_checkpoint_error_quark(void);
 
 typedef enum {
   RILL_CHECKPOINT_ERROR_IO,       /* the directory cannot be created, read or written */
@@ -40,18 +44,20 @@ typedef enum {
  * (>= 1) newest complete ones. FALSE with @error when @dir cannot be
  * created. Restoring happens in rill_pipeline_start, which fails with
  * RILL_CHECKPOINT_ERROR_MISMATCH when the checkpoint does not fit. */
-gboolean rill_pipeline_enable_checkpoints(rill_pipeline *pipeline, const char *dir, guint interval_ms,
-                                          guint retain, GError **error);
+RILL_API gboolean rill_pipeline_enable_checkpoints(rill_pipeline *pipeline, const char *dir, guint interval_ms,
+                                                   guint retain, GError **error);
 
 /* Whether @ctx's pipeline takes checkpoints: sources that also commit
  * positions elsewhere (a Kafka consumer group) commit only completed
  * checkpoints' positions then. */
-gboolean rill_ctx_checkpoints_enabled(const rill_ctx *ctx);
+RILL_API gboolean rill_ctx_checkpoints_enabled(const rill_ctx *ctx);
 /* The id of the last checkpoint this run completed (0: none yet). Thread safe. */
-guint64 rill_pipeline_get_last_checkpoint(rill_pipeline *pipeline);
+RILL_API guint64 rill_pipeline_get_last_checkpoint(rill_pipeline *pipeline);
 /* The id of the checkpoint restored at start (0: started fresh). */
-guint64 rill_pipeline_get_restored_checkpoint(rill_pipeline *pipeline);
+RILL_API guint64 rill_pipeline_get_restored_checkpoint(rill_pipeline *pipeline);
 
 /* The id of the newest complete checkpoint in @dir (0: none), as a restart
  * would pick it. For tools and tests. */
-guint64 rill_checkpoint_latest(const char *dir);
+RILL_API guint64 rill_checkpoint_latest(const char *dir);
+
+G_END_DECLS

@@ -30,8 +30,12 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/operator.h>
 #include <rill/sink.h>
+
+G_BEGIN_DECLS
 
 #define RILL_DEAD_LETTER_REASON_HEADER "dead-letter.reason"
 #define RILL_DEAD_LETTER_STAGE_HEADER "dead-letter.stage"
@@ -45,27 +49,29 @@ typedef struct rill_dead_letter rill_dead_letter;
 
 /* A dead-letter output writing to @klass with @user_data (whose @destroy
  * runs when the dead-letter output is freed). (transfer full) */
-rill_dead_letter *rill_dead_letter_new(const rill_sink_class *klass, void *user_data, GDestroyNotify destroy);
-rill_dead_letter *rill_dead_letter_ref(rill_dead_letter *dead_letter);
-void rill_dead_letter_unref(rill_dead_letter *dead_letter);
+RILL_API rill_dead_letter *rill_dead_letter_new(const rill_sink_class *klass, void *user_data, GDestroyNotify destroy);
+RILL_API rill_dead_letter *rill_dead_letter_ref(rill_dead_letter *dead_letter);
+RILL_API void rill_dead_letter_unref(rill_dead_letter *dead_letter);
 
-void rill_dead_letter_set_format(rill_dead_letter *dead_letter, rill_dead_letter_format format);
+RILL_API void rill_dead_letter_set_format(rill_dead_letter *dead_letter, rill_dead_letter_format format);
 /* When TRUE, the first dead letter fails the stage that sent it (after the
  * dead letter itself was written). Default FALSE: keep going. */
-void rill_dead_letter_set_stop_on_error(rill_dead_letter *dead_letter, gboolean stop);
+RILL_API void rill_dead_letter_set_stop_on_error(rill_dead_letter *dead_letter, gboolean stop);
 
 /* Stage side (see lifecycle above). Thread safe. */
-void rill_dead_letter_acquire(rill_dead_letter *dead_letter, rill_ctx *ctx);
-void rill_dead_letter_release(rill_dead_letter *dead_letter, rill_ctx *ctx);
-rill_flow rill_dead_letter_flush(rill_dead_letter *dead_letter, rill_ctx *ctx);
+RILL_API void rill_dead_letter_acquire(rill_dead_letter *dead_letter, rill_ctx *ctx);
+RILL_API void rill_dead_letter_release(rill_dead_letter *dead_letter, rill_ctx *ctx);
+RILL_API rill_flow rill_dead_letter_flush(rill_dead_letter *dead_letter, rill_ctx *ctx);
 
 /* Sends @record (transfer none; its bytes are copied) with @reason. Extra
  * position information the record lacks as headers may be given: @file
  * (NULL = none), @line and @offset (-1 = none) are added as "file", "line"
  * and "offset" headers. Returns RILL_FLOW_OK, or RILL_FLOW_ERROR with the
  * stage error set (stop-on-error, or the sink failed). */
-rill_flow rill_dead_letter_send(rill_dead_letter *dead_letter, rill_ctx *ctx, const rill_record *record,
-                                const char *reason, const char *file, gint64 line, gint64 offset);
+RILL_API rill_flow rill_dead_letter_send(rill_dead_letter *dead_letter, rill_ctx *ctx, const rill_record *record,
+                                         const char *reason, const char *file, gint64 line, gint64 offset);
 
 /* Number of records sent so far. Thread safe. */
-guint64 rill_dead_letter_count(rill_dead_letter *dead_letter);
+RILL_API guint64 rill_dead_letter_count(rill_dead_letter *dead_letter);
+
+G_END_DECLS

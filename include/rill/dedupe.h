@@ -11,7 +11,13 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/pipeline.h>
 
-rill_stage *rill_pipeline_add_dedupe(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                     int64_t within_ms);
+G_BEGIN_DECLS
+
+RILL_API rill_stage *rill_pipeline_add_dedupe(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                              int64_t within_ms);
+
+G_END_DECLS

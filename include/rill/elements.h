@@ -13,16 +13,18 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/launch.h>
 
 G_BEGIN_DECLS
 
 /* Registers every element of rill's operators and connectors into
  * @registry (transfer none), which must not hold any of them yet. */
-void rill_elements_register_all(rill_launch_registry *registry);
+RILL_API void rill_elements_register_all(rill_launch_registry *registry);
 
 /* rill_launch_parse() with a registry of all of rill's elements (made for
  * this call and dropped after it). (transfer full) */
-rill_pipeline *rill_parse_launch(const char *text, GError **error);
+RILL_API rill_pipeline *rill_parse_launch(const char *text, GError **error);
 
 G_END_DECLS

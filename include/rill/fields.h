@@ -19,11 +19,15 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/dead-letter.h>
 #include <rill/pipeline.h>
 
+G_BEGIN_DECLS
+
 #define RILL_FIELDS_ERROR (rill_fields_error_quark())
-GQuark rill_fields_error_quark(void);
+RILL_API GQuark rill_fields_error_quark(void);
 
 typedef enum {
   RILL_FIELDS_ERROR_PARSE,     /* the value is not valid JSON / CSV */
@@ -39,60 +43,60 @@ typedef enum {
 typedef struct rill_fields rill_fields;
 
 /* (transfer full) */
-rill_fields *rill_fields_new(rill_fields_format format);
-void rill_fields_free(rill_fields *fields);
+RILL_API rill_fields *rill_fields_new(rill_fields_format format);
+RILL_API void rill_fields_free(rill_fields *fields);
 
 /* CSV: the field separator (default ','). */
-void rill_fields_set_separator(rill_fields *fields, char separator);
+RILL_API void rill_fields_set_separator(rill_fields *fields, char separator);
 /* CSV: column names. NULL-terminated @names (transfer none, copied). When
  * none are set, each parsed record's "csv-header" header names them. */
-void rill_fields_set_columns(rill_fields *fields, const char *const *names);
+RILL_API void rill_fields_set_columns(rill_fields *fields, const char *const *names);
 
 /* Parses @len bytes at @data. FALSE with @error (RILL_FIELDS_ERROR_PARSE,
  * message says where) when malformed. */
-gboolean rill_fields_parse(rill_fields *fields, const void *data, size_t len, GError **error);
+RILL_API gboolean rill_fields_parse(rill_fields *fields, const void *data, size_t len, GError **error);
 /* Parses @record's value (and, for CSV, picks up its "csv-header"). */
-gboolean rill_fields_parse_record(rill_fields *fields, const rill_record *record, GError **error);
+RILL_API gboolean rill_fields_parse_record(rill_fields *fields, const rill_record *record, GError **error);
 
 /* TRUE when the field exists (JSON: also when it is null). */
-gboolean rill_fields_has(rill_fields *fields, const char *name);
+RILL_API gboolean rill_fields_has(rill_fields *fields, const char *name);
 /* The field as a string, or NULL when absent/null. JSON numbers and
  * booleans are rendered as text; objects and arrays as compact JSON.
  * @len (may be NULL) receives the byte length. (transfer none) */
-const char *rill_fields_get_string(rill_fields *fields, const char *name, size_t *len);
+RILL_API const char *rill_fields_get_string(rill_fields *fields, const char *name, size_t *len);
 /* Appends the field to @out as JSON text, keeping its type (strings quoted,
  * numbers, booleans, objects and arrays as they are; CSV fields as
  * strings). An absent field appends "null" and returns FALSE. */
-gboolean rill_fields_append_json(rill_fields *fields, const char *name, GString *out);
+RILL_API gboolean rill_fields_append_json(rill_fields *fields, const char *name, GString *out);
 /* Integer / double conversion. FALSE when absent, null or not a number
  * (CSV: the whole field must parse). */
-gboolean rill_fields_get_int(rill_fields *fields, const char *name, gint64 *value);
-gboolean rill_fields_get_double(rill_fields *fields, const char *name, double *value);
+RILL_API gboolean rill_fields_get_int(rill_fields *fields, const char *name, gint64 *value);
+RILL_API gboolean rill_fields_get_double(rill_fields *fields, const char *name, double *value);
 
 /* CSV: number of fields in the row; the field at @index or NULL. */
-guint rill_fields_n_columns(rill_fields *fields);
-const char *rill_fields_get_index(rill_fields *fields, guint index, size_t *len);
+RILL_API guint rill_fields_n_columns(rill_fields *fields);
+RILL_API const char *rill_fields_get_index(rill_fields *fields, guint index, size_t *len);
 
 /* Appends the parsed record to @out: as a JSON object (CSV: columns by name,
  * or "0", "1"... without names; NULL fields become null) or as a CSV row
  * without line break (JSON: the top-level members' values in order, or the
  * columns set with rill_fields_set_columns when set; CSV: re-quoted). */
-void rill_fields_write(rill_fields *fields, rill_fields_format format, GString *out);
+RILL_API void rill_fields_write(rill_fields *fields, rill_fields_format format, GString *out);
 
 /* ---- writers ------------------------------------------------------------ */
 
 /* Appends one CSV field to @out: @value NULL writes nothing (NULL), an
  * empty or special value (separator, quote, CR/LF, leading/trailing space)
  * is quoted with inner quotes doubled. @len -1 = NUL-terminated. */
-void rill_csv_append_field(GString *out, const char *value, gssize len, char separator);
+RILL_API void rill_csv_append_field(GString *out, const char *value, gssize len, char separator);
 /* Appends @n fields separated by @separator (no line break). @lens may be
  * NULL (all NUL-terminated). */
-void rill_csv_append_row(GString *out, const char *const *values, const gssize *lens, guint n, char separator);
+RILL_API void rill_csv_append_row(GString *out, const char *const *values, const gssize *lens, guint n, char separator);
 /* Appends @value (@len bytes, -1 = NUL-terminated) as a JSON string literal.
  * The result is valid JSON and valid UTF-8 whatever the bytes: valid UTF-8
  * is kept, control characters are escaped, and each byte that is not part
  * of a valid UTF-8 sequence is written as \u00XX (its value, XX). */
-void rill_json_append_string(GString *out, const char *value, gssize len);
+RILL_API void rill_json_append_string(GString *out, const char *value, gssize len);
 
 /* ---- parse stage -------------------------------------------------------- */
 
@@ -109,7 +113,9 @@ typedef rill_verdict (*rill_parse_fn)(rill_ctx *ctx, rill_fields *fields, const 
  * them). @fields_setup (may be NULL) is called on each task's rill_fields
  * once, to set columns or the separator. Type name "json-parse" or
  * "csv-parse". (transfer none) */
-rill_stage *rill_pipeline_add_parse(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                    rill_fields_format format, rill_dead_letter *dead_letter, rill_parse_fn fn,
-                                    void (*fields_setup)(rill_fields *fields, void *user_data), void *user_data,
-                                    GDestroyNotify destroy);
+RILL_API rill_stage *rill_pipeline_add_parse(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                             rill_fields_format format, rill_dead_letter *dead_letter, rill_parse_fn fn,
+                                             void (*fields_setup)(rill_fields *fields, void *user_data),
+                                             void *user_data, GDestroyNotify destroy);
+
+G_END_DECLS

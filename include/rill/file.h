@@ -33,11 +33,15 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/dead-letter.h>
 #include <rill/pipeline.h>
 
+G_BEGIN_DECLS
+
 #define RILL_FILE_ERROR (rill_file_error_quark())
-GQuark rill_file_error_quark(void);
+RILL_API GQuark rill_file_error_quark(void);
 
 typedef enum {
   RILL_FILE_ERROR_NOT_FOUND, /* the path or pattern names no readable file */
@@ -55,8 +59,8 @@ typedef enum {
 
 /* Returns "lines", "jsonl" or "csv"; rill_file_format_from_name parses
  * those (and "json") and returns FALSE for anything else. */
-const char *rill_file_format_name(rill_file_format format);
-gboolean rill_file_format_from_name(const char *name, rill_file_format *format);
+RILL_API const char *rill_file_format_name(rill_file_format format);
+RILL_API gboolean rill_file_format_from_name(const char *name, rill_file_format *format);
 
 /* ---- source ------------------------------------------------------------- */
 
@@ -67,30 +71,30 @@ typedef struct rill_file_source rill_file_source;
  * is opened until the pipeline starts; a pattern matching nothing then fails
  * the pipeline with RILL_FILE_ERROR_NOT_FOUND (in follow mode, a plain path
  * that does not exist yet is waited for). (transfer full) */
-rill_file_source *rill_file_source_new(const char *path, rill_file_format format);
-void rill_file_source_free(rill_file_source *source);
+RILL_API rill_file_source *rill_file_source_new(const char *path, rill_file_format format);
+RILL_API void rill_file_source_free(rill_file_source *source);
 
 /* Tail the files (see above). @poll_ms 0 = default 100. */
-void rill_file_source_set_follow(rill_file_source *source, gboolean follow, guint poll_ms);
+RILL_API void rill_file_source_set_follow(rill_file_source *source, gboolean follow, guint poll_ms);
 /* CSV: the first record of each file is a header row (not emitted; carried
  * as the "csv-header" header). Default FALSE. */
-void rill_file_source_set_csv_header(rill_file_source *source, gboolean header);
+RILL_API void rill_file_source_set_csv_header(rill_file_source *source, gboolean header);
 /* JSON Lines: check each line parses (default TRUE); malformed lines go to
  * the dead-letter output. FALSE passes lines through unchecked (faster). */
-void rill_file_source_set_validate(rill_file_source *source, gboolean validate);
+RILL_API void rill_file_source_set_validate(rill_file_source *source, gboolean validate);
 /* Attach "file", "line" and "offset" headers (default TRUE). */
-void rill_file_source_set_position_headers(rill_file_source *source, gboolean headers);
+RILL_API void rill_file_source_set_position_headers(rill_file_source *source, gboolean headers);
 /* Read chunk size in bytes (default 4 MiB, at least 4 KiB). Records longer
  * than a chunk are still read whole. */
-void rill_file_source_set_chunk_size(rill_file_source *source, gsize bytes);
+RILL_API void rill_file_source_set_chunk_size(rill_file_source *source, gsize bytes);
 /* Where unreadable records go. (transfer none): a reference is taken. */
-void rill_file_source_set_dead_letter(rill_file_source *source, rill_dead_letter *dead_letter);
+RILL_API void rill_file_source_set_dead_letter(rill_file_source *source, rill_dead_letter *dead_letter);
 
 /* The class; user_data is a rill_file_source. */
-extern const rill_source_class rill_file_source_class;
+RILL_API extern const rill_source_class rill_file_source_class;
 
 /* Adds @source (transfer full) to @pipeline as a source stage. (transfer none) */
-rill_stage *rill_pipeline_add_file_source(rill_pipeline *pipeline, const char *name, rill_file_source *source);
+RILL_API rill_stage *rill_pipeline_add_file_source(rill_pipeline *pipeline, const char *name, rill_file_source *source);
 
 /* ---- sink --------------------------------------------------------------- */
 
@@ -104,23 +108,25 @@ typedef struct rill_file_sink rill_file_sink;
  * continues after files already there), so sorting the names of one task
  * gives the order they were written. For stdout/stderr see rill/stdio.h.
  * (transfer full) */
-rill_file_sink *rill_file_sink_new(const char *path, rill_file_format format);
-void rill_file_sink_free(rill_file_sink *sink);
+RILL_API rill_file_sink *rill_file_sink_new(const char *path, rill_file_format format);
+RILL_API void rill_file_sink_free(rill_file_sink *sink);
 
 /* Start a new file once the current one holds at least @bytes (0 = never). */
-void rill_file_sink_set_rotate_bytes(rill_file_sink *sink, guint64 bytes);
+RILL_API void rill_file_sink_set_rotate_bytes(rill_file_sink *sink, guint64 bytes);
 /* Start a new file once the current one is @seconds old (0 = never);
  * checked whenever records are written and at each flush. */
-void rill_file_sink_set_rotate_seconds(rill_file_sink *sink, guint seconds);
+RILL_API void rill_file_sink_set_rotate_seconds(rill_file_sink *sink, guint seconds);
 /* CSV: write @header_row (without line break) at the top of every file;
  * NULL = take it from the first record's "csv-header" header, if any. */
-void rill_file_sink_set_csv_header(rill_file_sink *sink, const char *header_row);
+RILL_API void rill_file_sink_set_csv_header(rill_file_sink *sink, const char *header_row);
 /* fsync each file before renaming it into place (default TRUE). */
-void rill_file_sink_set_fsync(rill_file_sink *sink, gboolean fsync);
+RILL_API void rill_file_sink_set_fsync(rill_file_sink *sink, gboolean fsync);
 
 /* The class; user_data is a rill_file_sink. */
-extern const rill_sink_class rill_file_sink_class;
+RILL_API extern const rill_sink_class rill_file_sink_class;
 
 /* Adds @sink (transfer full) to @pipeline reading @input. (transfer none) */
-rill_stage *rill_pipeline_add_file_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                        rill_file_sink *sink);
+RILL_API rill_stage *rill_pipeline_add_file_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                                 rill_file_sink *sink);
+
+G_END_DECLS

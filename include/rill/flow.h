@@ -8,6 +8,10 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
+G_BEGIN_DECLS
+
 typedef enum {
   RILL_FLOW_OK = 0,        /* carry on */
   RILL_FLOW_FLUSHING = -2, /* the pipeline is stopping: unwind, drop the data, no error */
@@ -16,7 +20,7 @@ typedef enum {
 } rill_flow;
 
 /* Returns a static name such as "ok" or "eos". (transfer none) */
-const char *rill_flow_name(rill_flow flow);
+RILL_API const char *rill_flow_name(rill_flow flow);
 
 /* What a per-record callback decides about one record: filter functions
  * (pipeline.h) and parse callbacks (fields.h) return it. */
@@ -27,3 +31,5 @@ typedef enum {
                         * (parse stages; a filter, having none, fails) */
   RILL_VERDICT_FAIL,   /* fail the stage (after rill_ctx_fail) */
 } rill_verdict;
+
+G_END_DECLS

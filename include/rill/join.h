@@ -27,10 +27,14 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/pipeline.h>
 
+G_BEGIN_DECLS
+
 #define RILL_JOIN_ERROR (rill_join_error_quark())
-GQuark rill_join_error_quark(void);
+RILL_API GQuark rill_join_error_quark(void);
 
 typedef enum {
   RILL_JOIN_ERROR_INVALID, /* a bad parameter (size, bounds, kind) */
@@ -76,7 +80,7 @@ typedef rill_flow (*rill_join_combine_fn)(rill_ctx *ctx, const rill_record *left
  * W >= window end - 1. Every result carries timestamp window end - 1. A
  * record whose window has already closed is late. Window state is freed
  * when the window closes. (transfer full) or NULL with @error (INVALID). */
-rill_join *rill_join_window_new(rill_join_kind kind, int64_t size_ms, GError **error);
+RILL_API rill_join *rill_join_window_new(rill_join_kind kind, int64_t size_ms, GError **error);
 
 /* Interval join: right record b matches left record a when their keys are
  * equal and lower_ms <= b.ts - a.ts <= upper_ms (both bounds inclusive;
@@ -87,10 +91,10 @@ rill_join *rill_join_window_new(rill_join_kind kind, int64_t size_ms, GError **e
  * on arrival is late. Left records are kept until W >= a.ts + upper, right
  * records until W >= b.ts - lower. (transfer full) or NULL with @error
  * (INVALID when lower > upper). */
-rill_join *rill_join_interval_new(rill_join_kind kind, int64_t lower_ms, int64_t upper_ms, GError **error);
+RILL_API rill_join *rill_join_interval_new(rill_join_kind kind, int64_t lower_ms, int64_t upper_ms, GError **error);
 /* Makes the lower and/or upper bound exclusive (ms resolution: an exclusive
  * bound x is the inclusive bound x ± 1). Call before adding the join. */
-void rill_join_interval_set_exclusive(rill_join *join, gboolean lower_exclusive, gboolean upper_exclusive);
+RILL_API void rill_join_interval_set_exclusive(rill_join *join, gboolean lower_exclusive, gboolean upper_exclusive);
 
 /* Stream–table join: the right input is a changelog building a table of the
  * latest value per join key (an absent value is a tombstone that deletes the
@@ -102,7 +106,7 @@ void rill_join_interval_set_exclusive(rill_join *join, gboolean lower_exclusive,
  * late ones (ts <= W on arrival), are applied at once against the current
  * table. A result carries the left record's timestamp. The table may start
  * from a file (rill_join_table_load_file). (transfer full) */
-rill_join *rill_join_table_new(rill_join_kind kind, GError **error);
+RILL_API rill_join *rill_join_table_new(rill_join_kind kind, GError **error);
 
 /* Loads initial table contents from @path: UTF-8 or binary-free text, one
  * entry per line, "KEY<TAB>VALUE"; the line is split at its first TAB (the
@@ -112,20 +116,20 @@ rill_join *rill_join_table_new(rill_join_kind kind, GError **error);
  * TAB is an error (PARSE, "path:line: ..."); nothing is loaded then. May be
  * called several times before the join is added (later files override).
  * Every task starts from these contents; the changelog input overrides them. */
-gboolean rill_join_table_load_file(rill_join *join, const char *path, GError **error);
+RILL_API gboolean rill_join_table_load_file(rill_join *join, const char *path, GError **error);
 
-rill_join *rill_join_ref(rill_join *join);   /* (transfer full) */
-void rill_join_unref(rill_join *join);       /* NULL ignored */
+RILL_API rill_join *rill_join_ref(rill_join *join); /* (transfer full) */
+RILL_API void rill_join_unref(rill_join *join);     /* NULL ignored */
 
 /* Key extractor for @side (default: the record key). @destroy runs on
  * @user_data when the join is freed or the extractor replaced. */
-void rill_join_set_key_fn(rill_join *join, rill_join_side side, rill_join_key_fn fn, void *user_data,
-                          GDestroyNotify destroy);
+RILL_API void rill_join_set_key_fn(rill_join *join, rill_join_side side, rill_join_key_fn fn, void *user_data,
+                                   GDestroyNotify destroy);
 /* Output callback (default: rill_join_combine_default). Same @destroy rule. */
-void rill_join_set_combine(rill_join *join, rill_join_combine_fn fn, void *user_data, GDestroyNotify destroy);
+RILL_API void rill_join_set_combine(rill_join *join, rill_join_combine_fn fn, void *user_data, GDestroyNotify destroy);
 /* Separator the default combine puts between the two values: @len bytes
  * at @sep, copied (default: one TAB byte, "\t"). */
-void rill_join_set_separator(rill_join *join, const void *sep, size_t len);
+RILL_API void rill_join_set_separator(rill_join *join, const void *sep, size_t len);
 
 /* The default combine, for a join whose separator is @user_data (a
  * GByteArray *; NULL = "\t"). It emits one record:
@@ -135,14 +139,14 @@ void rill_join_set_separator(rill_join *join, const void *sep, size_t len);
  *   timestamp = @timestamp
  *   headers   = left's headers, then right's, in order
  *   partition/offset/topic unset (-1, -1, NULL). */
-rill_flow rill_join_combine_default(rill_ctx *ctx, const rill_record *left, const rill_record *right, rill_bytes key,
-                                    int64_t timestamp, rill_emitter *out, void *user_data);
+RILL_API rill_flow rill_join_combine_default(rill_ctx *ctx, const rill_record *left, const rill_record *right,
+                                             rill_bytes key, int64_t timestamp, rill_emitter *out, void *user_data);
 
 /* Adds @join as a stage reading @left (input 0) and @right (input 1).
  * (transfer none) @join: the pipeline takes its own reference; the join must
  * not be reconfigured afterwards. Returns the stage (transfer none). */
-rill_stage *rill_pipeline_add_join(rill_pipeline *pipeline, const char *name, rill_stage *left, rill_stage *right,
-                                   rill_join *join);
+RILL_API rill_stage *rill_pipeline_add_join(rill_pipeline *pipeline, const char *name, rill_stage *left,
+                                            rill_stage *right, rill_join *join);
 
 /* ---- state accounting --------------------------------------------------- */
 
@@ -158,4 +162,6 @@ typedef struct rill_join_stats {
   guint64 finish_flushed_records;/* records still held when the inputs ended (not released by the watermark) */
 } rill_join_stats;
 
-void rill_join_get_stats(const rill_join *join, rill_join_stats *stats);
+RILL_API void rill_join_get_stats(const rill_join *join, rill_join_stats *stats);
+
+G_END_DECLS

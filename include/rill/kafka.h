@@ -20,13 +20,15 @@
  */
 #pragma once
 
-#include <rill/kafka_error.h>
+#include <rill/export.h>
+
+#include <rill/kafka-error.h>
 #include <rill/pipeline.h>
 
 G_BEGIN_DECLS
 
 #define RILL_KAFKA_CLIENT_ERROR (rill_kafka_client_error_quark())
-GQuark rill_kafka_client_error_quark(void);
+RILL_API GQuark rill_kafka_client_error_quark(void);
 
 typedef enum {
   RILL_KAFKA_CLIENT_ERROR_CONFIG,    /* unknown property, bad value, conflicting settings */
@@ -41,16 +43,16 @@ typedef enum {
 typedef struct rill_kafka_conf rill_kafka_conf;
 
 /* A configuration with every property at its default. (transfer full) */
-rill_kafka_conf *rill_kafka_conf_new(void);
-rill_kafka_conf *rill_kafka_conf_copy(const rill_kafka_conf *conf); /* (transfer full) */
-void rill_kafka_conf_free(rill_kafka_conf *conf);                   /* NULL ignored */
+RILL_API rill_kafka_conf *rill_kafka_conf_new(void);
+RILL_API rill_kafka_conf *rill_kafka_conf_copy(const rill_kafka_conf *conf); /* (transfer full) */
+RILL_API void rill_kafka_conf_free(rill_kafka_conf *conf);                   /* NULL ignored */
 
 /* Sets property @name to @value (librdkafka syntax: "all", "true", "lz4",
  * "127.0.0.1:9092,host:9093"). FALSE with RILL_KAFKA_CLIENT_ERROR_CONFIG for an
  * unknown name or an invalid value; the configuration is then unchanged. */
-gboolean rill_kafka_conf_set(rill_kafka_conf *conf, const char *name, const char *value, GError **error);
+RILL_API gboolean rill_kafka_conf_set(rill_kafka_conf *conf, const char *name, const char *value, GError **error);
 /* The current value of @name as text, or NULL for an unknown name. (transfer full) */
-char *rill_kafka_conf_get(const rill_kafka_conf *conf, const char *name);
+RILL_API char *rill_kafka_conf_get(const rill_kafka_conf *conf, const char *name);
 
 /* ---- sink --------------------------------------------------------------- */
 
@@ -73,8 +75,8 @@ typedef struct {
  * default, matches the Java client); null keys stick to one partition until
  * its batch is sent. NULL with @error for an invalid configuration.
  * (transfer none) the stage. */
-rill_stage *rill_kafka_sink_add(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                const rill_kafka_sink_options *options, GError **error);
+RILL_API rill_stage *rill_pipeline_add_kafka_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                                  const rill_kafka_sink_options *options, GError **error);
 
 /* ---- source ------------------------------------------------------------- */
 
@@ -111,7 +113,7 @@ typedef struct {
 
 /* Adds a source emitting records of @options->topic with topic, partition,
  * offset, timestamp, key, value and headers. (transfer none) the stage. */
-rill_stage *rill_kafka_source_add(rill_pipeline *pipeline, const char *name, const rill_kafka_source_options *options,
-                                  GError **error);
+RILL_API rill_stage *rill_pipeline_add_kafka_source(rill_pipeline *pipeline, const char *name,
+                                                    const rill_kafka_source_options *options, GError **error);
 
 G_END_DECLS

@@ -15,7 +15,11 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/pipeline.h>
+
+G_BEGIN_DECLS
 
 /* Returns the key of @record. The bytes may point into @record, or into
  * @scratch (a buffer of @scratch_len bytes) when the key is computed;
@@ -28,9 +32,11 @@ typedef rill_bytes (*rill_key_fn)(const rill_record *record, uint8_t *scratch, s
 
 /* A key_by stage. @fn NULL: route by the existing record key. @destroy
  * releases @user_data when the pipeline is freed. */
-rill_stage *rill_pipeline_add_key_by(rill_pipeline *pipeline, const char *name, rill_stage *input, rill_key_fn fn,
-                                     void *user_data, GDestroyNotify destroy);
+RILL_API rill_stage *rill_pipeline_add_key_by(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                              rill_key_fn fn, void *user_data, GDestroyNotify destroy);
 
 /* The downstream task index key_by picks for @key among @parallelism tasks
  * (for tests and for sources that pre-partition by the same rule). */
-guint rill_key_route(rill_bytes key, guint parallelism);
+RILL_API guint rill_key_route(rill_bytes key, guint parallelism);
+
+G_END_DECLS

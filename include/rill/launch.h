@@ -29,12 +29,14 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/pipeline.h>
 
 G_BEGIN_DECLS
 
 #define RILL_LAUNCH_ERROR (rill_launch_error_quark())
-GQuark rill_launch_error_quark(void);
+RILL_API GQuark rill_launch_error_quark(void);
 
 typedef enum {
   RILL_LAUNCH_ERROR_SYNTAX,            /* a dangling or doubled '!', an unterminated quote, a stray parameter */
@@ -109,31 +111,31 @@ typedef struct rill_launch_element {
 typedef struct rill_launch_registry rill_launch_registry;
 
 /* An empty registry. (transfer full: rill_launch_registry_free) */
-rill_launch_registry *rill_launch_registry_new(void);
-void rill_launch_registry_free(rill_launch_registry *registry);
+RILL_API rill_launch_registry *rill_launch_registry_new(void);
+RILL_API void rill_launch_registry_free(rill_launch_registry *registry);
 /* Adds @n_elements entries of @elements (transfer none: must outlive
  * @registry). A name already registered is a programming error (critical,
  * entry skipped). */
-void rill_launch_registry_add(rill_launch_registry *registry, const rill_launch_element *elements,
-                              guint n_elements);
+RILL_API void rill_launch_registry_add(rill_launch_registry *registry, const rill_launch_element *elements,
+                                       guint n_elements);
 /* The elements sorted by name (pointers into the added tables).
  * (transfer none) */
-const rill_launch_element *const *rill_launch_registry_elements(const rill_launch_registry *registry,
-                                                                guint *n_elements);
+RILL_API const rill_launch_element *const *rill_launch_registry_elements(const rill_launch_registry *registry,
+                                                                         guint *n_elements);
 /* The element called @name, or NULL. (transfer none) */
-const rill_launch_element *rill_launch_registry_lookup(const rill_launch_registry *registry, const char *name);
+RILL_API const rill_launch_element *rill_launch_registry_lookup(const rill_launch_registry *registry, const char *name);
 /* `rill-run --list` text: one line per element. (transfer full) */
-char *rill_launch_registry_list(const rill_launch_registry *registry);
+RILL_API char *rill_launch_registry_list(const rill_launch_registry *registry);
 /* The Markdown element reference of docs/rill-run.md. (transfer full) */
-char *rill_launch_registry_reference_markdown(const rill_launch_registry *registry);
+RILL_API char *rill_launch_registry_reference_markdown(const rill_launch_registry *registry);
 /* `rill-run --describe` text for @element. (transfer full) */
-char *rill_launch_element_describe(const rill_launch_element *element);
+RILL_API char *rill_launch_element_describe(const rill_launch_element *element);
 
 /* Parses @text against @registry and builds the pipeline it describes
  * (parallelism 1: set another before starting). Resources the elements
  * share (a rill_log per data directory, dead-letter outputs) are owned by
  * the pipeline. NULL with @error (RILL_LAUNCH_ERROR) when the text is not a
  * valid pipeline. (transfer full) */
-rill_pipeline *rill_launch_parse(const rill_launch_registry *registry, const char *text, GError **error);
+RILL_API rill_pipeline *rill_launch_parse(const rill_launch_registry *registry, const char *text, GError **error);
 
 G_END_DECLS

@@ -4,6 +4,8 @@
  * through the log without sockets. The log must outlive the pipelines. */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/log.h>
 #include <rill/pipeline.h>
 
@@ -32,8 +34,8 @@ typedef struct {
  * partition, offset and timestamp; the partitions are divided among the
  * source's tasks. NULL with @error (RILL_LOG_ERROR) for an unknown topic or
  * partition. (transfer none) the stage. */
-rill_stage *rill_log_source_add(rill_pipeline *pipeline, const char *name, const rill_log_source_options *options,
-                                GError **error);
+RILL_API rill_stage *rill_pipeline_add_log_source(rill_pipeline *pipeline, const char *name,
+                                                  const rill_log_source_options *options, GError **error);
 
 typedef struct {
   rill_log *log;     /* (transfer none) not refcounted: must outlive the run */
@@ -47,10 +49,10 @@ typedef struct {
  * keys land where a Kafka producer would put them); null keys stick to one
  * partition per written batch, round-robin between batches. Records of one
  * input batch and partition become one RecordBatch. (transfer none) */
-rill_stage *rill_log_sink_add(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                              const rill_log_sink_options *options, GError **error);
+RILL_API rill_stage *rill_pipeline_add_log_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                                const rill_log_sink_options *options, GError **error);
 
 /* Kafka's murmur2 partitioning hash (org.apache.kafka.common.utils.Utils.murmur2). */
-int32_t rill_log_murmur2(const void *key, size_t len);
+RILL_API int32_t rill_log_murmur2(const void *key, size_t len);
 
 G_END_DECLS

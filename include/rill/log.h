@@ -18,13 +18,15 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <glib.h>
 #include <stdint.h>
 
 G_BEGIN_DECLS
 
 #define RILL_LOG_ERROR (rill_log_error_quark())
-GQuark rill_log_error_quark(void);
+RILL_API GQuark rill_log_error_quark(void);
 
 /* Error codes of RILL_LOG_ERROR. The Kafka error a broker should answer with
  * is given after each. */
@@ -108,22 +110,22 @@ typedef struct {
 } rill_log_options;
 
 /* Fills @options with the defaults. */
-void rill_log_options_init(rill_log_options *options);
+RILL_API void rill_log_options_init(rill_log_options *options);
 
 /* Opens (creating if needed) the log in @dir. Every partition's active
  * segment is checked batch by batch; a torn tail is truncated (see
  * rill_log_recovery_notes) and missing or corrupt indexes are rebuilt.
  * @options may be NULL. Returns (transfer full) or NULL with @error. */
-rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError **error);
+RILL_API rill_log *rill_log_open(const char *dir, const rill_log_options *options, GError **error);
 
 /* Flushes, writes indexes and producer state, wakes every waiter with
  * RILL_LOG_WAKE_CLOSED and frees @log. No call may be in flight on @log. */
-void rill_log_close(rill_log *log);
+RILL_API void rill_log_close(rill_log *log);
 
 /* What recovery did at open: one line per repaired partition ("t-0: truncated
  * 37 bytes at position 4096: CRC-32C mismatch"), NULL-terminated.
  * (transfer full: g_strfreev) */
-char **rill_log_recovery_notes(rill_log *log);
+RILL_API char **rill_log_recovery_notes(rill_log *log);
 
 /* ---- Topics --------------------------------------------------------------
  * Config names (Kafka's): retention.ms (-1 = forever, default 604800000),
@@ -141,26 +143,25 @@ char **rill_log_recovery_notes(rill_log *log);
  * too long for the file system's file names is stored under a shortened
  * unique form. Making the partitions' files holds no lock readers or other
  * topics wait on. (transfer none) */
-gboolean rill_log_topic_create(rill_log *log, const char *topic, int32_t partitions,
-                               const char *const *config, GError **error);
+RILL_API gboolean rill_log_topic_create(rill_log *log, const char *topic, int32_t partitions, const char *const *config,
+                                        GError **error);
 /* Deletes @topic and its data; its waiters wake with RILL_LOG_WAKE_CLOSED. */
-gboolean rill_log_topic_delete(rill_log *log, const char *topic, GError **error);
+RILL_API gboolean rill_log_topic_delete(rill_log *log, const char *topic, GError **error);
 /* Grows @topic to @partitions partitions (never shrinks). */
-gboolean rill_log_topic_add_partitions(rill_log *log, const char *topic, int32_t partitions,
-                                       GError **error);
+RILL_API gboolean rill_log_topic_add_partitions(rill_log *log, const char *topic, int32_t partitions, GError **error);
 /* Changes config keys of @topic (NULL-terminated pairs; a NULL value resets
  * the key to its default). Takes effect for the next append/roll. */
-gboolean rill_log_topic_alter_config(rill_log *log, const char *topic, const char *const *config,
-                                     GError **error);
+RILL_API gboolean rill_log_topic_alter_config(rill_log *log, const char *topic, const char *const *config,
+                                              GError **error);
 /* Sorted topic names. (transfer full: g_strfreev) */
-char **rill_log_topic_list(rill_log *log);
+RILL_API char **rill_log_topic_list(rill_log *log);
 /* Partition count of @topic and, if @config is not NULL, every config key
  * with its effective value (transfer full: g_hash_table_unref; name -> value). */
-gboolean rill_log_topic_describe(rill_log *log, const char *topic, int32_t *partitions,
-                                 GHashTable **config, GError **error);
+RILL_API gboolean rill_log_topic_describe(rill_log *log, const char *topic, int32_t *partitions, GHashTable **config,
+                                          GError **error);
 /* TRUE if @name is a valid topic name (Kafka's rules); else FALSE with
  * RILL_LOG_ERROR_INVALID_TOPIC. */
-gboolean rill_log_topic_name_validate(const char *name, GError **error);
+RILL_API gboolean rill_log_topic_name_validate(const char *name, GError **error);
 
 /* ---- Append --------------------------------------------------------------- */
 
@@ -182,8 +183,8 @@ typedef struct {
  * maxTimestamp and CRC) and written exactly as they will be served. Under
  * durability sync this returns after the bytes are on disk. Either all
  * batches are appended or none. (@batches: transfer none, modified) */
-gboolean rill_log_append(rill_log *log, const char *topic, int32_t partition, uint8_t *batches,
-                         size_t len, rill_log_append_result *result, GError **error);
+RILL_API gboolean rill_log_append(rill_log *log, const char *topic, int32_t partition, uint8_t *batches, size_t len,
+                                  rill_log_append_result *result, GError **error);
 
 /* Called once when a pending rill_log_append_nowait() is decided: @error
  * NULL when its bytes are on disk (and readable), else why they never will
@@ -206,9 +207,9 @@ typedef void (*rill_log_durable_func)(const GError *error, void *user_data);
  * they are not ordered among themselves; order answers by the append
  * order yourself (the broker does: its answers leave in request order).
  * FALSE with @error (and *@pending FALSE) if the append was refused. */
-gboolean rill_log_append_nowait(rill_log *log, const char *topic, int32_t partition, uint8_t *batches,
-                                size_t len, rill_log_append_result *result, rill_log_durable_func func,
-                                void *user_data, gboolean *pending, GError **error);
+RILL_API gboolean rill_log_append_nowait(rill_log *log, const char *topic, int32_t partition, uint8_t *batches,
+                                         size_t len, rill_log_append_result *result, rill_log_durable_func func,
+                                         void *user_data, gboolean *pending, GError **error);
 
 /* ---- Read ------------------------------------------------------------------ */
 
@@ -221,22 +222,21 @@ typedef struct rill_log_fetch rill_log_fetch;
  * RILL_LOG_ERROR_OFFSET_OUT_OF_RANGE. Segment files stay open, even if
  * retention deletes them, until the fetch is freed.
  * Returns (transfer full: rill_log_fetch_free). */
-rill_log_fetch *rill_log_read(rill_log *log, const char *topic, int32_t partition, int64_t offset,
-                              size_t max_bytes, GError **error);
-void rill_log_fetch_free(rill_log_fetch *fetch);
+RILL_API rill_log_fetch *rill_log_read(rill_log *log, const char *topic, int32_t partition, int64_t offset,
+                                       size_t max_bytes, GError **error);
+RILL_API void rill_log_fetch_free(rill_log_fetch *fetch);
 /* Number of (fd, position, length) ranges; their bytes, concatenated, are the
  * batches, ready for sendfile(). */
-guint rill_log_fetch_n_ranges(const rill_log_fetch *fetch);
+RILL_API guint rill_log_fetch_n_ranges(const rill_log_fetch *fetch);
 /* The @i'th range. @fd is owned by the fetch (do not close it). */
-void rill_log_fetch_range(const rill_log_fetch *fetch, guint i, int *fd, int64_t *position,
-                          size_t *length);
+RILL_API void rill_log_fetch_range(const rill_log_fetch *fetch, guint i, int *fd, int64_t *position, size_t *length);
 /* Total bytes of all ranges. */
-size_t rill_log_fetch_size(const rill_log_fetch *fetch);
+RILL_API size_t rill_log_fetch_size(const rill_log_fetch *fetch);
 /* High watermark and log start offset of the partition when it was read. */
-int64_t rill_log_fetch_high_watermark(const rill_log_fetch *fetch);
-int64_t rill_log_fetch_log_start_offset(const rill_log_fetch *fetch);
+RILL_API int64_t rill_log_fetch_high_watermark(const rill_log_fetch *fetch);
+RILL_API int64_t rill_log_fetch_log_start_offset(const rill_log_fetch *fetch);
 /* Reads the ranges into memory. (transfer full) */
-GBytes *rill_log_fetch_bytes(const rill_log_fetch *fetch, GError **error);
+RILL_API GBytes *rill_log_fetch_bytes(const rill_log_fetch *fetch, GError **error);
 
 /* ---- Offsets ---------------------------------------------------------------- */
 
@@ -248,8 +248,8 @@ typedef struct {
   int32_t n_segments;
 } rill_log_partition_info;
 
-gboolean rill_log_partition_info_get(rill_log *log, const char *topic, int32_t partition,
-                                     rill_log_partition_info *info, GError **error);
+RILL_API gboolean rill_log_partition_info_get(rill_log *log, const char *topic, int32_t partition,
+                                              rill_log_partition_info *info, GError **error);
 
 #define RILL_LOG_TIMESTAMP_LATEST (-1)   /* ListOffsets' LATEST_TIMESTAMP */
 #define RILL_LOG_TIMESTAMP_EARLIEST (-2) /* ListOffsets' EARLIEST_TIMESTAMP */
@@ -258,9 +258,8 @@ gboolean rill_log_partition_info_get(rill_log *log, const char *topic, int32_t p
  * @offset and its maxTimestamp in @found_timestamp; both -1 if no batch is
  * that late. RILL_LOG_TIMESTAMP_LATEST / _EARLIEST give the high watermark /
  * log start offset (found_timestamp -1). */
-gboolean rill_log_offset_for_timestamp(rill_log *log, const char *topic, int32_t partition,
-                                       int64_t timestamp, int64_t *offset,
-                                       int64_t *found_timestamp, GError **error);
+RILL_API gboolean rill_log_offset_for_timestamp(rill_log *log, const char *topic, int32_t partition, int64_t timestamp,
+                                                int64_t *offset, int64_t *found_timestamp, GError **error);
 
 /* ---- Waiters -----------------------------------------------------------------
  * A waiter fires once, when the high watermark passes @offset (hwm > offset),
@@ -278,26 +277,26 @@ typedef void (*rill_log_wait_func)(rill_log_wake reason, int64_t high_watermark,
 /* Registers @func to run once. If the high watermark is already past
  * @offset, @func runs before this returns, and 0 is returned. Otherwise
  * returns an id for rill_log_wait_cancel. 0 with @error set on failure. */
-guint64 rill_log_wait_add(rill_log *log, const char *topic, int32_t partition, int64_t offset,
-                          rill_log_wait_func func, void *user_data, GError **error);
+RILL_API guint64 rill_log_wait_add(rill_log *log, const char *topic, int32_t partition, int64_t offset,
+                                   rill_log_wait_func func, void *user_data, GError **error);
 /* Removes a waiter. TRUE if it had not fired (it never will); FALSE if it
  * has already fired or is firing now. */
-gboolean rill_log_wait_cancel(rill_log *log, const char *topic, int32_t partition, guint64 id);
+RILL_API gboolean rill_log_wait_cancel(rill_log *log, const char *topic, int32_t partition, guint64 id);
 /* Blocks until the high watermark passes @offset or @timeout_us (monotonic
  * microseconds, -1 = forever) elapse. Returns the high watermark (which may
  * be <= @offset on timeout), or -1 with @error (RILL_LOG_ERROR_CLOSED when
  * the topic was deleted or the log closed meanwhile). */
-int64_t rill_log_wait(rill_log *log, const char *topic, int32_t partition, int64_t offset,
-                      int64_t timeout_us, GError **error);
+RILL_API int64_t rill_log_wait(rill_log *log, const char *topic, int32_t partition, int64_t offset, int64_t timeout_us,
+                               GError **error);
 
 /* ---- Retention and flushing ---------------------------------------------------- */
 
 /* Deletes whole non-active segments past retention.ms / retention.bytes in
  * every partition and advances their log start offsets. Returns the number
  * of segments deleted. Also run by the maintenance thread. */
-guint rill_log_enforce_retention(rill_log *log, int64_t now_ms);
+RILL_API guint rill_log_enforce_retention(rill_log *log, int64_t now_ms);
 /* fdatasyncs every partition now (whatever the durability). */
-gboolean rill_log_flush(rill_log *log, GError **error);
+RILL_API gboolean rill_log_flush(rill_log *log, GError **error);
 
 /* ---- Integrity ------------------------------------------------------------------ */
 
@@ -311,19 +310,19 @@ typedef struct {
   guint64 io_errors;       /* segment files that could not be read */
 } rill_log_scrub_stats;
 
-void rill_log_scrub_stats_get(rill_log *log, rill_log_scrub_stats *stats);
+RILL_API void rill_log_scrub_stats_get(rill_log *log, rill_log_scrub_stats *stats);
 
 /* Starts a scrub pass now instead of at the next interval (no-op without a
  * scrubber). */
-void rill_log_scrub_kick(rill_log *log);
+RILL_API void rill_log_scrub_kick(rill_log *log);
 
 /* Offline check of a log directory (not opened; nothing is written, so it
  * may run beside a broker): every batch of every segment of every partition,
  * the active segments included, as the scrubber checks them. @func runs
  * once per damaged batch; @stats (may be NULL) gets what was read. FALSE
  * with @error only when @dir cannot be read (damage is not an error). */
-gboolean rill_log_verify_dir(const char *dir, rill_log_damage_func func, void *user_data,
-                             rill_log_scrub_stats *stats, GError **error);
+RILL_API gboolean rill_log_verify_dir(const char *dir, rill_log_damage_func func, void *user_data,
+                                      rill_log_scrub_stats *stats, GError **error);
 
 /* ---- Consumer-group offsets ------------------------------------------------------
  * Stored per group in one file, replaced atomically on every commit (write
@@ -340,25 +339,26 @@ typedef struct {
 
 /* Commits @n offsets for @group (transfer none; copied). A later commit of
  * the same topic-partition replaces the earlier one. */
-gboolean rill_log_group_commit(rill_log *log, const char *group, const rill_log_group_offset *offsets,
-                               guint n, GError **error);
+RILL_API gboolean rill_log_group_commit(rill_log *log, const char *group, const rill_log_group_offset *offsets, guint n,
+                                        GError **error);
 /* The committed offset of @group for one partition into @out (strings
  * transfer full: rill_log_group_offset_clear). FALSE if none. */
-gboolean rill_log_group_fetch(rill_log *log, const char *group, const char *topic, int32_t partition,
-                              rill_log_group_offset *out);
+RILL_API gboolean rill_log_group_fetch(rill_log *log, const char *group, const char *topic, int32_t partition,
+                                       rill_log_group_offset *out);
 /* All committed offsets of @group, sorted by topic and partition.
  * (transfer full: g_array_unref; elements cleared with it) */
-GArray *rill_log_group_fetch_all(rill_log *log, const char *group);
+RILL_API GArray *rill_log_group_fetch_all(rill_log *log, const char *group);
 /* Groups with committed offsets, sorted. (transfer full: g_strfreev) */
-char **rill_log_group_list(rill_log *log);
+RILL_API char **rill_log_group_list(rill_log *log);
 /* Drops @group's offsets committed at or before @cutoff_ms (wall clock, ms),
  * and the group's file with the last one (offsets.retention.minutes).
  * *@n_left (may be NULL) = offsets that remain. FALSE with @error only on
  * I/O failure (nothing changed then). */
-gboolean rill_log_group_expire(rill_log *log, const char *group, int64_t cutoff_ms, guint *n_left, GError **error);
+RILL_API gboolean rill_log_group_expire(rill_log *log, const char *group, int64_t cutoff_ms, guint *n_left,
+                                        GError **error);
 /* Forgets @group's offsets. FALSE with @error only on I/O failure. */
-gboolean rill_log_group_delete(rill_log *log, const char *group, GError **error);
-void rill_log_group_offset_clear(rill_log_group_offset *offset);
+RILL_API gboolean rill_log_group_delete(rill_log *log, const char *group, GError **error);
+RILL_API void rill_log_group_offset_clear(rill_log_group_offset *offset);
 
 /* ---- Idempotent producers -----------------------------------------------------
  * Each partition keeps, per producer id, its epoch and the sequence ranges of
@@ -368,12 +368,11 @@ void rill_log_group_offset_clear(rill_log_group_offset *offset);
 
 /* Allocates a producer id, unique in this directory forever (a counter
  * stored with an atomic write). -1 with @error on I/O failure. */
-int64_t rill_log_producer_id_allocate(rill_log *log, GError **error);
+RILL_API int64_t rill_log_producer_id_allocate(rill_log *log, GError **error);
 
 /* The stored state of @producer_id in a partition: its epoch and the last
  * sequence and offset appended. FALSE if the partition knows no such producer. */
-gboolean rill_log_producer_state_get(rill_log *log, const char *topic, int32_t partition,
-                                     int64_t producer_id, int16_t *epoch, int32_t *last_sequence,
-                                     int64_t *last_offset);
+RILL_API gboolean rill_log_producer_state_get(rill_log *log, const char *topic, int32_t partition, int64_t producer_id,
+                                              int16_t *epoch, int32_t *last_sequence, int64_t *last_offset);
 
 G_END_DECLS

@@ -7,8 +7,12 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <glib.h>
 #include <stdio.h>
+
+G_BEGIN_DECLS
 
 typedef enum {
   RILL_STAGE_OPERATOR,
@@ -36,4 +40,6 @@ typedef struct rill_stage_metrics {
 } rill_stage_metrics;
 
 /* Prints @metrics (n entries) as an aligned table to @out. */
-void rill_metrics_print(const rill_stage_metrics *metrics, guint n, FILE *out);
+RILL_API void rill_metrics_print(const rill_stage_metrics *metrics, guint n, FILE *out);
+
+G_END_DECLS

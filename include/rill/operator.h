@@ -21,8 +21,12 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/batch.h>
 #include <rill/flow.h>
+
+G_BEGIN_DECLS
 
 /* ---- context ------------------------------------------------------------ */
 
@@ -30,38 +34,38 @@
 typedef struct rill_ctx rill_ctx;
 
 /* (transfer none) the stage's name, unique in its pipeline. */
-const char *rill_ctx_stage_name(const rill_ctx *ctx);
+RILL_API const char *rill_ctx_stage_name(const rill_ctx *ctx);
 /* This task's index in [0, parallelism). */
-guint rill_ctx_task_index(const rill_ctx *ctx);
-guint rill_ctx_parallelism(const rill_ctx *ctx);
+RILL_API guint rill_ctx_task_index(const rill_ctx *ctx);
+RILL_API guint rill_ctx_parallelism(const rill_ctx *ctx);
 
 /* Reports why the stage is about to return RILL_FLOW_ERROR. (transfer full)
  * @error. The first error wins; the pipeline returns it prefixed with the
  * stage's name. */
-void rill_ctx_set_error(rill_ctx *ctx, GError *error);
+RILL_API void rill_ctx_set_error(rill_ctx *ctx, GError *error);
 /* Same, with a formatted message (domain RILL_PIPELINE_ERROR, code STAGE). */
-void rill_ctx_fail(rill_ctx *ctx, const char *format, ...) G_GNUC_PRINTF(2, 3);
+RILL_API void rill_ctx_fail(rill_ctx *ctx, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 /* TRUE once the pipeline drains (sources should return RILL_FLOW_EOS soon)
  * or stops; long-running callbacks poll it. */
-gboolean rill_ctx_is_stopping(const rill_ctx *ctx);
+RILL_API gboolean rill_ctx_is_stopping(const rill_ctx *ctx);
 /* TRUE once the pipeline stops at once: return RILL_FLOW_FLUSHING promptly. */
-gboolean rill_ctx_is_cancelled(const rill_ctx *ctx);
+RILL_API gboolean rill_ctx_is_cancelled(const rill_ctx *ctx);
 
 /* Counts @n records this stage routed to its late side output or dropped
  * as too late (windows, joins); shown as `late` in the stage metrics. */
-void rill_ctx_add_late_records(rill_ctx *ctx, guint64 n);
+RILL_API void rill_ctx_add_late_records(rill_ctx *ctx, guint64 n);
 /* Reports the bytes of keyed/window state this stage holds in this task
  * (a gauge: the latest value counts); metrics sum it over the tasks. */
-void rill_ctx_set_state_bytes(rill_ctx *ctx, guint64 bytes);
+RILL_API void rill_ctx_set_state_bytes(rill_ctx *ctx, guint64 bytes);
 /* Counts @n records this stage sent to a dead-letter output instead of
  * processing them (rill_stage_metrics.dead_letters; run summaries). */
-void rill_ctx_add_dead_letters(rill_ctx *ctx, guint64 n);
+RILL_API void rill_ctx_add_dead_letters(rill_ctx *ctx, guint64 n);
 
 /* @len bytes in the arena of the batch this stage is currently building
  * (valid as long as that batch). For map callbacks writing a new value.
  * (transfer none) */
-void *rill_ctx_alloc(rill_ctx *ctx, size_t len);
+RILL_API void *rill_ctx_alloc(rill_ctx *ctx, size_t len);
 
 /* ---- emitter ------------------------------------------------------------ */
 
@@ -71,31 +75,31 @@ void *rill_ctx_alloc(rill_ctx *ctx, size_t len);
 typedef struct rill_emitter rill_emitter;
 
 /* Emits a copy of @record (bytes copied). (transfer none) */
-rill_flow rill_emit_record(rill_emitter *out, const rill_record *record);
+RILL_API rill_flow rill_emit_record(rill_emitter *out, const rill_record *record);
 /* Emits @record without copying: @owner is the batch its bytes live in, and
  * stays referenced by the output. (transfer none) both. */
-rill_flow rill_emit_record_ref(rill_emitter *out, const rill_record *record, const rill_batch *owner);
+RILL_API rill_flow rill_emit_record_ref(rill_emitter *out, const rill_record *record, const rill_batch *owner);
 /* Emits @record whose bytes were allocated with rill_emitter_alloc() /
  * rill_ctx_alloc() or live in a batch passed to rill_emitter_reference(). */
-rill_flow rill_emit_record_raw(rill_emitter *out, const rill_record *record);
+RILL_API rill_flow rill_emit_record_raw(rill_emitter *out, const rill_record *record);
 /* Arena bytes for the next record(s). (transfer none) */
-void *rill_emitter_alloc(rill_emitter *out, size_t len);
+RILL_API void *rill_emitter_alloc(rill_emitter *out, size_t len);
 /* Makes @owner's buffers referenced by the output until this callback
  * returns, for rill_emit_record_raw. (transfer none) */
-void rill_emitter_reference(rill_emitter *out, const rill_batch *owner);
+RILL_API void rill_emitter_reference(rill_emitter *out, const rill_batch *owner);
 
 /* Sends the records emitted so far downstream now, e.g. before failing so
  * that everything accepted before the bad record is delivered. */
-rill_flow rill_emitter_flush(rill_emitter *out);
+RILL_API rill_flow rill_emitter_flush(rill_emitter *out);
 
 /* Emits a whole batch. (transfer full) @batch; its markers are kept. */
-rill_flow rill_emit_batch(rill_emitter *out, rill_batch *batch);
+RILL_API rill_flow rill_emit_batch(rill_emitter *out, rill_batch *batch);
 /* On an exchange edge, sends @batch to consumer task @channel (mod the
  * channel count); elsewhere the same as rill_emit_batch. (transfer full) */
-rill_flow rill_emit_batch_to(rill_emitter *out, guint channel, rill_batch *batch);
+RILL_API rill_flow rill_emit_batch_to(rill_emitter *out, guint channel, rill_batch *batch);
 /* Channels of the output: the parallelism when the stage feeds an exchange
  * edge, otherwise 1. */
-guint rill_emitter_n_channels(const rill_emitter *out);
+RILL_API guint rill_emitter_n_channels(const rill_emitter *out);
 
 /* A watermark value meaning "this input is idle": a source task whose
  * partitions all went silent emits it so it stops holding back the minimum
@@ -107,8 +111,8 @@ guint rill_emitter_n_channels(const rill_emitter *out);
 
 /* Emits a watermark / barrier after everything emitted so far. Markers go
  * to every channel and every downstream stage. */
-rill_flow rill_emit_watermark(rill_emitter *out, int64_t watermark);
-rill_flow rill_emit_barrier(rill_emitter *out, uint64_t barrier_id);
+RILL_API rill_flow rill_emit_watermark(rill_emitter *out, int64_t watermark);
+RILL_API rill_flow rill_emit_barrier(rill_emitter *out, uint64_t barrier_id);
 
 /* ---- operator class ----------------------------------------------------- */
 
@@ -150,3 +154,5 @@ typedef struct rill_operator_class {
   /* Every task of the pipeline has stored checkpoint @checkpoint_id durably. */
   void (*on_checkpoint_complete)(rill_ctx *ctx, void *state, uint64_t checkpoint_id);
 } rill_operator_class;
+
+G_END_DECLS

@@ -19,13 +19,17 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/metrics.h>
 #include <rill/operator.h>
 #include <rill/sink.h>
 #include <rill/source.h>
 
+G_BEGIN_DECLS
+
 #define RILL_PIPELINE_ERROR (rill_pipeline_error_quark())
-GQuark rill_pipeline_error_quark(void);
+RILL_API GQuark rill_pipeline_error_quark(void);
 
 typedef enum {
   RILL_PIPELINE_ERROR_INVALID, /* the graph is malformed (message says how) */
@@ -60,76 +64,78 @@ typedef rill_flow (*rill_flat_map_fn)(rill_ctx *ctx, const rill_record *in, rill
 /* ---- construction ------------------------------------------------------- */
 
 /* A new, empty pipeline with parallelism 1. @name labels errors and metrics. (transfer full) */
-rill_pipeline *rill_pipeline_new(const char *name);
-rill_pipeline *rill_pipeline_ref(rill_pipeline *pipeline);
+RILL_API rill_pipeline *rill_pipeline_new(const char *name);
+RILL_API rill_pipeline *rill_pipeline_ref(rill_pipeline *pipeline);
 /* The last unref of a running pipeline stops it at once and waits. */
-void rill_pipeline_unref(rill_pipeline *pipeline);
+RILL_API void rill_pipeline_unref(rill_pipeline *pipeline);
 
-void rill_pipeline_set_parallelism(rill_pipeline *pipeline, guint parallelism);
-guint rill_pipeline_get_parallelism(const rill_pipeline *pipeline);
+RILL_API void rill_pipeline_set_parallelism(rill_pipeline *pipeline, guint parallelism);
+RILL_API guint rill_pipeline_get_parallelism(const rill_pipeline *pipeline);
 /* Capacity, in batches, of the streams between tasks (default RILL_STREAM_DEFAULT_CAPACITY). */
-void rill_pipeline_set_stream_capacity(rill_pipeline *pipeline, guint batches);
+RILL_API void rill_pipeline_set_stream_capacity(rill_pipeline *pipeline, guint batches);
 /* How long a drain may take before the pipeline stops at once (default 10000 ms). */
-void rill_pipeline_set_drain_timeout(rill_pipeline *pipeline, guint timeout_ms);
+RILL_API void rill_pipeline_set_drain_timeout(rill_pipeline *pipeline, guint timeout_ms);
 /* Print the metrics table to @out (transfer none, NULL = don't) when the run ends. */
-void rill_pipeline_set_metrics_output(rill_pipeline *pipeline, FILE *out);
+RILL_API void rill_pipeline_set_metrics_output(rill_pipeline *pipeline, FILE *out);
 
 /* Stage names must be unique; problems are reported by start/run. The
  * @destroy of @user_data runs when the pipeline is freed, even on errors. */
-rill_stage *rill_pipeline_add_source(rill_pipeline *pipeline, const char *name, const rill_source_class *klass,
-                                     void *user_data, GDestroyNotify destroy);
-rill_stage *rill_pipeline_add_map(rill_pipeline *pipeline, const char *name, rill_stage *input, rill_map_fn fn,
-                                  void *user_data, GDestroyNotify destroy);
-rill_stage *rill_pipeline_add_filter(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                     rill_filter_fn fn, void *user_data, GDestroyNotify destroy);
-rill_stage *rill_pipeline_add_flat_map(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                       rill_flat_map_fn fn, void *user_data, GDestroyNotify destroy);
+RILL_API rill_stage *rill_pipeline_add_source(rill_pipeline *pipeline, const char *name, const rill_source_class *klass,
+                                              void *user_data, GDestroyNotify destroy);
+RILL_API rill_stage *rill_pipeline_add_map(rill_pipeline *pipeline, const char *name, rill_stage *input, rill_map_fn fn,
+                                           void *user_data, GDestroyNotify destroy);
+RILL_API rill_stage *rill_pipeline_add_filter(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                              rill_filter_fn fn, void *user_data, GDestroyNotify destroy);
+RILL_API rill_stage *rill_pipeline_add_flat_map(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                                rill_flat_map_fn fn, void *user_data, GDestroyNotify destroy);
 /* Fan-in: every batch of every input, in arrival order. (transfer none) @inputs. */
-rill_stage *rill_pipeline_add_union(rill_pipeline *pipeline, const char *name, rill_stage *const *inputs,
-                                    guint n_inputs);
+RILL_API rill_stage *rill_pipeline_add_union(rill_pipeline *pipeline, const char *name, rill_stage *const *inputs,
+                                             guint n_inputs);
 /* Any operator with @n_inputs >= 1 inputs; process() gets the input index. */
-rill_stage *rill_pipeline_add_operator(rill_pipeline *pipeline, const char *name, const rill_operator_class *klass,
-                                       void *user_data, GDestroyNotify destroy, rill_stage *const *inputs,
-                                       guint n_inputs);
-rill_stage *rill_pipeline_add_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                   const rill_sink_class *klass, void *user_data, GDestroyNotify destroy);
+RILL_API rill_stage *rill_pipeline_add_operator(rill_pipeline *pipeline, const char *name,
+                                                const rill_operator_class *klass, void *user_data,
+                                                GDestroyNotify destroy, rill_stage *const *inputs, guint n_inputs);
+RILL_API rill_stage *rill_pipeline_add_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                            const rill_sink_class *klass, void *user_data, GDestroyNotify destroy);
 
 /* Keeps @data until the pipeline is freed; @destroy(@data) then runs after
  * every stage's user data was released, in reverse order of registration.
  * For resources stages borrow without owning them (a rill_log the log
  * connectors write into, opened by rill_parse_launch). */
-void rill_pipeline_add_cleanup(rill_pipeline *pipeline, GDestroyNotify destroy, void *data);
+RILL_API void rill_pipeline_add_cleanup(rill_pipeline *pipeline, GDestroyNotify destroy, void *data);
 
 /* Makes input @input of @stage an exchange edge (default forward). */
-void rill_stage_set_input_edge(rill_stage *stage, guint input, rill_edge_kind kind);
-const char *rill_stage_get_name(const rill_stage *stage); /* (transfer none) */
+RILL_API void rill_stage_set_input_edge(rill_stage *stage, guint input, rill_edge_kind kind);
+RILL_API const char *rill_stage_get_name(const rill_stage *stage); /* (transfer none) */
 
 /* ---- running ------------------------------------------------------------ */
 
 /* Validates, opens nothing yet, and starts the task threads. Returns FALSE
  * with @error (INVALID or STATE) when the pipeline cannot start. A pipeline
  * runs once. */
-gboolean rill_pipeline_start(rill_pipeline *pipeline, GError **error);
+RILL_API gboolean rill_pipeline_start(rill_pipeline *pipeline, GError **error);
 /* Blocks until every task has ended. TRUE on a clean end (sources finished
  * or a drain completed); FALSE with @error (STAGE or STOPPED) otherwise. */
-gboolean rill_pipeline_wait(rill_pipeline *pipeline, GError **error);
+RILL_API gboolean rill_pipeline_wait(rill_pipeline *pipeline, GError **error);
 /* start + wait. */
-gboolean rill_pipeline_run(rill_pipeline *pipeline, GError **error);
+RILL_API gboolean rill_pipeline_run(rill_pipeline *pipeline, GError **error);
 /* Asks a running pipeline to stop: @drain TRUE ends the sources and lets
  * everything flush (bounded by the drain timeout); FALSE stops at once.
  * Thread safe; async-signal-unsafe (use rill_pipeline_watch_signals). */
-void rill_pipeline_stop(rill_pipeline *pipeline, gboolean drain);
+RILL_API void rill_pipeline_stop(rill_pipeline *pipeline, gboolean drain);
 
 /* SIGINT/SIGTERM: the first drains @pipeline, the second stops it at once.
  * Handlers are installed while at least one pipeline watches and the
  * previous ones restored after; every watching pipeline is notified. Call
  * before start; watching ends when the run ends. */
-void rill_pipeline_watch_signals(rill_pipeline *pipeline);
+RILL_API void rill_pipeline_watch_signals(rill_pipeline *pipeline);
 
 /* ---- metrics ------------------------------------------------------------ */
 
 /* A snapshot of every stage's counters, in definition order; callable while
  * running. (transfer full): free with g_free. */
-rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_stages);
+RILL_API rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_stages);
 /* Prints the current metrics table. */
-void rill_pipeline_print_metrics(rill_pipeline *pipeline, FILE *out);
+RILL_API void rill_pipeline_print_metrics(rill_pipeline *pipeline, FILE *out);
+
+G_END_DECLS

@@ -19,7 +19,11 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/pipeline.h>
+
+G_BEGIN_DECLS
 
 typedef struct rill_progress_options {
   gboolean quiet;       /* never draw (the --quiet switch) */
@@ -36,22 +40,24 @@ typedef struct rill_progress rill_progress;
  * reference is taken). Call before or after rill_pipeline_start. @options
  * (transfer none) may be NULL for defaults. Never fails: with quiet or a
  * non-terminal output no thread is started. (transfer full) */
-rill_progress *rill_progress_attach(rill_pipeline *pipeline, const rill_progress_options *options);
+RILL_API rill_progress *rill_progress_attach(rill_pipeline *pipeline, const rill_progress_options *options);
 
 /* Stops the timer, clears the line if one is shown, writes the summary if
  * asked, and frees @progress. Call after rill_pipeline_wait/run. NULL is
  * ignored. */
-void rill_progress_detach(rill_progress *progress);
+RILL_API void rill_progress_detach(rill_progress *progress);
 
 /* TRUE when @progress draws (not quiet and the output is a terminal). */
-gboolean rill_progress_is_active(const rill_progress *progress);
+RILL_API gboolean rill_progress_is_active(const rill_progress *progress);
 
 /* Formats the progress line for a snapshot (exposed for tests and custom
  * displays): @m (n entries) from rill_pipeline_get_metrics, @elapsed_s since
  * start, @rate_bps the recent input rate in bytes/s (< 0: unknown).
  * (transfer full) */
-char *rill_progress_format_line(const rill_stage_metrics *m, guint n, double elapsed_s, double rate_bps);
+RILL_API char *rill_progress_format_line(const rill_stage_metrics *m, guint n, double elapsed_s, double rate_bps);
 
 /* The run summary of @pipeline as a one-line JSON object; callable during
  * and after a run (elapsed counts to now while running). (transfer full) */
-char *rill_pipeline_summary_json(rill_pipeline *pipeline);
+RILL_API char *rill_pipeline_summary_json(rill_pipeline *pipeline);
+
+G_END_DECLS

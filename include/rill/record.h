@@ -12,10 +12,14 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+G_BEGIN_DECLS
 
 /* Timestamp meaning "no event time" (the record took none from its source). */
 #define RILL_TIMESTAMP_NONE INT64_MIN
@@ -69,8 +73,10 @@ static inline gboolean rill_bytes_equal(rill_bytes a, rill_bytes b)
 
 /* Payload size of @record: key + value + header names and values. Used for
  * the byte counters in metrics and for batch sizing. */
-size_t rill_record_payload_size(const rill_record *record);
+RILL_API size_t rill_record_payload_size(const rill_record *record);
 
 /* The value of the first header named @name in @record, or NULL if none.
  * (transfer none): points into @record. */
-const rill_bytes *rill_record_header(const rill_record *record, const char *name);
+RILL_API const rill_bytes *rill_record_header(const rill_record *record, const char *name);
+
+G_END_DECLS

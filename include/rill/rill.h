@@ -23,7 +23,7 @@
 #include <rill/join.h>
 #include <rill/log.h>
 #include <rill/log-connector.h>
-#include <rill/kafka_error.h>
+#include <rill/kafka-error.h>
 #include <rill/dead-letter.h>
 #include <rill/fields.h>
 #include <rill/file.h>

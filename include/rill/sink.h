@@ -6,7 +6,11 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/operator.h>
+
+G_BEGIN_DECLS
 
 typedef struct rill_sink_class {
   const char *type_name; /* e.g. "stdout"; shown in metrics */
@@ -27,3 +31,5 @@ typedef struct rill_sink_class {
   gboolean (*restore)(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error);
   void (*on_checkpoint_complete)(rill_ctx *ctx, void *state, uint64_t checkpoint_id);
 } rill_sink_class;
+
+G_END_DECLS

@@ -21,7 +21,11 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/operator.h>
+
+G_BEGIN_DECLS
 
 #define RILL_SOURCE_LINGER_MS 10
 
@@ -52,4 +56,6 @@ typedef struct rill_source_class {
  * @bytes_total to the bytes it expects to consume overall (report a split's
  * size once, when it becomes known). Call from the source's own callbacks;
  * costs two relaxed atomic stores. */
-void rill_source_add_progress(rill_ctx *ctx, guint64 bytes_done, guint64 bytes_total);
+RILL_API void rill_source_add_progress(rill_ctx *ctx, guint64 bytes_done, guint64 bytes_total);
+
+G_END_DECLS

@@ -18,10 +18,14 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/pipeline.h>
 
+G_BEGIN_DECLS
+
 #define RILL_STATE_ERROR (rill_state_error_quark())
-GQuark rill_state_error_quark(void);
+RILL_API GQuark rill_state_error_quark(void);
 typedef enum {
   RILL_STATE_ERROR_CORRUPT, /* a snapshot is truncated or malformed */
   RILL_STATE_ERROR_KIND,    /* a snapshot's state has another kind than the store's */
@@ -38,47 +42,48 @@ typedef struct rill_state_store rill_state_store;
 typedef struct rill_state rill_state;
 
 /* @ctx (transfer none, may be NULL): where memory is reported. */
-rill_state_store *rill_state_store_new(rill_ctx *ctx);
-void rill_state_store_free(rill_state_store *store);
+RILL_API rill_state_store *rill_state_store_new(rill_ctx *ctx);
+RILL_API void rill_state_store_free(rill_state_store *store);
 /* The state named @name, created on first use. Asking again for a name with
  * another kind is a programming error (NULL). (transfer none) */
-rill_state *rill_state_store_get(rill_state_store *store, const char *name, rill_state_kind kind);
+RILL_API rill_state *rill_state_store_get(rill_state_store *store, const char *name, rill_state_kind kind);
 /* Makes @key (copied) the current key. */
-void rill_state_store_set_key(rill_state_store *store, rill_bytes key);
+RILL_API void rill_state_store_set_key(rill_state_store *store, rill_bytes key);
 /* Bytes held by the store. */
-guint64 rill_state_store_bytes(const rill_state_store *store);
+RILL_API guint64 rill_state_store_bytes(const rill_state_store *store);
 /* Keys with any entry in any state. */
-guint rill_state_store_n_keys(const rill_state_store *store, const char *name);
+RILL_API guint rill_state_store_n_keys(const rill_state_store *store, const char *name);
 
-void rill_state_store_snapshot(const rill_state_store *store, GByteArray *out);
-gboolean rill_state_store_restore(rill_state_store *store, const uint8_t *data, size_t len, GError **error);
+RILL_API void rill_state_store_snapshot(const rill_state_store *store, GByteArray *out);
+RILL_API gboolean rill_state_store_restore(rill_state_store *store, const uint8_t *data, size_t len, GError **error);
 
 /* Forgets the current key's entry (any kind). */
-void rill_state_clear(rill_state *state);
+RILL_API void rill_state_clear(rill_state *state);
 
 /* value: (transfer none) *@out is valid until the next write to @state. */
-gboolean rill_value_state_get(rill_state *state, rill_bytes *out);
-void rill_value_state_set(rill_state *state, const void *data, size_t len);
-gboolean rill_value_state_get_i64(rill_state *state, int64_t *out);
-void rill_value_state_set_i64(rill_state *state, int64_t v);
-gboolean rill_value_state_get_double(rill_state *state, double *out);
-void rill_value_state_set_double(rill_state *state, double v);
+RILL_API gboolean rill_value_state_get(rill_state *state, rill_bytes *out);
+RILL_API void rill_value_state_set(rill_state *state, const void *data, size_t len);
+RILL_API gboolean rill_value_state_get_i64(rill_state *state, int64_t *out);
+RILL_API void rill_value_state_set_i64(rill_state *state, int64_t v);
+RILL_API gboolean rill_value_state_get_double(rill_state *state, double *out);
+RILL_API void rill_value_state_set_double(rill_state *state, double v);
 
 /* counter: returns the new value. */
-int64_t rill_counter_state_add(rill_state *state, int64_t delta);
-int64_t rill_counter_state_get(rill_state *state);
+RILL_API int64_t rill_counter_state_add(rill_state *state, int64_t delta);
+RILL_API int64_t rill_counter_state_get(rill_state *state);
 
 /* list */
-void rill_list_state_append(rill_state *state, const void *data, size_t len);
-guint rill_list_state_len(rill_state *state);
+RILL_API void rill_list_state_append(rill_state *state, const void *data, size_t len);
+RILL_API guint rill_list_state_len(rill_state *state);
 /* Element @index, (transfer none) valid until the next write. */
-gboolean rill_list_state_get(rill_state *state, guint index, rill_bytes *out);
+RILL_API gboolean rill_list_state_get(rill_state *state, guint index, rill_bytes *out);
 
 /* map */
-void rill_map_state_put(rill_state *state, const void *key, size_t key_len, const void *value, size_t value_len);
-gboolean rill_map_state_get(rill_state *state, const void *key, size_t key_len, rill_bytes *out);
-gboolean rill_map_state_remove(rill_state *state, const void *key, size_t key_len);
-guint rill_map_state_len(rill_state *state);
+RILL_API void rill_map_state_put(rill_state *state, const void *key, size_t key_len, const void *value,
+                                 size_t value_len);
+RILL_API gboolean rill_map_state_get(rill_state *state, const void *key, size_t key_len, rill_bytes *out);
+RILL_API gboolean rill_map_state_remove(rill_state *state, const void *key, size_t key_len);
+RILL_API guint rill_map_state_len(rill_state *state);
 
 /* ---- a keyed process stage ----------------------------------------------
  * Calls @fn per record with @store's current key set to the record key;
@@ -86,5 +91,7 @@ guint rill_map_state_len(rill_state *state);
  * the first record and freed at close. Watermarks pass through. */
 typedef rill_flow (*rill_keyed_process_fn)(rill_ctx *ctx, const rill_record *record, rill_state_store *store,
                                            rill_emitter *out, void *user_data);
-rill_stage *rill_pipeline_add_keyed_process(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                            rill_keyed_process_fn fn, void *user_data, GDestroyNotify destroy);
+RILL_API rill_stage *rill_pipeline_add_keyed_process(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                                     rill_keyed_process_fn fn, void *user_data, GDestroyNotify destroy);
+
+G_END_DECLS

@@ -15,7 +15,11 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/file.h>
+
+G_BEGIN_DECLS
 
 typedef enum {
   RILL_STDIO_STDOUT = 1,
@@ -23,24 +27,26 @@ typedef enum {
 } rill_stdio_stream;
 
 /* A file source reading standard input in @format. (transfer full) */
-rill_file_source *rill_stdin_source_new(rill_file_format format);
+RILL_API rill_file_source *rill_stdin_source_new(rill_file_format format);
 
 /* Adds a stdin source (@format) to @pipeline. (transfer none) */
-rill_stage *rill_pipeline_add_stdin_source(rill_pipeline *pipeline, const char *name, rill_file_format format);
+RILL_API rill_stage *rill_pipeline_add_stdin_source(rill_pipeline *pipeline, const char *name, rill_file_format format);
 
 typedef struct rill_stdio_sink rill_stdio_sink;
 
 /* A sink writing to @stream in @format. (transfer full) */
-rill_stdio_sink *rill_stdio_sink_new(rill_stdio_stream stream, rill_file_format format);
-void rill_stdio_sink_free(rill_stdio_sink *sink);
+RILL_API rill_stdio_sink *rill_stdio_sink_new(rill_stdio_stream stream, rill_file_format format);
+RILL_API void rill_stdio_sink_free(rill_stdio_sink *sink);
 
 /* The class; user_data is a rill_stdio_sink. */
-extern const rill_sink_class rill_stdio_sink_class;
+RILL_API extern const rill_sink_class rill_stdio_sink_class;
 
 /* Adds a sink writing @input's values to @stream. (transfer none) */
-rill_stage *rill_pipeline_add_stdio_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                         rill_stdio_stream stream, rill_file_format format);
+RILL_API rill_stage *rill_pipeline_add_stdio_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                                  rill_stdio_stream stream, rill_file_format format);
 
 /* A dead-letter output writing JSON descriptions to standard error, one per
  * line. (transfer full) */
-rill_dead_letter *rill_dead_letter_new_stderr(void);
+RILL_API rill_dead_letter *rill_dead_letter_new_stderr(void);
+
+G_END_DECLS

@@ -22,7 +22,11 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/pipeline.h>
+
+G_BEGIN_DECLS
 
 /* The event time of @record, or RILL_TIMESTAMP_NONE. */
 typedef int64_t (*rill_timestamp_fn)(const rill_record *record, void *user_data);
@@ -41,19 +45,21 @@ typedef struct rill_watermark_options {
 
 /* A stage that assigns timestamps and emits watermarks. @options is copied.
  * Usually chained right after a source. */
-rill_stage *rill_pipeline_add_watermarks(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                         const rill_watermark_options *options);
+RILL_API rill_stage *rill_pipeline_add_watermarks(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                                  const rill_watermark_options *options);
 
 /* ---- the generator, for sources ----------------------------------------- */
 
 typedef struct rill_watermark_generator rill_watermark_generator;
 
 /* (transfer full); @options is copied. */
-rill_watermark_generator *rill_watermark_generator_new(const rill_watermark_options *options);
-void rill_watermark_generator_free(rill_watermark_generator *gen);
+RILL_API rill_watermark_generator *rill_watermark_generator_new(const rill_watermark_options *options);
+RILL_API void rill_watermark_generator_free(rill_watermark_generator *gen);
 /* Notes a record at @timestamp in @partition, seen at clock time @now. */
-void rill_watermark_generator_observe(rill_watermark_generator *gen, int32_t partition, int64_t timestamp,
-                                      int64_t now);
+RILL_API void rill_watermark_generator_observe(rill_watermark_generator *gen, int32_t partition, int64_t timestamp,
+                                               int64_t now);
 /* The current watermark at clock time @now: INT64_MIN before any record,
  * RILL_WATERMARK_IDLE when every partition is idle. */
-int64_t rill_watermark_generator_current(rill_watermark_generator *gen, int64_t now);
+RILL_API int64_t rill_watermark_generator_current(rill_watermark_generator *gen, int64_t now);
+
+G_END_DECLS

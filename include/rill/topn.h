@@ -15,10 +15,17 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/window.h>
+
+G_BEGIN_DECLS
 
 #define RILL_TOPN_HEADER_RANK "topn.rank"
 
 /* Adds the routing stage "<name>.route" and the ranking stage @name (which
  * is returned). @n in 1..1000. */
-rill_stage *rill_pipeline_add_window_top_n(rill_pipeline *pipeline, const char *name, rill_stage *window, guint n);
+RILL_API rill_stage *rill_pipeline_add_window_top_n(rill_pipeline *pipeline, const char *name, rill_stage *window,
+                                                    guint n);
+
+G_END_DECLS

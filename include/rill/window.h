@@ -36,7 +36,11 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <rill/aggregate.h>
+
+G_BEGIN_DECLS
 
 #define RILL_WINDOW_HEADER_START "window.start"
 #define RILL_WINDOW_HEADER_END "window.end"
@@ -64,29 +68,31 @@ typedef struct rill_window_spec {
 } rill_window_spec;
 
 /* Specs with everything else zero. */
-rill_window_spec rill_window_tumbling(int64_t size_ms);
-rill_window_spec rill_window_hopping(int64_t size_ms, int64_t slide_ms);
-rill_window_spec rill_window_session(int64_t gap_ms);
+RILL_API rill_window_spec rill_window_tumbling(int64_t size_ms);
+RILL_API rill_window_spec rill_window_hopping(int64_t size_ms, int64_t slide_ms);
+RILL_API rill_window_spec rill_window_session(int64_t gap_ms);
 
 #define RILL_WINDOW_ERROR (rill_window_error_quark())
-GQuark rill_window_error_quark(void);
+RILL_API GQuark rill_window_error_quark(void);
 typedef enum {
   RILL_WINDOW_ERROR_INVALID, /* a size/slide/gap/lateness is out of range */
   RILL_WINDOW_ERROR_PARSE,   /* rill_window_spec_parse could not read the text */
 } rill_window_error;
 
 /* Checks @spec; FALSE with RILL_WINDOW_ERROR_INVALID saying what is wrong. */
-gboolean rill_window_spec_validate(const rill_window_spec *spec, GError **error);
+RILL_API gboolean rill_window_spec_validate(const rill_window_spec *spec, GError **error);
 /* Parses "tumbling size=60s", "hopping size=10s slide=2s", "session gap=30s",
  * each optionally with "lateness=5s" and "offset=1s" (units ms, s, m, h; a
  * bare number is ms). Also accepts the short forms "tumbling=60s" and
  * "session=30s". */
-gboolean rill_window_spec_parse(const char *text, rill_window_spec *spec, GError **error);
+RILL_API gboolean rill_window_spec_parse(const char *text, rill_window_spec *spec, GError **error);
 
 /* A windowed aggregate stage over @input. (transfer full) @aggregate.
  * An invalid @spec fails the pipeline at start with the reason. */
-rill_stage *rill_pipeline_add_window(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                     const rill_window_spec *spec, rill_aggregate *aggregate);
+RILL_API rill_stage *rill_pipeline_add_window(rill_pipeline *pipeline, const char *name, rill_stage *input,
+                                              const rill_window_spec *spec, rill_aggregate *aggregate);
 
 /* Reads window.start / window.end from a result record. */
-gboolean rill_window_result_bounds(const rill_record *record, int64_t *start, int64_t *end);
+RILL_API gboolean rill_window_result_bounds(const rill_record *record, int64_t *start, int64_t *end);
+
+G_END_DECLS

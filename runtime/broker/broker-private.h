@@ -137,8 +137,8 @@ typedef struct {
   uint8_t *frame;            /* owned: the bytes after the size prefix; its frame_len bytes count
                                 in broker->queued_request_bytes until it is freed */
   size_t frame_len;
-  rill_wire_request request; /* decoded; pub.body points into it */
-  rill_wire_arena arena;
+  rill__wire_request request; /* decoded; pub.body points into it */
+  rill__wire_arena arena;
   rill__slot *slot;          /* in conn->slots */
   rill__broker_func offload_work;   /* runs on the pool */
   rill__broker_func offload_done;   /* then on the loop */
@@ -220,4 +220,4 @@ int64_t rill__admin_count_partitions(rill_log *log);
  * @existing ones (rill.max.partitions.per.topic, rill.max.partitions);
  * else the Kafka error with *@msg set (in @req's memory). */
 int16_t rill__admin_reserve_partitions(rill__broker_req *req, int64_t existing, int32_t topic_total, int32_t added,
-                                       rill_wire_str *msg);
+                                       rill__wire_str *msg);

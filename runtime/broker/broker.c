@@ -105,6 +105,7 @@ const char *rill__broker_advertised_host(rill__broker *broker) { return broker->
 int32_t rill__broker_advertised_port(rill__broker *broker) { return broker->adv_port; }
 rill__group_coordinator *rill__broker_groups(rill__broker *broker) { return broker->groups; }
 
+G_GNUC_PRINTF(5, 0)
 static void event_v(rill__broker *broker, const char *level, const char *event, uint64_t suppressed, const char *fmt,
                     va_list ap)
 {
@@ -199,19 +200,19 @@ int16_t rill__broker_kafka_error(const GError *error)
   return RILL_KAFKA_ERR_UNKNOWN_SERVER_ERROR;
 }
 
-rill_wire_str rill__broker_error_text(rill__broker_req *req, const GError *error)
+rill__wire_str rill__broker_error_text(rill__broker_req *req, const GError *error)
 {
   int16_t code = rill__broker_kafka_error(error);
   if (code != RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR && code != RILL_KAFKA_ERR_UNKNOWN_SERVER_ERROR)
-    return rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(error->message)));
+    return rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(error->message)));
   rill__broker_event(req->broker, "error", "storage_error", "api=%d error=\"%s\"", req->header.request_api_key,
                      error->message);
-  return rill_wire_str_from(code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR
-                              ? RILL__BROKER_STORAGE_ERROR_TEXT
-                              : "The broker failed unexpectedly; details are in the broker's log.");
+  return rill__wire_str_from(code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR
+                                 ? RILL__BROKER_STORAGE_ERROR_TEXT
+                                 : "The broker failed unexpectedly; details are in the broker's log.");
 }
 
-char *rill__broker_req_topic(rill__broker_req *req, rill_wire_str s)
+char *rill__broker_req_topic(rill__broker_req *req, rill__wire_str s)
 {
   if (s.len < 0 || (s.len > 0 && memchr(s.ptr, '\0', (size_t)s.len)))
     return NULL;

@@ -500,7 +500,7 @@ static void req_finish(rill__req_priv *r, rill__slot *keep)
     slot_free(r->slot);
   }
   r->slot = NULL;
-  rill_wire_arena_clear(&r->arena);
+  rill__wire_arena_clear(&r->arena);
   rill__broker_frame_free(r->pub.broker, r->frame, r->frame_len);
   g_free(r);
   if (!c->dead)
@@ -534,15 +534,15 @@ void rill__broker_respond(rill__broker_req *req, const void *body)
     req_finish(r, NULL);
     return;
   }
-  rill_wire_writer w;
-  rill_wire_error err = {0};
-  rill_wire_writer_init(&w);
-  if (!rill_wire_response_encode(&w, req->header.request_api_key, req->header.request_api_version,
-                                 req->header.correlation_id, body, &err)) {
+  rill__wire_writer w;
+  rill__wire_error err = {0};
+  rill__wire_writer_init(&w);
+  if (!rill__wire_response_encode(&w, req->header.request_api_key, req->header.request_api_version,
+                                  req->header.correlation_id, body, &err)) {
     rill__broker_event(req->broker, "error", "encode_failed", "api=%d version=%d field=%s reason=\"%s\"",
                        req->header.request_api_key, req->header.request_api_version,
                        err.field ? err.field : "?", err.reason ? err.reason : "?");
-    rill_wire_writer_clear(&w);
+    rill__wire_writer_clear(&w);
     rill__broker_conn *c = req->conn;
     c->refs++;
     req_finish(r, NULL);
@@ -551,7 +551,7 @@ void rill__broker_respond(rill__broker_req *req, const void *body)
     return;
   }
   size_t len;
-  uint8_t *mem = rill_wire_writer_steal(&w, &len);
+  uint8_t *mem = rill__wire_writer_steal(&w, &len);
   GArray *chunks = g_array_sized_new(FALSE, FALSE, sizeof(rill__chunk), 1);
   rill__chunk ch = {.p = mem, .fd = -1, .len = len};
   g_array_append_val(chunks, ch);
@@ -567,12 +567,12 @@ void *rill__broker_req_alloc(rill__broker_req *req, size_t size)
 {
   if (size == 0)
     size = 1;
-  void *p = rill_wire_arena_alloc(req->arena, size);
+  void *p = rill__wire_arena_alloc(req->arena, size);
   g_assert(p); /* limit far above any response (arena.h) */
   return p;
 }
 
-char *rill__broker_req_strdup(rill__broker_req *req, rill_wire_str s)
+char *rill__broker_req_strdup(rill__broker_req *req, rill__wire_str s)
 {
   if (s.len < 0)
     return NULL;

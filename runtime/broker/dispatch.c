@@ -47,12 +47,12 @@ const rill__api_entry rill__broker_apis[RILL_WIRE_MAX_API_KEY + 1] = {
   [RILL_WIRE_API_DELETE_GROUPS] = {0, 1, 2, rill__group_handle_delete_groups},
 };
 
-static void fill_api_versions(rill__broker_req *req, rill_wire_api_versions_response *out)
+static void fill_api_versions(rill__broker_req *req, rill__wire_api_versions_response *out)
 {
   int n = 0;
   for (int k = 0; k <= RILL_WIRE_MAX_API_KEY; k++)
     n += rill__broker_apis[k].handler != NULL;
-  out->api_keys = rill__broker_req_new0(req, rill_wire_api_versions_response_api_version, n);
+  out->api_keys = rill__broker_req_new0(req, rill__wire_api_versions_response_api_version, n);
   out->n_api_keys = n;
   int i = 0;
   for (int k = 0; k <= RILL_WIRE_MAX_API_KEY; k++) {
@@ -67,8 +67,8 @@ static void fill_api_versions(rill__broker_req *req, rill_wire_api_versions_resp
 
 void rill__handle_api_versions(rill__broker_req *req)
 {
-  rill_wire_api_versions_response out;
-  rill_wire_api_versions_response_init(&out);
+  rill__wire_api_versions_response out;
+  rill__wire_api_versions_response_init(&out);
   fill_api_versions(req, &out);
   rill__broker_respond(req, &out);
 }
@@ -95,17 +95,17 @@ static void respond_unsupported(rill__broker_req *req)
                              version, MAX(req->header.client_id.len, 0),
                              req->header.client_id.ptr ? req->header.client_id.ptr : "");
   if (key == RILL_WIRE_API_API_VERSIONS) {
-    rill_wire_api_versions_response out;
-    rill_wire_api_versions_response_init(&out);
+    rill__wire_api_versions_response out;
+    rill__wire_api_versions_response_init(&out);
     out.error_code = RILL_KAFKA_ERR_UNSUPPORTED_VERSION;
     fill_api_versions(req, &out);
-    rill_wire_writer w;
-    rill_wire_error err = {0};
-    rill_wire_writer_init(&w);
-    gboolean ok = rill_wire_response_encode(&w, key, 0, req->header.correlation_id, &out, &err);
+    rill__wire_writer w;
+    rill__wire_error err = {0};
+    rill__wire_writer_init(&w);
+    gboolean ok = rill__wire_response_encode(&w, key, 0, req->header.correlation_id, &out, &err);
     g_assert(ok); /* a v0 ApiVersions body always encodes */
     respond_raw(req, w.buf + 4, w.len - 4);
-    rill_wire_writer_clear(&w);
+    rill__wire_writer_clear(&w);
     return;
   }
   uint32_t corr = (uint32_t)req->header.correlation_id;
@@ -143,15 +143,15 @@ void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len)
 {
   rill__broker *b = c->broker;
   rill__req_priv *r = g_new0(rill__req_priv, 1);
-  rill_wire_error err = {0};
+  rill__wire_error err = {0};
   r->frame = frame;
   r->frame_len = len;
-  rill_wire_arena_init(&r->arena);
-  rill_wire_status st = rill_wire_request_decode(frame, len, &r->arena, &r->request, &err);
+  rill__wire_arena_init(&r->arena);
+  rill__wire_status st = rill__wire_request_decode(frame, len, &r->arena, &r->request, &err);
   if (st == RILL_WIRE_MALFORMED) {
     rill__broker_event_limited(b, RILL__EV_MALFORMED_REQUEST, "peer=%s field=%s offset=%zu reason=\"%s\"", c->host,
                                err.field ? err.field : "?", err.offset, err.reason ? err.reason : "?");
-    rill_wire_arena_clear(&r->arena);
+    rill__wire_arena_clear(&r->arena);
     rill__broker_frame_free(b, frame, len);
     g_free(r);
     rill__broker_conn_close(c, "malformed_request");

@@ -47,18 +47,18 @@ int64_t rill__admin_count_partitions(rill_log *log)
   return total;
 }
 
-static rill_wire_str req_printf(rill__broker_req *req, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static rill_wire_str req_printf(rill__broker_req *req, const char *fmt, ...)
+static rill__wire_str req_printf(rill__broker_req *req, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static rill__wire_str req_printf(rill__broker_req *req, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
   g_autofree char *text = g_strdup_vprintf(fmt, ap);
   va_end(ap);
-  return rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(text)));
+  return rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(text)));
 }
 
 int16_t rill__admin_reserve_partitions(rill__broker_req *req, int64_t existing, int32_t topic_total, int32_t added,
-                                       rill_wire_str *msg)
+                                       rill__wire_str *msg)
 {
   rill__broker *b = req->broker;
   const rill__broker_settings *s = rill__broker_settings_get(b);
@@ -86,7 +86,7 @@ static admin_state *state_new(rill__broker_req *req, int32_t n, void *out)
 }
 
 /* The job's error code and text (on the loop); releases its reservation. */
-static int16_t job_finish(rill__broker_req *req, admin_job *j, rill_wire_str *msg)
+static int16_t job_finish(rill__broker_req *req, admin_job *j, rill__wire_str *msg)
 {
   req->broker->partitions_pending -= j->added;
   if (!j->error)
@@ -122,10 +122,10 @@ static void create_topics_done(void *data)
 {
   rill__broker_req *req = data;
   admin_state *st = req->handler_data;
-  rill_wire_create_topics_response *out = st->out;
+  rill__wire_create_topics_response *out = st->out;
   for (int32_t i = 0; i < st->n; i++) {
     admin_job *j = &st->jobs[i];
-    rill_wire_create_topics_response_creatable_topic_result *ot = &out->topics[j->at];
+    rill__wire_create_topics_response_creatable_topic_result *ot = &out->topics[j->at];
     ot->error_code = job_finish(req, j, &ot->error_message);
     if (ot->error_code == 0) {
       ot->num_partitions = j->partitions;
@@ -137,7 +137,7 @@ static void create_topics_done(void *data)
   rill__broker_respond(req, out);
 }
 
-static char **topic_config(rill__broker_req *req, const rill_wire_create_topics_request_creatable_topic *it)
+static char **topic_config(rill__broker_req *req, const rill__wire_create_topics_request_creatable_topic *it)
 {
   char **cfg = rill__broker_req_new0(req, char *, 2 * (size_t)MAX(it->n_configs, 0) + 1);
   int n = 0;
@@ -152,18 +152,18 @@ static char **topic_config(rill__broker_req *req, const rill_wire_create_topics_
 
 void rill__handle_create_topics(rill__broker_req *req)
 {
-  const rill_wire_create_topics_request *in = &req->body->create_topics;
+  const rill__wire_create_topics_request *in = &req->body->create_topics;
   rill__broker *b = req->broker;
   rill_log *log = rill__broker_log(b);
-  rill_wire_create_topics_response *out = rill__broker_req_new0(req, rill_wire_create_topics_response, 1);
-  rill_wire_create_topics_response_init(out);
+  rill__wire_create_topics_response *out = rill__broker_req_new0(req, rill__wire_create_topics_response, 1);
+  rill__wire_create_topics_response_init(out);
   out->n_topics = MAX(in->n_topics, 0);
-  out->topics = rill__broker_req_new0(req, rill_wire_create_topics_response_creatable_topic_result, out->n_topics);
+  out->topics = rill__broker_req_new0(req, rill__wire_create_topics_response_creatable_topic_result, out->n_topics);
   admin_state *st = state_new(req, out->n_topics, out);
   int64_t existing = out->n_topics > 0 ? rill__admin_count_partitions(log) : 0;
   for (int32_t i = 0; i < out->n_topics; i++) {
-    const rill_wire_create_topics_request_creatable_topic *it = &in->topics[i];
-    rill_wire_create_topics_response_creatable_topic_result *ot = &out->topics[i];
+    const rill__wire_create_topics_request_creatable_topic *it = &in->topics[i];
+    rill__wire_create_topics_response_creatable_topic_result *ot = &out->topics[i];
     char *name = rill__broker_req_topic(req, it->name);
     GError *error = NULL;
     int32_t partitions = it->num_partitions == -1 ? rill__broker_settings_get(b)->num_partitions : it->num_partitions;
@@ -180,23 +180,23 @@ void rill__handle_create_topics(rill__broker_req *req)
              assignment_ok(req, it->assignments[a].broker_ids, it->assignments[a].n_broker_ids);
       if (!ok || it->num_partitions != -1) {
         ot->error_code = RILL_KAFKA_ERR_INVALID_REPLICA_ASSIGNMENT;
-        ot->error_message = rill_wire_str_from("assignments must list partitions 0..n-1 on this broker only");
+        ot->error_message = rill__wire_str_from("assignments must list partitions 0..n-1 on this broker only");
         continue;
       }
     }
     if (it->replication_factor != -1 && it->replication_factor != 1) {
       ot->error_code = RILL_KAFKA_ERR_INVALID_REPLICATION_FACTOR;
-      ot->error_message = rill_wire_str_from("Replication factor must be 1: this cluster has one broker.");
+      ot->error_message = rill__wire_str_from("Replication factor must be 1: this cluster has one broker.");
       continue;
     }
     if (partitions < 1) {
       ot->error_code = RILL_KAFKA_ERR_INVALID_PARTITIONS;
-      ot->error_message = rill_wire_str_from("Number of partitions must be at least 1.");
+      ot->error_message = rill__wire_str_from("Number of partitions must be at least 1.");
       continue;
     }
     if (!name) {
       ot->error_code = RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
-      ot->error_message = rill_wire_str_from("A topic name must be a non-null string without NUL bytes.");
+      ot->error_message = rill__wire_str_from("A topic name must be a non-null string without NUL bytes.");
       continue;
     }
     if (!rill_log_topic_name_validate(name, &error)) {
@@ -207,7 +207,7 @@ void rill__handle_create_topics(rill__broker_req *req)
     }
     if (rill_log_topic_describe(log, name, NULL, NULL, NULL)) {
       ot->error_code = RILL_KAFKA_ERR_TOPIC_ALREADY_EXISTS;
-      ot->error_message = rill_wire_str_from("Topic already exists.");
+      ot->error_message = rill__wire_str_from("Topic already exists.");
       continue;
     }
     ot->error_code = rill__admin_reserve_partitions(req, existing, partitions, partitions, &ot->error_message);
@@ -241,10 +241,10 @@ static void delete_topics_done(void *data)
 {
   rill__broker_req *req = data;
   admin_state *st = req->handler_data;
-  rill_wire_delete_topics_response *out = st->out;
+  rill__wire_delete_topics_response *out = st->out;
   for (int32_t i = 0; i < st->n; i++) {
     admin_job *j = &st->jobs[i];
-    rill_wire_delete_topics_response_deletable_topic_result *o = &out->responses[j->at];
+    rill__wire_delete_topics_response_deletable_topic_result *o = &out->responses[j->at];
     o->error_code = job_finish(req, j, &o->error_message);
     if (o->error_code == 0)
       rill__broker_event(req->broker, "info", "topic_deleted", "topic=%s", j->name);
@@ -254,11 +254,12 @@ static void delete_topics_done(void *data)
 
 void rill__handle_delete_topics(rill__broker_req *req)
 {
-  const rill_wire_delete_topics_request *in = &req->body->delete_topics;
-  rill_wire_delete_topics_response *out = rill__broker_req_new0(req, rill_wire_delete_topics_response, 1);
-  rill_wire_delete_topics_response_init(out);
+  const rill__wire_delete_topics_request *in = &req->body->delete_topics;
+  rill__wire_delete_topics_response *out = rill__broker_req_new0(req, rill__wire_delete_topics_response, 1);
+  rill__wire_delete_topics_response_init(out);
   out->n_responses = MAX(in->n_topic_names, 0);
-  out->responses = rill__broker_req_new0(req, rill_wire_delete_topics_response_deletable_topic_result, out->n_responses);
+  out->responses =
+      rill__broker_req_new0(req, rill__wire_delete_topics_response_deletable_topic_result, out->n_responses);
   admin_state *st = state_new(req, out->n_responses, out);
   for (int32_t i = 0; i < out->n_responses; i++) {
     char *name = rill__broker_req_topic(req, in->topic_names[i]);
@@ -291,10 +292,10 @@ static void create_partitions_done(void *data)
 {
   rill__broker_req *req = data;
   admin_state *st = req->handler_data;
-  rill_wire_create_partitions_response *out = st->out;
+  rill__wire_create_partitions_response *out = st->out;
   for (int32_t i = 0; i < st->n; i++) {
     admin_job *j = &st->jobs[i];
-    rill_wire_create_partitions_response_create_partitions_topic_result *ot = &out->results[j->at];
+    rill__wire_create_partitions_response_topic_result *ot = &out->results[j->at];
     ot->error_code = job_finish(req, j, &ot->error_message);
     if (ot->error_code == 0)
       rill__broker_event(req->broker, "info", "partitions_created", "topic=%s partitions=%d", j->name, j->partitions);
@@ -304,19 +305,18 @@ static void create_partitions_done(void *data)
 
 void rill__handle_create_partitions(rill__broker_req *req)
 {
-  const rill_wire_create_partitions_request *in = &req->body->create_partitions;
+  const rill__wire_create_partitions_request *in = &req->body->create_partitions;
   rill__broker *b = req->broker;
   rill_log *log = rill__broker_log(b);
-  rill_wire_create_partitions_response *out = rill__broker_req_new0(req, rill_wire_create_partitions_response, 1);
-  rill_wire_create_partitions_response_init(out);
+  rill__wire_create_partitions_response *out = rill__broker_req_new0(req, rill__wire_create_partitions_response, 1);
+  rill__wire_create_partitions_response_init(out);
   out->n_results = MAX(in->n_topics, 0);
-  out->results = rill__broker_req_new0(req, rill_wire_create_partitions_response_create_partitions_topic_result,
-                                       out->n_results);
+  out->results = rill__broker_req_new0(req, rill__wire_create_partitions_response_topic_result, out->n_results);
   admin_state *st = state_new(req, out->n_results, out);
   int64_t existing = out->n_results > 0 ? rill__admin_count_partitions(log) : 0;
   for (int32_t i = 0; i < out->n_results; i++) {
-    const rill_wire_create_partitions_request_create_partitions_topic *it = &in->topics[i];
-    rill_wire_create_partitions_response_create_partitions_topic_result *ot = &out->results[i];
+    const rill__wire_create_partitions_request_topic *it = &in->topics[i];
+    rill__wire_create_partitions_response_topic_result *ot = &out->results[i];
     char *name = rill__broker_req_topic(req, it->name);
     GError *error = NULL;
     int32_t now = 0;
@@ -325,7 +325,7 @@ void rill__handle_create_partitions(rill__broker_req *req)
     for (int32_t a = 0; a < it->n_assignments; a++)
       if (!assignment_ok(req, it->assignments[a].broker_ids, it->assignments[a].n_broker_ids)) {
         ot->error_code = RILL_KAFKA_ERR_INVALID_REPLICA_ASSIGNMENT;
-        ot->error_message = rill_wire_str_from("assignments may only name this broker");
+        ot->error_message = rill__wire_str_from("assignments may only name this broker");
       }
     if (ot->error_code)
       continue;
@@ -338,7 +338,7 @@ void rill__handle_create_partitions(rill__broker_req *req)
     }
     if (it->count <= now) {
       ot->error_code = RILL_KAFKA_ERR_INVALID_PARTITIONS;
-      ot->error_message = rill_wire_str_from("The partition count can only grow.");
+      ot->error_message = rill__wire_str_from("The partition count can only grow.");
       continue;
     }
     ot->error_code = rill__admin_reserve_partitions(req, existing, it->count, it->count - now, &ot->error_message);

@@ -23,12 +23,12 @@
 #define SOURCE_STATIC_BROKER 4
 #define SOURCE_DEFAULT 5
 
-static gboolean wanted(const rill_wire_describe_configs_request_describe_configs_resource *r, const char *key)
+static gboolean wanted(const rill__wire_describe_configs_request_resource *r, const char *key)
 {
   if (r->n_configuration_keys < 0)
     return TRUE;
   for (int32_t i = 0; i < r->n_configuration_keys; i++)
-    if (rill_wire_str_eq(r->configuration_keys[i], key))
+    if (rill__wire_str_eq(r->configuration_keys[i], key))
       return TRUE;
   return FALSE;
 }
@@ -38,8 +38,8 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void describe_topic(rill__broker_req *req, const rill_wire_describe_configs_request_describe_configs_resource *r,
-                           rill_wire_describe_configs_response_describe_configs_result *o)
+static void describe_topic(rill__broker_req *req, const rill__wire_describe_configs_request_resource *r,
+                           rill__wire_describe_configs_response_result *o)
 {
   char *name = rill__broker_req_topic(req, r->resource_name);
   GHashTable *cfg = NULL;
@@ -47,7 +47,7 @@ static void describe_topic(rill__broker_req *req, const rill_wire_describe_confi
   int32_t np;
   if (!name || !rill_log_topic_describe(rill__broker_log(req->broker), name, &np, &cfg, &error)) {
     o->error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    o->error_message = error ? rill__broker_error_text(req, error) : rill_wire_str_from("unknown topic");
+    o->error_message = error ? rill__broker_error_text(req, error) : rill__wire_str_from("unknown topic");
     g_clear_error(&error);
     return;
   }
@@ -55,14 +55,14 @@ static void describe_topic(rill__broker_req *req, const rill_wire_describe_confi
   guint n = g_hash_table_size(cfg);
   const char **keys = (const char **)g_hash_table_get_keys_as_array(cfg, NULL);
   qsort(keys, n, sizeof *keys, cmp_str);
-  o->configs = rill__broker_req_new0(req, rill_wire_describe_configs_response_describe_configs_resource_result, n);
+  o->configs = rill__broker_req_new0(req, rill__wire_describe_configs_response_resource_result, n);
   for (guint i = 0; i < n; i++) {
     if (!wanted(r, keys[i]))
       continue;
     const char *value = g_hash_table_lookup(cfg, keys[i]);
-    rill_wire_describe_configs_response_describe_configs_resource_result *c = &o->configs[o->n_configs++];
-    c->name = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(keys[i])));
-    c->value = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(value)));
+    rill__wire_describe_configs_response_resource_result *c = &o->configs[o->n_configs++];
+    c->name = rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(keys[i])));
+    c->value = rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(value)));
     c->config_source = SOURCE_TOPIC;
     for (guint d = 0; defaults[d]; d += 2)
       if (strcmp(defaults[d], keys[i]) == 0 && strcmp(defaults[d + 1], value) == 0)
@@ -75,46 +75,46 @@ static void describe_topic(rill__broker_req *req, const rill_wire_describe_confi
   g_hash_table_unref(cfg);
 }
 
-static void describe_broker(rill__broker_req *req, const rill_wire_describe_configs_request_describe_configs_resource *r,
-                            rill_wire_describe_configs_response_describe_configs_result *o)
+static void describe_broker(rill__broker_req *req, const rill__wire_describe_configs_request_resource *r,
+                            rill__wire_describe_configs_response_result *o)
 {
   const rill__broker_settings *s = rill__broker_settings_get(req->broker);
   char *id = g_strdup_printf("%d", rill__broker_node_id(req->broker));
-  gboolean ours = r->resource_name.len == 0 || rill_wire_str_eq(r->resource_name, id);
+  gboolean ours = r->resource_name.len == 0 || rill__wire_str_eq(r->resource_name, id);
   g_free(id);
   if (!ours) {
     o->error_code = RILL_KAFKA_ERR_INVALID_REQUEST;
-    o->error_message = rill_wire_str_from("unknown broker id");
+    o->error_message = rill__wire_str_from("unknown broker id");
     return;
   }
-  o->configs = rill__broker_req_new0(req, rill_wire_describe_configs_response_describe_configs_resource_result,
-                                     rill__broker_config_table_len);
+  o->configs =
+      rill__broker_req_new0(req, rill__wire_describe_configs_response_resource_result, rill__broker_config_table_len);
   for (guint i = 0; i < rill__broker_config_table_len; i++) {
     const rill__conf_prop *p = &rill__broker_config_table[i];
     if (!wanted(r, p->name))
       continue;
     char *v = rill__broker_settings_format(s, p);
-    rill_wire_describe_configs_response_describe_configs_resource_result *c = &o->configs[o->n_configs++];
-    c->name = rill_wire_str_from(p->name);
-    c->value = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(v)));
+    rill__wire_describe_configs_response_resource_result *c = &o->configs[o->n_configs++];
+    c->name = rill__wire_str_from(p->name);
+    c->value = rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(v)));
     c->read_only = TRUE;
     c->config_source = strcmp(v, p->def) == 0 ? SOURCE_DEFAULT : SOURCE_STATIC_BROKER;
     c->is_default = c->config_source == SOURCE_DEFAULT;
-    c->documentation = rill_wire_str_from(p->doc);
+    c->documentation = rill__wire_str_from(p->doc);
     g_free(v);
   }
 }
 
 void rill__handle_describe_configs(rill__broker_req *req)
 {
-  const rill_wire_describe_configs_request *in = &req->body->describe_configs;
-  rill_wire_describe_configs_response out;
-  rill_wire_describe_configs_response_init(&out);
+  const rill__wire_describe_configs_request *in = &req->body->describe_configs;
+  rill__wire_describe_configs_response out;
+  rill__wire_describe_configs_response_init(&out);
   out.n_results = MAX(in->n_resources, 0);
-  out.results = rill__broker_req_new0(req, rill_wire_describe_configs_response_describe_configs_result, out.n_results);
+  out.results = rill__broker_req_new0(req, rill__wire_describe_configs_response_result, out.n_results);
   for (int32_t i = 0; i < out.n_results; i++) {
-    const rill_wire_describe_configs_request_describe_configs_resource *r = &in->resources[i];
-    rill_wire_describe_configs_response_describe_configs_result *o = &out.results[i];
+    const rill__wire_describe_configs_request_resource *r = &in->resources[i];
+    rill__wire_describe_configs_response_result *o = &out.results[i];
     o->resource_type = r->resource_type;
     o->resource_name = r->resource_name;
     o->error_message = RILL_WIRE_STR_NULL;
@@ -124,14 +124,14 @@ void rill__handle_describe_configs(rill__broker_req *req)
       describe_broker(req, r, o);
     else {
       o->error_code = RILL_KAFKA_ERR_INVALID_REQUEST;
-      o->error_message = rill_wire_str_from("only TOPIC and BROKER resources exist here");
+      o->error_message = rill__wire_str_from("only TOPIC and BROKER resources exist here");
     }
   }
   rill__broker_respond(req, &out);
 }
 
-static void alter_topic(rill__broker_req *req, const rill_wire_alter_configs_request_alter_configs_resource *r,
-                        gboolean validate_only, rill_wire_alter_configs_response_alter_configs_resource_response *o)
+static void alter_topic(rill__broker_req *req, const rill__wire_alter_configs_request_resource *r,
+                        gboolean validate_only, rill__wire_alter_configs_response_resource_response *o)
 {
   rill_log *log = rill__broker_log(req->broker);
   char *name = rill__broker_req_topic(req, r->resource_name);
@@ -148,7 +148,7 @@ static void alter_topic(rill__broker_req *req, const rill_wire_alter_configs_req
   while (g_hash_table_iter_next(&it, &key, NULL)) {
     const char *value = NULL;
     for (int32_t i = 0; i < r->n_configs; i++)
-      if (rill_wire_str_eq(r->configs[i].name, key))
+      if (rill__wire_str_eq(r->configs[i].name, key))
         value = rill__broker_req_strdup(req, r->configs[i].value);
     g_ptr_array_add(pairs, key);
     g_ptr_array_add(pairs, (gpointer)value);
@@ -170,21 +170,20 @@ static void alter_topic(rill__broker_req *req, const rill_wire_alter_configs_req
   }
 fail:
   o->error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-  o->error_message = error ? rill__broker_error_text(req, error) : rill_wire_str_from("unknown topic");
+  o->error_message = error ? rill__broker_error_text(req, error) : rill__wire_str_from("unknown topic");
   g_clear_error(&error);
 }
 
 void rill__handle_alter_configs(rill__broker_req *req)
 {
-  const rill_wire_alter_configs_request *in = &req->body->alter_configs;
-  rill_wire_alter_configs_response out;
-  rill_wire_alter_configs_response_init(&out);
+  const rill__wire_alter_configs_request *in = &req->body->alter_configs;
+  rill__wire_alter_configs_response out;
+  rill__wire_alter_configs_response_init(&out);
   out.n_responses = MAX(in->n_resources, 0);
-  out.responses =
-      rill__broker_req_new0(req, rill_wire_alter_configs_response_alter_configs_resource_response, out.n_responses);
+  out.responses = rill__broker_req_new0(req, rill__wire_alter_configs_response_resource_response, out.n_responses);
   for (int32_t i = 0; i < out.n_responses; i++) {
-    const rill_wire_alter_configs_request_alter_configs_resource *r = &in->resources[i];
-    rill_wire_alter_configs_response_alter_configs_resource_response *o = &out.responses[i];
+    const rill__wire_alter_configs_request_resource *r = &in->resources[i];
+    rill__wire_alter_configs_response_resource_response *o = &out.responses[i];
     o->resource_type = r->resource_type;
     o->resource_name = r->resource_name;
     o->error_message = RILL_WIRE_STR_NULL;
@@ -192,7 +191,7 @@ void rill__handle_alter_configs(rill__broker_req *req)
       alter_topic(req, r, in->validate_only, o);
     } else {
       o->error_code = RILL_KAFKA_ERR_INVALID_CONFIG;
-      o->error_message = rill_wire_str_from("broker configuration is static (set it in the config file)");
+      o->error_message = rill__wire_str_from("broker configuration is static (set it in the config file)");
     }
   }
   rill__broker_respond(req, &out);

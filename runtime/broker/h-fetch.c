@@ -95,45 +95,45 @@ static void add_mem_chunk(GArray *pieces, size_t start, size_t end)
 
 static void respond_fetch(rill__broker_req *req, int16_t top_error, part_result *res)
 {
-  const rill_wire_fetch_request *in = &req->body->fetch;
+  const rill__wire_fetch_request *in = &req->body->fetch;
   int16_t v = req->header.request_api_version;
-  rill_wire_writer w;
-  rill_wire_writer_init(&w);
+  rill__wire_writer w;
+  rill__wire_writer_init(&w);
   GArray *pieces = g_array_new(FALSE, FALSE, sizeof(rill__chunk));
   GPtrArray *fetches = g_ptr_array_new_with_free_func((GDestroyNotify)rill_log_fetch_free);
   size_t mem_start = 0;
 
-  rill_wire_write_i32(&w, 0); /* size, patched below */
-  rill_wire_write_i32(&w, req->header.correlation_id);
+  rill__wire_write_i32(&w, 0); /* size, patched below */
+  rill__wire_write_i32(&w, req->header.correlation_id);
   if (v >= 1)
-    rill_wire_write_i32(&w, 0); /* throttle */
+    rill__wire_write_i32(&w, 0); /* throttle */
   if (v >= 7) {
-    rill_wire_write_i16(&w, top_error);
-    rill_wire_write_i32(&w, 0); /* no fetch session */
+    rill__wire_write_i16(&w, top_error);
+    rill__wire_write_i32(&w, 0); /* no fetch session */
   }
   int32_t nt = top_error ? 0 : MAX(in->n_topics, 0);
-  rill_wire_write_i32(&w, nt);
+  rill__wire_write_i32(&w, nt);
   size_t total = 0;
   int k = 0;
   for (int32_t t = 0; t < nt; t++) {
-    const rill_wire_fetch_request_fetch_topic *it = &in->topics[t];
-    rill_wire_write_string(&w, "Topic", false, false, it->topic);
-    rill_wire_write_i32(&w, MAX(it->n_partitions, 0));
+    const rill__wire_fetch_request_topic *it = &in->topics[t];
+    rill__wire_write_string(&w, "Topic", false, false, it->topic);
+    rill__wire_write_i32(&w, MAX(it->n_partitions, 0));
     for (int32_t p = 0; p < it->n_partitions; p++, k++) {
       part_result *r = &res[k];
-      rill_wire_write_i32(&w, it->partitions[p].partition);
-      rill_wire_write_i16(&w, r->error);
-      rill_wire_write_i64(&w, r->hwm);
+      rill__wire_write_i32(&w, it->partitions[p].partition);
+      rill__wire_write_i16(&w, r->error);
+      rill__wire_write_i64(&w, r->hwm);
       if (v >= 4)
-        rill_wire_write_i64(&w, r->hwm); /* LastStableOffset */
+        rill__wire_write_i64(&w, r->hwm); /* LastStableOffset */
       if (v >= 5)
-        rill_wire_write_i64(&w, r->log_start);
+        rill__wire_write_i64(&w, r->log_start);
       if (v >= 4)
-        rill_wire_write_i32(&w, 0); /* AbortedTransactions: empty */
+        rill__wire_write_i32(&w, 0); /* AbortedTransactions: empty */
       if (v >= 11)
-        rill_wire_write_i32(&w, -1); /* PreferredReadReplica */
+        rill__wire_write_i32(&w, -1); /* PreferredReadReplica */
       size_t n = r->fetch ? rill_log_fetch_size(r->fetch) : 0;
-      rill_wire_write_i32(&w, (int32_t)n);
+      rill__wire_write_i32(&w, (int32_t)n);
       total += n;
       if (n) {
         add_mem_chunk(pieces, mem_start, w.len);
@@ -149,9 +149,9 @@ static void respond_fetch(rill__broker_req *req, int16_t top_error, part_result 
     }
   }
   add_mem_chunk(pieces, mem_start, w.len);
-  rill_wire_writer_patch_i32(&w, 0, (int32_t)(w.len - 4 + total));
+  rill__wire_writer_patch_i32(&w, 0, (int32_t)(w.len - 4 + total));
   size_t len;
-  uint8_t *mem = rill_wire_writer_steal(&w, &len);
+  uint8_t *mem = rill__wire_writer_steal(&w, &len);
   for (guint i = 0; i < pieces->len; i++) {
     rill__chunk *c = &g_array_index(pieces, rill__chunk, i);
     if (c->fd == -2) {
@@ -165,7 +165,7 @@ static void respond_fetch(rill__broker_req *req, int16_t top_error, part_result 
 
 /* ---- Evaluation ------------------------------------------------------------------ */
 
-static int n_parts(const rill_wire_fetch_request *in)
+static int n_parts(const rill__wire_fetch_request *in)
 {
   int n = 0;
   for (int32_t t = 0; t < in->n_topics; t++)
@@ -185,7 +185,7 @@ static void free_results(part_result *res, int n)
  * TRUE (and answers) when the request is done. */
 static gboolean evaluate(rill__broker_req *req, const fetch_view *view, gboolean force)
 {
-  const rill_wire_fetch_request *in = &req->body->fetch;
+  const rill__wire_fetch_request *in = &req->body->fetch;
   rill_log *log = rill__broker_log(req->broker);
   int16_t v = req->header.request_api_version;
   int np = n_parts(in);
@@ -195,10 +195,10 @@ static gboolean evaluate(rill__broker_req *req, const fetch_view *view, gboolean
   gboolean any_error = FALSE;
   int k = 0;
   for (int32_t t = 0; t < in->n_topics; t++) {
-    const rill_wire_fetch_request_fetch_topic *it = &in->topics[t];
+    const rill__wire_fetch_request_topic *it = &in->topics[t];
     const char *topic = view->topics[t];
     for (int32_t p = 0; p < it->n_partitions; p++, k++) {
-      const rill_wire_fetch_request_fetch_partition *ip = &it->partitions[p];
+      const rill__wire_fetch_request_partition *ip = &it->partitions[p];
       part_result *r = &res[k];
       view->wait_at[k] = ip->fetch_offset;
       rill_log_partition_info info;
@@ -277,13 +277,13 @@ static void cancel_waiters(parked *pk)
 static gboolean add_waiters(parked *pk)
 {
   rill__broker_req *req = pk->req;
-  const rill_wire_fetch_request *in = &req->body->fetch;
+  const rill__wire_fetch_request *in = &req->body->fetch;
   rill_log *log = rill__broker_log(req->broker);
   int k = 0;
   for (int32_t t = 0; t < in->n_topics; t++) {
     char *topic = pk->view.topics[t];
     for (int32_t p = 0; p < in->topics[t].n_partitions; p++, k++) {
-      const rill_wire_fetch_request_fetch_partition *ip = &in->topics[t].partitions[p];
+      const rill__wire_fetch_request_partition *ip = &in->topics[t].partitions[p];
       GError *error = NULL;
       g_atomic_int_inc(&pk->token->refs);
       guint64 id = rill_log_wait_add(log, topic, ip->partition, pk->view.wait_at[k], on_log_wake, pk->token, &error);
@@ -353,7 +353,7 @@ static void on_log_wake(rill_log_wake reason, int64_t hwm, void *user_data)
 
 void rill__handle_fetch(rill__broker_req *req)
 {
-  const rill_wire_fetch_request *in = &req->body->fetch;
+  const rill__wire_fetch_request *in = &req->body->fetch;
   if (in->session_id != 0) {
     respond_fetch(req, RILL_KAFKA_ERR_FETCH_SESSION_ID_NOT_FOUND, NULL);
     return;

@@ -41,23 +41,22 @@ static void first_record_at(rill_log *log, const char *topic, int32_t partition,
 
 void rill__handle_list_offsets(rill__broker_req *req)
 {
-  const rill_wire_list_offsets_request *in = &req->body->list_offsets;
+  const rill__wire_list_offsets_request *in = &req->body->list_offsets;
   rill_log *log = rill__broker_log(req->broker);
-  rill_wire_list_offsets_response out;
-  rill_wire_list_offsets_response_init(&out);
+  rill__wire_list_offsets_response out;
+  rill__wire_list_offsets_response_init(&out);
   out.n_topics = MAX(in->n_topics, 0);
-  out.topics = rill__broker_req_new0(req, rill_wire_list_offsets_response_list_offsets_topic_response, out.n_topics);
+  out.topics = rill__broker_req_new0(req, rill__wire_list_offsets_response_topic_response, out.n_topics);
   for (int32_t t = 0; t < out.n_topics; t++) {
-    const rill_wire_list_offsets_request_list_offsets_topic *it = &in->topics[t];
-    rill_wire_list_offsets_response_list_offsets_topic_response *ot = &out.topics[t];
+    const rill__wire_list_offsets_request_topic *it = &in->topics[t];
+    rill__wire_list_offsets_response_topic_response *ot = &out.topics[t];
     char *topic = rill__broker_req_topic(req, it->name);
     ot->name = it->name;
     ot->n_partitions = MAX(it->n_partitions, 0);
-    ot->partitions =
-        rill__broker_req_new0(req, rill_wire_list_offsets_response_list_offsets_partition_response, ot->n_partitions);
+    ot->partitions = rill__broker_req_new0(req, rill__wire_list_offsets_response_partition_response, ot->n_partitions);
     for (int32_t p = 0; p < ot->n_partitions; p++) {
-      const rill_wire_list_offsets_request_list_offsets_partition *ip = &it->partitions[p];
-      rill_wire_list_offsets_response_list_offsets_partition_response *op = &ot->partitions[p];
+      const rill__wire_list_offsets_request_partition *ip = &it->partitions[p];
+      rill__wire_list_offsets_response_partition_response *op = &ot->partitions[p];
       int64_t offset = -1, ts = -1;
       GError *error = NULL;
       op->partition_index = ip->partition_index;

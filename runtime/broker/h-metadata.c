@@ -22,26 +22,26 @@ typedef struct {
 } asked;
 
 typedef struct {
-  rill_wire_metadata_response out;
+  rill__wire_metadata_response out;
   asked *topics;
   int32_t partitions; /* of each created topic (num.partitions) */
   int32_t n_create;
 } metadata_state;
 
-static void fill_topic(rill__broker_req *req, rill_wire_metadata_response_metadata_response_topic *t, const char *name)
+static void fill_topic(rill__broker_req *req, rill__wire_metadata_response_topic *t, const char *name)
 {
   rill__broker *b = req->broker;
   int32_t node = rill__broker_node_id(b);
   int32_t n = 0;
   GError *error = NULL;
-  t->name = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(name)));
+  t->name = rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(name)));
   t->topic_authorized_operations = INT32_MIN;
   if (!rill_log_topic_describe(rill__broker_log(b), name, &n, NULL, &error)) {
     t->error_code = rill__broker_kafka_error(error);
     g_error_free(error);
     return;
   }
-  t->partitions = rill__broker_req_new0(req, rill_wire_metadata_response_metadata_response_partition, n);
+  t->partitions = rill__broker_req_new0(req, rill__wire_metadata_response_partition, n);
   t->n_partitions = n;
   int32_t *nodes = rill__broker_req_new0(req, int32_t, 1);
   nodes[0] = node;
@@ -75,7 +75,7 @@ static void answer_topics(void *data)
   rill__broker *b = req->broker;
   for (int32_t i = 0; i < st->out.n_topics; i++) {
     asked *a = &st->topics[i];
-    rill_wire_metadata_response_metadata_response_topic *t = &st->out.topics[i];
+    rill__wire_metadata_response_topic *t = &st->out.topics[i];
     t->topic_authorized_operations = INT32_MIN;
     if (a->create) {
       b->partitions_pending -= st->partitions;
@@ -97,29 +97,29 @@ static void answer_topics(void *data)
 
 void rill__handle_metadata(rill__broker_req *req)
 {
-  const rill_wire_metadata_request *in = &req->body->metadata;
+  const rill__wire_metadata_request *in = &req->body->metadata;
   rill__broker *b = req->broker;
   const rill__broker_settings *s = rill__broker_settings_get(b);
   rill_log *log = rill__broker_log(b);
   metadata_state *st = rill__broker_req_new0(req, metadata_state, 1);
-  rill_wire_metadata_response *out = &st->out;
+  rill__wire_metadata_response *out = &st->out;
   req->handler_data = st;
-  rill_wire_metadata_response_init(out);
+  rill__wire_metadata_response_init(out);
 
-  out->brokers = rill__broker_req_new0(req, rill_wire_metadata_response_metadata_response_broker, 1);
+  out->brokers = rill__broker_req_new0(req, rill__wire_metadata_response_broker, 1);
   out->n_brokers = 1;
   out->brokers[0].node_id = rill__broker_node_id(b);
-  out->brokers[0].host = rill_wire_str_from(rill__broker_advertised_host(b));
+  out->brokers[0].host = rill__wire_str_from(rill__broker_advertised_host(b));
   out->brokers[0].port = rill__broker_advertised_port(b);
   out->brokers[0].rack = RILL_WIRE_STR_NULL;
-  out->cluster_id = rill_wire_str_from(s->cluster_id);
+  out->cluster_id = rill__wire_str_from(s->cluster_id);
   out->controller_id = rill__broker_node_id(b);
 
   gboolean all = in->n_topics < 0 || (req->header.request_api_version == 0 && in->n_topics == 0);
   if (all) {
     char **names = rill_log_topic_list(log);
     guint n = names ? g_strv_length(names) : 0;
-    out->topics = rill__broker_req_new0(req, rill_wire_metadata_response_metadata_response_topic, n);
+    out->topics = rill__broker_req_new0(req, rill__wire_metadata_response_topic, n);
     out->n_topics = (int32_t)n;
     for (guint i = 0; i < n; i++)
       fill_topic(req, &out->topics[i], names[i]);
@@ -128,7 +128,7 @@ void rill__handle_metadata(rill__broker_req *req)
     return;
   }
 
-  out->topics = rill__broker_req_new0(req, rill_wire_metadata_response_metadata_response_topic, in->n_topics);
+  out->topics = rill__broker_req_new0(req, rill__wire_metadata_response_topic, in->n_topics);
   out->n_topics = in->n_topics;
   st->topics = rill__broker_req_new0(req, asked, MAX(in->n_topics, 1));
   st->partitions = s->num_partitions;
@@ -137,7 +137,7 @@ void rill__handle_metadata(rill__broker_req *req)
   for (int32_t i = 0; i < in->n_topics; i++) {
     asked *a = &st->topics[i];
     a->name = rill__broker_req_topic(req, in->topics[i].name);
-    out->topics[i].name = in->topics[i].name.len < 0 ? rill_wire_str_from("") : in->topics[i].name;
+    out->topics[i].name = in->topics[i].name.len < 0 ? rill__wire_str_from("") : in->topics[i].name;
     if (!a->name || !rill_log_topic_name_validate(a->name, NULL)) {
       a->error = RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
       continue;
@@ -146,7 +146,7 @@ void rill__handle_metadata(rill__broker_req *req)
       continue;
     if (existing < 0)
       existing = rill__admin_count_partitions(log);
-    rill_wire_str unused;
+    rill__wire_str unused;
     a->error = rill__admin_reserve_partitions(req, existing, st->partitions, st->partitions, &unused);
     if (a->error == RILL_KAFKA_ERR_NONE) {
       a->create = TRUE;

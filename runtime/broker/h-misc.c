@@ -15,9 +15,9 @@
 
 void rill__handle_init_producer_id(rill__broker_req *req)
 {
-  const rill_wire_init_producer_id_request *in = &req->body->init_producer_id;
-  rill_wire_init_producer_id_response out;
-  rill_wire_init_producer_id_response_init(&out);
+  const rill__wire_init_producer_id_request *in = &req->body->init_producer_id;
+  rill__wire_init_producer_id_response out;
+  rill__wire_init_producer_id_response_init(&out);
   if (in->transactional_id.len >= 0) {
     out.error_code = RILL_KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     rill__broker_respond(req, &out);
@@ -43,17 +43,17 @@ void rill__handle_init_producer_id(rill__broker_req *req)
 
 void rill__handle_sasl_handshake(rill__broker_req *req)
 {
-  rill_wire_sasl_handshake_response out;
-  rill_wire_sasl_handshake_response_init(&out);
+  rill__wire_sasl_handshake_response out;
+  rill__wire_sasl_handshake_response_init(&out);
   out.error_code = RILL_KAFKA_ERR_UNSUPPORTED_SASL_MECHANISM;
   rill__broker_respond(req, &out);
 }
 
 void rill__handle_sasl_authenticate(rill__broker_req *req)
 {
-  rill_wire_sasl_authenticate_response out;
-  rill_wire_sasl_authenticate_response_init(&out);
+  rill__wire_sasl_authenticate_response out;
+  rill__wire_sasl_authenticate_response_init(&out);
   out.error_code = RILL_KAFKA_ERR_ILLEGAL_SASL_STATE;
-  out.error_message = rill_wire_str_from("SASL is not supported by rill-broker (PLAINTEXT only)");
+  out.error_message = rill__wire_str_from("SASL is not supported by rill-broker (PLAINTEXT only)");
   rill__broker_respond(req, &out);
 }

@@ -24,12 +24,12 @@
  */
 #include "runtime/broker/broker-private.h"
 
-#include "runtime/wire/batch_header.h"
+#include "runtime/wire/batch-header.h"
 
-typedef rill_wire_produce_response_partition_produce_response part_out;
+typedef rill__wire_produce_response_partition_produce_response part_out;
 
 typedef struct {
-  rill_wire_produce_response out;
+  rill__wire_produce_response out;
   int pending; /* partitions waiting for fdatasync */
 } produce_state;
 
@@ -54,9 +54,10 @@ static void on_durable_loop(void *user_data)
     w->o->error_code = w->error_code;
     w->o->base_offset = -1;
     /* Storage errors name server paths: logged here, not sent. */
-    w->o->error_message = w->error_code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR
-                            ? rill_wire_str_from(RILL__BROKER_STORAGE_ERROR_TEXT)
-                            : rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(w->error_message)));
+    w->o->error_message =
+        w->error_code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR
+            ? rill__wire_str_from(RILL__BROKER_STORAGE_ERROR_TEXT)
+            : rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(w->error_message)));
     rill__broker_event_limited(req->broker, RILL__EV_APPEND_FAILED, "topic=%s partition=%d error=\"%s\"", w->topic,
                                w->o->index, w->error_message);
   }
@@ -78,7 +79,7 @@ static void on_durable(const GError *error, void *user_data)
   rill__broker_post(w->req->broker, on_durable_loop, w);
 }
 
-static void fail_all(rill__broker_req *req, rill_wire_produce_response *out, int16_t code)
+static void fail_all(rill__broker_req *req, rill__wire_produce_response *out, int16_t code)
 {
   for (int32_t t = 0; t < out->n_responses; t++)
     for (int32_t p = 0; p < out->responses[t].n_partitions; p++)
@@ -86,7 +87,7 @@ static void fail_all(rill__broker_req *req, rill_wire_produce_response *out, int
   (void)req;
 }
 
-static void append_one(rill__broker_req *req, const char *topic, rill_wire_bytes records, part_out *o)
+static void append_one(rill__broker_req *req, const char *topic, rill__wire_bytes records, part_out *o)
 {
   rill_log_append_result res;
   GError *error = NULL;
@@ -96,7 +97,7 @@ static void append_one(rill__broker_req *req, const char *topic, rill_wire_bytes
   }
   if (records.ptr[RILL_BATCH_OFF_MAGIC] != 2) {
     o->error_code = RILL_KAFKA_ERR_CORRUPT_MESSAGE;
-    o->error_message = rill_wire_str_from("only RecordBatch v2 (magic 2) is accepted");
+    o->error_message = rill__wire_str_from("only RecordBatch v2 (magic 2) is accepted");
     return;
   }
   /* The records are a slice of this request's own frame: ours to modify. */
@@ -110,11 +111,11 @@ static void append_one(rill__broker_req *req, const char *topic, rill_wire_bytes
     g_free(w);
     o->error_code = rill__broker_kafka_error(error);
     if (o->error_code == RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR) {
-      o->error_message = rill_wire_str_from(RILL__BROKER_STORAGE_ERROR_TEXT);
+      o->error_message = rill__wire_str_from(RILL__BROKER_STORAGE_ERROR_TEXT);
       rill__broker_event_limited(req->broker, RILL__EV_APPEND_FAILED, "topic=%s partition=%d error=\"%s\"", topic,
                                  o->index, error->message);
     } else {
-      o->error_message = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(error->message)));
+      o->error_message = rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(error->message)));
     }
     g_error_free(error);
     return;
@@ -133,8 +134,8 @@ static void append_one(rill__broker_req *req, const char *topic, rill_wire_bytes
 
 static void produce_work(rill__broker_req *req)
 {
-  const rill_wire_produce_request *in = &req->body->produce;
-  rill_wire_produce_response *out = &((produce_state *)req->handler_data)->out;
+  const rill__wire_produce_request *in = &req->body->produce;
+  rill__wire_produce_response *out = &((produce_state *)req->handler_data)->out;
   for (int32_t t = 0; t < in->n_topics; t++) {
     char *topic = rill__broker_req_topic(req, in->topics[t].name);
     for (int32_t p = 0; p < in->topics[t].n_partitions; p++) {
@@ -157,13 +158,13 @@ static void produce_done(rill__broker_req *req)
 
 void rill__handle_produce(rill__broker_req *req)
 {
-  const rill_wire_produce_request *in = &req->body->produce;
+  const rill__wire_produce_request *in = &req->body->produce;
   produce_state *st = rill__broker_req_new0(req, produce_state, 1);
-  rill_wire_produce_response *out = &st->out;
-  rill_wire_produce_response_init(out);
+  rill__wire_produce_response *out = &st->out;
+  rill__wire_produce_response_init(out);
   req->handler_data = st;
   out->n_responses = MAX(in->n_topics, 0);
-  out->responses = rill__broker_req_new0(req, rill_wire_produce_response_topic_produce_response, out->n_responses);
+  out->responses = rill__broker_req_new0(req, rill__wire_produce_response_topic_produce_response, out->n_responses);
   for (int32_t t = 0; t < out->n_responses; t++) {
     int32_t np = MAX(in->topics[t].n_partitions, 0);
     out->responses[t].name = in->topics[t].name;

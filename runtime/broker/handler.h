@@ -37,7 +37,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include <rill/kafka_error.h>
+#include <rill/kafka-error.h>
 #include <rill/log.h>
 
 #include "runtime/wire/message.h"
@@ -51,9 +51,9 @@ typedef struct rill__broker_settings rill__broker_settings; /* runtime/broker/co
 typedef struct rill__broker_req {
   rill__broker *broker;             /* not refcounted; outlives every request */
   rill__broker_conn *conn;          /* not refcounted; use the accessors below */
-  rill_wire_request_header header;  /* api key, version, correlation id, client id */
-  rill_wire_request_body *body;     /* the member named after header.request_api_key */
-  rill_wire_arena *arena;           /* owns the decoded arrays; free-for-all for the response */
+  rill__wire_request_header header; /* api key, version, correlation id, client id */
+  rill__wire_request_body *body;    /* the member named after header.request_api_key */
+  rill__wire_arena *arena;          /* owns the decoded arrays; free-for-all for the response */
   void *handler_data;               /* free for the handler of a parked request */
 } rill__broker_req;
 
@@ -61,7 +61,7 @@ typedef void (*rill__broker_handler)(rill__broker_req *req);
 
 /* ---- Answering -------------------------------------------------------------- */
 
-/* Encodes @body (a rill_wire_<api>_response for the request's API, at the
+/* Encodes @body (a rill__wire_<api>_response for the request's API, at the
  * request's version) and queues it on the connection, then frees @req.
  * An encode failure (a value the version cannot carry: a handler bug) is
  * logged and the connection closed. (@body: transfer none) */
@@ -74,7 +74,7 @@ void rill__broker_respond_none(rill__broker_req *req);
 void *rill__broker_req_alloc(rill__broker_req *req, size_t size);
 #define rill__broker_req_new0(req, type, n) ((type *)rill__broker_req_alloc((req), sizeof(type) * (size_t)(n)))
 /* A NUL-terminated copy of @s in the request's memory (NULL for a null string). */
-char *rill__broker_req_strdup(rill__broker_req *req, rill_wire_str s);
+char *rill__broker_req_strdup(rill__broker_req *req, rill__wire_str s);
 
 /* TRUE when the client has gone; an answer will be discarded. */
 gboolean rill__broker_req_orphaned(const rill__broker_req *req);
@@ -123,10 +123,10 @@ int16_t rill__broker_kafka_error(const GError *error);
  * unexpected errors, whose messages name server paths: those are logged
  * (event=storage_error) and the client gets a generic text. (transfer none:
  * lives as long as @req) */
-rill_wire_str rill__broker_error_text(rill__broker_req *req, const GError *error);
+rill__wire_str rill__broker_error_text(rill__broker_req *req, const GError *error);
 /* The text clients get for KAFKA_STORAGE_ERROR (the details are logged). */
 #define RILL__BROKER_STORAGE_ERROR_TEXT "The broker's storage failed; details are in the broker's log."
 /* A topic name from the wire as a C string in @req's memory; NULL for a null
  * string or one holding a NUL byte (no legal name has one; cut at it, it
  * would name another topic). */
-char *rill__broker_req_topic(rill__broker_req *req, rill_wire_str s);
+char *rill__broker_req_topic(rill__broker_req *req, rill__wire_str s);

@@ -96,7 +96,7 @@ static gboolean save(rill_log *log, const char *group, GHashTable *t, GError **e
     if (o->metadata)
       put_bytes(b, o->metadata, strlen(o->metadata));
   }
-  rill_put_be32(tmp, rill_crc32c(0, b->data, b->len));
+  rill_put_be32(tmp, rill__crc32c(0, b->data, b->len));
   put_bytes(b, tmp, 4);
   g_autofree char *path = group_path(log, group);
   gboolean ok = rill__atomic_write(path, b->data, b->len, error);
@@ -106,25 +106,25 @@ static gboolean save(rill_log *log, const char *group, GHashTable *t, GError **e
 
 static GHashTable *parse(const uint8_t *p, size_t len)
 {
-  if (len < 14 || memcmp(p, "RLGO", 4) != 0 || rill_be16(p + 4) != 1 ||
-      rill_crc32c(0, p, len - 4) != rill_be32(p + len - 4))
+  if (len < 14 || memcmp(p, "RLGO", 4) != 0 || rill__be16(p + 4) != 1 ||
+      rill__crc32c(0, p, len - 4) != rill__be32(p + len - 4))
     return NULL;
   const uint8_t *end = p + len - 4;
-  uint32_t n = rill_be32(p + 6);
+  uint32_t n = rill__be32(p + 6);
   p += 10;
   GHashTable *t = table_new();
   for (uint32_t i = 0; i < n; i++) {
-    if (end - p < 2 || end - p < 2 + rill_be16(p) + 28)
+    if (end - p < 2 || end - p < 2 + rill__be16(p) + 28)
       goto bad;
     rill_log_group_offset o = {0};
-    size_t tl = rill_be16(p);
+    size_t tl = rill__be16(p);
     o.topic = g_strndup((const char *)p + 2, tl);
     p += 2 + tl;
-    o.partition = (int32_t)rill_be32(p);
-    o.offset = (int64_t)rill_be64(p + 4);
-    o.leader_epoch = (int32_t)rill_be32(p + 12);
-    o.commit_timestamp = (int64_t)rill_be64(p + 16);
-    uint32_t ml = rill_be32(p + 24);
+    o.partition = (int32_t)rill__be32(p);
+    o.offset = (int64_t)rill__be64(p + 4);
+    o.leader_epoch = (int32_t)rill__be32(p + 12);
+    o.commit_timestamp = (int64_t)rill__be64(p + 16);
+    uint32_t ml = rill__be32(p + 24);
     p += 28;
     if (ml != UINT32_MAX) {
       if ((size_t)(end - p) < ml) {

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "runtime/wire/batch_header.h"
+#include "runtime/wire/batch-header.h"
 
 #define RILL__PRODUCER_BATCHES 5
 

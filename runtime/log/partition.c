@@ -369,10 +369,10 @@ static int validate(uint8_t *data, size_t len, int64_t max_message_bytes, bool *
                   max_message_bytes);
       return -1;
     }
-    rill_batch_status st = rill_batch_header_parse(data + at, len - at, true, &h);
+    rill__batch_status st = rill__batch_header_parse(data + at, len - at, true, &h);
     if (st != RILL_BATCH_OK || h.last_offset_delta < 0) {
       g_set_error(error, RILL_LOG_ERROR, RILL_LOG_ERROR_CORRUPT_BATCH, "batch at byte %zu: %s", at,
-                  st != RILL_BATCH_OK ? rill_batch_status_str(st) : "negative lastOffsetDelta");
+                  st != RILL_BATCH_OK ? rill__batch_status_str(st) : "negative lastOffsetDelta");
       return -1;
     }
     *idempotent |= h.producer_id >= 0 && h.base_sequence >= 0;
@@ -460,12 +460,12 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
   int64_t delta_sum = 0;
   for (size_t at = 0; at < len;) {
     int64_t total = rill_batch_total_size(data + at, len - at);
-    delta_sum += (int32_t)rill_be32(data + at + 23) + 1;
+    delta_sum += (int32_t)rill__be32(data + at + 23) + 1;
     if (append_time) {
       rill_put_be16(data + at + RILL_BATCH_OFF_ATTRIBUTES,
-                    rill_be16(data + at + RILL_BATCH_OFF_ATTRIBUTES) | RILL_BATCH_ATTR_LOG_APPEND_TIME);
+                    rill__be16(data + at + RILL_BATCH_OFF_ATTRIBUTES) | RILL_BATCH_ATTR_LOG_APPEND_TIME);
       rill_put_be64(data + at + RILL_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)append_ms);
-      rill_batch_update_crc(data + at, (size_t)total);
+      rill__batch_update_crc(data + at, (size_t)total);
     }
     at += (size_t)total;
   }
@@ -482,7 +482,7 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
   rill_batch_header h;
   if (idempotent) {
     rill__producer_batch dup;
-    rill_batch_header_parse(data, len, false, &h);
+    rill__batch_header_parse(data, len, false, &h);
     switch (rill__producers_check(p->producers, &h, &dup)) {
     case RILL__PRODUCER_OK: break;
     case RILL__PRODUCER_DUPLICATE:
@@ -519,7 +519,7 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
   int64_t base = p->next_offset;
   for (size_t at = 0; at < len;) {
     rill_batch_set_base_offset(data + at, p->next_offset);
-    p->next_offset += (int32_t)rill_be32(data + at + 23) + 1;
+    p->next_offset += (int32_t)rill__be32(data + at + 23) + 1;
     at += (size_t)rill_batch_total_size(data + at, len - at);
   }
   bool torn;
@@ -531,7 +531,7 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
   if (seg->created_ms < 0 || seg->size == 0)
     seg->created_ms = now;
   for (size_t at = 0; at < len;) {
-    rill_batch_header_parse(data + at, len - at, false, &h);
+    rill__batch_header_parse(data + at, len - at, false, &h);
     rill__segment_index_batch(seg, &h, seg->size, p->cfg.index_interval_bytes);
     if (idempotent)
       rill__producers_update(p->producers, &h, h.base_offset);

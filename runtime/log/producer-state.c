@@ -113,7 +113,7 @@ gboolean rill__producers_save(GHashTable *producers, const char *dir, int64_t of
       g_byte_array_append(b, tmp, 24);
     }
   }
-  rill_put_be32(tmp, rill_crc32c(0, b->data, b->len));
+  rill_put_be32(tmp, rill__crc32c(0, b->data, b->len));
   g_byte_array_append(b, tmp, 4);
   g_autofree char *path = g_build_filename(dir, SNAPSHOT_NAME, NULL);
   gboolean ok = rill__atomic_write(path, b->data, b->len, error);
@@ -129,22 +129,22 @@ int64_t rill__producers_load(GHashTable *producers, const char *dir)
   if (!g_file_get_contents(path, &data, &len, NULL) || len < 22)
     return 0;
   const uint8_t *p = (const uint8_t *)data, *end = p + len - 4;
-  if (memcmp(p, "RLPS", 4) != 0 || rill_be16(p + 4) != 1 || rill_crc32c(0, p, len - 4) != rill_be32(end))
+  if (memcmp(p, "RLPS", 4) != 0 || rill__be16(p + 4) != 1 || rill__crc32c(0, p, len - 4) != rill__be32(end))
     return 0;
-  int64_t offset = (int64_t)rill_be64(p + 6);
-  uint32_t count = rill_be32(p + 14);
+  int64_t offset = (int64_t)rill__be64(p + 6);
+  uint32_t count = rill__be32(p + 14);
   p += 18;
   for (uint32_t i = 0; i < count; i++) {
     if (end - p < 11 || p[10] > RILL__PRODUCER_BATCHES || end - p < 11 + 24 * p[10])
       goto bad;
     rill__producer *pr = g_new0(rill__producer, 1);
-    pr->producer_id = (int64_t)rill_be64(p);
-    pr->epoch = (int16_t)rill_be16(p + 8);
+    pr->producer_id = (int64_t)rill__be64(p);
+    pr->epoch = (int16_t)rill__be16(p + 8);
     pr->n = p[10];
     p += 11;
     for (int j = 0; j < pr->n; j++, p += 24)
-      pr->batches[j] = (rill__producer_batch){(int32_t)rill_be32(p), (int32_t)rill_be32(p + 4),
-                                              (int64_t)rill_be64(p + 8), (int64_t)rill_be64(p + 16)};
+      pr->batches[j] = (rill__producer_batch){(int32_t)rill__be32(p), (int32_t)rill__be32(p + 4),
+                                              (int64_t)rill__be64(p + 8), (int64_t)rill__be64(p + 16)};
     g_hash_table_replace(producers, &pr->producer_id, pr);
   }
   return offset;

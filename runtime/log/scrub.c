@@ -85,7 +85,7 @@ static bool crc_range(int fd, int64_t from, int64_t to, uint8_t *buf, uint32_t *
     size_t n = (size_t)MIN((int64_t)PIECE, to - from);
     if (pread(fd, buf, n, from) != (ssize_t)n)
       return false;
-    c = rill_crc32c(c, buf, n);
+    c = rill__crc32c(c, buf, n);
     from += (int64_t)n;
   }
   *crc = c;
@@ -127,8 +127,8 @@ static bool walk_file(walker *w, const char *path, const char *topic, int32_t pa
     int64_t total = rill_batch_total_size(head, want);
     if (rest < RILL_BATCH_HEADER_SIZE || total < RILL_BATCH_HEADER_SIZE || total > rest) {
       /* Nothing after this point can be found: it all counts as damaged. */
-      d.reason = rest < RILL_BATCH_HEADER_SIZE || total > rest ? rill_batch_status_str(RILL_BATCH_TRUNCATED)
-                                                               : rill_batch_status_str(RILL_BATCH_BAD_LENGTH);
+      d.reason = rest < RILL_BATCH_HEADER_SIZE || total > rest ? rill__batch_status_str(RILL_BATCH_TRUNCATED)
+                                                               : rill__batch_status_str(RILL_BATCH_BAD_LENGTH);
       if (has_pending) { /* the bad length may be the tail of the pending batch's damage */
         d = pending;
         has_pending = false;
@@ -138,7 +138,7 @@ static bool walk_file(walker *w, const char *path, const char *topic, int32_t pa
       break;
     }
     rill_batch_header h;
-    rill_batch_status st_hdr = rill_batch_header_parse(head, (size_t)rest, false, &h);
+    rill__batch_status st_hdr = rill__batch_header_parse(head, (size_t)rest, false, &h);
     uint32_t crc = 0;
     if (st_hdr == RILL_BATCH_OK && !crc_range(fd, pos + RILL_BATCH_CRC_START, pos + total, w->buf, &crc)) {
       ok = false;
@@ -146,9 +146,9 @@ static bool walk_file(walker *w, const char *path, const char *topic, int32_t pa
     }
     const char *why = NULL;
     if (st_hdr != RILL_BATCH_OK)
-      why = rill_batch_status_str(st_hdr);
+      why = rill__batch_status_str(st_hdr);
     else if (crc != h.crc)
-      why = rill_batch_status_str(RILL_BATCH_BAD_CRC);
+      why = rill__batch_status_str(RILL_BATCH_BAD_CRC);
     else if (h.last_offset_delta < 0)
       why = "negative lastOffsetDelta";
     else if (expected >= 0 && h.base_offset != expected)

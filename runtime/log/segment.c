@@ -8,7 +8,7 @@
  *   00000000000000000000.index      offset index
  *   00000000000000000000.timeindex  time index
  *
- * .log: each batch is a RecordBatch v2 (runtime/wire/batch_header.h) whose
+ * .log: each batch is a RecordBatch v2 (runtime/wire/batch-header.h) whose
  * baseOffset is the offset the log assigned. Batches are contiguous: a batch's
  * baseOffset is the previous batch's baseOffset + lastOffsetDelta + 1, and
  * the first one's is the segment's base offset.
@@ -220,7 +220,7 @@ static bool read_header_fd(int fd, int64_t position, int64_t end, rill_batch_hea
     return false;
   /* Without the CRC check the parser reads only the 61 header bytes; @end
    * tells it how much of the batch the file holds. */
-  return rill_batch_header_parse(buf, (size_t)(end - position), false, h) == RILL_BATCH_OK &&
+  return rill__batch_header_parse(buf, (size_t)(end - position), false, h) == RILL_BATCH_OK &&
          h->last_offset_delta >= 0;
 }
 
@@ -273,7 +273,7 @@ static gboolean scan_from(rill__segment *seg, int fd, int64_t position, int64_t 
   while (position < file_size) {
     rill_batch_header h;
     if (file_size - position < RILL_BATCH_HEADER_SIZE) {
-      why = rill_batch_status_str(RILL_BATCH_TRUNCATED);
+      why = rill__batch_status_str(RILL_BATCH_TRUNCATED);
       break;
     }
     if (!crc) {
@@ -287,8 +287,8 @@ static gboolean scan_from(rill__segment *seg, int fd, int64_t position, int64_t 
         goto io_error;
       int64_t total = rill_batch_total_size(head, sizeof head);
       if (total < RILL_BATCH_HEADER_SIZE || total > file_size - position) {
-        why = total < RILL_BATCH_HEADER_SIZE ? rill_batch_status_str(RILL_BATCH_BAD_LENGTH)
-                                             : rill_batch_status_str(RILL_BATCH_TRUNCATED);
+        why = total < RILL_BATCH_HEADER_SIZE ? rill__batch_status_str(RILL_BATCH_BAD_LENGTH)
+                                             : rill__batch_status_str(RILL_BATCH_TRUNCATED);
         break;
       }
       if ((size_t)total > buf_size) {
@@ -298,9 +298,9 @@ static gboolean scan_from(rill__segment *seg, int fd, int64_t position, int64_t 
       }
       if (pread(fd, buf, (size_t)total, position) != total)
         goto io_error;
-      rill_batch_status st = rill_batch_header_parse(buf, (size_t)total, true, &h);
+      rill__batch_status st = rill__batch_header_parse(buf, (size_t)total, true, &h);
       if (st != RILL_BATCH_OK || h.last_offset_delta < 0) {
-        why = st != RILL_BATCH_OK ? rill_batch_status_str(st) : "negative lastOffsetDelta";
+        why = st != RILL_BATCH_OK ? rill__batch_status_str(st) : "negative lastOffsetDelta";
         break;
       }
     }
@@ -351,7 +351,7 @@ static bool load_indexes(rill__segment *seg, int fd, int64_t file_size)
   if (file_size > 0 && ilen == 0)
     goto bad;
   for (gsize i = 0; i < ilen; i += OFFSET_ENTRY_SIZE) {
-    rill__offset_entry e = {(int32_t)rill_be32(idx + i), (int32_t)rill_be32(idx + i + 4)};
+    rill__offset_entry e = {(int32_t)rill__be32(idx + i), (int32_t)rill__be32(idx + i + 4)};
     const rill__offset_entry *prev =
       seg->offset_index->len ? &g_array_index(seg->offset_index, rill__offset_entry, seg->offset_index->len - 1)
                              : NULL;
@@ -362,7 +362,7 @@ static bool load_indexes(rill__segment *seg, int fd, int64_t file_size)
     g_array_append_val(seg->offset_index, e);
   }
   for (gsize i = 0; i < tlen; i += TIME_ENTRY_SIZE) {
-    rill__time_entry t = {(int64_t)rill_be64(tim + i), (int32_t)rill_be32(tim + i + 8)};
+    rill__time_entry t = {(int64_t)rill__be64(tim + i), (int32_t)rill__be32(tim + i + 8)};
     const rill__time_entry *prev =
       seg->time_index->len ? &g_array_index(seg->time_index, rill__time_entry, seg->time_index->len - 1) : NULL;
     if (t.rel_offset < 0 || (prev && (t.timestamp <= prev->timestamp || t.rel_offset < prev->rel_offset)))

@@ -13,14 +13,14 @@ struct rill__wire_chunk {
   _Alignas(ALIGN) uint8_t data[];
 };
 
-void rill_wire_arena_init(rill_wire_arena *arena)
+void rill__wire_arena_init(rill__wire_arena *arena)
 {
   arena->chunks = NULL;
   arena->used = 0;
   arena->limit = RILL_WIRE_ARENA_DEFAULT_LIMIT;
 }
 
-void *rill_wire_arena_alloc(rill_wire_arena *arena, size_t size)
+void *rill__wire_arena_alloc(rill__wire_arena *arena, size_t size)
 {
   size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
   if (size == 0)
@@ -45,7 +45,7 @@ void *rill_wire_arena_alloc(rill_wire_arena *arena, size_t size)
   return p;
 }
 
-void rill_wire_arena_clear(rill_wire_arena *arena)
+void rill__wire_arena_clear(rill__wire_arena *arena)
 {
   rill__wire_chunk *c = arena->chunks;
   while (c) {

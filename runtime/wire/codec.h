@@ -3,7 +3,7 @@
  * Every message struct is described by a schema: a list of fields, each with
  * its wire type, the versions it exists in, the versions in which it may be
  * null, an optional tag (KIP-482 tagged field) and a default. The generator
- * (gen_messages.py, from messages.def) emits the schemas and the C structs;
+ * (gen-messages.py, from messages.def) emits the schemas and the C structs;
  * this engine encodes, decodes and initialises any struct from its schema.
  *
  * Rules the engine keeps, from the Kafka protocol guide:
@@ -17,8 +17,8 @@
  *  - Decoded strings/bytes/records are slices of the input; arrays are
  *    allocated from the caller's arena (see arena.h for ownership).
  *
- * C layout: scalars map to <stdint.h> types, string -> rill_wire_str,
- * bytes/records -> rill_wire_bytes, uuid -> rill_wire_uuid, a struct field
+ * C layout: scalars map to <stdint.h> types, string -> rill__wire_str,
+ * bytes/records -> rill__wire_bytes, uuid -> rill__wire_uuid, a struct field
  * is embedded, an array field is a pointer plus an int32 count
  * (`T *x; int32_t n_x;`, n_x == -1 for a null array).
  */
@@ -72,12 +72,12 @@ struct rill__wire_schema {
 };
 
 /* Writes @obj (a struct laid out by @schema) at @version. */
-bool rill__wire_encode(rill_wire_writer *w, const rill__wire_schema *schema, int16_t version,
-                       bool flexible, const void *obj);
+bool rill__wire_encode(rill__wire_writer *w, const rill__wire_schema *schema, int16_t version, bool flexible,
+                       const void *obj);
 /* Reads into @obj (initialised to defaults first) at @version. */
-bool rill__wire_decode(rill_wire_reader *r, const rill__wire_schema *schema, int16_t version,
-                       bool flexible, rill_wire_arena *arena, void *obj);
+bool rill__wire_decode(rill__wire_reader *r, const rill__wire_schema *schema, int16_t version, bool flexible,
+                       rill__wire_arena *arena, void *obj);
 /* Sets every field of @obj to its default. */
 void rill__wire_init(const rill__wire_schema *schema, void *obj);
 /* Reads and discards a tagged-field section (headers use this). */
-bool rill__wire_skip_tags(rill_wire_reader *r);
+bool rill__wire_skip_tags(rill__wire_reader *r);

@@ -15,7 +15,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "runtime/wire/batch_header.h"
+#include "runtime/wire/batch-header.h"
 
 G_DEFINE_QUARK(rill-compress-error-quark, rill__compress_error)
 
@@ -251,7 +251,7 @@ static bool snappy_decompress(const uint8_t *in, size_t len, size_t max_out, GBy
       ok = corrupt(error, "snappy", "truncated xerial chunk length", pos);
       break;
     }
-    uint32_t chunk = rill_be32(in + pos);
+    uint32_t chunk = rill__be32(in + pos);
     if (chunk > len - pos - 4) {
       ok = corrupt(error, "snappy", "xerial chunk longer than the input", pos);
       break;

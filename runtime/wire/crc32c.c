@@ -120,7 +120,7 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
   return ~c32;
 }
 
-uint32_t rill_crc32c(uint32_t crc, const void *data, size_t len)
+uint32_t rill__crc32c(uint32_t crc, const void *data, size_t len)
 {
   static gsize have_hw = 0; /* 0 = not probed, 1 = no SSE4.2, 2 = SSE4.2 */
   if (g_once_init_enter(&have_hw)) {
@@ -130,7 +130,7 @@ uint32_t rill_crc32c(uint32_t crc, const void *data, size_t len)
   return have_hw == 2 ? crc32c_hw(crc, data, len) : rill__crc32c_sw(crc, data, len);
 }
 #else
-uint32_t rill_crc32c(uint32_t crc, const void *data, size_t len)
+uint32_t rill__crc32c(uint32_t crc, const void *data, size_t len)
 {
   return rill__crc32c_sw(crc, data, len);
 }

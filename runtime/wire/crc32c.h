@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* Extends @crc (0 to start) over @len bytes of @data. */
-uint32_t rill_crc32c(uint32_t crc, const void *data, size_t len);
+uint32_t rill__crc32c(uint32_t crc, const void *data, size_t len);
 
 /* The portable implementation, exposed so tests can compare it with the
  * hardware one. */

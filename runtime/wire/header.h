@@ -20,21 +20,19 @@ typedef struct {
   int16_t request_api_key;
   int16_t request_api_version;
   int32_t correlation_id;
-  rill_wire_str client_id; /* nullable; a slice of the input when decoded */
-} rill_wire_request_header;
+  rill__wire_str client_id; /* nullable; a slice of the input when decoded */
+} rill__wire_request_header;
 
 /* True when (@api_key, @version) uses the flexible (KIP-482) encoding. Holds
  * for versions above the codec's max too (flexibility never ends), false for
  * an API the codec does not know. */
-bool rill_wire_is_flexible(int16_t api_key, int16_t version);
+bool rill__wire_is_flexible(int16_t api_key, int16_t version);
 /* 2 for flexible requests, else 1. */
-int16_t rill_wire_request_header_version(int16_t api_key, int16_t version);
+int16_t rill__wire_request_header_version(int16_t api_key, int16_t version);
 /* 1 for flexible responses except ApiVersions, else 0. */
-int16_t rill_wire_response_header_version(int16_t api_key, int16_t version);
+int16_t rill__wire_response_header_version(int16_t api_key, int16_t version);
 
-void rill_wire_request_header_encode(rill_wire_writer *w, int16_t header_version,
-                                     const rill_wire_request_header *h);
-bool rill_wire_request_header_decode(rill_wire_reader *r, int16_t header_version,
-                                     rill_wire_request_header *h);
-void rill_wire_response_header_encode(rill_wire_writer *w, int16_t header_version, int32_t correlation_id);
-bool rill_wire_response_header_decode(rill_wire_reader *r, int16_t header_version, int32_t *correlation_id);
+void rill__wire_request_header_encode(rill__wire_writer *w, int16_t header_version, const rill__wire_request_header *h);
+bool rill__wire_request_header_decode(rill__wire_reader *r, int16_t header_version, rill__wire_request_header *h);
+void rill__wire_response_header_encode(rill__wire_writer *w, int16_t header_version, int32_t correlation_id);
+bool rill__wire_response_header_decode(rill__wire_reader *r, int16_t header_version, int32_t *correlation_id);

@@ -1,27 +1,27 @@
 /* reader.c — the bounds-checked primitive reader (contract in reader.h). */
 #include "runtime/wire/reader.h"
 
-#include "runtime/wire/batch_header.h"
+#include "runtime/wire/batch-header.h"
 #include "runtime/wire/varint.h"
 
-bool rill_wire_reader_fail(rill_wire_reader *r, const char *field, const char *reason)
+bool rill__wire_reader_fail(rill__wire_reader *r, const char *field, const char *reason)
 {
   if (r->err.reason == NULL)
-    r->err = (rill_wire_error){field, reason, rill_wire_reader_offset(r)};
+    r->err = (rill__wire_error){field, reason, rill__wire_reader_offset(r)};
   return false;
 }
 
 /* Checks that @n bytes remain (and that no earlier read failed). */
-static inline bool need(rill_wire_reader *r, const char *field, size_t n)
+static inline bool need(rill__wire_reader *r, const char *field, size_t n)
 {
-  if (!rill_wire_reader_ok(r))
+  if (!rill__wire_reader_ok(r))
     return false;
-  if (rill_wire_reader_remaining(r) < n)
-    return rill_wire_reader_fail(r, field, "truncated");
+  if (rill__wire_reader_remaining(r) < n)
+    return rill__wire_reader_fail(r, field, "truncated");
   return true;
 }
 
-bool rill_wire_read_i8(rill_wire_reader *r, const char *field, int8_t *out)
+bool rill__wire_read_i8(rill__wire_reader *r, const char *field, int8_t *out)
 {
   if (!need(r, field, 1))
     return false;
@@ -29,62 +29,62 @@ bool rill_wire_read_i8(rill_wire_reader *r, const char *field, int8_t *out)
   return true;
 }
 
-bool rill_wire_read_i16(rill_wire_reader *r, const char *field, int16_t *out)
+bool rill__wire_read_i16(rill__wire_reader *r, const char *field, int16_t *out)
 {
   if (!need(r, field, 2))
     return false;
-  *out = (int16_t)rill_be16(r->p);
+  *out = (int16_t)rill__be16(r->p);
   r->p += 2;
   return true;
 }
 
-bool rill_wire_read_u16(rill_wire_reader *r, const char *field, uint16_t *out)
+bool rill__wire_read_u16(rill__wire_reader *r, const char *field, uint16_t *out)
 {
   if (!need(r, field, 2))
     return false;
-  *out = rill_be16(r->p);
+  *out = rill__be16(r->p);
   r->p += 2;
   return true;
 }
 
-bool rill_wire_read_i32(rill_wire_reader *r, const char *field, int32_t *out)
+bool rill__wire_read_i32(rill__wire_reader *r, const char *field, int32_t *out)
 {
   if (!need(r, field, 4))
     return false;
-  *out = (int32_t)rill_be32(r->p);
+  *out = (int32_t)rill__be32(r->p);
   r->p += 4;
   return true;
 }
 
-bool rill_wire_read_u32(rill_wire_reader *r, const char *field, uint32_t *out)
+bool rill__wire_read_u32(rill__wire_reader *r, const char *field, uint32_t *out)
 {
   if (!need(r, field, 4))
     return false;
-  *out = rill_be32(r->p);
+  *out = rill__be32(r->p);
   r->p += 4;
   return true;
 }
 
-bool rill_wire_read_i64(rill_wire_reader *r, const char *field, int64_t *out)
+bool rill__wire_read_i64(rill__wire_reader *r, const char *field, int64_t *out)
 {
   if (!need(r, field, 8))
     return false;
-  *out = (int64_t)rill_be64(r->p);
+  *out = (int64_t)rill__be64(r->p);
   r->p += 8;
   return true;
 }
 
-bool rill_wire_read_f64(rill_wire_reader *r, const char *field, double *out)
+bool rill__wire_read_f64(rill__wire_reader *r, const char *field, double *out)
 {
   if (!need(r, field, 8))
     return false;
-  uint64_t bits = rill_be64(r->p);
+  uint64_t bits = rill__be64(r->p);
   memcpy(out, &bits, sizeof *out);
   r->p += 8;
   return true;
 }
 
-bool rill_wire_read_bool(rill_wire_reader *r, const char *field, bool *out)
+bool rill__wire_read_bool(rill__wire_reader *r, const char *field, bool *out)
 {
   if (!need(r, field, 1))
     return false;
@@ -92,7 +92,7 @@ bool rill_wire_read_bool(rill_wire_reader *r, const char *field, bool *out)
   return true;
 }
 
-bool rill_wire_read_uuid(rill_wire_reader *r, const char *field, rill_wire_uuid *out)
+bool rill__wire_read_uuid(rill__wire_reader *r, const char *field, rill__wire_uuid *out)
 {
   if (!need(r, field, 16))
     return false;
@@ -101,35 +101,35 @@ bool rill_wire_read_uuid(rill_wire_reader *r, const char *field, rill_wire_uuid 
   return true;
 }
 
-bool rill_wire_read_uvarint(rill_wire_reader *r, const char *field, uint32_t *out)
+bool rill__wire_read_uvarint(rill__wire_reader *r, const char *field, uint32_t *out)
 {
   if (!need(r, field, 0))
     return false;
   size_t n = rill_uvarint32_decode(r->p, r->end, out);
   if (n == 0)
-    return rill_wire_reader_fail(r, field, "bad or truncated varint");
+    return rill__wire_reader_fail(r, field, "bad or truncated varint");
   r->p += n;
   return true;
 }
 
-bool rill_wire_read_varint(rill_wire_reader *r, const char *field, int32_t *out)
+bool rill__wire_read_varint(rill__wire_reader *r, const char *field, int32_t *out)
 {
   if (!need(r, field, 0))
     return false;
   size_t n = rill_varint32_decode(r->p, r->end, out);
   if (n == 0)
-    return rill_wire_reader_fail(r, field, "bad or truncated varint");
+    return rill__wire_reader_fail(r, field, "bad or truncated varint");
   r->p += n;
   return true;
 }
 
-bool rill_wire_read_varlong(rill_wire_reader *r, const char *field, int64_t *out)
+bool rill__wire_read_varlong(rill__wire_reader *r, const char *field, int64_t *out)
 {
   if (!need(r, field, 0))
     return false;
   size_t n = rill_varint64_decode(r->p, r->end, out);
   if (n == 0)
-    return rill_wire_reader_fail(r, field, "bad or truncated varlong");
+    return rill__wire_reader_fail(r, field, "bad or truncated varlong");
   r->p += n;
   return true;
 }
@@ -137,36 +137,34 @@ bool rill_wire_read_varlong(rill_wire_reader *r, const char *field, int64_t *out
 /* Reads a length prefix: returns -1 for null, else the length. Classic
  * strings use int16, classic bytes and arrays int32; compact forms use an
  * unsigned varint of length + 1. */
-static bool read_len(rill_wire_reader *r, const char *field, bool compact, bool wide, bool nullable,
-                     int32_t *out)
+static bool read_len(rill__wire_reader *r, const char *field, bool compact, bool wide, bool nullable, int32_t *out)
 {
   int32_t len;
   if (compact) {
     uint32_t u;
-    if (!rill_wire_read_uvarint(r, field, &u))
+    if (!rill__wire_read_uvarint(r, field, &u))
       return false;
     if (u > (uint32_t)INT32_MAX)
-      return rill_wire_reader_fail(r, field, "length out of range");
+      return rill__wire_reader_fail(r, field, "length out of range");
     len = (int32_t)u - 1;
   } else if (wide) {
-    if (!rill_wire_read_i32(r, field, &len))
+    if (!rill__wire_read_i32(r, field, &len))
       return false;
   } else {
     int16_t l16;
-    if (!rill_wire_read_i16(r, field, &l16))
+    if (!rill__wire_read_i16(r, field, &l16))
       return false;
     len = l16;
   }
   if (len < -1)
-    return rill_wire_reader_fail(r, field, "negative length");
+    return rill__wire_reader_fail(r, field, "negative length");
   if (len == -1 && !nullable)
-    return rill_wire_reader_fail(r, field, "null in non-nullable field");
+    return rill__wire_reader_fail(r, field, "null in non-nullable field");
   *out = len;
   return true;
 }
 
-bool rill_wire_read_string(rill_wire_reader *r, const char *field, bool compact, bool nullable,
-                           rill_wire_str *out)
+bool rill__wire_read_string(rill__wire_reader *r, const char *field, bool compact, bool nullable, rill__wire_str *out)
 {
   int32_t len = 0;
   if (!read_len(r, field, compact, false, nullable, &len))
@@ -177,13 +175,12 @@ bool rill_wire_read_string(rill_wire_reader *r, const char *field, bool compact,
   }
   if (!need(r, field, (size_t)len))
     return false;
-  *out = (rill_wire_str){(const char *)r->p, len};
+  *out = (rill__wire_str){(const char *)r->p, len};
   r->p += len;
   return true;
 }
 
-bool rill_wire_read_bytes(rill_wire_reader *r, const char *field, bool compact, bool nullable,
-                          rill_wire_bytes *out)
+bool rill__wire_read_bytes(rill__wire_reader *r, const char *field, bool compact, bool nullable, rill__wire_bytes *out)
 {
   int32_t len = 0;
   if (!read_len(r, field, compact, true, nullable, &len))
@@ -194,24 +191,24 @@ bool rill_wire_read_bytes(rill_wire_reader *r, const char *field, bool compact, 
   }
   if (!need(r, field, (size_t)len))
     return false;
-  *out = (rill_wire_bytes){r->p, len};
+  *out = (rill__wire_bytes){r->p, len};
   r->p += len;
   return true;
 }
 
-bool rill_wire_read_array_len(rill_wire_reader *r, const char *field, bool compact, bool nullable,
-                              size_t min_elem, int32_t *out)
+bool rill__wire_read_array_len(rill__wire_reader *r, const char *field, bool compact, bool nullable, size_t min_elem,
+                               int32_t *out)
 {
   int32_t n = 0;
   if (!read_len(r, field, compact, true, nullable, &n))
     return false;
-  if (n > 0 && min_elem > 0 && (size_t)n > rill_wire_reader_remaining(r) / min_elem)
-    return rill_wire_reader_fail(r, field, "array count exceeds remaining bytes");
+  if (n > 0 && min_elem > 0 && (size_t)n > rill__wire_reader_remaining(r) / min_elem)
+    return rill__wire_reader_fail(r, field, "array count exceeds remaining bytes");
   *out = n;
   return true;
 }
 
-bool rill_wire_read_raw(rill_wire_reader *r, const char *field, size_t len, const uint8_t **out)
+bool rill__wire_read_raw(rill__wire_reader *r, const char *field, size_t len, const uint8_t **out)
 {
   if (!need(r, field, len))
     return false;

@@ -1,7 +1,7 @@
 /* recordbatch.h — Kafka RecordBatch v2 (magic 2): iterate the records of a
  * batch, and build a batch from records. Internal to rill; used by the log
  * storage, the broker and the Kafka connector. Byte layout: docs/recordbatch.md
- * and batch_header.h (61-byte header).
+ * and batch-header.h (61-byte header).
  *
  * Reading — records point into memory, nothing is copied per record:
  *
@@ -56,7 +56,7 @@
 
 #include <rill/record.h>
 
-#include "runtime/wire/batch_header.h"
+#include "runtime/wire/batch-header.h"
 #include "runtime/wire/compress.h"
 
 #define RILL__BATCH_ERROR (rill__batch_error_quark())

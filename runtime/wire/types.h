@@ -15,28 +15,28 @@
 typedef struct {
   const char *ptr; /* not NUL-terminated; (transfer none) */
   int32_t len;     /* -1 = null */
-} rill_wire_str;
+} rill__wire_str;
 
 typedef struct {
   const uint8_t *ptr; /* (transfer none) */
   int32_t len;        /* -1 = null */
-} rill_wire_bytes;
+} rill__wire_bytes;
 
 typedef struct {
   uint8_t b[16];
-} rill_wire_uuid;
+} rill__wire_uuid;
 
-#define RILL_WIRE_STR_NULL ((rill_wire_str){NULL, -1})
-#define RILL_WIRE_BYTES_NULL ((rill_wire_bytes){NULL, -1})
+#define RILL_WIRE_STR_NULL ((rill__wire_str){NULL, -1})
+#define RILL_WIRE_BYTES_NULL ((rill__wire_bytes){NULL, -1})
 
 /* A slice over the NUL-terminated @s, or the null string when @s is NULL. */
-static inline rill_wire_str rill_wire_str_from(const char *s)
+static inline rill__wire_str rill__wire_str_from(const char *s)
 {
-  return s ? (rill_wire_str){s, (int32_t)strlen(s)} : RILL_WIRE_STR_NULL;
+  return s ? (rill__wire_str){s, (int32_t)strlen(s)} : RILL_WIRE_STR_NULL;
 }
 
 /* True when @s is non-null and holds exactly the NUL-terminated @c. */
-static inline bool rill_wire_str_eq(rill_wire_str s, const char *c)
+static inline bool rill__wire_str_eq(rill__wire_str s, const char *c)
 {
   if (s.len < 0 || !c)
     return s.len < 0 && !c;
@@ -44,9 +44,9 @@ static inline bool rill_wire_str_eq(rill_wire_str s, const char *c)
   return (size_t)s.len == n && memcmp(s.ptr, c, n) == 0;
 }
 
-static inline rill_wire_bytes rill_wire_bytes_from(const void *p, size_t len)
+static inline rill__wire_bytes rill__wire_bytes_from(const void *p, size_t len)
 {
-  return (rill_wire_bytes){(const uint8_t *)p, (int32_t)len};
+  return (rill__wire_bytes){(const uint8_t *)p, (int32_t)len};
 }
 
 /* Where and why a decode or encode failed. Strings are static. */
@@ -54,4 +54,4 @@ typedef struct {
   const char *field;  /* "Struct.Field" in Kafka's spelling, or a primitive's name */
   const char *reason; /* short text: "truncated", "null in non-nullable field", ... */
   size_t offset;      /* byte offset from the start of the buffer */
-} rill_wire_error;
+} rill__wire_error;

@@ -40,13 +40,13 @@ static inline void tc_send_raw(int fd, const void *p, size_t n)
 
 static inline void tc_send(int fd, int16_t api, int16_t version, int32_t corr, const void *body)
 {
-  rill_wire_request_header h = {api, version, corr, rill_wire_str_from("rill-test")};
-  rill_wire_writer w;
-  rill_wire_error err = {0};
-  rill_wire_writer_init(&w);
-  g_assert_true(rill_wire_request_encode(&w, &h, body, &err));
+  rill__wire_request_header h = {api, version, corr, rill__wire_str_from("rill-test")};
+  rill__wire_writer w;
+  rill__wire_error err = {0};
+  rill__wire_writer_init(&w);
+  g_assert_true(rill__wire_request_encode(&w, &h, body, &err));
   tc_send_raw(fd, w.buf, w.len);
-  rill_wire_writer_clear(&w);
+  rill__wire_writer_clear(&w);
 }
 
 /* Reads exactly @n bytes; FALSE on EOF/error. */
@@ -78,14 +78,15 @@ static inline uint8_t *tc_recv_frame(int fd, size_t *len)
 
 /* Receives and decodes one response into @body; returns its correlation id.
  * The frame stays alive in *@frame (g_free) and the arrays in @arena. */
-static inline int32_t tc_recv(int fd, int16_t api, int16_t version, rill_wire_arena *arena, void *body, uint8_t **frame)
+static inline int32_t tc_recv(int fd, int16_t api, int16_t version, rill__wire_arena *arena, void *body,
+                              uint8_t **frame)
 {
   size_t len = 0;
   *frame = tc_recv_frame(fd, &len);
   g_assert_nonnull(*frame);
   int32_t corr = -1;
-  rill_wire_error err = {0};
-  rill_wire_status st = rill_wire_response_decode(*frame, len, api, version, arena, &corr, body, &err);
+  rill__wire_error err = {0};
+  rill__wire_status st = rill__wire_response_decode(*frame, len, api, version, arena, &corr, body, &err);
   if (st != RILL_WIRE_OK)
     g_error("decode of api %d v%d failed: %s %s at %zu", api, version, err.field, err.reason, err.offset);
   return corr;

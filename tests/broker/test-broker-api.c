@@ -7,7 +7,7 @@
  * and hostile input (random bytes, a 2 GB size prefix, truncated frames)
  * that must close only the offending connection. */
 #include <rill/broker.h>
-#include <rill/kafka_error.h>
+#include <rill/kafka-error.h>
 
 #include "tests/broker/client.h"
 #include "tests/log/test-batch.h"
@@ -47,7 +47,8 @@ static void fixture_stop(fixture *f)
   g_free(f->dir);
 }
 
-static const rill_wire_api_versions_response_api_version *find_api(const rill_wire_api_versions_response *r, int16_t key)
+static const rill__wire_api_versions_response_api_version *find_api(const rill__wire_api_versions_response *r,
+                                                                    int16_t key)
 {
   for (int32_t i = 0; i < r->n_api_keys; i++)
     if (r->api_keys[i].api_key == key)
@@ -57,16 +58,16 @@ static const rill_wire_api_versions_response_api_version *find_api(const rill_wi
 
 static void check_api_versions(int fd, int16_t version, int32_t corr)
 {
-  rill_wire_api_versions_request rq;
-  rill_wire_api_versions_request_init(&rq);
+  rill__wire_api_versions_request rq;
+  rill__wire_api_versions_request_init(&rq);
   tc_send(fd, RILL_WIRE_API_API_VERSIONS, version, corr, &rq);
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
-  rill_wire_api_versions_response rs;
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_api_versions_response rs;
   uint8_t *frame;
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_API_VERSIONS, version, &a, &rs, &frame), ==, corr);
   g_assert_cmpint(rs.error_code, ==, 0);
-  const rill_wire_api_versions_response_api_version *p = find_api(&rs, RILL_WIRE_API_PRODUCE);
+  const rill__wire_api_versions_response_api_version *p = find_api(&rs, RILL_WIRE_API_PRODUCE);
   g_assert_nonnull(p);
   g_assert_cmpint(p->min_version, ==, 0);
   g_assert_cmpint(p->max_version, ==, 7);
@@ -76,7 +77,7 @@ static void check_api_versions(int fd, int16_t version, int32_t corr)
   p = find_api(&rs, RILL_WIRE_API_JOIN_GROUP);
   g_assert_cmpint(p->min_version, ==, 0);
   g_free(frame);
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
 }
 
 static void test_api_versions(void)
@@ -88,19 +89,19 @@ static void test_api_versions(void)
   check_api_versions(fd, 0, 2);
 
   /* A version we do not serve: error 35 with a v0 body listing our ranges. */
-  rill_wire_api_versions_request rq;
-  rill_wire_api_versions_request_init(&rq);
+  rill__wire_api_versions_request rq;
+  rill__wire_api_versions_request_init(&rq);
   uint8_t raw[] = {0, 0, 0, 14, 0, 18, 0, 9, 0, 0, 0, 3, 0, 4, 't', 'e', 's', 't'};
   tc_send_raw(fd, raw, sizeof raw);
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
-  rill_wire_api_versions_response rs;
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_api_versions_response rs;
   uint8_t *frame;
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_API_VERSIONS, 0, &a, &rs, &frame), ==, 3);
   g_assert_cmpint(rs.error_code, ==, RILL_KAFKA_ERR_UNSUPPORTED_VERSION);
   g_assert_nonnull(find_api(&rs, RILL_WIRE_API_METADATA));
   g_free(frame);
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
 
   /* An unknown API key: a minimal answer, and the connection stays usable. */
   uint8_t unknown[] = {0, 0, 0, 10, 0, 99, 0, 0, 0, 0, 0, 4, 0xff, 0xff};
@@ -118,11 +119,11 @@ static void test_api_versions(void)
 }
 
 static void metadata(int fd, int16_t version, int32_t corr, const char *topic, gboolean allow_create,
-                     rill_wire_arena *a, rill_wire_metadata_response *rs, uint8_t **frame)
+                     rill__wire_arena *a, rill__wire_metadata_response *rs, uint8_t **frame)
 {
-  rill_wire_metadata_request rq;
-  rill_wire_metadata_request_init(&rq);
-  rill_wire_metadata_request_metadata_request_topic t = {.name = rill_wire_str_from(topic)};
+  rill__wire_metadata_request rq;
+  rill__wire_metadata_request_init(&rq);
+  rill__wire_metadata_request_topic t = {.name = rill__wire_str_from(topic)};
   rq.topics = topic ? &t : NULL;
   rq.n_topics = topic ? 1 : -1;
   rq.allow_auto_topic_creation = allow_create;
@@ -136,15 +137,15 @@ static void test_metadata(void)
   const char *const settings[] = {"num.partitions", "3", NULL};
   fixture_start(&f, settings);
   int fd = tc_connect(f.port);
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
-  rill_wire_metadata_response rs;
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_metadata_response rs;
   uint8_t *frame;
 
   metadata(fd, 8, 1, "auto-one", TRUE, &a, &rs, &frame);
   g_assert_cmpint(rs.n_brokers, ==, 1);
   g_assert_cmpint(rs.brokers[0].node_id, ==, 7);
-  g_assert_true(rill_wire_str_eq(rs.brokers[0].host, "127.0.0.1"));
+  g_assert_true(rill__wire_str_eq(rs.brokers[0].host, "127.0.0.1"));
   g_assert_cmpint(rs.brokers[0].port, ==, f.port);
   g_assert_cmpint(rs.controller_id, ==, 7);
   g_assert_cmpint(rs.n_topics, ==, 1);
@@ -165,11 +166,11 @@ static void test_metadata(void)
   g_assert_true(rill_log_topic_create(f.log, "inproc", 2, NULL, NULL));
   metadata(fd, 1, 3, NULL, TRUE, &a, &rs, &frame);
   g_assert_cmpint(rs.n_topics, ==, 2);
-  g_assert_true(rill_wire_str_eq(rs.topics[0].name, "auto-one"));
-  g_assert_true(rill_wire_str_eq(rs.topics[1].name, "inproc"));
+  g_assert_true(rill__wire_str_eq(rs.topics[0].name, "auto-one"));
+  g_assert_true(rill__wire_str_eq(rs.topics[1].name, "inproc"));
   g_assert_cmpint(rs.topics[1].n_partitions, ==, 2);
   g_free(frame);
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
   close(fd);
   fixture_stop(&f);
 }
@@ -177,10 +178,10 @@ static void test_metadata(void)
 static void send_produce(int fd, int16_t version, int32_t corr, int16_t acks, const char *topic, int32_t partition,
                          const uint8_t *batch, size_t len)
 {
-  rill_wire_produce_request rq;
-  rill_wire_produce_request_init(&rq);
-  rill_wire_produce_request_partition_produce_data pd = {partition, rill_wire_bytes_from(batch, len)};
-  rill_wire_produce_request_topic_produce_data td = {rill_wire_str_from(topic), &pd, 1};
+  rill__wire_produce_request rq;
+  rill__wire_produce_request_init(&rq);
+  rill__wire_produce_request_partition_produce_data pd = {partition, rill__wire_bytes_from(batch, len)};
+  rill__wire_produce_request_topic_produce_data td = {rill__wire_str_from(topic), &pd, 1};
   rq.acks = acks;
   rq.timeout_ms = 5000;
   rq.topics = &td;
@@ -190,9 +191,9 @@ static void send_produce(int fd, int16_t version, int32_t corr, int16_t acks, co
 
 static int16_t recv_produce(int fd, int16_t version, int32_t corr, int64_t *base_offset)
 {
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
-  rill_wire_produce_response rs;
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_produce_response rs;
   uint8_t *frame;
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_PRODUCE, version, &a, &rs, &frame), ==, corr);
   g_assert_cmpint(rs.n_responses, ==, 1);
@@ -203,19 +204,22 @@ static int16_t recv_produce(int fd, int16_t version, int32_t corr, int64_t *base
   if (ec == 0 && version >= 2)
     g_assert_cmpint(rs.responses[0].partitions[0].log_append_time_ms, ==, -1);
   g_free(frame);
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
   return ec;
 }
 
 static void send_fetch(int fd, int32_t corr, const char *topic, int32_t partition, int64_t offset, int32_t max_wait,
                        int32_t min_bytes, int32_t part_max)
 {
-  rill_wire_fetch_request rq;
-  rill_wire_fetch_request_init(&rq);
-  rill_wire_fetch_request_fetch_partition fp = {.partition = partition, .current_leader_epoch = -1,
-                                                .fetch_offset = offset, .last_fetched_epoch = -1,
-                                                .log_start_offset = -1, .partition_max_bytes = part_max};
-  rill_wire_fetch_request_fetch_topic ft = {rill_wire_str_from(topic), &fp, 1};
+  rill__wire_fetch_request rq;
+  rill__wire_fetch_request_init(&rq);
+  rill__wire_fetch_request_partition fp = {.partition = partition,
+                                           .current_leader_epoch = -1,
+                                           .fetch_offset = offset,
+                                           .last_fetched_epoch = -1,
+                                           .log_start_offset = -1,
+                                           .partition_max_bytes = part_max};
+  rill__wire_fetch_request_topic ft = {rill__wire_str_from(topic), &fp, 1};
   rq.max_wait_ms = max_wait;
   rq.min_bytes = min_bytes;
   rq.topics = &ft;
@@ -226,22 +230,22 @@ static void send_fetch(int fd, int32_t corr, const char *topic, int32_t partitio
 /* Receives a Fetch v11 answer for one partition: its error, hwm and a copy of the records. */
 static GBytes *recv_fetch(int fd, int32_t corr, int16_t *error, int64_t *hwm)
 {
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
-  rill_wire_fetch_response rs;
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_fetch_response rs;
   uint8_t *frame;
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_FETCH, 11, &a, &rs, &frame), ==, corr);
   g_assert_cmpint(rs.error_code, ==, 0);
   g_assert_cmpint(rs.n_responses, ==, 1);
   g_assert_cmpint(rs.responses[0].n_partitions, ==, 1);
-  rill_wire_fetch_response_partition_data *p = &rs.responses[0].partitions[0];
+  rill__wire_fetch_response_partition_data *p = &rs.responses[0].partitions[0];
   *error = p->error_code;
   *hwm = p->high_watermark;
   g_assert_cmpint(p->last_stable_offset, ==, p->high_watermark);
   g_assert_cmpint(p->preferred_read_replica, ==, -1);
   GBytes *b = g_bytes_new(p->records.ptr, (gsize)MAX(p->records.len, 0));
   g_free(frame);
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
   return b;
 }
 
@@ -335,8 +339,8 @@ static void test_produce_sync_pipelined(void)
   enum { N = 24 };
   uint8_t *batch[2][N];
   size_t len[2][N];
-  rill_wire_api_versions_request av;
-  rill_wire_api_versions_request_init(&av);
+  rill__wire_api_versions_request av;
+  rill__wire_api_versions_request_init(&av);
   for (int i = 0; i < N; i++)
     for (int c = 0; c < 2; c++) {
       /* Every third batch ~40 KB (> the own-frame threshold), the others small. */
@@ -350,8 +354,8 @@ static void test_produce_sync_pipelined(void)
   for (int c = 0; c < 2; c++)
     for (int i = 0; i < N; i++)
       total += 1 + i % 4;
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
   int64_t base[2][N];
   for (int c = 0; c < 2; c++) {
     int64_t prev_end = -1;
@@ -363,7 +367,7 @@ static void test_produce_sync_pipelined(void)
       g_assert_true(rill_log_partition_info_get(f.log, "s", 0, &info, NULL));
       g_assert_cmpint(info.high_watermark, >=, prev_end); /* acknowledged: synced and readable */
       uint8_t *frame;
-      rill_wire_api_versions_response avr;
+      rill__wire_api_versions_response avr;
       g_assert_cmpint(tc_recv(fd[c], RILL_WIRE_API_API_VERSIONS, 2, &a, &avr, &frame), ==, 1001 + 2 * i);
       g_free(frame);
     }
@@ -381,12 +385,12 @@ static void test_produce_sync_pipelined(void)
       rill_log_fetch_free(fe);
       g_assert_cmpuint(g_bytes_get_size(got), ==, len[c][i]);
       const uint8_t *p = g_bytes_get_data(got, NULL);
-      g_assert_cmpint((int64_t)rill_be64(p), ==, base[c][i]);
+      g_assert_cmpint((int64_t)rill__be64(p), ==, base[c][i]);
       g_assert_cmpmem(p + 8, len[c][i] - 8, batch[c][i] + 8, len[c][i] - 8);
       g_bytes_unref(got);
       g_free(batch[c][i]);
     }
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
   close(fd[0]);
   close(fd[1]);
   fixture_stop(&f);
@@ -401,11 +405,11 @@ static void test_pipelining_and_acks0(void)
 
   /* A parked Fetch first, then two quick requests: answers keep request order. */
   send_fetch(fd, 100, "p", 0, 0, 300, 1, 1 << 20);
-  rill_wire_api_versions_request av;
-  rill_wire_api_versions_request_init(&av);
+  rill__wire_api_versions_request av;
+  rill__wire_api_versions_request_init(&av);
   tc_send(fd, RILL_WIRE_API_API_VERSIONS, 2, 101, &av);
-  rill_wire_metadata_request md;
-  rill_wire_metadata_request_init(&md);
+  rill__wire_metadata_request md;
+  rill__wire_metadata_request_init(&md);
   md.n_topics = -1;
   tc_send(fd, RILL_WIRE_API_METADATA, 1, 102, &md);
   int16_t err;
@@ -414,13 +418,13 @@ static void test_pipelining_and_acks0(void)
   g_assert_cmpint(err, ==, 0);
   g_assert_cmpuint(g_bytes_get_size(got), ==, 0);
   g_bytes_unref(got);
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
   uint8_t *frame;
-  rill_wire_api_versions_response avr;
+  rill__wire_api_versions_response avr;
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_API_VERSIONS, 2, &a, &avr, &frame), ==, 101);
   g_free(frame);
-  rill_wire_metadata_response mdr;
+  rill__wire_metadata_response mdr;
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_METADATA, 1, &a, &mdr, &frame), ==, 102);
   g_free(frame);
 
@@ -434,7 +438,7 @@ static void test_pipelining_and_acks0(void)
   rill_log_partition_info info;
   g_assert_true(rill_log_partition_info_get(f.log, "p", 0, &info, NULL));
   g_assert_cmpint(info.high_watermark, ==, 4);
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
   g_free(b);
   close(fd);
   fixture_stop(&f);

@@ -113,7 +113,7 @@ static void test_dispatch_table(void)
     if (!e->handler)
       continue;
     served++;
-    const rill_wire_api_info *info = rill_wire_api_lookup((int16_t)k);
+    const rill__wire_api_info *info = rill__wire_api_lookup((int16_t)k);
     g_assert_nonnull(info);
     g_assert_cmpint(e->min, >=, info->min_version);
     g_assert_cmpint(e->max, <=, info->max_version);

@@ -22,7 +22,7 @@
  * never from the clock: an idle broker uses a few milliseconds of CPU per
  * second, a spinning one a whole core, so the bounds below are an order of
  * magnitude away from both. */
-#include <rill/kafka_error.h>
+#include <rill/kafka-error.h>
 
 #include "tests/broker/broker-proc.h"
 #include "tests/broker/client.h"
@@ -89,22 +89,22 @@ static guint log_count(const broker_proc *b, const char *needle)
 
 static void create_topic(int fd, int32_t corr, const char *topic)
 {
-  rill_wire_metadata_request rq;
-  rill_wire_metadata_request_init(&rq);
-  rill_wire_metadata_request_metadata_request_topic t = {.name = rill_wire_str_from(topic)};
+  rill__wire_metadata_request rq;
+  rill__wire_metadata_request_init(&rq);
+  rill__wire_metadata_request_topic t = {.name = rill__wire_str_from(topic)};
   rq.topics = &t;
   rq.n_topics = 1;
   rq.allow_auto_topic_creation = true;
   tc_send(fd, RILL_WIRE_API_METADATA, 8, corr, &rq);
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
-  rill_wire_metadata_response rs;
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_metadata_response rs;
   uint8_t *frame;
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_METADATA, 8, &a, &rs, &frame), ==, corr);
   g_assert_cmpint(rs.n_topics, ==, 1);
   g_assert_cmpint(rs.topics[0].error_code, ==, 0);
   g_free(frame);
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
 }
 
 /* Produces @n records of @value_size bytes (acks=1) and returns the error. */
@@ -112,36 +112,39 @@ static int16_t produce(int fd, int32_t corr, const char *topic, int n, size_t va
 {
   size_t len;
   uint8_t *batch = test_batch(n, value_size, 1000, (uint32_t)corr, &len);
-  rill_wire_produce_request rq;
-  rill_wire_produce_request_init(&rq);
-  rill_wire_produce_request_partition_produce_data pd = {0, rill_wire_bytes_from(batch, len)};
-  rill_wire_produce_request_topic_produce_data td = {rill_wire_str_from(topic), &pd, 1};
+  rill__wire_produce_request rq;
+  rill__wire_produce_request_init(&rq);
+  rill__wire_produce_request_partition_produce_data pd = {0, rill__wire_bytes_from(batch, len)};
+  rill__wire_produce_request_topic_produce_data td = {rill__wire_str_from(topic), &pd, 1};
   rq.acks = 1;
   rq.timeout_ms = 5000;
   rq.topics = &td;
   rq.n_topics = 1;
   tc_send(fd, RILL_WIRE_API_PRODUCE, 7, corr, &rq);
   g_free(batch);
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
-  rill_wire_produce_response rs;
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_produce_response rs;
   uint8_t *frame;
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_PRODUCE, 7, &a, &rs, &frame), ==, corr);
   g_assert_cmpint(rs.n_responses, ==, 1);
   int16_t ec = rs.responses[0].partitions[0].error_code;
   g_free(frame);
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
   return ec;
 }
 
 static void send_fetch(int fd, int32_t corr, const char *topic, int64_t offset, int32_t max_wait, int32_t min_bytes)
 {
-  rill_wire_fetch_request rq;
-  rill_wire_fetch_request_init(&rq);
-  rill_wire_fetch_request_fetch_partition fp = {.partition = 0, .current_leader_epoch = -1, .fetch_offset = offset,
-                                                .last_fetched_epoch = -1, .log_start_offset = -1,
-                                                .partition_max_bytes = 4 << 20};
-  rill_wire_fetch_request_fetch_topic ft = {rill_wire_str_from(topic), &fp, 1};
+  rill__wire_fetch_request rq;
+  rill__wire_fetch_request_init(&rq);
+  rill__wire_fetch_request_partition fp = {.partition = 0,
+                                           .current_leader_epoch = -1,
+                                           .fetch_offset = offset,
+                                           .last_fetched_epoch = -1,
+                                           .log_start_offset = -1,
+                                           .partition_max_bytes = 4 << 20};
+  rill__wire_fetch_request_topic ft = {rill__wire_str_from(topic), &fp, 1};
   rq.max_wait_ms = max_wait;
   rq.min_bytes = min_bytes;
   rq.max_bytes = 16 << 20;
@@ -153,9 +156,9 @@ static void send_fetch(int fd, int32_t corr, const char *topic, int64_t offset, 
 /* The answer to send_fetch: its partition's error, high watermark and bytes. */
 static size_t recv_fetch(int fd, int32_t corr, int16_t *error, int64_t *hwm)
 {
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
-  rill_wire_fetch_response rs;
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_fetch_response rs;
   uint8_t *frame;
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_FETCH, 11, &a, &rs, &frame), ==, corr);
   g_assert_cmpint(rs.n_responses, ==, 1);
@@ -163,15 +166,15 @@ static size_t recv_fetch(int fd, int32_t corr, int16_t *error, int64_t *hwm)
   *hwm = rs.responses[0].partitions[0].high_watermark;
   size_t n = (size_t)MAX(rs.responses[0].partitions[0].records.len, 0);
   g_free(frame);
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
   return n;
 }
 
 /* ApiVersions v3 on @fd; FALSE when no answer came (closed or timed out). */
 static gboolean api_versions_answered(int fd, int32_t corr)
 {
-  rill_wire_api_versions_request rq;
-  rill_wire_api_versions_request_init(&rq);
+  rill__wire_api_versions_request rq;
+  rill__wire_api_versions_request_init(&rq);
   tc_send(fd, RILL_WIRE_API_API_VERSIONS, 3, corr, &rq);
   size_t len = 0;
   uint8_t *frame = tc_recv_frame(fd, &len);
@@ -314,19 +317,19 @@ static void test_queued_max_request_bytes(void)
    * answered with an error, but only once it has all been read). */
   size_t rec_len = 24u << 20;
   uint8_t *records = g_malloc0(rec_len);
-  rill_wire_produce_request rq;
-  rill_wire_produce_request_init(&rq);
-  rill_wire_produce_request_partition_produce_data pd = {0, rill_wire_bytes_from(records, rec_len)};
-  rill_wire_produce_request_topic_produce_data td = {rill_wire_str_from("big"), &pd, 1};
+  rill__wire_produce_request rq;
+  rill__wire_produce_request_init(&rq);
+  rill__wire_produce_request_partition_produce_data pd = {0, rill__wire_bytes_from(records, rec_len)};
+  rill__wire_produce_request_topic_produce_data td = {rill__wire_str_from("big"), &pd, 1};
   rq.acks = 1;
   rq.timeout_ms = 5000;
   rq.topics = &td;
   rq.n_topics = 1;
-  rill_wire_request_header h = {RILL_WIRE_API_PRODUCE, 7, 42, rill_wire_str_from("rill-test")};
-  rill_wire_writer w;
-  rill_wire_error err = {0};
-  rill_wire_writer_init(&w);
-  g_assert_true(rill_wire_request_encode(&w, &h, &rq, &err));
+  rill__wire_request_header h = {RILL_WIRE_API_PRODUCE, 7, 42, rill__wire_str_from("rill-test")};
+  rill__wire_writer w;
+  rill__wire_error err = {0};
+  rill__wire_writer_init(&w);
+  g_assert_true(rill__wire_request_encode(&w, &h, &rq, &err));
   g_free(records);
 
   /* Ten connections send all of it but the last byte, as far as the broker
@@ -394,7 +397,7 @@ static void test_queued_max_request_bytes(void)
   set_recv_timeout(fd, 10);
   g_assert_true(api_versions_answered(fd, 1));
   close(fd);
-  rill_wire_writer_clear(&w);
+  rill__wire_writer_clear(&w);
   broker_proc_stop(&b);
 }
 

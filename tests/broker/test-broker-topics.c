@@ -16,7 +16,7 @@
  * Data directories live on /dev/shm when there is one: what is tested is
  * fds and the loop, not the disk, and thousands of directory fsyncs on a
  * shared disk would make the suite slow. */
-#include <rill/kafka_error.h>
+#include <rill/kafka-error.h>
 
 #include <poll.h>
 #include <sys/resource.h>
@@ -118,13 +118,13 @@ static void finish(broker *b)
 /* ---- requests ---- */
 
 typedef struct {
-  rill_wire_arena arena;
+  rill__wire_arena arena;
   uint8_t *frame;
 } reply;
 
 static void reply_init(reply *r)
 {
-  rill_wire_arena_init(&r->arena);
+  rill__wire_arena_init(&r->arena);
   r->frame = NULL;
 }
 
@@ -132,14 +132,14 @@ static void reply_init(reply *r)
 static void reply_clear(reply *r)
 {
   g_clear_pointer(&r->frame, g_free);
-  rill_wire_arena_clear(&r->arena);
+  rill__wire_arena_clear(&r->arena);
 }
 
-static void send_create(int fd, int32_t corr, rill_wire_str name, int32_t partitions, gboolean validate_only)
+static void send_create(int fd, int32_t corr, rill__wire_str name, int32_t partitions, gboolean validate_only)
 {
-  rill_wire_create_topics_request rq = {0};
-  rill_wire_create_topics_request_creatable_topic t = {.name = name, .num_partitions = partitions,
-                                                       .replication_factor = -1};
+  rill__wire_create_topics_request rq = {0};
+  rill__wire_create_topics_request_creatable_topic t = {
+      .name = name, .num_partitions = partitions, .replication_factor = -1};
   rq.topics = &t;
   rq.n_topics = 1;
   rq.timeout_ms = 60000;
@@ -147,34 +147,34 @@ static void send_create(int fd, int32_t corr, rill_wire_str name, int32_t partit
   tc_send(fd, RILL_WIRE_API_CREATE_TOPICS, 4, corr, &rq);
 }
 
-static const rill_wire_create_topics_response_creatable_topic_result *recv_create(int fd, int32_t corr, reply *r)
+static const rill__wire_create_topics_response_creatable_topic_result *recv_create(int fd, int32_t corr, reply *r)
 {
-  static rill_wire_create_topics_response rs;
+  static rill__wire_create_topics_response rs;
   reply_clear(r);
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_CREATE_TOPICS, 4, &r->arena, &rs, &r->frame), ==, corr);
   g_assert_cmpint(rs.n_topics, ==, 1);
   return &rs.topics[0];
 }
 
-static const rill_wire_create_topics_response_creatable_topic_result *
-create_topic(int fd, rill_wire_str name, int32_t partitions, gboolean validate_only, reply *r)
+static const rill__wire_create_topics_response_creatable_topic_result *
+create_topic(int fd, rill__wire_str name, int32_t partitions, gboolean validate_only, reply *r)
 {
   send_create(fd, 11, name, partitions, validate_only);
   return recv_create(fd, 11, r);
 }
 
-static const rill_wire_create_partitions_response_create_partitions_topic_result *
-add_partitions(int fd, const char *name, int32_t count, gboolean validate_only, reply *r)
+static const rill__wire_create_partitions_response_topic_result *add_partitions(int fd, const char *name, int32_t count,
+                                                                                gboolean validate_only, reply *r)
 {
-  rill_wire_create_partitions_request rq = {0};
-  rill_wire_create_partitions_request_create_partitions_topic t = {.name = rill_wire_str_from(name), .count = count,
-                                                                   .n_assignments = -1};
+  rill__wire_create_partitions_request rq = {0};
+  rill__wire_create_partitions_request_topic t = {
+      .name = rill__wire_str_from(name), .count = count, .n_assignments = -1};
   rq.topics = &t;
   rq.n_topics = 1;
   rq.timeout_ms = 60000;
   rq.validate_only = validate_only;
   tc_send(fd, RILL_WIRE_API_CREATE_PARTITIONS, 1, 12, &rq);
-  static rill_wire_create_partitions_response rs;
+  static rill__wire_create_partitions_response rs;
   reply_clear(r);
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_CREATE_PARTITIONS, 1, &r->arena, &rs, &r->frame), ==, 12);
   g_assert_cmpint(rs.n_results, ==, 1);
@@ -182,12 +182,12 @@ add_partitions(int fd, const char *name, int32_t count, gboolean validate_only, 
 }
 
 /* Metadata v8 for @name (NULL: all topics). */
-static const rill_wire_metadata_response *metadata(int fd, rill_wire_str *name, gboolean allow_create, reply *r)
+static const rill__wire_metadata_response *metadata(int fd, rill__wire_str *name, gboolean allow_create, reply *r)
 {
-  static rill_wire_metadata_response rs;
-  rill_wire_metadata_request rq;
-  rill_wire_metadata_request_init(&rq);
-  rill_wire_metadata_request_metadata_request_topic t = {.name = name ? *name : RILL_WIRE_STR_NULL};
+  static rill__wire_metadata_response rs;
+  rill__wire_metadata_request rq;
+  rill__wire_metadata_request_init(&rq);
+  rill__wire_metadata_request_topic t = {.name = name ? *name : RILL_WIRE_STR_NULL};
   rq.topics = name ? &t : NULL;
   rq.n_topics = name ? 1 : -1;
   rq.allow_auto_topic_creation = allow_create;
@@ -201,15 +201,15 @@ static int32_t partitions_of(int fd, const char *name)
 {
   reply r;
   reply_init(&r);
-  rill_wire_str n = rill_wire_str_from(name);
-  const rill_wire_metadata_response *m = metadata(fd, &n, FALSE, &r);
+  rill__wire_str n = rill__wire_str_from(name);
+  const rill__wire_metadata_response *m = metadata(fd, &n, FALSE, &r);
   g_assert_cmpint(m->n_topics, ==, 1);
   int32_t np = m->topics[0].error_code ? -m->topics[0].error_code : m->topics[0].n_partitions;
   reply_clear(&r);
   return np;
 }
 
-static gboolean msg_has(rill_wire_str s, const char *needle)
+static gboolean msg_has(rill__wire_str s, const char *needle)
 {
   g_autofree char *c = s.len >= 0 ? g_strndup(s.ptr, (gsize)s.len) : g_strdup("");
   return strstr(c, needle) != NULL;
@@ -226,31 +226,31 @@ static void test_limits(void)
   reply r;
   reply_init(&r);
 
-  const rill_wire_create_topics_response_creatable_topic_result *t =
-    create_topic(fd, rill_wire_str_from("big"), 51, FALSE, &r);
+  const rill__wire_create_topics_response_creatable_topic_result *t =
+      create_topic(fd, rill__wire_str_from("big"), 51, FALSE, &r);
   g_assert_cmpint(t->error_code, ==, RILL_KAFKA_ERR_INVALID_PARTITIONS);
   g_assert_true(msg_has(t->error_message, "rill.max.partitions.per.topic"));
-  t = create_topic(fd, rill_wire_str_from("big"), 51, TRUE, &r);
+  t = create_topic(fd, rill__wire_str_from("big"), 51, TRUE, &r);
   g_assert_cmpint(t->error_code, ==, RILL_KAFKA_ERR_INVALID_PARTITIONS);
-  t = create_topic(fd, rill_wire_str_from("a"), 50, TRUE, &r); /* validates, creates nothing */
+  t = create_topic(fd, rill__wire_str_from("a"), 50, TRUE, &r); /* validates, creates nothing */
   g_assert_cmpint(t->error_code, ==, 0);
   g_assert_cmpint(partitions_of(fd, "a"), ==, -RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
-  t = create_topic(fd, rill_wire_str_from("a"), 50, FALSE, &r);
+  t = create_topic(fd, rill__wire_str_from("a"), 50, FALSE, &r);
   g_assert_cmpint(t->error_code, ==, 0);
   g_assert_cmpint(partitions_of(fd, "a"), ==, 50);
 
   /* 50 of 80 used: 40 more is over the broker's limit. */
-  t = create_topic(fd, rill_wire_str_from("b"), 40, TRUE, &r);
+  t = create_topic(fd, rill__wire_str_from("b"), 40, TRUE, &r);
   g_assert_cmpint(t->error_code, ==, RILL_KAFKA_ERR_POLICY_VIOLATION);
-  t = create_topic(fd, rill_wire_str_from("b"), 40, FALSE, &r);
+  t = create_topic(fd, rill__wire_str_from("b"), 40, FALSE, &r);
   g_assert_cmpint(t->error_code, ==, RILL_KAFKA_ERR_POLICY_VIOLATION);
   g_assert_true(msg_has(t->error_message, "rill.max.partitions"));
   g_assert_cmpint(partitions_of(fd, "b"), ==, -RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 
-  const rill_wire_create_partitions_response_create_partitions_topic_result *p = add_partitions(fd, "a", 51, FALSE, &r);
+  const rill__wire_create_partitions_response_topic_result *p = add_partitions(fd, "a", 51, FALSE, &r);
   g_assert_cmpint(p->error_code, ==, RILL_KAFKA_ERR_INVALID_PARTITIONS);
   g_assert_true(msg_has(p->error_message, "rill.max.partitions.per.topic"));
-  t = create_topic(fd, rill_wire_str_from("c"), 25, FALSE, &r);
+  t = create_topic(fd, rill__wire_str_from("c"), 25, FALSE, &r);
   g_assert_cmpint(t->error_code, ==, 0);
   p = add_partitions(fd, "c", 31, TRUE, &r); /* 75 + 6 > 80 */
   g_assert_cmpint(p->error_code, ==, RILL_KAFKA_ERR_POLICY_VIOLATION);
@@ -262,8 +262,8 @@ static void test_limits(void)
   g_assert_cmpint(partitions_of(fd, "c"), ==, 30);
 
   /* Auto-creation (num.partitions 20) counts too: 80 are used. */
-  rill_wire_str n = rill_wire_str_from("auto");
-  const rill_wire_metadata_response *m = metadata(fd, &n, TRUE, &r);
+  rill__wire_str n = rill__wire_str_from("auto");
+  const rill__wire_metadata_response *m = metadata(fd, &n, TRUE, &r);
   g_assert_cmpint(m->topics[0].error_code, ==, RILL_KAFKA_ERR_POLICY_VIOLATION);
   g_assert_cmpint(partitions_of(fd, "auto"), ==, -RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
   reply_clear(&r);
@@ -310,8 +310,8 @@ static void test_names(void)
   /* Every legal length works and survives a restart. */
   char *names[] = {long_name(247, 'a'), long_name(248, 'b'), long_name(249, 'c'), long_name(249, 'd')};
   for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-    const rill_wire_create_topics_response_creatable_topic_result *t =
-      create_topic(fd, rill_wire_str_from(names[i]), 3, FALSE, &r);
+    const rill__wire_create_topics_response_creatable_topic_result *t =
+        create_topic(fd, rill__wire_str_from(names[i]), 3, FALSE, &r);
     g_assert_cmpint(t->error_code, ==, 0);
   }
   close(fd);
@@ -323,22 +323,22 @@ static void test_names(void)
 
   /* A NUL inside a name: refused, and nothing named after its first part. */
   static const char with_nul[] = {'a', 'b', '\0', 'c'};
-  rill_wire_str nul = {with_nul, sizeof with_nul};
-  const rill_wire_create_topics_response_creatable_topic_result *t = create_topic(fd, nul, 1, FALSE, &r);
+  rill__wire_str nul = {with_nul, sizeof with_nul};
+  const rill__wire_create_topics_response_creatable_topic_result *t = create_topic(fd, nul, 1, FALSE, &r);
   g_assert_cmpint(t->error_code, ==, RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION);
-  const rill_wire_metadata_response *m = metadata(fd, &nul, TRUE, &r);
+  const rill__wire_metadata_response *m = metadata(fd, &nul, TRUE, &r);
   g_assert_cmpint(m->topics[0].error_code, ==, RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION);
   g_assert_cmpint(partitions_of(fd, "ab"), ==, -RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 
   /* Metadata of an invalid name: INVALID_TOPIC_EXCEPTION (17) whether or not
    * it may create; a valid unknown one without creation: 3. */
-  rill_wire_str bad = rill_wire_str_from("no spaces!");
+  rill__wire_str bad = rill__wire_str_from("no spaces!");
   g_assert_cmpint(metadata(fd, &bad, FALSE, &r)->topics[0].error_code, ==, RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION);
   g_assert_cmpint(metadata(fd, &bad, TRUE, &r)->topics[0].error_code, ==, RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION);
   g_autofree char *too_long = long_name(250, 'x');
-  rill_wire_str tl = rill_wire_str_from(too_long);
+  rill__wire_str tl = rill__wire_str_from(too_long);
   g_assert_cmpint(metadata(fd, &tl, FALSE, &r)->topics[0].error_code, ==, RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION);
-  rill_wire_str unknown = rill_wire_str_from("fine-but-absent");
+  rill__wire_str unknown = rill__wire_str_from("fine-but-absent");
   g_assert_cmpint(metadata(fd, &unknown, FALSE, &r)->topics[0].error_code, ==,
                   RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 
@@ -346,7 +346,7 @@ static void test_names(void)
    * reported without the server's paths. */
   g_autofree char *blocker = g_build_filename(b.dir, "data", "blocked-0", NULL);
   g_assert_true(g_file_set_contents(blocker, "", 0, NULL));
-  t = create_topic(fd, rill_wire_str_from("blocked"), 1, FALSE, &r);
+  t = create_topic(fd, rill__wire_str_from("blocked"), 1, FALSE, &r);
   g_assert_cmpint(t->error_code, ==, RILL_KAFKA_ERR_KAFKA_STORAGE_ERROR);
   g_assert_cmpint(t->error_message.len, >, 0);
   g_assert_false(msg_has(t->error_message, b.dir));
@@ -392,13 +392,13 @@ static void test_many_partitions(void)
 
   /* While the topic is being made, the other connection is served: its
    * answer comes while CreateTopics' has not. */
-  send_create(a, 21, rill_wire_str_from("wide"), WIDE, FALSE);
-  rill_wire_str name = rill_wire_str_from("wide");
-  const rill_wire_metadata_response *m = metadata(other, &name, FALSE, &r);
+  send_create(a, 21, rill__wire_str_from("wide"), WIDE, FALSE);
+  rill__wire_str name = rill__wire_str_from("wide");
+  const rill__wire_metadata_response *m = metadata(other, &name, FALSE, &r);
   g_assert_cmpint(m->topics[0].error_code, ==, RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
   struct pollfd pf = {.fd = a, .events = POLLIN};
   g_assert_cmpint(poll(&pf, 1, 0), ==, 0);
-  const rill_wire_create_topics_response_creatable_topic_result *t = recv_create(a, 21, &r);
+  const rill__wire_create_topics_response_creatable_topic_result *t = recv_create(a, 21, &r);
   g_assert_cmpint(t->error_code, ==, 0);
   g_assert_cmpint(partitions_of(other, "wide"), ==, WIDE);
   g_assert_cmpint(count_fds(b.proc), <, NOFILE);

@@ -5,9 +5,9 @@
  * rebalance timeout / missing SyncGroup, KIP-394 and static membership,
  * offsets and group metadata across a restart, list / describe / delete.
  */
-#include "runtime/broker/group_coordinator.h"
+#include "runtime/broker/group-coordinator.h"
 
-#include <rill/kafka_error.h>
+#include <rill/kafka-error.h>
 #include <rill/log.h>
 
 #include <glib/gstdio.h>

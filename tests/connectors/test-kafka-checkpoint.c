@@ -70,7 +70,7 @@ static gboolean run(kmock *m, const char *dir, const char *out, gboolean crash, 
   g_assert_true(rill_pipeline_enable_checkpoints(p, dir, 5, 2, NULL));
   crasher c = {p, crash, 0};
   rill_kafka_source_options o = {.topic = "ck", .conf = conf, .from = RILL_KAFKA_FROM_EARLIEST, .stop_at_end = TRUE};
-  rill_stage *s = rill_kafka_source_add(p, "kafka", &o, NULL);
+  rill_stage *s = rill_pipeline_add_kafka_source(p, "kafka", &o, NULL);
   g_assert_nonnull(s);
   rill_stage *mp = rill_pipeline_add_map(p, "crasher", s, crash_map, &c, NULL);
   rill_pipeline_add_file_sink(p, "out", mp, rill_file_sink_new(out, RILL_FILE_FORMAT_LINES));
@@ -216,7 +216,7 @@ static void test_group_commits_follow_checkpoints(void)
   gint64 zero = 0;
   g_hash_table_add(k.at_barrier, g_memdup2(&zero, sizeof zero));
   rill_kafka_source_options o = {.topic = "gk", .conf = conf, .from = RILL_KAFKA_FROM_EARLIEST};
-  rill_stage *s = rill_kafka_source_add(p, "kafka", &o, NULL);
+  rill_stage *s = rill_pipeline_add_kafka_source(p, "kafka", &o, NULL);
   g_assert_nonnull(s);
   rill_pipeline_add_sink(p, "count", s, &count_class, &k, NULL);
   GError *error = NULL;

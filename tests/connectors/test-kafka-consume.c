@@ -15,7 +15,7 @@ static rill_flow collect_write(rill_ctx *ctx, void *state, const rill_batch *bat
 {
   static GMutex lock; /* every sink task appends to the same array */
   GPtrArray *got = state;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&lock);
+  G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&lock);
   const rill_record *r = rill_batch_records(batch);
   for (size_t i = 0; i < rill_batch_len(batch); i++)
     g_ptr_array_add(got, g_strdup_printf("%.*s=%.*s", (int)r[i].key.len, r[i].key.data ? (char *)r[i].key.data : "",
@@ -39,7 +39,7 @@ static GPtrArray *run_consume(rill_kafka_conf *conf, const char *topic, rill_kaf
   rill_pipeline_set_parallelism(p, parallelism);
   GError *error = NULL;
   rill_kafka_source_options o = {.topic = topic, .conf = conf, .from = from, .from_value = value, .stop_at_end = TRUE};
-  rill_stage *s = rill_kafka_source_add(p, "kafka", &o, &error);
+  rill_stage *s = rill_pipeline_add_kafka_source(p, "kafka", &o, &error);
   g_assert_no_error(error);
   rill_pipeline_add_sink(p, "collect", s, &collect_class, got, NULL);
   gboolean ok = rill_pipeline_run(p, &error);
@@ -122,7 +122,7 @@ static void test_round_trip_leader_moves(void)
   rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
   rill_kafka_sink_options so = {.topic = "rt", .conf = conf};
   GError *error = NULL;
-  rill_kafka_sink_add(p, "sink", s, &so, &error);
+  rill_pipeline_add_kafka_sink(p, "sink", s, &so, &error);
   g_assert_no_error(error);
   g_assert_true(rill_pipeline_run(p, &error));
   rill_pipeline_unref(p);

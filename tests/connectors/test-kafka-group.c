@@ -74,7 +74,7 @@ static instance *instance_start(rill_kafka_conf *conf, const char *topic, guint 
   rill_pipeline_set_parallelism(in->p, parallelism);
   GError *error = NULL;
   rill_kafka_source_options o = {.topic = topic, .conf = conf, .from = RILL_KAFKA_FROM_EARLIEST};
-  rill_stage *s = rill_kafka_source_add(in->p, "kafka", &o, &error);
+  rill_stage *s = rill_pipeline_add_kafka_source(in->p, "kafka", &o, &error);
   g_assert_no_error(error);
   rill_pipeline_add_sink(in->p, "collect", s, &collect_class, &in->c, NULL);
   g_assert_true(rill_pipeline_start(in->p, &error));
@@ -128,7 +128,7 @@ static void produce(rill_kafka_conf *conf, const char *topic, int from, int to)
   rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
   rill_kafka_sink_options so = {.topic = topic, .conf = conf};
   GError *error = NULL;
-  rill_kafka_sink_add(p, "sink", s, &so, &error);
+  rill_pipeline_add_kafka_sink(p, "sink", s, &so, &error);
   g_assert_no_error(error);
   gboolean ok = rill_pipeline_run(p, &error);
   g_assert_no_error(error);
@@ -157,8 +157,8 @@ static gboolean group_stable(gpointer data, gpointer unused)
     g_clear_error(&e);
     return FALSE;
   }
-  const rill_wire_describe_groups_response_described_group *d = &r->resp.describe_groups.groups[0];
-  gboolean ok = d->n_members == g->members && rill_wire_str_eq(d->group_state, "Stable");
+  const rill__wire_describe_groups_response_described_group *d = &r->resp.describe_groups.groups[0];
+  gboolean ok = d->n_members == g->members && rill__wire_str_eq(d->group_state, "Stable");
   rill__kreq_free(r);
   return ok;
 }
@@ -669,7 +669,7 @@ static gboolean run_mixed(rill_kafka_conf *conf, rill_dead_letter *dl, GError **
   rill_pipeline *p = rill_pipeline_new("dead-letters");
   rill_stage *s = rill_pipeline_add_source(p, "mixed", &mixed_source_class, NULL, NULL);
   rill_kafka_sink_options so = {.topic = "small", .conf = conf, .dead_letter = dl};
-  g_assert_nonnull(rill_kafka_sink_add(p, "sink", s, &so, error));
+  g_assert_nonnull(rill_pipeline_add_kafka_sink(p, "sink", s, &so, error));
   gboolean ok = rill_pipeline_run(p, error);
   rill_pipeline_unref(p);
   return ok;
@@ -723,7 +723,7 @@ G_GNUC_UNUSED static void test_sink_dead_letters(void)
   in->p = rill_pipeline_new("read");
   rill_kafka_source_options o = {.topic = "small", .conf = mconf, .from = RILL_KAFKA_FROM_EARLIEST,
                                  .stop_at_end = TRUE};
-  rill_stage *src = rill_kafka_source_add(in->p, "kafka", &o, &e);
+  rill_stage *src = rill_pipeline_add_kafka_source(in->p, "kafka", &o, &e);
   g_assert_no_error(e);
   rill_pipeline_add_sink(in->p, "collect", src, &collect_class, &in->c, NULL);
   g_assert_true(rill_pipeline_run(in->p, &e));
@@ -839,7 +839,7 @@ G_GNUC_UNUSED static void test_mock_chaos(void)
   rill_stage *s = rill_pipeline_add_source(p, "gen", &outage_gen_class, &og, NULL);
   rill_kafka_sink_options so = {.topic = "mg", .conf = conf};
   GError *error = NULL;
-  rill_kafka_sink_add(p, "sink", s, &so, &error);
+  rill_pipeline_add_kafka_sink(p, "sink", s, &so, &error);
   g_assert_no_error(error);
   gboolean ok = rill_pipeline_run(p, &error);
   g_assert_no_error(error);

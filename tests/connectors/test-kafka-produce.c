@@ -16,7 +16,7 @@ static void run_produce(kmock *m, rill_kafka_conf *conf, const char *topic, cons
   rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
   GError *error = NULL;
   rill_kafka_sink_options o = {.topic = topic, .conf = conf};
-  g_assert_nonnull(rill_kafka_sink_add(p, "kafka", s, &o, &error));
+  g_assert_nonnull(rill_pipeline_add_kafka_sink(p, "kafka", s, &o, &error));
   g_assert_no_error(error);
   gboolean ok = rill_pipeline_run(p, &error);
   g_assert_no_error(error);
@@ -149,7 +149,7 @@ static void test_bad_config(void)
   gen_source g = {1, "x", 0};
   rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
   rill_kafka_sink_options o = {.topic = "t", .conf = c};
-  g_assert_null(rill_kafka_sink_add(p, "k", s, &o, &e));
+  g_assert_null(rill_pipeline_add_kafka_sink(p, "k", s, &o, &e));
   g_assert_error(e, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_CONFIG);
   g_clear_error(&e);
   rill_pipeline_unref(p);
@@ -179,7 +179,7 @@ static void test_no_broker(void)
   rill_stage *src = rill_pipeline_add_source(p, "gen", &gen_source_class, &g, NULL);
   rill_kafka_sink_options o = {.topic = "t", .conf = c};
   GError *e = NULL;
-  g_assert_nonnull(rill_kafka_sink_add(p, "k", src, &o, &e));
+  g_assert_nonnull(rill_pipeline_add_kafka_sink(p, "k", src, &o, &e));
   g_assert_false(rill_pipeline_run(p, &e));
   g_assert_error(e, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STAGE);
   g_assert_nonnull(strstr(e->message, "NETWORK_EXCEPTION"));

@@ -119,25 +119,25 @@ static gboolean allowed(const uint8_t *frame, size_t len)
     return TRUE;
   if (creates >= MAX_CREATES)
     return FALSE;
-  rill_wire_arena arena;
-  rill_wire_arena_init(&arena);
-  rill_wire_request req;
-  rill_wire_error err = {0};
+  rill__wire_arena arena;
+  rill__wire_arena_init(&arena);
+  rill__wire_request req;
+  rill__wire_error err = {0};
   gboolean ok = TRUE; /* undecodable: the broker's answer to that is what we test */
-  if (rill_wire_request_decode(frame, len, &arena, &req, &err) == RILL_WIRE_OK) {
+  if (rill__wire_request_decode(frame, len, &arena, &req, &err) == RILL_WIRE_OK) {
     if (frame[1] == RILL_WIRE_API_CREATE_TOPICS) {
-      const rill_wire_create_topics_request *m = &req.body.create_topics;
+      const rill__wire_create_topics_request *m = &req.body.create_topics;
       ok = m->n_topics <= 4;
       for (int32_t i = 0; ok && i < m->n_topics; i++)
         ok = m->topics[i].num_partitions <= 4;
     } else {
-      const rill_wire_create_partitions_request *m = &req.body.create_partitions;
+      const rill__wire_create_partitions_request *m = &req.body.create_partitions;
       ok = m->n_topics <= 4;
       for (int32_t i = 0; ok && i < m->n_topics; i++)
         ok = m->topics[i].count <= 4;
     }
   }
-  rill_wire_arena_clear(&arena);
+  rill__wire_arena_clear(&arena);
   creates += ok;
   return ok;
 }

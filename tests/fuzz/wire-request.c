@@ -12,30 +12,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  rill_wire_arena arena;
-  rill_wire_arena_init(&arena);
+  rill__wire_arena arena;
+  rill__wire_arena_init(&arena);
   arena.limit = 64u << 20;
-  rill_wire_request *req = malloc(sizeof *req), *again = malloc(sizeof *again);
-  rill_wire_error err;
-  if (rill_wire_request_decode(data, size, &arena, req, &err) == RILL_WIRE_OK) {
-    rill_wire_writer w;
-    rill_wire_writer_init(&w);
+  rill__wire_request *req = malloc(sizeof *req), *again = malloc(sizeof *again);
+  rill__wire_error err;
+  if (rill__wire_request_decode(data, size, &arena, req, &err) == RILL_WIRE_OK) {
+    rill__wire_writer w;
+    rill__wire_writer_init(&w);
     /* a decoded request can always be re-encoded ... */
-    if (!rill_wire_request_encode(&w, &req->header, &req->body, &err))
+    if (!rill__wire_request_encode(&w, &req->header, &req->body, &err))
       abort();
-    rill_wire_writer w2;
-    rill_wire_writer_init(&w2);
+    rill__wire_writer w2;
+    rill__wire_writer_init(&w2);
     /* ... and reads back to the same encoding (the input itself may differ:
      * unknown tags are dropped, any non-zero bool byte reads as true) */
-    if (rill_wire_request_decode(w.buf + 4, w.len - 4, &arena, again, &err) != RILL_WIRE_OK ||
-        !rill_wire_request_encode(&w2, &again->header, &again->body, &err) || w2.len != w.len ||
+    if (rill__wire_request_decode(w.buf + 4, w.len - 4, &arena, again, &err) != RILL_WIRE_OK ||
+        !rill__wire_request_encode(&w2, &again->header, &again->body, &err) || w2.len != w.len ||
         memcmp(w.buf, w2.buf, w.len) != 0)
       abort();
-    rill_wire_writer_clear(&w);
-    rill_wire_writer_clear(&w2);
+    rill__wire_writer_clear(&w);
+    rill__wire_writer_clear(&w2);
   }
   free(req);
   free(again);
-  rill_wire_arena_clear(&arena);
+  rill__wire_arena_clear(&arena);
   return 0;
 }

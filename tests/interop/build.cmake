@@ -10,13 +10,13 @@ function(rill_interop_script name)
     ENVIRONMENT "RILL_BINARY_DIR=${PROJECT_BINARY_DIR};PYTHONPATH=${_interop};PYTHONDONTWRITEBYTECODE=1")
 endfunction()
 
-rill_interop_script(interop-kcat /usr/bin/python3 ${_interop}/test_kcat.py)
-rill_interop_script(interop-confluent /usr/bin/python3 ${_interop}/test_confluent.py)
-rill_interop_script(interop-kafka-python /usr/bin/python3 ${_interop}/test_kafka_python.py)
+rill_interop_script(interop-kcat /usr/bin/python3 ${_interop}/test-kcat.py)
+rill_interop_script(interop-confluent /usr/bin/python3 ${_interop}/test-confluent.py)
+rill_interop_script(interop-kafka-python /usr/bin/python3 ${_interop}/test-kafka-python.py)
 # kafkajs comes from npm (tests/interop/package.json; .ci/deps installs it).
 # Always registered: without node_modules/kafkajs the test fails (it must not
 # pass by being absent).
 rill_interop_script(interop-kafkajs /usr/bin/python3 ${_interop}/rillbroker.py
-  --set num.partitions=2 --set group.initial.rebalance.delay.ms=500 -- /usr/bin/node ${_interop}/test_kafkajs.js)
+  --set num.partitions=2 --set group.initial.rebalance.delay.ms=500 -- /usr/bin/node ${_interop}/test-kafkajs.js)
 rill_test(interop-robustness SOURCES ${_interop}/test-robustness.c TIMEOUT 150 LABELS interop)
-rill_interop_script(interop-crash /usr/bin/python3 ${_interop}/test_crash.py)
+rill_interop_script(interop-crash /usr/bin/python3 ${_interop}/test-crash.py)

@@ -11,7 +11,7 @@
  * The in-process twin (tests/broker/test-broker-api.c /broker/hostile-input)
  * covers the embedded broker; this runs the daemon.
  */
-#include <rill/kafka_error.h>
+#include <rill/kafka-error.h>
 
 #include <sys/resource.h>
 
@@ -22,18 +22,18 @@
 /* ApiVersions v@version on @fd must answer @corr with error 0. */
 static void check_served(int fd, int32_t corr)
 {
-  rill_wire_api_versions_request rq;
-  rill_wire_api_versions_request_init(&rq);
+  rill__wire_api_versions_request rq;
+  rill__wire_api_versions_request_init(&rq);
   tc_send(fd, RILL_WIRE_API_API_VERSIONS, 3, corr, &rq);
-  rill_wire_arena a;
-  rill_wire_arena_init(&a);
-  rill_wire_api_versions_response rs;
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_api_versions_response rs;
   uint8_t *frame;
   g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_API_VERSIONS, 3, &a, &rs, &frame), ==, corr);
   g_assert_cmpint(rs.error_code, ==, 0);
   g_assert_cmpint(rs.n_api_keys, >, 20);
   g_free(frame);
-  rill_wire_arena_clear(&a);
+  rill__wire_arena_clear(&a);
 }
 
 /* After hostile input on @fd: reads until EOF; any frame that does come
@@ -58,19 +58,19 @@ static guint drain(int fd)
   return frames;
 }
 
-static void encode_frame(int16_t api, int16_t version, int32_t corr, const void *body, rill_wire_writer *w)
+static void encode_frame(int16_t api, int16_t version, int32_t corr, const void *body, rill__wire_writer *w)
 {
-  rill_wire_request_header h = {api, version, corr, rill_wire_str_from("robust")};
-  rill_wire_error err = {0};
-  rill_wire_writer_init(w);
-  g_assert_true(rill_wire_request_encode(w, &h, body, &err));
+  rill__wire_request_header h = {api, version, corr, rill__wire_str_from("robust")};
+  rill__wire_error err = {0};
+  rill__wire_writer_init(w);
+  g_assert_true(rill__wire_request_encode(w, &h, body, &err));
 }
 
 static void send_metadata(int fd, int32_t corr, const char *topic)
 {
-  rill_wire_metadata_request rq;
-  rill_wire_metadata_request_init(&rq);
-  rill_wire_metadata_request_metadata_request_topic t = {.name = rill_wire_str_from(topic)};
+  rill__wire_metadata_request rq;
+  rill__wire_metadata_request_init(&rq);
+  rill__wire_metadata_request_topic t = {.name = rill__wire_str_from(topic)};
   rq.topics = &t;
   rq.n_topics = 1;
   rq.allow_auto_topic_creation = true;
@@ -84,9 +84,9 @@ static void create_topic(int fd, const char *topic, int32_t partitions)
   for (int32_t corr = 1000;; corr++) {
     g_assert_cmpint(corr, <, 1000 + 6000);
     send_metadata(fd, corr, topic);
-    rill_wire_arena a;
-    rill_wire_arena_init(&a);
-    rill_wire_metadata_response rs;
+    rill__wire_arena a;
+    rill__wire_arena_init(&a);
+    rill__wire_metadata_response rs;
     uint8_t *frame;
     g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_METADATA, 8, &a, &rs, &frame), ==, corr);
     g_assert_cmpint(rs.n_topics, ==, 1);
@@ -96,7 +96,7 @@ static void create_topic(int fd, const char *topic, int32_t partitions)
     else
       g_assert_cmpint(rs.topics[0].error_code, ==, RILL_KAFKA_ERR_LEADER_NOT_AVAILABLE);
     g_free(frame);
-    rill_wire_arena_clear(&a);
+    rill__wire_arena_clear(&a);
     if (ready)
       return;
     g_usleep(10000);
@@ -105,12 +105,12 @@ static void create_topic(int fd, const char *topic, int32_t partitions)
 
 static void send_produce(int fd, int32_t corr, const char *topic, int32_t partition, GBytes *batch)
 {
-  rill_wire_produce_request rq;
-  rill_wire_produce_request_init(&rq);
+  rill__wire_produce_request rq;
+  rill__wire_produce_request_init(&rq);
   gsize len;
   const uint8_t *p = g_bytes_get_data(batch, &len);
-  rill_wire_produce_request_partition_produce_data pd = {partition, rill_wire_bytes_from(p, len)};
-  rill_wire_produce_request_topic_produce_data td = {rill_wire_str_from(topic), &pd, 1};
+  rill__wire_produce_request_partition_produce_data pd = {partition, rill__wire_bytes_from(p, len)};
+  rill__wire_produce_request_topic_produce_data td = {rill__wire_str_from(topic), &pd, 1};
   rq.acks = -1;
   rq.timeout_ms = 30000;
   rq.topics = &td;
@@ -120,12 +120,15 @@ static void send_produce(int fd, int32_t corr, const char *topic, int32_t partit
 
 static void send_fetch(int fd, int32_t corr, const char *topic, int32_t partition, int64_t offset, int32_t max_wait)
 {
-  rill_wire_fetch_request rq;
-  rill_wire_fetch_request_init(&rq);
-  rill_wire_fetch_request_fetch_partition fp = {.partition = partition, .current_leader_epoch = -1,
-                                                .fetch_offset = offset, .last_fetched_epoch = -1,
-                                                .log_start_offset = -1, .partition_max_bytes = 1 << 20};
-  rill_wire_fetch_request_fetch_topic ft = {rill_wire_str_from(topic), &fp, 1};
+  rill__wire_fetch_request rq;
+  rill__wire_fetch_request_init(&rq);
+  rill__wire_fetch_request_partition fp = {.partition = partition,
+                                           .current_leader_epoch = -1,
+                                           .fetch_offset = offset,
+                                           .last_fetched_epoch = -1,
+                                           .log_start_offset = -1,
+                                           .partition_max_bytes = 1 << 20};
+  rill__wire_fetch_request_topic ft = {rill__wire_str_from(topic), &fp, 1};
   rq.max_wait_ms = max_wait;
   rq.min_bytes = 1;
   rq.max_bytes = 4 << 20;
@@ -190,9 +193,9 @@ static void test_hostile(void)
 
   /* A valid Metadata frame truncated at every length, size prefix intact:
    * the broker waits for the rest, then sees EOF. */
-  rill_wire_metadata_request md;
-  rill_wire_metadata_request_init(&md);
-  rill_wire_writer w;
+  rill__wire_metadata_request md;
+  rill__wire_metadata_request_init(&md);
+  rill__wire_writer w;
   encode_frame(RILL_WIRE_API_METADATA, 9, 77, &md, &w);
   for (size_t cut = 1; cut < w.len; cut++) {
     int fd = tc_connect(b.port);
@@ -209,7 +212,7 @@ static void test_hostile(void)
     drain(fd);
     g_free(f);
   }
-  rill_wire_writer_clear(&w);
+  rill__wire_writer_clear(&w);
   check_served(keep, corr++);
 
   /* Unknown API keys: answered or closed, and if answered, the right
@@ -236,9 +239,9 @@ static void test_hostile(void)
     int fd = tc_connect(b.port);
     uint8_t f[] = {0, 0, 0, 10, 0, 18, 0, 99, 0, 0, 0, 5, 0xff, 0xff};
     tc_send_raw(fd, f, sizeof f);
-    rill_wire_arena a;
-    rill_wire_arena_init(&a);
-    rill_wire_api_versions_response rs;
+    rill__wire_arena a;
+    rill__wire_arena_init(&a);
+    rill__wire_api_versions_response rs;
     uint8_t *frame;
     g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_API_VERSIONS, 0, &a, &rs, &frame), ==, 5);
     g_assert_cmpint(rs.error_code, ==, RILL_KAFKA_ERR_UNSUPPORTED_VERSION);
@@ -247,7 +250,7 @@ static void test_hostile(void)
       found |= rs.api_keys[i].api_key == RILL_WIRE_API_API_VERSIONS;
     g_assert_true(found);
     g_free(frame);
-    rill_wire_arena_clear(&a);
+    rill__wire_arena_clear(&a);
     /* The same connection goes on being served. */
     check_served(fd, 6);
     close(fd);
@@ -277,20 +280,20 @@ static void test_hostile(void)
   GBytes *rec = one_record(1000, "k", "v");
   for (int round = 0; round < 20; round++) {
     fd = tc_connect(b.port);
-    rill_wire_writer pw;
-    rill_wire_produce_request rq;
-    rill_wire_produce_request_init(&rq);
+    rill__wire_writer pw;
+    rill__wire_produce_request rq;
+    rill__wire_produce_request_init(&rq);
     gsize rlen;
     const uint8_t *rp = g_bytes_get_data(rec, &rlen);
-    rill_wire_produce_request_partition_produce_data pd = {0, rill_wire_bytes_from(rp, rlen)};
-    rill_wire_produce_request_topic_produce_data td = {rill_wire_str_from("gone"), &pd, 1};
+    rill__wire_produce_request_partition_produce_data pd = {0, rill__wire_bytes_from(rp, rlen)};
+    rill__wire_produce_request_topic_produce_data td = {rill__wire_str_from("gone"), &pd, 1};
     rq.acks = -1;
     rq.timeout_ms = 1000;
     rq.topics = &td;
     rq.n_topics = 1;
     encode_frame(RILL_WIRE_API_PRODUCE, 7, 1, &rq, &pw);
     tc_send_raw(fd, pw.buf, pw.len / 2 + (size_t)round);
-    rill_wire_writer_clear(&pw);
+    rill__wire_writer_clear(&pw);
     close(fd);
 
     fd = tc_connect(b.port);
@@ -383,27 +386,27 @@ static void test_many_connections(void)
     g_bytes_unref(batch);
   }
   for (int i = 0; i < N_CONNS; i++) {
-    rill_wire_arena a;
-    rill_wire_arena_init(&a);
-    rill_wire_produce_response rs;
+    rill__wire_arena a;
+    rill__wire_arena_init(&a);
+    rill__wire_produce_response rs;
     uint8_t *frame;
     g_assert_cmpint(tc_recv(fds[i], RILL_WIRE_API_PRODUCE, 7, &a, &rs, &frame), ==, i);
     g_assert_cmpint(rs.responses[0].partitions[0].error_code, ==, 0);
     g_assert_cmpint(rs.responses[0].partitions[0].base_offset, <, N_CONNS / N_PARTS);
     g_free(frame);
-    rill_wire_arena_clear(&a);
+    rill__wire_arena_clear(&a);
   }
   /* Every connection fetches its partition: all 125 records, in order. */
   for (int i = 0; i < N_CONNS; i++)
     send_fetch(fds[i], N_CONNS + i, "many", i % N_PARTS, 0, 0);
   int *seen = g_new0(int, N_CONNS);
   for (int i = 0; i < N_CONNS; i++) {
-    rill_wire_arena a;
-    rill_wire_arena_init(&a);
-    rill_wire_fetch_response rs;
+    rill__wire_arena a;
+    rill__wire_arena_init(&a);
+    rill__wire_fetch_response rs;
     uint8_t *frame;
     g_assert_cmpint(tc_recv(fds[i], RILL_WIRE_API_FETCH, 11, &a, &rs, &frame), ==, N_CONNS + i);
-    rill_wire_fetch_response_partition_data *p = &rs.responses[0].partitions[0];
+    rill__wire_fetch_response_partition_data *p = &rs.responses[0].partitions[0];
     g_assert_cmpint(p->error_code, ==, 0);
     g_assert_cmpint(p->high_watermark, ==, N_CONNS / N_PARTS);
     memset(seen, 0, sizeof(int) * N_CONNS);
@@ -411,7 +414,7 @@ static void test_many_connections(void)
     for (int j = 0; j < N_CONNS; j++)
       g_assert_cmpint(seen[j], ==, j % N_PARTS == i % N_PARTS ? 1 : 0);
     g_free(frame);
-    rill_wire_arena_clear(&a);
+    rill__wire_arena_clear(&a);
   }
   for (int i = 0; i < N_CONNS; i++)
     close(fds[i]);

@@ -319,7 +319,7 @@ static void expect_parse_error(const rill_launch_registry *r, const char *text, 
 {
   GError *error = NULL;
   g_assert_null(rill_launch_parse(r, text, &error));
-  g_assert_error(error, RILL_LAUNCH_ERROR, code);
+  g_assert_error(error, RILL_LAUNCH_ERROR, (gint)code);
   if (!strstr(error->message, needle))
     g_error("'%s': expected '%s' in: %s", text, needle, error->message);
   g_error_free(error);

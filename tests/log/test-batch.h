@@ -4,7 +4,7 @@
  * rebuild bytes it never stored itself; and temporary directories. */
 #pragma once
 
-#include "runtime/wire/batch_header.h"
+#include "runtime/wire/batch-header.h"
 #include "runtime/wire/recordbatch.h"
 
 #include <glib.h>

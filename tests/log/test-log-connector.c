@@ -89,7 +89,7 @@ static void write_pipeline(rill_log *log)
   rill_pipeline *p = rill_pipeline_new("writer");
   rill_stage *s = rill_pipeline_add_source(p, "gen", &gen_class, NULL, NULL);
   rill_log_sink_options so = {log, "t", 1 /* gzip */};
-  g_assert_nonnull(rill_log_sink_add(p, "to-log", s, &so, &e));
+  g_assert_nonnull(rill_pipeline_add_log_sink(p, "to-log", s, &so, &e));
   g_assert_true(rill_pipeline_run(p, &e));
   g_assert_no_error(e);
   rill_pipeline_unref(p);
@@ -134,7 +134,7 @@ static void test_bounded(void)
   rill_pipeline *p = rill_pipeline_new("reader");
   rill_pipeline_set_parallelism(p, 2); /* 3 partitions over 2 tasks */
   rill_log_source_options so = {log, "t", NULL, 0, RILL_LOG_FROM_EARLIEST, 0, FALSE};
-  rill_stage *s = rill_log_source_add(p, "from-log", &so, &e);
+  rill_stage *s = rill_pipeline_add_log_source(p, "from-log", &so, &e);
   g_assert_no_error(e);
   rill_pipeline_add_sink(p, "collect", s, &collect_class, &c, NULL);
   g_assert_true(rill_pipeline_run(p, &e));
@@ -154,12 +154,12 @@ static void test_bounded(void)
   /* Unknown topic / partition are reported at build time. */
   p = rill_pipeline_new("bad");
   rill_log_source_options bad = {log, "nope", NULL, 0, RILL_LOG_FROM_EARLIEST, 0, FALSE};
-  g_assert_null(rill_log_source_add(p, "x", &bad, &e));
+  g_assert_null(rill_pipeline_add_log_source(p, "x", &bad, &e));
   g_assert_error(e, RILL_LOG_ERROR, RILL_LOG_ERROR_UNKNOWN_TOPIC);
   g_clear_error(&e);
   int32_t nine = 9;
   rill_log_source_options bad2 = {log, "t", &nine, 1, RILL_LOG_FROM_EARLIEST, 0, FALSE};
-  g_assert_null(rill_log_source_add(p, "y", &bad2, &e));
+  g_assert_null(rill_pipeline_add_log_source(p, "y", &bad2, &e));
   g_assert_error(e, RILL_LOG_ERROR, RILL_LOG_ERROR_UNKNOWN_TOPIC);
   g_clear_error(&e);
   rill_pipeline_unref(p);
@@ -189,7 +189,7 @@ static void test_follow(void)
   rill_pipeline *p = rill_pipeline_new("follower");
   c.stop_at_n = p;
   rill_log_source_options so = {log, "t", NULL, 0, RILL_LOG_FROM_EARLIEST, 0, TRUE};
-  rill_stage *s = rill_log_source_add(p, "from-log", &so, &e);
+  rill_stage *s = rill_pipeline_add_log_source(p, "from-log", &so, &e);
   rill_pipeline_add_sink(p, "collect", s, &collect_class, &c, NULL);
   GThread *t = g_thread_new("follower", run_thread, p);
   write_pipeline(log);
@@ -259,7 +259,7 @@ static rill_pipeline *ck_reader(rill_log *log, const char *ckpt, ck_collect *c)
   rill_pipeline *p = rill_pipeline_new("ck-reader");
   g_assert_true(rill_pipeline_enable_checkpoints(p, ckpt, 10, 2, &e));
   rill_log_source_options so = {log, "t", NULL, 0, RILL_LOG_FROM_EARLIEST, 0, TRUE};
-  rill_stage *s = rill_log_source_add(p, "from-log", &so, &e);
+  rill_stage *s = rill_pipeline_add_log_source(p, "from-log", &so, &e);
   g_assert_no_error(e);
   rill_pipeline_add_sink(p, "collect", s, &ck_collect_class, c, NULL);
   c->pipeline = p;
@@ -317,7 +317,7 @@ static void test_checkpoint_resume(void)
   int start = N;
   rill_stage *s = rill_pipeline_add_source(w, "gen", &gen_class, &start, NULL);
   rill_log_sink_options so = {log, "t", 0};
-  g_assert_nonnull(rill_log_sink_add(w, "to-log", s, &so, &e));
+  g_assert_nonnull(rill_pipeline_add_log_sink(w, "to-log", s, &so, &e));
   g_assert_true(rill_pipeline_run(w, &e));
   g_assert_no_error(e);
   rill_pipeline_unref(w);

@@ -139,7 +139,7 @@ static void test_kill(void)
     int64_t next = 0;
     while (at < len) {
       rill_batch_header h;
-      g_assert_cmpint(rill_batch_header_parse(p + at, len - at, true, &h), ==, RILL_BATCH_OK);
+      g_assert_cmpint(rill__batch_header_parse(p + at, len - at, true, &h), ==, RILL_BATCH_OK);
       g_assert_cmpint(h.base_offset, ==, next);
       next += h.last_offset_delta + 1;
       at += (size_t)h.batch_length + 12;
@@ -223,7 +223,7 @@ static void test_no_space(void)
   int i = 0;
   while (at < len) {
     rill_batch_header h;
-    g_assert_cmpint(rill_batch_header_parse(p + at, len - at, true, &h), ==, RILL_BATCH_OK);
+    g_assert_cmpint(rill__batch_header_parse(p + at, len - at, true, &h), ==, RILL_BATCH_OK);
     g_assert_cmpint(h.base_offset, ==, i * 10);
     at += (size_t)h.batch_length + 12;
     i++;

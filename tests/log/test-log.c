@@ -45,10 +45,10 @@ static void append_ok(rill_log *log, const char *topic, int32_t part, uint8_t *b
   g_assert_false(r.duplicate);
   int64_t expect = out && out->len ? g_array_index(out, stored, out->len - 1).last + 1 : r.base_offset;
   g_assert_cmpint(r.base_offset, ==, expect);
-  g_assert_cmpint((int64_t)rill_be64(b), ==, r.base_offset);
-  g_assert_cmpint(r.last_offset - r.base_offset, ==, (int32_t)rill_be32(b + 23));
+  g_assert_cmpint((int64_t)rill__be64(b), ==, r.base_offset);
+  g_assert_cmpint(r.last_offset - r.base_offset, ==, (int32_t)rill__be32(b + 23));
   if (out) {
-    stored s = {g_bytes_new(b, len), r.base_offset, r.last_offset, (int64_t)rill_be64(b + 35)};
+    stored s = {g_bytes_new(b, len), r.base_offset, r.last_offset, (int64_t)rill__be64(b + 35)};
     g_array_append_val(out, s);
   }
 }
@@ -135,7 +135,7 @@ static void test_round_trip(void)
     const uint8_t *p = g_bytes_get_data(b, &len);
     while (at < len) {
       rill_batch_header h;
-      g_assert_cmpint(rill_batch_header_parse(p + at, len - at, true, &h), ==, RILL_BATCH_OK);
+      g_assert_cmpint(rill__batch_header_parse(p + at, len - at, true, &h), ==, RILL_BATCH_OK);
       if (n++ == 0)
         g_assert_true(h.base_offset <= off && off <= h.base_offset + h.last_offset_delta);
       at += (size_t)h.batch_length + 12;
@@ -472,7 +472,7 @@ static void test_topics(void)
   g_assert_cmpint(res.log_append_time, >=, before);
   g_assert_cmpint(res.log_append_time, <=, after);
   rill_batch_header h;
-  g_assert_cmpint(rill_batch_header_parse(b, len, true, &h), ==, RILL_BATCH_OK);
+  g_assert_cmpint(rill__batch_header_parse(b, len, true, &h), ==, RILL_BATCH_OK);
   g_assert_true(h.attributes & RILL_BATCH_ATTR_LOG_APPEND_TIME);
   g_assert_cmpint(h.max_timestamp, ==, res.log_append_time);
   g_free(b);
@@ -634,7 +634,7 @@ static gpointer read_thread(gpointer data)
     const uint8_t *p = g_bytes_get_data(b, &len);
     while (at < len) {
       rill_batch_header h;
-      g_assert_cmpint(rill_batch_header_parse(p + at, len - at, true, &h), ==, RILL_BATCH_OK);
+      g_assert_cmpint(rill__batch_header_parse(p + at, len - at, true, &h), ==, RILL_BATCH_OK);
       g_assert_cmpint(h.base_offset, ==, next);
       next = h.base_offset + h.last_offset_delta + 1;
       at += (size_t)h.batch_length + 12;
@@ -677,7 +677,7 @@ static void test_concurrent(void)
     const uint8_t *p = g_bytes_get_data(b, &len);
     while (at < len) {
       rill_batch_header h;
-      g_assert_cmpint(rill_batch_header_parse(p + at, len - at, true, &h), ==, RILL_BATCH_OK);
+      g_assert_cmpint(rill__batch_header_parse(p + at, len - at, true, &h), ==, RILL_BATCH_OK);
       g_assert_cmpint(h.base_offset, ==, next);
       next += h.last_offset_delta + 1;
       at += (size_t)h.batch_length + 12;
@@ -848,7 +848,7 @@ static gboolean nowait(rill_log *log, const char *topic, durable_ticket *t, int 
   g_assert_no_error(e);
   t->end = r.last_offset + 1;
   if (out) {
-    stored s = {g_bytes_new(b, len), r.base_offset, r.last_offset, (int64_t)rill_be64(b + 35)};
+    stored s = {g_bytes_new(b, len), r.base_offset, r.last_offset, (int64_t)rill__be64(b + 35)};
     g_array_append_val(out, s);
   }
   g_free(b);
@@ -857,7 +857,7 @@ static gboolean nowait(rill_log *log, const char *topic, durable_ticket *t, int 
 
 static void synced_add(GArray *out, const uint8_t *b, size_t len, const rill_log_append_result *r)
 {
-  stored s = {g_bytes_new(b, len), r->base_offset, r->last_offset, (int64_t)rill_be64(b + 35)};
+  stored s = {g_bytes_new(b, len), r->base_offset, r->last_offset, (int64_t)rill__be64(b + 35)};
   g_array_append_val(out, s);
 }
 

@@ -10,6 +10,6 @@ rill_test(wire-messages SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-messages.c)
 rill_test(wire-primitives SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-primitives.c)
 # docs/protocol.md's matrix is generated from messages.def; fail if it drifted.
 add_test(NAME wire-protocol-doc
-  COMMAND Python3::Interpreter ${PROJECT_SOURCE_DIR}/runtime/wire/gen_messages.py
+  COMMAND Python3::Interpreter ${PROJECT_SOURCE_DIR}/runtime/wire/gen-messages.py
           ${PROJECT_SOURCE_DIR}/runtime/wire/messages.def --check ${PROJECT_SOURCE_DIR}/docs/protocol.md)
 rill_test(wire-vectors SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-vectors.c)

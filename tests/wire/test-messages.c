@@ -27,7 +27,7 @@ static size_t elem_size_of(const rill__wire_field *f)
   switch (f->elem) {
   case RILL__WT_INT32: return 4;
   case RILL__WT_INT64: return 8;
-  case RILL__WT_STRING: return sizeof(rill_wire_str);
+  case RILL__WT_STRING: return sizeof(rill__wire_str);
   case RILL__WT_STRUCT: return f->sub->size;
   default: g_assert_not_reached();
   }
@@ -35,11 +35,11 @@ static size_t elem_size_of(const rill__wire_field *f)
 
 static void fill_struct(filler *fl, const rill__wire_schema *s, int version, void *obj);
 
-static rill_wire_str some_string(filler *fl, const char *field)
+static rill__wire_str some_string(filler *fl, const char *field)
 {
   char *t = g_strdup_printf("%s-%u", field, g_rand_int_range(fl->rand, 0, 100000));
   g_ptr_array_add(fl->owned, t);
-  return rill_wire_str_from(t);
+  return rill__wire_str_from(t);
 }
 
 /* A value that differs from the default, or null where the version allows
@@ -55,15 +55,15 @@ static void fill_value(filler *fl, const rill__wire_field *f, uint8_t type, int 
   case RILL__WT_BOOL: *(bool *)p = f->def == 0; break;
   case RILL__WT_UUID:
     for (int i = 0; i < 16; i++)
-      ((rill_wire_uuid *)p)->b[i] = (uint8_t)g_rand_int(fl->rand);
+      ((rill__wire_uuid *)p)->b[i] = (uint8_t)g_rand_int(fl->rand);
     break;
   case RILL__WT_STRING:
-    *(rill_wire_str *)p = nullable && g_rand_int_range(fl->rand, 0, 4) == 0 ? RILL_WIRE_STR_NULL
-                                                                          : some_string(fl, f->name);
+    *(rill__wire_str *)p =
+        nullable && g_rand_int_range(fl->rand, 0, 4) == 0 ? RILL_WIRE_STR_NULL : some_string(fl, f->name);
     break;
   case RILL__WT_BYTES: case RILL__WT_RECORDS: {
     if (nullable && g_rand_int_range(fl->rand, 0, 4) == 0) {
-      *(rill_wire_bytes *)p = RILL_WIRE_BYTES_NULL;
+      *(rill__wire_bytes *)p = RILL_WIRE_BYTES_NULL;
       break;
     }
     size_t n = (size_t)g_rand_int_range(fl->rand, 1, 40);
@@ -71,7 +71,7 @@ static void fill_value(filler *fl, const rill__wire_field *f, uint8_t type, int 
     for (size_t i = 0; i < n; i++)
       b[i] = (uint8_t)g_rand_int(fl->rand);
     g_ptr_array_add(fl->owned, b);
-    *(rill_wire_bytes *)p = rill_wire_bytes_from(b, n);
+    *(rill__wire_bytes *)p = rill__wire_bytes_from(b, n);
     break;
   }
   case RILL__WT_STRUCT: fill_struct(fl, f->sub, version, p); break;
@@ -115,7 +115,7 @@ static void assert_same_value(const rill__wire_field *f, uint8_t type, int versi
   case RILL__WT_INT64: g_assert_cmpint(*(const int64_t *)a, ==, *(const int64_t *)b); break;
   case RILL__WT_UUID: g_assert_cmpmem(a, 16, b, 16); break;
   case RILL__WT_STRING: {
-    const rill_wire_str *x = a, *y = b;
+    const rill__wire_str *x = a, *y = b;
     if (x->len != y->len)
       g_error("%s: length %d != %d at v%d", f->name, x->len, y->len, version);
     if (x->len > 0)
@@ -123,7 +123,7 @@ static void assert_same_value(const rill__wire_field *f, uint8_t type, int versi
     break;
   }
   case RILL__WT_BYTES: case RILL__WT_RECORDS: {
-    const rill_wire_bytes *x = a, *y = b;
+    const rill__wire_bytes *x = a, *y = b;
     if (x->len != y->len)
       g_error("%s: length %d != %d at v%d", f->name, x->len, y->len, version);
     if (x->len > 0)
@@ -180,63 +180,63 @@ static void assert_absent_are_default(const rill__wire_schema *s, int version, c
 }
 
 /* Encodes one message as a frame; returns the frame bytes after the size. */
-static GBytes *encode_frame(const rill_wire_api_info *api, bool response, int16_t v, const void *msg)
+static GBytes *encode_frame(const rill__wire_api_info *api, bool response, int16_t v, const void *msg)
 {
-  rill_wire_writer w;
-  rill_wire_error err = {0};
-  rill_wire_writer_init(&w);
+  rill__wire_writer w;
+  rill__wire_error err = {0};
+  rill__wire_writer_init(&w);
   bool ok;
   if (response) {
-    ok = rill_wire_response_encode(&w, api->api_key, v, 0x01020304, msg, &err);
+    ok = rill__wire_response_encode(&w, api->api_key, v, 0x01020304, msg, &err);
   } else {
-    rill_wire_request_header h = {api->api_key, v, 0x01020304, rill_wire_str_from("test-client")};
-    ok = rill_wire_request_encode(&w, &h, msg, &err);
+    rill__wire_request_header h = {api->api_key, v, 0x01020304, rill__wire_str_from("test-client")};
+    ok = rill__wire_request_encode(&w, &h, msg, &err);
   }
   if (!ok)
     g_error("%s v%d %s: encode failed: %s: %s", api->name, v, response ? "response" : "request", err.field, err.reason);
   g_assert_cmpuint(w.len, >=, 4);
   g_assert_cmpint((int32_t)GUINT32_FROM_BE(*(uint32_t *)w.buf), ==, (int32_t)(w.len - 4));
   GBytes *out = g_bytes_new(w.buf + 4, w.len - 4);
-  rill_wire_writer_clear(&w);
+  rill__wire_writer_clear(&w);
   return out;
 }
 
-static rill_wire_status decode_frame(const rill_wire_api_info *api, bool response, int16_t v, const uint8_t *p,
-                                     size_t len, rill_wire_arena *arena, void *out, rill_wire_error *err)
+static rill__wire_status decode_frame(const rill__wire_api_info *api, bool response, int16_t v, const uint8_t *p,
+                                      size_t len, rill__wire_arena *arena, void *out, rill__wire_error *err)
 {
   if (response) {
     int32_t corr = 0;
-    rill_wire_status st = rill_wire_response_decode(p, len, api->api_key, v, arena, &corr, out, err);
+    rill__wire_status st = rill__wire_response_decode(p, len, api->api_key, v, arena, &corr, out, err);
     if (st == RILL_WIRE_OK)
       g_assert_cmpint(corr, ==, 0x01020304);
     return st;
   }
-  rill_wire_request *req = g_malloc0(sizeof *req);
-  rill_wire_status st = rill_wire_request_decode(p, len, arena, req, err);
+  rill__wire_request *req = g_malloc0(sizeof *req);
+  rill__wire_status st = rill__wire_request_decode(p, len, arena, req, err);
   if (st == RILL_WIRE_OK) {
     g_assert_cmpint(req->header.request_api_key, ==, api->api_key);
     g_assert_cmpint(req->header.request_api_version, ==, v);
     g_assert_cmpint(req->header.correlation_id, ==, 0x01020304);
-    g_assert_true(rill_wire_str_eq(req->header.client_id, "test-client"));
+    g_assert_true(rill__wire_str_eq(req->header.client_id, "test-client"));
     memcpy(out, &req->body, api->request->size);
   }
   g_free(req);
   return st;
 }
 
-static void roundtrip_one(const rill_wire_api_info *api, bool response, int16_t v, guint32 seed)
+static void roundtrip_one(const rill__wire_api_info *api, bool response, int16_t v, guint32 seed)
 {
   const rill__wire_schema *s = response ? api->response : api->request;
   filler fl = {g_rand_new_with_seed(seed), g_ptr_array_new_with_free_func(g_free)};
-  void *msg = g_malloc0(s->size), *back = g_malloc0(sizeof(rill_wire_request));
+  void *msg = g_malloc0(s->size), *back = g_malloc0(sizeof(rill__wire_request));
   fill_struct(&fl, s, v, msg);
   GBytes *frame = encode_frame(api, response, v, msg);
   size_t len;
   const uint8_t *p = g_bytes_get_data(frame, &len);
 
-  rill_wire_arena arena;
-  rill_wire_arena_init(&arena);
-  rill_wire_error err = {0};
+  rill__wire_arena arena;
+  rill__wire_arena_init(&arena);
+  rill__wire_error err = {0};
   if (decode_frame(api, response, v, p, len, &arena, back, &err) != RILL_WIRE_OK)
     g_error("%s v%d %s: decode failed: %s at %zu: %s", api->name, v, response ? "response" : "request", err.field,
             err.offset, err.reason);
@@ -249,9 +249,9 @@ static void roundtrip_one(const rill_wire_api_info *api, bool response, int16_t 
   /* Every proper prefix must fail cleanly, blaming a field inside it. */
   for (size_t cut = 0; cut < len; cut++) {
     uint8_t *copy = g_memdup2(p, cut); /* exact-size copy so ASan sees any overread */
-    rill_wire_arena_clear(&arena);
-    err = (rill_wire_error){0};
-    rill_wire_status st = decode_frame(api, response, v, copy, cut, &arena, back, &err);
+    rill__wire_arena_clear(&arena);
+    err = (rill__wire_error){0};
+    rill__wire_status st = decode_frame(api, response, v, copy, cut, &arena, back, &err);
     if (st == RILL_WIRE_OK)
       g_error("%s v%d: a %zu-byte prefix of %zu decoded", api->name, v, cut, len);
     g_assert_nonnull(err.field);
@@ -260,7 +260,7 @@ static void roundtrip_one(const rill_wire_api_info *api, bool response, int16_t 
     g_free(copy);
   }
 
-  rill_wire_arena_clear(&arena);
+  rill__wire_arena_clear(&arena);
   g_bytes_unref(frame);
   g_bytes_unref(again);
   g_free(msg);
@@ -271,7 +271,7 @@ static void roundtrip_one(const rill_wire_api_info *api, bool response, int16_t 
 
 static void test_roundtrip(gconstpointer data)
 {
-  const rill_wire_api_info *api = data;
+  const rill__wire_api_info *api = data;
   for (int16_t v = api->min_version; v <= api->max_version; v++)
     for (guint32 seed = 1; seed <= 3; seed++) {
       roundtrip_one(api, false, v, seed * 1000 + (guint32)v);
@@ -282,37 +282,37 @@ static void test_roundtrip(gconstpointer data)
 /* Versions outside the codec's range are refused by name, not misread. */
 static void test_version_bounds(void)
 {
-  rill_wire_writer w;
-  rill_wire_writer_init(&w);
-  rill_wire_produce_request pr;
-  rill_wire_produce_request_init(&pr);
-  g_assert_false(rill_wire_produce_request_encode(&w, 10, &pr));
+  rill__wire_writer w;
+  rill__wire_writer_init(&w);
+  rill__wire_produce_request pr;
+  rill__wire_produce_request_init(&pr);
+  g_assert_false(rill__wire_produce_request_encode(&w, 10, &pr));
   g_assert_cmpstr(w.err.reason, ==, "unsupported version");
-  rill_wire_writer_reset(&w);
+  rill__wire_writer_reset(&w);
 
   /* a Produce v99 request header: status tells the broker to answer 35 */
-  rill_wire_request_header h = {0, 99, 7, rill_wire_str_from("c")};
-  rill_wire_request_header_encode(&w, 1, &h);
-  rill_wire_arena arena;
-  rill_wire_arena_init(&arena);
-  rill_wire_request req;
-  rill_wire_error err;
-  g_assert_cmpint(rill_wire_request_decode(w.buf, w.len, &arena, &req, &err), ==, RILL_WIRE_UNSUPPORTED_VERSION);
+  rill__wire_request_header h = {0, 99, 7, rill__wire_str_from("c")};
+  rill__wire_request_header_encode(&w, 1, &h);
+  rill__wire_arena arena;
+  rill__wire_arena_init(&arena);
+  rill__wire_request req;
+  rill__wire_error err;
+  g_assert_cmpint(rill__wire_request_decode(w.buf, w.len, &arena, &req, &err), ==, RILL_WIRE_UNSUPPORTED_VERSION);
   g_assert_cmpint(req.header.correlation_id, ==, 7);
   h.request_api_key = 1000;
-  rill_wire_writer_reset(&w);
-  rill_wire_request_header_encode(&w, 1, &h);
-  g_assert_cmpint(rill_wire_request_decode(w.buf, w.len, &arena, &req, &err), ==, RILL_WIRE_UNKNOWN_API);
-  rill_wire_writer_clear(&w);
-  rill_wire_arena_clear(&arena);
+  rill__wire_writer_reset(&w);
+  rill__wire_request_header_encode(&w, 1, &h);
+  g_assert_cmpint(rill__wire_request_decode(w.buf, w.len, &arena, &req, &err), ==, RILL_WIRE_UNKNOWN_API);
+  rill__wire_writer_clear(&w);
+  rill__wire_arena_clear(&arena);
 }
 
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   for (size_t i = 0; i < RILL_WIRE_N_APIS; i++) {
-    char *path = g_strdup_printf("/wire/messages/roundtrip/%s", rill_wire_apis[i].name);
-    g_test_add_data_func(path, &rill_wire_apis[i], test_roundtrip);
+    char *path = g_strdup_printf("/wire/messages/roundtrip/%s", rill__wire_apis[i].name);
+    g_test_add_data_func(path, &rill__wire_apis[i], test_roundtrip);
     g_free(path);
   }
   g_test_add_func("/wire/messages/version-bounds", test_version_bounds);

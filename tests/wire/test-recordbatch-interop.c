@@ -72,7 +72,7 @@ static int64_t take(cursor *c, int n)
     c->bad = true;
     return 0;
   }
-  int64_t v = n == 2 ? (int16_t)rill_be16(c->p) : n == 4 ? (int32_t)rill_be32(c->p) : (int64_t)rill_be64(c->p);
+  int64_t v = n == 2 ? (int16_t)rill__be16(c->p) : n == 4 ? (int32_t)rill__be32(c->p) : (int64_t)rill__be64(c->p);
   c->p += n;
   return v;
 }
@@ -171,7 +171,7 @@ static gpointer serve_connection(gpointer data)
     uint8_t len_be[4];
     if (!read_exact(s, len_be, 4))
       break;
-    uint32_t len = rill_be32(len_be);
+    uint32_t len = rill__be32(len_be);
     if (len < 10 || len > (64u << 20))
       break;
     uint8_t *req = g_malloc(len);

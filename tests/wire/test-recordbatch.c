@@ -178,7 +178,7 @@ static void test_exact_bytes(void)
   rill_put_be32(want + 53, 5);                    /* baseSequence */
   rill_put_be32(want + 57, 1);                    /* recordsCount */
   memcpy(want + 61, record, sizeof record);
-  rill_put_be32(want + 17, rill_crc32c(0, want + 21, sizeof want - 21));
+  rill_put_be32(want + 17, rill__crc32c(0, want + 21, sizeof want - 21));
 
   rill__batch_writer_options o = RILL__BATCH_WRITER_OPTIONS_INIT;
   o.base_offset = 42;
@@ -204,7 +204,7 @@ static void test_exact_bytes(void)
   b = rill__batch_writer_finish(w, &error);
   g_assert_no_error(error);
   got = g_bytes_get_data(b, &len);
-  g_assert_cmpint((int64_t)rill_be64(got), ==, 43);
+  g_assert_cmpint((int64_t)rill__be64(got), ==, 43);
   static const uint8_t tomb[] = {0x0c, 0, 0, 0, 0x01, 0x01, 0}; /* 6 bytes, null key and value */
   g_assert_cmpmem(got + 61, len - 61, tomb, sizeof tomb);
   g_bytes_unref(b);
@@ -356,7 +356,7 @@ static void test_truncation(gconstpointer data)
     g_assert_cmpint(code, ==, RILL__BATCH_ERROR_TRUNCATED);
     if (cut >= 61) {
       rill_put_be32(copy + 8, (uint32_t)(cut - 12));
-      rill_batch_update_crc(copy, cut);
+      rill__batch_update_crc(copy, cut);
       char *msg = NULL;
       code = read_all(copy, cut, RILL__BATCH_VERIFY_CRC, MAX_OUT, &msg);
       if (o.codec == RILL__CODEC_NONE) {
@@ -382,7 +382,7 @@ static GBytes *wrap_records(const uint8_t *recs, size_t n, int32_t count, int16_
   rill_put_be16(b + 21, (uint16_t)attrs);
   rill_put_be32(b + 57, (uint32_t)count);
   memcpy(b + 61, recs, n);
-  rill_batch_update_crc(b, 61 + n);
+  rill__batch_update_crc(b, 61 + n);
   return g_bytes_new_take(b, 61 + n);
 }
 

@@ -4,7 +4,7 @@
  * as listed in tests/wire/vectors/manifest.txt. Also checks that re-encoding
  * each decoded request reproduces the client's bytes exactly.
  */
-#include "runtime/wire/batch_header.h"
+#include "runtime/wire/batch-header.h"
 #include "runtime/wire/message.h"
 
 #include <glib.h>
@@ -55,7 +55,10 @@ static const char *want(const vector *v, const char *key)
   return s;
 }
 
-static bool str_is(rill_wire_str s, const char *c) { return rill_wire_str_eq(s, c); }
+static bool str_is(rill__wire_str s, const char *c)
+{
+  return rill__wire_str_eq(s, c);
+}
 
 static int codec_id(const char *name)
 {
@@ -68,17 +71,17 @@ static int codec_id(const char *name)
 
 /* Produce: one topic, partition 0, one RecordBatch v2 with a valid CRC-32C,
  * the client's codec and its message count. */
-static void check_produce(const vector *v, const rill_wire_produce_request *p)
+static void check_produce(const vector *v, const rill__wire_produce_request *p)
 {
   g_assert_cmpint(p->acks, ==, atoi(want(v, "acks")));
   g_assert_cmpint(p->n_topics, ==, 1);
   g_assert_true(str_is(p->topics[0].name, want(v, "topic")));
   g_assert_cmpint(p->topics[0].n_partitions, ==, 1);
   g_assert_cmpint(p->topics[0].partitions[0].index, ==, 0);
-  rill_wire_bytes rec = p->topics[0].partitions[0].records;
+  rill__wire_bytes rec = p->topics[0].partitions[0].records;
   g_assert_cmpint(rec.len, >, RILL_BATCH_HEADER_SIZE);
   rill_batch_header bh;
-  g_assert_cmpint(rill_batch_header_parse(rec.ptr, (size_t)rec.len, true, &bh), ==, RILL_BATCH_OK);
+  g_assert_cmpint(rill__batch_header_parse(rec.ptr, (size_t)rec.len, true, &bh), ==, RILL_BATCH_OK);
   g_assert_cmpint(bh.batch_length + RILL_BATCH_LOG_OVERHEAD, ==, rec.len); /* exactly one batch */
   g_assert_cmpint(bh.attributes & RILL_BATCH_ATTR_CODEC_MASK, ==, codec_id(want(v, "compression")));
   g_assert_cmpint(bh.records_count, ==, atoi(want(v, "messages")));
@@ -91,11 +94,11 @@ static void check_one(const vector *v)
   char *data = NULL;
   gsize len = 0;
   g_assert_true(g_file_get_contents(path, &data, &len, NULL));
-  rill_wire_arena arena;
-  rill_wire_arena_init(&arena);
-  rill_wire_request *req = g_new0(rill_wire_request, 1);
-  rill_wire_error err = {0};
-  rill_wire_status st = rill_wire_request_decode((const uint8_t *)data, len, &arena, req, &err);
+  rill__wire_arena arena;
+  rill__wire_arena_init(&arena);
+  rill__wire_request *req = g_new0(rill__wire_request, 1);
+  rill__wire_error err = {0};
+  rill__wire_status st = rill__wire_request_decode((const uint8_t *)data, len, &arena, req, &err);
   if (st != RILL_WIRE_OK)
     g_error("%s: status %d: %s at offset %zu: %s", v->file, st, err.field, err.offset, err.reason);
   g_assert_cmpint(req->header.request_api_key, ==, v->api);
@@ -105,7 +108,7 @@ static void check_one(const vector *v)
 
   const char *topic = g_hash_table_lookup(v->kv, "topic");
   const char *group = g_hash_table_lookup(v->kv, "group");
-  const rill_wire_request_body *b = &req->body;
+  const rill__wire_request_body *b = &req->body;
   switch (v->api) {
   case RILL_WIRE_API_PRODUCE: check_produce(v, &b->produce); break;
   case RILL_WIRE_API_FETCH:
@@ -121,7 +124,7 @@ static void check_one(const vector *v)
     break;
   case RILL_WIRE_API_METADATA: {
     /* bootstrap probes may ask for no or all topics; a named list must name ours */
-    const rill_wire_metadata_request *m = &b->metadata;
+    const rill__wire_metadata_request *m = &b->metadata;
     bool found = m->n_topics <= 0;
     for (int32_t i = 0; i < m->n_topics; i++)
       found |= str_is(m->topics[i].name, topic);
@@ -178,13 +181,13 @@ static void check_one(const vector *v)
   }
 
   /* re-encoding the decoded request reproduces the client's bytes */
-  rill_wire_writer w;
-  rill_wire_writer_init(&w);
-  g_assert_true(rill_wire_request_encode(&w, &req->header, &req->body, &err));
+  rill__wire_writer w;
+  rill__wire_writer_init(&w);
+  g_assert_true(rill__wire_request_encode(&w, &req->header, &req->body, &err));
   g_assert_cmpmem(w.buf + 4, w.len - 4, data, len);
 
-  rill_wire_writer_clear(&w);
-  rill_wire_arena_clear(&arena);
+  rill__wire_writer_clear(&w);
+  rill__wire_arena_clear(&arena);
   g_free(req);
   g_free(data);
   g_free(path);

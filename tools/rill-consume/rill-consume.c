@@ -127,7 +127,7 @@ static gboolean check_topics(consumer *c, GError **error)
   rill__kreq *r = rill__kadmin_metadata(c->client, topics, error);
   if (!r)
     return FALSE;
-  const rill_wire_metadata_response *m = &r->resp.metadata;
+  const rill__wire_metadata_response *m = &r->resp.metadata;
   for (int32_t i = 0; i < m->n_topics; i++)
     if (m->topics[i].error_code) {
       g_autofree char *what = g_strdup_printf("topic '%.*s'", m->topics[i].name.len, m->topics[i].name.ptr);
@@ -245,11 +245,11 @@ static gboolean count_reached(consumer *c)
 
 /* Prints the records of @rec at or after @p->pos; advances @p->pos past
  * every whole batch (control batches included). */
-static gboolean print_records(consumer *c, cpart *p, rill_wire_bytes rec, GString *out, GError **error)
+static gboolean print_records(consumer *c, cpart *p, rill__wire_bytes rec, GString *out, GError **error)
 {
   size_t off = 0;
   while (rec.len > 0 && off + 61 <= (size_t)rec.len && !count_reached(c)) {
-    int32_t blen = (int32_t)rill_be32(rec.ptr + off + 8);
+    int32_t blen = (int32_t)rill__be32(rec.ptr + off + 8);
     if (blen < 49 || off + 12 + (size_t)blen > (size_t)rec.len)
       break; /* a partial trailing batch: fetched again */
     if (!rill__batch_reader_open(&c->reader, rec.ptr + off, (size_t)rec.len - off,
@@ -315,8 +315,8 @@ static gboolean fetch_round(consumer *c, gboolean *rejoin, GError **error)
     GArray *idx = val;
     /* one request topic per partition keeps the request simple; brokers
      * accept repeated topic names */
-    g_autofree rill_wire_fetch_request_fetch_topic *ts = g_new0(rill_wire_fetch_request_fetch_topic, idx->len);
-    g_autofree rill_wire_fetch_request_fetch_partition *fps = g_new0(rill_wire_fetch_request_fetch_partition, idx->len);
+    g_autofree rill__wire_fetch_request_topic *ts = g_new0(rill__wire_fetch_request_topic, idx->len);
+    g_autofree rill__wire_fetch_request_partition *fps = g_new0(rill__wire_fetch_request_partition, idx->len);
     for (guint k = 0; k < idx->len; k++) {
       cpart *p = &g_array_index(c->parts, cpart, g_array_index(idx, guint, k));
       fps[k].partition = p->partition;
@@ -325,12 +325,12 @@ static gboolean fetch_round(consumer *c, gboolean *rejoin, GError **error)
       fps[k].last_fetched_epoch = -1;
       fps[k].log_start_offset = -1;
       fps[k].partition_max_bytes = c->conf->max_partition_fetch_bytes;
-      ts[k].topic = rill_wire_str_from(p->topic);
+      ts[k].topic = rill__wire_str_from(p->topic);
       ts[k].partitions = &fps[k];
       ts[k].n_partitions = 1;
     }
-    rill_wire_fetch_request req;
-    rill_wire_fetch_request_init(&req);
+    rill__wire_fetch_request req;
+    rill__wire_fetch_request_init(&req);
     req.replica_id = -1;
     /* short waits: heartbeats and -e checks happen between fetches */
     req.max_wait_ms = MIN(c->conf->fetch_wait_max_ms, 500);
@@ -343,14 +343,14 @@ static gboolean fetch_round(consumer *c, gboolean *rejoin, GError **error)
       ok = FALSE;
       break;
     }
-    const rill_wire_fetch_response *fr = &r->resp.fetch;
+    const rill__wire_fetch_response *fr = &r->resp.fetch;
     for (int32_t t = 0; ok && t < fr->n_responses; t++)
       for (int32_t i = 0; ok && i < fr->responses[t].n_partitions; i++) {
-        const rill_wire_fetch_response_partition_data *pd = &fr->responses[t].partitions[i];
+        const rill__wire_fetch_response_partition_data *pd = &fr->responses[t].partitions[i];
         cpart *p = NULL;
         for (guint k = 0; k < idx->len && !p; k++) {
           cpart *q = &g_array_index(c->parts, cpart, g_array_index(idx, guint, k));
-          if (q->partition == pd->partition_index && rill_wire_str_eq(fr->responses[t].topic, q->topic))
+          if (q->partition == pd->partition_index && rill__wire_str_eq(fr->responses[t].topic, q->topic))
             p = q;
         }
         if (!p)

@@ -82,7 +82,7 @@ static gboolean cmd_describe(groups *g, const char *group, GError **error)
   rill__kreq *d = rill__kadmin_describe_group(g->client, coord, group, error);
   if (!d)
     return FALSE;
-  const rill_wire_describe_groups_response_described_group *dg = &d->resp.describe_groups.groups[0];
+  const rill__wire_describe_groups_response_described_group *dg = &d->resp.describe_groups.groups[0];
   gboolean ok = FALSE;
   GArray *rows = g_array_new(FALSE, TRUE, sizeof(row));
   g_array_set_clear_func(rows, row_clear);
@@ -90,7 +90,7 @@ static gboolean cmd_describe(groups *g, const char *group, GError **error)
   GArray *committed = rill__kadmin_offset_fetch(g->client, coord, group, NULL, error);
   if (!committed)
     goto out;
-  if (dg->group_state.len > 0 && rill_wire_str_eq(dg->group_state, "Dead") && committed->len == 0) {
+  if (dg->group_state.len > 0 && rill__wire_str_eq(dg->group_state, "Dead") && committed->len == 0) {
     g_autofree char *what = g_strdup_printf("group '%s'", group);
     rill__kclient_set_error(error, RILL_KAFKA_ERR_GROUP_ID_NOT_FOUND, what, NULL);
     rill__koffsets_free(committed);
@@ -102,9 +102,9 @@ static gboolean cmd_describe(groups *g, const char *group, GError **error)
     g_array_append_val(rows, r);
   }
   rill__koffsets_free(committed);
-  gboolean consumer = rill_wire_str_eq(dg->protocol_type, "consumer");
+  gboolean consumer = rill__wire_str_eq(dg->protocol_type, "consumer");
   for (int32_t i = 0; consumer && i < dg->n_members; i++) {
-    const rill_wire_describe_groups_response_described_group_member *mb = &dg->members[i];
+    const rill__wire_describe_groups_response_described_group_member *mb = &dg->members[i];
     GArray *a = mb->member_assignment.len > 0
                   ? rill__kconsumer_assignment_decode(mb->member_assignment.ptr, (size_t)mb->member_assignment.len)
                   : NULL;
@@ -269,9 +269,9 @@ static gboolean cmd_delete(groups *g, const char *group, GError **error)
   int32_t coord = rill__kadmin_find_coordinator(g->client, group, error);
   if (coord < 0)
     return FALSE;
-  rill_wire_delete_groups_request req;
-  rill_wire_delete_groups_request_init(&req);
-  rill_wire_str name = rill_wire_str_from(group);
+  rill__wire_delete_groups_request req;
+  rill__wire_delete_groups_request_init(&req);
+  rill__wire_str name = rill__wire_str_from(group);
   req.groups_names = &name;
   req.n_groups_names = 1;
   rill__kreq *r = rill__kclient_call(g->client, coord, RILL_WIRE_API_DELETE_GROUPS, 2, &req, error);

@@ -81,8 +81,8 @@ static gboolean flush(producer *p, GError **error)
       int32_t leader = rill__kclient_leader(p->client, p->topic, first);
       if (leader < 0)
         continue; /* retried after the refresh */
-      g_autofree rill_wire_produce_request_partition_produce_data *pd =
-        g_new0(rill_wire_produce_request_partition_produce_data, (gsize)p->n_partitions);
+      g_autofree rill__wire_produce_request_partition_produce_data *pd =
+          g_new0(rill__wire_produce_request_partition_produce_data, (gsize)p->n_partitions);
       g_autofree gboolean *in_req = g_new0(gboolean, (gsize)p->n_partitions);
       int32_t k = 0;
       for (int32_t i = first; i < p->n_partitions; i++) {
@@ -91,13 +91,13 @@ static gboolean flush(producer *p, GError **error)
         gsize len;
         const void *data = g_bytes_get_data(batches[i], &len);
         pd[k].index = i;
-        pd[k].records = rill_wire_bytes_from(data, len);
+        pd[k].records = rill__wire_bytes_from(data, len);
         in_req[i] = TRUE;
         k++;
       }
-      rill_wire_produce_request req;
-      rill_wire_produce_request_init(&req);
-      rill_wire_produce_request_topic_produce_data td = {rill_wire_str_from(p->topic), pd, k};
+      rill__wire_produce_request req;
+      rill__wire_produce_request_init(&req);
+      rill__wire_produce_request_topic_produce_data td = {rill__wire_str_from(p->topic), pd, k};
       req.acks = (int16_t)p->conf->acks;
       req.timeout_ms = p->conf->request_timeout_ms;
       req.topics = &td;
@@ -117,10 +117,10 @@ static gboolean flush(producer *p, GError **error)
             pending--;
           }
       } else if (!r->error) {
-        const rill_wire_produce_response *pr = &r->resp.produce;
+        const rill__wire_produce_response *pr = &r->resp.produce;
         for (int32_t t = 0; ok && t < pr->n_responses; t++)
           for (int32_t j = 0; ok && j < pr->responses[t].n_partitions; j++) {
-            const rill_wire_produce_response_partition_produce_response *pp = &pr->responses[t].partitions[j];
+            const rill__wire_produce_response_partition_produce_response *pp = &pr->responses[t].partitions[j];
             int32_t i = pp->index;
             if (i < 0 || i >= p->n_partitions || !in_req[i] || !batches[i])
               continue;

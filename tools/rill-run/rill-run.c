@@ -41,7 +41,7 @@ static const GOptionEntry entries[] = {
   {"list", 'l', 0, G_OPTION_ARG_NONE, &opt_list, "List the elements", NULL},
   {"describe", 'd', 0, G_OPTION_ARG_STRING, &opt_describe, "Describe ELEMENT and its parameters", "ELEMENT"},
   {"reference", 0, 0, G_OPTION_ARG_NONE, &opt_reference, "Print the element reference as Markdown", NULL},
-  {NULL}};
+  G_OPTION_ENTRY_NULL};
 
 static int info_mode(const rill_launch_registry *registry)
 {

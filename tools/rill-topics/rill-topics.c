@@ -36,7 +36,7 @@ static gboolean cmd_list(topics *t, GError **error)
     return FALSE;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
   for (int32_t i = 0; i < r->resp.metadata.n_topics; i++) {
-    rill_wire_str n = r->resp.metadata.topics[i].name;
+    rill__wire_str n = r->resp.metadata.topics[i].name;
     if (n.len > 0)
       g_ptr_array_add(names, g_strndup(n.ptr, (gsize)n.len));
   }
@@ -60,13 +60,13 @@ static gboolean cmd_describe(topics *t, char **names, GError **error)
   rill__kreq *r = rill__kadmin_metadata(t->client, (const char *const *)names, error);
   if (!r)
     return FALSE;
-  const rill_wire_metadata_response *m = &r->resp.metadata;
+  const rill__wire_metadata_response *m = &r->resp.metadata;
   gboolean ok = TRUE;
   GString *s = g_string_new(NULL);
   for (guint k = 0; names[k] && ok; k++)
     for (int32_t i = 0; i < m->n_topics; i++) {
-      const rill_wire_metadata_response_metadata_response_topic *mt = &m->topics[i];
-      if (!rill_wire_str_eq(mt->name, names[k]))
+      const rill__wire_metadata_response_topic *mt = &m->topics[i];
+      if (!rill__wire_str_eq(mt->name, names[k]))
         continue;
       if (mt->error_code) {
         g_autofree char *what = g_strdup_printf("topic '%s'", names[k]);
@@ -77,7 +77,7 @@ static gboolean cmd_describe(topics *t, char **names, GError **error)
       g_string_append_printf(s, "topic\t%s\tpartitions\t%d\n", names[k], mt->n_partitions);
       for (int32_t p = 0; p < mt->n_partitions; p++)
         for (int32_t q = 0; q < mt->n_partitions; q++) {
-          const rill_wire_metadata_response_metadata_response_partition *mp = &mt->partitions[q];
+          const rill__wire_metadata_response_partition *mp = &mt->partitions[q];
           if (mp->partition_index != p)
             continue;
           g_string_append_printf(s, "partition\t%d\tleader\t%d\treplicas\t", p, mp->leader_id);

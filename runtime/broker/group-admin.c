@@ -1,4 +1,4 @@
-/* group_admin.c — committed offsets and the group admin calls (list,
+/* group-admin.c — committed offsets and the group admin calls (list,
  * describe, delete). Offsets live in the rill_log (one atomically replaced
  * file per group); this file decides who may commit, following Kafka:
  *
@@ -13,9 +13,9 @@
  * A group known only by its committed offsets is listed and described as
  * Empty with protocol type "".
  */
-#include "runtime/broker/group_private.h"
+#include "runtime/broker/group-private.h"
 
-#include <rill/kafka_error.h>
+#include <rill/kafka-error.h>
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
-/* kafka_error.c — lookups over RILL_KAFKA_ERROR_MAP (include/rill/kafka_error.h). */
-#include <rill/kafka_error.h>
+/* kafka-error.c — lookups over RILL_KAFKA_ERROR_MAP (include/rill/kafka-error.h). */
+#include <rill/kafka-error.h>
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-/* window_session.c — session windows: per key, disjoint sessions that grow
+/* window-session.c — session windows: per key, disjoint sessions that grow
  * and merge as records arrive.
  *
  * A record at ts opens [ts, ts + gap); sessions that overlap or touch it

@@ -1,4 +1,4 @@
-/* join_table_file.c — initial contents of a table join from a text file
+/* join-table-file.c — initial contents of a table join from a text file
  * of "KEY<TAB>VALUE" lines (format in include/rill/join.h).
  *
  * Invariants: a file either loads completely or not at all (entries are

@@ -1,4 +1,4 @@
-/* recordbatch_writer.c — builds RecordBatch v2 bytes (API in recordbatch.h).
+/* recordbatch-writer.c — builds RecordBatch v2 bytes (API in recordbatch.h).
  *
  * Records are encoded straight into one growing buffer after 61 bytes kept
  * for the header, each record's size being computed before it is written so
@@ -162,7 +162,7 @@ static void fill_header(const rill__batch_writer *w, uint8_t *h, size_t total)
   rill_put_be16(h + 51, (uint16_t)o->producer_epoch);
   rill_put_be32(h + 53, (uint32_t)o->base_sequence);
   rill_put_be32(h + 57, (uint32_t)w->count);
-  rill_batch_update_crc(h, total);
+  rill__batch_update_crc(h, total);
 }
 
 GBytes *rill__batch_writer_finish(rill__batch_writer *w, GError **error)

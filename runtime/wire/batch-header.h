@@ -1,7 +1,7 @@
-/* batch_header.h — the fixed 61-byte header of a Kafka RecordBatch (magic 2).
+/* batch-header.h — the fixed 61-byte header of a Kafka RecordBatch (magic 2).
  *
- * Shared by the RecordBatch reader and writer (runtime/wire/recordbatch_reader.c,
- * recordbatch_writer.c), the broker's Produce handler and the
+ * Shared by the RecordBatch reader and writer (runtime/wire/recordbatch-reader.c,
+ * recordbatch-writer.c), the broker's Produce handler and the
  * log storage (runtime/log/), which validates and re-stamps batches without
  * decoding their records.
  *
@@ -65,18 +65,24 @@ typedef struct {
 
 typedef enum {
   RILL_BATCH_OK = 0,
-  RILL_BATCH_TRUNCATED,   /* fewer bytes than the header or batchLength says */
-  RILL_BATCH_BAD_LENGTH,  /* batchLength smaller than the header or negative */
-  RILL_BATCH_BAD_MAGIC,   /* magic != 2 (MessageSet v0/v1 are refused) */
-  RILL_BATCH_BAD_CRC,     /* stored CRC != CRC-32C of bytes 21..end */
-} rill_batch_status;
+  RILL_BATCH_TRUNCATED,  /* fewer bytes than the header or batchLength says */
+  RILL_BATCH_BAD_LENGTH, /* batchLength smaller than the header or negative */
+  RILL_BATCH_BAD_MAGIC,  /* magic != 2 (MessageSet v0/v1 are refused) */
+  RILL_BATCH_BAD_CRC,    /* stored CRC != CRC-32C of bytes 21..end */
+} rill__batch_status;
 
-static inline uint16_t rill_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t rill_be32(const uint8_t *p)
+static inline uint16_t rill__be16(const uint8_t *p)
+{
+  return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline uint32_t rill__be32(const uint8_t *p)
 {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static inline uint64_t rill_be64(const uint8_t *p) { return (uint64_t)rill_be32(p) << 32 | rill_be32(p + 4); }
+static inline uint64_t rill__be64(const uint8_t *p)
+{
+  return (uint64_t)rill__be32(p) << 32 | rill__be32(p + 4);
+}
 static inline void rill_put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static inline void rill_put_be32(uint8_t *p, uint32_t v)
 {
@@ -87,15 +93,14 @@ static inline void rill_put_be64(uint8_t *p, uint64_t v) { rill_put_be32(p, (uin
 /* Parses the header at @p (@len bytes available). Checks magic and that
  * @len holds the whole batch; with @check_crc also verifies the CRC.
  * On success fills @out; the batch occupies batch_length + 12 bytes. */
-rill_batch_status rill_batch_header_parse(const uint8_t *p, size_t len, bool check_crc,
-                                          rill_batch_header *out);
+rill__batch_status rill__batch_header_parse(const uint8_t *p, size_t len, bool check_crc, rill_batch_header *out);
 
 /* Total bytes of the batch whose header is at @p, or -1 if @len < 12. */
 static inline int64_t rill_batch_total_size(const uint8_t *p, size_t len)
 {
   if (len < RILL_BATCH_LOG_OVERHEAD)
     return -1;
-  return (int64_t)(int32_t)rill_be32(p + RILL_BATCH_OFF_LENGTH) + RILL_BATCH_LOG_OVERHEAD;
+  return (int64_t)(int32_t)rill__be32(p + RILL_BATCH_OFF_LENGTH) + RILL_BATCH_LOG_OVERHEAD;
 }
 
 /* Rewrites baseOffset in place (outside the CRC, so the CRC stays valid). */
@@ -105,7 +110,7 @@ static inline void rill_batch_set_base_offset(uint8_t *p, int64_t base_offset)
 }
 
 /* Recomputes and stores the CRC after bytes 21..end changed (e.g. LogAppendTime). */
-void rill_batch_update_crc(uint8_t *p, size_t total_size);
+void rill__batch_update_crc(uint8_t *p, size_t total_size);
 
 /* A short text for @status, for error messages. (transfer none) */
-const char *rill_batch_status_str(rill_batch_status status);
+const char *rill__batch_status_str(rill__batch_status status);

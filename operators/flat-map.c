@@ -1,4 +1,4 @@
-/* flat_map.c — zero or more records out per record in. The input batch is
+/* flat-map.c — zero or more records out per record in. The input batch is
  * referenced by the output, so emitted records may point into it. */
 #include "runtime/pipeline-private.h"
 

@@ -1,4 +1,4 @@
-/* window_panes.c — tumbling and hopping windows over shared panes.
+/* window-panes.c — tumbling and hopping windows over shared panes.
  *
  * Time is cut into panes of `slice` = gcd(size, slide) ms; each pane holds
  * one accumulator per key (a rill__table). A record is added to exactly one

@@ -1,4 +1,4 @@
-/* keyed_process.c — a user function per record with keyed state scoped to
+/* keyed-process.c — a user function per record with keyed state scoped to
  * the record key (state.h). One rill_state_store per task. */
 #include <rill/state.h>
 

@@ -1,4 +1,4 @@
-/* group_coordinator.c — the classic group protocol state machine:
+/* group-coordinator.c — the classic group protocol state machine:
  *
  *   Empty --join--> PreparingRebalance --all rejoined / rebalance timeout-->
  *   CompletingRebalance --leader's SyncGroup--> Stable
@@ -24,9 +24,9 @@
  * - A member whose session expires is dropped, unless it has a parked
  *   request (it cannot heartbeat while waiting).
  */
-#include "runtime/broker/group_private.h"
+#include "runtime/broker/group-private.h"
 
-#include <rill/kafka_error.h>
+#include <rill/kafka-error.h>
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
-/* group_private.h — the coordinator's internal structures, shared by
- * group_state.c (groups, members, protocol choice), group_coordinator.c (the
- * protocol state machine), group_store.c (persistence) and group_admin.c
+/* group-private.h — the coordinator's internal structures, shared by
+ * group-state.c (groups, members, protocol choice), group-coordinator.c (the
+ * protocol state machine), group-store.c (persistence) and group-admin.c
  * (offsets, list, describe, delete).
  *
  * Every field below is guarded by rill__group_coordinator.lock. Callbacks of
@@ -9,7 +9,7 @@
  */
 #pragma once
 
-#include "runtime/broker/group_coordinator.h"
+#include "runtime/broker/group-coordinator.h"
 
 typedef enum {
   RILL__GROUP_EMPTY,
@@ -69,7 +69,7 @@ struct rill__group_coordinator {
   bool need_wakeup;
 };
 
-/* ---- group_state.c ---- */
+/* ---- group-state.c ---- */
 const char *rill__group_state_name(rill__group_state state);
 int64_t rill__group_now(rill__group_coordinator *c);
 rill__group *rill__group_new(const char *id);
@@ -92,14 +92,14 @@ int32_t rill__group_max_rebalance_timeout(rill__group *g);
 /* Notes a deadline so the owner's timer is re-armed if it is earlier. */
 void rill__group_schedule(rill__group_coordinator *c, int64_t deadline);
 
-/* ---- group_coordinator.c ---- */
+/* ---- group-coordinator.c ---- */
 /* Removes @m (answering its parked requests with UNKNOWN_MEMBER_ID) and
  * rebalances as the state requires. */
 void rill__group_remove_member(rill__group_coordinator *c, rill__group *g, rill__group_member *m);
 /* Runs the queued completions; call with the lock released. */
 void rill__group_flush(rill__group_coordinator *c);
 
-/* ---- group_store.c ---- */
+/* ---- group-store.c ---- */
 /* Writes @g's metadata (Stable or Empty) atomically; a failure is logged
  * (the group keeps working in memory). */
 void rill__group_store(rill__group_coordinator *c, rill__group *g);

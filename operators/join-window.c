@@ -1,4 +1,4 @@
-/* join_window.c — windowed stream–stream join (inner and left) over
+/* join-window.c — windowed stream–stream join (inner and left) over
  * tumbling event-time windows.
  *
  * State per task: an ordered map window start -> window, each window a hash

@@ -1,7 +1,7 @@
-/* group_handlers.c — the group APIs on the wire: FindCoordinator, JoinGroup,
+/* group-handlers.c — the group APIs on the wire: FindCoordinator, JoinGroup,
  * SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, ListGroups,
  * DescribeGroups, DeleteGroups (group.h). Each handler turns the decoded
- * request into a call on the coordinator (group_coordinator.h) and the
+ * request into a call on the coordinator (group-coordinator.h) and the
  * result into the response fields the request's version carries.
  *
  * Threads: handlers, the coordinator's callbacks and its timer run on the
@@ -17,7 +17,7 @@
  * <log dir>/.groups.
  */
 #include "runtime/broker/broker-private.h"
-#include "runtime/broker/group_private.h"
+#include "runtime/broker/group-private.h"
 #include "runtime/log/log-private.h"
 
 #include <string.h>
@@ -117,7 +117,7 @@ void rill__group_coordinator_shutdown(rill__group_coordinator *c)
 
 /* ---- helpers ---- */
 
-static char *dup_str(rill__broker_req *req, rill_wire_str s)
+static char *dup_str(rill__broker_req *req, rill__wire_str s)
 {
   return rill__broker_req_strdup(req, s);
 }
@@ -145,25 +145,25 @@ static int16_t coordinator_for(int8_t key_type)
 
 void rill__group_handle_find_coordinator(rill__broker_req *req)
 {
-  const rill_wire_find_coordinator_request *in = &req->body->find_coordinator;
-  rill_wire_find_coordinator_response out;
-  rill_wire_find_coordinator_response_init(&out);
-  rill_wire_str host = rill_wire_str_from(rill__broker_advertised_host(req->broker));
+  const rill__wire_find_coordinator_request *in = &req->body->find_coordinator;
+  rill__wire_find_coordinator_response out;
+  rill__wire_find_coordinator_response_init(&out);
+  rill__wire_str host = rill__wire_str_from(rill__broker_advertised_host(req->broker));
   int32_t port = rill__broker_advertised_port(req->broker);
   int32_t node = rill__broker_node_id(req->broker);
   int16_t err = coordinator_for(in->key_type);
   out.error_code = err;
   out.node_id = err ? -1 : node;
-  out.host = err ? rill_wire_str_from("") : host;
+  out.host = err ? rill__wire_str_from("") : host;
   out.port = err ? -1 : port;
   out.n_coordinators = MAX(in->n_coordinator_keys, 0);
-  out.coordinators = rill__broker_req_new0(req, rill_wire_find_coordinator_response_coordinator, out.n_coordinators);
+  out.coordinators = rill__broker_req_new0(req, rill__wire_find_coordinator_response_coordinator, out.n_coordinators);
   for (int32_t i = 0; i < out.n_coordinators; i++) {
-    rill_wire_find_coordinator_response_coordinator *o = &out.coordinators[i];
+    rill__wire_find_coordinator_response_coordinator *o = &out.coordinators[i];
     o->key = in->coordinator_keys[i];
     o->error_code = err;
     o->node_id = err ? -1 : node;
-    o->host = err ? rill_wire_str_from("") : host;
+    o->host = err ? rill__wire_str_from("") : host;
     o->port = err ? -1 : port;
     o->error_message = RILL_WIRE_STR_NULL;
   }
@@ -176,17 +176,17 @@ void rill__group_handle_find_coordinator(rill__broker_req *req)
  * timer; answering through a post keeps every answer out of the middle of
  * another connection's event handling. The result is copied into the
  * request's memory first (it is only valid during the callback). */
-static rill_wire_str keep_str(rill__broker_req *req, const char *s)
+static rill__wire_str keep_str(rill__broker_req *req, const char *s)
 {
-  return s ? rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(s))) : RILL_WIRE_STR_NULL;
+  return s ? rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(s))) : RILL_WIRE_STR_NULL;
 }
 
-static rill_wire_bytes keep_bytes(rill__broker_req *req, const uint8_t *p, size_t len)
+static rill__wire_bytes keep_bytes(rill__broker_req *req, const uint8_t *p, size_t len)
 {
   uint8_t *d = rill__broker_req_alloc(req, MAX(len, 1));
   if (len)
     memcpy(d, p, len);
-  return rill_wire_bytes_from(d, len);
+  return rill__wire_bytes_from(d, len);
 }
 
 static void respond_posted(void *data)
@@ -199,8 +199,8 @@ static void join_done(const rill__group_join_result *r, void *data)
 {
   rill__broker_req *req = data;
   int16_t version = req->header.request_api_version;
-  rill_wire_join_group_response *out = rill__broker_req_new0(req, rill_wire_join_group_response, 1);
-  rill_wire_join_group_response_init(out);
+  rill__wire_join_group_response *out = rill__broker_req_new0(req, rill__wire_join_group_response, 1);
+  rill__wire_join_group_response_init(out);
   out->error_code = r->error_code;
   out->generation_id = r->generation_id;
   out->protocol_type = keep_str(req, r->protocol_type);
@@ -209,7 +209,7 @@ static void join_done(const rill__group_join_result *r, void *data)
   out->leader = keep_str(req, r->leader_id);
   out->member_id = keep_str(req, r->member_id);
   out->n_members = (int32_t)r->n_members;
-  out->members = rill__broker_req_new0(req, rill_wire_join_group_response_join_group_response_member, MAX(r->n_members, 1));
+  out->members = rill__broker_req_new0(req, rill__wire_join_group_response_member, MAX(r->n_members, 1));
   for (guint i = 0; i < r->n_members; i++) {
     out->members[i].member_id = keep_str(req, r->members[i].member_id);
     out->members[i].group_instance_id = keep_str(req, r->members[i].group_instance_id);
@@ -221,7 +221,7 @@ static void join_done(const rill__group_join_result *r, void *data)
 
 void rill__group_handle_join_group(rill__broker_req *req)
 {
-  const rill_wire_join_group_request *in = &req->body->join_group;
+  const rill__wire_join_group_request *in = &req->body->join_group;
   int32_t n = MAX(in->n_protocols, 0);
   rill__group_protocol *protos = rill__broker_req_new0(req, rill__group_protocol, MAX(n, 1));
   for (int32_t i = 0; i < n; i++) {
@@ -253,8 +253,8 @@ void rill__group_handle_join_group(rill__broker_req *req)
 static void sync_done(const rill__group_sync_result *r, void *data)
 {
   rill__broker_req *req = data;
-  rill_wire_sync_group_response *out = rill__broker_req_new0(req, rill_wire_sync_group_response, 1);
-  rill_wire_sync_group_response_init(out);
+  rill__wire_sync_group_response *out = rill__broker_req_new0(req, rill__wire_sync_group_response, 1);
+  rill__wire_sync_group_response_init(out);
   out->error_code = r->error_code;
   out->protocol_type = keep_str(req, r->protocol_type);
   out->protocol_name = keep_str(req, r->protocol_name);
@@ -265,7 +265,7 @@ static void sync_done(const rill__group_sync_result *r, void *data)
 
 void rill__group_handle_sync_group(rill__broker_req *req)
 {
-  const rill_wire_sync_group_request *in = &req->body->sync_group;
+  const rill__wire_sync_group_request *in = &req->body->sync_group;
   int32_t n = MAX(in->n_assignments, 0);
   rill__group_assignment *as = rill__broker_req_new0(req, rill__group_assignment, MAX(n, 1));
   for (int32_t i = 0; i < n; i++) {
@@ -290,9 +290,9 @@ void rill__group_handle_sync_group(rill__broker_req *req)
 
 void rill__group_handle_heartbeat(rill__broker_req *req)
 {
-  const rill_wire_heartbeat_request *in = &req->body->heartbeat;
-  rill_wire_heartbeat_response out;
-  rill_wire_heartbeat_response_init(&out);
+  const rill__wire_heartbeat_request *in = &req->body->heartbeat;
+  rill__wire_heartbeat_response out;
+  rill__wire_heartbeat_response_init(&out);
   out.error_code = rill__group_heartbeat(coordinator(req), dup_str(req, in->group_id), in->generation_id,
                                          dup_str(req, in->member_id), dup_str(req, in->group_instance_id));
   rill__broker_respond(req, &out);
@@ -300,7 +300,7 @@ void rill__group_handle_heartbeat(rill__broker_req *req)
 
 void rill__group_handle_leave_group(rill__broker_req *req)
 {
-  const rill_wire_leave_group_request *in = &req->body->leave_group;
+  const rill__wire_leave_group_request *in = &req->body->leave_group;
   bool v3 = req->header.request_api_version >= 3;
   int32_t n = v3 ? MAX(in->n_members, 0) : 1;
   rill__group_leaving_member *ms = rill__broker_req_new0(req, rill__group_leaving_member, n);
@@ -309,15 +309,15 @@ void rill__group_handle_leave_group(rill__broker_req *req)
     ms[i].member_id = id ? id : "";
     ms[i].group_instance_id = v3 ? dup_str(req, in->members[i].group_instance_id) : NULL;
   }
-  rill_wire_leave_group_response out;
-  rill_wire_leave_group_response_init(&out);
+  rill__wire_leave_group_response out;
+  rill__wire_leave_group_response_init(&out);
   out.error_code = rill__group_leave(coordinator(req), dup_str(req, in->group_id), ms, (guint)n);
   if (!v3) {
     if (!out.error_code)
       out.error_code = ms[0].error_code;
   } else if (!out.error_code) {
     out.n_members = n;
-    out.members = rill__broker_req_new0(req, rill_wire_leave_group_response_member_response, n);
+    out.members = rill__broker_req_new0(req, rill__wire_leave_group_response_member_response, n);
     for (int32_t i = 0; i < n; i++) {
       out.members[i].member_id = in->members[i].member_id;
       out.members[i].group_instance_id = in->members[i].group_instance_id;
@@ -330,7 +330,7 @@ void rill__group_handle_leave_group(rill__broker_req *req)
 /* ---- OffsetCommit ---- */
 
 typedef struct {
-  rill_wire_offset_commit_response out;
+  rill__wire_offset_commit_response out;
   rill__group_commit_entry *entries;
   guint n;
 } commit_state;
@@ -338,7 +338,7 @@ typedef struct {
 static void commit_work(void *data)
 {
   rill__broker_req *req = data;
-  const rill_wire_offset_commit_request *in = &req->body->offset_commit;
+  const rill__wire_offset_commit_request *in = &req->body->offset_commit;
   commit_state *st = req->handler_data;
   const char *member_id = dup_str(req, in->member_id);
   rill__group_commit(coordinator(req), dup_str(req, in->group_id), in->generation_id, member_id ? member_id : "",
@@ -358,9 +358,9 @@ static void commit_done(void *data)
 
 void rill__group_handle_offset_commit(rill__broker_req *req)
 {
-  const rill_wire_offset_commit_request *in = &req->body->offset_commit;
+  const rill__wire_offset_commit_request *in = &req->body->offset_commit;
   commit_state *st = rill__broker_req_new0(req, commit_state, 1);
-  rill_wire_offset_commit_response_init(&st->out);
+  rill__wire_offset_commit_response_init(&st->out);
   req->handler_data = st;
   int32_t nt = MAX(in->n_topics, 0);
   guint total = 0;
@@ -369,17 +369,16 @@ void rill__group_handle_offset_commit(rill__broker_req *req)
   st->entries = rill__broker_req_new0(req, rill__group_commit_entry, MAX(total, 1));
   st->n = total;
   st->out.n_topics = nt;
-  st->out.topics = rill__broker_req_new0(req, rill_wire_offset_commit_response_offset_commit_response_topic, nt);
+  st->out.topics = rill__broker_req_new0(req, rill__wire_offset_commit_response_topic, nt);
   guint k = 0;
   for (int32_t t = 0; t < nt; t++) {
     int32_t np = MAX(in->topics[t].n_partitions, 0);
     const char *topic = dup_str(req, in->topics[t].name);
     st->out.topics[t].name = in->topics[t].name;
     st->out.topics[t].n_partitions = np;
-    st->out.topics[t].partitions =
-      rill__broker_req_new0(req, rill_wire_offset_commit_response_offset_commit_response_partition, np);
+    st->out.topics[t].partitions = rill__broker_req_new0(req, rill__wire_offset_commit_response_partition, np);
     for (int32_t p = 0; p < np; p++) {
-      const rill_wire_offset_commit_request_offset_commit_request_partition *ip = &in->topics[t].partitions[p];
+      const rill__wire_offset_commit_request_partition *ip = &in->topics[t].partitions[p];
       st->out.topics[t].partitions[p].partition_index = ip->partition_index;
       st->entries[k++] = (rill__group_commit_entry){
         .topic = topic,
@@ -395,12 +394,12 @@ void rill__group_handle_offset_commit(rill__broker_req *req)
 
 /* ---- OffsetFetch ---- */
 
-typedef rill_wire_offset_fetch_response_offset_fetch_response_partition fetch_part; /* v0-7 */
-typedef rill_wire_offset_fetch_response_offset_fetch_response_partitions fetch_part8;
+typedef rill__wire_offset_fetch_response_partition fetch_part; /* v0-7 */
+typedef rill__wire_offset_fetch_response_partitions fetch_part8;
 
 /* One group's answer, as v0-7 topics (v8 is copied from it). */
 typedef struct {
-  rill_wire_offset_fetch_response_offset_fetch_response_topic *topics;
+  rill__wire_offset_fetch_response_topic *topics;
   int32_t n_topics;
 } fetch_answer;
 
@@ -409,12 +408,13 @@ static void fill_part(rill__broker_req *req, fetch_part *o, int32_t partition, c
   o->partition_index = partition;
   o->committed_offset = c ? c->offset : -1;
   o->committed_leader_epoch = c ? c->leader_epoch : -1;
-  o->metadata = rill_wire_str_from(c && c->metadata ? rill__broker_req_strdup(req, rill_wire_str_from(c->metadata)) : "");
+  o->metadata =
+      rill__wire_str_from(c && c->metadata ? rill__broker_req_strdup(req, rill__wire_str_from(c->metadata)) : "");
   o->error_code = RILL_KAFKA_ERR_NONE;
 }
 
 /* @topics NULL: every committed offset of the group. */
-static fetch_answer fetch_group(rill__broker_req *req, const char *group, const rill_wire_str *names,
+static fetch_answer fetch_group(rill__broker_req *req, const char *group, const rill__wire_str *names,
                                 int32_t *const *parts, const int32_t *n_parts, int32_t n_topics, bool all)
 {
   fetch_answer a = {0};
@@ -422,14 +422,14 @@ static fetch_answer fetch_group(rill__broker_req *req, const char *group, const 
   if (all) {
     g_autoptr(GArray) offs = rill__group_offset_fetch_all(c, group);
     /* Sorted by topic: one output topic per run. */
-    a.topics = rill__broker_req_new0(req, rill_wire_offset_fetch_response_offset_fetch_response_topic, MAX(offs->len, 1));
+    a.topics = rill__broker_req_new0(req, rill__wire_offset_fetch_response_topic, MAX(offs->len, 1));
     for (guint i = 0; i < offs->len;) {
       rill_log_group_offset *o = &g_array_index(offs, rill_log_group_offset, i);
       guint j = i;
       while (j < offs->len && strcmp(g_array_index(offs, rill_log_group_offset, j).topic, o->topic) == 0)
         j++;
-      rill_wire_offset_fetch_response_offset_fetch_response_topic *t = &a.topics[a.n_topics++];
-      t->name = rill_wire_str_from(rill__broker_req_strdup(req, rill_wire_str_from(o->topic)));
+      rill__wire_offset_fetch_response_topic *t = &a.topics[a.n_topics++];
+      t->name = rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(o->topic)));
       t->n_partitions = (int32_t)(j - i);
       t->partitions = rill__broker_req_new0(req, fetch_part, j - i);
       for (guint k = i; k < j; k++) {
@@ -441,7 +441,7 @@ static fetch_answer fetch_group(rill__broker_req *req, const char *group, const 
     return a;
   }
   a.n_topics = n_topics;
-  a.topics = rill__broker_req_new0(req, rill_wire_offset_fetch_response_offset_fetch_response_topic, MAX(n_topics, 1));
+  a.topics = rill__broker_req_new0(req, rill__wire_offset_fetch_response_topic, MAX(n_topics, 1));
   for (int32_t t = 0; t < n_topics; t++) {
     const char *topic = dup_str(req, names[t]);
     a.topics[t].name = names[t];
@@ -458,19 +458,19 @@ static fetch_answer fetch_group(rill__broker_req *req, const char *group, const 
 }
 
 static fetch_answer fetch_request_topics(rill__broker_req *req, const char *group, bool all, int32_t n,
-                                         const rill_wire_str *names, int32_t *const *parts, const int32_t *n_parts)
+                                         const rill__wire_str *names, int32_t *const *parts, const int32_t *n_parts)
 {
   return fetch_group(req, group ? group : "", names, parts, n_parts, n, all);
 }
 
 void rill__group_handle_offset_fetch(rill__broker_req *req)
 {
-  const rill_wire_offset_fetch_request *in = &req->body->offset_fetch;
-  rill_wire_offset_fetch_response out;
-  rill_wire_offset_fetch_response_init(&out);
+  const rill__wire_offset_fetch_request *in = &req->body->offset_fetch;
+  rill__wire_offset_fetch_response out;
+  rill__wire_offset_fetch_response_init(&out);
   if (req->header.request_api_version < 8) {
     int32_t n = MAX(in->n_topics, 0);
-    rill_wire_str *names = rill__broker_req_new0(req, rill_wire_str, MAX(n, 1));
+    rill__wire_str *names = rill__broker_req_new0(req, rill__wire_str, MAX(n, 1));
     int32_t **parts = rill__broker_req_new0(req, int32_t *, MAX(n, 1));
     int32_t *np = rill__broker_req_new0(req, int32_t, MAX(n, 1));
     for (int32_t t = 0; t < n; t++) {
@@ -486,11 +486,11 @@ void rill__group_handle_offset_fetch(rill__broker_req *req)
     return;
   }
   out.n_groups = MAX(in->n_groups, 0);
-  out.groups = rill__broker_req_new0(req, rill_wire_offset_fetch_response_offset_fetch_response_group, out.n_groups);
+  out.groups = rill__broker_req_new0(req, rill__wire_offset_fetch_response_group, out.n_groups);
   for (int32_t g = 0; g < out.n_groups; g++) {
-    const rill_wire_offset_fetch_request_offset_fetch_request_group *ig = &in->groups[g];
+    const rill__wire_offset_fetch_request_group *ig = &in->groups[g];
     int32_t n = MAX(ig->n_topics, 0);
-    rill_wire_str *names = rill__broker_req_new0(req, rill_wire_str, MAX(n, 1));
+    rill__wire_str *names = rill__broker_req_new0(req, rill__wire_str, MAX(n, 1));
     int32_t **parts = rill__broker_req_new0(req, int32_t *, MAX(n, 1));
     int32_t *np = rill__broker_req_new0(req, int32_t, MAX(n, 1));
     for (int32_t t = 0; t < n; t++) {
@@ -499,10 +499,10 @@ void rill__group_handle_offset_fetch(rill__broker_req *req)
       np[t] = ig->topics[t].n_partition_indexes;
     }
     fetch_answer a = fetch_request_topics(req, dup_str(req, ig->group_id), ig->n_topics < 0, n, names, parts, np);
-    rill_wire_offset_fetch_response_offset_fetch_response_group *og = &out.groups[g];
+    rill__wire_offset_fetch_response_group *og = &out.groups[g];
     og->group_id = ig->group_id;
     og->n_topics = a.n_topics;
-    og->topics = rill__broker_req_new0(req, rill_wire_offset_fetch_response_offset_fetch_response_topics, MAX(a.n_topics, 1));
+    og->topics = rill__broker_req_new0(req, rill__wire_offset_fetch_response_topics, MAX(a.n_topics, 1));
     for (int32_t t = 0; t < a.n_topics; t++) {
       og->topics[t].name = a.topics[t].name;
       og->topics[t].n_partitions = a.topics[t].n_partitions;
@@ -521,7 +521,7 @@ void rill__group_handle_offset_fetch(rill__broker_req *req)
 
 void rill__group_handle_list_groups(rill__broker_req *req)
 {
-  const rill_wire_list_groups_request *in = &req->body->list_groups;
+  const rill__wire_list_groups_request *in = &req->body->list_groups;
   int32_t nf = MAX(in->n_states_filter, 0);
   const char **states = NULL;
   if (nf > 0) {
@@ -530,58 +530,58 @@ void rill__group_handle_list_groups(rill__broker_req *req)
       states[i] = dup_str(req, in->states_filter[i]);
   }
   g_autoptr(GArray) groups = rill__group_list(coordinator(req), states);
-  rill_wire_list_groups_response out;
-  rill_wire_list_groups_response_init(&out);
+  rill__wire_list_groups_response out;
+  rill__wire_list_groups_response_init(&out);
   out.n_groups = (int32_t)groups->len;
-  out.groups = rill__broker_req_new0(req, rill_wire_list_groups_response_listed_group, MAX(groups->len, 1));
+  out.groups = rill__broker_req_new0(req, rill__wire_list_groups_response_listed_group, MAX(groups->len, 1));
   for (guint i = 0; i < groups->len; i++) {
     const rill__group_listing *l = &g_array_index(groups, rill__group_listing, i);
-    out.groups[i].group_id = rill_wire_str_from(l->group_id);
-    out.groups[i].protocol_type = rill_wire_str_from(l->protocol_type);
-    out.groups[i].group_state = rill_wire_str_from(l->state);
+    out.groups[i].group_id = rill__wire_str_from(l->group_id);
+    out.groups[i].protocol_type = rill__wire_str_from(l->protocol_type);
+    out.groups[i].group_state = rill__wire_str_from(l->state);
   }
   rill__broker_respond(req, &out);
 }
 
-static rill_wire_bytes bytes_of(GBytes *b)
+static rill__wire_bytes bytes_of(GBytes *b)
 {
   gsize n;
   const void *p = g_bytes_get_data(b, &n);
-  return rill_wire_bytes_from(p ? p : "", n);
+  return rill__wire_bytes_from(p ? p : "", n);
 }
 
 void rill__group_handle_describe_groups(rill__broker_req *req)
 {
-  const rill_wire_describe_groups_request *in = &req->body->describe_groups;
+  const rill__wire_describe_groups_request *in = &req->body->describe_groups;
   int32_t n = MAX(in->n_groups, 0);
   rill__group_description **ds = g_new0(rill__group_description *, MAX(n, 1));
-  rill_wire_describe_groups_response out;
-  rill_wire_describe_groups_response_init(&out);
+  rill__wire_describe_groups_response out;
+  rill__wire_describe_groups_response_init(&out);
   out.n_groups = n;
-  out.groups = rill__broker_req_new0(req, rill_wire_describe_groups_response_described_group, MAX(n, 1));
+  out.groups = rill__broker_req_new0(req, rill__wire_describe_groups_response_described_group, MAX(n, 1));
   for (int32_t g = 0; g < n; g++) {
-    rill_wire_describe_groups_response_described_group *o = &out.groups[g];
+    rill__wire_describe_groups_response_described_group *o = &out.groups[g];
     const char *id = dup_str(req, in->groups[g]);
     o->group_id = in->groups[g];
     o->authorized_operations = INT32_MIN;
     if (!id || !*id) {
       o->error_code = RILL_KAFKA_ERR_INVALID_GROUP_ID;
-      o->group_state = o->protocol_type = o->protocol_data = rill_wire_str_from("");
+      o->group_state = o->protocol_type = o->protocol_data = rill__wire_str_from("");
       continue;
     }
     rill__group_description *d = ds[g] = rill__group_describe(coordinator(req), id);
-    o->group_state = rill_wire_str_from(d->state);
-    o->protocol_type = rill_wire_str_from(d->protocol_type);
-    o->protocol_data = rill_wire_str_from(d->protocol_name);
+    o->group_state = rill__wire_str_from(d->state);
+    o->protocol_type = rill__wire_str_from(d->protocol_type);
+    o->protocol_data = rill__wire_str_from(d->protocol_name);
     o->n_members = (int32_t)d->members->len;
-    o->members = rill__broker_req_new0(req, rill_wire_describe_groups_response_described_group_member,
-                                       MAX(d->members->len, 1));
+    o->members =
+        rill__broker_req_new0(req, rill__wire_describe_groups_response_described_group_member, MAX(d->members->len, 1));
     for (guint i = 0; i < d->members->len; i++) {
       const rill__group_member_description *m = &g_array_index(d->members, rill__group_member_description, i);
-      o->members[i].member_id = rill_wire_str_from(m->member_id);
-      o->members[i].group_instance_id = rill_wire_str_from(m->group_instance_id);
-      o->members[i].client_id = rill_wire_str_from(m->client_id);
-      o->members[i].client_host = rill_wire_str_from(m->client_host);
+      o->members[i].member_id = rill__wire_str_from(m->member_id);
+      o->members[i].group_instance_id = rill__wire_str_from(m->group_instance_id);
+      o->members[i].client_id = rill__wire_str_from(m->client_id);
+      o->members[i].client_host = rill__wire_str_from(m->client_host);
       o->members[i].member_metadata = bytes_of(m->metadata);
       o->members[i].member_assignment = bytes_of(m->assignment);
     }
@@ -594,11 +594,12 @@ void rill__group_handle_describe_groups(rill__broker_req *req)
 
 void rill__group_handle_delete_groups(rill__broker_req *req)
 {
-  const rill_wire_delete_groups_request *in = &req->body->delete_groups;
-  rill_wire_delete_groups_response out;
-  rill_wire_delete_groups_response_init(&out);
+  const rill__wire_delete_groups_request *in = &req->body->delete_groups;
+  rill__wire_delete_groups_response out;
+  rill__wire_delete_groups_response_init(&out);
   out.n_results = MAX(in->n_groups_names, 0);
-  out.results = rill__broker_req_new0(req, rill_wire_delete_groups_response_deletable_group_result, MAX(out.n_results, 1));
+  out.results =
+      rill__broker_req_new0(req, rill__wire_delete_groups_response_deletable_group_result, MAX(out.n_results, 1));
   for (int32_t g = 0; g < out.n_results; g++) {
     out.results[g].group_id = in->groups_names[g];
     out.results[g].error_code = rill__group_delete(coordinator(req), dup_str(req, in->groups_names[g]));

@@ -1,4 +1,4 @@
-/* kafka_error.h — Kafka protocol error codes: name, number, whether a client
+/* kafka-error.h — Kafka protocol error codes: name, number, whether a client
  * may retry, and the standard message. Shared by the broker (what it answers)
  * and the Kafka connector (how it reacts).
  *
@@ -8,8 +8,12 @@
  */
 #pragma once
 
+#include <rill/export.h>
+
 #include <stdbool.h>
 #include <stdint.h>
+
+G_BEGIN_DECLS
 
 #define RILL_KAFKA_ERROR_MAP(XX) \
   XX(UNKNOWN_SERVER_ERROR, -1, false, "The server experienced an unexpected error when processing the request.") \
@@ -143,8 +147,10 @@ typedef enum {
 
 /* "UNKNOWN_TOPIC_OR_PARTITION", or NULL for a code not in the table.
  * (transfer none): static. */
-const char *rill_kafka_error_name(int16_t code);
+RILL_API const char *rill_kafka_error_name(int16_t code);
 /* Kafka's standard message, or NULL for an unknown code. (transfer none) */
-const char *rill_kafka_error_message(int16_t code);
+RILL_API const char *rill_kafka_error_message(int16_t code);
 /* True when a client may retry the request as is; false for unknown codes. */
-bool rill_kafka_error_retriable(int16_t code);
+RILL_API bool rill_kafka_error_retriable(int16_t code);
+
+G_END_DECLS

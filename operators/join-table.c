@@ -1,4 +1,4 @@
-/* join_table.c — stream–table enrichment join: input 1 is a changelog
+/* join-table.c — stream–table enrichment join: input 1 is a changelog
  * (latest value per join key; an absent value deletes the key), input 0
  * the stream joined with the table as of each record's timestamp.
  *

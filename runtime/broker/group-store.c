@@ -1,4 +1,4 @@
-/* group_store.c — group metadata on disk, so groups survive a broker
+/* group-store.c — group metadata on disk, so groups survive a broker
  * restart. One file per group in the coordinator's state dir, named by the
  * hex of the group id plus ".group" (the log keeps the group's committed
  * offsets beside it as ".offsets"; each ignores the other's files). Written
@@ -22,10 +22,10 @@
  *                 protocol), bytes assignment
  *   end-4  4    CRC-32C of every byte before it
  */
-#include "runtime/broker/group_private.h"
+#include "runtime/broker/group-private.h"
 
 #include "runtime/files.h"
-#include "runtime/wire/batch_header.h"
+#include "runtime/wire/batch-header.h"
 #include "runtime/wire/crc32c.h"
 
 #include <errno.h>
@@ -92,7 +92,7 @@ void rill__group_store(rill__group_coordinator *c, rill__group *g)
     put_bytes(b, rill__group_member_metadata(m, g->protocol_name));
     put_bytes(b, m->assignment);
   }
-  put_u32(b, rill_crc32c(0, b->data, b->len));
+  put_u32(b, rill__crc32c(0, b->data, b->len));
   g_autofree char *path = group_path(c, g->id);
   const char *what = NULL;
   int rc = rill__file_replace(path, b->data, b->len, &what);
@@ -132,7 +132,7 @@ static uint32_t get_u32(cursor *k)
     k->bad = true;
     return 0;
   }
-  uint32_t v = rill_be32(k->p);
+  uint32_t v = rill__be32(k->p);
   k->p += 4;
   return v;
 }
@@ -143,7 +143,7 @@ static char *get_str(cursor *k)
     k->bad = true;
     return NULL;
   }
-  uint16_t n = rill_be16(k->p);
+  uint16_t n = rill__be16(k->p);
   k->p += 2;
   if (n == 0xffff)
     return NULL;
@@ -170,7 +170,7 @@ static GBytes *get_bytes(cursor *k)
 
 static rill__group *parse(const char *id, const uint8_t *data, size_t len, int64_t now)
 {
-  if (len < 15 || memcmp(data, "RLGM\0\1", 6) != 0 || rill_crc32c(0, data, len - 4) != rill_be32(data + len - 4))
+  if (len < 15 || memcmp(data, "RLGM\0\1", 6) != 0 || rill__crc32c(0, data, len - 4) != rill__be32(data + len - 4))
     return NULL;
   cursor k = {data + 7, data + len - 4, false};
   rill__group *g = rill__group_new(id);

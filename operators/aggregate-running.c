@@ -1,4 +1,4 @@
-/* aggregate_running.c — global (non-windowed) running aggregates
+/* aggregate-running.c — global (non-windowed) running aggregates
  * (aggregate.h): one accumulator per key for the whole stream, and one
  * updated result per key per input batch that touched it.
  *

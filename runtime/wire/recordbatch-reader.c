@@ -1,4 +1,4 @@
-/* recordbatch_reader.c — iterates the records of a RecordBatch v2 (API and
+/* recordbatch-reader.c — iterates the records of a RecordBatch v2 (API and
  * ownership in recordbatch.h).
  *
  *   record := length:varint attributes:i8 timestampDelta:varlong offsetDelta:varint
@@ -33,7 +33,7 @@ void rill__batch_reader_clear(rill__batch_reader *r)
   memset(r, 0, sizeof *r);
 }
 
-static bool header_error(rill_batch_status st, const uint8_t *bytes, size_t len, GError **error)
+static bool header_error(rill__batch_status st, const uint8_t *bytes, size_t len, GError **error)
 {
   switch (st) {
   case RILL_BATCH_TRUNCATED:
@@ -48,7 +48,7 @@ static bool header_error(rill_batch_status st, const uint8_t *bytes, size_t len,
     break;
   case RILL_BATCH_BAD_LENGTH:
     g_set_error(error, RILL__BATCH_ERROR, RILL__BATCH_ERROR_BAD_LENGTH,
-                "invalid batchLength %d at byte 8 (at least %d)", (int32_t)rill_be32(bytes + 8),
+                "invalid batchLength %d at byte 8 (at least %d)", (int32_t)rill__be32(bytes + 8),
                 RILL_BATCH_HEADER_SIZE - RILL_BATCH_LOG_OVERHEAD);
     break;
   case RILL_BATCH_BAD_MAGIC:
@@ -57,9 +57,8 @@ static bool header_error(rill_batch_status st, const uint8_t *bytes, size_t len,
     break;
   case RILL_BATCH_BAD_CRC:
     g_set_error(error, RILL__BATCH_ERROR, RILL__BATCH_ERROR_BAD_CRC,
-                "CRC-32C mismatch: stored %08x at byte 17, computed over bytes 21..%" G_GINT64_FORMAT
-                " differs",
-                rill_be32(bytes + 17), rill_batch_total_size(bytes, len));
+                "CRC-32C mismatch: stored %08x at byte 17, computed over bytes 21..%" G_GINT64_FORMAT " differs",
+                rill__be32(bytes + 17), rill_batch_total_size(bytes, len));
     break;
   case RILL_BATCH_OK:
     break;
@@ -82,7 +81,7 @@ bool rill__batch_reader_open(rill__batch_reader *r, const uint8_t *bytes, size_t
    * and should be named as such rather than as a bad length. */
   if (len > RILL_BATCH_OFF_MAGIC && (int8_t)bytes[RILL_BATCH_OFF_MAGIC] != 2)
     return header_error(RILL_BATCH_BAD_MAGIC, bytes, len, error);
-  rill_batch_status st = rill_batch_header_parse(bytes, len, (flags & RILL__BATCH_VERIFY_CRC) != 0, &r->header);
+  rill__batch_status st = rill__batch_header_parse(bytes, len, (flags & RILL__BATCH_VERIFY_CRC) != 0, &r->header);
   if (st == RILL_BATCH_OK && len < RILL_BATCH_HEADER_SIZE)
     st = RILL_BATCH_TRUNCATED;
   if (st != RILL_BATCH_OK)
@@ -271,9 +270,9 @@ bool rill__control_record_parse(const rill__record *rec, int16_t *version, int16
   if (!rec->control || rec->key == NULL || rec->key_len < 4)
     return false;
   if (version)
-    *version = (int16_t)rill_be16(rec->key);
+    *version = (int16_t)rill__be16(rec->key);
   if (type)
-    *type = (int16_t)rill_be16(rec->key + 2);
+    *type = (int16_t)rill__be16(rec->key + 2);
   return true;
 }
 

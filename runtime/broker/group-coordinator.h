@@ -1,9 +1,9 @@
-/* group_coordinator.h — the classic Kafka consumer-group protocol
+/* group-coordinator.h — the classic Kafka consumer-group protocol
  * (JoinGroup / SyncGroup / Heartbeat / LeaveGroup, committed offsets, group
  * admin), independent of sockets and of the wire codec.
  *
  * One coordinator serves every group of one broker. The broker's request
- * handlers (group_handlers.c) translate decoded requests into the calls
+ * handlers (group-handlers.c) translate decoded requests into the calls
  * below and the results back into responses; unit tests drive it directly
  * with a fake clock.
  *
@@ -30,11 +30,11 @@
  * Persistence: group metadata (state, generation, protocol, leader, members
  * with the selected protocol's metadata and their assignment) is written to
  * @state_dir atomically whenever a group becomes Stable or Empty or a static
- * member is replaced (group_store.c); committed offsets go to the rill_log.
+ * member is replaced (group-store.c); committed offsets go to the rill_log.
  * After a restart the groups come back as they were, each member's session
  * restarting from the load time.
  *
- * Error results are Kafka error codes (include/rill/kafka_error.h).
+ * Error results are Kafka error codes (include/rill/kafka-error.h).
  */
 #pragma once
 

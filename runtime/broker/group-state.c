@@ -1,13 +1,13 @@
-/* group_state.c — groups and members as data: construction, lookup,
+/* group-state.c — groups and members as data: construction, lookup,
  * protocol compatibility and the protocol vote. No state transitions here
- * (group_coordinator.c makes those); callers hold the coordinator lock.
+ * (group-coordinator.c makes those); callers hold the coordinator lock.
  *
  * Protocol choice follows Kafka: the candidates are the protocols every
  * member supports; each member votes for the first candidate in its own
  * order of preference; the most votes win, ties going to the candidate the
  * earliest member prefers.
  */
-#include "runtime/broker/group_private.h"
+#include "runtime/broker/group-private.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* join_interval.c — interval join: right record b matches left record a
+/* join-interval.c — interval join: right record b matches left record a
  * when their keys are equal and lower <= b.ts - a.ts <= upper.
  *
  * State per task: a hash table join key -> the key's stored left and right
