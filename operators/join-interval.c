@@ -1,11 +1,13 @@
 /* join-interval.c — interval join: right record b matches left record a
  * when their keys are equal and lower <= b.ts - a.ts <= upper.
  *
- * State per task: a hash table join key -> the key's stored left and right
- * records (queues in arrival order), and one time index over all stored
- * records ordered by expiry: a left record can still meet a future right
- * record only while a.ts + upper > W, a right record a future left record
- * only while b.ts - lower > W (future records all have ts > W).
+ * State per task: a rill__table join key -> the key's stored left and right
+ * records (queues in arrival order, held inline in the table), and one time
+ * index over all stored records ordered by expiry (each record carries its
+ * join key, so expiry finds the key's queues by lookup): a left record can
+ * still meet a future right record only while a.ts + upper > W, a right
+ * record a future left record only while b.ts - lower > W (future records
+ * all have ts > W).
  *
  * Invariants:
  * - Every stored record has expiry > the last watermark; a watermark
@@ -18,21 +20,23 @@
 #include "operators/join-private.h"
 #include "runtime/snap.h"
 
+/* A key's value in the table. The queues' links live in the records and
+ * never point back here, so the table may move it when it grows. */
 typedef struct {
-  rill__join_key *key;  /* owned, accounted */
   GQueue left, right;   /* of rill__join_rec.link */
 } kstate;
 
 typedef struct {
   rill_join *join;      /* not refcounted: the stage's user_data holds it */
-  GHashTable *keys;     /* rill__join_key* (kstate's) -> kstate* */
+  rill__table *keys;    /* join key -> kstate; no key has both queues empty */
+  size_t keys_bytes;    /* accounted for the table */
   GTree *expiry;        /* rill__join_rec* (by order_ts = expiry, seq) -> same */
   GByteArray *scratch;
   int64_t watermark;    /* last watermark received, INT64_MIN before any */
   guint64 seq;
+  rill__join_acct acct;
 } ijoin;
 
-#define KSTATE_BYTES ((gint64)(sizeof(kstate) + RILL__JOIN_SLOT_BYTES))
 /* A GTree node: key, value, left, right, balance/flags. */
 #define INDEX_BYTES ((gint64)(5 * sizeof(void *)))
 
@@ -40,10 +44,11 @@ static gboolean ijoin_open(rill_ctx *ctx, void *user_data, void **state, GError 
 {
   ijoin *s = g_new0(ijoin, 1);
   s->join = user_data;
-  s->keys = g_hash_table_new(rill__join_key_hash, rill__join_key_equal);
+  s->keys = rill__table_new(sizeof(kstate));
   s->expiry = g_tree_new_full(rill__join_rec_cmp, NULL, NULL, NULL);
   s->scratch = g_byte_array_new();
   s->watermark = INT64_MIN;
+  s->acct.join = s->join;
   *state = s;
   return TRUE;
 }
@@ -53,21 +58,33 @@ static int64_t unmatched_ts(const rill_join *join, const rill__join_rec *a)
   return rill__join_sat_add(a->rec.timestamp, MAX(join->upper_ms, 0));
 }
 
-/* Drops @rec from its key's queue and the index; frees the key's state
- * when it becomes empty. */
+/* Drops @rec from its key's queue and the index; removes the key when
+ * both its queues become empty. */
 static void unlink_rec(ijoin *s, rill__join_rec *rec)
 {
-  kstate *k = rec->owner;
+  rill_bytes key = rec->key;
+  uint64_t hash = rill__hash(key.data, key.len);
+  kstate *k = rill__table_lookup(s->keys, key.data, key.len, hash);
   g_tree_remove(s->expiry, rec);
   g_queue_unlink(rec->side == RILL_JOIN_SIDE_LEFT ? &k->left : &k->right, &rec->link);
-  rill__join_rec_free(s->join, rec);
-  rill__join_account(s->join, -INDEX_BYTES, 0);
   if (k->left.length == 0 && k->right.length == 0) {
-    g_hash_table_remove(s->keys, k->key);
-    rill__join_key_free(s->join, k->key);
-    g_free(k);
-    rill__join_account(s->join, -KSTATE_BYTES, 0);
+    rill__table_remove(s->keys, key.data, key.len, hash);
+    rill__join_acct_table(&s->acct, s->keys, &s->keys_bytes);
   }
+  rill__join_acct_add(&s->acct, -(gint64)rec->size - INDEX_BYTES, -1);
+  rill__join_rec_free(rec);
+}
+
+/* Stores @rec (accounted by the caller) under its join key. */
+static void link_rec(ijoin *s, rill__join_rec *rec)
+{
+  rill_bytes key = rec->key;
+  kstate *k = rill__table_upsert(s->keys, key.data, key.len, rill__hash(key.data, key.len), NULL);
+  rec->link.data = rec;
+  g_queue_push_tail_link(rec->side == RILL_JOIN_SIDE_LEFT ? &k->left : &k->right, &rec->link);
+  g_tree_insert(s->expiry, rec, rec);
+  rill__join_acct_table(&s->acct, s->keys, &s->keys_bytes);
+  rill__join_acct_add(&s->acct, INDEX_BYTES, 0);
 }
 
 static rill_flow add_record(rill_ctx *ctx, ijoin *s, guint side, const rill_record *r, rill_emitter *out)
@@ -87,12 +104,10 @@ static rill_flow add_record(rill_ctx *ctx, ijoin *s, guint side, const rill_reco
       return rill__join_emit(join, ctx, r, NULL, key, unmatched_at, out);
     return RILL_FLOW_OK;
   }
-  rill__join_key view = rill__join_key_view(key);
-  kstate *k = g_hash_table_lookup(s->keys, &view);
+  kstate *k = rill__table_lookup(s->keys, key.data, key.len, rill__hash(key.data, key.len));
   gboolean matched = FALSE;
   rill_flow flow = RILL_FLOW_OK;
   if (k) {
-    rill_bytes kb = rill_bytes_make(k->key->data, k->key->len);
     for (GList *l = left ? k->right.head : k->left.head; l && flow == RILL_FLOW_OK; l = l->next) {
       rill__join_rec *o = l->data;
       const rill_record *a = left ? r : &o->rec, *b = left ? &o->rec : r;
@@ -102,7 +117,7 @@ static rill_flow add_record(rill_ctx *ctx, ijoin *s, guint side, const rill_reco
       matched = TRUE;
       if (!left)
         o->matched = 1;
-      flow = rill__join_emit(join, ctx, a, b, kb, MAX(a->timestamp, b->timestamp), out);
+      flow = rill__join_emit(join, ctx, a, b, key, MAX(a->timestamp, b->timestamp), out);
     }
   }
   if (flow != RILL_FLOW_OK)
@@ -114,22 +129,13 @@ static rill_flow add_record(rill_ctx *ctx, ijoin *s, guint side, const rill_reco
       return rill__join_emit(join, ctx, r, NULL, key, unmatched_at, out);
     return RILL_FLOW_OK;
   }
-  if (!k) {
-    k = g_new0(kstate, 1);
-    k->key = rill__join_key_new(join, key);
-    g_hash_table_insert(s->keys, k->key, k);
-    rill__join_account(join, KSTATE_BYTES, 0);
-  }
-  rill__join_rec *rec = rill__join_rec_new(join, r);
+  rill__join_rec *rec = rill__join_rec_new(r, key);
   rec->order_ts = expires;
   rec->seq = s->seq++;
   rec->side = (guint8)side;
   rec->matched = matched;
-  rec->owner = k;
-  rec->link.data = rec;
-  g_queue_push_tail_link(left ? &k->left : &k->right, &rec->link);
-  g_tree_insert(s->expiry, rec, rec);
-  rill__join_account(join, INDEX_BYTES, 0);
+  rill__join_acct_add(&s->acct, (gint64)rec->size, 1);
+  link_rec(s, rec);
   return RILL_FLOW_OK;
 }
 
@@ -141,6 +147,7 @@ static rill_flow ijoin_process(rill_ctx *ctx, void *state, guint input, rill_bat
   for (size_t i = 0, n = rill_batch_len(batch); i < n && flow == RILL_FLOW_OK; i++)
     flow = add_record(ctx, s, input, &r[i], out);
   rill_batch_unref(batch);
+  rill__join_acct_flush(&s->acct, ctx);
   return flow;
 }
 
@@ -154,11 +161,8 @@ static rill_flow expire_until(rill_ctx *ctx, ijoin *s, int64_t wm, rill_emitter 
     if (rec->order_ts > wm)
       break;
     rill_flow flow = RILL_FLOW_OK;
-    if (rec->side == RILL_JOIN_SIDE_LEFT && !rec->matched && join->kind == RILL_JOIN_LEFT) {
-      kstate *k = rec->owner;
-      flow = rill__join_emit(join, ctx, &rec->rec, NULL, rill_bytes_make(k->key->data, k->key->len),
-                             unmatched_ts(join, rec), out);
-    }
+    if (rec->side == RILL_JOIN_SIDE_LEFT && !rec->matched && join->kind == RILL_JOIN_LEFT)
+      flow = rill__join_emit(join, ctx, &rec->rec, NULL, rec->key, unmatched_ts(join, rec), out);
     unlink_rec(s, rec);
     if (flow != RILL_FLOW_OK)
       return flow;
@@ -173,6 +177,7 @@ static rill_flow advance(rill_ctx *ctx, void *state, int64_t watermark, rill_emi
   if (watermark > s->watermark)
     s->watermark = watermark;
   rill_flow flow = expire_until(ctx, s, s->watermark, out);
+  rill__join_acct_flush(&s->acct, ctx);
   return flow;
 }
 
@@ -194,8 +199,10 @@ static void ijoin_close(rill_ctx *ctx, void *state)
   GTreeNode *n;
   while ((n = g_tree_node_first(s->expiry)) != NULL)
     unlink_rec(s, g_tree_node_value(n));
+  rill__table_free(s->keys);
+  rill__join_acct_table(&s->acct, NULL, &s->keys_bytes);
+  rill__join_acct_flush(&s->acct, NULL);
   g_tree_destroy(s->expiry);
-  g_hash_table_destroy(s->keys);
   g_byte_array_unref(s->scratch);
   g_free(s);
 }
@@ -222,13 +229,12 @@ static rill_flow ijoin_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteAr
   ijoin *s = state;
   rill__snap_i64(out, s->watermark);
   rill__snap_u64(out, s->seq);
-  rill__snap_u32(out, g_hash_table_size(s->keys));
-  GHashTableIter it;
-  gpointer v;
-  g_hash_table_iter_init(&it, s->keys);
-  while (g_hash_table_iter_next(&it, NULL, &v)) {
+  rill__snap_u32(out, (uint32_t)rill__table_len(s->keys));
+  rill_bytes key;
+  void *v;
+  for (size_t it = 0; rill__table_next(s->keys, &it, &key, &v);) {
     kstate *k = v;
-    rill__snap_bytes(out, k->key->data, k->key->len);
+    rill__snap_bytes(out, key.data, key.len);
     snap_queue(out, &k->left);
     snap_queue(out, &k->right);
   }
@@ -247,10 +253,7 @@ static gboolean ijoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
     const uint8_t *kd = rill__snap_get_bytes(&r, &kl);
     if (!r.ok)
       break;
-    kstate *k = g_new0(kstate, 1);
-    k->key = rill__join_key_new(s->join, rill_bytes_make(kd ? kd : (const uint8_t *)"", kl));
-    g_hash_table_insert(s->keys, k->key, k);
-    rill__join_account(s->join, KSTATE_BYTES, 0);
+    rill_bytes key = rill_bytes_make(kd ? kd : (const uint8_t *)"", kl);
     for (guint side = 0; side < 2 && r.ok; side++) {
       uint32_t nr = rill__snap_get_u32(&r);
       for (uint32_t j = 0; r.ok && j < nr; j++) {
@@ -262,21 +265,19 @@ static gboolean ijoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
         char *topic;
         if (!rill__snap_get_record(&r, &rec, &h, &topic))
           break;
-        rill__join_rec *jr = rill__join_rec_new(s->join, &rec);
+        rill__join_rec *jr = rill__join_rec_new(&rec, key);
         g_free(h);
         g_free(topic);
         jr->order_ts = order_ts;
         jr->seq = seq;
         jr->side = (guint8)side;
         jr->matched = matched;
-        jr->owner = k;
-        jr->link.data = jr;
-        g_queue_push_tail_link(side == RILL_JOIN_SIDE_LEFT ? &k->left : &k->right, &jr->link);
-        g_tree_insert(s->expiry, jr, jr);
-        rill__join_account(s->join, INDEX_BYTES, 0);
+        rill__join_acct_add(&s->acct, (gint64)jr->size, 1);
+        link_rec(s, jr);
       }
     }
   }
+  rill__join_acct_flush(&s->acct, ctx);
   if (!rill__snap_done(&r)) {
     g_set_error_literal(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_INVALID, "malformed interval join snapshot");
     return FALSE;

@@ -1,21 +1,26 @@
 /* join-private.h — what the three join operators share: the rill_join
- * configuration object, records copied into join state, state accounting,
- * and byte-key hashing.
+ * configuration object, records copied into join state, state accounting.
+ *
+ * Keyed join state lives in rill__table (runtime/state-table.h) like every
+ * other keyed store: the window join's per-window key -> entry tables, the
+ * interval join's key -> record queues, the table join's key -> latest
+ * update and the shared file table. Records themselves are variable-sized
+ * copies (rill__join_rec) the table values point at or list.
  *
  * Invariants:
  * - A rill_join is immutable once added to a pipeline, except its counters
  *   (relaxed atomics updated by the tasks) — so every task reads the
  *   configuration and the file-loaded table without locks.
- * - Every byte of join state is allocated through rill__join_rec_new /
- *   rill__join_key_new and released through the matching free (the window
- *   join instead copies records into per-window arenas with
- *   rill__join_rec_init and accounts them itself), which keep
- *   stats.state_bytes/state_records exact: when a task's state is empty its
- *   contribution is zero.
+ * - Every byte of a task's join state is added to its rill__join_acct when
+ *   allocated and subtracted when released, so stats.state_bytes and
+ *   state_records are exact after each flush: when a task's state is empty
+ *   its contribution is zero.
  */
 #pragma once
 
 #include <rill/join.h>
+
+#include "runtime/state-table.h"
 
 typedef enum {
   RILL__JOIN_WINDOW,
@@ -38,29 +43,20 @@ struct rill_join {
   rill__join_fn key_fn[2];          /* per side; fn NULL = record key */
   rill__join_fn combine;            /* fn NULL = default with separator */
   GByteArray *separator;            /* for the default combine */
-  GHashTable *file_table;           /* rill__join_key* -> rill__join_rec*, or NULL; read-only once added */
+  rill__table *file_table;          /* join key -> rill__join_rec* (owned), or NULL; read-only once added */
   gboolean added;                   /* added to a pipeline: configuration frozen */
   /* counters (atomics) */
   gint64 state_bytes, state_records, peak_state_bytes;
   guint64 matches, unmatched, late_records, unkeyed_records, finish_flushed_records;
 };
 
-/* A byte key for hash tables. Owned keys (rill__join_key_new) keep their
- * bytes right after the struct; lookups use a stack key viewing any bytes
- * (rill__join_key_view). */
-typedef struct rill__join_key {
-  guint hash;
-  size_t len;
-  const uint8_t *data;
-} rill__join_key;
-
 /* A record copied into join state: rec views bytes stored after the struct. */
 typedef struct rill__join_rec {
   rill_record rec;
+  rill_bytes key;    /* the join key, if given to rill__join_rec_new */
   int64_t order_ts;  /* when the record leaves state / is applied (per join) */
   guint64 seq;       /* arrival number in the task, breaks order_ts ties */
-  size_t size;       /* bytes accounted for this record */
-  void *owner;       /* join-specific: the per-key state holding it */
+  size_t size;       /* bytes of the copy, accounted for this record */
   GList link;        /* join-specific list membership */
   guint8 side;       /* rill_join_side */
   guint8 matched;    /* left records: matched at least once */
@@ -68,34 +64,52 @@ typedef struct rill__join_rec {
 
 /* ---- state accounting --------------------------------------------------- */
 
-void rill__join_account(rill_join *join, gint64 bytes, gint64 records);
+/* One task's share of the join's state counters. Changes gather here and
+ * are published once per callback (rill__join_acct_flush), so the shared
+ * atomics are touched per batch, not per record (peak_state_bytes is
+ * sampled then). */
+typedef struct rill__join_acct {
+  rill_join *join;                 /* not refcounted */
+  gint64 bytes, records;           /* this task's state now */
+  gint64 pend_bytes, pend_records; /* not yet added to the join's counters */
+} rill__join_acct;
+
+static inline void rill__join_acct_add(rill__join_acct *a, gint64 bytes, gint64 records)
+{
+  a->bytes += bytes;
+  a->records += records;
+  a->pend_bytes += bytes;
+  a->pend_records += records;
+}
+
+/* Accounts the change in rill__table_bytes(@t) since *@held, the bytes
+ * accounted for @t so far (then updated). */
+static inline void rill__join_acct_table(rill__join_acct *a, const rill__table *t, size_t *held)
+{
+  size_t now = t ? rill__table_bytes(t) : 0;
+  rill__join_acct_add(a, (gint64)now - (gint64)*held, 0);
+  *held = now;
+}
+
+/* Publishes the pending changes to the join's counters and, when @ctx is
+ * non-NULL, the task's state size to the stage metrics. */
+void rill__join_acct_flush(rill__join_acct *a, rill_ctx *ctx);
+
 static inline void rill__join_count(guint64 *counter, guint64 n)
 {
   __atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
 }
 
-/* A copy of @r (bytes, headers, topic) in join state; accounted unless
- * @join is NULL (the shared file table). */
-rill__join_rec *rill__join_rec_new(rill_join *join, const rill_record *r);
-/* The same copy built in caller-provided memory (not accounted): @size is
- * rill__join_rec_size(@r); @mem must be suitably aligned (8 bytes). */
-size_t rill__join_rec_size(const rill_record *r);
-rill__join_rec *rill__join_rec_init(void *mem, size_t size, const rill_record *r);
-void rill__join_rec_free(rill_join *join, rill__join_rec *rec);
-
-/* Byte keys: hashing, and owned copies for hash tables (accounted when
- * @join is non-NULL). */
-guint rill__join_bytes_hash(const uint8_t *data, size_t len);
-rill__join_key *rill__join_key_new(rill_join *join, rill_bytes key);
-void rill__join_key_free(rill_join *join, rill__join_key *key);
-/* A lookup key viewing @key's bytes (transfer none). */
-rill__join_key rill__join_key_view(rill_bytes key);
-/* GHashTable callbacks for rill__join_key* keys. */
-guint rill__join_key_hash(gconstpointer key);
-gboolean rill__join_key_equal(gconstpointer a, gconstpointer b);
-
-/* Bytes accounted for one hash table slot (pointer pair + hash). */
-#define RILL__JOIN_SLOT_BYTES (3 * sizeof(void *))
+/* A copy of @r (bytes, headers, topic) in join state, of
+ * rill__join_rec_size(@r, @key) bytes (not accounted). @key, when it has
+ * data, becomes the copy's `key`: it shares the record key's bytes when
+ * equal to them, else is copied too. */
+size_t rill__join_rec_size(const rill_record *r, rill_bytes key);
+rill__join_rec *rill__join_rec_new(const rill_record *r, rill_bytes key);
+/* The same copy built in caller-provided memory: @size is
+ * rill__join_rec_size(@r, @key); @mem must be suitably aligned (8 bytes). */
+rill__join_rec *rill__join_rec_init(void *mem, size_t size, const rill_record *r, rill_bytes key);
+void rill__join_rec_free(rill__join_rec *rec);
 
 /* ---- per-task helpers --------------------------------------------------- */
 
@@ -129,5 +143,8 @@ extern const rill_operator_class rill__join_window_class;
 extern const rill_operator_class rill__join_interval_class;
 extern const rill_operator_class rill__join_table_class;
 
-/* File-table lookup for the table join (NULL when absent). */
-const rill__join_rec *rill__join_file_lookup(const rill_join *join, rill_bytes key);
+/* File-table lookup for the table join (NULL when absent); @hash is
+ * rill__hash(@key). */
+const rill__join_rec *rill__join_file_lookup(const rill_join *join, rill_bytes key, uint64_t hash);
+/* Frees a file table and its records (NULL ignored). */
+void rill__join_file_table_free(rill__table *table);

@@ -11,18 +11,27 @@
 
 #include <string.h>
 
-static void file_entry_free(gpointer rec)
+void rill__join_file_table_free(rill__table *table)
 {
-  rill__join_rec_free(NULL, rec);
+  if (!table)
+    return;
+  void *v;
+  for (size_t it = 0; rill__table_next(table, &it, NULL, &v);)
+    rill__join_rec_free(*(rill__join_rec **)v);
+  rill__table_free(table);
 }
 
-static GHashTable *file_table_new(void)
+/* Makes @rec (transfer full) the entry for its key in @table. */
+static void put(rill__table *table, rill__join_rec *rec)
 {
-  return g_hash_table_new_full(rill__join_key_hash, rill__join_key_equal, g_free, file_entry_free);
+  rill_bytes k = rec->rec.key;
+  rill__join_rec **slot = rill__table_upsert(table, k.data, k.len, rill__hash(k.data, k.len), NULL);
+  rill__join_rec_free(*slot); /* NULL when new: values start zero-filled */
+  *slot = rec;
 }
 
 /* Parses @data (@len bytes of @path) into @table. */
-static gboolean parse(const char *path, const char *data, size_t len, GHashTable *table, GError **error)
+static gboolean parse(const char *path, const char *data, size_t len, rill__table *table, GError **error)
 {
   const char *p = data, *end = data + len;
   for (guint line = 1; p < end; line++) {
@@ -43,9 +52,7 @@ static gboolean parse(const char *path, const char *data, size_t len, GHashTable
     rill_record r = RILL_RECORD_INIT;
     r.key = rill_bytes_make(p, (size_t)(tab - p));
     r.value = rill_bytes_make(tab + 1, (size_t)(eol - tab - 1));
-    rill__join_rec *rec = rill__join_rec_new(NULL, &r);
-    rill__join_key *key = rill__join_key_new(NULL, rec->rec.key);
-    g_hash_table_replace(table, key, rec);
+    put(table, rill__join_rec_new(&r, (rill_bytes){NULL, 0}));
     p = next;
   }
   return TRUE;
@@ -63,7 +70,7 @@ gboolean rill_join_table_load_file(rill_join *join, const char *path, GError **e
     g_error_free(e);
     return FALSE;
   }
-  GHashTable *table = file_table_new();
+  rill__table *table = rill__table_new(sizeof(rill__join_rec *));
   if (!parse(path, data, len, table, error))
     goto err_parse;
   g_free(data);
@@ -71,26 +78,22 @@ gboolean rill_join_table_load_file(rill_join *join, const char *path, GError **e
     join->file_table = table;
     return TRUE;
   }
-  GHashTableIter it;
-  gpointer k, v;
-  g_hash_table_iter_init(&it, table);
-  while (g_hash_table_iter_next(&it, &k, &v)) {
-    g_hash_table_iter_steal(&it);
-    g_hash_table_replace(join->file_table, k, v);
-  }
-  g_hash_table_destroy(table);
+  void *v;
+  for (size_t it = 0; rill__table_next(table, &it, NULL, &v);)
+    put(join->file_table, *(rill__join_rec **)v);
+  rill__table_free(table);
   return TRUE;
 
 err_parse:
-  g_hash_table_destroy(table);
+  rill__join_file_table_free(table);
   g_free(data);
   return FALSE;
 }
 
-const rill__join_rec *rill__join_file_lookup(const rill_join *join, rill_bytes key)
+const rill__join_rec *rill__join_file_lookup(const rill_join *join, rill_bytes key, uint64_t hash)
 {
   if (!join->file_table)
     return NULL;
-  rill__join_key view = rill__join_key_view(key);
-  return g_hash_table_lookup(join->file_table, &view);
+  rill__join_rec *const *v = rill__table_lookup(join->file_table, key.data, key.len, hash);
+  return v ? *v : NULL;
 }

@@ -2,9 +2,9 @@
  * (latest value per join key; an absent value deletes the key), input 0
  * the stream joined with the table as of each record's timestamp.
  *
- * State per task: the table overlay (join key -> latest changelog record,
- * tombstones included while the shared file table has the key, so the
- * deletion hides it), and a pending queue of stream records and updates
+ * State per task: the table overlay (a rill__table: join key -> latest
+ * changelog record, tombstones included while the shared file table has
+ * the key, so the deletion hides it), and a pending queue of stream records and updates
  * not yet covered by the watermark, ordered by (ts, updates first, arrival).
  *
  * Invariants:
@@ -22,11 +22,13 @@
 
 typedef struct {
   rill_join *join;      /* not refcounted: the stage's user_data holds it */
-  GHashTable *table;    /* rill__join_key* (owned) -> rill__join_rec* (latest update) */
+  rill__table *table;   /* join key -> rill__join_rec* (owned, latest update) */
+  size_t table_bytes;   /* accounted for the table's slots and keys */
   GTree *pending;       /* rill__join_rec* -> same, see pending_cmp */
   GByteArray *scratch;
   int64_t watermark;    /* last watermark received, INT64_MIN before any */
   guint64 seq;
+  rill__join_acct acct;
 } tjoin;
 
 #define INDEX_BYTES ((gint64)(5 * sizeof(void *)))
@@ -46,42 +48,49 @@ static gboolean tjoin_open(rill_ctx *ctx, void *user_data, void **state, GError 
 {
   tjoin *s = g_new0(tjoin, 1);
   s->join = user_data;
-  s->table = g_hash_table_new(rill__join_key_hash, rill__join_key_equal);
+  s->table = rill__table_new(sizeof(rill__join_rec *));
   s->pending = g_tree_new_full(pending_cmp, NULL, NULL, NULL);
   s->scratch = g_byte_array_new();
   s->watermark = INT64_MIN;
+  s->acct.join = s->join;
   *state = s;
   return TRUE;
 }
 
-/* Takes @u (transfer full) as the latest table record for its key. */
+static void rec_free(tjoin *s, rill__join_rec *rec)
+{
+  rill__join_acct_add(&s->acct, -(gint64)rec->size, -1);
+  rill__join_rec_free(rec);
+}
+
+/* Takes @u (transfer full, accounted) as the latest table record for its
+ * key. */
 static void apply_update(tjoin *s, rill__join_rec *u)
 {
   rill_join *join = s->join;
   rill_bytes key = rill__join_extract_key(join, RILL_JOIN_SIDE_RIGHT, &u->rec, s->scratch);
   if (!key.data) {
     rill__join_count(&join->unkeyed_records, 1);
-    rill__join_rec_free(join, u);
+    rec_free(s, u);
     return;
   }
-  rill__join_key view = rill__join_key_view(key);
-  gpointer old_key = NULL, old = NULL;
-  gboolean had = g_hash_table_lookup_extended(s->table, &view, &old_key, &old);
+  uint64_t hash = rill__hash(key.data, key.len);
   /* A tombstone is kept only where it hides a file-table entry. */
-  gboolean keep = u->rec.value.data != NULL || rill__join_file_lookup(join, key) != NULL;
-  if (had) {
-    rill__join_rec_free(join, old);
-    if (keep) {
-      g_hash_table_insert(s->table, old_key, u);
-      return;
-    }
-    g_hash_table_remove(s->table, old_key);
-    rill__join_key_free(join, old_key);
-  } else if (keep) {
-    g_hash_table_insert(s->table, rill__join_key_new(join, key), u);
+  if (u->rec.value.data != NULL || rill__join_file_lookup(join, key, hash) != NULL) {
+    rill__join_rec **row = rill__table_upsert(s->table, key.data, key.len, hash, NULL);
+    if (*row)
+      rec_free(s, *row);
+    *row = u;
+    rill__join_acct_table(&s->acct, s->table, &s->table_bytes);
     return;
   }
-  rill__join_rec_free(join, u);
+  rill__join_rec **row = rill__table_lookup(s->table, key.data, key.len, hash);
+  if (row) {
+    rec_free(s, *row);
+    rill__table_remove(s->table, key.data, key.len, hash);
+    rill__join_acct_table(&s->acct, s->table, &s->table_bytes);
+  }
+  rec_free(s, u);
 }
 
 /* Joins stream record @r with the current table. */
@@ -93,10 +102,9 @@ static rill_flow apply_stream(rill_ctx *ctx, tjoin *s, const rill_record *r, ril
   if (!key.data) {
     rill__join_count(&join->unkeyed_records, 1);
   } else {
-    rill__join_key view = rill__join_key_view(key);
-    const rill__join_rec *row = g_hash_table_lookup(s->table, &view);
-    if (!row)
-      row = rill__join_file_lookup(join, key);
+    uint64_t hash = rill__hash(key.data, key.len);
+    rill__join_rec *const *over = rill__table_lookup(s->table, key.data, key.len, hash);
+    const rill__join_rec *row = over ? *over : rill__join_file_lookup(join, key, hash);
     if (row && row->rec.value.data)
       match = &row->rec;
   }
@@ -120,7 +128,8 @@ static rill_flow tjoin_process(rill_ctx *ctx, void *state, guint input, rill_bat
       flow = apply_stream(ctx, s, &r[i], out);
       continue;
     }
-    rill__join_rec *rec = rill__join_rec_new(join, &r[i]);
+    rill__join_rec *rec = rill__join_rec_new(&r[i], (rill_bytes){NULL, 0});
+    rill__join_acct_add(&s->acct, (gint64)rec->size, 1);
     if (now) {
       apply_update(s, rec);
       continue;
@@ -129,9 +138,10 @@ static rill_flow tjoin_process(rill_ctx *ctx, void *state, guint input, rill_bat
     rec->seq = s->seq++;
     rec->side = (guint8)input;
     g_tree_insert(s->pending, rec, rec);
-    rill__join_account(join, INDEX_BYTES, 0);
+    rill__join_acct_add(&s->acct, INDEX_BYTES, 0);
   }
   rill_batch_unref(batch);
+  rill__join_acct_flush(&s->acct, ctx);
   return flow;
 }
 
@@ -144,13 +154,13 @@ static rill_flow apply_until(rill_ctx *ctx, tjoin *s, int64_t wm, rill_emitter *
     if (rec->order_ts > wm)
       break;
     g_tree_remove(s->pending, rec);
-    rill__join_account(s->join, -INDEX_BYTES, 0);
+    rill__join_acct_add(&s->acct, -INDEX_BYTES, 0);
     if (rec->side == RILL_JOIN_SIDE_RIGHT) {
       apply_update(s, rec);
       continue;
     }
     rill_flow flow = apply_stream(ctx, s, &rec->rec, out);
-    rill__join_rec_free(s->join, rec);
+    rec_free(s, rec);
     if (flow != RILL_FLOW_OK)
       return flow;
   }
@@ -164,6 +174,7 @@ static rill_flow advance(rill_ctx *ctx, void *state, int64_t watermark, rill_emi
   if (watermark > s->watermark)
     s->watermark = watermark;
   rill_flow flow = apply_until(ctx, s, s->watermark, out);
+  rill__join_acct_flush(&s->acct, ctx);
   return flow;
 }
 
@@ -186,17 +197,15 @@ static void tjoin_close(rill_ctx *ctx, void *state)
   while ((n = g_tree_node_first(s->pending)) != NULL) {
     rill__join_rec *rec = g_tree_node_value(n);
     g_tree_remove(s->pending, rec);
-    rill__join_account(s->join, -INDEX_BYTES, 0);
-    rill__join_rec_free(s->join, rec);
+    rill__join_acct_add(&s->acct, -INDEX_BYTES, 0);
+    rec_free(s, rec);
   }
-  GHashTableIter it;
-  gpointer k, v;
-  g_hash_table_iter_init(&it, s->table);
-  while (g_hash_table_iter_next(&it, &k, &v)) {
-    rill__join_rec_free(s->join, v);
-    rill__join_key_free(s->join, k);
-  }
-  g_hash_table_destroy(s->table);
+  void *v;
+  for (size_t it = 0; rill__table_next(s->table, &it, NULL, &v);)
+    rec_free(s, *(rill__join_rec **)v);
+  rill__table_free(s->table);
+  rill__join_acct_table(&s->acct, NULL, &s->table_bytes);
+  rill__join_acct_flush(&s->acct, NULL);
   g_tree_destroy(s->pending);
   g_byte_array_unref(s->scratch);
   g_free(s);
@@ -223,14 +232,12 @@ static rill_flow tjoin_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteAr
   tjoin *s = state;
   rill__snap_i64(out, s->watermark);
   rill__snap_u64(out, s->seq);
-  rill__snap_u32(out, g_hash_table_size(s->table));
-  GHashTableIter it;
-  gpointer k, v;
-  g_hash_table_iter_init(&it, s->table);
-  while (g_hash_table_iter_next(&it, &k, &v)) {
-    const rill__join_key *key = k;
-    rill__snap_bytes(out, key->data, key->len);
-    rill__snap_record(out, &((const rill__join_rec *)v)->rec);
+  rill__snap_u32(out, (uint32_t)rill__table_len(s->table));
+  rill_bytes key;
+  void *v;
+  for (size_t it = 0; rill__table_next(s->table, &it, &key, &v);) {
+    rill__snap_bytes(out, key.data, key.len);
+    rill__snap_record(out, &(*(const rill__join_rec **)v)->rec);
   }
   rill__snap_u32(out, (uint32_t)g_tree_nnodes(s->pending));
   g_tree_foreach(s->pending, snap_pending, out);
@@ -244,9 +251,10 @@ static rill__join_rec *get_rec(tjoin *s, rill__snap_reader *r)
   char *topic;
   if (!rill__snap_get_record(r, &rec, &h, &topic))
     return NULL;
-  rill__join_rec *jr = rill__join_rec_new(s->join, &rec);
+  rill__join_rec *jr = rill__join_rec_new(&rec, (rill_bytes){NULL, 0});
   g_free(h);
   g_free(topic);
+  rill__join_acct_add(&s->acct, (gint64)jr->size, 1);
   return jr;
 }
 
@@ -263,9 +271,13 @@ static gboolean tjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
     rill__join_rec *jr = r.ok ? get_rec(s, &r) : NULL;
     if (!jr)
       break;
-    rill__join_key *key = rill__join_key_new(s->join, rill_bytes_make(kd ? kd : (const uint8_t *)"", kl));
-    g_hash_table_insert(s->table, key, jr);
+    kd = kd ? kd : (const uint8_t *)"";
+    rill__join_rec **row = rill__table_upsert(s->table, kd, kl, rill__hash(kd, kl), NULL);
+    if (*row)
+      rec_free(s, *row); /* a duplicate key in a damaged snapshot */
+    *row = jr;
   }
+  rill__join_acct_table(&s->acct, s->table, &s->table_bytes);
   n = rill__snap_get_u32(&r);
   for (uint32_t i = 0; r.ok && i < n; i++) {
     int64_t ts = rill__snap_get_i64(&r);
@@ -278,8 +290,9 @@ static gboolean tjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
     jr->seq = seq;
     jr->side = side;
     g_tree_insert(s->pending, jr, jr);
-    rill__join_account(s->join, INDEX_BYTES, 0);
+    rill__join_acct_add(&s->acct, INDEX_BYTES, 0);
   }
+  rill__join_acct_flush(&s->acct, ctx);
   if (!rill__snap_done(&r)) {
     g_set_error_literal(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_INVALID, "malformed table join snapshot");
     return FALSE;

@@ -1,13 +1,11 @@
 /* join-window.c — windowed stream–stream join (inner and left) over
  * tumbling event-time windows.
  *
- * State per task: an ordered map window start -> window, each window a hash
- * table join key -> entry holding copies of that key's left and right
- * records in that window (in the window's arena, see below). A record
- * arriving on one side is matched at once against the other side's records
- * of its (key, window) and then stored. State accounting is added to the
- * join's shared counters once per callback (so peak_state_bytes is
- * sampled at batch granularity).
+ * State per task: an ordered map window start -> window, each window a
+ * rill__table join key -> entry listing copies of that key's left and right
+ * records in that window (the copies live in the window's arena, see
+ * below). A record arriving on one side is matched at once against the
+ * other side's records of its (key, window) and then stored.
  *
  * Invariants:
  * - Every window in the map is open: start + size - 1 > the last watermark.
@@ -26,8 +24,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* Window state lives in arenas: each window copies its keys, entries and
- * records into chunks and gives the chunks back when it closes. Nothing in
+/* Window records live in arenas: each window copies its records into
+ * chunks and gives the chunks back when it closes. Nothing in
  * a window is freed on its own, so a window costs no allocation per record.
  * A window's chunks grow from CHUNK_MIN to CHUNK_MAX (small windows stay
  * small); CHUNK_MAX chunks are 2 MiB aligned, asked to be backed by huge
@@ -45,8 +43,9 @@ typedef struct chunk {
   guint8 data[];
 } chunk;
 
+/* A key's value in its window's table. Lists link records in the arena and
+ * never point back here, so the table may move it when it grows. */
 typedef struct {
-  rill__join_key key;   /* bytes in the window's arena */
   GList *left, *left_tail;   /* rill__join_rec (link.data), arrival order */
   GList *right, *right_tail;
   guint n_left, n_right;
@@ -54,7 +53,8 @@ typedef struct {
 
 typedef struct {
   int64_t start;        /* also the tree key (points here) */
-  GHashTable *entries;  /* rill__join_key* (entry's) -> entry* */
+  rill__table *entries; /* join key -> entry */
+  size_t table_bytes;   /* accounted for the table */
   chunk *chunks;        /* the arena, newest first */
   gint64 bytes, records; /* accounted for this window */
 } window;
@@ -65,13 +65,12 @@ typedef struct {
   GByteArray *scratch;  /* for key extractors */
   int64_t watermark;    /* last watermark received, INT64_MIN before any */
   chunk *pool;          /* free CHUNK_MAX chunks */
-  gint64 pend_bytes, pend_records; /* accounting not yet added to the join's counters */
+  rill__join_acct acct;
 } wjoin;
 
-/* Fixed overhead accounted per entry / window / record: the structs and
- * their hash slots (records: their rill__join_rec header is in their size). */
-#define ENTRY_BYTES ((gint64)(sizeof(entry) + RILL__JOIN_SLOT_BYTES))
-#define WINDOW_BYTES ((gint64)(sizeof(window) + 64 + RILL__JOIN_SLOT_BYTES))
+/* Fixed overhead accounted per window: the struct and its tree node (records:
+ * their rill__join_rec header is in their size). */
+#define WINDOW_BYTES ((gint64)(sizeof(window) + 64))
 
 static gint cmp_start(gconstpointer a, gconstpointer b, gpointer unused)
 {
@@ -79,21 +78,11 @@ static gint cmp_start(gconstpointer a, gconstpointer b, gpointer unused)
   return x < y ? -1 : x > y;
 }
 
-/* The join's state counters are shared by all tasks: add to them once per
- * callback rather than per record. */
 static void account(wjoin *s, window *w, gint64 bytes, gint64 records)
 {
   w->bytes += bytes;
   w->records += records;
-  s->pend_bytes += bytes;
-  s->pend_records += records;
-}
-
-static void account_flush(wjoin *s)
-{
-  if (s->pend_bytes || s->pend_records)
-    rill__join_account(s->join, s->pend_bytes, s->pend_records);
-  s->pend_bytes = s->pend_records = 0;
+  rill__join_acct_add(&s->acct, bytes, records);
 }
 
 static chunk *chunk_new(size_t size)
@@ -148,7 +137,7 @@ static void *arena_alloc(wjoin *s, window *w, size_t n)
 
 static void window_free(wjoin *s, window *w)
 {
-  g_hash_table_destroy(w->entries);
+  rill__table_free(w->entries);
   account(s, w, -w->bytes, -w->records);
   while (w->chunks) {
     chunk *c = w->chunks;
@@ -170,33 +159,30 @@ static gboolean wjoin_open(rill_ctx *ctx, void *user_data, void **state, GError 
   s->windows = g_tree_new_full(cmp_start, NULL, NULL, NULL);
   s->scratch = g_byte_array_new();
   s->watermark = INT64_MIN;
+  s->acct.join = s->join;
   *state = s;
   return TRUE;
 }
 
+/* The entry of (@start, @key), created if absent. (transfer none: valid
+ * until the next insert into the window) */
 static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, window **wp)
 {
   window *w = g_tree_lookup(s->windows, &start);
   if (!w) {
     w = g_new0(window, 1);
     w->start = start;
-    w->entries = g_hash_table_new(rill__join_key_hash, rill__join_key_equal);
+    w->entries = rill__table_new(sizeof(entry));
     g_tree_insert(s->windows, &w->start, w);
     account(s, w, WINDOW_BYTES, 0);
   }
   *wp = w;
-  rill__join_key view = rill__join_key_view(key);
-  entry *e = g_hash_table_lookup(w->entries, &view);
-  if (!e) {
-    e = arena_alloc(s, w, sizeof(entry) + key.len);
-    memset(e, 0, sizeof *e);
-    uint8_t *d = (uint8_t *)(e + 1);
-    if (key.len)
-      memcpy(d, key.data, key.len);
-    e->key = view;
-    e->key.data = d;
-    g_hash_table_insert(w->entries, &e->key, e);
-    account(s, w, ENTRY_BYTES + (gint64)key.len, 0);
+  gboolean created;
+  entry *e = rill__table_upsert(w->entries, key.data, key.len, rill__hash(key.data, key.len), &created);
+  if (created) {
+    size_t now = rill__table_bytes(w->entries);
+    account(s, w, (gint64)(now - w->table_bytes), 0);
+    w->table_bytes = now;
   }
   return e;
 }
@@ -238,20 +224,19 @@ static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_reco
   }
   window *w;
   entry *e = lookup_entry(s, start, key, &w);
-  rill_bytes ekey = rill_bytes_make(e->key.data, e->key.len);
   rill_flow flow = RILL_FLOW_OK;
   if (side == RILL_JOIN_SIDE_LEFT) {
     for (GList *l = e->right; l && flow == RILL_FLOW_OK; l = l->next)
-      flow = rill__join_emit(join, ctx, r, &((rill__join_rec *)l->data)->rec, ekey, last, out);
+      flow = rill__join_emit(join, ctx, r, &((rill__join_rec *)l->data)->rec, key, last, out);
   } else {
     for (GList *l = e->left; l && flow == RILL_FLOW_OK; l = l->next) {
       rill__join_rec *lr = l->data;
       lr->matched = 1;
-      flow = rill__join_emit(join, ctx, &lr->rec, r, ekey, last, out);
+      flow = rill__join_emit(join, ctx, &lr->rec, r, key, last, out);
     }
   }
-  size_t rsize = rill__join_rec_size(r);
-  rill__join_rec *rec = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, r);
+  size_t rsize = rill__join_rec_size(r, (rill_bytes){NULL, 0});
+  rill__join_rec *rec = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, r, (rill_bytes){NULL, 0});
   rec->side = (guint8)side;
   rec->matched = side == RILL_JOIN_SIDE_LEFT && e->n_right > 0;
   if (side == RILL_JOIN_SIDE_LEFT) {
@@ -273,7 +258,7 @@ static rill_flow wjoin_process(rill_ctx *ctx, void *state, guint input, rill_bat
   for (size_t i = 0, n = rill_batch_len(batch); i < n && flow == RILL_FLOW_OK; i++)
     flow = add_record(ctx, s, input, &r[i], out);
   rill_batch_unref(batch);
-  account_flush(s);
+  rill__join_acct_flush(&s->acct, ctx);
   return flow;
 }
 
@@ -284,12 +269,10 @@ static rill_flow close_window(rill_ctx *ctx, wjoin *s, window *w, rill_emitter *
   rill_join *join = s->join;
   if (join->kind == RILL_JOIN_LEFT) {
     int64_t last = rill__join_sat_add(w->start, join->size_ms - 1);
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, w->entries);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
+    rill_bytes key;
+    void *v;
+    for (size_t it = 0; rill__table_next(w->entries, &it, &key, &v);) {
       entry *e = v;
-      rill_bytes key = rill_bytes_make(e->key.data, e->key.len);
       for (GList *ll = e->left; ll; ll = ll->next) {
         rill__join_rec *l = ll->data;
         if (l->matched)
@@ -328,7 +311,7 @@ static rill_flow advance(rill_ctx *ctx, void *state, int64_t watermark, rill_emi
   if (watermark > s->watermark)
     s->watermark = watermark;
   rill_flow flow = close_until(ctx, s, s->watermark, out);
-  account_flush(s);
+  rill__join_acct_flush(&s->acct, ctx);
   return flow;
 }
 
@@ -342,13 +325,8 @@ static rill_flow wjoin_finish(rill_ctx *ctx, void *state, rill_emitter *out)
   wjoin *s = state;
   gint64 held = 0;
   GTreeNode *n;
-  for (n = g_tree_node_first(s->windows); n; n = g_tree_node_next(n)) {
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, ((window *)g_tree_node_value(n))->entries);
-    while (g_hash_table_iter_next(&it, NULL, &v))
-      held += ((entry *)v)->n_left + ((entry *)v)->n_right;
-  }
+  for (n = g_tree_node_first(s->windows); n; n = g_tree_node_next(n))
+    held += ((window *)g_tree_node_value(n))->records;
   rill__join_count(&s->join->finish_flushed_records, (guint64)held);
   return advance(ctx, s, INT64_MAX, out); /* joins hold any timestamp: past the end of time */
 }
@@ -362,7 +340,7 @@ static void wjoin_close(rill_ctx *ctx, void *state)
     g_tree_remove(s->windows, &w->start);
     window_free(s, w);
   }
-  account_flush(s);
+  rill__join_acct_flush(&s->acct, NULL);
   while (s->pool) {
     chunk *c = s->pool;
     s->pool = c->next;
@@ -396,13 +374,12 @@ static rill_flow wjoin_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteAr
   for (GTreeNode *n = g_tree_node_first(s->windows); n; n = g_tree_node_next(n)) {
     window *w = g_tree_node_value(n);
     rill__snap_i64(out, w->start);
-    rill__snap_u32(out, g_hash_table_size(w->entries));
-    GHashTableIter it;
-    gpointer v;
-    g_hash_table_iter_init(&it, w->entries);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
+    rill__snap_u32(out, (uint32_t)rill__table_len(w->entries));
+    rill_bytes key;
+    void *v;
+    for (size_t it = 0; rill__table_next(w->entries, &it, &key, &v);) {
       entry *e = v;
-      rill__snap_bytes(out, e->key.data, e->key.len);
+      rill__snap_bytes(out, key.data, key.len);
       snap_list(out, e->left, e->n_left);
       snap_list(out, e->right, e->n_right);
     }
@@ -435,8 +412,8 @@ static gboolean wjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
           char *topic;
           if (!rill__snap_get_record(&r, &rec, &h, &topic))
             break;
-          size_t rsize = rill__join_rec_size(&rec);
-          rill__join_rec *jr = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, &rec);
+          size_t rsize = rill__join_rec_size(&rec, (rill_bytes){NULL, 0});
+          rill__join_rec *jr = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, &rec, (rill_bytes){NULL, 0});
           g_free(h);
           g_free(topic);
           jr->side = (guint8)side;
@@ -453,7 +430,7 @@ static gboolean wjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
       }
     }
   }
-  account_flush(s);
+  rill__join_acct_flush(&s->acct, ctx);
   if (!rill__snap_done(&r)) {
     g_set_error_literal(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_INVALID, "malformed window join snapshot");
     return FALSE;

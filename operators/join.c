@@ -1,11 +1,7 @@
 /* join.c — the rill_join configuration object, its counters, the default
  * combine, and the pieces of join state the three join operators share
- * (record copies, owned byte keys). The operators themselves live in
- * join-window.c, join-interval.c and join-table.c.
- *
- * Accounting rule: every allocation that makes up join state goes through
- * this file's constructors, which add its size to the join's counters, and
- * through the matching free, which subtracts exactly the same size. */
+ * (record copies, per-task accounting). The operators themselves live in
+ * join-window.c, join-interval.c and join-table.c. */
 #include "operators/join-private.h"
 
 #include <string.h>
@@ -99,8 +95,7 @@ void rill_join_unref(rill_join *join)
   fn_clear(&join->key_fn[1]);
   fn_clear(&join->combine);
   g_byte_array_unref(join->separator);
-  if (join->file_table)
-    g_hash_table_destroy(join->file_table);
+  rill__join_file_table_free(join->file_table);
   g_free(join);
 }
 
@@ -156,15 +151,20 @@ void rill_join_get_stats(const rill_join *join, rill_join_stats *stats)
 
 /* ---- state accounting ---------------------------------------------------- */
 
-void rill__join_account(rill_join *join, gint64 bytes, gint64 records)
+void rill__join_acct_flush(rill__join_acct *a, rill_ctx *ctx)
 {
-  gint64 now = __atomic_add_fetch(&join->state_bytes, bytes, __ATOMIC_RELAXED);
-  if (records)
-    __atomic_add_fetch(&join->state_records, records, __ATOMIC_RELAXED);
-  gint64 peak = __atomic_load_n(&join->peak_state_bytes, __ATOMIC_RELAXED);
-  while (now > peak &&
-         !__atomic_compare_exchange_n(&join->peak_state_bytes, &peak, now, TRUE, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-    ;
+  rill_join *join = a->join;
+  if (a->pend_bytes || a->pend_records) {
+    gint64 now = __atomic_add_fetch(&join->state_bytes, a->pend_bytes, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&join->state_records, a->pend_records, __ATOMIC_RELAXED);
+    gint64 peak = __atomic_load_n(&join->peak_state_bytes, __ATOMIC_RELAXED);
+    while (now > peak && !__atomic_compare_exchange_n(&join->peak_state_bytes, &peak, now, TRUE, __ATOMIC_RELAXED,
+                                                      __ATOMIC_RELAXED))
+      ;
+    a->pend_bytes = a->pend_records = 0;
+  }
+  if (ctx)
+    rill_ctx_set_state_bytes(ctx, (guint64)a->bytes);
 }
 
 /* Copies @b to @p (advancing it); present-but-empty stays present. */
@@ -179,15 +179,23 @@ static rill_bytes copy_to(uint8_t **p, rill_bytes b)
   return rill_bytes_make(d, b.len);
 }
 
-size_t rill__join_rec_size(const rill_record *r)
+/* Whether the join key @key can share the record key's bytes. */
+static gboolean key_is_record_key(const rill_record *r, rill_bytes key)
+{
+  return r->key.data && key.len == r->key.len && (key.len == 0 || memcmp(key.data, r->key.data, key.len) == 0);
+}
+
+size_t rill__join_rec_size(const rill_record *r, rill_bytes key)
 {
   size_t bytes = r->key.len + r->value.len + (r->topic ? strlen(r->topic) + 1 : 0);
   for (uint32_t i = 0; i < r->n_headers; i++)
     bytes += r->headers[i].key.len + r->headers[i].value.len;
+  if (key.data && !key_is_record_key(r, key))
+    bytes += key.len;
   return sizeof(rill__join_rec) + r->n_headers * sizeof(rill_header) + bytes;
 }
 
-rill__join_rec *rill__join_rec_init(void *mem, size_t size, const rill_record *r)
+rill__join_rec *rill__join_rec_init(void *mem, size_t size, const rill_record *r, rill_bytes key)
 {
   rill__join_rec *rec = mem;
   memset(rec, 0, sizeof *rec);
@@ -201,6 +209,8 @@ rill__join_rec *rill__join_rec_init(void *mem, size_t size, const rill_record *r
     h[i].value = copy_to(&p, r->headers[i].value);
   }
   rec->rec.headers = r->n_headers ? h : NULL;
+  if (key.data)
+    rec->key = key_is_record_key(r, key) ? rec->rec.key : copy_to(&p, key);
   if (r->topic) {
     memcpy(p, r->topic, strlen(r->topic) + 1);
     rec->rec.topic = (const char *)p;
@@ -209,69 +219,15 @@ rill__join_rec *rill__join_rec_init(void *mem, size_t size, const rill_record *r
   return rec;
 }
 
-rill__join_rec *rill__join_rec_new(rill_join *join, const rill_record *r)
+rill__join_rec *rill__join_rec_new(const rill_record *r, rill_bytes key)
 {
-  size_t size = rill__join_rec_size(r);
-  rill__join_rec *rec = rill__join_rec_init(g_malloc(size), size, r);
-  if (join)
-    rill__join_account(join, (gint64)size, 1);
-  return rec;
+  size_t size = rill__join_rec_size(r, key);
+  return rill__join_rec_init(g_malloc(size), size, r, key);
 }
 
-void rill__join_rec_free(rill_join *join, rill__join_rec *rec)
+void rill__join_rec_free(rill__join_rec *rec)
 {
-  if (join)
-    rill__join_account(join, -(gint64)rec->size, -1);
   g_free(rec);
-}
-
-/* ---- byte keys ----------------------------------------------------------- */
-
-/* FNV-1a: keys are short, and the hash must not depend on the process
- * (co-partitioning is the caller's job, but tests compare runs). */
-guint rill__join_bytes_hash(const uint8_t *data, size_t len)
-{
-  guint32 h = 2166136261u;
-  for (size_t i = 0; i < len; i++)
-    h = (h ^ data[i]) * 16777619u;
-  return h;
-}
-
-rill__join_key rill__join_key_view(rill_bytes key)
-{
-  return (rill__join_key){rill__join_bytes_hash(key.data, key.len), key.len, key.data};
-}
-
-rill__join_key *rill__join_key_new(rill_join *join, rill_bytes key)
-{
-  rill__join_key *k = g_malloc(sizeof *k + key.len);
-  uint8_t *d = (uint8_t *)(k + 1);
-  if (key.len)
-    memcpy(d, key.data, key.len);
-  k->hash = rill__join_bytes_hash(key.data, key.len);
-  k->len = key.len;
-  k->data = d;
-  if (join)
-    rill__join_account(join, (gint64)(sizeof *k + key.len + RILL__JOIN_SLOT_BYTES), 0);
-  return k;
-}
-
-void rill__join_key_free(rill_join *join, rill__join_key *key)
-{
-  if (join)
-    rill__join_account(join, -(gint64)(sizeof *key + key->len + RILL__JOIN_SLOT_BYTES), 0);
-  g_free(key);
-}
-
-guint rill__join_key_hash(gconstpointer key)
-{
-  return ((const rill__join_key *)key)->hash;
-}
-
-gboolean rill__join_key_equal(gconstpointer a, gconstpointer b)
-{
-  const rill__join_key *x = a, *y = b;
-  return x->hash == y->hash && x->len == y->len && (x->len == 0 || memcmp(x->data, y->data, x->len) == 0);
 }
 
 /* ---- per-task helpers ---------------------------------------------------- */

@@ -183,6 +183,11 @@ void rows_assert_equal(GArray *got, GArray *want)
 
 GArray *run_join(rill_join *join, script *left, script *right, guint p)
 {
+  return run_join_metric(join, left, right, p, NULL);
+}
+
+GArray *run_join_metric(rill_join *join, script *left, script *right, guint p, guint64 *state_bytes)
+{
   collector c;
   g_mutex_init(&c.lock);
   c.rows = g_array_new(FALSE, FALSE, sizeof(join_row));
@@ -207,6 +212,16 @@ GArray *run_join(rill_join *join, script *left, script *right, guint p)
   gboolean ok = rill_pipeline_run(pl, &error);
   g_assert_no_error(error);
   g_assert_true(ok);
+  if (state_bytes) {
+    guint n;
+    rill_stage_metrics *m = rill_pipeline_get_metrics(pl, &n);
+    *state_bytes = G_MAXUINT64;
+    for (guint i = 0; i < n; i++)
+      if (g_strcmp0(m[i].stage, "join") == 0)
+        *state_bytes = m[i].state_bytes;
+    g_assert_cmpuint(*state_bytes, !=, G_MAXUINT64);
+    g_free(m);
+  }
   rill_pipeline_unref(pl);
   g_mutex_clear(&c.lock);
   rows_sort(c.rows);

@@ -35,6 +35,9 @@ typedef struct {
  * sides go through the test partitioner and an exchange edge. Returns the
  * sorted rows (free with g_array_unref). */
 GArray *run_join(rill_join *join, script *left, script *right, guint p);
+/* run_join, also giving the join stage's state_bytes metric as the run left
+ * it (what its tasks reported last). */
+GArray *run_join_metric(rill_join *join, script *left, script *right, guint p, guint64 *state_bytes);
 
 /* Sorts rows into the order run_join returns. */
 void rows_sort(GArray *rows);

@@ -177,6 +177,33 @@ static void test_key_fn(void)
   script_clear(&rs);
 }
 
+/* The join reports its tasks' state to the stage metrics like every keyed
+ * operator: the table's rows are held until the pipeline ends, so the
+ * metric the run leaves is their size, while the join's own counters drop
+ * to zero when the tasks close. */
+static void test_state_metric(void)
+{
+  script ls, rs;
+  script_init(&ls, 1);
+  script_init(&rs, 1);
+  for (int k = 0; k < 5; k++)
+    script_add(&rs, 0, k, 'V', k, 10 + k);
+  for (int i = 0; i < 5; i++)
+    script_add(&ls, 0, i, 'L', i, 100 + i);
+  script_add_watermark(&ls, 0, INT64_MAX);
+  script_add_watermark(&rs, 0, INT64_MAX);
+  rill_join *j = rill_join_table_new(RILL_JOIN_INNER, NULL);
+  guint64 metric = 0;
+  GArray *got = run_join_metric(j, &ls, &rs, 1, &metric);
+  g_assert_cmpuint(got->len, ==, 5);
+  g_assert_cmpuint(metric, >, 5 * sizeof(rill_record));
+  assert_state_released(j);
+  g_array_unref(got);
+  rill_join_unref(j);
+  script_clear(&ls);
+  script_clear(&rs);
+}
+
 static void test_file_errors(void)
 {
   rill_join *j = rill_join_table_new(RILL_JOIN_LEFT, NULL);
@@ -212,6 +239,7 @@ int main(int argc, char **argv)
     g_free(path);
   }
   g_test_add_func("/join/table/key-fn", test_key_fn);
+  g_test_add_func("/join/table/state-metric", test_state_metric);
   g_test_add_func("/join/table/file-errors", test_file_errors);
   return g_test_run();
 }
