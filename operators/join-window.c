@@ -32,7 +32,10 @@
  * pages (one fault per 2 MiB instead of 512), and kept in a per-task pool
  * when their window closes, so in steady state big windows reuse memory
  * without touching the allocator or faulting in fresh pages. The pool goes
- * back to the system at close(). */
+ * back to the system at close(). Key tables are recycled the same way: a
+ * closed window's table is cleared (keeping its capacity) and handed to the
+ * next window, so steady state neither regrows tables nor faults in fresh
+ * slot arrays. */
 #define CHUNK_MIN ((size_t)16 * 1024)
 #define CHUNK_MAX ((size_t)2 * 1024 * 1024)
 
@@ -65,6 +68,7 @@ typedef struct {
   GByteArray *scratch;  /* for key extractors */
   int64_t watermark;    /* last watermark received, INT64_MIN before any */
   chunk *pool;          /* free CHUNK_MAX chunks */
+  GPtrArray *spare;     /* empty rill__table* of closed windows, for new ones */
   rill__join_acct acct;
 } wjoin;
 
@@ -137,7 +141,8 @@ static void *arena_alloc(wjoin *s, window *w, size_t n)
 
 static void window_free(wjoin *s, window *w)
 {
-  rill__table_free(w->entries);
+  rill__table_clear(w->entries);
+  g_ptr_array_add(s->spare, w->entries);
   account(s, w, -w->bytes, -w->records);
   while (w->chunks) {
     chunk *c = w->chunks;
@@ -158,6 +163,7 @@ static gboolean wjoin_open(rill_ctx *ctx, void *user_data, void **state, GError 
   s->join = user_data;
   s->windows = g_tree_new_full(cmp_start, NULL, NULL, NULL);
   s->scratch = g_byte_array_new();
+  s->spare = g_ptr_array_new_with_free_func((GDestroyNotify)rill__table_free);
   s->watermark = INT64_MIN;
   s->acct.join = s->join;
   *state = s;
@@ -172,9 +178,11 @@ static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, window **wp)
   if (!w) {
     w = g_new0(window, 1);
     w->start = start;
-    w->entries = rill__table_new(sizeof(entry));
+    w->entries = s->spare->len ? g_ptr_array_steal_index_fast(s->spare, s->spare->len - 1)
+                               : rill__table_new(sizeof(entry));
+    w->table_bytes = rill__table_bytes(w->entries);
     g_tree_insert(s->windows, &w->start, w);
-    account(s, w, WINDOW_BYTES, 0);
+    account(s, w, WINDOW_BYTES + (gint64)w->table_bytes, 0);
   }
   *wp = w;
   gboolean created;
@@ -346,6 +354,7 @@ static void wjoin_close(rill_ctx *ctx, void *state)
     s->pool = c->next;
     chunk_free(c);
   }
+  g_ptr_array_unref(s->spare);
   g_tree_destroy(s->windows);
   g_byte_array_unref(s->scratch);
   g_free(s);
