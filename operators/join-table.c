@@ -4,8 +4,9 @@
  *
  * State per task: the table overlay (a rill__table: join key -> latest
  * changelog record, tombstones included while the shared file table has
- * the key, so the deletion hides it), and a pending queue of stream records and updates
- * not yet covered by the watermark, ordered by (ts, updates first, arrival).
+ * the key, so the deletion hides it), and a pending queue of stream
+ * records and updates not yet covered by the watermark, ordered by (ts,
+ * updates first, arrival).
  *
  * Invariants:
  * - Every pending record has ts > the last watermark. A watermark applies

@@ -27,17 +27,17 @@
 /* Window records live in arenas: each window copies its records into
  * chunks and gives the chunks back when it closes. Nothing in
  * a window is freed on its own, so a window costs no allocation per record.
- * A window's chunks grow from CHUNK_MIN to CHUNK_MAX (small windows stay
- * small); CHUNK_MAX chunks are 2 MiB aligned, asked to be backed by huge
- * pages (one fault per 2 MiB instead of 512), and kept in a per-task pool
- * when their window closes, so in steady state big windows reuse memory
- * without touching the allocator or faulting in fresh pages. The pool goes
- * back to the system at close(). Key tables are recycled the same way: a
- * closed window's table is cleared (keeping its capacity) and handed to the
- * next window, so steady state neither regrows tables nor faults in fresh
- * slot arrays. */
+ * A window's chunks double from CHUNK_MIN to CHUNK_MAX (small windows stay
+ * small); CHUNK_MAX chunks are 2 MiB aligned and asked to be backed by huge
+ * pages (one fault per 2 MiB instead of 512). Chunks of these sizes go to a
+ * per-task pool (one list per size) when their window closes, and key
+ * tables are recycled the same way (cleared, capacity kept), so in steady
+ * state windows reuse memory without touching the allocator, regrowing
+ * tables or faulting in fresh pages. Only chunks for records bigger than
+ * CHUNK_MAX are freed at once. The pools go back to the system at close(). */
 #define CHUNK_MIN ((size_t)16 * 1024)
 #define CHUNK_MAX ((size_t)2 * 1024 * 1024)
+#define N_SIZES 8 /* CHUNK_MIN << 0 .. 7 == CHUNK_MAX */
 
 typedef struct chunk {
   struct chunk *next;
@@ -47,11 +47,11 @@ typedef struct chunk {
 } chunk;
 
 /* A key's value in its window's table. Lists link records in the arena and
- * never point back here, so the table may move it when it grows. */
+ * never point back here, so the table may move it when it grows. Kept to 32
+ * bytes: with the table's slot header a slot is one cache line. */
 typedef struct {
   GList *left, *left_tail;   /* rill__join_rec (link.data), arrival order */
   GList *right, *right_tail;
-  guint n_left, n_right;
 } entry;
 
 typedef struct {
@@ -67,7 +67,7 @@ typedef struct {
   GTree *windows;       /* int64_t* start -> window* */
   GByteArray *scratch;  /* for key extractors */
   int64_t watermark;    /* last watermark received, INT64_MIN before any */
-  chunk *pool;          /* free CHUNK_MAX chunks */
+  chunk *pool[N_SIZES]; /* free chunks by size, CHUNK_MIN << i */
   GPtrArray *spare;     /* empty rill__table* of closed windows, for new ones */
   rill__join_acct acct;
 } wjoin;
@@ -116,6 +116,15 @@ static void chunk_free(chunk *c)
     g_free(c);
 }
 
+/* The pool a chunk of @size goes back to, or NULL (an oversized chunk). */
+static chunk **pool_of(wjoin *s, size_t size)
+{
+  for (guint i = 0; i < N_SIZES; i++)
+    if (size == CHUNK_MIN << i)
+      return &s->pool[i];
+  return NULL;
+}
+
 static void *arena_alloc(wjoin *s, window *w, size_t n)
 {
   n = (n + 7) & ~(size_t)7;
@@ -124,9 +133,10 @@ static void *arena_alloc(wjoin *s, window *w, size_t n)
     size_t size = c ? MIN(c->size * 2, CHUNK_MAX) : CHUNK_MIN;
     if (size - sizeof(chunk) < n)
       size = n + sizeof(chunk) > CHUNK_MAX ? n + sizeof(chunk) : CHUNK_MAX;
-    if (size == CHUNK_MAX && s->pool) {
-      c = s->pool;
-      s->pool = c->next;
+    chunk **pool = pool_of(s, size);
+    if (pool && *pool) {
+      c = *pool;
+      *pool = c->next;
     } else {
       c = chunk_new(size);
     }
@@ -147,9 +157,10 @@ static void window_free(wjoin *s, window *w)
   while (w->chunks) {
     chunk *c = w->chunks;
     w->chunks = c->next;
-    if (c->size == CHUNK_MAX) {
-      c->next = s->pool;
-      s->pool = c;
+    chunk **pool = pool_of(s, c->size);
+    if (pool) {
+      c->next = *pool;
+      *pool = c;
     } else {
       chunk_free(c);
     }
@@ -246,14 +257,11 @@ static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_reco
   size_t rsize = rill__join_rec_size(r, (rill_bytes){NULL, 0});
   rill__join_rec *rec = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, r, (rill_bytes){NULL, 0});
   rec->side = (guint8)side;
-  rec->matched = side == RILL_JOIN_SIDE_LEFT && e->n_right > 0;
-  if (side == RILL_JOIN_SIDE_LEFT) {
+  rec->matched = side == RILL_JOIN_SIDE_LEFT && e->right != NULL;
+  if (side == RILL_JOIN_SIDE_LEFT)
     append(&e->left, &e->left_tail, rec);
-    e->n_left++;
-  } else {
+  else
     append(&e->right, &e->right_tail, rec);
-    e->n_right++;
-  }
   account(s, w, (gint64)rsize, 1);
   return flow;
 }
@@ -349,11 +357,12 @@ static void wjoin_close(rill_ctx *ctx, void *state)
     window_free(s, w);
   }
   rill__join_acct_flush(&s->acct, NULL);
-  while (s->pool) {
-    chunk *c = s->pool;
-    s->pool = c->next;
-    chunk_free(c);
-  }
+  for (guint i = 0; i < N_SIZES; i++)
+    while (s->pool[i]) {
+      chunk *c = s->pool[i];
+      s->pool[i] = c->next;
+      chunk_free(c);
+    }
   g_ptr_array_unref(s->spare);
   g_tree_destroy(s->windows);
   g_byte_array_unref(s->scratch);
@@ -365,9 +374,9 @@ static void wjoin_close(rill_ctx *ctx, void *state)
  * entry: u32-prefixed key, then per side (left, right): u32 count, per
  * record: u8 matched + the record (snap.h), in arrival order. */
 
-static void snap_list(GByteArray *out, GList *l, guint n)
+static void snap_list(GByteArray *out, GList *l)
 {
-  rill__snap_u32(out, n);
+  rill__snap_u32(out, g_list_length(l));
   for (; l; l = l->next) {
     rill__join_rec *rec = l->data;
     rill__snap_u8(out, rec->matched);
@@ -389,8 +398,8 @@ static rill_flow wjoin_snapshot(rill_ctx *ctx, void *state, uint64_t id, GByteAr
     for (size_t it = 0; rill__table_next(w->entries, &it, &key, &v);) {
       entry *e = v;
       rill__snap_bytes(out, key.data, key.len);
-      snap_list(out, e->left, e->n_left);
-      snap_list(out, e->right, e->n_right);
+      snap_list(out, e->left);
+      snap_list(out, e->right);
     }
   }
   return RILL_FLOW_OK;
@@ -427,13 +436,10 @@ static gboolean wjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
           g_free(topic);
           jr->side = (guint8)side;
           jr->matched = matched;
-          if (side == RILL_JOIN_SIDE_LEFT) {
+          if (side == RILL_JOIN_SIDE_LEFT)
             append(&e->left, &e->left_tail, jr);
-            e->n_left++;
-          } else {
+          else
             append(&e->right, &e->right_tail, jr);
-            e->n_right++;
-          }
           account(s, w, (gint64)rsize, 1);
         }
       }
