@@ -12,9 +12,10 @@
  *   (relaxed atomics updated by the tasks) — so every task reads the
  *   configuration and the file-loaded table without locks.
  * - Every byte of a task's join state is added to its rill__join_acct when
- *   allocated and subtracted when released, so stats.state_bytes and
- *   state_records are exact after each flush: when a task's state is empty
- *   its contribution is zero.
+ *   allocated and subtracted when released (memory pooled for reuse, like
+ *   the window join's free chunks and tables, is not state), so
+ *   stats.state_bytes and state_records are exact after each flush: when a
+ *   task's state is empty its contribution is zero.
  */
 #pragma once
 
@@ -53,7 +54,7 @@ struct rill_join {
 /* A record copied into join state: rec views bytes stored after the struct. */
 typedef struct rill__join_rec {
   rill_record rec;
-  rill_bytes key;    /* the join key, if given to rill__join_rec_new */
+  rill_bytes key;    /* the join key if one was given (interval join: finds the key's queues at expiry) */
   int64_t order_ts;  /* when the record leaves state / is applied (per join) */
   guint64 seq;       /* arrival number in the task, breaks order_ts ties */
   size_t size;       /* bytes of the copy, accounted for this record */

@@ -119,7 +119,11 @@ static void rehash(rill__table *t, size_t cap)
 {
   uint8_t *old = t->slots;
   size_t old_cap = t->cap;
-  t->slots = g_malloc0(cap * t->stride);
+  /* Zeroed by writing, not g_malloc0: calloc'd fresh pages are mapped to
+   * the shared zero page on the first probe (a read) and then copied on
+   * the first insert, two faults per page and a TLB shootdown. */
+  t->slots = g_malloc(cap * t->stride);
+  memset(t->slots, 0, cap * t->stride);
   t->cap = cap;
   t->tombs = 0;
   for (size_t i = 0; i < old_cap; i++) {
