@@ -360,9 +360,29 @@ char *rill__conf_format(const rill__conf_prop *p, const void *settings)
 
 /* ---- the reference ------------------------------------------------------ */
 
+const char *rill__conf_type_name(rill__conf_type type)
+{
+  static const char *const names[] = {"string", "boolean", "int", "long", "enum", "duration", "size", "list"};
+  return names[type];
+}
+
+char *rill__conf_range(const rill__conf_prop *p)
+{
+  switch (p->type) {
+  case RILL__CONF_STRING: return g_strdup("");
+  case RILL__CONF_BOOL: return g_strdup("true, false");
+  case RILL__CONF_INT32:
+  case RILL__CONF_INT64: return g_strdup_printf("%" G_GINT64_FORMAT " .. %" G_GINT64_FORMAT, p->min, p->max);
+  case RILL__CONF_ENUM: return enum_names(p->choices);
+  case RILL__CONF_DURATION:
+  case RILL__CONF_SIZE: return p->min == 0 && p->max == G_MAXINT64 ? g_strdup("") : scaled_range(p);
+  case RILL__CONF_LIST: return g_strdup("comma separated");
+  }
+  g_assert_not_reached();
+}
+
 char *rill__conf_markdown(const rill__conf_table *t)
 {
-  static const char *const type_names[] = {"string", "boolean", "int", "long", "enum", "duration", "size", "list"};
   gboolean topic_column = FALSE;
   for (guint i = 0; i < t->n_props; i++)
     topic_column |= t->props[i].topic_key != NULL;
@@ -372,25 +392,11 @@ char *rill__conf_markdown(const rill__conf_table *t)
                                             "|---|---|---|---|---|\n");
   for (guint i = 0; i < t->n_props; i++) {
     const rill__conf_prop *p = &t->props[i];
-    g_autofree char *range = NULL;
-    switch (p->type) {
-    case RILL__CONF_STRING: range = g_strdup(""); break;
-    case RILL__CONF_BOOL: range = g_strdup("true, false"); break;
-    case RILL__CONF_INT32:
-    case RILL__CONF_INT64:
-      range = g_strdup_printf("%" G_GINT64_FORMAT " .. %" G_GINT64_FORMAT, p->min, p->max);
-      break;
-    case RILL__CONF_ENUM: range = enum_names(p->choices); break;
-    case RILL__CONF_DURATION:
-    case RILL__CONF_SIZE:
-      range = p->min == 0 && p->max == G_MAXINT64 ? g_strdup("") : scaled_range(p);
-      break;
-    case RILL__CONF_LIST: range = g_strdup("comma separated"); break;
-    }
+    g_autofree char *range = rill__conf_range(p);
     g_string_append_printf(md, "| `%s`", p->name);
     if (p->alias)
       g_string_append_printf(md, " (alias `%s`)", p->alias);
-    g_string_append_printf(md, " | %s | %s | ", type_names[p->type], range);
+    g_string_append_printf(md, " | %s | %s | ", rill__conf_type_name(p->type), range);
     if (has_default(p))
       g_string_append_printf(md, "`%s` |", p->def);
     else

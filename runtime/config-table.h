@@ -96,6 +96,12 @@ gboolean rill__conf_set(const rill__conf_table *t, void *settings, const char *n
 /* Row @p's value in @settings, as text rill__conf_set accepts (durations and
  * sizes in the largest unit that is exact, lists joined by ","). (transfer full) */
 char *rill__conf_format(const rill__conf_prop *p, const void *settings);
+/* The name of @type in the reference ("string", "boolean", "int", "long",
+ * "enum", "duration", "size", "list"). */
+const char *rill__conf_type_name(rill__conf_type type);
+/* Row @p's "Range / values" text: "min .. max", the enum names, ...; "" for
+ * none. (transfer full) */
+char *rill__conf_range(const rill__conf_prop *p);
 /* The reference: | Property | Type | Range / values | Default | [Topic config |] Description |,
  * the Topic config column only when a row has a topic_key; a row without
  * default shows "–", a required one "required". (transfer full) */
