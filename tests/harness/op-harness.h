@@ -63,8 +63,9 @@ rill_pipeline *rill_harness_pipeline(rill_harness *h);
  * input of the stage under test. Pushes name the stage's input index (what
  * process() sees), whichever placeholder is wired there. (transfer none) */
 rill_stage *rill_harness_input(rill_harness *h, guint i);
-/* Makes @stage (an operator or sink on rill_harness_pipeline(), every input
- * a harness input) the one under test and opens it. FALSE with @error (as
+/* Makes @stage (an operator or sink on rill_harness_pipeline()) the one
+ * under test and opens it; pushes feed its inputs directly, so stages an add
+ * call put in front of it (top-N's router) never run. FALSE with @error (as
  * the pipeline would report it) when open() fails. The pipeline cannot be
  * run afterwards. */
 gboolean rill_harness_start(rill_harness *h, rill_stage *stage, GError **error);
