@@ -403,6 +403,54 @@ static void test_many_batches(void)
   rill_harness_free(h);
 }
 
+/* The example in docs/testing.md, verbatim between the braces. */
+static void test_docs_example(void)
+{
+  rill_harness *h = rill_harness_new_empty();
+  rill_stage *d = rill_pipeline_add_dedupe(rill_harness_pipeline(h), "dedupe",
+                                           rill_harness_input(h, 0), 10);
+  g_assert_true(rill_harness_start(h, d, NULL));
+
+  rill_harness_push_kv(h, 0, "a", "1", 0);
+  const rill_record *r = rill_harness_pull_record(h);     /* passes at once */
+  g_assert_cmpint(r->timestamp, ==, 0);
+  rill_harness_push_kv(h, 0, "a", "2", 5);                /* within 10 ms: dropped */
+  g_assert_cmpuint(rill_harness_pending(h), ==, 0);
+  rill_harness_push_watermark(h, 0, 100);
+  g_assert_cmpint(rill_harness_pull_watermark(h), ==, 100);
+
+  rill_harness_finish(h);                                 /* end of stream: finish() */
+  g_assert_cmpuint(rill_harness_metrics(h).records_out, ==, 1);
+  rill_harness_free(h);                                   /* close() */
+}
+
+/* docs/testing.md shows test_docs_example's body: they must not drift. */
+static void test_docs_match(void)
+{
+  char *doc, *src;
+  g_assert_true(g_file_get_contents(RILL_SOURCE_DIR "/docs/testing.md", &doc, NULL, NULL));
+  g_assert_true(g_file_get_contents(RILL_SOURCE_DIR "/tests/harness/test-op-harness.c", &src, NULL, NULL));
+  const char *open = "```c\n#include \"tests/harness/op-harness.h\"\n\n";
+  const char *b = strstr(doc, open);
+  g_assert_nonnull(b);
+  b += strlen(open);
+  char *shown = g_strndup(b, (gsize)(strstr(b, "```") - b));
+  const char *fn = strstr(src, "static void test_docs_example(void)\n{\n");
+  g_assert_nonnull(fn);
+  fn = strchr(fn, '{') + 2;
+  GString *body = g_string_new(NULL);
+  for (const char *l = fn; strncmp(l, "}\n", 2) != 0; l = strchr(l, '\n') + 1) {
+    const char *nl = strchr(l, '\n');
+    g_string_append_len(body, l[0] == ' ' ? l + 2 : l, nl - l - (l[0] == ' ' ? 2 : 0));
+    g_string_append_c(body, '\n');
+  }
+  g_assert_cmpstr(shown, ==, body->str);
+  g_string_free(body, TRUE);
+  g_free(shown);
+  g_free(doc);
+  g_free(src);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -413,5 +461,7 @@ int main(int argc, char **argv)
   g_test_add_func("/op-harness/snapshot-restore", test_snapshot_restore);
   g_test_add_func("/op-harness/fake-clock", test_fake_clock);
   g_test_add_func("/op-harness/many-batches", test_many_batches);
+  g_test_add_func("/op-harness/docs-example", test_docs_example);
+  g_test_add_func("/op-harness/docs-match", test_docs_match);
   return g_test_run();
 }
