@@ -11,6 +11,8 @@
  */
 #include "operators/fieldops.h"
 
+#include <errno.h>
+
 typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_REGEX } cmp_kind;
 
 struct rill__fieldop {
@@ -146,8 +148,10 @@ static gboolean parse_clf_time(const char *s, gint64 *ms)
  * "10/Oct/2000:13:55:36 -0700". FALSE when none fits. */
 static gboolean parse_timestamp(const char *text, gint64 unit_ms, gint64 *ms)
 {
-  gint64 n;
-  if (rill__launch_parse_int(text, &n)) {
+  char *end;
+  errno = 0;
+  gint64 n = *text ? g_ascii_strtoll(text, &end, 10) : 0;
+  if (*text && !*end && !errno) {
     *ms = n * unit_ms;
     return TRUE;
   }

@@ -34,12 +34,17 @@ rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_
 
 /* ---- launch elements ---------------------------------------------------------- */
 
-/* The format= parameter of elements that read fields (rill__fieldop_add). */
-#define RILL__FIELD_FORMAT_PARAM                                                                              \
-  {"format", RILL_LAUNCH_ENUM, "json", "json|csv", FALSE, "how record values are parsed"}
+G_STATIC_ASSERT(RILL_FIELDS_JSON == 0 && RILL_FIELDS_CSV == 1);
 
-/* A parse stage running @op (transfer full) on @input, parsing with the
- * element's format= and sending failures to its dead-letter=. NULL with
- * @error. (transfer none: the pipeline's) */
+/* The format= and dead-letter= rows of elements that read fields, into an
+ * `int format` (a rill_fields_format) and a `char *dead_letter` of @type. */
+#define RILL__FIELD_ROWS(type)                                                                                \
+  {"format", RILL__CONF_ENUM, offsetof(type, format), 0, 0, "json", "json|csv", NULL, NULL,                   \
+   "how record values are parsed"},                                                                           \
+    RILL__LAUNCH_DEAD_LETTER_ROW(type)
+
+/* A parse stage running @op (transfer full) on @input, parsing with
+ * @format (the element's format=) and sending failures to @dead_letter (its
+ * dead-letter=, or NULL). NULL with @error. (transfer none: the pipeline's) */
 rill_stage *rill__fieldop_add(rill_launch_builder *b, const char *name, rill_stage *input, rill__fieldop *op,
-                              GError **error);
+                              int format, const char *dead_letter, GError **error);

@@ -6,14 +6,21 @@
 
 #include <rill/keyed.h>
 
+typedef struct {
+  char *field;
+  int format;
+  char *dead_letter;
+} keyby_props;
+
 static rill_stage *build_key_by(rill_launch_builder *b, const char *name, rill_stage *const *inputs, guint n_inputs,
                                 GError **error)
 {
+  const keyby_props *p = rill__launch_props(b);
   rill_stage *in = inputs[0];
-  if (rill__launch_has(b, "field")) {
+  if (p->field) {
     char *sub = rill__launch_sub_name(b, "key");
-    in = rill__fieldop_add(b, sub, in, rill__fieldop_new(RILL__FIELDOP_SET_KEY, rill__launch_get(b, "field"), NULL),
-                           error);
+    in = rill__fieldop_add(b, sub, in, rill__fieldop_new(RILL__FIELDOP_SET_KEY, p->field, NULL), p->format,
+                           p->dead_letter, error);
     g_free(sub);
     if (!in)
       return NULL;
@@ -23,9 +30,9 @@ static rill_stage *build_key_by(rill_launch_builder *b, const char *name, rill_s
 
 static const rill_launch_element elements[] = {
   {"key-by", RILL_LAUNCH_TRANSFORM, "route records by key so each key is handled by one task",
-   RILL__LAUNCH_PARAMS(
-     {"field", RILL_LAUNCH_STRING, NULL, NULL, FALSE, "set the key from this field first (default: the record key)"},
-     RILL__FIELD_FORMAT_PARAM, RILL__LAUNCH_DEAD_LETTER_PARAM),
+   RILL__LAUNCH_PARAMS(keyby_props,
+     {"field", RILL__CONF_STRING, offsetof(keyby_props, field), 0, 0, NULL, NULL, NULL, NULL, "set the key from this field first (default: the record key)"},
+     RILL__FIELD_ROWS(keyby_props)),
    .build = build_key_by},
 };
 

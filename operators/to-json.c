@@ -69,7 +69,7 @@ static rill_stage *build_to_json(rill_launch_builder *b, const char *name, rill_
 static const rill_launch_element elements[] = {
   {"to-json", RILL_LAUNCH_TRANSFORM,
    "replace the value by {\"key\",\"value\",\"window_start\",\"window_end\",\"timestamp\",\"rank\"} (what is known)",
-   NULL, 0, .build = build_to_json},
+   RILL__LAUNCH_NO_PARAMS, .build = build_to_json},
 };
 
 RILL__LAUNCH_ELEMENTS_DEFINE(to_json, elements)

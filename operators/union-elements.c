@@ -10,7 +10,7 @@ static rill_stage *build_union(rill_launch_builder *b, const char *name, rill_st
 }
 
 static const rill_launch_element elements[] = {
-  {"union", RILL_LAUNCH_MULTI, "merge several inputs (link them with name. references)", NULL, 0,
+  {"union", RILL_LAUNCH_MULTI, "merge several inputs (link them with name. references)", RILL__LAUNCH_NO_PARAMS,
    .build = build_union},
 };
 

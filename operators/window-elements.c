@@ -11,11 +11,16 @@
 #include <rill/topn.h>
 #include <rill/window.h>
 
-#define AGG_FIELD                                                                                                    \
-  {                                                                                                                  \
-    "field", RILL_LAUNCH_STRING, NULL, NULL, FALSE,                                                                  \
-      "aggregate this field (decimal integer) instead of the record value"                                           \
-  }
+/* The parameters of window, the aggregates and top-keys (each reads its
+ * own rows). */
+typedef struct {
+  int64_t tumbling_ms, size_ms, slide_ms, gap_ms; /* window: the one given decides the kind */
+  int64_t lateness_ms, offset_ms;
+  int32_t n;   /* top-n, top-keys */
+  char *field; /* aggregates */
+  int format;
+  char *dead_letter;
+} window_props;
 
 /* A window is built by the aggregate after it (one stage); alone it is a
  * placeholder that hands its input through. */
@@ -27,6 +32,7 @@ static rill_stage *build_window(rill_launch_builder *b, const char *name, rill_s
 
 static gboolean window_spec(rill_launch_builder *b, rill_window_spec *spec, GError **error)
 {
+  const window_props *p = rill__launch_props(b);
   gboolean tumbling = rill__launch_has(b, "tumbling"), hopping = rill__launch_has(b, "size"),
            session = rill__launch_has(b, "gap");
   if (tumbling + hopping + session != 1) {
@@ -39,15 +45,13 @@ static gboolean window_spec(rill_launch_builder *b, rill_window_spec *spec, GErr
     return FALSE;
   }
   if (tumbling)
-    *spec = rill_window_tumbling(rill__launch_get_duration(b, "tumbling"));
+    *spec = rill_window_tumbling(p->tumbling_ms);
   else if (hopping)
-    *spec = rill_window_hopping(rill__launch_get_duration(b, "size"), rill__launch_has(b, "slide")
-                                                                        ? rill__launch_get_duration(b, "slide")
-                                                                        : rill__launch_get_duration(b, "size"));
+    *spec = rill_window_hopping(p->size_ms, rill__launch_has(b, "slide") ? p->slide_ms : p->size_ms);
   else
-    *spec = rill_window_session(rill__launch_get_duration(b, "gap"));
-  spec->allowed_lateness_ms = rill__launch_get_duration(b, "lateness");
-  spec->offset_ms = rill__launch_get_duration(b, "offset");
+    *spec = rill_window_session(p->gap_ms);
+  spec->allowed_lateness_ms = p->lateness_ms;
+  spec->offset_ms = p->offset_ms;
   GError *bad = NULL;
   if (!rill_window_spec_validate(spec, &bad)) {
     rill__launch_fail(b, NULL, error, RILL_LAUNCH_ERROR_INVALID_VALUE, "%s", bad->message);
@@ -57,7 +61,7 @@ static gboolean window_spec(rill_launch_builder *b, rill_window_spec *spec, GErr
   return TRUE;
 }
 
-static rill_aggregate *make_aggregate(rill_launch_builder *b, GError **error)
+static rill_aggregate *make_aggregate(rill_launch_builder *b)
 {
   const char *kind = b->node->klass->name;
   if (strcmp(kind, "count") == 0)
@@ -72,17 +76,13 @@ static rill_aggregate *make_aggregate(rill_launch_builder *b, GError **error)
     return rill_aggregate_avg(NULL, NULL);
   if (strcmp(kind, "distinct") == 0)
     return rill_aggregate_distinct_count();
-  gint64 n = rill__launch_get_int(b, "n");
-  if (n < 1 || n > 64) {
-    rill__launch_fail(b, "n", error, RILL_LAUNCH_ERROR_INVALID_VALUE, "n must be 1..64");
-    return NULL;
-  }
-  return rill_aggregate_top_n((guint)n, NULL, NULL);
+  return rill_aggregate_top_n((guint)((const window_props *)rill__launch_props(b))->n, NULL, NULL);
 }
 
 static rill_stage *build_aggregate(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
                                    guint n_inputs, GError **error)
 {
+  const window_props *p = rill__launch_props(b);
   rill__launch_node *self = b->node, *window = NULL;
   for (guint i = 0; i < self->inputs->len; i++) {
     rill__launch_node *in = self->inputs->pdata[i];
@@ -93,14 +93,12 @@ static rill_stage *build_aggregate(rill_launch_builder *b, const char *name, ril
     rill__launch_fail(b, NULL, error, RILL_LAUNCH_ERROR_LINK, "an aggregate after a window takes no other input");
     return NULL;
   }
-  rill_aggregate *agg = make_aggregate(b, error);
-  if (!agg)
-    return NULL;
+  rill_aggregate *agg = make_aggregate(b);
   rill_stage *in = inputs[0];
-  if (rill__launch_has(b, "field")) {
+  if (p->field) {
     char *sub = rill__launch_sub_name(b, "value");
-    in = rill__fieldop_add(b, sub, in, rill__fieldop_new(RILL__FIELDOP_SET_VALUE, rill__launch_get(b, "field"), NULL),
-                           error);
+    in = rill__fieldop_add(b, sub, in, rill__fieldop_new(RILL__FIELDOP_SET_VALUE, p->field, NULL), p->format,
+                           p->dead_letter, error);
     g_free(sub);
     if (!in)
       goto fail;
@@ -122,49 +120,52 @@ fail:
 static rill_stage *build_top_keys(rill_launch_builder *b, const char *name, rill_stage *const *inputs, guint n_inputs,
                                   GError **error)
 {
-  gint64 n = rill__launch_get_int(b, "n");
-  if (n < 1 || n > 1000) {
-    rill__launch_fail(b, "n", error, RILL_LAUNCH_ERROR_INVALID_VALUE, "n must be 1..1000");
-    return NULL;
-  }
-  return rill_pipeline_add_window_top_n(b->pipeline, name, inputs[0], (guint)n);
+  const window_props *p = rill__launch_props(b);
+  return rill_pipeline_add_window_top_n(b->pipeline, name, inputs[0], (guint)p->n);
 }
 
+#define OFF(f) offsetof(window_props, f)
+#define DURATION(name, f, def, doc) {name, RILL__CONF_DURATION, OFF(f), 0, G_MAXINT64, def, NULL, NULL, NULL, doc}
+#define AGG_FIELD                                                                                             \
+  {"field", RILL__CONF_STRING, OFF(field), 0, 0, NULL, NULL, NULL, NULL,                                      \
+   "aggregate this field (decimal integer) instead of the record value"}
+#define AGG_PARAMS RILL__LAUNCH_PARAMS(window_props, AGG_FIELD, RILL__FIELD_ROWS(window_props))
+
+/* name, type, field, min, max, default, choices, -, -, doc */
 static const rill_launch_element elements[] = {
   {"avg", RILL_LAUNCH_TRANSFORM, "average per key (per window after a window), from decimal integer values",
-   RILL__LAUNCH_PARAMS(AGG_FIELD, RILL__FIELD_FORMAT_PARAM, RILL__LAUNCH_DEAD_LETTER_PARAM), .build = build_aggregate,
+   AGG_PARAMS, .build = build_aggregate, .kind = "aggregate"},
+  {"count", RILL_LAUNCH_TRANSFORM, "count records per key (per window after a window; running otherwise)",
+   NULL, 0, sizeof(window_props) /* no rows, but build_aggregate reads the struct */, .build = build_aggregate,
    .kind = "aggregate"},
-  {"count", RILL_LAUNCH_TRANSFORM, "count records per key (per window after a window; running otherwise)", NULL, 0,
-   .build = build_aggregate, .kind = "aggregate"},
   {"distinct", RILL_LAUNCH_TRANSFORM, "estimated distinct values per key (HyperLogLog, about 3% error)",
-   RILL__LAUNCH_PARAMS(
-     {"field", RILL_LAUNCH_STRING, NULL, NULL, FALSE, "count distinct values of this field instead of record values"},
-     RILL__FIELD_FORMAT_PARAM, RILL__LAUNCH_DEAD_LETTER_PARAM),
+   RILL__LAUNCH_PARAMS(window_props,
+     {"field", RILL__CONF_STRING, OFF(field), 0, 0, NULL, NULL, NULL, NULL, "count distinct values of this field instead of record values"},
+     RILL__FIELD_ROWS(window_props)),
    .build = build_aggregate, .kind = "aggregate"},
   {"max", RILL_LAUNCH_TRANSFORM, "largest decimal integer value per key (per window after a window)",
-   RILL__LAUNCH_PARAMS(AGG_FIELD, RILL__FIELD_FORMAT_PARAM, RILL__LAUNCH_DEAD_LETTER_PARAM), .build = build_aggregate,
-   .kind = "aggregate"},
+   AGG_PARAMS, .build = build_aggregate, .kind = "aggregate"},
   {"min", RILL_LAUNCH_TRANSFORM, "smallest decimal integer value per key (per window after a window)",
-   RILL__LAUNCH_PARAMS(AGG_FIELD, RILL__FIELD_FORMAT_PARAM, RILL__LAUNCH_DEAD_LETTER_PARAM), .build = build_aggregate,
-   .kind = "aggregate"},
+   AGG_PARAMS, .build = build_aggregate, .kind = "aggregate"},
   {"sum", RILL_LAUNCH_TRANSFORM, "sum of decimal integer values per key (per window after a window)",
-   RILL__LAUNCH_PARAMS(AGG_FIELD, RILL__FIELD_FORMAT_PARAM, RILL__LAUNCH_DEAD_LETTER_PARAM), .build = build_aggregate,
-   .kind = "aggregate"},
+   AGG_PARAMS, .build = build_aggregate, .kind = "aggregate"},
   {"top-keys", RILL_LAUNCH_TRANSFORM, "the n keys with the largest result in each window (after window + aggregate)",
-   RILL__LAUNCH_PARAMS({"n", RILL_LAUNCH_INT, "10", NULL, FALSE, "how many keys per window (1..1000)"}),
+   RILL__LAUNCH_PARAMS(window_props,
+     {"n", RILL__CONF_INT32, OFF(n), 1, 1000, "10", NULL, NULL, NULL, "how many keys per window"}),
    .build = build_top_keys},
   {"top-n", RILL_LAUNCH_TRANSFORM, "the n largest decimal integer values per key (per window after a window)",
-   RILL__LAUNCH_PARAMS({"n", RILL_LAUNCH_INT, "3", NULL, FALSE, "how many values (1..64)"}, AGG_FIELD,
-                       RILL__FIELD_FORMAT_PARAM, RILL__LAUNCH_DEAD_LETTER_PARAM),
+   RILL__LAUNCH_PARAMS(window_props,
+     {"n", RILL__CONF_INT32, OFF(n), 1, 64, "3", NULL, NULL, NULL, "how many values"},
+     AGG_FIELD, RILL__FIELD_ROWS(window_props)),
    .build = build_aggregate, .kind = "aggregate"},
   {"window", RILL_LAUNCH_TRANSFORM, "event-time windows per key; the next element is the aggregate",
-   RILL__LAUNCH_PARAMS(
-     {"tumbling", RILL_LAUNCH_DURATION, NULL, NULL, FALSE, "tumbling windows of this size"},
-     {"size", RILL_LAUNCH_DURATION, NULL, NULL, FALSE, "hopping windows of this size (with slide=)"},
-     {"slide", RILL_LAUNCH_DURATION, NULL, NULL, FALSE, "hopping: step between window starts"},
-     {"gap", RILL_LAUNCH_DURATION, NULL, NULL, FALSE, "session windows closing after this gap"},
-     {"lateness", RILL_LAUNCH_DURATION, "0", NULL, FALSE, "keep windows open this long for late records"},
-     {"offset", RILL_LAUNCH_DURATION, "0", NULL, FALSE, "shift tumbling/hopping window starts"}),
+   RILL__LAUNCH_PARAMS(window_props,
+     DURATION("tumbling", tumbling_ms, NULL, "tumbling windows of this size"),
+     DURATION("size", size_ms, NULL, "hopping windows of this size (with slide=)"),
+     DURATION("slide", slide_ms, NULL, "hopping: step between window starts"),
+     DURATION("gap", gap_ms, NULL, "session windows closing after this gap"),
+     DURATION("lateness", lateness_ms, "0", "keep windows open this long for late records"),
+     DURATION("offset", offset_ms, "0", "shift tumbling/hopping window starts")),
    .build = build_window, .feeds = "aggregate"},
 };
 

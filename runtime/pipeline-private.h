@@ -160,10 +160,32 @@ struct rill_pipeline {
   struct rill__checkpointer *ckpt;  /* NULL = checkpoints off */
 };
 
-/* task.c */
+/* task.c — rill__task_main runs a task on its thread; the steps below are
+ * its parts, also driven one at a time by the single-operator test harness
+ * (tests/harness/op-harness.c), which has no threads. */
 gpointer rill__task_main(gpointer task);
 void rill__task_free(rill__task *task);
+/* Opens every stage (head first), restoring checkpointed state; FALSE once
+ * one failed (reported to the pipeline). */
+gboolean rill__task_open_stages(rill__task *task);
+/* One batch (transfer full) popped from channel @c: its records to the
+ * head's process(), then its markers, combined over the channels (minimum
+ * watermark, aligned barriers). The caller must not pop a channel whose
+ * barrier is ahead of the task's (c->barrier > task->barrier). */
+rill_flow rill__task_input(rill__task *task, rill__channel *c, rill_batch *b);
+/* Channel @c ended; the combined watermark may advance. */
+rill_flow rill__task_input_ended(rill__task *task, rill__channel *c);
+/* Clean end of input: each stage finishes and its leftovers flow on. */
+rill_flow rill__task_finish_stages(rill__task *task);
+/* Closes every opened stage, whatever happened. */
+void rill__task_close_stages(rill__task *task);
 /* pipeline.c */
+/* A task of chain @chain: the stages with stage->chain == @chain, in
+ * definition order (their counters must be allocated), and no channels or
+ * links yet. (transfer full): rill__task_free. */
+rill__task *rill__task_new(rill_pipeline *pipeline, guint chain, guint index);
+/* Adds an input channel reading @stream (not owned) into head input @input. */
+void rill__task_add_channel(rill__task *task, rill_stream *stream, guint input);
 void rill__pipeline_fail(rill_pipeline *pipeline, GError *error);
 /* Records @error (transfer full) as the result without cancelling, and asks
  * the pipeline to drain: what was emitted before it still flows to the sinks. */

@@ -289,7 +289,7 @@ static void plan_chains(rill_pipeline *p, guint *n_chains)
   }
 }
 
-static rill__task *task_new(rill_pipeline *p, guint chain, guint index)
+rill__task *rill__task_new(rill_pipeline *p, guint chain, guint index)
 {
   rill__task *t = g_new0(rill__task, 1);
   t->pipeline = p;
@@ -324,7 +324,7 @@ static rill__task *find_task(rill_pipeline *p, guint chain, guint index)
   return p->tasks->pdata[chain * p->parallelism + index];
 }
 
-static void add_channel(rill__task *t, rill_stream *s, guint input)
+void rill__task_add_channel(rill__task *t, rill_stream *s, guint input)
 {
   t->channels = g_renew(rill__channel, t->channels, t->n_channels + 1);
   rill__channel c = {s, input, FALSE, INT64_MIN, 0};
@@ -356,7 +356,7 @@ static void plan_streams(rill_pipeline *p)
         for (guint b = 0; b < link.n_streams; b++) {
           rill__task *to = find_task(p, e.stage->chain, e.kind == RILL_EDGE_EXCHANGE ? b : a);
           link.streams[b] = new_stream(p, from, to, e.stage);
-          add_channel(to, link.streams[b], e.input);
+          rill__task_add_channel(to, link.streams[b], e.input);
         }
         from->links = g_renew(rill__link, from->links, from->n_links + 1);
         from->links[from->n_links++] = link;
@@ -400,7 +400,7 @@ gboolean rill_pipeline_start(rill_pipeline *pipeline, GError **error)
   p->streams = g_ptr_array_new_with_free_func((GDestroyNotify)rill_stream_free);
   for (guint c = 0; c < n_chains; c++)
     for (guint i = 0; i < p->parallelism; i++)
-      g_ptr_array_add(p->tasks, task_new(p, c, i));
+      g_ptr_array_add(p->tasks, rill__task_new(p, c, i));
   plan_streams(p);
   assign_splits(p);
   if (p->ckpt && !rill__checkpoint_prepare(p, error)) {

@@ -465,7 +465,7 @@ static rill_flow deliver(rill__task *t, guint pos, guint input, rill_batch *b)
 
 /* ---- the task's loop ---------------------------------------------------- */
 
-static gboolean open_stages(rill__task *t)
+gboolean rill__task_open_stages(rill__task *t)
 {
   for (guint pos = 0; pos < t->n_stages; pos++) {
     rill__task_stage *ts = &t->stages[pos];
@@ -503,7 +503,7 @@ static gboolean open_stages(rill__task *t)
   return TRUE;
 }
 
-static void close_stages(rill__task *t)
+void rill__task_close_stages(rill__task *t)
 {
   for (guint pos = 0; pos < t->n_stages; pos++) {
     rill__task_stage *ts = &t->stages[pos];
@@ -519,8 +519,7 @@ static void close_stages(rill__task *t)
   }
 }
 
-/* Clean end of input: each stage finishes and its leftovers flow on. */
-static rill_flow finish_stages(rill__task *t)
+rill_flow rill__task_finish_stages(rill__task *t)
 {
   rill_flow flow = RILL_FLOW_OK;
   for (guint pos = 0; flow == RILL_FLOW_OK && pos < t->n_stages; pos++) {
@@ -657,6 +656,24 @@ static rill_flow channel_markers(rill__task *t, rill__channel *c, gboolean has_w
   return flow;
 }
 
+rill_flow rill__task_input(rill__task *t, rill__channel *c, rill_batch *b)
+{
+  gboolean has_wm;
+  int64_t wm;
+  uint64_t barrier;
+  strip_markers(&b, &has_wm, &wm, &barrier);
+  rill_flow flow = b ? process(t, 0, c->input, b) : RILL_FLOW_OK;
+  if (flow == RILL_FLOW_OK && (has_wm || barrier))
+    flow = channel_markers(t, c, has_wm, wm, barrier);
+  return flow;
+}
+
+rill_flow rill__task_input_ended(rill__task *t, rill__channel *c)
+{
+  c->eos = TRUE;
+  return channel_markers(t, c, FALSE, 0, 0);
+}
+
 static rill_flow run_inputs(rill__task *t)
 {
   guint open = t->n_channels, next = 0, idle = 0;
@@ -674,9 +691,8 @@ static rill_flow run_inputs(rill__task *t)
       if (flow == RILL_FLOW_FLUSHING)
         return flow;
       if (flow == RILL_FLOW_EOS) {
-        c->eos = TRUE;
         open--;
-        flow = channel_markers(t, c, FALSE, 0, 0);
+        flow = rill__task_input_ended(t, c);
         if (flow != RILL_FLOW_OK)
           return flow;
         continue;
@@ -685,14 +701,7 @@ static rill_flow run_inputs(rill__task *t)
         continue;
       got = TRUE;
       next = (next + k + 1) % t->n_channels;
-      gboolean has_wm;
-      int64_t wm;
-      uint64_t barrier;
-      strip_markers(&b, &has_wm, &wm, &barrier);
-      if (b)
-        flow = process(t, 0, c->input, b);
-      if (flow == RILL_FLOW_OK && (has_wm || barrier))
-        flow = channel_markers(t, c, has_wm, wm, barrier);
+      flow = rill__task_input(t, c, b);
       if (flow != RILL_FLOW_OK)
         return flow;
       break;
@@ -719,7 +728,7 @@ gpointer rill__task_main(gpointer data)
    * downstream state already). */
   gboolean idle_source = (head->source && t->n_splits == 0) || t->restore_finished;
   gboolean clean = FALSE;
-  if (idle_source || open_stages(t)) {
+  if (idle_source || rill__task_open_stages(t)) {
     if (idle_source)
       flow = RILL_FLOW_EOS;
     else if (head->source)
@@ -727,12 +736,12 @@ gpointer rill__task_main(gpointer data)
     else
       flow = run_inputs(t);
     if (flow == RILL_FLOW_EOS && !cancelled(t->pipeline))
-      clean = idle_source || finish_stages(t) == RILL_FLOW_OK;
+      clean = idle_source || rill__task_finish_stages(t) == RILL_FLOW_OK;
   }
   for (guint i = 0; i < t->n_links; i++)
     for (guint k = 0; k < t->links[i].n_streams; k++)
       rill_stream_close(t->links[i].streams[k]);
-  close_stages(t);
+  rill__task_close_stages(t);
   /* Only after close: a sink finalizes its output there, and a restart
    * from a checkpoint that saw this task finished never runs it again. */
   if (t->pipeline->ckpt && clean && !t->failed)

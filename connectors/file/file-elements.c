@@ -6,26 +6,35 @@
 
 #include <rill/dead-letter.h>
 
-rill_file_format rill__file_format_param(rill_launch_builder *b)
-{
-  rill_file_format f = RILL_FILE_FORMAT_LINES;
-  rill_file_format_from_name(rill__launch_get(b, "format"), &f);
-  return f;
-}
+/* The parameters of both elements (each reads its own rows). */
+typedef struct {
+  char *path;
+  int format; /* rill_file_format */
+  gboolean follow;
+  int64_t poll_ms;
+  gboolean csv_header;       /* file-src: the first row names the columns */
+  gboolean position_headers;
+  char *dead_letter;
+  int64_t rotate_size;
+  int64_t rotate_time_ms;
+  char *csv_header_row;      /* file-sink */
+  gboolean fsync;
+} file_props;
 
 static rill_stage *build_file_src(rill_launch_builder *b, const char *name, rill_stage *const *inputs, guint n_inputs,
                                   GError **error)
 {
+  const file_props *p = rill__launch_props(b);
   GError *dl_error = NULL;
-  rill_dead_letter *dl = rill__launch_dead_letter(b, &dl_error);
+  rill_dead_letter *dl = rill__launch_dead_letter(b, p->dead_letter, &dl_error);
   if (dl_error) {
     g_propagate_error(error, dl_error);
     return NULL;
   }
-  rill_file_source *src = rill_file_source_new(rill__launch_get(b, "path"), rill__file_format_param(b));
-  rill_file_source_set_follow(src, rill__launch_get_bool(b, "follow"), (guint)rill__launch_get_duration(b, "poll"));
-  rill_file_source_set_csv_header(src, rill__launch_get_bool(b, "csv-header"));
-  rill_file_source_set_position_headers(src, rill__launch_get_bool(b, "position-headers"));
+  rill_file_source *src = rill_file_source_new(p->path, (rill_file_format)p->format);
+  rill_file_source_set_follow(src, p->follow, (guint)p->poll_ms);
+  rill_file_source_set_csv_header(src, p->csv_header);
+  rill_file_source_set_position_headers(src, p->position_headers);
   if (dl)
     rill_file_source_set_dead_letter(src, dl);
   return rill_pipeline_add_file_source(b->pipeline, name, src);
@@ -34,34 +43,39 @@ static rill_stage *build_file_src(rill_launch_builder *b, const char *name, rill
 static rill_stage *build_file_sink(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
                                    guint n_inputs, GError **error)
 {
-  rill_file_sink *sink = rill_file_sink_new(rill__launch_get(b, "path"), rill__file_format_param(b));
-  rill_file_sink_set_rotate_bytes(sink, rill__launch_get_size(b, "rotate-size"));
-  rill_file_sink_set_rotate_seconds(sink, (guint)(rill__launch_get_duration(b, "rotate-time") / 1000));
-  rill_file_sink_set_fsync(sink, rill__launch_get_bool(b, "fsync"));
-  if (rill__launch_has(b, "csv-header"))
-    rill_file_sink_set_csv_header(sink, rill__launch_get(b, "csv-header"));
+  const file_props *p = rill__launch_props(b);
+  rill_file_sink *sink = rill_file_sink_new(p->path, (rill_file_format)p->format);
+  rill_file_sink_set_rotate_bytes(sink, (guint64)p->rotate_size);
+  rill_file_sink_set_rotate_seconds(sink, (guint)(p->rotate_time_ms / 1000));
+  rill_file_sink_set_fsync(sink, p->fsync);
+  if (p->csv_header_row)
+    rill_file_sink_set_csv_header(sink, p->csv_header_row);
   return rill_pipeline_add_file_sink(b->pipeline, name, inputs[0], sink);
 }
 
+#define OFF(f) offsetof(file_props, f)
+#define REQUIRED RILL__CONF_REQUIRED
+
+/* name, type, field, min, max, default, choices, -, -, doc */
 static const rill_launch_element elements[] = {
   {"file-sink", RILL_LAUNCH_SINK, "write record values to a file (atomic rename when complete; rotation)",
-   RILL__LAUNCH_PARAMS(
-     {"path", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "output file (numbered beside it when rotating or -p > 1)"},
-     RILL__FILE_FORMAT_PARAM("lines"),
-     {"rotate-size", RILL_LAUNCH_SIZE, "0", NULL, FALSE, "start a new file at this size (0 = never)"},
-     {"rotate-time", RILL_LAUNCH_DURATION, "0", NULL, FALSE, "start a new file at this age (0 = never)"},
-     {"csv-header", RILL_LAUNCH_STRING, NULL, NULL, FALSE, "header row for CSV files (default: the input's)"},
-     {"fsync", RILL_LAUNCH_BOOL, "true", NULL, FALSE, "fsync each file before renaming it into place"}),
+   RILL__LAUNCH_PARAMS(file_props,
+     {"path", RILL__CONF_STRING, OFF(path), 0, 0, REQUIRED, NULL, NULL, NULL, "output file (numbered beside it when rotating or -p > 1)"},
+     RILL__FILE_FORMAT_ROW(file_props, "lines"),
+     {"rotate-size", RILL__CONF_SIZE, OFF(rotate_size), 0, G_MAXINT64, "0", NULL, NULL, NULL, "start a new file at this size (0 = never)"},
+     {"rotate-time", RILL__CONF_DURATION, OFF(rotate_time_ms), 0, G_MAXINT64, "0", NULL, NULL, NULL, "start a new file at this age (0 = never)"},
+     {"csv-header", RILL__CONF_STRING, OFF(csv_header_row), 0, 0, NULL, NULL, NULL, NULL, "header row for CSV files (default: the input's)"},
+     {"fsync", RILL__CONF_BOOL, OFF(fsync), 0, 0, "true", NULL, NULL, NULL, "fsync each file before renaming it into place"}),
    .build = build_file_sink},
   {"file-src", RILL_LAUNCH_SOURCE, "read a file, a directory or a glob as lines, JSON Lines or CSV records",
-   RILL__LAUNCH_PARAMS(
-     {"path", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "file, directory, glob pattern, or - for stdin"},
-     RILL__FILE_FORMAT_PARAM("lines"),
-     {"follow", RILL_LAUNCH_BOOL, "false", NULL, FALSE, "tail the files (rotation aware); never ends"},
-     {"poll", RILL_LAUNCH_DURATION, "100ms", NULL, FALSE, "follow: how often to look for new data"},
-     {"csv-header", RILL_LAUNCH_BOOL, "false", NULL, FALSE, "CSV: the first row names the columns"},
-     {"position-headers", RILL_LAUNCH_BOOL, "true", NULL, FALSE, "attach file, line and offset headers"},
-     RILL__LAUNCH_DEAD_LETTER_PARAM),
+   RILL__LAUNCH_PARAMS(file_props,
+     {"path", RILL__CONF_STRING, OFF(path), 0, 0, REQUIRED, NULL, NULL, NULL, "file, directory, glob pattern, or - for stdin"},
+     RILL__FILE_FORMAT_ROW(file_props, "lines"),
+     {"follow", RILL__CONF_BOOL, OFF(follow), 0, 0, "false", NULL, NULL, NULL, "tail the files (rotation aware); never ends"},
+     {"poll", RILL__CONF_DURATION, OFF(poll_ms), 0, G_MAXINT64, "100ms", NULL, NULL, NULL, "follow: how often to look for new data"},
+     {"csv-header", RILL__CONF_BOOL, OFF(csv_header), 0, 0, "false", NULL, NULL, NULL, "CSV: the first row names the columns"},
+     {"position-headers", RILL__CONF_BOOL, OFF(position_headers), 0, 0, "true", NULL, NULL, NULL, "attach file, line and offset headers"},
+     RILL__LAUNCH_DEAD_LETTER_ROW(file_props)),
    .build = build_file_src},
 };
 

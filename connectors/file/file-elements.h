@@ -1,5 +1,5 @@
 /* file-elements.h — what the file and stdio launch elements share: the
- * format= parameter (its choices are rill_file_format's names).
+ * format= row (its choices are rill_file_format's names, in enum order).
  */
 #pragma once
 
@@ -7,8 +7,8 @@
 
 #include <rill/file.h>
 
-#define RILL__FILE_FORMAT_PARAM(def)                                                                          \
-  {"format", RILL_LAUNCH_ENUM, def, "lines|jsonl|csv", FALSE, "record format"}
+G_STATIC_ASSERT(RILL_FILE_FORMAT_LINES == 0 && RILL_FILE_FORMAT_JSONL == 1 && RILL_FILE_FORMAT_CSV == 2);
 
-/* The element's format= value. */
-rill_file_format rill__file_format_param(rill_launch_builder *b);
+/* format=, into an `int format` (a rill_file_format) of @type. */
+#define RILL__FILE_FORMAT_ROW(type, def)                                                                      \
+  {"format", RILL__CONF_ENUM, offsetof(type, format), 0, 0, def, "lines|jsonl|csv", NULL, NULL, "record format"}

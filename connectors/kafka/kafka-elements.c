@@ -9,6 +9,17 @@
 #include <rill/dead-letter.h>
 #include <rill/kafka.h>
 
+/* The parameters of both elements (each reads its own rows);
+ * bootstrap.servers goes to the client's table with the passed-through pairs. */
+typedef struct {
+  char *servers;
+  char *topic;
+  char *dead_letter; /* kafka-sink */
+  char **partitions; /* kafka-src */
+  char *from;
+  gboolean follow;
+} kafka_props;
+
 /* bootstrap.servers plus the pass-through parameters; NULL with @error. */
 static rill_kafka_conf *client_conf(rill_launch_builder *b, GError **error)
 {
@@ -16,14 +27,14 @@ static rill_kafka_conf *client_conf(rill_launch_builder *b, GError **error)
   GPtrArray *params = b->node->params;
   for (guint i = 0; i < params->len; i++) {
     const rill__launch_param *p = params->pdata[i];
-    if (!p->spec || (strcmp(p->spec->name, RILL_LAUNCH_ANY_PARAM) != 0 && strcmp(p->key, "bootstrap.servers") != 0))
+    if (!p->passed && strcmp(p->key, "bootstrap.servers") != 0)
       continue;
     GError *e = NULL;
     if (rill_kafka_conf_set(conf, p->key, p->value, &e))
       continue;
     char *known = rill_kafka_conf_get(conf, p->key);
     if (known)
-      rill__launch_error_at(error, b->text, p->value_pos, RILL_LAUNCH_ERROR_INVALID_VALUE, "%s: %s",
+      rill__launch_error_at(error, b->text, p->value_pos, RILL_LAUNCH_ERROR_INVALID_VALUE, "%s %s",
                             b->node->klass->name, e->message);
     else
       rill__launch_error_at(error, b->text, p->key_pos, RILL_LAUNCH_ERROR_UNKNOWN_PARAMETER,
@@ -37,9 +48,8 @@ static rill_kafka_conf *client_conf(rill_launch_builder *b, GError **error)
   return conf;
 }
 
-static gboolean kafka_from(rill_launch_builder *b, rill_kafka_source_options *o, GError **error)
+static gboolean kafka_from(rill_launch_builder *b, const char *from, rill_kafka_source_options *o, GError **error)
 {
-  const char *from = rill__launch_get(b, "from");
   const char *num = NULL;
   if (strcmp(from, "earliest") == 0)
     o->from = RILL_KAFKA_FROM_EARLIEST;
@@ -52,7 +62,7 @@ static gboolean kafka_from(rill_launch_builder *b, rill_kafka_source_options *o,
     o->from = RILL_KAFKA_FROM_TIMESTAMP;
     num = from + 5;
   }
-  if ((num && (!rill__launch_parse_int(num, &o->from_value) || o->from_value < 0)) ||
+  if ((num && !g_ascii_string_to_signed(num, 10, 0, G_MAXINT64, &o->from_value, NULL)) ||
       (!num && o->from != RILL_KAFKA_FROM_EARLIEST && o->from != RILL_KAFKA_FROM_LATEST)) {
     rill__launch_fail(b, "from", error, RILL_LAUNCH_ERROR_INVALID_VALUE,
                       "'%s' is not a start position (earliest, latest, offset:N, time:MS)", from);
@@ -64,22 +74,22 @@ static gboolean kafka_from(rill_launch_builder *b, rill_kafka_source_options *o,
 static rill_stage *build_kafka_src(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
                                    guint n_inputs, GError **error)
 {
+  const kafka_props *p = rill__launch_props(b);
   rill_stage *stage = NULL;
-  char **parts = rill__launch_get_list(b, "partitions");
   GArray *partitions = g_array_new(FALSE, FALSE, sizeof(int32_t));
   rill_kafka_conf *conf = NULL;
-  rill_kafka_source_options o = {.topic = rill__launch_get(b, "topic"),
-                                 .stop_at_end = !rill__launch_get_bool(b, "follow")};
-  for (guint i = 0; parts && parts[i]; i++) {
+  rill_kafka_source_options o = {.topic = p->topic, .stop_at_end = !p->follow};
+  for (guint i = 0; p->partitions && p->partitions[i]; i++) {
     gint64 v;
-    if (!rill__launch_parse_int(parts[i], &v) || v < 0 || v > G_MAXINT32) {
-      rill__launch_fail(b, "partitions", error, RILL_LAUNCH_ERROR_INVALID_VALUE, "'%s' is not a partition", parts[i]);
+    if (!g_ascii_string_to_signed(p->partitions[i], 10, 0, G_MAXINT32, &v, NULL)) {
+      rill__launch_fail(b, "partitions", error, RILL_LAUNCH_ERROR_INVALID_VALUE, "'%s' is not a partition",
+                        p->partitions[i]);
       goto out;
     }
-    int32_t p = (int32_t)v;
-    g_array_append_val(partitions, p);
+    int32_t partition = (int32_t)v;
+    g_array_append_val(partitions, partition);
   }
-  if (!kafka_from(b, &o, error))
+  if (!kafka_from(b, p->from, &o, error))
     goto out;
   conf = client_conf(b, error);
   if (!conf)
@@ -93,52 +103,48 @@ static rill_stage *build_kafka_src(rill_launch_builder *b, const char *name, ril
 out:
   rill_kafka_conf_free(conf);
   g_array_unref(partitions);
-  g_strfreev(parts);
   return stage;
 }
 
 static rill_stage *build_kafka_sink(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
                                     guint n_inputs, GError **error)
 {
+  const kafka_props *p = rill__launch_props(b);
   rill_kafka_conf *conf = client_conf(b, error);
   if (!conf)
     return NULL;
-  rill_kafka_sink_options o = {.topic = rill__launch_get(b, "topic"), .conf = conf};
+  rill_kafka_sink_options o = {.topic = p->topic, .conf = conf};
   rill_stage *stage = NULL;
-  o.dead_letter = rill__launch_dead_letter(b, error);
-  if (o.dead_letter || !rill__launch_get(b, "dead-letter"))
+  o.dead_letter = rill__launch_dead_letter(b, p->dead_letter, error);
+  if (o.dead_letter || !p->dead_letter)
     stage = rill_pipeline_add_kafka_sink(b->pipeline, name, inputs[0], &o, error);
   rill_kafka_conf_free(conf);
   return stage;
 }
 
+#define OFF(f) offsetof(kafka_props, f)
+#define REQUIRED RILL__CONF_REQUIRED
 #define KAFKA_SERVERS                                                                                         \
-  {"bootstrap.servers", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "brokers to contact first, HOST:PORT[,HOST:PORT...]"}
+  {"bootstrap.servers", RILL__CONF_STRING, OFF(servers), 0, 0, REQUIRED, NULL, NULL, NULL,                    \
+   "brokers to contact first, HOST:PORT[,HOST:PORT...]"}
+#define KAFKA_TOPIC {"topic", RILL__CONF_STRING, OFF(topic), 0, 0, REQUIRED, NULL, NULL, NULL, "topic name"}
 #define KAFKA_ANY                                                                                             \
-  {RILL_LAUNCH_ANY_PARAM, RILL_LAUNCH_STRING, NULL, NULL, FALSE,                                             \
-   "any other client property by its librdkafka name, e.g. acks=all or compression.codec=lz4 "                \
-   "(docs/connectors/kafka.md)"}
+  "any other client property by its librdkafka name, e.g. acks=all or compression.codec=lz4 "                 \
+  "(docs/connectors/kafka.md)"
 
+/* name, type, field, min, max, default, choices, -, -, doc */
 static const rill_launch_element elements[] = {
   {"kafka-sink", RILL_LAUNCH_SINK,
    "produce records to a topic of a Kafka-compatible broker (rill-broker, Kafka, ...)",
-   RILL__LAUNCH_PARAMS(
-     KAFKA_SERVERS, {"topic", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "topic name"},
-     {"dead-letter", RILL_LAUNCH_STRING, NULL, NULL, FALSE,
-      "where records the broker refuses go: stderr or file:PATH (JSON Lines); "
-      "unset = they fail the pipeline"},
-     KAFKA_ANY),
-   .build = build_kafka_sink},
+   RILL__LAUNCH_PARAMS(kafka_props, KAFKA_SERVERS, KAFKA_TOPIC,
+     {"dead-letter", RILL__CONF_STRING, OFF(dead_letter), 0, 0, NULL, NULL, NULL, NULL, "where records the broker refuses go: stderr or file:PATH (JSON Lines); unset = they fail the pipeline"}),
+   .build = build_kafka_sink, .pass_through = KAFKA_ANY},
   {"kafka-src", RILL_LAUNCH_SOURCE, "consume a topic of a Kafka-compatible broker (rill-broker, Kafka, ...)",
-   RILL__LAUNCH_PARAMS(
-     KAFKA_SERVERS, {"topic", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "topic name"},
-     {"partitions", RILL_LAUNCH_LIST, NULL, NULL, FALSE, "read only these partitions (default: all)"},
-     {"from", RILL_LAUNCH_STRING, "earliest", NULL, FALSE,
-      "start without a committed offset: earliest, latest, offset:N or time:MS"},
-     {"follow", RILL_LAUNCH_BOOL, "false", NULL, FALSE,
-      "keep reading new records (else end at the end the partitions had at start; needs no group.id)"},
-     KAFKA_ANY),
-   .build = build_kafka_src},
+   RILL__LAUNCH_PARAMS(kafka_props, KAFKA_SERVERS, KAFKA_TOPIC,
+     {"partitions", RILL__CONF_LIST, OFF(partitions), 0, 0, NULL, NULL, NULL, NULL, "read only these partitions (default: all)"},
+     {"from", RILL__CONF_STRING, OFF(from), 0, 0, "earliest", NULL, NULL, NULL, "start without a committed offset: earliest, latest, offset:N or time:MS"},
+     {"follow", RILL__CONF_BOOL, OFF(follow), 0, 0, "false", NULL, NULL, NULL, "keep reading new records (else end at the end the partitions had at start; needs no group.id)"}),
+   .build = build_kafka_src, .pass_through = KAFKA_ANY},
 };
 
 RILL__LAUNCH_ELEMENTS_DEFINE(kafka, elements)

@@ -57,7 +57,7 @@ static const rill__conf_prop props[] = {
 };
 
 static const rill__conf_table table = {props, G_N_ELEMENTS(props), rill_kafka_client_error_quark,
-                                       RILL_KAFKA_CLIENT_ERROR_CONFIG, "property"};
+                                       RILL_KAFKA_CLIENT_ERROR_CONFIG, "property", FALSE};
 
 rill_kafka_conf *rill_kafka_conf_new(void)
 {

@@ -5,31 +5,40 @@
 
 #include <rill/stdio.h>
 
+typedef struct {
+  int format; /* rill_file_format */
+} stdio_props;
+
+static rill_file_format format_of(rill_launch_builder *b)
+{
+  return (rill_file_format)((const stdio_props *)rill__launch_props(b))->format;
+}
+
 static rill_stage *build_stdin_src(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
                                    guint n_inputs, GError **error)
 {
-  return rill_pipeline_add_stdin_source(b->pipeline, name, rill__file_format_param(b));
+  return rill_pipeline_add_stdin_source(b->pipeline, name, format_of(b));
 }
 
 static rill_stage *build_stdout_sink(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
                                      guint n_inputs, GError **error)
 {
-  return rill_pipeline_add_stdio_sink(b->pipeline, name, inputs[0], RILL_STDIO_STDOUT, rill__file_format_param(b));
+  return rill_pipeline_add_stdio_sink(b->pipeline, name, inputs[0], RILL_STDIO_STDOUT, format_of(b));
 }
 
 static rill_stage *build_stderr_sink(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
                                      guint n_inputs, GError **error)
 {
-  return rill_pipeline_add_stdio_sink(b->pipeline, name, inputs[0], RILL_STDIO_STDERR, rill__file_format_param(b));
+  return rill_pipeline_add_stdio_sink(b->pipeline, name, inputs[0], RILL_STDIO_STDERR, format_of(b));
 }
 
 static const rill_launch_element elements[] = {
   {"stderr-sink", RILL_LAUNCH_SINK, "write record values to standard error, one per line",
-   RILL__LAUNCH_PARAMS(RILL__FILE_FORMAT_PARAM("lines")), .build = build_stderr_sink},
+   RILL__LAUNCH_PARAMS(stdio_props, RILL__FILE_FORMAT_ROW(stdio_props, "lines")), .build = build_stderr_sink},
   {"stdin-src", RILL_LAUNCH_SOURCE, "read standard input as lines, JSON Lines or CSV",
-   RILL__LAUNCH_PARAMS(RILL__FILE_FORMAT_PARAM("lines")), .build = build_stdin_src},
+   RILL__LAUNCH_PARAMS(stdio_props, RILL__FILE_FORMAT_ROW(stdio_props, "lines")), .build = build_stdin_src},
   {"stdout-sink", RILL_LAUNCH_SINK, "write record values to standard output, one per line",
-   RILL__LAUNCH_PARAMS(RILL__FILE_FORMAT_PARAM("lines")), .build = build_stdout_sink},
+   RILL__LAUNCH_PARAMS(stdio_props, RILL__FILE_FORMAT_ROW(stdio_props, "lines")), .build = build_stdout_sink},
 };
 
 RILL__LAUNCH_ELEMENTS_DEFINE(stdio, elements)

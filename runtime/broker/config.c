@@ -64,7 +64,7 @@ const rill__conf_prop rill__broker_config_table[] = {
 const guint rill__broker_config_table_len = G_N_ELEMENTS(rill__broker_config_table);
 
 static const rill__conf_table table = {rill__broker_config_table, G_N_ELEMENTS(rill__broker_config_table),
-                                       rill_broker_error_quark, RILL_BROKER_ERROR_CONFIG, "configuration key"};
+                                       rill_broker_error_quark, RILL_BROKER_ERROR_CONFIG, "configuration key", FALSE};
 
 void rill__broker_settings_init(rill__broker_settings *s)
 {

@@ -24,75 +24,14 @@ static rill__launch_param *find_param(rill_launch_builder *b, const char *key)
   return NULL;
 }
 
-const char *rill__launch_get(rill_launch_builder *b, const char *key)
+const void *rill__launch_props(rill_launch_builder *b)
 {
-  rill__launch_param *p = find_param(b, key);
-  if (p)
-    return p->value;
-  const rill_launch_element *e = b->node->klass;
-  for (guint i = 0; i < e->n_params; i++)
-    if (strcmp(e->params[i].name, key) == 0)
-      return e->params[i].default_value;
-  g_assert_not_reached(); /* a build function asked for a parameter its table entry lacks */
-  return NULL;
+  return b->node->props;
 }
 
 gboolean rill__launch_has(rill_launch_builder *b, const char *key)
 {
   return find_param(b, key) != NULL;
-}
-
-gint64 rill__launch_get_int(rill_launch_builder *b, const char *key)
-{
-  gint64 v = 0;
-  const char *s = rill__launch_get(b, key);
-  if (s)
-    rill__launch_parse_int(s, &v);
-  return v;
-}
-
-gboolean rill__launch_get_bool(rill_launch_builder *b, const char *key)
-{
-  gboolean v = FALSE;
-  const char *s = rill__launch_get(b, key);
-  if (s)
-    rill__launch_parse_bool(s, &v);
-  return v;
-}
-
-gint64 rill__launch_get_duration(rill_launch_builder *b, const char *key)
-{
-  gint64 v = 0;
-  const char *s = rill__launch_get(b, key);
-  if (s)
-    rill__launch_parse_duration(s, &v);
-  return v;
-}
-
-guint64 rill__launch_get_size(rill_launch_builder *b, const char *key)
-{
-  guint64 v = 0;
-  const char *s = rill__launch_get(b, key);
-  if (s)
-    rill__launch_parse_size(s, &v);
-  return v;
-}
-
-char **rill__launch_get_list(rill_launch_builder *b, const char *key)
-{
-  const char *s = rill__launch_get(b, key);
-  GPtrArray *items = g_ptr_array_new();
-  char **parts = g_strsplit(s ? s : "", ",", -1);
-  for (char **p = parts; *p; p++) {
-    char *item = g_strstrip(g_strdup(*p));
-    if (*item)
-      g_ptr_array_add(items, item);
-    else
-      g_free(item);
-  }
-  g_strfreev(parts);
-  g_ptr_array_add(items, NULL);
-  return (char **)g_ptr_array_free(items, FALSE);
 }
 
 void rill__launch_fail(rill_launch_builder *b, const char *key, GError **error, rill_launch_error code,
@@ -120,9 +59,8 @@ rill__launch_node *rill__launch_input_node(rill_launch_builder *b, guint index)
 
 /* ---- shared resources ------------------------------------------------------ */
 
-rill_dead_letter *rill__launch_dead_letter(rill_launch_builder *b, GError **error)
+rill_dead_letter *rill__launch_dead_letter(rill_launch_builder *b, const char *target, GError **error)
 {
-  const char *target = rill__launch_get(b, "dead-letter");
   if (!target)
     return NULL;
   rill_dead_letter *dl = g_hash_table_lookup(b->dead_letters, target);

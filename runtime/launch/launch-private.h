@@ -2,14 +2,20 @@
  * element families (beside their operators and connectors) write their
  * declarations and build functions with.
  *
+ * An element's parameters are rows of the configuration-table engine
+ * (runtime/config-table.h) over a struct of the element's own: the engine
+ * parses and checks every value (types, ranges, choices), and the rows are
+ * what --describe and the reference in docs/rill-run.md print.
+ *
  * rill_launch_parse runs in three steps:
  *   parse.c    text -> nodes (elements with their parameters) and links,
  *              elements looked up in the registry, references resolved,
- *              every parameter checked against its element's declaration
- *              (names, types, required ones), pairing rules (kind/feeds);
+ *              every parameter set into the node's struct by the engine
+ *              (unknown and missing required ones reported here), pairing
+ *              rules (kind/feeds);
  *   build.c    nodes -> stages in dependency order, each through its
- *              element's build function, which reads its parameters with
- *              the getters below (values already validated);
+ *              element's build function, which reads the node's struct
+ *              (rill__launch_props: values already validated);
  *   registry.c the registry object and the texts printed from it.
  *
  * Positions are byte offsets into the text; errors turn them into
@@ -26,15 +32,51 @@
 #include <rill/log.h>
 #include <rill/pipeline.h>
 
+#include <stddef.h>
+
+#include "runtime/config-table.h"
+
 /* Opaque here (its functions live in operators/, above this module). */
 typedef struct rill_dead_letter rill_dead_letter;
+
+typedef enum {
+  RILL_LAUNCH_SOURCE,    /* no input */
+  RILL_LAUNCH_TRANSFORM, /* one input (several: an implicit union), outputs */
+  RILL_LAUNCH_MULTI,     /* several inputs (union, join) */
+  RILL_LAUNCH_SINK,      /* one input, no output */
+} rill_launch_role;
+
+typedef struct rill_launch_builder rill_launch_builder;
+typedef rill_stage *(*rill_launch_build_fn)(rill_launch_builder *builder, const char *name,
+                                            rill_stage *const *inputs, guint n_inputs, GError **error);
+
+struct rill_launch_element {
+  const char *name;
+  rill_launch_role role;
+  const char *description;        /* one line */
+  const rill__conf_prop *params;  /* n_params rows (not counting the implicit name=), not owned: static */
+  guint n_params;
+  gsize props_size;               /* the struct the rows' offsets point into (one per node) */
+  rill_launch_build_fn build;
+  /* Pairing rules, for elements that are built as one stage with the one
+   * after them (window + its aggregate): an element with @feeds must be
+   * followed by exactly one element whose @kind is @feeds, and nothing else
+   * may follow it. NULL = no rule. */
+  const char *kind;  /* e.g. "aggregate" */
+  const char *feeds; /* e.g. "aggregate" (on window) */
+  /* Non-NULL: NAME=VALUE pairs no row names are accepted and left to the
+   * build function (Kafka client properties), which reports the ones its
+   * component refuses; this is their doc line. */
+  const char *pass_through;
+};
 
 typedef struct {
   char *key;
   char *value;
   gsize key_pos;   /* where KEY starts */
   gsize value_pos; /* where VALUE starts */
-  const rill_launch_param *spec; /* not refcounted: the table entry */
+  const rill__conf_prop *row; /* not owned: the element's row; NULL for name= and passed-through pairs */
+  gboolean passed;            /* a pair for the build function (rill_launch_element.pass_through) */
 } rill__launch_param;
 
 typedef struct rill__launch_node rill__launch_node;
@@ -45,6 +87,7 @@ struct rill__launch_node {
   char *name;                      /* stage name (name= or generated) */
   const rill_launch_element *klass; /* not refcounted: registry entry */
   GPtrArray *params;               /* rill__launch_param, owned */
+  void *props;                     /* the element's struct, set from params (owned; rill__conf_clear) */
   GPtrArray *inputs;               /* rill__launch_node, not owned, in link order */
   guint n_outputs;
   int visit;                       /* build: 0 new, 1 in progress, 2 built */
@@ -68,6 +111,14 @@ struct rill_launch_registry {
   GDestroyNotify dead_letter_unref;
 };
 
+/* Adds @n_elements entries of @elements (transfer none: static tables). A
+ * name already registered is a programming error (critical, entry skipped). */
+void rill__launch_registry_add(rill_launch_registry *registry, const rill_launch_element *elements,
+                               guint n_elements);
+/* The engine table of @e's rows (errors: RILL_LAUNCH_ERROR_INVALID_VALUE;
+ * booleans also yes/no, on/off). */
+rill__conf_table rill__launch_element_table(const rill_launch_element *e);
+
 /* How dead-letter= values become outputs (set once, by the registration list). */
 void rill__launch_registry_set_dead_letters(rill_launch_registry *registry, rill__launch_dead_letter_fn open,
                                             GDestroyNotify unref);
@@ -81,18 +132,22 @@ void rill__launch_registry_set_dead_letters(rill_launch_registry *registry, rill
   RILL__LAUNCH_ELEMENTS_DECLARE(family);                                                                      \
   RILL__LAUNCH_ELEMENTS_DECLARE(family)                                                                       \
   {                                                                                                           \
-    rill_launch_registry_add(registry, table, G_N_ELEMENTS(table));                                           \
+    rill__launch_registry_add(registry, table, G_N_ELEMENTS(table));                                          \
   }
 
-/* A parameter list in an element declaration: RILL__LAUNCH_PARAMS({...}, {...})
- * gives the `params, n_params` pair. */
-#define RILL__LAUNCH_PARAMS(...)                                                                              \
-  ((const rill_launch_param[]){__VA_ARGS__}),                                                                 \
-    (sizeof((const rill_launch_param[]){__VA_ARGS__}) / sizeof(rill_launch_param))
+/* The parameters in an element declaration: RILL__LAUNCH_PARAMS(props_type,
+ * {row}, {row}...) gives the `params, n_params, props_size` fields; rows are
+ * config-table rows whose offsets point into props_type. */
+#define RILL__LAUNCH_PARAMS(type, ...)                                                                        \
+  ((const rill__conf_prop[]){__VA_ARGS__}),                                                                   \
+    (sizeof((const rill__conf_prop[]){__VA_ARGS__}) / sizeof(rill__conf_prop)), sizeof(type)
+/* An element without parameters besides name=. */
+#define RILL__LAUNCH_NO_PARAMS NULL, 0, 0
 
-/* The dead-letter= parameter, read by rill__launch_dead_letter. */
-#define RILL__LAUNCH_DEAD_LETTER_PARAM                                                                        \
-  {"dead-letter", RILL_LAUNCH_STRING, NULL, NULL, FALSE,                                                     \
+/* The dead-letter= row, into a `char *dead_letter` of @type (the target
+ * rill__launch_dead_letter opens). */
+#define RILL__LAUNCH_DEAD_LETTER_ROW(type)                                                                    \
+  {"dead-letter", RILL__CONF_STRING, offsetof(type, dead_letter), 0, 0, NULL, NULL, NULL, NULL,               \
    "where records that fail go: stderr or file:PATH (JSON Lines); unset = they fail the pipeline"}
 
 /* ---- parse tree (parse.c) ---------------------------------------------------- */
@@ -101,16 +156,7 @@ rill__launch_tree *rill__launch_tree_parse(const rill_launch_registry *registry,
                                            GError **error);
 void rill__launch_tree_free(rill__launch_tree *tree);
 
-/* values.c: conversions; FALSE when @text does not parse. */
-gboolean rill__launch_parse_bool(const char *text, gboolean *out);
-gboolean rill__launch_parse_int(const char *text, gint64 *out);
-gboolean rill__launch_parse_duration(const char *text, gint64 *out_ms);
-gboolean rill__launch_parse_size(const char *text, guint64 *out);
-gboolean rill__launch_enum_ok(const char *choices, const char *text);
-/* Checks @value against @spec; FALSE with INVALID_VALUE (no position). */
-gboolean rill__launch_value_check(const rill_launch_param *spec, const char *value, GError **error);
-
-/* Error helpers: sets @error with "line L, column C: MESSAGE\n  LINE\n  ^". */
+/* Error helpers (error.c): sets @error with "line L, column C: MESSAGE\n  LINE\n  ^". */
 void rill__launch_error_at(GError **error, const char *text, gsize pos, rill_launch_error code, const char *format,
                            ...) G_GNUC_PRINTF(5, 6);
 
@@ -125,16 +171,11 @@ struct rill_launch_builder {
   GHashTable *dead_letters; /* target text -> rill_dead_letter (builder's reference) */
 };
 
-/* The parameter's value (or its default; NULL when neither). (transfer none) */
-const char *rill__launch_get(rill_launch_builder *b, const char *key);
+/* The element's struct (its props_type), every row set from the text or its
+ * default. (transfer none) */
+const void *rill__launch_props(rill_launch_builder *b);
 /* TRUE when the parameter was written (not defaulted). */
 gboolean rill__launch_has(rill_launch_builder *b, const char *key);
-gint64 rill__launch_get_int(rill_launch_builder *b, const char *key);
-gboolean rill__launch_get_bool(rill_launch_builder *b, const char *key);
-gint64 rill__launch_get_duration(rill_launch_builder *b, const char *key);
-guint64 rill__launch_get_size(rill_launch_builder *b, const char *key);
-/* Comma-separated list, empty items dropped. (transfer full: g_strfreev) */
-char **rill__launch_get_list(rill_launch_builder *b, const char *key);
 /* Sets @error at @key's value (or at the element when @key is NULL or absent). */
 void rill__launch_fail(rill_launch_builder *b, const char *key, GError **error, rill_launch_error code,
                        const char *format, ...) G_GNUC_PRINTF(5, 6);
@@ -142,11 +183,11 @@ void rill__launch_fail(rill_launch_builder *b, const char *key, GError **error, 
  * (transfer full) */
 char *rill__launch_sub_name(rill_launch_builder *b, const char *suffix);
 
-/* The dead-letter output named by the element's dead-letter= parameter
- * (RILL__LAUNCH_DEAD_LETTER_PARAM: "stderr", "file:PATH"), shared by every
- * element naming the same target; NULL (no error) when the parameter is
- * absent. (transfer none) */
-rill_dead_letter *rill__launch_dead_letter(rill_launch_builder *b, GError **error);
+/* The dead-letter output named by @target, the element's dead-letter= value
+ * (RILL__LAUNCH_DEAD_LETTER_ROW: "stderr", "file:PATH"), shared by every
+ * element naming the same target; NULL (no error) when @target is NULL.
+ * (transfer none) */
+rill_dead_letter *rill__launch_dead_letter(rill_launch_builder *b, const char *target, GError **error);
 /* The rill_log of data directory @dir, opened once per pipeline and closed
  * when the pipeline is freed. (transfer none) */
 rill_log *rill__launch_log(rill_launch_builder *b, const char *dir, GError **error);

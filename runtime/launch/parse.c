@@ -6,8 +6,9 @@
  *
  * Invariants after a successful parse: every reference is resolved to the
  * element node it names (ref placeholders are gone), every element names a
- * registry entry, every parameter is one of its element's and its value passed
- * the type check, required parameters are present, names are unique, and
+ * registry entry, every parameter is one of its element's rows (set into the
+ * node's struct by the config-table engine, which checked the value) or a
+ * pair the element passes through, required parameters are present, names are unique, and
  * links respect the roles (nothing into a source, nothing out of a sink) and
  * the pairing rules (an element that feeds a kind has one output, of it).
  * Order of a node's inputs is the order its links appear in the text.
@@ -140,6 +141,11 @@ static rill__launch_node *node_new(const char *type, gsize pos, gboolean is_ref)
 static void node_free(gpointer data)
 {
   rill__launch_node *n = data;
+  if (n->props) {
+    rill__conf_table t = rill__launch_element_table(n->klass);
+    rill__conf_clear(&t, n->props);
+    g_free(n->props);
+  }
   g_free(n->type);
   g_free(n->name);
   g_ptr_array_unref(n->params);
@@ -171,11 +177,14 @@ static const char *role_word(rill_launch_role role)
   }
 }
 
-/* Element parameters: known, valid, unique; required ones present; name=
- * taken out. */
+/* Element parameters: known, unique, set into the node's struct by the
+ * engine (which checks the value); required ones present; name= taken out. */
 static gboolean check_params(rill__launch_tree *tree, rill__launch_node *n, GError **error)
 {
   const rill_launch_element *e = n->klass;
+  rill__conf_table table = rill__launch_element_table(e);
+  n->props = g_malloc0(MAX(e->props_size, 1));
+  rill__conf_init(&table, n->props);
   for (guint i = 0; i < n->params->len; i++) {
     rill__launch_param *p = n->params->pdata[i];
     for (guint j = 0; j < i; j++)
@@ -186,36 +195,34 @@ static gboolean check_params(rill__launch_tree *tree, rill__launch_node *n, GErr
       }
     if (strcmp(p->key, "name") == 0)
       continue;
-    for (guint j = 0; j < e->n_params && !p->spec; j++)
-      if (strcmp(e->params[j].name, p->key) == 0)
-        p->spec = &e->params[j];
-    for (guint j = 0; j < e->n_params && !p->spec; j++)
-      if (strcmp(e->params[j].name, RILL_LAUNCH_ANY_PARAM) == 0)
-        p->spec = &e->params[j]; /* checked by the build function */
-    if (!p->spec) {
+    p->row = rill__conf_find(&table, p->key);
+    if (!p->row && e->pass_through) {
+      p->passed = TRUE; /* checked by the build function */
+      continue;
+    }
+    if (!p->row) {
       GString *known = g_string_new(NULL);
       for (guint j = 0; j < e->n_params; j++)
-        g_string_append_printf(known, "%s%s", j ? ", " : "", e->params[j].name);
+        g_string_append_printf(known, "%s, ", e->params[j].name);
       rill__launch_error_at(error, tree->text, p->key_pos, RILL_LAUNCH_ERROR_UNKNOWN_PARAMETER,
-                            "%s has no parameter '%s' (it has: %s%sname)", e->name, p->key, known->str,
-                            known->len ? ", " : "");
+                            "%s has no parameter '%s' (it has: %sname)", e->name, p->key, known->str);
       g_string_free(known, TRUE);
       return FALSE;
     }
     GError *bad = NULL;
-    if (!rill__launch_value_check(p->spec, p->value, &bad)) {
-      rill__launch_error_at(error, tree->text, p->value_pos, RILL_LAUNCH_ERROR_INVALID_VALUE, "%s %s=: %s",
-                            e->name, p->key, bad->message);
+    if (!rill__conf_set(&table, n->props, p->key, p->value, &bad)) {
+      rill__launch_error_at(error, tree->text, p->value_pos, RILL_LAUNCH_ERROR_INVALID_VALUE, "%s %s", e->name,
+                            bad->message);
       g_error_free(bad);
       return FALSE;
     }
   }
   for (guint j = 0; j < e->n_params; j++) {
-    if (!e->params[j].required)
+    if (!rill__conf_required(&e->params[j]))
       continue;
     gboolean found = FALSE;
     for (guint i = 0; i < n->params->len && !found; i++)
-      found = strcmp(((rill__launch_param *)n->params->pdata[i])->key, e->params[j].name) == 0;
+      found = ((rill__launch_param *)n->params->pdata[i])->row == &e->params[j];
     if (!found) {
       rill__launch_error_at(error, tree->text, n->pos, RILL_LAUNCH_ERROR_MISSING_PARAMETER,
                             "%s needs %s=… (%s)", e->name, e->params[j].name, e->params[j].doc);

@@ -1,9 +1,10 @@
 /* registry.c — the registry of launch elements: every element's name,
- * role, description and parameters (type, default, doc) next to its build
- * function, as its family declared them beside its code. The parser
- * validates against it, and `rill-run --list`, `--describe` and the element
- * reference in docs/rill-run.md are printed from it (a test checks the doc
- * against rill_launch_registry_reference_markdown).
+ * role, description and parameters (config-table rows: type, range,
+ * default, doc) next to its build function, as its family declared them
+ * beside its code. The parser sets values through the rows, and
+ * `rill-run --list`, `--describe` and the element reference in
+ * docs/rill-run.md are printed from them (a test checks the doc against
+ * rill_launch_registry_reference_markdown).
  *
  * Invariant: elements are kept sorted by name (lookup is a binary search)
  * and names are unique. The registry borrows the entries (static tables).
@@ -45,8 +46,8 @@ static guint position(const rill_launch_registry *r, const char *name, gboolean 
   return lo;
 }
 
-void rill_launch_registry_add(rill_launch_registry *registry, const rill_launch_element *elements,
-                              guint n_elements)
+void rill__launch_registry_add(rill_launch_registry *registry, const rill_launch_element *elements,
+                               guint n_elements)
 {
   g_return_if_fail(registry != NULL);
   g_return_if_fail(elements != NULL || n_elements == 0);
@@ -59,6 +60,12 @@ void rill_launch_registry_add(rill_launch_registry *registry, const rill_launch_
     }
     g_ptr_array_insert(registry->elements, (gint)at, (gpointer)&elements[i]);
   }
+}
+
+rill__conf_table rill__launch_element_table(const rill_launch_element *e)
+{
+  return (rill__conf_table){e->params, e->n_params, rill_launch_error_quark, RILL_LAUNCH_ERROR_INVALID_VALUE,
+                            "parameter", TRUE};
 }
 
 void rill__launch_registry_set_dead_letters(rill_launch_registry *registry, rill__launch_dead_letter_fn open,
@@ -77,6 +84,12 @@ const rill_launch_element *const *rill_launch_registry_elements(const rill_launc
   return (const rill_launch_element *const *)registry->elements->pdata;
 }
 
+const char *rill_launch_element_get_name(const rill_launch_element *element)
+{
+  g_return_val_if_fail(element != NULL, NULL);
+  return element->name;
+}
+
 const rill_launch_element *rill_launch_registry_lookup(const rill_launch_registry *registry, const char *name)
 {
   g_return_val_if_fail(registry != NULL, NULL);
@@ -92,11 +105,6 @@ static const char *role_name(rill_launch_role role)
   return names[role];
 }
 
-static const char *type_name(const rill_launch_param *p)
-{
-  static const char *const names[] = {"string", "integer", "boolean", "duration", "size", "enum", "list"};
-  return p->type == RILL_LAUNCH_ENUM ? p->choices : names[p->type];
-}
 
 char *rill_launch_registry_list(const rill_launch_registry *registry)
 {
@@ -115,18 +123,25 @@ char *rill_launch_element_describe(const rill_launch_element *e)
   GString *s = g_string_new(NULL);
   g_string_append_printf(s, "%s (%s): %s\n\nparameters:\n", e->name, role_name(e->role), e->description);
   for (guint i = 0; i < e->n_params; i++) {
-    const rill_launch_param *p = &e->params[i];
-    g_string_append_printf(s, "  %-17s %-26s %s", p->name, type_name(p), p->doc);
-    if (p->required)
+    const rill__conf_prop *p = &e->params[i];
+    g_autofree char *range = rill__conf_range(p);
+    g_string_append_printf(s, "  %-17s %-9s %s", p->name, rill__conf_type_name(p->type), p->doc);
+    if (*range)
+      g_string_append_printf(s, " [%s]", range);
+    if (rill__conf_required(p))
       g_string_append(s, " (required)");
-    else if (p->default_value)
-      g_string_append_printf(s, " (default %s)", p->default_value);
+    else if (p->def)
+      g_string_append_printf(s, " (default %s)", p->def);
     g_string_append_c(s, '\n');
   }
-  g_string_append_printf(s, "  %-17s %-26s %s\n", "name", "string", "the stage name, for `NAME.` references");
+  if (e->pass_through)
+    g_string_append_printf(s, "  %-17s %-9s %s\n", "*", "string", e->pass_through);
+  g_string_append_printf(s, "  %-17s %-9s %s\n", "name", "string", "the stage name, for `NAME.` references");
   return g_string_free(s, FALSE);
 }
 
+/* Each element's table is the engine's reference of its rows (the format of
+ * docs/CONFIGURATION.md), plus the pass-through row. */
 char *rill_launch_registry_reference_markdown(const rill_launch_registry *registry)
 {
   g_return_val_if_fail(registry != NULL, NULL);
@@ -138,16 +153,11 @@ char *rill_launch_registry_reference_markdown(const rill_launch_registry *regist
       g_string_append(s, "No parameters besides `name`.\n\n");
       continue;
     }
-    g_string_append(s, "| parameter | type | default | description |\n|---|---|---|---|\n");
-    for (guint k = 0; k < e->n_params; k++) {
-      const rill_launch_param *p = &e->params[k];
-      char **parts = g_strsplit(type_name(p), "|", -1);
-      char *type = g_strjoinv(" \\| ", parts);
-      g_strfreev(parts);
-      g_string_append_printf(s, "| `%s` | %s | %s | %s |\n", p->name, type,
-                             p->required ? "required" : p->default_value ? p->default_value : "–", p->doc);
-      g_free(type);
-    }
+    rill__conf_table t = rill__launch_element_table(e);
+    g_autofree char *md = rill__conf_markdown(&t);
+    g_string_append(s, md);
+    if (e->pass_through)
+      g_string_append_printf(s, "| `*` | string |  | – | %s |\n", e->pass_through);
     g_string_append_c(s, '\n');
   }
   return g_string_free(s, FALSE);

@@ -1,1 +1,1 @@
-rill_sources(parse.c values.c build.c registry.c)
+rill_sources(parse.c error.c build.c registry.c)

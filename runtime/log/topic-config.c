@@ -33,7 +33,7 @@ static const rill__conf_prop props[] = {
 };
 
 static const rill__conf_table table = {props, G_N_ELEMENTS(props), rill_log_error_quark, RILL_LOG_ERROR_INVALID_CONFIG,
-                                       "topic config"};
+                                       "topic config", FALSE};
 
 gboolean rill__topic_config_apply(rill__topic_config *cfg, GHashTable *set, const char *const *kv,
                                   GError **error)

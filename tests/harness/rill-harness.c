@@ -5,13 +5,13 @@
 
 /* ---- scripted source ---------------------------------------------------- */
 
-typedef enum { EV_RECORD, EV_WATERMARK, EV_CUT, EV_WAIT } ev_kind;
+typedef enum { EV_RECORD, EV_WATERMARK, EV_CUT } ev_kind;
 
 typedef struct {
   ev_kind kind;
   gboolean has_key, has_value;
   char key[24], value[24];
-  int64_t ts;            /* record timestamp / watermark / watermark to wait for */
+  int64_t ts;            /* record timestamp / watermark */
   int32_t partition;
   int64_t clock;         /* EV_CUT: fake clock set after the cut (-1: leave) */
 } ev;
@@ -21,7 +21,6 @@ struct rill_script {
   GArray **splits;       /* ev, one array per split */
   guint read_size;
   gint64 clock;          /* atomic: the fake clock, ms */
-  gint64 seen_watermark; /* atomic: highest watermark past a probe */
 };
 
 rill_script *rill_script_new(guint n_splits)
@@ -32,7 +31,6 @@ rill_script *rill_script_new(guint n_splits)
   for (guint i = 0; i < n_splits; i++)
     s->splits[i] = g_array_new(FALSE, TRUE, sizeof(ev));
   s->read_size = 64;
-  s->seen_watermark = INT64_MIN;
   return s;
 }
 
@@ -95,19 +93,9 @@ void rill_script_clock(rill_script *s, guint split, int64_t clock)
   add(s, split, EV_CUT)->clock = clock;
 }
 
-void rill_script_wait_watermark(rill_script *s, guint split, int64_t wm)
-{
-  add(s, split, EV_WAIT)->ts = wm;
-}
-
 int64_t rill_script_clock_fn(void *script)
 {
   return __atomic_load_n(&((rill_script *)script)->clock, __ATOMIC_SEQ_CST);
-}
-
-int64_t rill_script_seen_watermark(const rill_script *s)
-{
-  return __atomic_load_n(&s->seen_watermark, __ATOMIC_SEQ_CST);
 }
 
 typedef struct {
@@ -141,11 +129,6 @@ static rill_flow src_read(rill_ctx *ctx, void *state, rill_emitter *out)
     const ev *e = &g_array_index(st->events, ev, st->pos++);
     rill_flow flow = RILL_FLOW_OK;
     switch (e->kind) {
-    case EV_WAIT:
-      /* Polls: the probe runs on another task and has nobody to wake. */
-      while (rill_script_seen_watermark(st->s) < e->ts && !rill_ctx_is_stopping(ctx))
-        g_usleep(1000);
-      break;
     case EV_WATERMARK:
       flow = rill_emit_watermark(out, e->ts);
       break;
@@ -184,37 +167,6 @@ const rill_source_class rill_script_source_class = {
   .open = src_open,
   .read = src_read,
   .close = src_close,
-};
-
-/* ---- watermark probe ---------------------------------------------------- */
-
-static gboolean probe_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
-{
-  *state = user_data;
-  return TRUE;
-}
-
-static rill_flow probe_process(rill_ctx *ctx, void *state, guint input, rill_batch *batch, rill_emitter *out)
-{
-  return rill_emit_batch(out, batch);
-}
-
-static rill_flow probe_on_watermark(rill_ctx *ctx, void *state, int64_t watermark, rill_emitter *out)
-{
-  rill_script *s = state;
-  rill_flow flow = rill_emit_watermark(out, watermark);
-  gint64 old = __atomic_load_n(&s->seen_watermark, __ATOMIC_SEQ_CST);
-  while (watermark > old && !__atomic_compare_exchange_n(&s->seen_watermark, &old, watermark, FALSE,
-                                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-    ;
-  return flow;
-}
-
-const rill_operator_class rill_script_probe_class = {
-  .type_name = "test-probe",
-  .open = probe_open,
-  .process = probe_process,
-  .on_watermark = probe_on_watermark,
 };
 
 /* ---- test clock for pollers --------------------------------------------- */

@@ -2,16 +2,15 @@
  * operators, sources or sinks links (built once, tests/harness/build.cmake).
  *
  * - rill_script: scripted input, one event list per split, replayed by
- *   rill_script_source_class: records, watermarks, batch cuts, fake-clock
- *   steps, and waits for a watermark to come out downstream (which makes
- *   "late" exact in tests with several inputs).
- * - rill_script_probe_class: an operator that forwards everything and tells
- *   its script the highest watermark that passed (for those waits).
+ *   rill_script_source_class: records, watermarks, batch cuts and
+ *   fake-clock steps, for whole-pipeline tests.
  * - rill_test_clock: a fake clock for pollers (the file source's follow
  *   mode): the poller waits on it instead of sleeping and the test steps
  *   it, so a test decides when each poll runs and never sleeps.
  * (range-collect.h, in the same library, has bulk input and a collecting
- * sink for whole-pipeline tests.)
+ * sink for whole-pipeline tests; op-harness.h drives one operator alone,
+ * synchronously, which is what exact cases — late records, the order of
+ * results and watermarks — should use.)
  *
  * Everything here fails the test (g_assert) on misuse; nothing is for
  * production. Scripts are built before the pipeline runs and read by the
@@ -41,19 +40,12 @@ void rill_script_watermark(rill_script *s, guint split, int64_t wm);
 void rill_script_cut(rill_script *s, guint split);
 /* Cuts the batch, then sets the fake clock (seen by the batch after). */
 void rill_script_clock(rill_script *s, guint split, int64_t clock);
-/* Waits until a rill_script_probe_class stage has forwarded a watermark
- * >= @wm (or the pipeline stops) before replaying the rest of @split. */
-void rill_script_wait_watermark(rill_script *s, guint split, int64_t wm);
 
 /* The fake clock, ms: a rill_clock_fn over a rill_script. */
 int64_t rill_script_clock_fn(void *script);
-/* The highest watermark a probe saw (INT64_MIN before any). */
-int64_t rill_script_seen_watermark(const rill_script *s);
 
 /* user_data: the rill_script (not owned); one split per task. */
 extern const rill_source_class rill_script_source_class;
-/* user_data: the rill_script (not owned) whose waits it releases. */
-extern const rill_operator_class rill_script_probe_class;
 
 /* ---- test clock for pollers --------------------------------------------- */
 

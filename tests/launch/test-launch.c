@@ -182,7 +182,15 @@ static const bad_case bad_cases[] = {
   {"file-src path=x ! window tumbling=soon ! count ! stdout-sink", RILL_LAUNCH_ERROR_INVALID_VALUE,
    "'soon' is not a duration", 35},
   {"file-src path=x follow=maybe ! stdout-sink", RILL_LAUNCH_ERROR_INVALID_VALUE, "not a boolean", 24},
-  {"file-src path=x format=xml ! stdout-sink", RILL_LAUNCH_ERROR_INVALID_VALUE, "not one of lines|jsonl|csv", 24},
+  /* Values are checked by the config-table engine, ranges included, and the
+   * message names the element and the parameter. */
+  {"file-src path=x poll=5q ! stdout-sink", RILL_LAUNCH_ERROR_INVALID_VALUE, "file-src poll: '5q' is not a duration", 22},
+  {"file-src path=x ! top-n n=100 ! stdout-sink", RILL_LAUNCH_ERROR_INVALID_VALUE, "top-n n: 100 is outside [1, 64]", 27},
+  {"file-src path=x ! file-sink path=y rotate-size=1T", RILL_LAUNCH_ERROR_INVALID_VALUE,
+   "file-sink rotate-size: '1T' is not a size", 48},
+  {"file-src path=x ! log-sink dir=d topic=t partitions=0", RILL_LAUNCH_ERROR_INVALID_VALUE,
+   "log-sink partitions: 0 is outside [1, 100000]", 53},
+  {"file-src path=x format=xml ! stdout-sink", RILL_LAUNCH_ERROR_INVALID_VALUE, "file-src format: 'xml' is not one of lines, jsonl, csv", 24},
   {"file-src path=x !", RILL_LAUNCH_ERROR_SYNTAX, "dangling '!'", 17},
   {"file-src path=x ! ! stdout-sink", RILL_LAUNCH_ERROR_SYNTAX, "two '!' in a row", 19},
   {"! stdout-sink", RILL_LAUNCH_ERROR_SYNTAX, "'!' with no element before it", 1},
@@ -260,12 +268,21 @@ static void test_table(void)
     g_assert_cmpint(strcmp(e[i - 1]->name, e[i]->name), <, 0); /* sorted: lookup is a binary search */
   for (guint i = 0; i < n; i++) {
     g_assert_true(rill_launch_registry_lookup(registry, e[i]->name) == e[i]);
+    /* Every default passes its own row's check, and every offset lies in
+     * the element's struct. */
+    rill__conf_table t = rill__launch_element_table(e[i]);
+    void *props = g_malloc0(MAX(e[i]->props_size, 1));
+    rill__conf_init(&t, props);
     for (guint k = 0; k < e[i]->n_params; k++) {
-      const rill_launch_param *p = &e[i]->params[k];
+      const rill__conf_prop *p = &e[i]->params[k];
       g_assert_nonnull(p->doc);
-      if (p->default_value) /* every default passes its own type check */
-        g_assert_true(rill__launch_value_check(p, p->default_value, NULL));
+      g_assert_cmpuint(p->offset, <, e[i]->props_size);
+      GError *error = NULL;
+      if (p->def && !rill__conf_required(p) && !rill__conf_set(&t, props, p->name, p->def, &error))
+        g_error("%s %s", e[i]->name, error->message);
     }
+    rill__conf_clear(&t, props);
+    g_free(props);
   }
   g_assert_null(rill_launch_registry_lookup(registry, "mystery"));
   rill_launch_registry_free(registry);
@@ -278,24 +295,30 @@ static void test_table(void)
  * is the declared kind/feeds, not something about windows; without a
  * dead-letter hook, dead-letter= names nothing. */
 
+typedef struct {
+  char *path;
+  char *dead_letter;
+} own_props;
+
 static rill_stage *build_lines(rill_launch_builder *b, const char *name, rill_stage *const *inputs, guint n_inputs,
                                GError **error)
 {
+  const own_props *p = rill__launch_props(b);
   GError *dl_error = NULL;
-  rill__launch_dead_letter(b, &dl_error);
+  rill__launch_dead_letter(b, p->dead_letter, &dl_error);
   if (dl_error) {
     g_propagate_error(error, dl_error);
     return NULL;
   }
   return rill_pipeline_add_file_source(b->pipeline, name,
-                                       rill_file_source_new(rill__launch_get(b, "path"), RILL_FILE_FORMAT_LINES));
+                                       rill_file_source_new(p->path, RILL_FILE_FORMAT_LINES));
 }
 
 static rill_stage *build_out(rill_launch_builder *b, const char *name, rill_stage *const *inputs, guint n_inputs,
                              GError **error)
 {
-  return rill_pipeline_add_file_sink(b->pipeline, name, inputs[0],
-                                     rill_file_sink_new(rill__launch_get(b, "path"), RILL_FILE_FORMAT_LINES));
+  const own_props *p = rill__launch_props(b);
+  return rill_pipeline_add_file_sink(b->pipeline, name, inputs[0], rill_file_sink_new(p->path, RILL_FILE_FORMAT_LINES));
 }
 
 static rill_stage *build_through(rill_launch_builder *b, const char *name, rill_stage *const *inputs,
@@ -304,14 +327,17 @@ static rill_stage *build_through(rill_launch_builder *b, const char *name, rill_
   return inputs[0];
 }
 
+#define OWN_PATH                                                                                              \
+  {"path", RILL__CONF_STRING, offsetof(own_props, path), 0, 0, RILL__CONF_REQUIRED, NULL, NULL, NULL, "file"}
+
 static const rill_launch_element own_elements[] = {
   {"lines", RILL_LAUNCH_SOURCE, "test: lines of a file",
-   RILL__LAUNCH_PARAMS({"path", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "file"}, RILL__LAUNCH_DEAD_LETTER_PARAM),
-   .build = build_lines},
-  {"out", RILL_LAUNCH_SINK, "test: lines to a file",
-   RILL__LAUNCH_PARAMS({"path", RILL_LAUNCH_STRING, NULL, NULL, TRUE, "file"}), .build = build_out},
-  {"pair", RILL_LAUNCH_TRANSFORM, "test: feeds a thing", NULL, 0, .build = build_through, .feeds = "thing"},
-  {"thing-a", RILL_LAUNCH_TRANSFORM, "test: a thing", NULL, 0, .build = build_through, .kind = "thing"},
+   RILL__LAUNCH_PARAMS(own_props, OWN_PATH, RILL__LAUNCH_DEAD_LETTER_ROW(own_props)), .build = build_lines},
+  {"out", RILL_LAUNCH_SINK, "test: lines to a file", RILL__LAUNCH_PARAMS(own_props, OWN_PATH), .build = build_out},
+  {"pair", RILL_LAUNCH_TRANSFORM, "test: feeds a thing", RILL__LAUNCH_NO_PARAMS, .build = build_through,
+   .feeds = "thing"},
+  {"thing-a", RILL_LAUNCH_TRANSFORM, "test: a thing", RILL__LAUNCH_NO_PARAMS, .build = build_through,
+   .kind = "thing"},
 };
 
 static void expect_parse_error(const rill_launch_registry *r, const char *text, rill_launch_error code,
@@ -328,9 +354,9 @@ static void expect_parse_error(const rill_launch_registry *r, const char *text, 
 static void test_own_registry(fixture *f, gconstpointer data)
 {
   rill_launch_registry *r = rill_launch_registry_new();
-  rill_launch_registry_add(r, own_elements, G_N_ELEMENTS(own_elements));
+  rill__launch_registry_add(r, own_elements, G_N_ELEMENTS(own_elements));
   g_test_expect_message("rill", G_LOG_LEVEL_CRITICAL, "launch element 'out' is registered twice");
-  rill_launch_registry_add(r, &own_elements[1], 1);
+  rill__launch_registry_add(r, &own_elements[1], 1);
   g_test_assert_expected_messages();
   guint n;
   rill_launch_registry_elements(r, &n);

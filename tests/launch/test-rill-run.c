@@ -103,7 +103,7 @@ static void test_list_describe(void)
   guint n;
   const rill_launch_element *const *e = rill_launch_registry_elements(registry, &n);
   for (guint i = 0; i < n; i++) /* one line per element, starting with its name */
-    g_assert_nonnull(strstr(out, e[i]->name));
+    g_assert_nonnull(strstr(out, rill_launch_element_get_name(e[i])));
   rill_launch_registry_free(registry);
   g_free(out);
   g_free(err);

@@ -1,4 +1,4 @@
-/* join-harness.c — see join-harness.h. */
+/* join-io.c — see join-io.h. */
 #include "join-io.h"
 
 #include <stdio.h>
@@ -29,11 +29,6 @@ void script_add(script *s, guint split, int key, char tag, int id, int64_t ts)
 void script_add_watermark(script *s, guint split, int64_t wm)
 {
   rill_script_watermark(s->s, split, wm);
-}
-
-void script_add_wait(script *s, guint split, int64_t wm)
-{
-  rill_script_wait_watermark(s->s, split, wm);
 }
 
 /* ---- partitioner (test-local key_by) ------------------------------------- */
@@ -204,10 +199,7 @@ GArray *run_join_metric(rill_join *join, script *left, script *right, guint p, g
     rill_stage_set_input_edge(j, 0, RILL_EDGE_EXCHANGE);
     rill_stage_set_input_edge(j, 1, RILL_EDGE_EXCHANGE);
   }
-  /* One probe per side: each releases the waits of its own script. */
-  rill_stage *probe = rill_pipeline_add_operator(pl, "probe-left", &rill_script_probe_class, left->s, NULL, &j, 1);
-  probe = rill_pipeline_add_operator(pl, "probe-right", &rill_script_probe_class, right->s, NULL, &probe, 1);
-  rill_pipeline_add_sink(pl, "out", probe, &collect_class, &c, NULL);
+  rill_pipeline_add_sink(pl, "out", j, &collect_class, &c, NULL);
   GError *error = NULL;
   gboolean ok = rill_pipeline_run(pl, &error);
   g_assert_no_error(error);
@@ -258,3 +250,70 @@ GArray *gen(GRand *g, script *s, char tag, int n, int keys, int64_t base, int st
   return evs;
 }
 
+
+/* ---- single-operator harness ---------------------------------------------- */
+
+rill_harness *join_harness(rill_join *join)
+{
+  rill_harness *h = rill_harness_new_empty();
+  rill_stage *j = rill_pipeline_add_join(rill_harness_pipeline(h), "join", rill_harness_input(h, 0),
+                                         rill_harness_input(h, 1), join);
+  GError *error = NULL;
+  g_assert_true(rill_harness_start(h, j, &error));
+  g_assert_no_error(error);
+  return h;
+}
+
+void push_side(rill_harness *h, rill_join_side side, int key, char tag, int id, int64_t ts)
+{
+  char k[16], v[16];
+  g_snprintf(k, sizeof k, "k%d", key);
+  g_snprintf(v, sizeof v, "%c%d", tag, id);
+  g_assert_cmpint(rill_harness_push_kv(h, side, key >= 0 ? k : NULL, tag ? v : NULL, ts), ==, RILL_FLOW_OK);
+}
+
+void push_watermarks(rill_harness *h, int64_t wm)
+{
+  rill_harness_push_watermark(h, RILL_JOIN_SIDE_LEFT, wm);
+  rill_harness_push_watermark(h, RILL_JOIN_SIDE_RIGHT, wm);
+}
+
+static gint str_cmp(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends the sorted results of one run, then clears it. */
+static void flush_run(GString *got, GPtrArray *run)
+{
+  g_ptr_array_sort(run, str_cmp);
+  for (guint i = 0; i < run->len; i++)
+    g_string_append_printf(got, "%s%s", got->len ? " " : "", (char *)run->pdata[i]);
+  g_ptr_array_set_size(run, 0);
+}
+
+void expect_rows(rill_harness *h, const char *want)
+{
+  GString *got = g_string_new(NULL);
+  GPtrArray *run = g_ptr_array_new_with_free_func(g_free);
+  rill_harness_event e;
+  while (rill_harness_pull(h, &e)) {
+    if (e.kind != RILL_HARNESS_RECORD) {
+      flush_run(got, run);
+      g_assert_cmpint(e.kind, ==, RILL_HARNESS_WATERMARK);
+      g_string_append_printf(got, "%swm=%" G_GINT64_FORMAT, got->len ? " " : "", e.watermark);
+      continue;
+    }
+    join_row r = parse_row(e.record);
+    char rid[16] = "-", key[16] = "-";
+    if (r.rid >= 0)
+      g_snprintf(rid, sizeof rid, "R%d", r.rid);
+    if (r.key >= 0)
+      g_snprintf(key, sizeof key, "k%d", r.key);
+    g_ptr_array_add(run, g_strdup_printf("L%d/%s/%s@%" G_GINT64_FORMAT, r.lid, rid, key, r.ts));
+  }
+  flush_run(got, run);
+  g_assert_cmpstr(got->str, ==, want);
+  g_ptr_array_unref(run);
+  g_string_free(got, TRUE);
+}

@@ -1,13 +1,15 @@
-/* join-io.h — what the join tests share on top of the test harness
- * (tests/harness/rill-harness.h): scripts per side, a sink that collects
- * results as comparable rows, a test-local key partitioner (a hash exchange
- * standing in for key_by), and the runner wiring them around a rill_join.
+/* join-io.h — what the join tests share on top of the test harnesses
+ * (tests/harness/): scripts per side, a sink that collects results as
+ * comparable rows, a test-local key partitioner (a hash exchange standing
+ * in for key_by), and the runner wiring them around a rill_join; and for
+ * exact cases, a join stage in a single-operator harness.
  *
  * Records travel as key "k<N>" and value "<TAG><id>" strings (TAG L for the
  * left side, R for the right, V for table updates); the default combine's
  * value "L<id>\tR<id>" (or "L<id>\t" unmatched) is parsed back into a row. */
 #pragma once
 
+#include "tests/harness/op-harness.h"
 #include "tests/harness/rill-harness.h"
 
 /* One input of the join: a rill_script (rill-harness.h) of records with
@@ -21,8 +23,6 @@ void script_clear(script *s);
 /* A record; @key -1 = absent, @tag 0 = absent value (a tombstone). */
 void script_add(script *s, guint split, int key, char tag, int id, int64_t ts);
 void script_add_watermark(script *s, guint split, int64_t wm);
-/* Waits until the join has forwarded a watermark >= @wm (makes "late" exact). */
-void script_add_wait(script *s, guint split, int64_t wm);
 
 /* One output record, parsed. */
 typedef struct {
@@ -60,3 +60,17 @@ typedef struct {
  * no later record of that split can precede; with @final_wm each split ends
  * with watermark INT64_MAX. Returns the records (for the reference). */
 GArray *gen(GRand *g, script *s, char tag, int n, int keys, int64_t base, int step, int jitter, gboolean final_wm);
+
+/* ---- single-operator harness ---------------------------------------------- */
+
+/* @join (its own reference taken) as a started stage: input 0 left, 1 right. */
+rill_harness *join_harness(rill_join *join);
+/* Pushes a record into @side: @key -1 = absent, @tag 0 = absent value. */
+void push_side(rill_harness *h, rill_join_side side, int key, char tag, int id, int64_t ts);
+/* Watermark @wm on both inputs. */
+void push_watermarks(rill_harness *h, int64_t wm);
+/* Pulls everything emitted so far and asserts it reads @want: results as
+ * "L<id>/R<id>/k<key>@ts" ("-" for no right record or no key), watermarks as
+ * "wm=N", space separated. Results between two watermarks are compared
+ * sorted: their order within one callback is not part of the contract. */
+void expect_rows(rill_harness *h, const char *want);

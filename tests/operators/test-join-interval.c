@@ -91,70 +91,65 @@ static void test_random(gconstpointer data)
   }
 }
 
-/* b within [a - 3, a + 5], by hand: 97 and 105 are on the bounds. */
+/* b within [a - 3, a + 5], by hand: 97 and 105 are on the bounds; each
+ * match comes out when its right record arrives. */
 static void test_bounds(gconstpointer data)
 {
   gboolean exclusive = GPOINTER_TO_INT(data);
-  script ls, rs;
-  script_init(&ls, 1);
-  script_init(&rs, 1);
   rill_join *j = rill_join_interval_new(RILL_JOIN_INNER, -3, 5, NULL);
   rill_join_interval_set_exclusive(j, exclusive, exclusive);
-  script_add(&ls, 0, 1, 'L', 1, 100);
-  int64_t bts[] = {96, 97, 98, 104, 105, 106};
-  for (int i = 0; i < 6; i++)
-    script_add(&rs, 0, 1, 'R', i, bts[i]);
-  GArray *got = run_join(j, &ls, &rs, 1);
-  GArray *want = g_array_new(FALSE, FALSE, sizeof(join_row));
-  if (!exclusive)
-    rows_add(want, 1, 1, 1, 100);
-  rows_add(want, 1, 2, 1, 100);
-  rows_add(want, 1, 3, 1, 104);
-  if (!exclusive)
-    rows_add(want, 1, 4, 1, 105);
-  rows_sort(want);
-  rows_assert_equal(got, want);
-  g_array_unref(got);
-  g_array_unref(want);
+  rill_harness *h = join_harness(j);
+  push_side(h, RILL_JOIN_SIDE_LEFT, 1, 'L', 1, 100);
+  const struct {
+    int64_t ts;
+    const char *inclusive, *exclusive;
+  } rights[] = {
+    {96, "", ""},
+    {97, "L1/R1/k1@100", ""},
+    {98, "L1/R2/k1@100", "L1/R2/k1@100"},
+    {104, "L1/R3/k1@104", "L1/R3/k1@104"},
+    {105, "L1/R4/k1@105", ""},
+    {106, "", ""},
+  };
+  for (int i = 0; i < (int)G_N_ELEMENTS(rights); i++) {
+    push_side(h, RILL_JOIN_SIDE_RIGHT, 1, 'R', i, rights[i].ts);
+    expect_rows(h, exclusive ? rights[i].exclusive : rights[i].inclusive);
+  }
+  rill_harness_finish(h);
+  expect_rows(h, "");
+  rill_harness_free(h);
   rill_join_unref(j);
-  script_clear(&ls);
-  script_clear(&rs);
 }
 
 /* ts <= W on arrival is late on either side; an unmatched left record of a
- * left join carries a.ts + max(upper, 0). */
+ * left join comes out once W >= a.ts + upper, carrying a.ts + max(upper, 0). */
 static void test_late(void)
 {
-  script ls, rs;
-  script_init(&ls, 1);
-  script_init(&rs, 1);
   rill_join *j = rill_join_interval_new(RILL_JOIN_LEFT, 0, 10, NULL);
-  script_add(&ls, 0, 1, 'L', 1, 50);
-  script_add_watermark(&ls, 0, 55);
-  script_add_wait(&ls, 0, 55);
-  script_add(&ls, 0, 1, 'L', 2, 55);  /* late: ts <= W */
-  script_add(&ls, 0, 1, 'L', 3, 56);  /* unmatched */
-  script_add(&rs, 0, 1, 'R', 1, 52);  /* matches L1 (52 - 50 = 2), not L3 */
-  script_add_watermark(&rs, 0, 55);
-  script_add_wait(&rs, 0, 55);
-  script_add(&rs, 0, 1, 'R', 2, 54);  /* late */
-  GArray *got = run_join(j, &ls, &rs, 1);
-  GArray *want = g_array_new(FALSE, FALSE, sizeof(join_row));
-  rows_add(want, 1, 1, 1, 52);
-  rows_add(want, 3, -1, 1, 66);
-  rows_sort(want);
-  rows_assert_equal(got, want);
+  rill_harness *h = join_harness(j);
+  push_side(h, RILL_JOIN_SIDE_LEFT, 1, 'L', 1, 50);
+  push_side(h, RILL_JOIN_SIDE_RIGHT, 1, 'R', 1, 52);  /* matches L1 (52 - 50 = 2) */
+  expect_rows(h, "L1/R1/k1@52");
+  push_watermarks(h, 55);
+  expect_rows(h, "wm=55");
+  push_side(h, RILL_JOIN_SIDE_LEFT, 1, 'L', 2, 55);   /* late: ts <= W */
+  push_side(h, RILL_JOIN_SIDE_LEFT, 1, 'L', 3, 56);   /* R1 is before it: unmatched */
+  push_side(h, RILL_JOIN_SIDE_RIGHT, 1, 'R', 2, 54);  /* late */
+  expect_rows(h, "");
+  push_watermarks(h, 65);
+  expect_rows(h, "wm=65");
+  push_watermarks(h, 66);
+  expect_rows(h, "L3/-/k1@66 wm=66");
+  rill_harness_finish(h);
+  expect_rows(h, "");
   rill_join_stats st;
   rill_join_get_stats(j, &st);
   g_assert_cmpuint(st.late_records, ==, 2);
   g_assert_cmpuint(st.matches, ==, 1);
   g_assert_cmpuint(st.unmatched, ==, 1);
+  rill_harness_free(h);
   assert_state_released(j);
-  g_array_unref(got);
-  g_array_unref(want);
   rill_join_unref(j);
-  script_clear(&ls);
-  script_clear(&rs);
 }
 
 static void test_invalid(void)

@@ -194,30 +194,46 @@ static void test_running_aggregate(void)
 
 static void test_dedupe(void)
 {
-  script *sc = script_new(1);
-  script_record(sc, 0, "a", 1, 0, 0);   /* pass */
-  script_record(sc, 0, "a", 2, 5, 0);   /* dup of 0 */
-  script_record(sc, 0, "b", 3, 3, 0);   /* pass */
-  script_record(sc, 0, "a", 4, 10, 0);  /* pass: 10 - 0 = within */
-  script_record(sc, 0, "a", 5, 15, 0);  /* dup of 10 */
-  script_record(sc, 0, "a", 6, 1, 0);   /* dup of 10 (|1 - 10| < 10) */
-  script_watermark(sc, 0, 100);         /* forgets a and b */
-  script_record(sc, 0, "a", 7, 101, 0); /* pass */
-  script_record(sc, 0, "a", 8, 110, 0); /* dup */
-  collector col;
-  collector_init(&col);
-  rill_pipeline *p = rill_pipeline_new("dedupe");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
-  rill_stage *d = rill_pipeline_add_dedupe(p, "dedupe", src, 10);
-  rill_pipeline_add_sink(p, "out", d, &collector_class, &col, NULL);
-  g_assert_true(rill_pipeline_run(p, NULL));
-  const char *want[] = {"1", "3", "4", "7"};
-  g_assert_cmpuint(col.recs->len, ==, G_N_ELEMENTS(want));
-  for (guint i = 0; i < G_N_ELEMENTS(want); i++)
-    g_assert_cmpstr(((out_rec *)col.recs->pdata[i])->value, ==, want[i]);
-  rill_pipeline_unref(p);
-  collector_clear(&col);
-  script_free(sc);
+  /* Window 10 ms: a key's record within 10 ms of the last one that passed
+   * is a duplicate; the watermark forgets what can no longer match. */
+  rill_harness *h = rill_harness_new_empty();
+  rill_stage *d = rill_pipeline_add_dedupe(rill_harness_pipeline(h), "dedupe", rill_harness_input(h, 0), 10);
+  g_assert_true(rill_harness_start(h, d, NULL));
+  push_value(h, "a", 1, 0);
+  expect_out(h, "a=1@0");
+  push_value(h, "a", 2, 5);   /* dup of 0 */
+  expect_out(h, "");
+  push_value(h, "b", 3, 3);
+  expect_out(h, "b=3@3");
+  push_value(h, "a", 4, 10);  /* 10 - 0 is not within */
+  expect_out(h, "a=4@10");
+  push_value(h, "a", 5, 15);  /* dup of 10 */
+  push_value(h, "a", 6, 1);   /* dup of 10 (|1 - 10| < 10) */
+  expect_out(h, "");
+  g_assert_cmpuint(rill_harness_metrics(h).state_bytes, >, 0);
+  /* A key is forgotten when the watermark reaches kept + within - 1: b (kept
+   * 3) at 12, a (kept 10) at 19. A late duplicate of a forgotten key passes. */
+  rill_harness_push_watermark(h, 0, 18);
+  expect_out(h, "wm=18");
+  push_value(h, "a", 9, 12);  /* a still remembered: dup of 10 */
+  expect_out(h, "");
+  push_value(h, "b", 10, 5);  /* b forgotten: passes */
+  expect_out(h, "b=10@5");
+  rill_harness_push_watermark(h, 0, 19);
+  expect_out(h, "wm=19");
+  push_value(h, "a", 11, 13); /* a forgotten right at 19: passes */
+  expect_out(h, "a=11@13");
+  rill_harness_push_watermark(h, 0, 100);  /* forgets a and b */
+  expect_out(h, "wm=100");
+  push_value(h, "a", 7, 101);
+  push_value(h, "a", 8, 110); /* dup */
+  expect_out(h, "a=7@101");
+  rill_harness_finish(h);
+  expect_out(h, "");
+  rill_stage_metrics m = rill_harness_metrics(h);
+  g_assert_cmpuint(m.records_in, ==, 11);
+  g_assert_cmpuint(m.records_out, ==, 6);
+  rill_harness_free(h);
 }
 
 /* ---- top-N per window ---------------------------------------------------- */
@@ -321,6 +337,51 @@ static void test_topn(void)
   check_topn(4);
 }
 
+/* Pushes a window result: @key=@value for window [@start, @end). */
+static void push_result(rill_harness *h, const char *key, const char *value, int64_t start, int64_t end)
+{
+  char s[24], e[24];
+  g_snprintf(s, sizeof s, "%" G_GINT64_FORMAT, start);
+  g_snprintf(e, sizeof e, "%" G_GINT64_FORMAT, end);
+  rill_header hdr[2] = {{rill_bytes_from_string(RILL_WINDOW_HEADER_START), rill_bytes_from_string(s)},
+                        {rill_bytes_from_string(RILL_WINDOW_HEADER_END), rill_bytes_from_string(e)}};
+  rill_record r = RILL_RECORD_INIT;
+  r.key = rill_bytes_from_string(key);
+  r.value = rill_bytes_from_string(value);
+  r.timestamp = end - 1;
+  r.headers = hdr;
+  r.n_headers = 2;
+  g_assert_cmpint(rill_harness_push_record(h, 0, &r), ==, RILL_FLOW_OK);
+}
+
+/* The ranking stage alone: a window is ranked when the watermark reaches
+ * its end - 1, ties go to the smaller key, results for a ranked window and
+ * values that are not integers count as late. */
+static void test_topn_ranking(void)
+{
+  rill_harness *h = rill_harness_new_empty();
+  rill_stage *t = rill_pipeline_add_window_top_n(rill_harness_pipeline(h), "top2", rill_harness_input(h, 0), 2);
+  g_assert_true(rill_harness_start(h, t, NULL));
+  push_result(h, "c", "5", 0, 10);
+  push_result(h, "b", "7", 0, 10);
+  push_result(h, "a", "5", 0, 10);
+  push_result(h, "z", "1", 0, 10);    /* ranks third: dropped at once */
+  push_result(h, "d", "1", 10, 20);
+  push_result(h, "e", "-3", 10, 20);
+  expect_out(h, "");
+  rill_harness_push_watermark(h, 0, 8);
+  expect_out(h, "wm=8");
+  rill_harness_push_watermark(h, 0, 9);
+  expect_out(h, "b=7[0,10)#1 a=5[0,10)#2 wm=9");
+  push_result(h, "x", "100", 0, 10);  /* window already ranked */
+  push_result(h, "y", "many", 10, 20);
+  expect_out(h, "");
+  g_assert_cmpuint(rill_harness_metrics(h).late_records, ==, 2);
+  rill_harness_finish(h);
+  expect_out(h, "d=1[10,20)#1 e=-3[10,20)#2");
+  rill_harness_free(h);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -329,5 +390,6 @@ int main(int argc, char **argv)
   g_test_add_func("/state/running-aggregate", test_running_aggregate);
   g_test_add_func("/state/dedupe", test_dedupe);
   g_test_add_func("/state/top-n", test_topn);
+  g_test_add_func("/state/top-n-ranking", test_topn_ranking);
   return g_test_run();
 }

@@ -258,121 +258,92 @@ static void on_late(rill_ctx *ctx, const rill_record *r, void *data)
   g_mutex_unlock(&l->lock);
 }
 
+/* A window stage over the harness's one input. */
+static rill_harness *window_harness(const rill_window_spec *spec, rill_aggregate *agg)
+{
+  rill_harness *h = rill_harness_new_empty();
+  rill_stage *w = rill_pipeline_add_window(rill_harness_pipeline(h), "window", rill_harness_input(h, 0), spec, agg);
+  GError *error = NULL;
+  g_assert_true(rill_harness_start(h, w, &error));
+  g_assert_no_error(error);
+  return h;
+}
+
 static void test_lateness(void)
 {
-  /* Explicit watermarks, P = 1: tumbling 10 ms, lateness 5 ms. */
-  script *sc = script_new(1);
-  script_record(sc, 0, "a", 1, 1, 0);
-  script_record(sc, 0, "a", 1, 5, 0);
-  script_watermark(sc, 0, 9);          /* fires [0,10): a=2 */
-  script_record(sc, 0, "a", 1, 3, 0);  /* late, within lateness: update a=3 */
-  script_record(sc, 0, "b", 1, 7, 0);  /* late, within lateness: first result b=1 */
-  script_cut(sc, 0);
-  script_watermark(sc, 0, 14);         /* [0,10) expires (9 + 5 <= 14) */
-  script_record(sc, 0, "a", 1, 4, 0);  /* too late: side output */
-  script_record(sc, 0, "a", 1, 12, 0); /* on time for [10,20) */
-  script_record(sc, 0, "a", 1, RILL_TIMESTAMP_NONE, 0); /* no time: side output */
+  /* Tumbling 10 ms, lateness 5 ms: each result comes out as the watermark
+   * or the late record that makes it due, before the watermark goes on. */
   late_log log = {.ts = g_array_new(FALSE, FALSE, sizeof(int64_t))};
   g_mutex_init(&log.lock);
   rill_window_spec spec = rill_window_tumbling(10);
   spec.allowed_lateness_ms = 5;
   spec.late_fn = on_late;
   spec.late_data = &log;
-  collector col;
-  collector_init(&col);
-  rill_pipeline *p = rill_pipeline_new("late");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
-  rill_stage *w = rill_pipeline_add_window(p, "window", src, &spec, rill_aggregate_count());
-  rill_pipeline_add_sink(p, "out", w, &collector_class, &col, NULL);
-  GError *error = NULL;
-  g_assert_true(rill_pipeline_run(p, &error));
-  g_assert_no_error(error);
+  rill_harness *h = window_harness(&spec, rill_aggregate_count());
+  push_value(h, "a", 1, 1);
+  push_value(h, "a", 1, 5);
+  expect_out(h, "");
+  rill_harness_push_watermark(h, 0, 9);
+  expect_out(h, "a=2[0,10) wm=9");
+  push_value(h, "a", 1, 3);               /* late, within lateness: update */
+  expect_out(h, "a=3[0,10)*");
+  push_value(h, "b", 1, 7);               /* late, within lateness: b's first result, an update */
+  expect_out(h, "b=1[0,10)*");
+  rill_harness_push_watermark(h, 0, 14);  /* [0,10) expires (9 + 5 <= 14) */
+  expect_out(h, "wm=14");
+  push_value(h, "a", 1, 4);               /* too late: side output */
+  push_value(h, "a", 1, 12);              /* on time for [10,20) */
+  push_value(h, "a", 1, RILL_TIMESTAMP_NONE); /* no time: side output */
+  expect_out(h, "");
+  g_assert_cmpuint(rill_harness_metrics(h).late_records, ==, 2);
+  rill_harness_finish(h);
+  expect_out(h, "a=1[10,20)");
 
-  const struct {
-    const char *key, *value;
-    int64_t start;
-    gboolean update;
-  } want[] = {{"a", "2", 0, FALSE}, {"a", "3", 0, TRUE}, {"b", "1", 0, TRUE}, {"a", "1", 10, FALSE}};
-  g_assert_cmpuint(col.recs->len, ==, G_N_ELEMENTS(want));
-  for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
-    out_rec *o = col.recs->pdata[i];
-    g_assert_cmpstr(o->key, ==, want[i].key);
-    g_assert_cmpstr(o->value, ==, want[i].value);
-    g_assert_cmpint(o->start, ==, want[i].start);
-    g_assert_cmpint(o->end, ==, want[i].start + 10);
-    g_assert_cmpint(o->update, ==, want[i].update);
-  }
   g_assert_cmpuint(log.ts->len, ==, 2);
   g_assert_cmpint(g_array_index(log.ts, int64_t, 0), ==, 4);
   g_assert_cmpint(g_array_index(log.ts, int64_t, 1), ==, RILL_TIMESTAMP_NONE);
-  guint n;
-  rill_stage_metrics *m = rill_pipeline_get_metrics(p, &n);
-  g_assert_cmpuint(m[1].late_records, ==, 2);
-  g_free(m);
-  rill_pipeline_unref(p);
-  collector_clear(&col);
+  rill_harness_free(h);
   g_array_unref(log.ts);
   g_mutex_clear(&log.lock);
-  script_free(sc);
 }
 
 /* Late records in hopping windows update every fired, unexpired window. */
 static void test_lateness_hopping(void)
 {
-  script *sc = script_new(1);
-  script_record(sc, 0, "a", 5, 12, 0);   /* windows [-5,15) [0,20) [5,25) [10,30) */
-  script_watermark(sc, 0, 24);           /* fires [-5,15), [0,20) and [5,25) */
-  script_record(sc, 0, "a", 7, 17, 0);   /* late for both; within lateness 10 */
-  script_cut(sc, 0);
-  script_watermark(sc, 0, 100);
   rill_window_spec spec = rill_window_hopping(20, 5);
   spec.allowed_lateness_ms = 10;
-  collector col;
-  collector_init(&col);
-  rill_pipeline *p = rill_pipeline_new("late-hop");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
-  rill_stage *w = rill_pipeline_add_window(p, "window", src, &spec, rill_aggregate_sum(NULL, NULL));
-  rill_pipeline_add_sink(p, "out", w, &collector_class, &col, NULL);
-  g_assert_true(rill_pipeline_run(p, NULL));
-  GHashTable *got = collector_final(&col);
-  g_assert_cmpstr(g_hash_table_lookup(got, "a|-5|15"), ==, "5");
-  g_assert_cmpstr(g_hash_table_lookup(got, "a|0|20"), ==, "12");
-  g_assert_cmpstr(g_hash_table_lookup(got, "a|5|25"), ==, "12");
-  g_assert_cmpstr(g_hash_table_lookup(got, "a|10|30"), ==, "12");
-  g_assert_cmpstr(g_hash_table_lookup(got, "a|15|35"), ==, "7");
-  g_assert_cmpuint(g_hash_table_size(got), ==, 5);
-  g_assert_cmpuint(col.recs->len, ==, 7); /* 5 firings + 2 updates */
-  g_hash_table_unref(got);
-  rill_pipeline_unref(p);
-  collector_clear(&col);
-  script_free(sc);
+  rill_harness *h = window_harness(&spec, rill_aggregate_sum(NULL, NULL));
+  push_value(h, "a", 5, 12);               /* windows [-5,15) [0,20) [5,25) [10,30) */
+  rill_harness_push_watermark(h, 0, 24);   /* fires the first three */
+  expect_out(h, "a=5[-5,15) a=5[0,20) a=5[5,25) wm=24");
+  push_value(h, "a", 7, 17);               /* late for both fired windows holding 17 */
+  expect_out(h, "a=12[5,25)* a=12[0,20)*");
+  rill_harness_push_watermark(h, 0, 100);
+  expect_out(h, "a=12[10,30) a=7[15,35) wm=100");
+  rill_harness_finish(h);
+  expect_out(h, "");
+  g_assert_cmpuint(rill_harness_metrics(h).late_records, ==, 0);
+  rill_harness_free(h);
 }
 
 /* Two sessions bridged by a record in between merge into one. */
 static void test_session_merge(void)
 {
-  script *sc = script_new(1);
-  script_record(sc, 0, "a", 1, 100, 0);
-  script_record(sc, 0, "a", 2, 110, 0);  /* session [100,120) */
-  script_record(sc, 0, "a", 3, 130, 0);  /* session [130,140) apart (120 < 130) */
-  script_record(sc, 0, "b", 9, 100, 0);
-  script_record(sc, 0, "a", 4, 120, 0);  /* [120,130) touches both: [100,140) */
   rill_window_spec spec = rill_window_session(10);
-  collector col;
-  collector_init(&col);
-  rill_pipeline *p = rill_pipeline_new("sessions");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
-  rill_stage *w = rill_pipeline_add_window(p, "window", src, &spec, rill_aggregate_sum(NULL, NULL));
-  rill_pipeline_add_sink(p, "out", w, &collector_class, &col, NULL);
-  g_assert_true(rill_pipeline_run(p, NULL));
-  GHashTable *got = collector_final(&col);
-  g_assert_cmpuint(g_hash_table_size(got), ==, 2);
-  g_assert_cmpstr(g_hash_table_lookup(got, "a|100|140"), ==, "10");
-  g_assert_cmpstr(g_hash_table_lookup(got, "b|100|110"), ==, "9");
-  g_hash_table_unref(got);
-  rill_pipeline_unref(p);
-  collector_clear(&col);
-  script_free(sc);
+  rill_harness *h = window_harness(&spec, rill_aggregate_sum(NULL, NULL));
+  push_value(h, "a", 1, 100);
+  push_value(h, "a", 2, 110);  /* session [100,120) */
+  push_value(h, "a", 3, 130);  /* session [130,140) apart (120 < 130) */
+  push_value(h, "b", 9, 100);
+  push_value(h, "a", 4, 120);  /* [120,130) touches both: [100,140) */
+  expect_out(h, "");
+  rill_harness_push_watermark(h, 0, 138);  /* b's session ended, a's not yet */
+  expect_out(h, "b=9[100,110) wm=138");
+  rill_harness_push_watermark(h, 0, 139);
+  expect_out(h, "a=10[100,140) wm=139");
+  rill_harness_finish(h);
+  expect_out(h, "");
+  rill_harness_free(h);
 }
 
 /* Partition 1 goes silent; with idle detection the watermark follows
@@ -461,22 +432,16 @@ static void test_parse(void)
 
 static void test_invalid_spec_fails_start(void)
 {
-  script *sc = script_new(1);
   rill_window_spec spec = rill_window_tumbling(0);
-  rill_pipeline *p = rill_pipeline_new("bad");
-  rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
-  collector col;
-  collector_init(&col);
-  rill_stage *w = rill_pipeline_add_window(p, "window", src, &spec, rill_aggregate_count());
-  rill_pipeline_add_sink(p, "out", w, &collector_class, &col, NULL);
+  rill_harness *h = rill_harness_new_empty();
+  rill_stage *w = rill_pipeline_add_window(rill_harness_pipeline(h), "window", rill_harness_input(h, 0), &spec,
+                                           rill_aggregate_count());
   GError *error = NULL;
-  g_assert_false(rill_pipeline_run(p, &error));
+  g_assert_false(rill_harness_start(h, w, &error));
   g_assert_error(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STAGE);
   g_assert_nonnull(strstr(error->message, "window size"));
   g_clear_error(&error);
-  rill_pipeline_unref(p);
-  collector_clear(&col);
-  script_free(sc);
+  rill_harness_free(h);
 }
 
 int main(int argc, char **argv)

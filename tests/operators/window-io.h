@@ -1,9 +1,11 @@
 /* window-io.h — what the window and state tests share on top of the test
- * harness (tests/harness/rill-harness.h): scripts of records whose values
- * are decimal integers ("" key = absent), and a sink that copies every
- * output record, window bounds, update flags and top-N rank included. */
+ * harnesses (tests/harness/): scripts of records whose values are decimal
+ * integers ("" key = absent), a sink that copies every output record,
+ * window bounds, update flags and top-N rank included, and the same view
+ * of a single-operator harness's output as one comparable string. */
 #pragma once
 
+#include "tests/harness/op-harness.h"
 #include "tests/harness/rill-harness.h"
 
 /* Scripts (rill-harness.h) whose record values are decimal integers. */
@@ -57,3 +59,14 @@ void collector_init(collector *c);
 void collector_clear(collector *c);
 /* Final value per "key|start|end" (the last emission wins). (transfer full) */
 GHashTable *collector_final(collector *c);
+
+/* ---- single-operator harness ---------------------------------------------- */
+
+/* Pushes a record with key @key ("" = absent) and decimal value @value. */
+void push_value(rill_harness *h, const char *key, int64_t value, int64_t ts);
+/* Pulls everything emitted so far and asserts it reads @want: events
+ * separated by spaces, a record as "key=value" then "[start,end)" for a
+ * window result or "@ts" otherwise, "*" when it is an update and "#rank"
+ * for a top-N rank; a watermark as "wm=N" ("wm=idle"); a barrier as "b=N".
+ * "" when nothing was emitted. */
+void expect_out(rill_harness *h, const char *want);

@@ -1,5 +1,6 @@
 /* test-config-table.c — the configuration-table engine (runtime/config-table.c)
- * on a table of every type, and the three real tables that use it: the
+ * on a table of every type (rill-run's durations, sizes, lists, yes/no
+ * booleans and required rows included), and the three real tables that use it: the
  * broker's log.* rows must default to exactly what the log uses when nothing
  * is set, and each table's errors come in its own domain. */
 #include <rill/broker.h>
@@ -24,6 +25,11 @@ typedef struct {
   int64_t big;
   int mode;
   int level;
+  int64_t wait_ms;
+  int64_t bytes;
+  char **items;
+  char *opt;
+  char *must;
 } settings;
 
 #define OFF(f) offsetof(settings, f)
@@ -34,9 +40,14 @@ static const rill__conf_prop props[] = {
   {"big", RILL__CONF_INT64, OFF(big), -1, G_MAXINT64, "-1", NULL, NULL, NULL, "A long."},
   {"mode", RILL__CONF_ENUM, OFF(mode), 0, 0, "b", "a|b|c|bee=1", NULL, NULL, "An enum."},
   {"level", RILL__CONF_ENUM, OFF(level), 0, 0, "all", "all=-1|0=0|1=1", NULL, NULL, "A mapped enum."},
+  {"wait", RILL__CONF_DURATION, OFF(wait_ms), 1, 3600000, "100ms", NULL, NULL, NULL, "A duration."},
+  {"buffer", RILL__CONF_SIZE, OFF(bytes), 0, G_MAXINT64, "64KiB", NULL, NULL, NULL, "A size."},
+  {"items", RILL__CONF_LIST, OFF(items), 0, 0, "a, b,,c", NULL, NULL, NULL, "A list."},
+  {"opt", RILL__CONF_STRING, OFF(opt), 0, 0, NULL, NULL, NULL, NULL, "Unset by default."},
+  {"must", RILL__CONF_STRING, OFF(must), 0, 0, RILL__CONF_REQUIRED, NULL, NULL, NULL, "Required."},
 };
 static const rill__conf_table table = {props, G_N_ELEMENTS(props), test_conf_error_quark, TEST_CONF_ERROR_BAD,
-                                       "setting"};
+                                       "setting", FALSE};
 
 static char *get(const settings *s, const char *name)
 {
@@ -54,7 +65,8 @@ static void assert_rejected(settings *s, const char *name, const char *value, co
   g_autoptr(GError) e = NULL;
   g_assert_false(rill__conf_set(&table, s, name, value, &e));
   g_assert_error(e, test_conf_error_quark(), TEST_CONF_ERROR_BAD);
-  g_assert_nonnull(strstr(e->message, message_part));
+  if (!strstr(e->message, message_part))
+    g_error("%s=%s: '%s' lacks '%s'", name, value, e->message, message_part);
 }
 
 static void test_defaults(void)
@@ -69,8 +81,24 @@ static void test_defaults(void)
   g_assert_cmpint(s.mode, ==, 1);
   g_assert_cmpint(s.level, ==, -1);
   assert_value(&s, "level", "all");
+  g_assert_cmpint(s.wait_ms, ==, 100);
+  g_assert_cmpint(s.bytes, ==, 65536);
+  g_assert_cmpuint(g_strv_length(s.items), ==, 3);
+  g_assert_cmpstr(s.items[0], ==, "a");
+  g_assert_cmpstr(s.items[1], ==, "b");
+  g_assert_cmpstr(s.items[2], ==, "c");
+  assert_value(&s, "wait", "100ms");
+  assert_value(&s, "buffer", "64KiB");
+  assert_value(&s, "items", "a,b,c");
+  /* Rows without a default stay unset; only the marked one is required. */
+  g_assert_null(s.opt);
+  g_assert_null(s.must);
+  g_assert_false(rill__conf_required(rill__conf_find(&table, "opt")));
+  g_assert_true(rill__conf_required(rill__conf_find(&table, "must")));
+  g_assert_false(rill__conf_required(rill__conf_find(&table, "name")));
   rill__conf_clear(&table, &s);
   g_assert_null(s.name);
+  g_assert_null(s.items);
 }
 
 static void test_set_and_format(void)
@@ -106,6 +134,35 @@ static void test_set_and_format(void)
   g_assert_true(rill__conf_set(&table, &s, "level", "0", &e));
   g_assert_cmpint(s.level, ==, 0);
   assert_value(&s, "level", "0");
+  static const struct {
+    const char *text;
+    int64_t ms;
+    const char *formatted;
+  } durations[] = {{"250", 250, "250ms"}, {"5s", 5000, "5s"}, {"3min", 180000, "3m"},
+                   {"2m", 120000, "2m"},  {"1h", 3600000, "1h"}, {"1500ms", 1500, "1500ms"}};
+  for (guint i = 0; i < G_N_ELEMENTS(durations); i++) {
+    g_assert_true(rill__conf_set(&table, &s, "wait", durations[i].text, &e));
+    g_assert_cmpint(s.wait_ms, ==, durations[i].ms);
+    assert_value(&s, "wait", durations[i].formatted);
+  }
+  static const struct {
+    const char *text;
+    int64_t bytes;
+    const char *formatted;
+  } sizes[] = {{"0", 0, "0"},           {"4096", 4096, "4KiB"},          {"1000", 1000, "1000B"},
+               {"64k", 65536, "64KiB"}, {"100MiB", 100 << 20, "100MiB"}, {"2G", G_GINT64_CONSTANT(2) << 30, "2GiB"},
+               {"3KB", 3072, "3KiB"}};
+  for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+    g_assert_true(rill__conf_set(&table, &s, "buffer", sizes[i].text, &e));
+    g_assert_cmpint(s.bytes, ==, sizes[i].bytes);
+    assert_value(&s, "buffer", sizes[i].formatted);
+  }
+  g_assert_true(rill__conf_set(&table, &s, "items", " x ,y", &e));
+  assert_value(&s, "items", "x,y");
+  g_assert_true(rill__conf_set(&table, &s, "items", ", ,", &e));
+  g_assert_cmpuint(g_strv_length(s.items), ==, 0);
+  g_assert_true(rill__conf_set(&table, &s, "must", "given", &e));
+  g_assert_cmpstr(s.must, ==, "given");
   g_assert_no_error(e);
 
   /* What format writes, set reads back. */
@@ -141,6 +198,15 @@ static void test_errors_change_nothing(void)
   assert_rejected(&s, "mode", "d", "not one of a, b, c, bee");
   assert_rejected(&s, "mode", "", "not one of");
   assert_rejected(&s, "level", "-1=-1", "not one of all, 0, 1");
+  static const char *const not_durations[] = {"soon", "", "-5", "5 s", "5S", "1.5s", "5sec", "99999999999999999999"};
+  for (guint i = 0; i < G_N_ELEMENTS(not_durations); i++)
+    assert_rejected(&s, "wait", not_durations[i], "is not a duration (e.g. 500ms");
+  assert_rejected(&s, "wait", "0", "wait: 0 is outside [1ms, 1h]");
+  assert_rejected(&s, "wait", "61m", "outside [1ms, 1h]");
+  assert_rejected(&s, "wait", "106751991168d", "not a duration"); /* over int64 ms */
+  static const char *const not_sizes[] = {"1T", "k", "-1", "1 k", "9999999999G"};
+  for (guint i = 0; i < G_N_ELEMENTS(not_sizes); i++)
+    assert_rejected(&s, "buffer", not_sizes[i], "is not a size (e.g. 4096");
   g_assert_true(memcmp(&s, &before, sizeof s) == 0);
   g_assert_cmpstr(s.name, ==, "anon");
   rill__conf_clear(&table, &s);
@@ -156,6 +222,9 @@ static void test_copy_owns_strings(void)
   g_assert_true(a.name != b.name);
   g_assert_true(rill__conf_set(&table, &a, "name", "changed", NULL));
   g_assert_cmpstr(b.name, ==, "anon");
+  g_assert_true(a.items != b.items && a.items[0] != b.items[0]);
+  g_assert_true(rill__conf_set(&table, &a, "items", "z", NULL));
+  g_assert_cmpstr(b.items[0], ==, "a");
   rill__conf_clear(&table, &a);
   rill__conf_clear(&table, &b);
 }
@@ -170,11 +239,38 @@ static void test_markdown(void)
   g_assert_cmpstr(lines[3], ==, "| `flag` | boolean | true, false | `false` |  | A flag. |");
   g_assert_cmpstr(lines[4], ==, "| `small` | int | -5 .. 100 | `10` | topic.small | An int. |");
   g_assert_cmpstr(lines[6], ==, "| `mode` | enum | a, b, c, bee | `b` |  | An enum. |");
+  g_assert_cmpstr(lines[8], ==, "| `wait` | duration | 1ms .. 1h | `100ms` |  | A duration. |");
+  g_assert_cmpstr(lines[9], ==, "| `buffer` | size |  | `64KiB` |  | A size. |");
+  g_assert_cmpstr(lines[10], ==, "| `items` | list | comma separated | `a, b,,c` |  | A list. |");
+  g_assert_cmpstr(lines[11], ==, "| `opt` | string |  | – |  | Unset by default. |");
+  g_assert_cmpstr(lines[12], ==, "| `must` | string |  | required |  | Required. |");
   /* Without a topic_key anywhere, no Topic config column. */
   rill__conf_table no_topic = table;
   no_topic.n_props = 2;
   g_autofree char *md2 = rill__conf_markdown(&no_topic);
   g_assert_true(g_str_has_prefix(md2, "| Property | Type | Range / values | Default | Description |\n|---|---|---|---|---|\n"));
+}
+
+/* A table with bool_words (rill-run's) also takes yes/no and on/off; the
+ * Kafka-named tables do not (test_errors_change_nothing). */
+static void test_bool_words(void)
+{
+  rill__conf_table words = table;
+  words.bool_words = TRUE;
+  settings s;
+  memset(&s, 0, sizeof s);
+  rill__conf_init(&words, &s);
+  static const char *const yes[] = {"yes", "On", "TRUE", "1"}, *const no[] = {"no", "OFF", "false", "0"};
+  for (guint i = 0; i < G_N_ELEMENTS(yes); i++) {
+    g_assert_true(rill__conf_set(&words, &s, "flag", yes[i], NULL));
+    g_assert_true(s.flag);
+    g_assert_true(rill__conf_set(&words, &s, "flag", no[i], NULL));
+    g_assert_false(s.flag);
+  }
+  g_autoptr(GError) e = NULL;
+  g_assert_false(rill__conf_set(&words, &s, "flag", "maybe", &e));
+  g_assert_cmpstr(e->message, ==, "flag: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)");
+  rill__conf_clear(&words, &s);
 }
 
 /* The broker's log.* rows are the log-wide defaults of topic configs: left
@@ -261,6 +357,7 @@ int main(int argc, char **argv)
   g_test_add_func("/config-table/set-and-format", test_set_and_format);
   g_test_add_func("/config-table/errors-change-nothing", test_errors_change_nothing);
   g_test_add_func("/config-table/copy-owns-strings", test_copy_owns_strings);
+  g_test_add_func("/config-table/bool-words", test_bool_words);
   g_test_add_func("/config-table/markdown", test_markdown);
   g_test_add_func("/config-table/broker-topic-defaults-match-log", test_broker_topic_defaults_match_log);
   g_test_add_func("/config-table/real-table-errors", test_real_table_errors);
