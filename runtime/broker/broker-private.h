@@ -166,6 +166,9 @@ void rill__broker_run_leftover_posts(rill__broker *b);
 
 /* ---- conn.c ---- */
 void rill__broker_accept(rill__broker *b);
+/* Serves @fd (a connected non-blocking stream socket, transfer full) as a
+ * client connection from @host. */
+void rill__broker_conn_add(rill__broker *b, int fd, const char *host);
 /* Watches the listener again if accepting was paused (out of descriptors). */
 void rill__broker_accept_resume(rill__broker *b);
 void rill__broker_conn_event(rill__broker_conn *c, uint32_t events);

@@ -9,6 +9,7 @@
  */
 #include "runtime/broker/broker-private.h"
 #include "runtime/broker/broker-inline.h"
+#include "runtime/broker/group-coordinator.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -458,6 +459,32 @@ void rill__broker_turn(rill_broker *broker, int timeout_ms, gboolean expire_time
 guint rill__broker_offloaded(rill_broker *broker)
 {
   return broker->b.n_offloaded;
+}
+
+void rill__broker_adopt_inline(rill_broker *broker, int fd)
+{
+  g_return_if_fail(broker && broker->b.inline_loop && broker->b.state == RILL__BROKER_RUNNING);
+  rill__broker_conn_add(&broker->b, fd, "inline");
+}
+
+gboolean rill__broker_reset_inline(rill_broker *broker, GError **error)
+{
+  g_return_val_if_fail(broker && broker->b.inline_loop && broker->b.state == RILL__BROKER_RUNNING, FALSE);
+  rill__broker *b = &broker->b;
+  /* Parked work of closed connections would otherwise wait for its
+   * deadline; the work behind them must end before the topics it touches
+   * go. */
+  rill__fetch_complete_all(b);
+  while (b->n_offloaded > 0)
+    rill__broker_loop_turn(b, 10, FALSE);
+  rill__broker_loop_turn(b, 0, FALSE);
+  if (!rill__group_coordinator_forget_all(b->groups, error))
+    return FALSE;
+  g_auto(GStrv) topics = rill_log_topic_list(b->log);
+  for (guint i = 0; topics && topics[i]; i++)
+    if (!rill_log_topic_delete(b->log, topics[i], error))
+      return FALSE;
+  return TRUE;
 }
 
 void rill_broker_stop(rill_broker *broker)

@@ -169,6 +169,22 @@ static void accept_pause(rill__broker *b)
   b->accept_timer = rill__broker_timer_add(b, ACCEPT_RETRY_MS, accept_retry, b);
 }
 
+void rill__broker_conn_add(rill__broker *b, int fd, const char *host)
+{
+  rill__broker_conn *c = g_new0(rill__broker_conn, 1);
+  c->kind = RILL__SRC_CONN;
+  c->fd = fd;
+  c->broker = b;
+  c->refs = 1;
+  c->last_active_ms = rill__broker_now_ms(b);
+  c->link.data = c;
+  g_strlcpy(c->host, host, sizeof c->host);
+  g_queue_push_tail_link(&b->conns, &c->link);
+  c->events = EPOLLIN | EPOLLRDHUP;
+  rill__broker_loop_watch(b, fd, c->events, c, TRUE);
+  rill__broker_event_limited(b, RILL__EV_CONNECT, "peer=%s", c->host);
+}
+
 void rill__broker_accept(rill__broker *b)
 {
   for (;;) {
@@ -196,23 +212,12 @@ void rill__broker_accept(rill__broker *b)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     /* Keepalive finds half-open peers that hold a parked request. */
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-    rill__broker_conn *c = g_new0(rill__broker_conn, 1);
-    c->kind = RILL__SRC_CONN;
-    c->fd = fd;
-    c->broker = b;
-    c->refs = 1;
-    c->last_active_ms = rill__broker_now_ms(b);
-    c->link.data = c;
+    char host[64] = "unknown";
     if (ss.ss_family == AF_INET)
-      inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->host, sizeof c->host);
+      inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
     else if (ss.ss_family == AF_INET6)
-      inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->host, sizeof c->host);
-    else
-      g_strlcpy(c->host, "unknown", sizeof c->host);
-    g_queue_push_tail_link(&b->conns, &c->link);
-    c->events = EPOLLIN | EPOLLRDHUP;
-    rill__broker_loop_watch(b, fd, c->events, c, TRUE);
-    rill__broker_event_limited(b, RILL__EV_CONNECT, "peer=%s", c->host);
+      inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
+    rill__broker_conn_add(b, fd, host);
   }
 }
 
@@ -620,11 +625,23 @@ void rill__broker_pool_run(gpointer data, gpointer unused)
   rill__broker_post(r->pub.broker, offload_done_on_loop, r);
 }
 
+static void offload_run_inline(void *user_data)
+{
+  rill__broker_pool_run(user_data, NULL);
+}
+
 static void offload_start(rill__req_priv *r)
 {
+  rill__broker *b = r->pub.broker;
   r->pub.conn->serial_busy = TRUE;
-  r->pub.broker->n_offloaded++;
-  g_thread_pool_push(r->pub.broker->pool, r, NULL);
+  b->n_offloaded++;
+  /* An inline broker (broker-inline.h) has its caller run the work from a
+   * post: after the handler, as on the pool, but with no thread hand-off
+   * and in an order that replays. */
+  if (b->inline_loop)
+    rill__broker_post(b, offload_run_inline, r);
+  else
+    g_thread_pool_push(b->pool, r, NULL);
 }
 
 void rill__broker_offload(rill__broker_req *req, rill__broker_func work, rill__broker_func done)

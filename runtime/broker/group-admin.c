@@ -274,3 +274,24 @@ int16_t rill__group_delete(rill__group_coordinator *c, const char *group_id)
     g_warning("group %s: delete failed: %s", group_id, error->message);
   return err;
 }
+
+gboolean rill__group_coordinator_forget_all(rill__group_coordinator *c, GError **error)
+{
+  g_return_val_if_fail(c != NULL, FALSE);
+  rill__group_coordinator_answer_parked(c);
+  g_auto(GStrv) committed = rill_log_group_list(c->opts.log);
+  gboolean ok = TRUE;
+  g_mutex_lock(&c->lock);
+  GHashTableIter it;
+  gpointer id;
+  g_hash_table_iter_init(&it, c->groups);
+  while (ok && g_hash_table_iter_next(&it, &id, NULL)) {
+    ok = rill__group_store_remove(c, id, error);
+    if (ok)
+      g_hash_table_iter_remove(&it);
+  }
+  for (guint i = 0; ok && committed && committed[i]; i++)
+    ok = rill_log_group_delete(c->opts.log, committed[i], error);
+  g_mutex_unlock(&c->lock);
+  return ok;
+}

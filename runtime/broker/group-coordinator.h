@@ -250,5 +250,10 @@ void rill__group_description_free(rill__group_description *d);
  * GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, INVALID_GROUP_ID or
  * COORDINATOR_NOT_AVAILABLE (I/O failure). */
 int16_t rill__group_delete(rill__group_coordinator *c, const char *group_id);
+/* Forgets every group whatever its state, with its metadata file and its
+ * committed offsets; parked members are answered first. For the fuzz
+ * target's reset between inputs (broker-inline.h). FALSE with @error at the
+ * first file that could not be removed. */
+gboolean rill__group_coordinator_forget_all(rill__group_coordinator *c, GError **error);
 
 G_END_DECLS

@@ -4,35 +4,40 @@
  *
  * The broker is embedded (rill_broker_new on a temp data dir) and started
  * inline (runtime/broker/broker-inline.h): no I/O thread, this thread turns
- * its loop, so an input costs no thread hand-offs and no real waiting.
- * One client socket stays connected across inputs (reopened when the
- * broker closes it), so topics, groups and parked fetches left by one
- * request meet the next ones. Each input's requests are written, then an
- * ApiVersions sentinel; the loop is turned until the sentinel is answered
- * (answers leave in request order, so everything before it is answered) or
- * the broker closes the connection. When a turn makes no progress, time
- * jumps past every armed timer (max_wait of parked fetches, rebalance
- * delays, session timeouts), so waiting costs nothing.
+ * its loop, so an input costs no thread hand-offs and no real waiting. It
+ * is made once per process, and so is the connection (one end of a
+ * socketpair, adopted by the broker as if accepted; remade only when the
+ * broker closes it), so topics, groups and parked fetches left by one of
+ * an input's requests meet the next ones. Each input's requests are written,
+ * then an ApiVersions sentinel; the loop is turned until the sentinel is
+ * answered (answers leave in request order, so everything before it is
+ * answered) or the broker closes the connection. When a turn makes no
+ * progress, time jumps past every armed timer (max_wait of parked fetches,
+ * rebalance delays, session timeouts), so waiting costs nothing.
+ *
+ * Inputs are independent: after each one the broker is reset
+ * (rill__broker_reset_inline: parked work answered, every topic, group and
+ * committed offset deleted) and the connection is quiet (every request was
+ * answered) or gone, so a finding replays from its one input file, and an
+ * input that frees what it made leaves mallocs == frees, which keeps
+ * libFuzzer's leak check cheap and meaningful.
  *
  * Findings: a crash or sanitizer report; a request whose handler holds the
  * I/O thread more than 200 ms (dispatch.c traps in fuzz builds); a sequence
- * the broker never finishes answering (trap below).
+ * the broker never finishes answering (trap below); a reset the log refuses.
  *
  * Input: requests back to back, each a 2-byte big-endian length then that
  * many bytes of a frame after its size prefix (as in tests/wire/vectors/).
  * Seeds: tests/fuzz/corpus/broker-request/, made by tests/fuzz/seeds.py
  * from the captured client requests (single requests and whole client
  * sessions). CreateTopics / CreatePartitions asking for more than 4 topics
- * or partitions become ApiVersions, as do all of them after the first 2000:
- * filling the disk with partitions is resource exhaustion, not a bug. */
+ * or partitions become ApiVersions, as do all of them after an input's
+ * first 64: a disk full of partitions is resource exhaustion, not a bug. */
 #define _GNU_SOURCE /* nftw */
 #include <rill/broker.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,12 +51,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SENTINEL_CORR 0x7ffffff0u
-#define MAX_CREATES 2000
+#define MAX_CREATES 64 /* per input */
 
 static rill_broker *broker;
-static uint16_t port;
-static int client = -1;
-static int creates;
+static int client = -1; /* our end of the connection */
+static int creates;     /* this input's */
 
 static void quiet(const char *line, void *user_data)
 {
@@ -84,7 +88,7 @@ static void start_broker(void)
     abort();
   rill_broker_config *c = rill_broker_config_new();
   if (!dir || !rill_broker_config_set(c, "log.dirs", dir, NULL) ||
-      !rill_broker_config_set(c, "listeners", "127.0.0.1:0", NULL) ||
+      !rill_broker_config_set(c, "listeners", "", NULL) ||
       !rill_broker_config_set(c, "group.initial.rebalance.delay.ms", "0", NULL) ||
       !rill_broker_config_set(c, "log.scrub.bytes.per.sec", "0", NULL) ||
       !rill_broker_config_set(c, "socket.request.max.bytes", "1048576", NULL))
@@ -96,20 +100,8 @@ static void start_broker(void)
   rill_broker_set_log_func(broker, quiet, NULL);
   if (!rill__broker_start_inline(broker, NULL))
     abort();
-  port = rill_broker_port(broker);
   data_dir = dir;
   atexit(remove_data_dir);
-}
-
-static void connect_client(void)
-{
-  client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  /* Loopback: the kernel completes the handshake before the broker accepts. */
-  if (client < 0 || connect(client, (struct sockaddr *)&sa, sizeof sa) != 0)
-    abort();
-  fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK);
 }
 
 /* TRUE if the request may run as is (see the top of the file). */
@@ -175,8 +167,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (!broker)
     start_broker();
-  if (client < 0)
-    connect_client();
+  if (client < 0) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+      abort();
+    rill__broker_adopt_inline(broker, sv[0]);
+    client = sv[1];
+  }
+  creates = 0;
   /* The byte stream: each request with its size prefix, then the sentinel. */
   GByteArray *out = g_byte_array_sized_new((guint)size + 64);
   for (size_t off = 0; off + 2 <= size;) {
@@ -224,7 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       idle = 0;
       continue;
     }
-    /* Nothing moved: wait for the pool if it has work, else jump in time. */
+    /* Nothing moved: wait for offloaded work (fdatasync) if there is some,
+     * else jump in time. */
     if (rill__broker_offloaded(broker) > 0)
       rill__broker_turn(broker, 10, FALSE);
     else
@@ -235,8 +234,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (closed) {
     close(client);
     client = -1;
-    rill__broker_turn(broker, 0, FALSE); /* the broker sees the close */
   }
   g_byte_array_unref(out);
+  GError *error = NULL;
+  if (!rill__broker_reset_inline(broker, &error)) {
+    fprintf(stderr, "broker reset failed: %s\n", error->message);
+    abort(); /* the broker made what it cannot delete */
+  }
   return 0;
 }
