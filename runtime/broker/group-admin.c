@@ -26,14 +26,10 @@ static int16_t commit_check(rill__group_coordinator *c, const char *group_id, in
   if (!g || g->members->len == 0)
     return generation_id < 0 ? RILL_KAFKA_ERR_NONE
                              : (g ? RILL_KAFKA_ERR_UNKNOWN_MEMBER_ID : RILL_KAFKA_ERR_ILLEGAL_GENERATION);
-  rill__group_member *inst = rill__group_find_instance(g, instance_id);
-  if (inst && g_strcmp0(inst->member_id, member_id) != 0)
-    return RILL_KAFKA_ERR_FENCED_INSTANCE_ID;
-  rill__group_member *m = rill__group_find_member(g, member_id);
-  if (!m)
-    return RILL_KAFKA_ERR_UNKNOWN_MEMBER_ID;
-  if (generation_id != g->generation)
-    return RILL_KAFKA_ERR_ILLEGAL_GENERATION;
+  rill__group_member *m = NULL;
+  int16_t err = rill__group_check_member(g, member_id, instance_id, generation_id, &m);
+  if (err != RILL_KAFKA_ERR_NONE)
+    return err;
   if (g->state == RILL__GROUP_COMPLETING_REBALANCE)
     return RILL_KAFKA_ERR_REBALANCE_IN_PROGRESS;
   /* A commit proves the member is alive. */

@@ -539,6 +539,21 @@ void rill__group_sync(rill__group_coordinator *c, const rill__group_sync_request
   rill__group_flush(c);
 }
 
+int16_t rill__group_check_member(rill__group *g, const char *member_id, const char *instance_id,
+                                 int32_t generation_id, rill__group_member **out)
+{
+  rill__group_member *inst = rill__group_find_instance(g, instance_id);
+  if (inst && g_strcmp0(inst->member_id, member_id) != 0)
+    return RILL_KAFKA_ERR_FENCED_INSTANCE_ID;
+  rill__group_member *m = rill__group_find_member(g, member_id);
+  if (!m)
+    return RILL_KAFKA_ERR_UNKNOWN_MEMBER_ID;
+  if (generation_id != g->generation)
+    return RILL_KAFKA_ERR_ILLEGAL_GENERATION;
+  *out = m;
+  return RILL_KAFKA_ERR_NONE;
+}
+
 /* ---- Heartbeat, LeaveGroup ---- */
 
 static int16_t heartbeat_locked(rill__group_coordinator *c, const char *group_id, int32_t generation_id,
@@ -549,14 +564,10 @@ static int16_t heartbeat_locked(rill__group_coordinator *c, const char *group_id
   rill__group *g = g_hash_table_lookup(c->groups, group_id);
   if (!g)
     return RILL_KAFKA_ERR_UNKNOWN_MEMBER_ID;
-  rill__group_member *inst = rill__group_find_instance(g, instance_id);
-  if (inst && g_strcmp0(inst->member_id, member_id) != 0)
-    return RILL_KAFKA_ERR_FENCED_INSTANCE_ID;
-  rill__group_member *m = rill__group_find_member(g, member_id);
-  if (!m)
-    return RILL_KAFKA_ERR_UNKNOWN_MEMBER_ID;
-  if (generation_id != g->generation)
-    return RILL_KAFKA_ERR_ILLEGAL_GENERATION;
+  rill__group_member *m = NULL;
+  int16_t err = rill__group_check_member(g, member_id, instance_id, generation_id, &m);
+  if (err != RILL_KAFKA_ERR_NONE)
+    return err;
   switch (g->state) {
   case RILL__GROUP_PREPARING_REBALANCE:
     heartbeat(c, m);

@@ -83,6 +83,11 @@ bool rill__group_member_protocols_equal(const rill__group_member *m, const rill_
 /* The member's metadata for @protocol, or NULL. (transfer none) */
 GBytes *rill__group_member_metadata(const rill__group_member *m, const char *protocol);
 rill__group_member *rill__group_find_member(rill__group *g, const char *member_id);
+/* Kafka's checks of a request naming a member of @g, in Kafka's order: a
+ * static instance held by another member (FENCED_INSTANCE_ID), an unknown
+ * member, a stale generation. RILL_KAFKA_ERR_NONE with *@out set, else the error. */
+int16_t rill__group_check_member(rill__group *g, const char *member_id, const char *instance_id,
+                                 int32_t generation_id, rill__group_member **out);
 rill__group_member *rill__group_find_instance(rill__group *g, const char *instance_id);
 /* Whether a joining member of @type with @protocols can be in @g. */
 bool rill__group_supports(rill__group *g, const char *type, const rill__group_protocol *protocols, guint n);
