@@ -41,6 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/kafka-bench.h"
 #include "bench/stats.h"
 
 #define VALUE_SIZE 100
@@ -48,73 +49,16 @@
 #define PARKED_PER_CONN 20
 #define N_IDLE 1000
 
-typedef struct {
-  GPid pid;
-  char *dir;
-  int port;
-  char bootstrap[64];
-} broker;
+#define WHO "bench-broker-abuse"
 
 static void die(const char *what)
 {
-  fprintf(stderr, "bench-broker-abuse: %s\n", what);
-  exit(1);
+  bench_die(WHO, what);
 }
 
-static void start_broker(broker *b, const char *exe)
+static rd_kafka_t *client(rd_kafka_type_t type, const bench_broker *b, const char *const *extra)
 {
-  memset(b, 0, sizeof *b);
-  b->dir = g_dir_make_tmp("rill-bench-abuse-XXXXXX", NULL);
-  g_autofree char *data = g_build_filename(b->dir, "data", NULL);
-  g_autofree char *events = g_build_filename(b->dir, "events.log", NULL);
-  const char *argv[] = {exe, "--data-dir", data, "--listen", "127.0.0.1:0", "--set",
-                        "group.initial.rebalance.delay.ms=0", NULL};
-  int out = g_open(events, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (out < 0 || !g_spawn_async_with_fds(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &b->pid,
-                                         -1, out, out, NULL))
-    die("cannot start rill-broker");
-  close(out);
-  for (int i = 0; i < 3000 && !b->port; i++) {
-    g_autofree char *text = NULL;
-    g_file_get_contents(events, &text, NULL, NULL);
-    const char *l = text ? strstr(text, "event=listening") : NULL;
-    const char *p = l ? strstr(l, " port=") : NULL;
-    if (p)
-      b->port = atoi(p + 6);
-    else
-      g_usleep(10000);
-  }
-  if (!b->port)
-    die("rill-broker did not listen");
-  snprintf(b->bootstrap, sizeof b->bootstrap, "127.0.0.1:%d", b->port);
-}
-
-static void stop_broker(broker *b)
-{
-  kill(b->pid, SIGTERM);
-  waitpid(b->pid, NULL, 0);
-  g_spawn_close_pid(b->pid);
-  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", b->dir);
-  if (system(cmd) != 0)
-    fprintf(stderr, "could not remove %s\n", b->dir);
-  g_free(b->dir);
-}
-
-static rd_kafka_t *client(rd_kafka_type_t type, const broker *b, const char *const *extra)
-{
-  char err[256];
-  rd_kafka_conf_t *c = rd_kafka_conf_new();
-  const char *common[] = {"bootstrap.servers", b->bootstrap, "log_level", "0", NULL};
-  for (int i = 0; common[i]; i += 2)
-    if (rd_kafka_conf_set(c, common[i], common[i + 1], err, sizeof err) != RD_KAFKA_CONF_OK)
-      die(err);
-  for (int i = 0; extra && extra[i]; i += 2)
-    if (rd_kafka_conf_set(c, extra[i], extra[i + 1], err, sizeof err) != RD_KAFKA_CONF_OK)
-      die(err);
-  rd_kafka_t *rk = rd_kafka_new(type, c, err, sizeof err);
-  if (!rk)
-    die(err);
-  return rk;
+  return bench_rdkafka_new(WHO, type, b->bootstrap, "0", extra);
 }
 
 /* Creates @n topics named @prefix<i> (errors ignored: the storm goes on). */
@@ -179,7 +123,7 @@ static GByteArray *parked_fetch(const char *topic, int corr)
 /* ---- the abusers ---- */
 
 typedef struct {
-  const broker *b;
+  const bench_broker *b;
   volatile gint stop;
   GThread *threads[4];
   int idle[N_IDLE];
@@ -278,7 +222,7 @@ static gpointer storm_thread(gpointer data)
   return NULL;
 }
 
-static void abuse_start(abuse *ab, const broker *b)
+static void abuse_start(abuse *ab, const bench_broker *b)
 {
   memset(ab, 0, sizeof *ab);
   ab->b = b;
@@ -308,7 +252,7 @@ static void abuse_stop(abuse *ab)
 /* ---- the well-behaved pair ---- */
 
 typedef struct {
-  const broker *b;
+  const bench_broker *b;
   int64_t t0, t1;      /* the measured window (monotonic us) */
   volatile gint done;
   guint64 received;    /* in the window */
@@ -345,7 +289,7 @@ static gpointer consumer_thread(gpointer data)
 }
 
 /* Runs the pair for @secs (after 1 s of warm-up); records/s and p99 ms. */
-static void pair_run(const broker *b, int secs, double *rate, double *p99)
+static void pair_run(const bench_broker *b, int secs, double *rate, double *p99)
 {
   const char *pconf[] = {"acks", "all", "linger.ms", "5", "queue.buffering.max.messages", "20000", NULL};
   rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, b, pconf);
@@ -387,8 +331,8 @@ static void pair_run(const broker *b, int secs, double *rate, double *p99)
 
 static void phase(const char *exe, gboolean abused, int secs, double *rate, double *p99)
 {
-  broker b;
-  start_broker(&b, exe);
+  bench_broker b;
+  bench_broker_start(&b, WHO, exe, NULL);
   abuse ab;
   if (abused) {
     /* The empty topic the parked fetches wait on. */
@@ -404,7 +348,7 @@ static void phase(const char *exe, gboolean abused, int secs, double *rate, doub
     abuse_stop(&ab);
   printf("  %-7s %10.0f rec/s   p99 %8.2f ms\n", abused ? "abused" : "quiet", *rate, *p99);
   fflush(stdout);
-  stop_broker(&b);
+  bench_broker_stop(&b);
 }
 
 int main(int argc, char **argv)
