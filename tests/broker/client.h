@@ -12,6 +12,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <rill/kafka-error.h>
+
 #include "runtime/wire/message.h"
 
 static inline int tc_connect(uint16_t port)
@@ -98,4 +100,81 @@ static inline gboolean tc_closed(int fd)
   uint8_t b;
   ssize_t r = recv(fd, &b, 1, 0);
   return r == 0 || (r < 0 && errno == ECONNRESET);
+}
+
+/* ---- Requests the tests share ------------------------------------------------------- */
+
+/* Metadata v8 for @topic, allowing auto-creation. */
+static inline void tc_send_metadata(int fd, int32_t corr, const char *topic)
+{
+  rill__wire_metadata_request rq;
+  rill__wire_metadata_request_init(&rq);
+  rill__wire_metadata_request_topic t = {.name = rill__wire_str_from(topic)};
+  rq.topics = &t;
+  rq.n_topics = 1;
+  rq.allow_auto_topic_creation = true;
+  tc_send(fd, RILL_WIRE_API_METADATA, 8, corr, &rq);
+}
+
+/* Auto-creates @topic through Metadata (correlation ids from @corr up) and
+ * waits until it has leaders (Kafka answers LEADER_NOT_AVAILABLE while a
+ * topic is being created); asserts it has @partitions. */
+static inline void tc_create_topic(int fd, int32_t corr, const char *topic, int32_t partitions)
+{
+  for (int32_t first = corr;; corr++) {
+    g_assert_cmpint(corr, <, first + 6000);
+    tc_send_metadata(fd, corr, topic);
+    rill__wire_arena a;
+    rill__wire_arena_init(&a);
+    rill__wire_metadata_response rs;
+    uint8_t *frame;
+    g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_METADATA, 8, &a, &rs, &frame), ==, corr);
+    g_assert_cmpint(rs.n_topics, ==, 1);
+    gboolean ready = rs.topics[0].error_code == 0;
+    if (ready)
+      g_assert_cmpint(rs.topics[0].n_partitions, ==, partitions);
+    else
+      g_assert_cmpint(rs.topics[0].error_code, ==, RILL_KAFKA_ERR_LEADER_NOT_AVAILABLE);
+    g_free(frame);
+    rill__wire_arena_clear(&a);
+    if (ready)
+      return;
+    g_usleep(10000);
+  }
+}
+
+/* Produce v7 of one partition's record batch (@len bytes at @batch). */
+static inline void tc_send_produce(int fd, int32_t corr, const char *topic, int32_t partition, const uint8_t *batch,
+                                   size_t len, int16_t acks)
+{
+  rill__wire_produce_request rq;
+  rill__wire_produce_request_init(&rq);
+  rill__wire_produce_request_partition_produce_data pd = {partition, rill__wire_bytes_from(batch, len)};
+  rill__wire_produce_request_topic_produce_data td = {rill__wire_str_from(topic), &pd, 1};
+  rq.acks = acks;
+  rq.timeout_ms = 30000;
+  rq.topics = &td;
+  rq.n_topics = 1;
+  tc_send(fd, RILL_WIRE_API_PRODUCE, 7, corr, &rq);
+}
+
+/* Fetch v11 of one partition from @offset. */
+static inline void tc_send_fetch(int fd, int32_t corr, const char *topic, int32_t partition, int64_t offset,
+                                 int32_t max_wait, int32_t min_bytes, int32_t partition_max_bytes)
+{
+  rill__wire_fetch_request rq;
+  rill__wire_fetch_request_init(&rq);
+  rill__wire_fetch_request_partition fp = {.partition = partition,
+                                           .current_leader_epoch = -1,
+                                           .fetch_offset = offset,
+                                           .last_fetched_epoch = -1,
+                                           .log_start_offset = -1,
+                                           .partition_max_bytes = partition_max_bytes};
+  rill__wire_fetch_request_topic ft = {rill__wire_str_from(topic), &fp, 1};
+  rq.max_wait_ms = max_wait;
+  rq.min_bytes = min_bytes;
+  rq.max_bytes = 16 << 20;
+  rq.topics = &ft;
+  rq.n_topics = 1;
+  tc_send(fd, RILL_WIRE_API_FETCH, 11, corr, &rq);
 }

@@ -87,40 +87,12 @@ static guint log_count(const broker_proc *b, const char *needle)
 
 /* ---- Requests ------------------------------------------------------------------- */
 
-static void create_topic(int fd, int32_t corr, const char *topic)
-{
-  rill__wire_metadata_request rq;
-  rill__wire_metadata_request_init(&rq);
-  rill__wire_metadata_request_topic t = {.name = rill__wire_str_from(topic)};
-  rq.topics = &t;
-  rq.n_topics = 1;
-  rq.allow_auto_topic_creation = true;
-  tc_send(fd, RILL_WIRE_API_METADATA, 8, corr, &rq);
-  rill__wire_arena a;
-  rill__wire_arena_init(&a);
-  rill__wire_metadata_response rs;
-  uint8_t *frame;
-  g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_METADATA, 8, &a, &rs, &frame), ==, corr);
-  g_assert_cmpint(rs.n_topics, ==, 1);
-  g_assert_cmpint(rs.topics[0].error_code, ==, 0);
-  g_free(frame);
-  rill__wire_arena_clear(&a);
-}
-
 /* Produces @n records of @value_size bytes (acks=1) and returns the error. */
 static int16_t produce(int fd, int32_t corr, const char *topic, int n, size_t value_size)
 {
   size_t len;
   uint8_t *batch = test_batch(n, value_size, 1000, (uint32_t)corr, &len);
-  rill__wire_produce_request rq;
-  rill__wire_produce_request_init(&rq);
-  rill__wire_produce_request_partition_produce_data pd = {0, rill__wire_bytes_from(batch, len)};
-  rill__wire_produce_request_topic_produce_data td = {rill__wire_str_from(topic), &pd, 1};
-  rq.acks = 1;
-  rq.timeout_ms = 5000;
-  rq.topics = &td;
-  rq.n_topics = 1;
-  tc_send(fd, RILL_WIRE_API_PRODUCE, 7, corr, &rq);
+  tc_send_produce(fd, corr, topic, 0, batch, len, 1);
   g_free(batch);
   rill__wire_arena a;
   rill__wire_arena_init(&a);
@@ -134,26 +106,7 @@ static int16_t produce(int fd, int32_t corr, const char *topic, int n, size_t va
   return ec;
 }
 
-static void send_fetch(int fd, int32_t corr, const char *topic, int64_t offset, int32_t max_wait, int32_t min_bytes)
-{
-  rill__wire_fetch_request rq;
-  rill__wire_fetch_request_init(&rq);
-  rill__wire_fetch_request_partition fp = {.partition = 0,
-                                           .current_leader_epoch = -1,
-                                           .fetch_offset = offset,
-                                           .last_fetched_epoch = -1,
-                                           .log_start_offset = -1,
-                                           .partition_max_bytes = 4 << 20};
-  rill__wire_fetch_request_topic ft = {rill__wire_str_from(topic), &fp, 1};
-  rq.max_wait_ms = max_wait;
-  rq.min_bytes = min_bytes;
-  rq.max_bytes = 16 << 20;
-  rq.topics = &ft;
-  rq.n_topics = 1;
-  tc_send(fd, RILL_WIRE_API_FETCH, 11, corr, &rq);
-}
-
-/* The answer to send_fetch: its partition's error, high watermark and bytes. */
+/* The answer to tc_send_fetch: its partition's error, high watermark and bytes. */
 static size_t recv_fetch(int fd, int32_t corr, int16_t *error, int64_t *hwm)
 {
   rill__wire_arena a;
@@ -196,12 +149,12 @@ static void test_parked_fetch_costs_nothing(void)
   broker_proc b = {0};
   broker_proc_start(&b, NULL);
   int prod = tc_connect(b.port);
-  create_topic(prod, 1, "r1");
+  tc_create_topic(prod, 1, "r1", 1);
   g_assert_cmpint(produce(prod, 2, "r1", 1, 2), ==, 0); /* "hi" */
 
   /* From offset 0, with far less than min_bytes there: parks for 30 s. */
   int cons = tc_connect(b.port);
-  send_fetch(cons, 7, "r1", 0, 30000, 100000);
+  tc_send_fetch(cons, 7, "r1", 0, 0, 30000, 100000, 4 << 20);
   g_usleep(200 * 1000);
   double cpu0 = proc_cpu_s(&b);
   int64_t rss0 = proc_status_kib(&b, "VmRSS");
@@ -210,7 +163,7 @@ static void test_parked_fetch_costs_nothing(void)
   int other = tc_connect(b.port);
   set_recv_timeout(other, 10);
   g_assert_true(api_versions_answered(other, 1));
-  create_topic(other, 2, "r1");
+  tc_create_topic(other, 2, "r1", 1);
 
   /* Parked, the broker uses no CPU to speak of and takes no memory. */
   g_usleep(1000 * 1000);

@@ -66,75 +66,11 @@ static void encode_frame(int16_t api, int16_t version, int32_t corr, const void 
   g_assert_true(rill__wire_request_encode(w, &h, body, &err));
 }
 
-static void send_metadata(int fd, int32_t corr, const char *topic)
-{
-  rill__wire_metadata_request rq;
-  rill__wire_metadata_request_init(&rq);
-  rill__wire_metadata_request_topic t = {.name = rill__wire_str_from(topic)};
-  rq.topics = &t;
-  rq.n_topics = 1;
-  rq.allow_auto_topic_creation = true;
-  tc_send(fd, RILL_WIRE_API_METADATA, 8, corr, &rq);
-}
-
-/* Auto-creates @topic through Metadata and waits until it has leaders
- * (Kafka answers LEADER_NOT_AVAILABLE while a topic is being created). */
-static void create_topic(int fd, const char *topic, int32_t partitions)
-{
-  for (int32_t corr = 1000;; corr++) {
-    g_assert_cmpint(corr, <, 1000 + 6000);
-    send_metadata(fd, corr, topic);
-    rill__wire_arena a;
-    rill__wire_arena_init(&a);
-    rill__wire_metadata_response rs;
-    uint8_t *frame;
-    g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_METADATA, 8, &a, &rs, &frame), ==, corr);
-    g_assert_cmpint(rs.n_topics, ==, 1);
-    gboolean ready = rs.topics[0].error_code == 0;
-    if (ready)
-      g_assert_cmpint(rs.topics[0].n_partitions, ==, partitions);
-    else
-      g_assert_cmpint(rs.topics[0].error_code, ==, RILL_KAFKA_ERR_LEADER_NOT_AVAILABLE);
-    g_free(frame);
-    rill__wire_arena_clear(&a);
-    if (ready)
-      return;
-    g_usleep(10000);
-  }
-}
-
 static void send_produce(int fd, int32_t corr, const char *topic, int32_t partition, GBytes *batch)
 {
-  rill__wire_produce_request rq;
-  rill__wire_produce_request_init(&rq);
   gsize len;
   const uint8_t *p = g_bytes_get_data(batch, &len);
-  rill__wire_produce_request_partition_produce_data pd = {partition, rill__wire_bytes_from(p, len)};
-  rill__wire_produce_request_topic_produce_data td = {rill__wire_str_from(topic), &pd, 1};
-  rq.acks = -1;
-  rq.timeout_ms = 30000;
-  rq.topics = &td;
-  rq.n_topics = 1;
-  tc_send(fd, RILL_WIRE_API_PRODUCE, 7, corr, &rq);
-}
-
-static void send_fetch(int fd, int32_t corr, const char *topic, int32_t partition, int64_t offset, int32_t max_wait)
-{
-  rill__wire_fetch_request rq;
-  rill__wire_fetch_request_init(&rq);
-  rill__wire_fetch_request_partition fp = {.partition = partition,
-                                           .current_leader_epoch = -1,
-                                           .fetch_offset = offset,
-                                           .last_fetched_epoch = -1,
-                                           .log_start_offset = -1,
-                                           .partition_max_bytes = 1 << 20};
-  rill__wire_fetch_request_topic ft = {rill__wire_str_from(topic), &fp, 1};
-  rq.max_wait_ms = max_wait;
-  rq.min_bytes = 1;
-  rq.max_bytes = 4 << 20;
-  rq.topics = &ft;
-  rq.n_topics = 1;
-  tc_send(fd, RILL_WIRE_API_FETCH, 11, corr, &rq);
+  tc_send_produce(fd, corr, topic, partition, p, len, -1);
 }
 
 static GBytes *one_record(int64_t ts, const char *key, const char *value)
@@ -275,7 +211,7 @@ static void test_hostile(void)
    * parked on an empty partition; a Produce and a Fetch sent and the socket
    * closed before any answer (answers to a dead connection are dropped). */
   int fd = tc_connect(b.port);
-  create_topic(fd, "gone", 1);
+  tc_create_topic(fd, 1000, "gone", 1);
   close(fd);
   GBytes *rec = one_record(1000, "k", "v");
   for (int round = 0; round < 20; round++) {
@@ -297,13 +233,13 @@ static void test_hostile(void)
     close(fd);
 
     fd = tc_connect(b.port);
-    send_fetch(fd, 2, "gone", 0, 1 << 20, 30000); /* past the end: an immediate error */
-    send_fetch(fd, 3, "gone", 0, 0, 30000);
+    tc_send_fetch(fd, 2, "gone", 0, 1 << 20, 30000, 1, 1 << 20); /* past the end: an immediate error */
+    tc_send_fetch(fd, 3, "gone", 0, 0, 30000, 1, 1 << 20);
     close(fd);
 
     fd = tc_connect(b.port);
     send_produce(fd, 4, "gone", 0, rec);
-    send_fetch(fd, 5, "gone", 0, 0, 0);
+    tc_send_fetch(fd, 5, "gone", 0, 0, 0, 1, 1 << 20);
     close(fd);
   }
   g_bytes_unref(rec);
@@ -372,7 +308,7 @@ static void test_many_connections(void)
   broker_proc_start(&b, settings);
 
   int setup = tc_connect(b.port);
-  create_topic(setup, "many", N_PARTS);
+  tc_create_topic(setup, 1000, "many", N_PARTS);
 
   int *fds = g_new(int, N_CONNS);
   for (int i = 0; i < N_CONNS; i++)
@@ -398,7 +334,7 @@ static void test_many_connections(void)
   }
   /* Every connection fetches its partition: all 125 records, in order. */
   for (int i = 0; i < N_CONNS; i++)
-    send_fetch(fds[i], N_CONNS + i, "many", i % N_PARTS, 0, 0);
+    tc_send_fetch(fds[i], N_CONNS + i, "many", i % N_PARTS, 0, 0, 1, 1 << 20);
   int *seen = g_new0(int, N_CONNS);
   for (int i = 0; i < N_CONNS; i++) {
     rill__wire_arena a;
