@@ -79,6 +79,8 @@ static rill_flow expire(rill_ctx *ctx, void *state, int64_t wm, rill_emitter *ou
       else
         st->next_due = MIN(st->next_due, due);
     }
+    /* The state gauge must fall with the table, not only grow with input. */
+    rill_ctx_set_state_bytes(ctx, rill__table_bytes(st->t));
   }
   return RILL_FLOW_OK;
 }
