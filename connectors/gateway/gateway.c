@@ -24,7 +24,8 @@
  *   would pass it closes the session (RILL_GATEWAY_CLOSE_SLOW) instead,
  *   and only this session is affected. Frames are handed to libsoup only
  *   while the socket is writable, so libsoup's own queue stays small.
- * - A publish is acknowledged only after the log made it durable.
+ * - A publish is acknowledged only after the log has it (after its
+ *   fdatasync under rill.durability=sync).
  */
 #include <rill/fields.h>
 #include <rill/gateway.h>
@@ -903,7 +904,7 @@ static gpointer thread_main(gpointer data)
   return NULL;
 }
 
-static gboolean ensure_topic(rill_gateway *gw, int32_t partitions, GError **error)
+static gboolean ensure_topic(rill_gateway *gw, int32_t partitions, rill_log_durability durability, GError **error)
 {
   GError *e = NULL;
   int32_t n;
@@ -916,7 +917,8 @@ static gboolean ensure_topic(rill_gateway *gw, int32_t partitions, GError **erro
     return FALSE;
   }
   g_error_free(e);
-  const char *config[] = {"rill.durability", "sync", NULL};
+  static const char *const names[] = {"none", "interval", "sync"};
+  const char *config[] = {"rill.durability", names[durability], NULL};
   if (!rill_log_topic_create(gw->log, gw->topic, partitions, config, error))
     return FALSE;
   gw->n_parts = partitions;
@@ -928,6 +930,10 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
   g_return_val_if_fail(o != NULL, NULL);
   if (!o->secret || o->secret_len == 0) {
     g_set_error_literal(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG, "a token secret is required");
+    return NULL;
+  }
+  if ((unsigned)o->durability > RILL_LOG_DURABILITY_SYNC) {
+    g_set_error_literal(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG, "unknown durability");
     return NULL;
   }
   if (!o->log && !o->data_dir) {
@@ -970,7 +976,7 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
       goto fail;
     gw->own_log = TRUE;
   }
-  if (!ensure_topic(gw, o->partitions > 0 ? o->partitions : 8, error))
+  if (!ensure_topic(gw, o->partitions > 0 ? o->partitions : 8, o->durability, error))
     goto fail;
   gw->parts = g_new0(part, gw->n_parts);
   for (int32_t p = 0; p < gw->n_parts; p++) {

@@ -6,10 +6,9 @@
  * topic: a channel's messages all go to one partition (Kafka's default
  * murmur2 partitioner over the channel name), so each channel is ordered.
  * Storage is the log:
- * - a publish is acknowledged to its client only after the log has it
- *   durably (the topic's rill.durability; the gateway creates its topic with
- *   "sync", whose group commit shares one fdatasync among concurrent
- *   publishes);
+ * - a publish is acknowledged to its client only after the log has
+ *   appended it, as durably as the topic's rill.durability asks (with
+ *   "sync" after the fdatasync; options.durability below);
  * - delivery is read back from the log, in partition order, never from the
  *   publish path, so every gateway on a topic sees the same order;
  * - the message id is the record's offset; a client that subscribes with
@@ -66,9 +65,14 @@ typedef struct {
   const char *data_dir;
   const char *bootstrap_servers;
   /* The topic holding every channel (default "gateway"), and its partition
-   * count when the gateway creates it (default 8). */
+   * count and rill.durability when the gateway creates it (default 8 and
+   * RILL_LOG_DURABILITY_NONE: an ack means the record is in the log's
+   * files, which a gateway crash or restart does not lose; SYNC adds an
+   * fdatasync, shared by concurrent publishes, before the ack, for power
+   * loss). */
   const char *topic;
   int32_t partitions;
+  rill_log_durability durability;
   /* HMAC-SHA256 secret for tokens (transfer none; copied). */
   const guint8 *secret;
   gsize secret_len;

@@ -25,6 +25,7 @@ static rill_gateway *start(fx *f, const char *rules, gsize max_queue, guint fps)
   o.port = 0;
   o.data_dir = f->dir;
   o.partitions = 4;
+  o.durability = RILL_LOG_DURABILITY_SYNC; /* acks wait for fdatasync */
   o.secret = (const guint8 *)SECRET;
   o.secret_len = strlen(SECRET);
   o.rules = rules;
@@ -211,7 +212,6 @@ static void test_publish_deliver(fx *f, gconstpointer data)
   wsc *alice = login(f, "alice"), *bob = login(f, "bob");
   subscribe(alice, "room", -1);
   gint64 id = publish(bob, "room", 1);
-  /* acknowledged means readable in the log (durable: the topic syncs) */
   rill_gateway_stats st;
   rill_gateway_stats_get(f->gw, &st);
   g_assert_cmpuint(st.published, ==, 1);
@@ -242,6 +242,27 @@ static void test_publish_deliver(fx *f, gconstpointer data)
   assert_nothing_more(alice, "deliver");
   wsc_free(alice);
   wsc_free(bob);
+  /* the log holds every acknowledged publish, in a topic the gateway
+   * created with the durability asked for */
+  rill_gateway_free(f->gw); /* it holds the directory's lock */
+  GError *e = NULL;
+  rill_log *log = rill_log_open(f->dir, NULL, &e);
+  g_assert_no_error(e);
+  GHashTable *conf;
+  int32_t n;
+  g_assert_true(rill_log_topic_describe(log, "gateway", &n, &conf, &e));
+  g_assert_cmpint(n, ==, 4);
+  g_assert_cmpstr(g_hash_table_lookup(conf, "rill.durability"), ==, "sync");
+  g_hash_table_unref(conf);
+  gint64 total = 0;
+  for (int32_t p = 0; p < n; p++) {
+    rill_log_partition_info info;
+    g_assert_true(rill_log_partition_info_get(log, "gateway", p, &info, &e));
+    total += info.high_watermark;
+  }
+  g_assert_cmpint(total, ==, 102);
+  rill_log_close(log);
+  start(f, NULL, 0, 0); /* for the teardown */
 }
 
 /* ---- resume by id, history, restart ---------------------------------------- */

@@ -123,7 +123,7 @@ static void int_from_config(GKeyFile *kf, const char *key, gint64 *value)
 static int cmd_serve(int argc, char **argv)
 {
   char *data_dir = NULL, *listen = NULL, *config = NULL, *secret_file = NULL, *static_dir = NULL, *topic = NULL,
-       *bootstrap = NULL;
+       *bootstrap = NULL, *durability = NULL;
   gint64 partitions = -1, max_queue = -1, max_frame = -1, fps = -1;
   GOptionEntry entries[] = {
     {"data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Embedded log directory", "DIR"},
@@ -134,6 +134,7 @@ static int cmd_serve(int argc, char **argv)
     {"static", 0, 0, G_OPTION_ARG_FILENAME, &static_dir, "Directory of files served at /", "DIR"},
     {"topic", 't', 0, G_OPTION_ARG_STRING, &topic, "Topic of every channel (default gateway)", "TOPIC"},
     {"partitions", 0, 0, G_OPTION_ARG_INT64, &partitions, "Partitions when creating the topic (default 8)", "N"},
+    {"durability", 0, 0, G_OPTION_ARG_STRING, &durability, "rill.durability when creating the topic: none (default), interval, sync", "D"},
     {"max-queue-bytes", 0, 0, G_OPTION_ARG_INT64, &max_queue, "Per-client send queue bound (default 1048576)", "N"},
     {"max-frame-bytes", 0, 0, G_OPTION_ARG_INT64, &max_frame, "Largest client frame (default 65536)", "N"},
     {"frames-per-second", 0, 0, G_OPTION_ARG_INT64, &fps, "Per-client frame rate (default 200)", "N"},
@@ -143,7 +144,7 @@ static int cmd_serve(int argc, char **argv)
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *e = NULL;
   GKeyFile *kf = NULL;
-  char *rules = NULL;
+  char *rules = NULL, *host = NULL;
   guint8 *secret = NULL;
   rill_gateway *gw = NULL;
   int rc = 1;
@@ -162,6 +163,7 @@ static int cmd_serve(int argc, char **argv)
   from_config(kf, "secret-file", &secret_file);
   from_config(kf, "static", &static_dir);
   from_config(kf, "topic", &topic);
+  from_config(kf, "durability", &durability);
   int_from_config(kf, "partitions", &partitions);
   int_from_config(kf, "max-queue-bytes", &max_queue);
   int_from_config(kf, "max-frame-bytes", &max_frame);
@@ -176,7 +178,6 @@ static int cmd_serve(int argc, char **argv)
   }
   rill_gateway_options o;
   rill_gateway_options_init(&o);
-  char *host = NULL;
   if (listen) {
     const char *colon = strrchr(listen, ':');
     char *end = NULL;
@@ -199,6 +200,18 @@ static int cmd_serve(int argc, char **argv)
   o.static_dir = static_dir;
   if (topic)
     o.topic = topic;
+  if (durability) {
+    if (strcmp(durability, "none") == 0)
+      o.durability = RILL_LOG_DURABILITY_NONE;
+    else if (strcmp(durability, "interval") == 0)
+      o.durability = RILL_LOG_DURABILITY_INTERVAL;
+    else if (strcmp(durability, "sync") == 0)
+      o.durability = RILL_LOG_DURABILITY_SYNC;
+    else {
+      rc = usage(ctx, "--durability is none, interval or sync");
+      goto out;
+    }
+  }
   if (partitions > 0)
     o.partitions = (int32_t)partitions;
   if (max_queue > 0)
@@ -211,13 +224,11 @@ static int cmd_serve(int argc, char **argv)
   raise_nofile();
   gw = rill_gateway_new(&o, &e);
   if (!gw) {
-    g_free(host);
     rc = g_error_matches(e, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG) ? 1 : 2;
     goto out;
   }
   printf("event=listening host=%s port=%d topic=%s\n", o.host, rill_gateway_port(gw), o.topic);
   fflush(stdout);
-  g_free(host);
   GMainLoop *loop = g_main_loop_new(NULL, FALSE);
   g_unix_signal_add(SIGINT, on_signal, loop);
   g_unix_signal_add(SIGTERM, on_signal, loop);
@@ -235,6 +246,7 @@ out:
     g_key_file_free(kf);
   g_option_context_free(ctx);
   g_free(rules);
+  g_free(host);
   g_free(secret);
   g_free(data_dir);
   g_free(bootstrap);
@@ -243,6 +255,7 @@ out:
   g_free(secret_file);
   g_free(static_dir);
   g_free(topic);
+  g_free(durability);
   return rc;
 }
 
