@@ -37,6 +37,8 @@
 #include "runtime/wire/recordbatch.h"
 
 #include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #define READ_BYTES (1 << 20)     /* one log read of the pump */
@@ -867,6 +869,10 @@ static void websocket_cb(SoupServer *server, SoupServerMessage *msg, const char 
   s->user = user;
   s->ws = g_object_ref(ws);
   s->sock = g_object_ref(soup_server_message_get_socket(msg));
+  /* frames are small and written one by one: with Nagle, a frame written
+   * while the previous one is unacknowledged waits for the peer's delayed
+   * ACK (up to 40 ms on Linux) */
+  g_socket_set_option(s->sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   s->subs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, sub_destroy);
   g_queue_init(&s->out);
   s->tokens = 2.0 * gw->fps;

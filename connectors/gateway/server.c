@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#define LISTEN_BACKLOG 4096 /* capped by net.core.somaxconn */
+
 static void static_cb(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
                       gpointer user_data)
 {
@@ -54,20 +56,28 @@ SoupServer *rill__gw_server_new(const char *host, int port, const char *static_d
     return NULL;
   }
   GSocketAddress *sa = g_inet_socket_address_new(ia, (guint16)port);
-  g_object_unref(ia);
   GError *e = NULL;
-  gboolean ok = soup_server_listen(server, sa, 0, &e);
+  /* our own listening socket: libsoup's has a backlog of 10, and clients
+   * come back all at once after a restart */
+  GSocket *sock = g_socket_new(g_inet_address_get_family(ia), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &e);
+  g_object_unref(ia);
+  gboolean ok = sock != NULL;
+  if (ok) {
+    g_socket_set_listen_backlog(sock, LISTEN_BACKLOG);
+    ok = g_socket_bind(sock, sa, TRUE, &e) && g_socket_listen(sock, &e) &&
+         soup_server_listen_socket(server, sock, 0, &e);
+  }
   g_object_unref(sa);
   if (!ok) {
     g_set_error(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_LISTEN, "listen on %s:%d: %s", host, port, e->message);
     g_error_free(e);
+    g_clear_object(&sock);
     g_object_unref(server);
     return NULL;
   }
-  GSList *ls = soup_server_get_listeners(server);
-  GSocketAddress *local = ls ? g_socket_get_local_address(ls->data, NULL) : NULL;
+  GSocketAddress *local = g_socket_get_local_address(sock, NULL);
   *bound_port = local ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local)) : port;
   g_clear_object(&local);
-  g_slist_free(ls);
+  g_object_unref(sock);
   return server;
 }
