@@ -410,6 +410,13 @@ static outcome run_load(int port, int n_conns, int n_channels, double rate, doub
       fprintf(stderr, "  %d connections subscribed in %.1f s (%d failed)\n", L.subscribed,
               (double)(now - setup_start) / 1e9, L.dead);
     }
+    static int64_t last_report;
+    if (!pub_start && now - last_report > (int64_t)5e9) {
+      if (last_report)
+        fprintf(stderr, "  setting up: %d open, %d subscribed, %d connecting, %d failed\n", L.open, L.subscribed,
+                L.connecting, L.dead);
+      last_report = now;
+    }
     if (!pub_start && now - setup_start > (int64_t)120e9)
       g_error("only %d of %d connections subscribed after 120 s", L.subscribed, n_conns);
     if (pub_start && now < L.measure_to) {
