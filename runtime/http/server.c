@@ -1,0 +1,272 @@
+/* server.c — rill_http_server: a SoupServer on its own thread and context.
+ *
+ * Invariants:
+ * - Every libsoup object of the server is touched only with the server's
+ *   context as thread-default: on the server thread while it runs, and on
+ *   the owner's thread before listen (configuration, bind) and after the
+ *   thread is joined (disconnect, unref). Listening sockets bind to the
+ *   thread-default context at soup_server_listen(), accepted connections to
+ *   the context that accepts them, so both land on ours.
+ * - Configuration (handlers, resources) happens only before listen, so the
+ *   server thread never sees a handler table change.
+ * - free() stops the thread before anything a handler reads is released:
+ *   after it returns no handler runs.
+ */
+#include "rill/http.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+G_DEFINE_QUARK(rill-http-error-quark, rill_http_error)
+
+struct rill_http_server {
+  SoupServer *soup;
+  GMainContext *context; /* ours, or the caller's (one ref either way) */
+  gboolean own_thread;   /* TRUE: @thread iterates @context */
+  GThread *thread;       /* NULL until listen (own-thread mode only) */
+  gint quit;             /* atomic; set by free() to end the thread's loop */
+  gboolean listening;
+  guint port;
+  GPtrArray *routes;     /* route*, freed at free() */
+};
+
+typedef struct {
+  rill_http_server *server; /* not refcounted: the server owns the route */
+  char *path;               /* the registered path (rill_http_server_add_handler) */
+  rill_http_handler handler;
+  gpointer user_data;
+  GDestroyNotify destroy;
+  char *resource_prefix;    /* resources: GResource prefix, NULL for a handler route */
+} route;
+
+static void route_free(gpointer p) {
+  route *r = p;
+  if (r->destroy)
+    r->destroy(r->user_data);
+  g_free(r->path);
+  g_free(r->resource_prefix);
+  g_free(r);
+}
+
+rill_http_server *rill_http_server_new(GMainContext *context, GError **error) {
+  rill_http_server *s = g_new0(rill_http_server, 1);
+  s->own_thread = context == NULL;
+  s->context = context ? g_main_context_ref(context) : g_main_context_new();
+  s->routes = g_ptr_array_new_with_free_func(route_free);
+  g_main_context_push_thread_default(s->context);
+  s->soup = soup_server_new("server-header", "rill ", NULL);
+  g_main_context_pop_thread_default(s->context);
+  return s;
+}
+
+static gpointer serve_thread(gpointer data) {
+  rill_http_server *s = data;
+  g_main_context_push_thread_default(s->context);
+  while (!g_atomic_int_get(&s->quit))
+    g_main_context_iteration(s->context, TRUE);
+  g_main_context_pop_thread_default(s->context);
+  return NULL;
+}
+
+void rill_http_server_free(rill_http_server *server) {
+  if (!server)
+    return;
+  if (server->thread) {
+    g_atomic_int_set(&server->quit, 1);
+    g_main_context_wakeup(server->context);
+    g_thread_join(server->thread);
+  }
+  g_main_context_push_thread_default(server->context);
+  soup_server_disconnect(server->soup);
+  g_object_unref(server->soup);
+  /* Let closed connections finish their teardown sources before the
+   * context goes (only ours: a caller's context is the caller's to run). */
+  if (server->own_thread)
+    while (g_main_context_iteration(server->context, FALSE))
+      ;
+  g_main_context_pop_thread_default(server->context);
+  g_ptr_array_unref(server->routes);
+  g_main_context_unref(server->context);
+  g_free(server);
+}
+
+SoupServer *rill_http_server_get_soup(rill_http_server *server) {
+  g_return_val_if_fail(server != NULL, NULL);
+  return server->soup;
+}
+
+GMainContext *rill_http_server_get_context(rill_http_server *server) {
+  g_return_val_if_fail(server != NULL, NULL);
+  return server->context;
+}
+
+guint rill_http_server_get_port(const rill_http_server *server) {
+  g_return_val_if_fail(server != NULL, 0);
+  return server->port;
+}
+
+/* ---- handler routes ---------------------------------------------------------- */
+
+static GBytes *request_body(SoupServerMessage *msg) {
+  SoupMessageBody *body = soup_server_message_get_request_body(msg);
+  if (!body)
+    return g_bytes_new(NULL, 0);
+  return soup_message_body_flatten(body);
+}
+
+static void on_handler(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+                       gpointer user_data) {
+  route *r = user_data;
+  rill_http_request req = {
+    .method = soup_server_message_get_method(msg),
+    .path = path,
+    .query = query,
+    .body = request_body(msg),
+  };
+  rill_http_response resp = {
+    .status = SOUP_STATUS_OK,
+    .content_type = "text/plain; charset=utf-8",
+    .body = g_string_new(NULL),
+  };
+  r->handler(&req, &resp, r->user_data);
+  g_bytes_unref(req.body);
+  soup_server_message_set_status(msg, resp.status, NULL);
+  gsize len = resp.body->len;
+  soup_server_message_set_response(msg, resp.content_type, SOUP_MEMORY_TAKE, g_string_free(resp.body, FALSE), len);
+}
+
+void rill_http_server_add_handler(rill_http_server *server, const char *path, rill_http_handler handler,
+                                  gpointer user_data, GDestroyNotify destroy) {
+  g_return_if_fail(server != NULL && path != NULL && path[0] == '/' && handler != NULL);
+  g_return_if_fail(!server->listening);
+  route *r = g_new0(route, 1);
+  *r = (route){.server = server, .path = g_strdup(path), .handler = handler, .user_data = user_data,
+               .destroy = destroy};
+  g_ptr_array_add(server->routes, r);
+  /* The route array owns @r; libsoup only borrows it until disconnect. */
+  soup_server_add_handler(server->soup, path, on_handler, r, NULL);
+}
+
+/* ---- GResource files ------------------------------------------------------- */
+
+/* Content types by extension: the console ships only these kinds, and
+ * guessing through shared-mime-info would make the answer depend on what
+ * the host has installed. */
+static const struct {
+  const char *ext, *type;
+} content_types[] = {
+  {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+  {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
+  {".json", "application/json"},         {".png", "image/png"},
+  {".ico", "image/x-icon"},
+};
+
+static const char *content_type_for(const char *name) {
+  for (guint i = 0; i < G_N_ELEMENTS(content_types); i++)
+    if (g_str_has_suffix(name, content_types[i].ext))
+      return content_types[i].type;
+  return "application/octet-stream";
+}
+
+static void on_resource(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+                        gpointer user_data) {
+  route *r = user_data;
+  const char *method = soup_server_message_get_method(msg);
+  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+    soup_server_message_set_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    return;
+  }
+  /* The path below the route; libsoup has already normalised "..". */
+  const char *rest = path + strlen(r->path);
+  while (*rest == '/')
+    rest++;
+  if (*rest == '\0')
+    rest = "index.html";
+  g_autofree char *name = g_strconcat(r->resource_prefix, "/", rest, NULL);
+  GBytes *bytes = g_resources_lookup_data(name, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  if (!bytes) {
+    soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
+    soup_server_message_set_response(msg, "text/plain; charset=utf-8", SOUP_MEMORY_STATIC, "not found\n", 10);
+    return;
+  }
+  soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+  soup_message_headers_set_content_type(h, content_type_for(name), NULL);
+  soup_message_headers_replace(h, "Cache-Control", "no-cache");
+  soup_message_body_append_bytes(soup_server_message_get_response_body(msg), bytes);
+  g_bytes_unref(bytes);
+}
+
+void rill_http_server_add_resources(rill_http_server *server, const char *path, const char *resource_prefix) {
+  g_return_if_fail(server != NULL && path != NULL && path[0] == '/' && resource_prefix != NULL);
+  g_return_if_fail(!server->listening);
+  route *r = g_new0(route, 1);
+  r->server = server;
+  /* "/" and "/console/" both mean the prefix itself; keep no trailing '/'
+   * so the file name after it starts at a '/'. */
+  r->path = g_strdup(path);
+  gsize n = strlen(r->path);
+  while (n > 0 && r->path[n - 1] == '/')
+    r->path[--n] = '\0';
+  r->resource_prefix = g_strdup(resource_prefix);
+  gsize m = strlen(r->resource_prefix);
+  while (m > 1 && r->resource_prefix[m - 1] == '/')
+    r->resource_prefix[--m] = '\0';
+  g_ptr_array_add(server->routes, r);
+  soup_server_add_handler(server->soup, path, on_resource, r, NULL);
+}
+
+/* ---- listening ---------------------------------------------------------------- */
+
+static GSocketAddress *parse_address(const char *address, GError **error) {
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GSocketConnectable) na = g_network_address_parse(address, 0, &local);
+  if (!na) {
+    g_set_error(error, RILL_HTTP_ERROR, RILL_HTTP_ERROR_ADDRESS, "bad HTTP listen address '%s': %s", address,
+                local->message);
+    return NULL;
+  }
+  const char *host = g_network_address_get_hostname(G_NETWORK_ADDRESS(na));
+  guint16 port = g_network_address_get_port(G_NETWORK_ADDRESS(na));
+  if (!strchr(address, ':')) {
+    g_set_error(error, RILL_HTTP_ERROR, RILL_HTTP_ERROR_ADDRESS, "bad HTTP listen address '%s': expected HOST:PORT",
+                address);
+    return NULL;
+  }
+  g_autoptr(GInetAddress) ip = NULL;
+  if (g_ascii_strcasecmp(host, "localhost") == 0)
+    ip = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  else
+    ip = g_inet_address_new_from_string(host);
+  if (!ip) {
+    g_set_error(error, RILL_HTTP_ERROR, RILL_HTTP_ERROR_ADDRESS,
+                "bad HTTP listen address '%s': host must be an IP address or localhost", address);
+    return NULL;
+  }
+  return g_inet_socket_address_new(ip, port);
+}
+
+gboolean rill_http_server_listen(rill_http_server *server, const char *address, GError **error) {
+  g_return_val_if_fail(server != NULL && address != NULL, FALSE);
+  g_return_val_if_fail(!server->listening, FALSE);
+  g_autoptr(GSocketAddress) sa = parse_address(address, error);
+  if (!sa)
+    return FALSE;
+  g_autoptr(GError) local = NULL;
+  g_main_context_push_thread_default(server->context);
+  gboolean ok = soup_server_listen(server->soup, sa, 0, &local);
+  g_main_context_pop_thread_default(server->context);
+  if (!ok) {
+    g_set_error(error, RILL_HTTP_ERROR, RILL_HTTP_ERROR_LISTEN, "cannot listen for HTTP on %s: %s", address,
+                local->message);
+    return FALSE;
+  }
+  GSList *uris = soup_server_get_uris(server->soup);
+  if (uris)
+    server->port = (guint)g_uri_get_port(uris->data);
+  g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+  server->listening = TRUE;
+  if (server->own_thread)
+    server->thread = g_thread_new("rill-http", serve_thread, server);
+  return TRUE;
+}

@@ -1,0 +1,1 @@
+rill_sources(server.c prometheus.c)

@@ -1,0 +1,149 @@
+/* test-http-server.c — rill_http_server over real sockets: a libsoup client
+ * talks to a server bound to an ephemeral loopback port; handlers see the
+ * method, path, query and body; unknown paths get 404; bad addresses and a
+ * port in use fail with the right error; free() joins the server thread, so
+ * a handler never runs after it (the handler's data is freed right after). */
+#include <libsoup/soup.h>
+
+#include "rill/http.h"
+
+typedef struct {
+  gint calls; /* atomic: incremented on the server thread */
+  GThread *thread; /* the thread the last handler ran on */
+} seen;
+
+static void echo(const rill_http_request *req, rill_http_response *resp, gpointer user_data) {
+  seen *s = user_data;
+  g_atomic_int_inc(&s->calls);
+  s->thread = g_thread_self();
+  const char *who = req->query ? g_hash_table_lookup(req->query, "who") : NULL;
+  gsize n = 0;
+  const char *body = g_bytes_get_data(req->body, &n);
+  g_string_append_printf(resp->body, "%s %s who=%s body=%.*s", req->method, req->path, who ? who : "-", (int)n,
+                         body ? body : "");
+  if (g_str_has_suffix(req->path, "/teapot")) {
+    resp->status = 418;
+    resp->content_type = "application/json";
+  }
+}
+
+/* Sends @method to @url with an optional body; returns the body, sets @status and @ctype. */
+static char *fetch(SoupSession *session, const char *method, const char *url, const char *body, guint *status,
+                   char **ctype) {
+  SoupMessage *msg = soup_message_new(method, url);
+  g_assert_nonnull(msg);
+  if (body) {
+    GBytes *b = g_bytes_new(body, strlen(body));
+    soup_message_set_request_body_from_bytes(msg, "text/plain", b);
+    g_bytes_unref(b);
+  }
+  GError *err = NULL;
+  GBytes *got = soup_session_send_and_read(session, msg, NULL, &err);
+  g_assert_no_error(err);
+  *status = soup_message_get_status(msg);
+  if (ctype)
+    *ctype = g_strdup(soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL));
+  gsize n;
+  const char *data = g_bytes_get_data(got, &n);
+  char *text = g_strndup(data ? data : "", n);
+  g_bytes_unref(got);
+  g_object_unref(msg);
+  return text;
+}
+
+static void test_handlers(void) {
+  seen *s = g_new0(seen, 1);
+  GError *err = NULL;
+  rill_http_server *srv = rill_http_server_new(NULL, &err);
+  g_assert_no_error(err);
+  g_assert_cmpuint(rill_http_server_get_port(srv), ==, 0);
+  rill_http_server_add_handler(srv, "/api", echo, s, g_free);
+  g_assert_true(rill_http_server_listen(srv, "127.0.0.1:0", &err));
+  g_assert_no_error(err);
+  guint port = rill_http_server_get_port(srv);
+  g_assert_cmpuint(port, >, 0);
+
+  SoupSession *session = soup_session_new();
+  guint status;
+  g_autofree char *ctype = NULL;
+  g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u/api/topics?who=me%%20too", port);
+  g_autofree char *a = fetch(session, "GET", url, NULL, &status, &ctype);
+  g_assert_cmpuint(status, ==, 200);
+  g_assert_cmpstr(a, ==, "GET /api/topics who=me too body=");
+  g_assert_cmpstr(ctype, ==, "text/plain");
+  g_assert_true(s->thread != g_thread_self()); /* served on the server's own thread */
+
+  g_autofree char *url2 = g_strdup_printf("http://127.0.0.1:%u/api/teapot", port);
+  g_autofree char *ctype2 = NULL;
+  g_autofree char *b = fetch(session, "POST", url2, "hello", &status, &ctype2);
+  g_assert_cmpuint(status, ==, 418);
+  g_assert_cmpstr(ctype2, ==, "application/json");
+  g_assert_cmpstr(b, ==, "POST /api/teapot who=- body=hello");
+
+  g_autofree char *url3 = g_strdup_printf("http://127.0.0.1:%u/other", port);
+  g_autofree char *c = fetch(session, "GET", url3, NULL, &status, NULL);
+  g_assert_cmpuint(status, ==, 404);
+  g_assert_cmpint(g_atomic_int_get(&s->calls), ==, 2);
+
+  g_object_unref(session);
+  rill_http_server_free(srv); /* frees @s through the destroy notify */
+}
+
+static void test_bad_address(void) {
+  const char *bad[] = {"nonsense", "127.0.0.1", "example.invalid:80", "127.0.0.1:99999", ""};
+  for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+    GError *err = NULL;
+    rill_http_server *srv = rill_http_server_new(NULL, &err);
+    g_assert_false(rill_http_server_listen(srv, bad[i], &err));
+    g_assert_error(err, RILL_HTTP_ERROR, RILL_HTTP_ERROR_ADDRESS);
+    g_error_free(err);
+    rill_http_server_free(srv);
+  }
+}
+
+static void test_port_in_use(void) {
+  GError *err = NULL;
+  rill_http_server *a = rill_http_server_new(NULL, &err);
+  g_assert_true(rill_http_server_listen(a, "localhost:0", &err));
+  g_autofree char *addr = g_strdup_printf("127.0.0.1:%u", rill_http_server_get_port(a));
+  rill_http_server *b = rill_http_server_new(NULL, &err);
+  g_assert_false(rill_http_server_listen(b, addr, &err));
+  g_assert_error(err, RILL_HTTP_ERROR, RILL_HTTP_ERROR_LISTEN);
+  g_error_free(err);
+  rill_http_server_free(b);
+  rill_http_server_free(a);
+}
+
+/* With a caller context nothing is served until the caller iterates it. */
+static void test_caller_context(void) {
+  GMainContext *ctx = g_main_context_new();
+  seen *s = g_new0(seen, 1);
+  GError *err = NULL;
+  rill_http_server *srv = rill_http_server_new(ctx, &err);
+  g_assert_true(rill_http_server_get_context(srv) == ctx);
+  rill_http_server_add_handler(srv, "/", echo, s, g_free);
+  g_assert_true(rill_http_server_listen(srv, "127.0.0.1:0", &err));
+  g_assert_no_error(err);
+  GSocketClient *client = g_socket_client_new();
+  GSocketConnection *conn =
+    g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)rill_http_server_get_port(srv), NULL, &err);
+  g_assert_no_error(err);
+  const char req[] = "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  g_assert_true(g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), req, sizeof req - 1, NULL, NULL, &err));
+  while (g_atomic_int_get(&s->calls) == 0)
+    g_main_context_iteration(ctx, TRUE);
+  g_assert_true(s->thread == g_thread_self());
+  g_object_unref(conn);
+  g_object_unref(client);
+  rill_http_server_free(srv);
+  g_main_context_unref(ctx);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/http/handlers", test_handlers);
+  g_test_add_func("/http/bad-address", test_bad_address);
+  g_test_add_func("/http/port-in-use", test_port_in_use);
+  g_test_add_func("/http/caller-context", test_caller_context);
+  return g_test_run();
+}
