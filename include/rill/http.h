@@ -5,7 +5,9 @@
  *   rill_http_server_new()          build; nothing is bound yet
  *   rill_http_server_add_handler()  \
  *   rill_http_server_add_resources() > configure (only before listen)
- *   rill_http_server_get_soup()     /  e.g. soup_server_add_websocket_handler()
+ *   rill_http_server_get_soup()     |  e.g. soup_server_add_websocket_handler()
+ *   rill_http_server_add_ready_check() |  readiness of each module served here
+ *   rill_http_server_add_console()  /  the web console at "/"
  *   rill_http_server_listen()       bind HOST:PORT; with no caller context the
  *                                   server's own thread starts serving here
  *   rill_http_server_free()         stop serving, join the thread, unbind
@@ -23,6 +25,15 @@
  * will run, so an owner frees the server first and the objects its handlers
  * read (broker, pipeline, registry) after.
  *
+ * Every server answers, without further setup:
+ *   GET /metrics  the Prometheus text of rill_http_server_get_registry()
+ *   GET /healthz  200 {"status":"ok"}: the process is alive and serving
+ *   GET /readyz   200 or 503 {"ready":bool,"checks":[{"name","ready","detail"}]}
+ *                 from the ready checks (ready when there are none)
+ * so modules sharing one server (a pipeline with an embedded broker, the
+ * gateway beside a broker) compose: each registers its collectors, checks
+ * and /api/<module>/ routes on the same server.
+ *
  * Errors: RILL_HTTP_ERROR domain for listen address and bind failures.
  */
 #pragma once
@@ -37,6 +48,8 @@ G_BEGIN_DECLS
 /* libsoup's type, for callers that add WebSocket handlers; include
  * <libsoup/soup.h> to use it. */
 typedef struct _SoupServer SoupServer;
+/* rill/prometheus.h */
+typedef struct rill_prom_registry rill_prom_registry;
 
 #define RILL_HTTP_ERROR (rill_http_error_quark())
 RILL_API GQuark rill_http_error_quark(void);
@@ -105,6 +118,26 @@ RILL_API GMainContext *rill_http_server_get_context(rill_http_server *server);
  * "localhost" (loopback); PORT 0 picks a free port. Then starts serving.
  * Once only. FALSE with RILL_HTTP_ERROR_ADDRESS or RILL_HTTP_ERROR_LISTEN. */
 RILL_API gboolean rill_http_server_listen(rill_http_server *server, const char *address, GError **error);
+
+/* The registry served at /metrics; modules add their collectors to it
+ * (rill_prom_registry_add). (transfer none, valid until free; take a ref
+ * to keep it longer) */
+RILL_API rill_prom_registry *rill_http_server_get_registry(rill_http_server *server);
+
+/* Whether one module is ready, for /readyz: fills @detail (a short
+ * human-readable reason, may stay empty) and returns TRUE when ready.
+ * Runs on the server thread. */
+typedef gboolean (*rill_http_ready_func)(GString *detail, gpointer user_data);
+
+/* Adds a readiness check named @name (e.g. "broker"); /readyz is ready when
+ * every check is. @destroy frees @user_data at free. Only before listen. */
+RILL_API void rill_http_server_add_ready_check(rill_http_server *server, const char *name, rill_http_ready_func func,
+                                               gpointer user_data, GDestroyNotify destroy);
+
+/* Serves the compiled-in web console at "/" (its pages read /api/broker/...
+ * and /api/pipeline and hide what the server does not offer). Adding it
+ * twice is harmless. Only before listen. */
+RILL_API void rill_http_server_add_console(rill_http_server *server);
 
 /* The bound TCP port (after a successful listen; 0 before). */
 RILL_API guint rill_http_server_get_port(const rill_http_server *server);

@@ -14,8 +14,12 @@
  */
 #include "rill/http.h"
 
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
+
+#include "rill/prometheus.h"
+#include "runtime/http/console.h" /* generated */
 
 G_DEFINE_QUARK(rill-http-error-quark, rill_http_error)
 
@@ -28,7 +32,25 @@ struct rill_http_server {
   gboolean listening;
   guint port;
   GPtrArray *routes;     /* route*, freed at free() */
+  rill_prom_registry *registry; /* served at /metrics */
+  GPtrArray *checks;     /* ready_check*, for /readyz */
+  gboolean has_console;
 };
+
+typedef struct {
+  char *name;
+  rill_http_ready_func func;
+  gpointer user_data;
+  GDestroyNotify destroy;
+} ready_check;
+
+static void ready_check_free(gpointer p) {
+  ready_check *c = p;
+  if (c->destroy)
+    c->destroy(c->user_data);
+  g_free(c->name);
+  g_free(c);
+}
 
 typedef struct {
   rill_http_server *server; /* not refcounted: the server owns the route */
@@ -37,6 +59,7 @@ typedef struct {
   gpointer user_data;
   GDestroyNotify destroy;
   char *resource_prefix;    /* resources: GResource prefix, NULL for a handler route */
+  GResource *resource;      /* resources: the bundle, or NULL for the registered ones (owned) */
 } route;
 
 static void route_free(gpointer p) {
@@ -45,18 +68,86 @@ static void route_free(gpointer p) {
     r->destroy(r->user_data);
   g_free(r->path);
   g_free(r->resource_prefix);
+  if (r->resource)
+    g_resource_unref(r->resource);
   g_free(r);
 }
+
+static void serve_healthz(const rill_http_request *req, rill_http_response *resp, gpointer user_data);
+static void serve_readyz(const rill_http_request *req, rill_http_response *resp, gpointer user_data);
 
 rill_http_server *rill_http_server_new(GMainContext *context, GError **error) {
   rill_http_server *s = g_new0(rill_http_server, 1);
   s->own_thread = context == NULL;
   s->context = context ? g_main_context_ref(context) : g_main_context_new();
   s->routes = g_ptr_array_new_with_free_func(route_free);
+  s->checks = g_ptr_array_new_with_free_func(ready_check_free);
+  s->registry = rill_prom_registry_new();
   g_main_context_push_thread_default(s->context);
   s->soup = soup_server_new("server-header", "rill ", NULL);
   g_main_context_pop_thread_default(s->context);
+  rill_prom_registry_serve(s->registry, s, "/metrics");
+  rill_http_server_add_handler(s, "/healthz", serve_healthz, NULL, NULL);
+  rill_http_server_add_handler(s, "/readyz", serve_readyz, s, NULL);
   return s;
+}
+
+/* ---- health ------------------------------------------------------------------- */
+
+static void serve_healthz(const rill_http_request *req, rill_http_response *resp, gpointer user_data) {
+  resp->content_type = "application/json";
+  g_string_append(resp->body, "{\"status\":\"ok\"}\n");
+}
+
+/* Runs every ready check; the server thread is the only one that reads
+ * @checks once listening, and it never changes after listen. */
+static void serve_readyz(const rill_http_request *req, rill_http_response *resp, gpointer user_data) {
+  rill_http_server *s = user_data;
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  gboolean all = TRUE;
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "checks");
+  json_builder_begin_array(b);
+  GString *detail = g_string_new(NULL);
+  for (guint i = 0; i < s->checks->len; i++) {
+    ready_check *c = s->checks->pdata[i];
+    g_string_truncate(detail, 0);
+    gboolean ok = c->func(detail, c->user_data);
+    all = all && ok;
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, c->name);
+    json_builder_set_member_name(b, "ready");
+    json_builder_add_boolean_value(b, ok);
+    json_builder_set_member_name(b, "detail");
+    json_builder_add_string_value(b, detail->str);
+    json_builder_end_object(b);
+  }
+  g_string_free(detail, TRUE);
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "ready");
+  json_builder_add_boolean_value(b, all);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(root, FALSE);
+  resp->status = all ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE;
+  resp->content_type = "application/json";
+  g_string_append(resp->body, text);
+  g_string_append_c(resp->body, '\n');
+}
+
+void rill_http_server_add_ready_check(rill_http_server *server, const char *name, rill_http_ready_func func,
+                                      gpointer user_data, GDestroyNotify destroy) {
+  g_return_if_fail(server != NULL && name != NULL && func != NULL);
+  g_return_if_fail(!server->listening);
+  ready_check *c = g_new0(ready_check, 1);
+  *c = (ready_check){.name = g_strdup(name), .func = func, .user_data = user_data, .destroy = destroy};
+  g_ptr_array_add(server->checks, c);
+}
+
+rill_prom_registry *rill_http_server_get_registry(rill_http_server *server) {
+  g_return_val_if_fail(server != NULL, NULL);
+  return server->registry;
 }
 
 static gpointer serve_thread(gpointer data) {
@@ -86,6 +177,8 @@ void rill_http_server_free(rill_http_server *server) {
       ;
   g_main_context_pop_thread_default(server->context);
   g_ptr_array_unref(server->routes);
+  g_ptr_array_unref(server->checks);
+  rill_prom_registry_unref(server->registry);
   g_main_context_unref(server->context);
   g_free(server);
 }
@@ -183,7 +276,8 @@ static void on_resource(SoupServer *soup, SoupServerMessage *msg, const char *pa
   if (*rest == '\0')
     rest = "index.html";
   g_autofree char *name = g_strconcat(r->resource_prefix, "/", rest, NULL);
-  GBytes *bytes = g_resources_lookup_data(name, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  GBytes *bytes = r->resource ? g_resource_lookup_data(r->resource, name, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL)
+                              : g_resources_lookup_data(name, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   if (!bytes) {
     soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
     soup_server_message_set_response(msg, "text/plain; charset=utf-8", SOUP_MEMORY_STATIC, "not found\n", 10);
@@ -197,11 +291,12 @@ static void on_resource(SoupServer *soup, SoupServerMessage *msg, const char *pa
   g_bytes_unref(bytes);
 }
 
-void rill_http_server_add_resources(rill_http_server *server, const char *path, const char *resource_prefix) {
-  g_return_if_fail(server != NULL && path != NULL && path[0] == '/' && resource_prefix != NULL);
-  g_return_if_fail(!server->listening);
+/* @resource: (nullable) (transfer full) a bundle, or NULL for the registered ones. */
+static void add_resources(rill_http_server *server, const char *path, const char *resource_prefix,
+                          GResource *resource) {
   route *r = g_new0(route, 1);
   r->server = server;
+  r->resource = resource;
   /* "/" and "/console/" both mean the prefix itself; keep no trailing '/'
    * so the file name after it starts at a '/'. */
   r->path = g_strdup(path);
@@ -214,6 +309,29 @@ void rill_http_server_add_resources(rill_http_server *server, const char *path, 
     r->resource_prefix[--m] = '\0';
   g_ptr_array_add(server->routes, r);
   soup_server_add_handler(server->soup, path, on_resource, r, NULL);
+}
+
+void rill_http_server_add_resources(rill_http_server *server, const char *path, const char *resource_prefix) {
+  g_return_if_fail(server != NULL && path != NULL && path[0] == '/' && resource_prefix != NULL);
+  g_return_if_fail(!server->listening);
+  add_resources(server, path, resource_prefix, NULL);
+}
+
+void rill_http_server_add_console(rill_http_server *server) {
+  g_return_if_fail(server != NULL);
+  g_return_if_fail(!server->listening);
+  if (server->has_console)
+    return;
+  server->has_console = TRUE;
+  /* The generated code hands out the bundle only once registered (a
+   * process-wide table, under a prefix of rill's own); lookups then go to
+   * the bundle itself. */
+  static gsize registered;
+  if (g_once_init_enter(&registered)) {
+    rill__console_register_resource();
+    g_once_init_leave(&registered, 1);
+  }
+  add_resources(server, "/", "/org/rill/console", g_resource_ref(rill__console_get_resource()));
 }
 
 /* ---- listening ---------------------------------------------------------------- */

@@ -5,6 +5,8 @@
  * a handler never runs after it (the handler's data is freed right after). */
 #include <libsoup/soup.h>
 
+#include <string.h>
+
 #include "rill/http.h"
 
 typedef struct {
@@ -139,11 +141,73 @@ static void test_caller_context(void) {
   g_main_context_unref(ctx);
 }
 
+static gboolean check_flag(GString *detail, gpointer user_data) {
+  gint *flag = user_data;
+  gboolean ok = g_atomic_int_get(flag);
+  g_string_append(detail, ok ? "all good" : "log not open");
+  return ok;
+}
+
+static gboolean check_ok(GString *detail, gpointer user_data) {
+  return TRUE;
+}
+
+/* /healthz, /readyz from the checks, /metrics from the server's registry and
+ * the console's files at "/": what every server offers. */
+static void test_builtin_routes(void) {
+  gint flag = 0;
+  GError *err = NULL;
+  rill_http_server *srv = rill_http_server_new(NULL, &err);
+  rill_http_server_add_ready_check(srv, "first", check_ok, NULL, NULL);
+  rill_http_server_add_ready_check(srv, "second", check_flag, &flag, NULL);
+  rill_http_server_add_console(srv);
+  rill_http_server_add_console(srv); /* twice is harmless */
+  g_assert_true(rill_http_server_listen(srv, "127.0.0.1:0", &err));
+  guint port = rill_http_server_get_port(srv);
+  SoupSession *session = soup_session_new();
+  guint status;
+  char *ctype = NULL;
+#define URL(p) g_strdup_printf("http://127.0.0.1:%u%s", port, p)
+  g_autofree char *u1 = URL("/healthz"), *u2 = URL("/readyz"), *u3 = URL("/"), *u4 = URL("/console.js"),
+                  *u5 = URL("/nothing.js"), *u6 = URL("/metrics");
+  g_autofree char *health = fetch(session, "GET", u1, NULL, &status, &ctype);
+  g_assert_cmpuint(status, ==, 200);
+  g_assert_cmpstr(ctype, ==, "application/json");
+  g_clear_pointer(&ctype, g_free);
+  g_assert_cmpstr(health, ==, "{\"status\":\"ok\"}\n");
+  g_autofree char *notready = fetch(session, "GET", u2, NULL, &status, NULL);
+  g_assert_cmpuint(status, ==, 503);
+  g_assert_cmpstr(notready, ==,
+                  "{\"checks\":[{\"name\":\"first\",\"ready\":true,\"detail\":\"\"},"
+                  "{\"name\":\"second\",\"ready\":false,\"detail\":\"log not open\"}],\"ready\":false}\n");
+  g_atomic_int_set(&flag, 1);
+  g_autofree char *ready = fetch(session, "GET", u2, NULL, &status, NULL);
+  g_assert_cmpuint(status, ==, 200);
+  g_assert_nonnull(strstr(ready, "\"ready\":true}"));
+  g_autofree char *index = fetch(session, "GET", u3, NULL, &status, &ctype);
+  g_assert_cmpuint(status, ==, 200);
+  g_assert_cmpstr(ctype, ==, "text/html");
+  g_clear_pointer(&ctype, g_free);
+  g_assert_nonnull(strstr(index, "<script src=\"console.js\">"));
+  g_autofree char *js = fetch(session, "GET", u4, NULL, &status, &ctype);
+  g_assert_cmpuint(status, ==, 200);
+  g_assert_cmpstr(ctype, ==, "text/javascript");
+  g_clear_pointer(&ctype, g_free);
+  g_autofree char *missing = fetch(session, "GET", u5, NULL, &status, NULL);
+  g_assert_cmpuint(status, ==, 404);
+  g_autofree char *metrics = fetch(session, "GET", u6, NULL, &status, NULL);
+  g_assert_cmpuint(status, ==, 200);
+  g_assert_cmpstr(metrics, ==, ""); /* nothing registered */
+  g_object_unref(session);
+  rill_http_server_free(srv);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/http/handlers", test_handlers);
   g_test_add_func("/http/bad-address", test_bad_address);
   g_test_add_func("/http/port-in-use", test_port_in_use);
   g_test_add_func("/http/caller-context", test_caller_context);
+  g_test_add_func("/http/builtin-routes", test_builtin_routes);
   return g_test_run();
 }
