@@ -10,9 +10,9 @@ file(GLOB _console_files CONFIGURE_DEPENDS ${_console_dir}/*.html ${_console_dir
 add_custom_command(
   OUTPUT ${_console_out}/console-resources.c ${_console_out}/console.h
   COMMAND ${CMAKE_COMMAND} -E make_directory ${_console_out}
-  COMMAND ${GLIB_COMPILE_RESOURCES} --sourcedir=${_console_dir} --c-name=rill__console --manual-register
+  COMMAND ${GLIB_COMPILE_RESOURCES} --sourcedir=${_console_dir} --c-name=rill__console --manual-register --internal
           --generate-source --target=${_console_out}/console-resources.c ${_console_dir}/console.gresource.xml
-  COMMAND ${GLIB_COMPILE_RESOURCES} --sourcedir=${_console_dir} --c-name=rill__console --manual-register
+  COMMAND ${GLIB_COMPILE_RESOURCES} --sourcedir=${_console_dir} --c-name=rill__console --manual-register --internal
           --generate-header --target=${_console_out}/console.h ${_console_dir}/console.gresource.xml
   DEPENDS ${_console_dir}/console.gresource.xml ${_console_files}
   COMMENT "Compiling the web console resources")
