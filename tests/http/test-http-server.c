@@ -3,11 +3,8 @@
  * method, path, query and body; unknown paths get 404; bad addresses and a
  * port in use fail with the right error; free() joins the server thread, so
  * a handler never runs after it (the handler's data is freed right after). */
-#include <libsoup/soup.h>
-
-#include <string.h>
-
 #include "rill/http.h"
+#include "tests/http/http-client.h"
 
 typedef struct {
   gint calls; /* atomic: incremented on the server thread */
@@ -29,30 +26,6 @@ static void echo(const rill_http_request *req, rill_http_response *resp, gpointe
   }
 }
 
-/* Sends @method to @url with an optional body; returns the body, sets @status and @ctype. */
-static char *fetch(SoupSession *session, const char *method, const char *url, const char *body, guint *status,
-                   char **ctype) {
-  SoupMessage *msg = soup_message_new(method, url);
-  g_assert_nonnull(msg);
-  if (body) {
-    GBytes *b = g_bytes_new(body, strlen(body));
-    soup_message_set_request_body_from_bytes(msg, "text/plain", b);
-    g_bytes_unref(b);
-  }
-  GError *err = NULL;
-  GBytes *got = soup_session_send_and_read(session, msg, NULL, &err);
-  g_assert_no_error(err);
-  *status = soup_message_get_status(msg);
-  if (ctype)
-    *ctype = g_strdup(soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL));
-  gsize n;
-  const char *data = g_bytes_get_data(got, &n);
-  char *text = g_strndup(data ? data : "", n);
-  g_bytes_unref(got);
-  g_object_unref(msg);
-  return text;
-}
-
 static void test_handlers(void) {
   seen *s = g_new0(seen, 1);
   GError *err = NULL;
@@ -69,7 +42,7 @@ static void test_handlers(void) {
   guint status;
   g_autofree char *ctype = NULL;
   g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u/api/topics?who=me%%20too", port);
-  g_autofree char *a = fetch(session, "GET", url, NULL, &status, &ctype);
+  g_autofree char *a = hc_fetch(session, "GET", url, NULL, &status, &ctype);
   g_assert_cmpuint(status, ==, 200);
   g_assert_cmpstr(a, ==, "GET /api/topics who=me too body=");
   g_assert_cmpstr(ctype, ==, "text/plain");
@@ -77,13 +50,13 @@ static void test_handlers(void) {
 
   g_autofree char *url2 = g_strdup_printf("http://127.0.0.1:%u/api/teapot", port);
   g_autofree char *ctype2 = NULL;
-  g_autofree char *b = fetch(session, "POST", url2, "hello", &status, &ctype2);
+  g_autofree char *b = hc_fetch(session, "POST", url2, "hello", &status, &ctype2);
   g_assert_cmpuint(status, ==, 418);
   g_assert_cmpstr(ctype2, ==, "application/json");
   g_assert_cmpstr(b, ==, "POST /api/teapot who=- body=hello");
 
   g_autofree char *url3 = g_strdup_printf("http://127.0.0.1:%u/other", port);
-  g_autofree char *c = fetch(session, "GET", url3, NULL, &status, NULL);
+  g_autofree char *c = hc_fetch(session, "GET", url3, NULL, &status, NULL);
   g_assert_cmpuint(status, ==, 404);
   g_assert_cmpint(g_atomic_int_get(&s->calls), ==, 2);
 
@@ -170,32 +143,32 @@ static void test_builtin_routes(void) {
 #define URL(p) g_strdup_printf("http://127.0.0.1:%u%s", port, p)
   g_autofree char *u1 = URL("/healthz"), *u2 = URL("/readyz"), *u3 = URL("/"), *u4 = URL("/console.js"),
                   *u5 = URL("/nothing.js"), *u6 = URL("/metrics");
-  g_autofree char *health = fetch(session, "GET", u1, NULL, &status, &ctype);
+  g_autofree char *health = hc_fetch(session, "GET", u1, NULL, &status, &ctype);
   g_assert_cmpuint(status, ==, 200);
   g_assert_cmpstr(ctype, ==, "application/json");
   g_clear_pointer(&ctype, g_free);
   g_assert_cmpstr(health, ==, "{\"status\":\"ok\"}\n");
-  g_autofree char *notready = fetch(session, "GET", u2, NULL, &status, NULL);
+  g_autofree char *notready = hc_fetch(session, "GET", u2, NULL, &status, NULL);
   g_assert_cmpuint(status, ==, 503);
   g_assert_cmpstr(notready, ==,
                   "{\"checks\":[{\"name\":\"first\",\"ready\":true,\"detail\":\"\"},"
                   "{\"name\":\"second\",\"ready\":false,\"detail\":\"log not open\"}],\"ready\":false}\n");
   g_atomic_int_set(&flag, 1);
-  g_autofree char *ready = fetch(session, "GET", u2, NULL, &status, NULL);
+  g_autofree char *ready = hc_fetch(session, "GET", u2, NULL, &status, NULL);
   g_assert_cmpuint(status, ==, 200);
   g_assert_nonnull(strstr(ready, "\"ready\":true}"));
-  g_autofree char *index = fetch(session, "GET", u3, NULL, &status, &ctype);
+  g_autofree char *index = hc_fetch(session, "GET", u3, NULL, &status, &ctype);
   g_assert_cmpuint(status, ==, 200);
   g_assert_cmpstr(ctype, ==, "text/html");
   g_clear_pointer(&ctype, g_free);
   g_assert_nonnull(strstr(index, "<script src=\"console.js\">"));
-  g_autofree char *js = fetch(session, "GET", u4, NULL, &status, &ctype);
+  g_autofree char *js = hc_fetch(session, "GET", u4, NULL, &status, &ctype);
   g_assert_cmpuint(status, ==, 200);
   g_assert_cmpstr(ctype, ==, "text/javascript");
   g_clear_pointer(&ctype, g_free);
-  g_autofree char *missing = fetch(session, "GET", u5, NULL, &status, NULL);
+  g_autofree char *missing = hc_fetch(session, "GET", u5, NULL, &status, NULL);
   g_assert_cmpuint(status, ==, 404);
-  g_autofree char *metrics = fetch(session, "GET", u6, NULL, &status, NULL);
+  g_autofree char *metrics = hc_fetch(session, "GET", u6, NULL, &status, NULL);
   g_assert_cmpuint(status, ==, 200);
   g_assert_cmpstr(metrics, ==, ""); /* nothing registered */
   g_object_unref(session);
