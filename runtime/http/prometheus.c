@@ -6,14 +6,16 @@
  *   concurrently with each other.
  * - The writer groups samples by family name, so each family's HELP/TYPE
  *   appears once, followed by all its samples, as the format requires.
- * - Numbers are rendered so that they parse back to the same double, with
- *   the shortest such text that "%.15g" gives (no "0.10000000000000001").
+ * - Numbers are rendered so that they parse back to the same double, in
+ *   the shortest such text (runtime/numbers.h: no "0.10000000000000001").
  */
 #include "rill/prometheus.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+
+#include "runtime/numbers.h"
 
 /* ---- histograms ------------------------------------------------------------------ */
 
@@ -50,20 +52,16 @@ void rill_prom_histogram_observe(rill_prom_histogram *h, guint64 value) {
 
 /* ---- number and label text ----------------------------------------------------- */
 
+/* Finite values in rill's one number form (runtime/numbers.h: shortest
+ * round trip, integers without exponent); the text format's own words for
+ * the rest. */
 static void append_double(GString *out, double v) {
-  if (isnan(v)) {
+  if (isnan(v))
     g_string_append(out, "NaN");
-    return;
-  }
-  if (isinf(v)) {
+  else if (isinf(v))
     g_string_append(out, v > 0 ? "+Inf" : "-Inf");
-    return;
-  }
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_ascii_formatd(buf, sizeof buf, "%.15g", v);
-  if (g_ascii_strtod(buf, NULL) != v)
-    g_ascii_formatd(buf, sizeof buf, "%.17g", v);
-  g_string_append(out, buf);
+  else
+    rill__append_double(out, v);
 }
 
 /* @v in observation units times @scale; a division when 1/scale is (nearly:
