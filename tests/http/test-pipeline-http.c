@@ -5,7 +5,9 @@
  * and the sink given the watermark the data implies; /metrics says the same
  * (checked by promtool); /readyz is 503 before start, 200 while running
  * with checkpoints completing, and 503 once drained. The broker serves on
- * the same server, as in a process embedding both. */
+ * the same server, as in a process embedding both. The families these
+ * scrapes expose (with a consumer group and a finite file source served
+ * too) are exactly those docs/observability.md lists, with the same types. */
 #include <json-glib/json-glib.h>
 
 #include <rill/broker.h>
@@ -17,6 +19,54 @@
 
 #define N 500
 #define BASE_TS G_GINT64_CONSTANT(1700000000000)
+
+/* name -> type of every rill_broker_/rill_pipeline_ family in @text's TYPE lines. */
+static void exposed_families(const char *text, GHashTable *out)
+{
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  for (guint i = 0; lines[i]; i++) {
+    g_auto(GStrv) w = g_strsplit(lines[i], " ", 4);
+    if (g_strv_length(w) == 4 && strcmp(w[0], "#") == 0 && strcmp(w[1], "TYPE") == 0 &&
+        (g_str_has_prefix(w[2], "rill_broker_") || g_str_has_prefix(w[2], "rill_pipeline_")))
+      g_hash_table_insert(out, g_strdup(w[2]), g_strdup(w[3]));
+  }
+}
+
+/* The same from docs/observability.md's tables: rows "| `name` | type | ...". */
+static GHashTable *documented_families(void)
+{
+  GHashTable *doc = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree char *text = NULL;
+  GError *e = NULL;
+  g_assert_true(g_file_get_contents(RILL_SOURCE_DIR "/docs/observability.md", &text, NULL, &e));
+  g_autoptr(GRegex) row = g_regex_new("^\\| `(rill_(?:broker|pipeline)_[a-z_]+)` \\| (counter|gauge|histogram) \\|",
+                                      G_REGEX_MULTILINE, 0, &e);
+  g_assert_no_error(e);
+  g_autoptr(GMatchInfo) m = NULL;
+  for (g_regex_match(row, text, 0, &m); g_match_info_matches(m); g_match_info_next(m, NULL))
+    g_hash_table_insert(doc, g_match_info_fetch(m, 1), g_match_info_fetch(m, 2));
+  return doc;
+}
+
+static void check_doc(GHashTable *exposed)
+{
+  g_autoptr(GHashTable) doc = documented_families();
+  g_assert_cmpuint(g_hash_table_size(doc), >, 40);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, exposed);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    const char *type = g_hash_table_lookup(doc, k);
+    if (!type)
+      g_error("%s is exposed but not in docs/observability.md", (char *)k);
+    if (strcmp(type, v) != 0)
+      g_error("%s is a %s, docs/observability.md says %s", (char *)k, (char *)v, type);
+  }
+  g_hash_table_iter_init(&it, doc);
+  while (g_hash_table_iter_next(&it, &k, &v))
+    if (!g_hash_table_contains(exposed, k))
+      g_error("docs/observability.md lists %s, which no scrape exposed", (char *)k);
+}
 
 static JsonObject *stage(JsonNode *graph, const char *name)
 {
@@ -54,10 +104,19 @@ static void test_pipeline(void)
   g_assert_no_error(e);
   guint bport = rill_broker_port(broker);
 
-  g_autofree char *load = g_strdup_printf("file-src path=%s ! kafka-sink bootstrap.servers=127.0.0.1:%u topic=events",
-                                          in, bport);
+  /* Loaded from a tar.gz: archive-src reports its progress in bytes. */
+  g_autofree char *tgz = g_build_filename(dir, "in.tar.gz", NULL);
+  g_autofree char *tar = g_strdup_printf("tar -czf '%s' -C '%s' in.jsonl", tgz, dir);
+  g_assert_cmpint(system(tar), ==, 0);
+  g_autofree char *load = g_strdup_printf(
+    "archive-src path=%s name=load ! kafka-sink bootstrap.servers=127.0.0.1:%u topic=events", tgz, bport);
   rill_pipeline *loader = rill_parse_launch(load, &e);
   g_assert_no_error(e);
+  /* Served too (on its own server: /api/pipeline is one per server), for
+   * the families only a finite source has. */
+  rill_http_server *srv2 = rill_http_server_new(NULL, &e);
+  rill_pipeline_serve_http(loader, srv2);
+  g_assert_true(rill_http_server_listen(srv2, "127.0.0.1:0", &e));
   g_assert_true(rill_pipeline_run(loader, &e));
   g_assert_no_error(e);
   rill_pipeline_unref(loader);
@@ -119,8 +178,20 @@ static void test_pipeline(void)
   g_assert_nonnull(strstr(ready, "{\"name\":\"pipeline\",\"ready\":true,\"detail\":\"pipeline rill-run is running, "));
   g_assert_nonnull(strstr(ready, "{\"name\":\"broker\",\"ready\":true,"));
 
+  rill_log_group_offset commit = {.topic = "events", .partition = 0, .offset = N - 100, .leader_epoch = -1};
+  g_assert_true(rill_log_group_commit(rill_broker_log(broker), "auditors", &commit, 1, &e));
   g_autofree char *m = hc_get(session, port, "/metrics", 200);
   hc_promtool_check(m);
+  g_autofree char *m_loader = hc_get(session, rill_http_server_get_port(srv2), "/metrics", 200);
+  hc_promtool_check(m_loader);
+  g_assert_cmpfloat(hc_sample(m_loader, "rill_pipeline_records_out_total{pipeline=\"rill-run\",stage=\"load\"}"), ==,
+                    N);
+  g_autoptr(GHashTable) exposed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  exposed_families(m, exposed);
+  exposed_families(m_loader, exposed);
+  check_doc(exposed);
+  g_assert_cmpfloat(hc_sample(m, "rill_broker_group_lag{group=\"auditors\",topic=\"events\",partition=\"0\"}"), ==,
+                    100);
   g_assert_cmpfloat(hc_sample(m, "rill_pipeline_running{pipeline=\"rill-run\"}"), ==, 1);
   g_assert_cmpfloat(hc_sample(m, "rill_pipeline_records_out_total{pipeline=\"rill-run\",stage=\"src\"}"), ==, N);
   g_assert_cmpfloat(hc_sample(m, "rill_pipeline_records_in_total{pipeline=\"rill-run\",stage=\"out\"}"), ==, N);
@@ -149,6 +220,7 @@ static void test_pipeline(void)
   g_object_unref(session);
   rill_pipeline_unref(p); /* the server keeps its own reference */
   rill_http_server_free(srv);
+  rill_http_server_free(srv2);
   rill_broker_free(broker);
   g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
   g_assert_cmpint(system(cmd), ==, 0);
