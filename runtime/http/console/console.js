@@ -48,7 +48,9 @@ function fmtDuration(ms) {
   if (ms === null || ms === undefined) return "–";
   if (ms < 1000) return ms + " ms";
   if (ms < 60000) return (ms / 1000).toFixed(1) + " s";
-  return (ms / 60000).toFixed(1) + " min";
+  if (ms < 3600000) return (ms / 60000).toFixed(1) + " min";
+  if (ms < 86400000) return (ms / 3600000).toFixed(1) + " h";
+  return (ms / 86400000).toFixed(1) + " d";
 }
 
 function bpClass(share) {
