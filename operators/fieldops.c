@@ -25,6 +25,7 @@ struct rill__fieldop {
   gboolean operand_is_number;
   GRegex *regex;
   gint64 unit_ms;
+  gboolean invert;
 };
 
 rill__fieldop *rill__fieldop_new(rill__fieldop_kind kind, const char *field, char **fields)
@@ -70,6 +71,11 @@ gboolean rill__fieldop_set_compare(rill__fieldop *op, const char *cmp, const cha
     return op->regex != NULL;
   }
   return TRUE;
+}
+
+void rill__fieldop_set_invert(rill__fieldop *op, gboolean invert)
+{
+  op->invert = invert;
 }
 
 void rill__fieldop_set_unit_ms(rill__fieldop *op, gint64 unit_ms)
@@ -178,7 +184,7 @@ rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_
     v = rill_fields_get_string(fields, op->field, &len);
   switch (op->kind) {
   case RILL__FIELDOP_FILTER:
-    return v && compare(op, v, len) ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
+    return (v && compare(op, v, len)) != op->invert ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
   case RILL__FIELDOP_SET_KEY:
     out->key = v ? copy_bytes(ctx, v, len) : rill_bytes_make(NULL, 0);
     return RILL_VERDICT_KEEP;
