@@ -174,10 +174,35 @@ static gboolean parse_timestamp(const char *text, gint64 unit_ms, gint64 *ms)
 
 /* ---- the callback ------------------------------------------------------------ */
 
+/* A CSV field name that is no column: the element cannot work, so say which
+ * and why instead of reading nulls. (@ctx-allocated) */
+static const char *unknown_column(rill_ctx *ctx, rill_fields *fields, const char *name)
+{
+  char *msg = rill_fields_csv_has_names(fields)
+                ? g_strdup_printf("the CSV has no column '%s' (see its header row or columns=)", name)
+                : g_strdup_printf("field=%s names a CSV column but the input has no header row: give the source "
+                                  "csv-header=true or columns=NAME,..., or name the columns c1..cN",
+                                  name);
+  gsize n = strlen(msg) + 1;
+  char *copy = rill_ctx_alloc(ctx, n);
+  memcpy(copy, msg, n);
+  g_free(msg);
+  return copy;
+}
+
 rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_record *in, rill_record *out,
                                  const char **reason, void *data)
 {
   const rill__fieldop *op = data;
+  if (op->field && !rill_fields_csv_knows(fields, op->field)) {
+    *reason = unknown_column(ctx, fields, op->field);
+    return RILL_VERDICT_REJECT;
+  }
+  for (guint i = 0; op->fields && op->fields[i]; i++)
+    if (!rill_fields_csv_knows(fields, op->fields[i])) {
+      *reason = unknown_column(ctx, fields, op->fields[i]);
+      return RILL_VERDICT_REJECT;
+    }
   size_t len = 0;
   const char *v = NULL;
   if (op->field)

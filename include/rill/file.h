@@ -10,7 +10,9 @@
  *   headers  "file"   the path as given or found
  *            "line"   1-based line number where the record starts (decimal)
  *            "offset" byte offset where the record starts (decimal)
- *            "csv-header"  CSV sources with a header row: that row, raw
+ *            "csv-header"  CSV sources: the header row (raw) or the
+ *                          columns= names; empty without either; kept
+ *                          even without position headers
  *
  * A final line without "\n" is still a record. A record that cannot be read
  * (malformed JSON, a CSV record cut off inside quotes at end of file) goes to
@@ -79,6 +81,12 @@ RILL_API void rill_file_source_set_follow(rill_file_source *source, gboolean fol
 /* CSV: the first record of each file is a header row (not emitted; carried
  * as the "csv-header" header). Default FALSE. */
 RILL_API void rill_file_source_set_csv_header(rill_file_source *source, gboolean header);
+/* CSV: name the columns @names (NULL-terminated, copied; NULL = none). The
+ * records carry them as their "csv-header"; with set_csv_header TRUE too,
+ * each file's header row is skipped and these names are used instead.
+ * Without either, records carry an empty "csv-header" and the columns are
+ * c1..cN (rill/fields.h). */
+RILL_API void rill_file_source_set_csv_columns(rill_file_source *source, const char *const *names);
 /* JSON Lines: check each line parses (default TRUE); malformed lines go to
  * the dead-letter output. FALSE passes lines through unchecked (faster). */
 RILL_API void rill_file_source_set_validate(rill_file_source *source, gboolean validate);
