@@ -26,6 +26,7 @@ struct rill__fieldop {
   GRegex *regex;
   gint64 unit_ms;
   gboolean invert;
+  char *numeric_for; /* SET_VALUE: the aggregate that needs numbers, or NULL */
 };
 
 rill__fieldop *rill__fieldop_new(rill__fieldop_kind kind, const char *field, char **fields)
@@ -44,6 +45,7 @@ void rill__fieldop_free(void *data)
   g_free(op->field);
   g_strfreev(op->fields);
   g_free(op->operand);
+  g_free(op->numeric_for);
   if (op->regex)
     g_regex_unref(op->regex);
   g_free(op);
@@ -76,6 +78,12 @@ gboolean rill__fieldop_set_compare(rill__fieldop *op, const char *cmp, const cha
 void rill__fieldop_set_invert(rill__fieldop *op, gboolean invert)
 {
   op->invert = invert;
+}
+
+void rill__fieldop_set_numeric(rill__fieldop *op, const char *element)
+{
+  g_free(op->numeric_for);
+  op->numeric_for = g_strdup(element);
 }
 
 void rill__fieldop_set_unit_ms(rill__fieldop *op, gint64 unit_ms)
@@ -213,9 +221,21 @@ rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_
   case RILL__FIELDOP_SET_KEY:
     out->key = v ? copy_bytes(ctx, v, len) : rill_bytes_make(NULL, 0);
     return RILL_VERDICT_KEEP;
-  case RILL__FIELDOP_SET_VALUE:
+  case RILL__FIELDOP_SET_VALUE: {
+    double x;
+    if (v && op->numeric_for && !parse_number(v, &x)) {
+      char *msg = g_strdup_printf("%s field=%s: '%.*s' is not a number", op->numeric_for, op->field,
+                                  (int)MIN(len, 64), v);
+      gsize n = strlen(msg) + 1;
+      char *copy = rill_ctx_alloc(ctx, n);
+      memcpy(copy, msg, n);
+      g_free(msg);
+      *reason = copy;
+      return RILL_VERDICT_REJECT;
+    }
     out->value = v ? copy_bytes(ctx, v, len) : rill_bytes_make(NULL, 0);
     return RILL_VERDICT_KEEP;
+  }
   case RILL__FIELDOP_TIMESTAMP: {
     gint64 ms;
     if (!v || !parse_timestamp(v, op->unit_ms, &ms)) {

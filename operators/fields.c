@@ -12,6 +12,7 @@
 #include <rill/typed.h>
 
 #include "operators/csv.h"
+#include "operators/typed-private.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
@@ -288,6 +289,13 @@ static const char *keep(rill_fields *f, char *s, size_t *len)
   return s;
 }
 
+static char *node_to_string(JsonNode *node)
+{
+  GString *s = g_string_new(NULL);
+  rill__json_append_node(s, node);
+  return g_string_free(s, FALSE);
+}
+
 /* A JSON node as text (strings as they are, the rest as JSON). */
 static const char *json_text(rill_fields *f, JsonNode *node, size_t *len)
 {
@@ -299,7 +307,7 @@ static const char *json_text(rill_fields *f, JsonNode *node, size_t *len)
       *len = strlen(s);
     return s;
   }
-  return keep(f, json_to_string(node, FALSE), len);
+  return keep(f, node_to_string(node), len);
 }
 
 gboolean rill_fields_has(rill_fields *fields, const char *name)
@@ -338,9 +346,7 @@ gboolean rill_fields_append_json(rill_fields *fields, const char *name, GString 
     g_string_append(out, "null");
     return FALSE;
   }
-  char *text = json_to_string(node, FALSE);
-  g_string_append(out, text);
-  g_free(text);
+  rill__json_append_node(out, node);
   return TRUE;
 }
 
@@ -500,9 +506,6 @@ void rill_fields_write(rill_fields *fields, rill_fields_format format, GString *
     json_to_csv(f, out);
     return;
   }
-  if (f->root) {
-    char *s = json_to_string(f->root, FALSE);
-    g_string_append(out, s);
-    g_free(s);
-  }
+  if (f->root)
+    rill__json_append_node(out, f->root);
 }

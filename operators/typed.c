@@ -1,5 +1,6 @@
 /* typed.c — text to typed JSON values (include/rill/typed.h), shared by
- * regex-parse and the CSV readers. The inference never changes the text of
+ * regex-parse and the CSV readers; and JSON nodes back to text with
+ * numbers printed shortest round-trip (fields, sinks). The inference never changes the text of
  * a number it keeps (it is written as it came), so nothing is rounded;
  * explicit int/float types normalise it.
  */
@@ -7,10 +8,12 @@
 #include <rill/typed.h>
 
 #include <errno.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "operators/typed-private.h"
+#include "runtime/numbers.h"
 
 G_DEFINE_QUARK(rill-value-error-quark, rill_value_error)
 
@@ -249,14 +252,44 @@ gboolean rill_value_append_json(GString *out, const char *text, gsize len, rill_
   return TRUE;
 }
 
-/* TEMPORARY until runtime/numbers.h is merged (the lead's one replaces it). */
-void rill__append_double(GString *out, double v)
+/* ---- JSON nodes ------------------------------------------------------------- */
+
+/* @node as compact JSON, doubles shortest round-trip (json-glib's
+ * generator writes 76.34 as 76.340000000000003). */
+void rill__json_append_node(GString *out, JsonNode *node)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  for (int prec = 15; prec <= 17; prec++) {
-    g_ascii_formatd(buf, sizeof buf, prec == 15 ? "%.15g" : prec == 16 ? "%.16g" : "%.17g", v);
-    if (g_ascii_strtod(buf, NULL) == v)
-      break;
+  if (JSON_NODE_HOLDS_OBJECT(node)) {
+    JsonObjectIter it;
+    const char *name;
+    JsonNode *member;
+    gboolean first = TRUE;
+    g_string_append_c(out, '{');
+    json_object_iter_init_ordered(&it, json_node_get_object(node));
+    while (json_object_iter_next_ordered(&it, &name, &member)) {
+      if (!first)
+        g_string_append_c(out, ',');
+      first = FALSE;
+      rill_json_append_string(out, name, -1);
+      g_string_append_c(out, ':');
+      rill__json_append_node(out, member);
+    }
+    g_string_append_c(out, '}');
+  } else if (JSON_NODE_HOLDS_ARRAY(node)) {
+    JsonArray *a = json_node_get_array(node);
+    g_string_append_c(out, '[');
+    for (guint i = 0, n = json_array_get_length(a); i < n; i++) {
+      if (i)
+        g_string_append_c(out, ',');
+      rill__json_append_node(out, json_array_get_element(a, i));
+    }
+    g_string_append_c(out, ']');
+  } else if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_DOUBLE) {
+    rill__append_double(out, json_node_get_double(node));
+  } else if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING) {
+    rill_json_append_string(out, json_node_get_string(node), -1);
+  } else {
+    char *text = json_to_string(node, FALSE);
+    g_string_append(out, text);
+    g_free(text);
   }
-  g_string_append(out, buf);
 }

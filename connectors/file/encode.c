@@ -17,6 +17,7 @@
 
 #include "operators/csv.h"
 #include "operators/typed-private.h"
+#include "runtime/numbers.h"
 
 struct rill__encoder {
   rill_file_format format;
@@ -143,9 +144,10 @@ static void json_to_csv_field(GString *out, JsonNode *node)
       return;
     }
   }
-  char *s = json_to_string(node, FALSE);
-  rill_csv_append_field(out, s, -1, ',');
-  g_free(s);
+  GString *s = g_string_new(NULL);
+  rill__json_append_node(s, node);
+  rill_csv_append_field(out, s->str, (gssize)s->len, ',');
+  g_string_free(s, TRUE);
 }
 
 static void object_to_csv(rill__encoder *e, JsonObject *o, GString *out)
@@ -198,9 +200,7 @@ gboolean rill__encoder_line(rill__encoder *e, GString *out, const rill_record *r
       g_error_free(err);
       return FALSE;
     }
-    char *s = json_to_string(json_parser_get_root(e->parser), FALSE);
-    g_string_append(out, s);
-    g_free(s);
+    rill__json_append_node(out, json_parser_get_root(e->parser));
   } else if (v.data) {
     g_string_append_len(out, (const char *)v.data, (gssize)v.len);
   }
