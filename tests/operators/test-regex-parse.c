@@ -6,6 +6,7 @@
 #include <rill/rill.h>
 #include <rill/regex-parse.h>
 
+#include "operators/grok.h"
 #include "tests/connectors/util.h"
 
 /* Parses @line with @p; returns the JSON (g_free) or NULL with @error. */
@@ -239,6 +240,36 @@ static void test_stage(void)
   g_free(dir);
 }
 
+/* Every built-in name compiles on its own, and docs/rill-run.md lists
+ * exactly the table's names, in its order. */
+static void test_names_documented(void)
+{
+  char *doc = NULL, *path = g_build_filename(RILL_SOURCE_DIR, "docs", "rill-run.md", NULL);
+  g_assert_true(g_file_get_contents(path, &doc, NULL, NULL));
+  const char *begin = strstr(doc, "<!-- BEGIN grok names -->\n"), *end = strstr(doc, "<!-- END grok names -->");
+  g_assert_nonnull(begin);
+  g_assert_nonnull(end);
+  begin += strlen("<!-- BEGIN grok names -->\n");
+  GString *want = g_string_new(NULL);
+  for (guint i = 0; rill__grok_name(i); i++) {
+    g_string_append_printf(want, "%s`%s`", i ? ", " : "", rill__grok_name(i));
+    char *pattern = g_strdup_printf("%%{%s:x}", rill__grok_name(i));
+    GError *error = NULL;
+    rill_regex_parser *p = rill_regex_parser_new(pattern, &error);
+    g_assert_no_error(error);
+    rill_regex_parser_free(p);
+    g_free(pattern);
+  }
+  g_string_append_c(want, '\n');
+  char *listed = g_strndup(begin, (gsize)(end - begin));
+  if (strcmp(listed, want->str) != 0)
+    g_error("docs/rill-run.md lists the grok names as\n%s\nbut the table has\n%s", listed, want->str);
+  g_free(listed);
+  g_string_free(want, TRUE);
+  g_free(doc);
+  g_free(path);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -247,5 +278,6 @@ int main(int argc, char **argv)
   g_test_add_func("/regex-parse/building-blocks", test_building_blocks);
   g_test_add_func("/regex-parse/typed-values", test_typed_values);
   g_test_add_func("/regex-parse/stage", test_stage);
+  g_test_add_func("/regex-parse/names-documented", test_names_documented);
   return g_test_run();
 }
