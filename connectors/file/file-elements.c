@@ -32,6 +32,10 @@ static rill_stage *build_file_src(rill_launch_builder *b, const char *name, rill
     g_propagate_error(error, dl_error);
     return NULL;
   }
+  if (p->columns && p->format != RILL_FILE_FORMAT_CSV) {
+    rill__launch_fail(b, "columns", error, RILL_LAUNCH_ERROR_INVALID_VALUE, "columns= names CSV columns: add format=csv");
+    return NULL;
+  }
   rill_file_source *src = rill_file_source_new(p->path, (rill_file_format)p->format);
   rill_file_source_set_follow(src, p->follow, (guint)p->poll_ms);
   rill_file_source_set_csv_header(src, p->csv_header);

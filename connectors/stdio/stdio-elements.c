@@ -20,6 +20,10 @@ static rill_stage *build_stdin_src(rill_launch_builder *b, const char *name, ril
                                    guint n_inputs, GError **error)
 {
   const stdio_props *p = rill__launch_props(b);
+  if (p->columns && p->format != RILL_FILE_FORMAT_CSV) {
+    rill__launch_fail(b, "columns", error, RILL_LAUNCH_ERROR_INVALID_VALUE, "columns= names CSV columns: add format=csv");
+    return NULL;
+  }
   rill_file_source *src = rill_stdin_source_new(format_of(b));
   rill_file_source_set_csv_header(src, p->csv_header);
   rill_file_source_set_csv_columns(src, (const char *const *)p->columns);

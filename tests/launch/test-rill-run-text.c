@@ -147,6 +147,7 @@ static void test_csv(void)
              NULL, "{\"fruit\":\"pear\",\"cost\":1.5}\n");
   expect_out("stdin-src format=csv ! project fields=c1,c3 format=csv ! stdout-sink", "nh.csv",
              "{\"c1\":\"apple\",\"c3\":true}\n{\"c1\":\"pear\",\"c3\":false}\n");
+  expect_fail("file-src path=nh.csv columns=a,b ! stdout-sink", NULL, 2, "columns= names CSV columns: add format=csv");
   /* columns= replaces a header row. */
   expect_out("file-src path=h.csv format=csv csv-header=true columns=a,b,c ! project fields=a format=csv "
              "! stdout-sink",
