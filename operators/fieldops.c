@@ -6,7 +6,11 @@
  * Comparisons: eq/ne/lt/le/gt/ge compare numerically when both the field
  * and the operand are numbers, otherwise as byte strings; contains is a
  * substring test; regex a GRegex (PCRE) search. A record without the field
- * fails every comparison (it is dropped), ne included.
+ * fails every comparison (it is dropped, ne included; kept with invert).
+ * A CSV field name that is no column rejects the record with a message
+ * saying what to add (a header, columns=, or c1..cN), and an aggregate's
+ * input field that is present but not a number is rejected naming the
+ * aggregate, the field and the text: both instead of silent nulls.
  * An op is immutable once the pipeline starts, so tasks share it.
  */
 #include "operators/fieldops.h"

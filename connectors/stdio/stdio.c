@@ -3,7 +3,8 @@
  *
  * Invariant: a task hands its buffer to write(2) only whole lines at a time
  * and under the stream's lock, so concurrent tasks (and the dead-letter
- * output, which shares stderr) never interleave inside a line.
+ * output, which shares stderr) never interleave inside a line. A CSV
+ * header row is written at most once per sink, before any row.
  */
 #include <rill/stdio.h>
 

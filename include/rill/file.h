@@ -108,8 +108,12 @@ RILL_API rill_stage *rill_pipeline_add_file_source(rill_pipeline *pipeline, cons
 
 typedef struct rill_file_sink rill_file_sink;
 
-/* A sink writing record values (one per line; CSV values are written as
- * they are, so they should be CSV records — see rill/fields.h). Names:
+/* A sink writing record values, one per line, converting to @format:
+ * RILL_FILE_FORMAT_JSONL writes CSV records (those with a "csv-header"
+ * header) as typed JSON objects, RILL_FILE_FORMAT_CSV writes JSON objects
+ * as rows under the header row (set_csv_header, else the input's, else the
+ * first object's member names); other values are written as they are (see
+ * rill/fields.h). Names:
  * with no rotation and parallelism 1 the file is @path itself; otherwise
  * each file is "STEM-TASK-SEQ.EXT" beside @path (STEM/EXT split at the first
  * '.' of the base name, TASK the task index, SEQ a 6-digit sequence that
@@ -124,8 +128,9 @@ RILL_API void rill_file_sink_set_rotate_bytes(rill_file_sink *sink, guint64 byte
 /* Start a new file once the current one is @seconds old (0 = never);
  * checked whenever records are written and at each flush. */
 RILL_API void rill_file_sink_set_rotate_seconds(rill_file_sink *sink, guint seconds);
-/* CSV: write @header_row (without line break) at the top of every file;
- * NULL = take it from the first record's "csv-header" header, if any. */
+/* CSV: write @header_row (without line break) at the top of every file,
+ * and write JSON objects as its columns; NULL = take it from the first
+ * record's non-empty "csv-header" header, else its JSON member names. */
 RILL_API void rill_file_sink_set_csv_header(rill_file_sink *sink, const char *header_row);
 /* fsync each file before renaming it into place (default TRUE). */
 RILL_API void rill_file_sink_set_fsync(rill_file_sink *sink, gboolean fsync);
