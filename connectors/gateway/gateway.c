@@ -29,6 +29,7 @@
  */
 #include <rill/fields.h>
 #include <rill/gateway.h>
+#include <rill/prometheus.h>
 
 #include "connectors/gateway/frame.h"
 #include "connectors/gateway/rules.h"
@@ -100,8 +101,7 @@ typedef struct {
 } waker;
 
 struct rill_gateway {
-  char *host, *topic, *static_dir;
-  int port;
+  char *topic;
   guint8 *secret;
   gsize secret_len;
   gsize max_frame, max_queue;
@@ -119,15 +119,14 @@ struct rill_gateway {
   GPtrArray *dirty;    /* session* to flush */
   GPtrArray *catchups; /* sub* catching up */
   rill__batch_writer *writer;
-  GMainContext *ctx;
-  GMainLoop *loop;
-  GThread *thread;
-  SoupServer *server;
-  GMutex start_lock;
-  GCond start_cond;
-  gboolean started;
-  GError *start_error;
-  rill_gateway_stats stats; /* updated with atomics */
+  rill_http_server *http; /* its thread is the gateway thread */
+  GMainContext *ctx;      /* the http server's */
+  guint collector;        /* in the http server's registry */
+  GMutex stop_lock;
+  GCond stop_cond;
+  gboolean stopped; /* shutdown_cb ran */
+  rill_gateway_stats stats;        /* updated with atomics */
+  rill_prom_histogram latency;     /* record timestamp -> deliver queued, ns */
 };
 
 static void pump(rill_gateway *gw);
@@ -145,9 +144,10 @@ void rill_gateway_options_init(rill_gateway_options *o)
   o->frames_per_second = 200;
 }
 
+/* Counters are written on the gateway thread, read by scrapes elsewhere. */
 static void stat_add(guint64 *c, gint64 d)
 {
-  g_atomic_pointer_add((gpointer *)c, d);
+  __atomic_fetch_add(c, (guint64)d, __ATOMIC_RELAXED);
 }
 
 /* ---- the waker: the log's threads -> the gateway thread ------------------ */
@@ -480,6 +480,8 @@ static void dispatch_record(rill_gateway *gw, int32_t p, const rill__record *rec
   channel *ch = channel_of(gw, rec);
   if (!ch || ch->n_live == 0)
     return;
+  int64_t now_ms = g_get_real_time() / 1000;
+  rill_prom_histogram_observe(&gw->latency, (guint64)MAX(now_ms - rec->timestamp, 0) * 1000000);
   GBytes *frame = deliver_frame(gw, p, rec, FALSE);
   for (guint i = 0; i < ch->subs->len; i++) {
     sub *u = g_ptr_array_index(ch->subs, i);
@@ -891,23 +893,33 @@ static void websocket_cb(SoupServer *server, SoupServerMessage *msg, const char 
 
 /* ---- life cycle ------------------------------------------------------------- */
 
-static gpointer thread_main(gpointer data)
+static const rill_prom_desc m_connections = {"rill_gateway_connections", RILL_PROM_GAUGE,
+                                             "WebSocket connections open"};
+static const rill_prom_desc m_subscriptions = {"rill_gateway_subscriptions", RILL_PROM_GAUGE,
+                                               "Channel subscriptions open"};
+static const rill_prom_desc m_published = {"rill_gateway_published_total", RILL_PROM_COUNTER,
+                                           "Publishes acknowledged (in the log)"};
+static const rill_prom_desc m_delivered = {"rill_gateway_delivered_total", RILL_PROM_COUNTER,
+                                           "Deliver frames queued to clients"};
+static const rill_prom_desc m_slow = {"rill_gateway_slow_disconnects_total", RILL_PROM_COUNTER,
+                                      "Connections closed because their send queue was full (4008)"};
+static const rill_prom_desc m_errors = {"rill_gateway_errors_total", RILL_PROM_COUNTER,
+                                        "Error frames sent to clients"};
+static const rill_prom_desc m_latency = {"rill_gateway_delivery_latency_seconds", RILL_PROM_HISTOGRAM,
+                                         "Publish (record timestamp) to deliver frame queued"};
+
+static void collect(rill_prom_writer *w, gpointer data)
 {
   rill_gateway *gw = data;
-  g_main_context_push_thread_default(gw->ctx);
-  GError *e = NULL;
-  int port = 0;
-  gw->server = rill__gw_server_new(gw->host, gw->port, gw->static_dir, websocket_cb, gw, &port, &e);
-  g_mutex_lock(&gw->start_lock);
-  gw->port = port;
-  gw->start_error = e;
-  gw->started = TRUE;
-  g_cond_signal(&gw->start_cond);
-  g_mutex_unlock(&gw->start_lock);
-  if (gw->server)
-    g_main_loop_run(gw->loop);
-  g_main_context_pop_thread_default(gw->ctx);
-  return NULL;
+  rill_gateway_stats st;
+  rill_gateway_stats_get(gw, &st);
+  rill_prom_sample(w, &m_connections, (double)st.connections, "topic", gw->topic, NULL);
+  rill_prom_sample(w, &m_subscriptions, (double)st.subscriptions, "topic", gw->topic, NULL);
+  rill_prom_sample(w, &m_published, (double)st.published, "topic", gw->topic, NULL);
+  rill_prom_sample(w, &m_delivered, (double)st.delivered, "topic", gw->topic, NULL);
+  rill_prom_sample(w, &m_slow, (double)st.slow_disconnects, "topic", gw->topic, NULL);
+  rill_prom_sample(w, &m_errors, (double)st.errors, "topic", gw->topic, NULL);
+  rill_prom_sample_histogram(w, &m_latency, &gw->latency, "topic", gw->topic, NULL);
 }
 
 static gboolean ensure_topic(rill_gateway *gw, int32_t partitions, rill_log_durability durability, GError **error)
@@ -949,10 +961,7 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
     return NULL;
   }
   rill_gateway *gw = g_new0(rill_gateway, 1);
-  gw->host = g_strdup(o->host ? o->host : "127.0.0.1");
-  gw->port = o->port;
   gw->topic = g_strdup(o->topic ? o->topic : "gateway");
-  gw->static_dir = g_strdup(o->static_dir);
   gw->secret = g_memdup2(o->secret, o->secret_len);
   gw->secret_len = o->secret_len;
   gw->max_frame = o->max_frame_bytes ? o->max_frame_bytes : 65536;
@@ -964,15 +973,9 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
   gw->catchups = g_ptr_array_new();
   rill__batch_writer_options wo = RILL__BATCH_WRITER_OPTIONS_INIT;
   gw->writer = rill__batch_writer_new(&wo, NULL);
-  gw->ctx = g_main_context_new();
-  gw->loop = g_main_loop_new(gw->ctx, FALSE);
-  g_mutex_init(&gw->start_lock);
-  g_cond_init(&gw->start_cond);
-  gw->wk = g_new0(waker, 1);
-  gw->wk->refs = 1;
-  g_mutex_init(&gw->wk->lock);
-  gw->wk->ctx = g_main_context_ref(gw->ctx);
-  gw->wk->gw = gw;
+  rill_prom_histogram_init_latency(&gw->latency);
+  g_mutex_init(&gw->stop_lock);
+  g_cond_init(&gw->stop_cond);
   if (!(gw->rules = rill__gw_rules_new(o->rules, error)))
     goto fail;
   if (o->log) {
@@ -991,14 +994,23 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
       goto fail;
     gw->parts[p].next = info.high_watermark; /* live from now; the past by resume or history */
   }
-  gw->thread = g_thread_new("rill-gateway", thread_main, gw);
-  g_mutex_lock(&gw->start_lock);
-  while (!gw->started)
-    g_cond_wait(&gw->start_cond, &gw->start_lock);
-  g_mutex_unlock(&gw->start_lock);
-  if (gw->start_error) {
-    g_propagate_error(error, gw->start_error);
-    gw->start_error = NULL;
+  if (!(gw->http = rill__gw_http_new(o->static_dir, websocket_cb, gw, error)))
+    goto fail;
+  gw->ctx = g_main_context_ref(rill_http_server_get_context(gw->http));
+  gw->wk = g_new0(waker, 1);
+  gw->wk->refs = 1;
+  g_mutex_init(&gw->wk->lock);
+  gw->wk->ctx = g_main_context_ref(gw->ctx);
+  gw->wk->gw = gw;
+  gw->collector = rill_prom_registry_add(rill_http_server_get_registry(gw->http), collect, gw, NULL);
+  char *addr = g_strdup_printf(strchr(o->host ? o->host : "127.0.0.1", ':') ? "[%s]:%d" : "%s:%d",
+                               o->host ? o->host : "127.0.0.1", o->port);
+  GError *e = NULL;
+  gboolean ok = rill_http_server_listen(gw->http, addr, &e);
+  g_free(addr);
+  if (!ok) {
+    g_set_error_literal(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_LISTEN, e->message);
+    g_error_free(e);
     goto fail;
   }
   for (int32_t p = 0; p < gw->n_parts; p++)
@@ -1011,19 +1023,20 @@ fail:
 
 int rill_gateway_port(rill_gateway *gw)
 {
-  return gw->port;
+  return (int)rill_http_server_get_port(gw->http);
 }
 
 void rill_gateway_stats_get(rill_gateway *gw, rill_gateway_stats *st)
 {
-  st->connections = gw->stats.connections;
-  st->subscriptions = gw->stats.subscriptions;
-  st->published = gw->stats.published;
-  st->delivered = gw->stats.delivered;
-  st->slow_disconnects = gw->stats.slow_disconnects;
-  st->errors = gw->stats.errors;
+  st->connections = __atomic_load_n(&gw->stats.connections, __ATOMIC_RELAXED);
+  st->subscriptions = __atomic_load_n(&gw->stats.subscriptions, __ATOMIC_RELAXED);
+  st->published = __atomic_load_n(&gw->stats.published, __ATOMIC_RELAXED);
+  st->delivered = __atomic_load_n(&gw->stats.delivered, __ATOMIC_RELAXED);
+  st->slow_disconnects = __atomic_load_n(&gw->stats.slow_disconnects, __ATOMIC_RELAXED);
+  st->errors = __atomic_load_n(&gw->stats.errors, __ATOMIC_RELAXED);
 }
 
+/* On the gateway thread: tells every client, then lets rill_gateway_free go on. */
 static gboolean shutdown_cb(gpointer data)
 {
   rill_gateway *gw = data;
@@ -1032,8 +1045,11 @@ static gboolean shutdown_cb(gpointer data)
   g_hash_table_iter_init(&it, gw->sessions);
   while (g_hash_table_iter_next(&it, NULL, &v))
     session_close(v, RILL_GATEWAY_CLOSE_SHUTDOWN, "gateway stopping");
-  soup_server_disconnect(gw->server);
-  g_main_loop_quit(gw->loop);
+  flush_dirty(gw);
+  g_mutex_lock(&gw->stop_lock);
+  gw->stopped = TRUE;
+  g_cond_signal(&gw->stop_cond);
+  g_mutex_unlock(&gw->stop_lock);
   return G_SOURCE_REMOVE;
 }
 
@@ -1041,26 +1057,33 @@ void rill_gateway_free(rill_gateway *gw)
 {
   if (!gw)
     return;
-  g_mutex_lock(&gw->wk->lock);
-  gw->wk->stopping = TRUE;
-  g_mutex_unlock(&gw->wk->lock);
-  if (gw->thread) {
-    g_main_context_invoke(gw->ctx, shutdown_cb, gw);
-    g_thread_join(gw->thread);
+  if (gw->wk) {
+    g_mutex_lock(&gw->wk->lock);
+    gw->wk->stopping = TRUE;
+    g_mutex_unlock(&gw->wk->lock);
   }
+  if (gw->http && rill_http_server_get_port(gw->http)) { /* serving: close clients on its thread */
+    g_main_context_invoke(gw->ctx, shutdown_cb, gw);
+    g_mutex_lock(&gw->stop_lock);
+    while (!gw->stopped)
+      g_cond_wait(&gw->stop_cond, &gw->stop_lock);
+    g_mutex_unlock(&gw->stop_lock);
+  }
+  if (gw->collector)
+    rill_prom_registry_remove(rill_http_server_get_registry(gw->http), gw->collector);
+  rill_http_server_free(gw->http); /* joins the gateway thread */
   if (gw->parts)
     for (int32_t p = 0; p < gw->n_parts; p++)
       if (gw->parts[p].waiter && rill_log_wait_cancel(gw->log, gw->topic, p, gw->parts[p].waiter)) {
         g_free(gw->parts[p].warg);
         waker_unref(gw->wk); /* the cancelled waiter's reference */
       }
-  /* sessions go before the server: they hold its connections */
   g_ptr_array_set_size(gw->dirty, 0);
   g_hash_table_remove_all(gw->sessions);
-  g_clear_object(&gw->server);
-  /* run what the loop left (idle closures) so their data is freed */
-  while (g_main_context_iteration(gw->ctx, FALSE))
-    ;
+  /* run what the thread left (idle closures) so their data is freed */
+  if (gw->ctx)
+    while (g_main_context_iteration(gw->ctx, FALSE))
+      ;
   g_hash_table_unref(gw->sessions);
   g_hash_table_unref(gw->channels);
   g_ptr_array_unref(gw->dirty);
@@ -1069,15 +1092,14 @@ void rill_gateway_free(rill_gateway *gw)
     rill_log_close(gw->log);
   rill__gw_rules_free(gw->rules);
   rill__batch_writer_free(gw->writer);
-  g_main_loop_unref(gw->loop);
-  g_main_context_unref(gw->ctx);
-  waker_unref(gw->wk);
-  g_mutex_clear(&gw->start_lock);
-  g_cond_clear(&gw->start_cond);
+  if (gw->ctx)
+    g_main_context_unref(gw->ctx);
+  if (gw->wk)
+    waker_unref(gw->wk);
+  g_mutex_clear(&gw->stop_lock);
+  g_cond_clear(&gw->stop_cond);
   g_free(gw->parts);
-  g_free(gw->host);
   g_free(gw->topic);
-  g_free(gw->static_dir);
   g_free(gw->secret);
   g_free(gw);
 }

@@ -1,12 +1,13 @@
-/* server.h — the gateway's HTTP side (internal): one SoupServer on the
- * gateway thread's GMainContext serving the WebSocket endpoint /ws and the
- * static files at /. The one place that creates a SoupServer, so moving to
- * rill's shared HTTP layer changes only this file. */
+/* server.h — the gateway's HTTP side (internal), on rill's shared HTTP
+ * layer (rill/http.h): the WebSocket endpoint /ws, static files at /, and
+ * the built-in /metrics, /healthz and /readyz. */
 #pragma once
+
+#include <rill/http.h>
 
 #include <libsoup/soup.h>
 
-/* Creates the server on the thread-default GMainContext and listens on
- * @host:@port; *@bound_port gets the port. @static_dir may be NULL. */
-SoupServer *rill__gw_server_new(const char *host, int port, const char *static_dir, SoupServerWebsocketCallback ws,
-                                void *ws_data, int *bound_port, GError **error);
+/* A server (not yet listening) with /ws handled by @ws and, when
+ * @static_dir is not NULL, the files of @static_dir at /. */
+rill_http_server *rill__gw_http_new(const char *static_dir, SoupServerWebsocketCallback ws, void *ws_data,
+                                    GError **error);

@@ -240,6 +240,15 @@ static void test_publish_deliver(fx *f, gconstpointer data)
   wsc_send(alice, "{\"type\":\"unsubscribe\",\"channel\":\"room\"}");
   publish(bob, "room", 200);
   assert_nothing_more(alice, "deliver");
+  /* the metrics say the same, on the gateway's HTTP server */
+  guint status;
+  char *metrics = wsc_http_get(f->port, "/metrics", &status);
+  g_assert_cmpuint(status, ==, 200);
+  g_assert_nonnull(strstr(metrics, "rill_gateway_published_total{topic=\"gateway\"} 102\n"));
+  g_assert_nonnull(strstr(metrics, "rill_gateway_delivered_total{topic=\"gateway\"} 101\n"));
+  g_assert_nonnull(strstr(metrics, "rill_gateway_connections{topic=\"gateway\"} 2\n"));
+  g_assert_nonnull(strstr(metrics, "rill_gateway_delivery_latency_seconds_count{topic=\"gateway\"} 101\n"));
+  g_free(metrics);
   wsc_free(alice);
   wsc_free(bob);
   /* the log holds every acknowledged publish, in a topic the gateway

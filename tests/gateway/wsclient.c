@@ -177,3 +177,23 @@ gint64 wsc_int(JsonObject *o, const char *name)
   JsonNode *n = json_object_get_member(o, name);
   return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64 ? json_node_get_int(n) : -1;
 }
+
+char *wsc_http_get(int port, const char *path, guint *status)
+{
+  GMainContext *ctx = g_main_context_new();
+  g_main_context_push_thread_default(ctx);
+  SoupSession *session = soup_session_new();
+  char *uri = g_strdup_printf("http://127.0.0.1:%d%s", port, path);
+  SoupMessage *msg = soup_message_new("GET", uri);
+  GBytes *body = soup_session_send_and_read(session, msg, NULL, NULL);
+  *status = soup_message_get_status(msg);
+  char *text = body ? g_strndup(g_bytes_get_data(body, NULL), g_bytes_get_size(body)) : NULL;
+  if (body)
+    g_bytes_unref(body);
+  g_object_unref(msg);
+  g_object_unref(session);
+  g_free(uri);
+  g_main_context_pop_thread_default(ctx);
+  g_main_context_unref(ctx);
+  return text;
+}

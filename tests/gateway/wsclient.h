@@ -29,3 +29,6 @@ void wsc_free(wsc *c);
 
 const char *wsc_str(JsonObject *o, const char *name);
 gint64 wsc_int(JsonObject *o, const char *name);
+
+/* A plain HTTP GET of @path (transfer full; NULL when it failed). */
+char *wsc_http_get(int port, const char *path, guint *status);
