@@ -152,6 +152,41 @@ static void assert_nothing_more(wsc *c, const char *type)
   }
 }
 
+/* Every rill_gateway_ family a scrape exposes is in docs/observability.md
+ * with the same type, and every one there is exposed. */
+static void check_metrics_doc(const char *metrics)
+{
+  GHashTable *exposed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  char **lines = g_strsplit(metrics, "\n", -1);
+  for (char **l = lines; *l; l++) {
+    char **w = g_strsplit(*l, " ", 4);
+    if (g_strv_length(w) == 4 && strcmp(w[1], "TYPE") == 0 && g_str_has_prefix(w[2], "rill_gateway_"))
+      g_hash_table_insert(exposed, g_strdup(w[2]), g_strdup(w[3]));
+    g_strfreev(w);
+  }
+  g_strfreev(lines);
+  char *doc;
+  g_assert_true(g_file_get_contents(RILL_SOURCE_DIR "/docs/observability.md", &doc, NULL, NULL));
+  GRegex *row = g_regex_new("^\\| `(rill_gateway_[a-z_]+)` \\| (counter|gauge|histogram) \\|", G_REGEX_MULTILINE, 0,
+                            NULL);
+  GMatchInfo *m = NULL;
+  guint n = 0;
+  for (g_regex_match(row, doc, 0, &m); g_match_info_matches(m); g_match_info_next(m, NULL), n++) {
+    char *name = g_match_info_fetch(m, 1), *type = g_match_info_fetch(m, 2);
+    if (g_strcmp0(g_hash_table_lookup(exposed, name), type) != 0)
+      g_error("docs/observability.md lists %s as a %s; the scrape says %s", name, type,
+              (char *)g_hash_table_lookup(exposed, name));
+    g_free(name);
+    g_free(type);
+  }
+  if (n != g_hash_table_size(exposed))
+    g_error("%u rill_gateway_ families exposed, %u documented", g_hash_table_size(exposed), n);
+  g_match_info_free(m);
+  g_regex_unref(row);
+  g_free(doc);
+  g_hash_table_unref(exposed);
+}
+
 /* ---- tokens --------------------------------------------------------------- */
 
 static void test_tokens(void)
@@ -248,6 +283,7 @@ static void test_publish_deliver(fx *f, gconstpointer data)
   g_assert_nonnull(strstr(metrics, "rill_gateway_delivered_total{topic=\"gateway\"} 101\n"));
   g_assert_nonnull(strstr(metrics, "rill_gateway_connections{topic=\"gateway\"} 2\n"));
   g_assert_nonnull(strstr(metrics, "rill_gateway_delivery_latency_seconds_count{topic=\"gateway\"} 101\n"));
+  check_metrics_doc(metrics);
   g_free(metrics);
   wsc_free(alice);
   wsc_free(bob);
