@@ -44,7 +44,7 @@
 
 #define READ_BYTES (1 << 20)     /* one log read of the pump */
 #define CATCHUP_BYTES (256 << 10) /* one log read of a catching-up subscription */
-#define FLUSH_BYTES (256 << 10)   /* handed to libsoup per writability check */
+#define FLUSH_BYTES (64 << 10)    /* handed to libsoup per writability check */
 #define FROM_HEADER "from"
 #define RILL__GW_SOUP_LIMIT(max_frame) ((max_frame) * 4)
 
@@ -78,6 +78,7 @@ struct session {
   GSource *out_watch; /* waiting for the socket to be writable */
   GSource *remove;    /* the idle that frees it after "closed" */
   gboolean dirty;     /* in gw->dirty */
+  gsize unchecked;    /* bytes handed to libsoup since the socket was last seen writable */
   gboolean closing;
   double tokens; /* rate limit */
   gint64 tokens_us;
@@ -112,7 +113,7 @@ struct rill_gateway {
   int32_t n_parts;
   part *parts;
   waker *wk;
-  gint pump_posted;
+  GSource *pump_src; /* made ready (from any thread) when a partition has data */
   GHashTable *channels; /* name -> channel* */
   GHashTable *sessions; /* &id -> session* */
   guint64 next_id;
@@ -167,10 +168,23 @@ static void waker_unref(waker *w)
   g_free(w);
 }
 
+/* The pump is one source, made ready by wake-ups from any thread and
+ * dispatched once per main loop iteration with the others of its priority:
+ * the publishes that arrive in one iteration are read and delivered by one
+ * pump (invoking it per wake-up ran it inside every publish: a log read, a
+ * waiter and a flush of every subscriber per message). */
+static gboolean pump_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+  g_source_set_ready_time(src, -1);
+  return cb(data);
+}
+
+static GSourceFuncs pump_funcs = {NULL, NULL, pump_dispatch, NULL, NULL, NULL};
+
 static gboolean pump_cb(gpointer data)
 {
   pump(data);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;
 }
 
 typedef struct {
@@ -186,8 +200,7 @@ static void wait_cb(rill_log_wake reason, int64_t hwm, void *user_data)
   if (!w->stopping && reason == RILL_LOG_WAKE_DATA) {
     rill_gateway *gw = w->gw;
     g_atomic_int_set(&gw->parts[a->p].wake, 1);
-    if (!g_atomic_int_exchange(&gw->pump_posted, 1))
-      g_main_context_invoke(w->ctx, pump_cb, gw);
+    g_source_set_ready_time(gw->pump_src, 0); /* thread-safe; wakes the context */
   }
   g_mutex_unlock(&w->lock);
   g_free(a);
@@ -283,18 +296,22 @@ static void session_flush(session *s)
   if (s->closing || s->out_watch)
     return;
   while (s->out.length) {
-    if (!(g_socket_condition_check(s->sock, G_IO_OUT) & G_IO_OUT)) {
+    /* a poll() per flush of every subscriber was a syscall per delivery;
+     * libsoup writes at once while the socket takes it, so looking every
+     * FLUSH_BYTES still bounds what it holds */
+    if (s->unchecked >= FLUSH_BYTES && !(g_socket_condition_check(s->sock, G_IO_OUT) & G_IO_OUT)) {
       s->out_watch = g_socket_create_source(s->sock, G_IO_OUT | G_IO_ERR | G_IO_HUP, NULL);
       g_source_set_callback(s->out_watch, G_SOURCE_FUNC(writable_cb), s, NULL);
       g_source_attach(s->out_watch, s->gw->ctx);
       return;
     }
-    gsize handed = 0;
-    while (s->out.length && handed < FLUSH_BYTES) {
+    if (s->unchecked >= FLUSH_BYTES)
+      s->unchecked = 0; /* just seen writable */
+    while (s->out.length && s->unchecked < FLUSH_BYTES) {
       GBytes *b = g_queue_pop_head(&s->out);
       gsize n = g_bytes_get_size(b);
       s->out_bytes -= n;
-      handed += n;
+      s->unchecked += n;
       soup_websocket_connection_send_message(s->ws, SOUP_WEBSOCKET_DATA_TEXT, b);
       g_bytes_unref(b);
     }
@@ -495,7 +512,6 @@ static void dispatch_record(rill_gateway *gw, int32_t p, const rill__record *rec
 
 static void pump(rill_gateway *gw)
 {
-  g_atomic_int_set(&gw->pump_posted, 0);
   for (int32_t p = 0; p < gw->n_parts; p++) {
     part *pt = &gw->parts[p];
     if (!g_atomic_int_exchange(&pt->wake, 0))
@@ -997,6 +1013,10 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
   if (!(gw->http = rill__gw_http_new(o->static_dir, websocket_cb, gw, error)))
     goto fail;
   gw->ctx = g_main_context_ref(rill_http_server_get_context(gw->http));
+  gw->pump_src = g_source_new(&pump_funcs, sizeof(GSource));
+  g_source_set_callback(gw->pump_src, pump_cb, gw, NULL);
+  g_source_set_ready_time(gw->pump_src, -1);
+  g_source_attach(gw->pump_src, gw->ctx);
   gw->wk = g_new0(waker, 1);
   gw->wk->refs = 1;
   g_mutex_init(&gw->wk->lock);
@@ -1092,6 +1112,10 @@ void rill_gateway_free(rill_gateway *gw)
     rill_log_close(gw->log);
   rill__gw_rules_free(gw->rules);
   rill__batch_writer_free(gw->writer);
+  if (gw->pump_src) {
+    g_source_destroy(gw->pump_src);
+    g_source_unref(gw->pump_src);
+  }
   if (gw->ctx)
     g_main_context_unref(gw->ctx);
   if (gw->wk)
