@@ -254,6 +254,8 @@ static void session_send(session *s, GBytes *frame)
   if (s->closing)
     return;
   gsize n = g_bytes_get_size(frame);
+  if (s->out_bytes + n > s->gw->max_queue)
+    session_flush(s); /* a burst larger than the bound is fine while the socket takes it */
   if (s->out_bytes + n > s->gw->max_queue) {
     stat_add(&s->gw->stats.slow_disconnects, 1);
     char *why = g_strdup_printf("slow consumer: over %" G_GSIZE_FORMAT " bytes queued", s->gw->max_queue);
