@@ -1,6 +1,6 @@
 rill_sources(map.c filter.c flat-map.c union.c keyby.c keyed-process.c watermark.c aggregate.c
              aggregate-running.c window.c window-panes.c window-session.c dedupe.c topn.c
-             join.c join-window.c join-interval.c join-table.c join-table-file.c csv.c fields.c
+             join.c join-window.c join-interval.c join-table.c join-table-file.c csv.c fields.c json-scan.c scratch.c
              parse.c dead-letter.c)
 # launch elements (rill-run), declared beside their operators; registered by elements/elements.c
 rill_sources(fieldops.c field-elements.c parse-elements.c keyby-elements.c watermark-elements.c window-elements.c

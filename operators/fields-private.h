@@ -1,0 +1,19 @@
+/* fields-private.h — what the expression engine reads from a parsed
+ * rill_fields without going through names: the JSON root span (walked with
+ * json-scan.h), CSV columns, and the per-parse scratch arena.
+ */
+#pragma once
+
+#include <rill/fields.h>
+
+#include "operators/json-scan.h"
+#include "operators/scratch.h"
+
+rill_fields_format rill__fields_format(const rill_fields *fields);
+/* JSON: the parsed value (ABSENT before a successful parse). (transfer none) */
+const rill__json_span *rill__fields_json_root(const rill_fields *fields);
+/* The arena reset at each parse. (transfer none) */
+rill__scratch *rill__fields_arena(rill_fields *fields);
+/* CSV: FALSE when there is no column @name; else its bytes (*@data NULL for
+ * a NULL field), valid until the next parse. */
+gboolean rill__fields_csv_column(rill_fields *fields, const char *name, const char **data, gsize *len);
