@@ -4,6 +4,7 @@
  * rill__fieldop_add, which key-by, watermarks and the aggregates use for
  * their field= parameter.
  */
+#include "operators/expr-elements.h"
 #include "operators/fieldops.h"
 
 #include <rill/dead-letter.h>
@@ -14,6 +15,7 @@ static const char *const cmps[] = {"eq", "ne", "lt", "le", "gt", "ge", "contains
 /* The parameters of the three elements (each reads its own rows). */
 typedef struct {
   char *field;
+  char *expr;                        /* filter: an expression instead of field + comparison */
   char *operand[G_N_ELEMENTS(cmps)]; /* filter: the one comparison given */
   char **fields;                     /* project */
   int format;
@@ -38,6 +40,20 @@ static rill_stage *build_filter(rill_launch_builder *b, const char *name, rill_s
                                 GError **error)
 {
   const field_props *p = rill__launch_props(b);
+  if (p->expr) {
+    if (p->field) {
+      rill__launch_fail(b, "field", error, RILL_LAUNCH_ERROR_INVALID_VALUE,
+                        "expr= or field= with a comparison, not both");
+      return NULL;
+    }
+    return rill__expr_stage_add(b, name, inputs[0], RILL__EXPR_STAGE_FILTER, "expr", p->expr, p->format,
+                                p->dead_letter, error);
+  }
+  if (!p->field) {
+    rill__launch_fail(b, NULL, error, RILL_LAUNCH_ERROR_MISSING_PARAMETER,
+                      "needs expr= or field= with a comparison");
+    return NULL;
+  }
   int cmp = -1;
   for (guint i = 0; i < G_N_ELEMENTS(cmps); i++) {
     if (!p->operand[i])
@@ -93,9 +109,10 @@ static rill_stage *build_project(rill_launch_builder *b, const char *name, rill_
 
 /* name, type, field, min, max, default, choices, -, -, doc */
 static const rill_launch_element elements[] = {
-  {"filter", RILL_LAUNCH_TRANSFORM, "keep records whose field compares true (one comparison per filter)",
+  {"filter", RILL_LAUNCH_TRANSFORM, "keep records for which an expression is true, or whose field compares true",
    RILL__LAUNCH_PARAMS(field_props,
-     {"field", RILL__CONF_STRING, OFF(field), 0, 0, REQUIRED, NULL, NULL, NULL, "field to test (JSON path a.b.0 or CSV column)"},
+     {"expr", RILL__CONF_STRING, OFF(expr), 0, 0, NULL, NULL, NULL, NULL, "keep records for which this expression is true (docs/expressions.md)"},
+     {"field", RILL__CONF_STRING, OFF(field), 0, 0, NULL, NULL, NULL, NULL, "field to test (JSON path a.b.0 or CSV column), with one comparison below"},
      OPERAND(0, "eq", "equal (numerically when both are numbers)"),
      OPERAND(1, "ne", "not equal"),
      OPERAND(2, "lt", "less than"),

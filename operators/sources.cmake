@@ -4,4 +4,6 @@ rill_sources(map.c filter.c flat-map.c union.c keyby.c keyed-process.c watermark
              parse.c dead-letter.c)
 # launch elements (rill-run), declared beside their operators; registered by elements/elements.c
 rill_sources(fieldops.c field-elements.c parse-elements.c keyby-elements.c watermark-elements.c window-elements.c
-             dedupe-elements.c union-elements.c to-json.c)
+             dedupe-elements.c union-elements.c to-json.c expr-elements.c)
+# the expression language (include/rill/expr.h, docs/expressions.md)
+rill_sources(expr/lexer.c expr/parser.c expr/value.c expr/eval.c expr/functions.c expr/time.c)
