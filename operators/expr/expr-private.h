@@ -161,8 +161,6 @@ gboolean rill__expr_parse_number(const char *s, gsize len, double *out);
 gboolean rill__expr_compare(const rill_expr_value *a, const rill_expr_value *b, int *cmp);
 /* Equality: null equals only null; otherwise compare == 0. */
 gboolean rill__expr_equal(const rill_expr_value *a, const rill_expr_value *b);
-/* The number as JSON text. */
-void rill__expr_append_number(GString *out, double d);
 
 /* ---- functions (functions.c, time.c) ------------------------------------------ */
 

@@ -8,6 +8,7 @@
  * <, <=, > and >= are false there and == is false unless both are null.
  */
 #include "operators/expr/expr-private.h"
+#include "runtime/numbers.h"
 
 #include <math.h>
 #include <string.h>
@@ -109,26 +110,6 @@ gboolean rill__expr_equal(const rill_expr_value *a, const rill_expr_value *b)
   return rill__expr_compare(a, b, &c) && c == 0;
 }
 
-void rill__expr_append_number(GString *out, double d)
-{
-  if (!isfinite(d)) {
-    g_string_append(out, "null");
-    return;
-  }
-  if (d == floor(d) && fabs(d) < 9.0e15) {
-    g_string_append_printf(out, "%" G_GINT64_FORMAT, (gint64)d);
-    return;
-  }
-  /* Shortest of 15..17 significant digits that reads back the same. */
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  for (int prec = 15; prec <= 17; prec++) {
-    g_ascii_formatd(buf, sizeof buf, prec == 15 ? "%.15g" : prec == 16 ? "%.16g" : "%.17g", d);
-    if (g_ascii_strtod(buf, NULL) == d)
-      break;
-  }
-  g_string_append(out, buf);
-}
-
 gboolean rill_expr_value_truthy(const rill_expr_value *v)
 {
   g_return_val_if_fail(v != NULL, FALSE);
@@ -145,7 +126,7 @@ void rill_expr_value_append_json(const rill_expr_value *v, GString *out)
     if (v->text)
       g_string_append_len(out, v->text, (gssize)v->len);
     else
-      rill__expr_append_number(out, v->number);
+      rill__append_double(out, v->number);
     break;
   case RILL_EXPR_STRING: rill_json_append_string(out, v->text, (gssize)v->len); break;
   case RILL_EXPR_ARRAY:
