@@ -14,6 +14,13 @@ static inline gboolean blank(char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* String bytes by what the scanners must do with them: 0 plain (most),
+ * 1 the closing quote, 2 a backslash, 3 a control character (invalid),
+ * 4 a byte of a multi-byte UTF-8 sequence (checked once per string). */
+static const unsigned char str_class[256] = {
+  [0x00 ... 0x1f] = 3, ['"'] = 1, ['\\'] = 2, [0x80 ... 0xff] = 4,
+};
+
 static inline const char *skip_blanks(const char *p, const char *end)
 {
   while (p < end && blank(*p))
@@ -48,33 +55,38 @@ static gboolean v_string(vstate *v, const char **pp)
   gboolean high = FALSE;
   const char *text = p;
   for (;;) {
+    while (p < end && str_class[(unsigned char)*p] == 0)
+      p++;
     if (p >= end)
       return fail(v, p, "unterminated string");
-    unsigned char c = (unsigned char)*p;
-    if (c == '"')
-      break;
-    if (c < 0x20)
+    switch (str_class[(unsigned char)*p]) {
+    case 1:
+      goto done;
+    case 3:
       return fail(v, p, "control character in a string");
-    if (c >= 0x80)
+    case 4:
       high = TRUE;
-    if (c == '\\') {
-      if (p + 1 >= end)
-        return fail(v, p, "unterminated string");
-      char e = p[1];
-      if (e == 'u') {
-        if (end - p < 6 || !g_ascii_isxdigit(p[2]) || !g_ascii_isxdigit(p[3]) || !g_ascii_isxdigit(p[4]) ||
-            !g_ascii_isxdigit(p[5]))
-          return fail(v, p, "bad \\u escape");
-        p += 6;
-        continue;
-      }
-      if (!strchr("\"\\/bfnrt", e) || e == '\0')
-        return fail(v, p, "bad escape");
-      p += 2;
+      p++;
+      continue;
+    default:
+      break;
+    }
+    /* A backslash. */
+    if (p + 1 >= end)
+      return fail(v, p, "unterminated string");
+    char e = p[1];
+    if (e == 'u') {
+      if (end - p < 6 || !g_ascii_isxdigit(p[2]) || !g_ascii_isxdigit(p[3]) || !g_ascii_isxdigit(p[4]) ||
+          !g_ascii_isxdigit(p[5]))
+        return fail(v, p, "bad \\u escape");
+      p += 6;
       continue;
     }
-    p++;
+    if (e == '\0' || !strchr("\"\\/bfnrt", e))
+      return fail(v, p, "bad escape");
+    p += 2;
   }
+done:
   if (high && !g_utf8_validate_len(text, (gsize)(p - text), NULL))
     return fail(v, text, "invalid UTF-8 in a string");
   *pp = p + 1;
@@ -202,18 +214,13 @@ gboolean rill__json_validate(const char *data, gsize len, gsize *error_at, const
 static const char *skip_string(const char *p, const char *end)
 {
   p++; /* the quote */
-  for (;;) {
-    const char *q = memchr(p, '"', (gsize)(end - p));
-    if (!q)
-      return end;
-    /* Escaped when preceded by an odd run of backslashes. */
-    const char *b = q;
-    while (b > p && b[-1] == '\\')
-      b--;
-    if (((q - b) & 1) == 0)
-      return q + 1;
-    p = q + 1;
+  while (p < end) {
+    unsigned char k = str_class[(unsigned char)*p];
+    if (k == 1)
+      return p + 1;
+    p += k == 2 ? 2 : 1;
   }
+  return end;
 }
 
 /* The byte after the value at @p (not blank), or @end. */
