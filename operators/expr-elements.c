@@ -57,11 +57,13 @@ static void op_free(void *data)
 /* Evaluates @e on the record in @fields; results in the fields' arena. */
 static void eval(const rill_expr *e, rill_fields *fields, rill_expr_value *out)
 {
-  rill__expr_ctx c = {NULL, {RILL__JSON_ABSENT, NULL, 0}, rill__fields_arena(fields)};
-  if (rill__fields_format(fields) == RILL_FIELDS_CSV)
+  rill__expr_ctx c = {NULL, {RILL__JSON_ABSENT, NULL, 0}, NULL, rill__fields_arena(fields)};
+  if (rill__fields_format(fields) == RILL_FIELDS_CSV) {
     c.fields = fields;
-  else
+  } else {
     c.root = *rill__fields_json_root(fields);
+    c.json = fields;
+  }
   rill__expr_eval(e->root, &c, out);
 }
 

@@ -21,11 +21,16 @@
 
 G_DEFINE_QUARK(rill-fields-error-quark, rill_fields_error)
 
+#define TOP_MAX 32
+
 struct rill_fields {
   rill_fields_format format;
   char sep;
   /* JSON */
   rill__json_span root;       /* the parsed value, in a copy in `arena`; ABSENT before a parse */
+  rill__json_pair top[TOP_MAX]; /* the root object's first members (lookups of top-level names) */
+  guint n_top;
+  gboolean top_all;           /* top[] holds every member and no key has an escape */
   /* CSV */
   GArray *row;                /* rill__csv_field */
   GString *scratch;
@@ -84,15 +89,21 @@ gboolean rill_fields_parse(rill_fields *fields, const void *data, size_t len, GE
   if (f->format == RILL_FIELDS_CSV)
     return rill__csv_split(data ? data : "", len, f->sep, f->row, f->scratch, error);
   f->root = (rill__json_span){RILL__JSON_ABSENT, NULL, 0};
+  f->n_top = 0;
+  f->top_all = FALSE;
+  /* A copy, so what is handed out does not depend on the caller's buffer
+   * (and ends with a NUL, which number parsing relies on). */
+  const char *copy = rill__scratch_strndup(f->arena, data ? data : "", len);
   gsize at;
   const char *what;
-  if (!rill__json_validate(data ? data : "", len, &at, &what)) {
+  if (!rill__json_validate_index(copy, len, f->top, TOP_MAX, &f->n_top, &f->top_all, &at, &what)) {
     g_set_error(error, RILL_FIELDS_ERROR, RILL_FIELDS_ERROR_PARSE, "malformed JSON: %s at byte %" G_GSIZE_FORMAT,
                 what, at);
     return FALSE;
   }
-  /* A copy, so what is handed out does not depend on the caller's buffer. */
-  const char *copy = rill__scratch_strndup(f->arena, data, len);
+  for (guint i = 0; i < f->n_top && f->top_all; i++)
+    if (memchr(f->top[i].key.text, '\\', f->top[i].key.len))
+      f->top_all = FALSE;
   rill__json_value(copy, copy + len, &f->root);
   return TRUE;
 }
@@ -152,6 +163,22 @@ static const rill__csv_field *csv_field(rill_fields *f, const char *name)
   return NULL;
 }
 
+gboolean rill__fields_json_member(const rill_fields *f, const char *name, gsize len, rill__json_span *out)
+{
+  if (f->root.type == RILL__JSON_OBJECT && f->top_all) {
+    for (guint i = 0; i < f->n_top; i++) {
+      const rill__json_span *k = &f->top[i].key;
+      if (k->len == len + 2 && memcmp(k->text + 1, name, len) == 0) {
+        *out = f->top[i].value;
+        return TRUE;
+      }
+    }
+    *out = (rill__json_span){RILL__JSON_ABSENT, NULL, 0};
+    return FALSE;
+  }
+  return rill__json_member(&f->root, name, len, out);
+}
+
 /* Walks "a.b.0.c" from the root (numeric segments index arrays); ABSENT
  * when any step is missing. */
 static rill__json_span json_lookup(rill_fields *f, const char *path)
@@ -162,7 +189,9 @@ static rill__json_span json_lookup(rill_fields *f, const char *path)
     const char *dot = strchr(p, '.');
     gsize n = dot ? (gsize)(dot - p) : strlen(p);
     rill__json_span next;
-    if (node.type == RILL__JSON_OBJECT) {
+    if (p == path && node.type == RILL__JSON_OBJECT) {
+      rill__fields_json_member(f, p, n, &next);
+    } else if (node.type == RILL__JSON_OBJECT) {
       rill__json_member(&node, p, n, &next);
     } else if (node.type == RILL__JSON_ARRAY) {
       char *end;

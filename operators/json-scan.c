@@ -28,12 +28,18 @@ static inline const char *skip_blanks(const char *p, const char *end)
   return p;
 }
 
+static const char *skip_string(const char *p, const char *end);
+static rill__json_type type_of(char c);
+
 /* ---- validation ---------------------------------------------------------- */
 
 typedef struct {
   const char *start, *end;
   const char *err_at;
   const char *what;
+  rill__json_pair *pairs; /* the root object's members, when indexing */
+  guint max, n;
+  gboolean all;
 } vstate;
 
 static gboolean fail(vstate *v, const char *at, const char *what)
@@ -138,10 +144,12 @@ static gboolean v_container(vstate *v, const char **pp, int depth, gboolean obje
     return TRUE;
   }
   for (;;) {
+    const char *key = NULL;
     if (object) {
       p = skip_blanks(p, v->end);
       if (p >= v->end || *p != '"')
         return fail(v, p, "expected a member name");
+      key = p;
       if (!v_string(v, &p))
         return FALSE;
       p = skip_blanks(p, v->end);
@@ -151,6 +159,17 @@ static gboolean v_container(vstate *v, const char **pp, int depth, gboolean obje
     }
     if (!v_value(v, &p, depth + 1))
       return FALSE;
+    if (key && depth == 0 && v->max) {
+      if (v->n < v->max) {
+        rill__json_pair *pair = &v->pairs[v->n++];
+        const char *kend = skip_string(key, v->end);
+        pair->key = (rill__json_span){RILL__JSON_STRING, key, (gsize)(kend - key)};
+        const char *vstart = skip_blanks(skip_blanks(kend, v->end) + 1, v->end);
+        pair->value = (rill__json_span){type_of(*vstart), vstart, (gsize)(p - vstart)};
+      } else {
+        v->all = FALSE;
+      }
+    }
     p = skip_blanks(p, v->end);
     if (p < v->end && *p == ',') {
       p++;
@@ -191,7 +210,17 @@ static gboolean v_value(vstate *v, const char **pp, int depth)
 
 gboolean rill__json_validate(const char *data, gsize len, gsize *error_at, const char **what)
 {
-  vstate v = {data, data + len, NULL, NULL};
+  guint n;
+  gboolean all;
+  return rill__json_validate_index(data, len, NULL, 0, &n, &all, error_at, what);
+}
+
+gboolean rill__json_validate_index(const char *data, gsize len, rill__json_pair *pairs, guint max, guint *n_pairs,
+                                   gboolean *all_pairs, gsize *error_at, const char **what)
+{
+  vstate v = {data, data + len, NULL, NULL, pairs, max, 0, TRUE};
+  *n_pairs = 0;
+  *all_pairs = FALSE;
   const char *p = data;
   if (skip_blanks(p, v.end) == v.end) {
     *error_at = len;
@@ -200,8 +229,11 @@ gboolean rill__json_validate(const char *data, gsize len, gsize *error_at, const
   }
   if (v_value(&v, &p, 0)) {
     p = skip_blanks(p, v.end);
-    if (p == v.end)
+    if (p == v.end) {
+      *n_pairs = v.n;
+      *all_pairs = v.all;
       return TRUE;
+    }
     fail(&v, p, "text after the value");
   }
   *error_at = (gsize)(v.err_at - data);

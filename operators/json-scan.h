@@ -36,6 +36,12 @@ typedef struct {
   gsize len;        /* bytes of the value */
 } rill__json_span;
 
+/* An object member: its key (a STRING span, quotes included) and value. */
+typedef struct {
+  rill__json_span key;
+  rill__json_span value;
+} rill__json_pair;
+
 /* Deepest nesting rill__json_validate accepts. */
 #define RILL__JSON_MAX_DEPTH 512
 
@@ -43,6 +49,11 @@ typedef struct {
  * allowed. Otherwise FALSE, *@error_at the byte offset of the problem and
  * *@what a static description. */
 gboolean rill__json_validate(const char *data, gsize len, gsize *error_at, const char **what);
+/* The same, and when the value is an object, its first @max members go to
+ * @pairs in order: *@n_pairs how many, *@all_pairs whether that was all of
+ * them (an index for lookups of top-level names). */
+gboolean rill__json_validate_index(const char *data, gsize len, rill__json_pair *pairs, guint max, guint *n_pairs,
+                                   gboolean *all_pairs, gsize *error_at, const char **what);
 /* The value that starts at the first non-blank byte of [@p, @end): fills
  * @out and returns the byte after it, or NULL (and ABSENT) when there is
  * none. */

@@ -157,7 +157,12 @@ static void eval_field(const rill__expr_node *n, rill__expr_ctx *c, rill_expr_va
     return;
   }
   rill__json_span v = c->root;
-  for (guint i = 0; i < n->n_segs && v.type != RILL__JSON_ABSENT; i++) {
+  guint i = 0;
+  if (c->json && n->n_segs && !n->segs[0].bracket && v.type == RILL__JSON_OBJECT) {
+    rill__fields_json_member(c->json, n->segs[0].name, n->segs[0].len, &v);
+    i = 1;
+  }
+  for (; i < n->n_segs && v.type != RILL__JSON_ABSENT; i++) {
     rill__json_span next;
     step(&v, &n->segs[i], &next);
     v = next;
@@ -286,11 +291,13 @@ void rill__expr_eval(const rill__expr_node *n, rill__expr_ctx *c, rill_expr_valu
 void rill_expr_eval(const rill_expr *expr, rill_fields *record, rill_expr_scratch *scratch, rill_expr_value *out)
 {
   g_return_if_fail(expr != NULL && record != NULL && scratch != NULL && out != NULL);
-  rill__expr_ctx c = {NULL, {RILL__JSON_ABSENT, NULL, 0}, scratch->arena};
-  if (rill__fields_format(record) == RILL_FIELDS_CSV)
+  rill__expr_ctx c = {NULL, {RILL__JSON_ABSENT, NULL, 0}, NULL, scratch->arena};
+  if (rill__fields_format(record) == RILL_FIELDS_CSV) {
     c.fields = record;
-  else
+  } else {
     c.root = *rill__fields_json_root(record);
+    c.json = record;
+  }
   rill__expr_eval(expr->root, &c, out);
 }
 
@@ -307,7 +314,7 @@ gboolean rill_expr_eval_json(const rill_expr *expr, const char *json, gsize len,
     return FALSE;
   }
   const char *copy = rill__scratch_strndup(scratch->arena, json, len);
-  rill__expr_ctx c = {NULL, {RILL__JSON_ABSENT, NULL, 0}, scratch->arena};
+  rill__expr_ctx c = {NULL, {RILL__JSON_ABSENT, NULL, 0}, NULL, scratch->arena};
   rill__json_value(copy, copy + len, &c.root);
   rill__expr_eval(expr->root, &c, out);
   return TRUE;

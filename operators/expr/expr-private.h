@@ -125,6 +125,7 @@ rill__expr_node *rill__expr_parse(const char *text, GError **error);
 typedef struct {
   rill_fields *fields;       /* CSV records (NULL for JSON) */
   rill__json_span root;      /* JSON records */
+  rill_fields *json;         /* JSON records read through a rill_fields (its member index), or NULL */
   rill__scratch *arena;      /* results */
 } rill__expr_ctx;
 

@@ -189,6 +189,24 @@ static char *eval_to_json(const char *expr_text, const char *json)
   return g_string_free(out, FALSE);
 }
 
+/* The same through a parsed rill_fields (its top-level member index). */
+static char *eval_fields_to_json(const char *expr_text, const char *json)
+{
+  rill_expr *e = rill_expr_compile(expr_text, NULL);
+  g_assert_nonnull(e);
+  rill_fields *f = rill_fields_new(RILL_FIELDS_JSON);
+  g_assert_true(rill_fields_parse(f, json, strlen(json), NULL));
+  rill_expr_scratch *s = rill_expr_scratch_new();
+  rill_expr_value v;
+  rill_expr_eval(e, f, s, &v);
+  GString *out = g_string_new(NULL);
+  rill_expr_value_append_json(&v, out);
+  rill_expr_scratch_free(s);
+  rill_fields_free(f);
+  rill_expr_free(e);
+  return g_string_free(out, FALSE);
+}
+
 static void test_cases(void)
 {
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -196,7 +214,50 @@ static void test_cases(void)
     if (strcmp(got, cases[i].expect) != 0)
       g_error("%s: got %s, expected %s", cases[i].expr, got, cases[i].expect);
     g_free(got);
+    got = eval_fields_to_json(cases[i].expr, record);
+    if (strcmp(got, cases[i].expect) != 0)
+      g_error("%s (rill_fields): got %s, expected %s", cases[i].expr, got, cases[i].expect);
+    g_free(got);
   }
+}
+
+/* Top-level lookups past the index's size and with escaped keys find the
+ * same members a scan does; malformed JSON fails at every cut. */
+static void test_json_scan(void)
+{
+  GString *big = g_string_new("{");
+  for (int i = 0; i < 40; i++)
+    g_string_append_printf(big, "%s\"k%d\": %d", i ? ", " : "", i, i * 10);
+  g_string_append(big, ", \"a\\u0062\": \"escaped\", \"k3\": \"second k3\"}");
+  rill_fields *f = rill_fields_new(RILL_FIELDS_JSON);
+  g_assert_true(rill_fields_parse(f, big->str, big->len, NULL));
+  g_assert_cmpstr(rill_fields_get_string(f, "k35", NULL), ==, "350");
+  g_assert_cmpstr(rill_fields_get_string(f, "k3", NULL), ==, "30");
+  g_assert_cmpstr(rill_fields_get_string(f, "ab", NULL), ==, "escaped");
+  g_assert_null(rill_fields_get_string(f, "k40", NULL));
+  char *got = eval_fields_to_json("k39 + k1", big->str);
+  g_assert_cmpstr(got, ==, "400");
+  g_free(got);
+  const char small[] = "{\"a\\u0062\": 1, \"c\": [1, {\"d\": \"\\ud83d\\ude00\"}]}";
+  g_assert_true(rill_fields_parse(f, small, sizeof small - 1, NULL));
+  g_assert_cmpstr(rill_fields_get_string(f, "ab", NULL), ==, "1");
+  g_assert_cmpstr(rill_fields_get_string(f, "c.1.d", NULL), ==, "\xf0\x9f\x98\x80");
+  /* Every proper prefix of an object is malformed, with a clean error. */
+  for (gsize n = 0; n < big->len; n++) {
+    GError *error = NULL;
+    g_assert_false(rill_fields_parse(f, big->str, n, &error));
+    g_assert_error(error, RILL_FIELDS_ERROR, RILL_FIELDS_ERROR_PARSE);
+    g_clear_error(&error);
+  }
+  static const char *const bad[] = {
+    "{\"a\":1,}", "[1 2]", "{\"a\" 1}", "{a:1}", "01", "1.", "-", "1e", "\"\\x\"", "\"\\u12G4\"", "\"a\nb\"",
+    "tru", "nul", "[1]]", "\"\xff\"", "{\"a\":1} x", "", "  ",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
+    if (rill_fields_parse(f, bad[i], strlen(bad[i]), NULL))
+      g_error("accepted malformed JSON: %s", bad[i]);
+  g_string_free(big, TRUE);
+  rill_fields_free(f);
 }
 
 /* One compiled expression, one scratch, many records: results do not leak
@@ -399,6 +460,7 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/expr/cases", test_cases);
   g_test_add_func("/expr/many-records", test_many_records);
+  g_test_add_func("/expr/json-scan", test_json_scan);
   g_test_add_func("/expr/csv", test_csv);
   g_test_add_func("/expr/errors", test_errors);
   g_test_add_func("/expr/docs-table", test_docs_table);
