@@ -104,7 +104,15 @@ gboolean rill_fields_parse(rill_fields *fields, const void *data, size_t len, GE
   for (guint i = 0; i < f->n_top && f->top_all; i++)
     if (memchr(f->top[i].key.text, '\\', f->top[i].key.len))
       f->top_all = FALSE;
-  rill__json_value(copy, copy + len, &f->root);
+  /* The root is the text without its surrounding blanks (validated: no
+   * need to scan it again). */
+  const char *start = copy, *end = copy + len;
+  while (start < end && g_ascii_isspace(*start))
+    start++;
+  while (end > start && g_ascii_isspace(end[-1]))
+    end--;
+  rill__json_value(start, start + 1, &f->root);
+  f->root.len = (gsize)(end - start);
   return TRUE;
 }
 
