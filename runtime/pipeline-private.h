@@ -122,6 +122,7 @@ typedef struct rill__task {
   gboolean failed;                  /* an error was already reported from this task */
   int64_t watermark;                /* head's combined input watermark */
   gboolean idle;                    /* every open input channel is idle (RILL_WATERMARK_IDLE) */
+  gboolean unflushed;               /* records went down the chain since the stages' last on_idle */
   uint64_t barrier;                 /* head's last aligned barrier */
   /* checkpoints (checkpoint.c) */
   uint64_t snap_id;                 /* checkpoint whose snapshot is being collected, 0 = none */

@@ -54,6 +54,7 @@ typedef struct {
   file_state *files;
   guint n_files;
   guint current;            /* non-follow: the file being read */
+  gboolean busy;            /* follow: the last pass found data */
   rill_batch_builder *builder;
   rill_buffer *ref_chunk, *ref_name, *ref_hdr; /* referenced by the batch being built */
   JsonParser *parser;
@@ -415,7 +416,7 @@ static rill_flow read_once(task_state *t, rill_ctx *ctx, rill_emitter *out)
   GError *err = NULL;
   if (!f->opened && !open_file(t, f, &err))
     return fail(t, ctx, out, err);
-  if (rill__reader_fill(&f->r, 100, &err) < 0) {
+  if (rill__reader_fill(&f->r, RILL_SOURCE_WAIT_MS, &err) < 0) {
     rill_flow flow = drain(t, ctx, out, f);
     return flow == RILL_FLOW_OK ? fail(t, ctx, out, err) : (g_error_free(err), flow);
   }
@@ -476,8 +477,14 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
     }
   }
   rill_flow flow = emit_pending(t, out);
+  gboolean was_busy = t->busy;
+  t->busy = progress;
   if (flow != RILL_FLOW_OK || progress)
     return flow;
+  /* The first empty pass returns at once: the runtime lets the sinks show
+   * what came so far (live output, source.h) before we sleep. */
+  if (was_busy)
+    return RILL_FLOW_OK;
   if (t->src->idle) {
     t->src->idle(ctx, t->src->idle_data);
     return RILL_FLOW_OK;

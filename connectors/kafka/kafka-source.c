@@ -815,7 +815,7 @@ static rill_flow src_read(rill_ctx *ctx, void *state, rill_emitter *out)
     }
   }
   send_fetches(s);
-  fcall *f = g_async_queue_timeout_pop(s->done, 100000);
+  fcall *f = g_async_queue_timeout_pop(s->done, RILL_SOURCE_WAIT_MS * 1000);
   if (!f) {
     if (s->need_metadata)
       g_usleep((gulong)s->conf->conf->retry_backoff_ms * 1000);
