@@ -132,8 +132,7 @@ static rill_flow report(rill_ctx *ctx, rill_flow flow, const char *what)
   GError *out = g_error_new(RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STAGE, "stage '%s' (task %u): %s",
                             ctx->stage->name, t->index,
                             e ? e->message : what);
-  g_clear_error(&e);
-  rill__pipeline_fail(t->pipeline, out);
+  rill__pipeline_fail_stage(t->pipeline, out, e);
   return RILL_FLOW_ERROR;
 }
 

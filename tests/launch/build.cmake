@@ -10,4 +10,4 @@ add_dependencies(test-launch-kafka rill-broker)
 # rill-run while a job runs: live output with a slow producer, signals,
 # progress in the summary, --version.
 rill_test(rill-run-live SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-rill-run-live.c ${PROJECT_SOURCE_DIR}/tests/connectors/util.c)
-add_dependencies(test-rill-run-live rill-run)
+add_dependencies(test-rill-run-live rill-run rill-broker rill-topics rill-produce)

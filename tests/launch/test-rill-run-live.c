@@ -1,7 +1,9 @@
 /* test-rill-run-live.c — rill-run while a job runs, as a user watching it
  * sees it: output that appears as input arrives (a slow producer writes a
  * line only after the previous one came out, so order of events is the
- * assertion, never elapsed time), interruption by signal, progress of
+ * assertion, never elapsed time), kafka-src follow=true the same way
+ * against a real rill-broker, interruption by signal (exit 130 and the
+ * summary says so), an unknown topic (exit 3, not created), progress of
  * file-src in the summary, and --version.
  *
  * Reads from rill-run's stdout are guarded by a generous poll so a
@@ -16,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/broker/broker-proc.h"
 #include "tests/connectors/util.h"
 
 #define GUARD_MS 60000
@@ -68,6 +71,9 @@ static char *job_read_line(job *j)
     g_string_append_len(j->pending, buf, got);
   }
 }
+
+/* Sends @sig, then finishes like job_finish. */
+static int job_signal(job *j, int sig, char **err_text);
 
 /* Closes stdin, waits for the exit; returns the exit status and stderr. */
 static int job_finish(job *j, char **err_text)
@@ -123,10 +129,98 @@ static void test_live_output(void)
   check_live("stdin-src format=jsonl ! key-by field=k ! stdout-sink", lines);
 }
 
+static int job_signal(job *j, int sig, char **err_text)
+{
+  g_assert_cmpint(kill(j->pid, sig), ==, 0);
+  return job_finish(j, err_text);
+}
+
+/* Runs a tool from the build tree with @input on stdin; returns its exit
+ * status; its stdout in *@out when @out. */
+static int tool(const char *input, char **out, const char *const *args)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(argv, g_build_filename(RILL_BINARY_DIR, "tools", args[0], NULL));
+  for (guint i = 1; args[i]; i++)
+    g_ptr_array_add(argv, g_strdup(args[i]));
+  g_ptr_array_add(argv, NULL);
+  GError *error = NULL;
+  GSubprocess *p = g_subprocess_newv((const char *const *)argv->pdata,
+                                     G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_communicate_utf8(p, input, NULL, out, NULL, &error));
+  g_assert_no_error(error);
+  int status = g_subprocess_get_exit_status(p);
+  g_object_unref(p);
+  g_ptr_array_unref(argv);
+  return status;
+}
+
+static JsonObject *summary_of(JsonParser *jp, const char *path)
+{
+  GError *error = NULL;
+  g_assert_true(json_parser_load_from_file(jp, path, &error));
+  g_assert_no_error(error);
+  return json_node_get_object(json_parser_get_root(jp));
+}
+
+/* kafka-src follow=true: each record produced shows up before the next is
+ * produced; Ctrl-C (SIGINT) then drains and exits 130, "interrupted". An
+ * unknown topic is exit 3 and stays unknown (a source never creates it). */
+static void test_kafka(void)
+{
+  broker_proc b = {0};
+  broker_proc_start(&b, NULL);
+  g_assert_cmpint(tool(NULL, NULL, (const char *[]){"rill-topics", "-b", b.bootstrap, "create", "events", "-P", "1",
+                                                    NULL}),
+                  ==, 0);
+  char *dir = make_tmp_dir();
+  char *summary = g_build_filename(dir, "summary.json", NULL);
+  char *text = g_strdup_printf("kafka-src bootstrap.servers=%s topic=events follow=true ! stdout-sink", b.bootstrap);
+  job j;
+  job_start(&j, (const char *[]){"-q", "--summary", summary, text, NULL});
+  const char *lines[] = {"first", "second", "third", NULL};
+  for (guint i = 0; lines[i]; i++) {
+    char *in = g_strdup_printf("%s\n", lines[i]);
+    g_assert_cmpint(tool(in, NULL, (const char *[]){"rill-produce", "-b", b.bootstrap, "-t", "events", NULL}), ==, 0);
+    char *got = job_read_line(&j);
+    g_assert_cmpstr(got, ==, lines[i]);
+    g_free(got);
+    g_free(in);
+  }
+  g_assert_cmpint(job_signal(&j, SIGINT, NULL), ==, 130);
+  JsonParser *jp = json_parser_new();
+  JsonObject *o = summary_of(jp, summary);
+  g_assert_true(json_object_get_boolean_member(o, "interrupted"));
+  g_assert_false(json_object_get_boolean_member(o, "ok"));
+  g_assert_cmpint(json_object_get_int_member(o, "records_out"), ==, 3);
+  g_object_unref(jp);
+  g_free(text);
+
+  text = g_strdup_printf("kafka-src bootstrap.servers=%s topic=nosuch ! stdout-sink", b.bootstrap);
+  char *err = NULL;
+  job_start(&j, (const char *[]){"-q", text, NULL});
+  g_assert_cmpint(job_finish(&j, &err), ==, 3);
+  if (!strstr(err, "topic 'nosuch' does not exist"))
+    g_error("unexpected message: %s", err);
+  g_free(err);
+  char *topics = NULL;
+  g_assert_cmpint(tool(NULL, &topics, (const char *[]){"rill-topics", "-b", b.bootstrap, "list", NULL}), ==, 0);
+  g_assert_cmpstr(topics, ==, "events\n");
+  g_free(topics);
+  g_free(text);
+
+  broker_proc_stop(&b);
+  remove_tree(dir);
+  g_free(dir);
+  g_free(summary);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   signal(SIGPIPE, SIG_IGN);
   g_test_add_func("/rill-run-live/output", test_live_output);
+  g_test_add_func("/rill-run-live/kafka", test_kafka);
   return g_test_run();
 }

@@ -6,9 +6,10 @@
  *   rill-run [OPTIONS] -f PIPELINE-FILE
  *   rill-run --list | --describe ELEMENT | --reference
  *
- * Exit status: 0 the pipeline ran to its end (or drained after Ctrl-C);
- * 1 it failed while running (a stage error); 2 usage or pipeline text
- * errors (nothing ran); 3 stopped at once (second Ctrl-C, drain timeout).
+ * Exit status: 0 the pipeline ran to its end; 1 it failed while running
+ * (a stage error); 2 usage or pipeline text errors (nothing ran); 3 a
+ * broker refused (e.g. an unknown topic), as the Kafka tools say it; 130
+ * interrupted by SIGINT/SIGTERM (drained or stopped at once).
  * Progress goes to stderr on a terminal unless --quiet; --summary writes
  * the JSON run summary (docs/progress.md) to a file or "-" (stdout).
  * --checkpoint-dir turns checkpoints on and resumes from the newest
@@ -20,7 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { EXIT_RAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_STOPPED = 3 };
+enum { EXIT_RAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_INTERRUPTED = 130 };
 
 static gboolean opt_list, opt_quiet, opt_metrics, opt_reference;
 static char *opt_describe, *opt_file, *opt_summary, *opt_checkpoint_dir;
@@ -84,6 +85,22 @@ static char *pipeline_text(int argc, char **argv, GError **error)
   return g_strjoinv(" ", argv + 1);
 }
 
+/* The exit status of a run that ended with @error (NULL: cleanly). */
+static int exit_status(rill_pipeline *p, const GError *error)
+{
+  /* A checkpoint that does not fit is refused before anything runs. */
+  if (error && error->domain == RILL_CHECKPOINT_ERROR)
+    return EXIT_USAGE;
+  if (rill_pipeline_was_interrupted(p))
+    return EXIT_INTERRUPTED;
+  if (!error)
+    return EXIT_RAN;
+  const GError *cause = rill_pipeline_get_error_cause(p);
+  if (cause && g_error_matches(cause, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_BROKER))
+    return EXIT_REFUSED;
+  return EXIT_FAILED;
+}
+
 int main(int argc, char **argv)
 {
   int status = EXIT_USAGE;
@@ -97,7 +114,7 @@ int main(int argc, char **argv)
                                    "  rill-run 'file-src path=in.jsonl format=jsonl ! filter field=status ge=500 "
                                    "! stdout-sink'\n"
                                    "Exit status: 0 done, 1 failed while running, 2 bad usage or pipeline text, 3 "
-                                   "stopped at once.");
+                                   "refused by a broker (e.g. unknown topic), 130 interrupted.");
   g_option_context_add_main_entries(oc, entries, NULL);
   rill_elements_register_all(registry);
   if (!g_option_context_parse(oc, &argc, &argv, &error)) {
@@ -149,15 +166,9 @@ int main(int argc, char **argv)
   if (opt_checkpoint_dir && !opt_quiet && rill_pipeline_get_restored_checkpoint(p))
     g_printerr("rill-run: resumed from checkpoint %" G_GUINT64_FORMAT " in %s\n",
                rill_pipeline_get_restored_checkpoint(p), opt_checkpoint_dir);
-  if (ok) {
-    status = EXIT_RAN;
-  } else {
+  if (!ok)
     g_printerr("rill-run: %s\n", error->message);
-    /* A checkpoint that does not fit is refused before anything runs. */
-    status = error->domain == RILL_CHECKPOINT_ERROR ? EXIT_USAGE
-             : g_error_matches(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STOPPED) ? EXIT_STOPPED
-                                                                                       : EXIT_FAILED;
-  }
+  status = exit_status(p, ok ? NULL : error);
 out:
   if (summary && summary != stdout)
     fclose(summary);
