@@ -216,11 +216,62 @@ static void test_kafka(void)
   g_free(summary);
 }
 
+/* --log-format: every stderr line is one JSON object / logfmt record with
+ * ts and level, for rill-run and a Kafka tool alike; a multi-line message
+ * (the caret under a text error) stays on its line. */
+static void test_log_format(void)
+{
+  job j;
+  char *err = NULL;
+  job_start(&j, (const char *[]){"--log-format=json", "file-src path=x ! fliter field=a", NULL});
+  g_assert_cmpint(job_finish(&j, &err), ==, 2);
+  char **lines = g_strsplit(err, "\n", -1);
+  guint n = 0;
+  for (guint i = 0; lines[i]; i++) {
+    if (!*lines[i])
+      continue;
+    n++;
+    JsonParser *jp = json_parser_new();
+    GError *error = NULL;
+    g_assert_true(json_parser_load_from_data(jp, lines[i], -1, &error));
+    g_assert_no_error(error);
+    JsonObject *o = json_node_get_object(json_parser_get_root(jp));
+    g_assert_true(g_str_has_suffix(json_object_get_string_member(o, "ts"), "Z"));
+    g_assert_cmpstr(json_object_get_string_member(o, "level"), ==, "error");
+    g_assert_nonnull(strstr(json_object_get_string_member(o, "msg"), "no element named 'fliter' (rill-run --list shows them)\n"));
+    g_object_unref(jp);
+  }
+  g_assert_cmpuint(n, ==, 1);
+  g_strfreev(lines);
+  g_free(err);
+
+  GError *error = NULL;
+  char *exe = g_build_filename(RILL_BINARY_DIR, "tools", "rill-topics", NULL);
+  GSubprocess *p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, exe,
+                                    "--log-format=logfmt", "-b", "127.0.0.1:1", "--timeout-ms", "500", "list", NULL);
+  g_assert_no_error(error);
+  g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, NULL, &err, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 2);
+  g_assert_true(g_str_has_prefix(err, "ts="));
+  g_assert_nonnull(strstr(err, " level=error tool=rill-topics msg=\""));
+  g_assert_cmpint(strchr(err, '\n') - err, ==, (gssize)strlen(err) - 1); /* one line */
+  g_object_unref(p);
+  g_free(exe);
+  g_free(err);
+
+  job_start(&j, (const char *[]){"--log-format=yaml", "stdin-src ! stdout-sink", NULL});
+  g_assert_cmpint(job_finish(&j, &err), ==, 2);
+  g_assert_nonnull(strstr(err, "not text, logfmt or json"));
+  g_free(err);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   signal(SIGPIPE, SIG_IGN);
   g_test_add_func("/rill-run-live/output", test_live_output);
   g_test_add_func("/rill-run-live/kafka", test_kafka);
+  g_test_add_func("/rill-run-live/log-format", test_log_format);
   return g_test_run();
 }

@@ -10,6 +10,7 @@
 #include <rill/kafka.h>
 
 #include "connectors/kafka/admin.h"
+#include "cli.h"
 
 typedef enum {
   TOOL_EXIT_OK = 0,

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cli.h"
+
 static void print_line(const char *line, void *user_data)
 {
   (void)user_data;
@@ -62,6 +64,7 @@ int main(int argc, char **argv)
   rill_broker_config *config = rill_broker_config_new();
   rill_broker *broker = NULL;
   GOptionContext *ctx = g_option_context_new("- Kafka-protocol broker over a rill log");
+  tool_cli_add_options(ctx, "rill-broker");
   g_option_context_set_summary(ctx, "Serves the topics in --data-dir to Kafka clients (kcat, librdkafka, kafka-python, "
                                     "kafkajs).\nExit status: 0 clean shutdown, 1 usage/configuration error, 2 start failure.");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -112,7 +115,7 @@ int main(int argc, char **argv)
 fail:
   rc = 1;
 fail_started:
-  fprintf(stderr, "rill-broker: %s\n", error ? error->message : "failed");
+  tool_log_error("%s", error ? error->message : "failed");
   g_clear_error(&error);
 out:
   rill_broker_free(broker);

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli.h"
+
 enum { EXIT_RAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_INTERRUPTED = 130 };
 
 static gboolean opt_list, opt_quiet, opt_metrics, opt_reference;
@@ -54,7 +56,7 @@ static int info_mode(const rill_launch_registry *registry)
   } else {
     const rill_launch_element *e = rill_launch_registry_lookup(registry, opt_describe);
     if (!e) {
-      g_printerr("rill-run: no element named '%s' (rill-run --list shows them)\n", opt_describe);
+      tool_log_error("no element named '%s' (rill-run --list shows them)", opt_describe);
       return EXIT_USAGE;
     }
     text = rill_launch_element_describe(e);
@@ -110,6 +112,7 @@ int main(int argc, char **argv)
   FILE *summary = NULL;
   rill_launch_registry *registry = rill_launch_registry_new();
   GOptionContext *oc = g_option_context_new("'PIPELINE' | -f FILE");
+  tool_cli_add_options(oc, "rill-run");
   g_option_context_set_summary(oc, "Runs a rill pipeline written as text, e.g.\n"
                                    "  rill-run 'file-src path=in.jsonl format=jsonl ! filter field=status ge=500 "
                                    "! stdout-sink'\n"
@@ -118,7 +121,7 @@ int main(int argc, char **argv)
   g_option_context_add_main_entries(oc, entries, NULL);
   rill_elements_register_all(registry);
   if (!g_option_context_parse(oc, &argc, &argv, &error)) {
-    g_printerr("rill-run: %s\n", error->message);
+    tool_log_error("%s", error->message);
     goto out;
   }
   if (opt_list || opt_describe || opt_reference) {
@@ -126,34 +129,34 @@ int main(int argc, char **argv)
     goto out;
   }
   if (opt_parallelism < 1 || opt_parallelism > 1024) {
-    g_printerr("rill-run: -p must be 1..1024\n");
+    tool_log_error("-p must be 1..1024");
     goto out;
   }
   if (opt_checkpoint_interval < 1 || opt_checkpoint_retain < 1) {
-    g_printerr("rill-run: --checkpoint-interval and --checkpoint-retain must be >= 1\n");
+    tool_log_error("--checkpoint-interval and --checkpoint-retain must be >= 1");
     goto out;
   }
   text = pipeline_text(argc, argv, &error);
   if (!text) {
-    g_printerr("rill-run: %s\n", error->message);
+    tool_log_error("%s", error->message);
     goto out;
   }
   p = rill_launch_parse(registry, text, &error);
   if (!p) {
-    g_printerr("rill-run: %s%s%s\n", opt_file ? opt_file : "", opt_file ? ": " : "", error->message);
+    tool_log_error("%s%s%s", opt_file ? opt_file : "", opt_file ? ": " : "", error->message);
     goto out;
   }
   if (opt_summary) {
     summary = strcmp(opt_summary, "-") == 0 ? stdout : fopen(opt_summary, "w");
     if (!summary) {
-      g_printerr("rill-run: cannot write %s: %s\n", opt_summary, g_strerror(errno));
+      tool_log_error("cannot write %s: %s", opt_summary, g_strerror(errno));
       goto out;
     }
   }
   rill_pipeline_set_parallelism(p, (guint)opt_parallelism);
   if (opt_checkpoint_dir && !rill_pipeline_enable_checkpoints(p, opt_checkpoint_dir, (guint)opt_checkpoint_interval,
                                                                (guint)opt_checkpoint_retain, &error)) {
-    g_printerr("rill-run: %s\n", error->message);
+    tool_log_error("%s", error->message);
     goto out;
   }
   if (opt_metrics)
@@ -164,10 +167,10 @@ int main(int argc, char **argv)
   gboolean ok = rill_pipeline_run(p, &error);
   rill_progress_detach(pr);
   if (opt_checkpoint_dir && !opt_quiet && rill_pipeline_get_restored_checkpoint(p))
-    g_printerr("rill-run: resumed from checkpoint %" G_GUINT64_FORMAT " in %s\n",
+    tool_log(G_LOG_LEVEL_INFO, "resumed from checkpoint %" G_GUINT64_FORMAT " in %s",
                rill_pipeline_get_restored_checkpoint(p), opt_checkpoint_dir);
   if (!ok)
-    g_printerr("rill-run: %s\n", error->message);
+    tool_log_error("%s", error->message);
   status = exit_status(p, ok ? NULL : error);
 out:
   if (summary && summary != stdout)
