@@ -203,12 +203,17 @@ static rill_buffer *buffer_of(const void *data, gsize len)
   return b;
 }
 
-static gboolean open_file(task_state *t, file_state *f, GError **error)
+static gboolean open_file(task_state *t, rill_ctx *ctx, file_state *f, GError **error)
 {
   if (!rill__reader_open(&f->r, f->path, t->src->format, t->src->chunk_size, error)) {
     rill__reader_clear(&f->r);
     return FALSE;
   }
+  /* Progress (docs/progress.md): a regular file's size is the total to
+   * read; a followed file grows, so it has none. */
+  struct stat st;
+  if (!t->src->follow && f->r.is_regular && fstat(f->r.fd, &st) == 0)
+    rill_source_add_progress(ctx, 0, (guint64)st.st_size);
   f->r.hold_tail = t->src->follow;
   f->opened = TRUE;
   f->header_pending = t->src->format == RILL_FILE_FORMAT_CSV && t->src->csv_header;
@@ -406,6 +411,15 @@ static rill_flow fail(task_state *t, rill_ctx *ctx, rill_emitter *out, GError *e
   return flow == RILL_FLOW_OK ? RILL_FLOW_ERROR : flow;
 }
 
+/* Reads more of @f, counting the bytes as progress. */
+static gssize fill(rill_ctx *ctx, file_state *f, guint wait_ms, GError **error)
+{
+  gssize n = rill__reader_fill(&f->r, wait_ms, error);
+  if (n > 0)
+    rill_source_add_progress(ctx, (guint64)n, 0);
+  return n;
+}
+
 static rill_flow read_once(task_state *t, rill_ctx *ctx, rill_emitter *out)
 {
   if (t->current >= t->n_files) {
@@ -414,9 +428,9 @@ static rill_flow read_once(task_state *t, rill_ctx *ctx, rill_emitter *out)
   }
   file_state *f = &t->files[t->current];
   GError *err = NULL;
-  if (!f->opened && !open_file(t, f, &err))
+  if (!f->opened && !open_file(t, ctx, f, &err))
     return fail(t, ctx, out, err);
-  if (rill__reader_fill(&f->r, RILL_SOURCE_WAIT_MS, &err) < 0) {
+  if (fill(ctx, f, RILL_SOURCE_WAIT_MS, &err) < 0) {
     rill_flow flow = drain(t, ctx, out, f);
     return flow == RILL_FLOW_OK ? fail(t, ctx, out, err) : (g_error_free(err), flow);
   }
@@ -437,14 +451,14 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
   for (guint i = 0; i < t->n_files; i++) {
     file_state *f = &t->files[i];
     GError *err = NULL;
-    if (!f->opened && !open_file(t, f, &err)) {
+    if (!f->opened && !open_file(t, ctx, f, &err)) {
       if (g_error_matches(err, RILL_FILE_ERROR, RILL_FILE_ERROR_NOT_FOUND)) {
         g_error_free(err); /* not there yet: look again next pass */
         continue;
       }
       return fail(t, ctx, out, err);
     }
-    gssize n = rill__reader_fill(&f->r, 0, &err);
+    gssize n = fill(ctx, f, 0, &err);
     if (n < 0)
       return fail(t, ctx, out, err);
     progress |= n > 0;
@@ -454,7 +468,7 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
     gboolean truncated;
     if (n == 0 && f->r.eof && rill__reader_rotated(&f->r, &truncated)) {
       /* Whatever the old file got before it was replaced is still ours. */
-      while (!truncated && (n = rill__reader_fill(&f->r, 0, &err)) > 0)
+      while (!truncated && (n = fill(ctx, f, 0, &err)) > 0)
         if ((flow = drain(t, ctx, out, f)) != RILL_FLOW_OK)
           return flow;
       if (n < 0)
@@ -553,8 +567,9 @@ static gboolean source_restore(rill_ctx *ctx, void *state, const uint8_t *data, 
     }
     if (status != 1)
       continue;
-    if (!open_file(t, f, error) || !rill__reader_seek(&f->r, offset, line, error))
+    if (!open_file(t, ctx, f, error) || !rill__reader_seek(&f->r, offset, line, error))
       return FALSE;
+    rill_source_add_progress(ctx, offset, 0); /* read before the checkpoint */
     f->header_pending = header_pending;
     if (hl) {
       f->csv_header = rill_buffer_new(hl);

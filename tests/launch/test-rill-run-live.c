@@ -127,6 +127,17 @@ static void test_live_output(void)
   check_live("stdin-src ! stdout-sink", lines);
   /* The sink in its own task behind an exchange: an empty input is idle. */
   check_live("stdin-src format=jsonl ! key-by field=k ! stdout-sink", lines);
+
+  /* SIGTERM while the input is still open: drained, interrupted, 130. */
+  job j;
+  job_start(&j, (const char *[]){"-q", "stdin-src ! stdout-sink", NULL});
+  job_write(&j, "before\n");
+  char *got = job_read_line(&j);
+  g_assert_cmpstr(got, ==, "before");
+  g_free(got);
+  char *err = NULL;
+  g_assert_cmpint(job_signal(&j, SIGTERM, &err), ==, 130);
+  g_free(err);
 }
 
 static int job_signal(job *j, int sig, char **err_text)
@@ -216,6 +227,49 @@ static void test_kafka(void)
   g_free(summary);
 }
 
+/* file-src reports progress like archive-src: the summary's input_bytes is
+ * the file's size, read in full; a bad timestamp names the element, the
+ * field and the value. */
+static void test_progress_and_errors(void)
+{
+  char *dir = make_tmp_dir();
+  char *in = g_build_filename(dir, "in.jsonl", NULL), *out = g_build_filename(dir, "out.jsonl", NULL);
+  char *summary = g_build_filename(dir, "summary.json", NULL);
+  GString *data = g_string_new(NULL);
+  for (guint i = 0; i < 5000; i++)
+    g_string_append_printf(data, "{\"t\":\"2024-01-01T00:00:%02uZ\",\"n\":%u}\n", i % 60, i);
+  write_file(in, data->str, (gssize)data->len);
+  char *text = g_strdup_printf("file-src path=%s ! file-sink path=%s", in, out);
+  job j;
+  job_start(&j, (const char *[]){"-q", "--summary", summary, text, NULL});
+  g_assert_cmpint(job_finish(&j, NULL), ==, 0);
+  JsonParser *jp = json_parser_new();
+  JsonObject *o = summary_of(jp, summary);
+  g_assert_cmpint(json_object_get_int_member(o, "input_bytes"), ==, (gint64)data->len);
+  g_assert_cmpint(json_object_get_int_member(o, "input_bytes_total"), ==, (gint64)data->len);
+  g_assert_false(json_object_get_boolean_member(o, "interrupted"));
+  g_assert_true(json_object_get_boolean_member(o, "ok"));
+  g_object_unref(jp);
+  g_free(text);
+
+  write_file(in, "{\"t\":\"2024-01-01T00:00:00Z\"}\n{\"t\":\"yesterday\"}\n", -1);
+  text = g_strdup_printf("file-src path=%s format=jsonl ! watermarks name=stamp field=t ! stdout-sink", in);
+  char *err = NULL;
+  job_start(&j, (const char *[]){"-q", text, NULL});
+  g_assert_cmpint(job_finish(&j, &err), ==, 1);
+  if (!strstr(err, "stage 'stamp") || !strstr(err, "field 't' is not a timestamp") || !strstr(err, "'yesterday'"))
+    g_error("the error does not name element, field and value: %s", err);
+  g_free(err);
+  g_free(text);
+
+  g_string_free(data, TRUE);
+  remove_tree(dir);
+  g_free(dir);
+  g_free(in);
+  g_free(out);
+  g_free(summary);
+}
+
 /* --log-format: every stderr line is one JSON object / logfmt record with
  * ts and level, for rill-run and a Kafka tool alike; a multi-line message
  * (the caret under a text error) stays on its line. */
@@ -273,5 +327,6 @@ int main(int argc, char **argv)
   g_test_add_func("/rill-run-live/output", test_live_output);
   g_test_add_func("/rill-run-live/kafka", test_kafka);
   g_test_add_func("/rill-run-live/log-format", test_log_format);
+  g_test_add_func("/rill-run-live/progress-errors", test_progress_and_errors);
   return g_test_run();
 }
