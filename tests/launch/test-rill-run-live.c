@@ -27,6 +27,7 @@ typedef struct {
   GPid pid;
   int in, out, err;
   GString *pending; /* bytes read from out past the last line returned */
+  GString *errbuf;  /* stderr read so far */
 } job;
 
 static void job_start(job *j, const char *const *args)
@@ -42,6 +43,25 @@ static void job_start(job *j, const char *const *args)
   g_assert_no_error(error);
   g_ptr_array_unref(argv);
   j->pending = g_string_new(NULL);
+  j->errbuf = g_string_new(NULL);
+}
+
+/* Reads the job's stderr until it holds @n occurrences of @needle. */
+static void job_wait_stderr(job *j, const char *needle, guint n)
+{
+  for (;;) {
+    guint found = 0;
+    for (const char *p = j->errbuf->str; (p = strstr(p, needle)); p++)
+      found++;
+    if (found >= n)
+      return;
+    struct pollfd pfd = {.fd = j->err, .events = POLLIN};
+    g_assert_cmpint(poll(&pfd, 1, GUARD_MS), ==, 1); /* it never came */
+    char buf[4096];
+    gssize got = read(j->err, buf, sizeof buf);
+    g_assert_cmpint(got, >, 0);
+    g_string_append_len(j->errbuf, buf, got);
+  }
 }
 
 static void job_write(job *j, const char *text)
@@ -84,7 +104,7 @@ static int job_finish(job *j, char **err_text)
   char *rest;
   while ((rest = job_read_line(j)))
     g_free(rest);
-  GString *err = g_string_new(NULL);
+  GString *err = j->errbuf;
   char buf[4096];
   gssize got;
   while ((got = read(j->err, buf, sizeof buf)) > 0)
@@ -227,6 +247,39 @@ static void test_kafka(void)
   g_free(summary);
 }
 
+/* The status line: forced on, it is redrawn on stderr (carriage return,
+ * the text, erase to end of line) while the job runs and cleared at the
+ * end; on auto with stderr not a terminal it never appears, although the
+ * job ran until the forced one had redrawn twice. */
+static void test_status_line(void)
+{
+  job on, automatic;
+  job_start(&on, (const char *[]){"--status=on", "stdin-src ! stdout-sink", NULL});
+  job_start(&automatic, (const char *[]){"stdin-src ! stdout-sink", NULL});
+  job_write(&on, "x\n");
+  job_write(&automatic, "x\n");
+  char *line = job_read_line(&on);
+  g_free(line);
+  line = job_read_line(&automatic);
+  g_free(line);
+  /* The second sample has a rate (two snapshots to compare). */
+  job_wait_stderr(&on, " rec/s", 1);
+  job_wait_stderr(&on, "\r", 2);
+  g_assert_nonnull(strstr(on.errbuf->str, "1 in  1 out"));
+  char *err = NULL;
+  g_assert_cmpint(job_finish(&automatic, &err), ==, 0);
+  g_assert_cmpstr(err, ==, "");
+  g_free(err);
+  g_assert_cmpint(job_finish(&on, &err), ==, 0);
+  g_assert_true(g_str_has_suffix(err, "\r\033[K"));
+  g_free(err);
+
+  job_start(&on, (const char *[]){"--status=maybe", "stdin-src ! stdout-sink", NULL});
+  g_assert_cmpint(job_finish(&on, &err), ==, 2);
+  g_assert_nonnull(strstr(err, "not auto, on or off"));
+  g_free(err);
+}
+
 /* file-src reports progress like archive-src: the summary's input_bytes is
  * the file's size, read in full; a bad timestamp names the element, the
  * field and the value. */
@@ -328,5 +381,6 @@ int main(int argc, char **argv)
   g_test_add_func("/rill-run-live/kafka", test_kafka);
   g_test_add_func("/rill-run-live/log-format", test_log_format);
   g_test_add_func("/rill-run-live/progress-errors", test_progress_and_errors);
+  g_test_add_func("/rill-run-live/status-line", test_status_line);
   return g_test_run();
 }

@@ -10,7 +10,8 @@
  * (a stage error); 2 usage or pipeline text errors (nothing ran); 3 a
  * broker refused (e.g. an unknown topic), as the Kafka tools say it; 130
  * interrupted by SIGINT/SIGTERM (drained or stopped at once).
- * Progress goes to stderr on a terminal unless --quiet; --summary writes
+ * A status line (status.h) goes to stderr on a terminal unless --quiet
+ * (--status=on|off forces it); --summary writes
  * the JSON run summary (docs/progress.md) to a file or "-" (stdout).
  * --checkpoint-dir turns checkpoints on and resumes from the newest
  * complete one in that directory (docs/checkpoints.md).
@@ -20,19 +21,25 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "status.h"
 
 enum { EXIT_RAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_INTERRUPTED = 130 };
 
 static gboolean opt_list, opt_quiet, opt_metrics, opt_reference;
-static char *opt_describe, *opt_file, *opt_summary, *opt_checkpoint_dir;
+static char *opt_describe, *opt_file, *opt_summary, *opt_checkpoint_dir, *opt_status;
 static gint opt_parallelism = 1, opt_checkpoint_interval = 10000, opt_checkpoint_retain = 3;
 
 static const GOptionEntry entries[] = {
   {"file", 'f', 0, G_OPTION_ARG_FILENAME, &opt_file, "Read the pipeline from FILE", "FILE"},
   {"parallelism", 'p', 0, G_OPTION_ARG_INT, &opt_parallelism, "Tasks per stage (default 1)", "P"},
-  {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "No progress line", NULL},
+  {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "No status line", NULL},
+  {"status", 0, 0, G_OPTION_ARG_STRING, &opt_status,
+   "Live status line on stderr: auto (default: when stderr is a terminal, stdout is not, and no -q), on, off",
+   "auto|on|off"},
   {"summary", 0, 0, G_OPTION_ARG_FILENAME, &opt_summary, "Write the JSON run summary to FILE (- = stdout)", "FILE"},
   {"checkpoint-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_checkpoint_dir,
    "Take checkpoints into DIR and resume from the newest complete one there", "DIR"},
@@ -132,6 +139,16 @@ int main(int argc, char **argv)
     tool_log_error("-p must be 1..1024");
     goto out;
   }
+  /* Records printed on the terminal are the live view themselves, and a
+   * status line between them would be torn: auto wants stdout elsewhere. */
+  gboolean status_wanted = !opt_quiet && isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
+  if (opt_status && strcmp(opt_status, "auto") != 0) {
+    if (strcmp(opt_status, "on") != 0 && strcmp(opt_status, "off") != 0) {
+      tool_log_error("--status: '%s' is not auto, on or off", opt_status);
+      goto out;
+    }
+    status_wanted = strcmp(opt_status, "on") == 0;
+  }
   if (opt_checkpoint_interval < 1 || opt_checkpoint_retain < 1) {
     tool_log_error("--checkpoint-interval and --checkpoint-retain must be >= 1");
     goto out;
@@ -162,9 +179,15 @@ int main(int argc, char **argv)
   if (opt_metrics)
     rill_pipeline_set_metrics_output(p, stderr);
   rill_pipeline_watch_signals(p);
-  rill_progress_options po = {.quiet = opt_quiet, .summary_out = summary};
+  /* The status line draws the progress line too (one writer per line). */
+  rill_progress_options po = {.quiet = TRUE, .summary_out = summary};
   rill_progress *pr = rill_progress_attach(p, &po);
-  gboolean ok = rill_pipeline_run(p, &error);
+  gboolean ok = rill_pipeline_start(p, &error);
+  if (ok) {
+    status_line *st = status_line_start(p, stderr, status_wanted);
+    ok = rill_pipeline_wait(p, &error);
+    status_line_stop(st);
+  }
   rill_progress_detach(pr);
   if (opt_checkpoint_dir && !opt_quiet && rill_pipeline_get_restored_checkpoint(p))
     tool_log(G_LOG_LEVEL_INFO, "resumed from checkpoint %" G_GUINT64_FORMAT " in %s",
@@ -184,5 +207,6 @@ out:
   g_free(opt_file);
   g_free(opt_summary);
   g_free(opt_checkpoint_dir);
+  g_free(opt_status);
   return status;
 }
