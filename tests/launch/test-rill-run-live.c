@@ -30,10 +30,11 @@ typedef struct {
   GString *errbuf;  /* stderr read so far */
 } job;
 
-static void job_start(job *j, const char *const *args)
+/* Starts tools/@name with @args, stdin/stdout/stderr on pipes. */
+static void job_start_tool(job *j, const char *name, const char *const *args)
 {
   GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-  g_ptr_array_add(argv, g_build_filename(RILL_BINARY_DIR, "tools", "rill-run", NULL));
+  g_ptr_array_add(argv, g_build_filename(RILL_BINARY_DIR, "tools", name, NULL));
   for (guint i = 0; args[i]; i++)
     g_ptr_array_add(argv, g_strdup(args[i]));
   g_ptr_array_add(argv, NULL);
@@ -44,6 +45,11 @@ static void job_start(job *j, const char *const *args)
   g_ptr_array_unref(argv);
   j->pending = g_string_new(NULL);
   j->errbuf = g_string_new(NULL);
+}
+
+static void job_start(job *j, const char *const *args)
+{
+  job_start_tool(j, "rill-run", args);
 }
 
 /* Reads the job's stderr until it holds @n occurrences of @needle. */
@@ -366,6 +372,24 @@ static void test_log_format(void)
   g_object_unref(p);
   g_free(exe);
   g_free(err);
+
+  /* rill-broker's event lines become JSON objects, numbers kept. */
+  char *data = make_tmp_dir();
+  job_start_tool(&j, "rill-broker", (const char *[]){"--log-format=json", "-d", data, "-l", "127.0.0.1:0", NULL});
+  char *line = job_read_line(&j);
+  JsonParser *jp = json_parser_new();
+  g_assert_true(json_parser_load_from_data(jp, line, -1, &error));
+  g_assert_no_error(error);
+  JsonObject *o = json_node_get_object(json_parser_get_root(jp));
+  g_assert_true(json_object_has_member(o, "ts"));
+  g_assert_cmpstr(json_object_get_string_member(o, "level"), ==, "info");
+  g_assert_cmpstr(json_object_get_string_member(o, "event"), ==, "listening");
+  g_assert_cmpint(json_object_get_int_member(o, "port"), >, 0);
+  g_object_unref(jp);
+  g_free(line);
+  g_assert_cmpint(job_signal(&j, SIGINT, NULL), ==, 0);
+  remove_tree(data);
+  g_free(data);
 
   job_start(&j, (const char *[]){"--log-format=yaml", "stdin-src ! stdout-sink", NULL});
   g_assert_cmpint(job_finish(&j, &err), ==, 2);

@@ -62,13 +62,9 @@ static void append_json_string(GString *s, const char *v)
   g_string_append_c(s, '"');
 }
 
-char *tool_cli_format_line(GLogLevelFlags level, const char *message)
+/* Now as RFC 3339 UTC with milliseconds. (transfer full) */
+static char *timestamp(void)
 {
-  GString *s = g_string_new(NULL);
-  if (log_format == TOOL_LOG_TEXT) {
-    g_string_append_printf(s, "%s: %s%s", tool_name, level & G_LOG_LEVEL_WARNING ? "warning: " : "", message);
-    return g_string_free(s, FALSE);
-  }
   GDateTime *now = g_date_time_new_now_utc();
   char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%fZ");
   g_date_time_unref(now);
@@ -76,6 +72,95 @@ char *tool_cli_format_line(GLogLevelFlags level, const char *message)
   char *dot = strrchr(ts, '.');
   if (dot && strlen(dot) > 4)
     memmove(dot + 4, dot + 7, strlen(dot + 7) + 1);
+  return ts;
+}
+
+/* Next `key=value` of a logfmt line at *@p (value bare or quoted with \"
+ * and \\ escapes); FALSE at the end. (transfer full) @key, @value */
+static gboolean next_pair(const char **p, char **key, char **value)
+{
+  const char *s = *p;
+  while (*s == ' ')
+    s++;
+  if (!*s)
+    return FALSE;
+  const char *eq = s;
+  while (*eq && *eq != '=' && *eq != ' ')
+    eq++;
+  *key = g_strndup(s, (gsize)(eq - s));
+  GString *v = g_string_new(NULL);
+  s = *eq == '=' ? eq + 1 : eq;
+  if (*s == '"') {
+    for (s++; *s && *s != '"'; s++) {
+      if (*s == '\\' && s[1])
+        s++;
+      g_string_append_c(v, *s == 'n' && s[-1] == '\\' ? '\n' : *s);
+    }
+    if (*s == '"')
+      s++;
+  } else {
+    while (*s && *s != ' ')
+      g_string_append_c(v, *s++);
+  }
+  *value = g_string_free(v, FALSE);
+  *p = s;
+  return TRUE;
+}
+
+char *tool_cli_event_line(GLogLevelFlags level, const char *logfmt)
+{
+  gboolean has_ts = g_str_has_prefix(logfmt, "ts="), has_level = strstr(logfmt, " level=") != NULL;
+  if (log_format == TOOL_LOG_TEXT)
+    return g_strdup(logfmt);
+  GString *s = g_string_new(NULL);
+  char *ts = timestamp();
+  if (log_format == TOOL_LOG_LOGFMT) {
+    if (!has_ts)
+      g_string_append_printf(s, "ts=%s ", ts);
+    if (!has_level)
+      g_string_append_printf(s, "level=%s ", level_name(level));
+    g_string_append(s, logfmt);
+  } else {
+    g_string_append_c(s, '{');
+    gboolean comma = FALSE;
+    if (!has_ts) {
+      g_string_append_printf(s, "\"ts\":\"%s\"", ts);
+      comma = TRUE;
+    }
+    if (!has_level) {
+      g_string_append_printf(s, "%s\"level\":\"%s\"", comma ? "," : "", level_name(level));
+      comma = TRUE;
+    }
+    const char *p = logfmt;
+    char *key, *value;
+    while (next_pair(&p, &key, &value)) {
+      if (comma)
+        g_string_append_c(s, ',');
+      comma = TRUE;
+      append_json_string(s, key);
+      g_string_append_c(s, ':');
+      gint64 n;
+      if (*value && g_ascii_string_to_signed(value, 10, G_MININT64, G_MAXINT64, &n, NULL))
+        g_string_append(s, value);
+      else
+        append_json_string(s, value);
+      g_free(key);
+      g_free(value);
+    }
+    g_string_append_c(s, '}');
+  }
+  g_free(ts);
+  return g_string_free(s, FALSE);
+}
+
+char *tool_cli_format_line(GLogLevelFlags level, const char *message)
+{
+  GString *s = g_string_new(NULL);
+  if (log_format == TOOL_LOG_TEXT) {
+    g_string_append_printf(s, "%s: %s%s", tool_name, level & G_LOG_LEVEL_WARNING ? "warning: " : "", message);
+    return g_string_free(s, FALSE);
+  }
+  char *ts = timestamp();
   if (log_format == TOOL_LOG_LOGFMT) {
     g_string_append_printf(s, "ts=%s level=%s tool=%s msg=", ts, level_name(level), tool_name);
     append_logfmt(s, message);

@@ -30,6 +30,12 @@ tool_log_format tool_cli_log_format(void);
 void tool_log(GLogLevelFlags level, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 #define tool_log_error(...) tool_log(G_LOG_LEVEL_CRITICAL, __VA_ARGS__)
 
+/* A logfmt event line (`key=value ...`, as rill-broker's events are) in
+ * the chosen format: as is for text, with ts and level put first when
+ * missing for logfmt, one JSON object for json (integers stay numbers).
+ * (transfer full) */
+char *tool_cli_event_line(GLogLevelFlags level, const char *logfmt);
+
 /* The line tool_log() would write for @message (without the "\n"); exposed
  * for the tools' own structured events. (transfer full) */
 char *tool_cli_format_line(GLogLevelFlags level, const char *message);

@@ -27,8 +27,10 @@
 static void print_line(const char *line, void *user_data)
 {
   (void)user_data;
-  fprintf(stdout, "%s\n", line);
+  char *out = tool_cli_event_line(G_LOG_LEVEL_INFO, line); /* --log-format */
+  fprintf(stdout, "%s\n", out);
   fflush(stdout);
+  g_free(out);
 }
 
 /* Raises the soft RLIMIT_NOFILE to the hard limit and says so. */
@@ -39,13 +41,15 @@ static void raise_nofile(void)
     return;
   rlim_t from = rl.rlim_cur;
   rl.rlim_cur = rl.rlim_max;
+  char *line;
   if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-    fprintf(stdout, "event=nofile_raised from=%llu to=%llu\n", (unsigned long long)from,
-            (unsigned long long)rl.rlim_cur);
+    line = g_strdup_printf("event=nofile_raised from=%llu to=%llu", (unsigned long long)from,
+                           (unsigned long long)rl.rlim_cur);
   else
-    fprintf(stdout, "event=nofile_raise_failed soft=%llu hard=%llu\n", (unsigned long long)from,
-            (unsigned long long)rl.rlim_max);
-  fflush(stdout);
+    line = g_strdup_printf("event=nofile_raise_failed soft=%llu hard=%llu", (unsigned long long)from,
+                           (unsigned long long)rl.rlim_max);
+  print_line(line, NULL);
+  g_free(line);
 }
 
 int main(int argc, char **argv)
@@ -106,8 +110,7 @@ int main(int argc, char **argv)
   }
   int sig = 0;
   sigwait(&set, &sig);
-  fprintf(stdout, "event=signal signal=%s\n", sig == SIGTERM ? "TERM" : "INT");
-  fflush(stdout);
+  print_line(sig == SIGTERM ? "event=signal signal=TERM" : "event=signal signal=INT", NULL);
   rill_broker_stop(broker);
   rc = 0;
   goto out;
