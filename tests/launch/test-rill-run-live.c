@@ -4,7 +4,9 @@
  * assertion, never elapsed time), kafka-src follow=true the same way
  * against a real rill-broker, interruption by signal (exit 130 and the
  * summary says so), an unknown topic (exit 3, not created), progress of
- * file-src in the summary, and --version.
+ * file-src in the summary, errors that name field and value, the status
+ * line, and --log-format (rill-run, a Kafka tool, rill-broker's events).
+ * --version is checked on the installed tools (tests/install).
  *
  * Reads from rill-run's stdout are guarded by a generous poll so a
  * regression fails the test instead of hanging it; the guard is not a
