@@ -329,7 +329,8 @@ static rill_flow reject(task_state *t, rill_ctx *ctx, rill_emitter *out, file_st
   if (flow != RILL_FLOW_OK)
     return flow;
   rill_ctx_set_error(ctx, g_error_new(RILL_FILE_ERROR, code, "%s: line %" G_GUINT64_FORMAT ", byte offset %"
-                                      G_GUINT64_FORMAT ": %s", f->path, fr->line, fr->offset, why));
+                                      G_GUINT64_FORMAT ": %s", strcmp(f->path, "-") == 0 ? "stdin" : f->path,
+                                      fr->line, fr->offset, why));
   return RILL_FLOW_ERROR;
 }
 
