@@ -26,6 +26,7 @@
   X(field)                                                                                                    \
   X(keyby)                                                                                                    \
   X(parse)                                                                                                    \
+  X(regex_parse)                                                                                              \
   X(to_json)                                                                                                  \
   X(union)                                                                                                    \
   X(watermark)                                                                                                \

@@ -5,6 +5,7 @@
  * their field= parameter.
  */
 #include "operators/fieldops.h"
+#include "operators/text-elements.h"
 
 #include <rill/dead-letter.h>
 
@@ -16,6 +17,7 @@ typedef struct {
   char *field;
   char *operand[G_N_ELEMENTS(cmps)]; /* filter: the one comparison given */
   char **fields;                     /* project */
+  gboolean invert;                   /* filter: keep what does not compare true */
   int format;
   char *dead_letter;
 } field_props;
@@ -55,7 +57,10 @@ static rill_stage *build_filter(rill_launch_builder *b, const char *name, rill_s
                       "needs a comparison: eq=, ne=, lt=, le=, gt=, ge=, contains= or regex=");
     return NULL;
   }
+  if (!p->field)
+    return rill__line_filter_add(b, name, inputs[0], cmps[cmp], p->operand[cmp], p->invert, error);
   rill__fieldop *op = rill__fieldop_new(RILL__FIELDOP_FILTER, p->field, NULL);
+  rill__fieldop_set_invert(op, p->invert);
   GError *re_error = NULL;
   if (!rill__fieldop_set_compare(op, cmps[cmp], p->operand[cmp], &re_error)) {
     rill__launch_fail(b, cmps[cmp], error, RILL_LAUNCH_ERROR_INVALID_VALUE, "%s", re_error->message);
@@ -93,9 +98,9 @@ static rill_stage *build_project(rill_launch_builder *b, const char *name, rill_
 
 /* name, type, field, min, max, default, choices, -, -, doc */
 static const rill_launch_element elements[] = {
-  {"filter", RILL_LAUNCH_TRANSFORM, "keep records whose field compares true (one comparison per filter)",
+  {"filter", RILL_LAUNCH_TRANSFORM, "keep records whose field (or, without field=, whole line) compares true (one comparison per filter)",
    RILL__LAUNCH_PARAMS(field_props,
-     {"field", RILL__CONF_STRING, OFF(field), 0, 0, REQUIRED, NULL, NULL, NULL, "field to test (JSON path a.b.0 or CSV column)"},
+     {"field", RILL__CONF_STRING, OFF(field), 0, 0, NULL, NULL, NULL, NULL, "field to test (JSON path a.b.0 or CSV column); unset: the whole line, with regex= or contains="},
      OPERAND(0, "eq", "equal (numerically when both are numbers)"),
      OPERAND(1, "ne", "not equal"),
      OPERAND(2, "lt", "less than"),
@@ -104,6 +109,7 @@ static const rill_launch_element elements[] = {
      OPERAND(5, "ge", "greater or equal"),
      OPERAND(6, "contains", "contains this text"),
      OPERAND(7, "regex", "matches this regular expression (PCRE, unanchored)"),
+     {"invert", RILL__CONF_BOOL, OFF(invert), 0, 0, "false", NULL, NULL, NULL, "keep the records that do not compare true (grep -v)"},
      RILL__FIELD_ROWS(field_props)),
    .build = build_filter},
   {"project", RILL_LAUNCH_TRANSFORM, "replace the value by a JSON object of the listed fields",

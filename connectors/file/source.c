@@ -12,6 +12,7 @@
 #include "connectors/file/reader.h"
 #include "connectors/file/source-private.h"
 
+#include <rill/fields.h>
 #include <rill/file.h>
 
 #include "runtime/snap.h"
@@ -31,6 +32,7 @@ struct rill_file_source {
   rill__file_idle_fn idle;  /* NULL: sleep poll_ms (see source-private.h) */
   void *idle_data;
   gboolean csv_header;
+  char *csv_columns;  /* set_csv_columns: the names as a CSV row; NULL = none */
   gboolean validate;
   gboolean headers;
   gsize chunk_size;
@@ -80,6 +82,7 @@ void rill_file_source_free(rill_file_source *source)
   if (!source)
     return;
   g_free(source->path);
+  g_free(source->csv_columns);
   if (source->dead_letter)
     rill_dead_letter_unref(source->dead_letter);
   if (source->files)
@@ -106,6 +109,17 @@ void rill_file_source_set_csv_header(rill_file_source *source, gboolean header)
 {
   g_return_if_fail(source != NULL);
   source->csv_header = header;
+}
+
+void rill_file_source_set_csv_columns(rill_file_source *source, const char *const *names)
+{
+  g_return_if_fail(source != NULL);
+  g_clear_pointer(&source->csv_columns, g_free);
+  if (!names || !names[0])
+    return;
+  GString *row = g_string_new(NULL);
+  rill_csv_append_row(row, names, NULL, g_strv_length((char **)names), ',');
+  source->csv_columns = g_string_free(row, FALSE);
 }
 
 void rill_file_source_set_validate(rill_file_source *source, gboolean validate)
@@ -203,6 +217,23 @@ static rill_buffer *buffer_of(const void *data, gsize len)
   return b;
 }
 
+/* At the start of a file: CSV records carry a "csv-header" header, the
+ * configured columns, the file's header row once read, or an empty one
+ * (columns without names, c1..cN), so what follows knows they are CSV. */
+static void reset_csv_header(const rill_file_source *src, file_state *f)
+{
+  rill_buffer_unref(f->csv_header);
+  f->csv_header = NULL;
+  f->header_pending = src->format == RILL_FILE_FORMAT_CSV && src->csv_header;
+  if (src->format != RILL_FILE_FORMAT_CSV || (src->csv_header && !src->csv_columns))
+    return;
+  const char *row = src->csv_columns ? src->csv_columns : "";
+  gsize n = strlen(row);
+  /* One spare byte so an empty row still gets a buffer; size - 1 is the length. */
+  f->csv_header = rill_buffer_new(n + 1);
+  memcpy(rill_buffer_data(f->csv_header), row, n);
+}
+
 static gboolean open_file(task_state *t, rill_ctx *ctx, file_state *f, GError **error)
 {
   if (!rill__reader_open(&f->r, f->path, t->src->format, t->src->chunk_size, error)) {
@@ -216,7 +247,7 @@ static gboolean open_file(task_state *t, rill_ctx *ctx, file_state *f, GError **
     rill_source_add_progress(ctx, 0, (guint64)st.st_size);
   f->r.hold_tail = t->src->follow;
   f->opened = TRUE;
-  f->header_pending = t->src->format == RILL_FILE_FORMAT_CSV && t->src->csv_header;
+  reset_csv_header(t->src, f);
   return TRUE;
 }
 
@@ -346,6 +377,8 @@ static rill_flow emit_frame(task_state *t, rill_ctx *ctx, rill_emitter *out, fil
 {
   if (f->header_pending) {
     f->header_pending = FALSE;
+    if (t->src->csv_columns)
+      return RILL_FLOW_OK; /* columns= names them instead */
     rill_buffer_unref(f->csv_header);
     /* One spare byte so an empty header row still gets a buffer; size - 1 is the length. */
     f->csv_header = rill_buffer_new(fr->len + 1);
@@ -374,10 +407,17 @@ static rill_flow emit_frame(task_state *t, rill_ctx *ctx, rill_emitter *out, fil
       rill_batch_builder_reference_buffer(t->builder, f->name);
       t->ref_name = f->name;
     }
-    if (f->csv_header && t->ref_hdr != f->csv_header) {
-      rill_batch_builder_reference_buffer(t->builder, f->csv_header);
-      t->ref_hdr = f->csv_header;
-    }
+  } else if (f->csv_header) {
+    /* Without position headers CSV records still say which columns they have. */
+    rill_header *headers = rill_batch_builder_alloc(t->builder, sizeof(rill_header));
+    headers[0] = (rill_header){rill_bytes_make(H_CSV, sizeof H_CSV - 1),
+                               rill_bytes_make(rill_buffer_data(f->csv_header), rill_buffer_size(f->csv_header) - 1)};
+    rec.headers = headers;
+    rec.n_headers = 1;
+  }
+  if (f->csv_header && t->ref_hdr != f->csv_header) {
+    rill_batch_builder_reference_buffer(t->builder, f->csv_header);
+    t->ref_hdr = f->csv_header;
   }
   if (t->ref_chunk != f->r.chunk) {
     rill_batch_builder_reference_buffer(t->builder, f->r.chunk);
@@ -479,9 +519,7 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
       if ((flow = drain(t, ctx, out, f)) != RILL_FLOW_OK)
         return flow;
       f->r.hold_tail = TRUE;
-      rill_buffer_unref(f->csv_header);
-      f->csv_header = NULL;
-      f->header_pending = t->src->format == RILL_FILE_FORMAT_CSV && t->src->csv_header;
+      reset_csv_header(t->src, f);
       if (!rill__reader_reopen(&f->r, truncated, &err)) {
         if (!g_error_matches(err, RILL_FILE_ERROR, RILL_FILE_ERROR_NOT_FOUND))
           return fail(t, ctx, out, err);
