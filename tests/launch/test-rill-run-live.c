@@ -221,7 +221,7 @@ static void test_kafka(void)
   char *summary = g_build_filename(dir, "summary.json", NULL);
   char *text = g_strdup_printf("kafka-src bootstrap.servers=%s topic=events follow=true ! stdout-sink", b.bootstrap);
   job j;
-  job_start(&j, (const char *[]){"-q", "--summary", summary, text, NULL});
+  job_start(&j, (const char *[]){"--status=on", "--summary", summary, text, NULL});
   const char *lines[] = {"first", "second", "third", NULL};
   for (guint i = 0; lines[i]; i++) {
     char *in = g_strdup_printf("%s\n", lines[i]);
@@ -231,6 +231,9 @@ static void test_kafka(void)
     g_free(got);
     g_free(in);
   }
+  /* The status line has the source lag kafka-src reports: caught up. */
+  job_wait_stderr(&j, "3 in  3 out", 1);
+  job_wait_stderr(&j, "lag 0  ", 1);
   g_assert_cmpint(job_signal(&j, SIGINT, NULL), ==, 130);
   JsonParser *jp = json_parser_new();
   JsonObject *o = summary_of(jp, summary);

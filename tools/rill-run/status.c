@@ -37,6 +37,7 @@ char *status_line_format(const rill_stage_metrics *m, const rill_stage_metrics *
                          double elapsed_s)
 {
   guint64 in = 0, out = 0, total = 0, done = 0, prev_in = 0, prev_done = 0;
+  int64_t lag = -1; /* records the sources are behind, where they say */
   const char *blocked = NULL;
   double blocked_share = 0;
   for (guint i = 0; i < n; i++) {
@@ -46,6 +47,8 @@ char *status_line_format(const rill_stage_metrics *m, const rill_stage_metrics *
       done += m[i].source_bytes_done;
       prev_in += prev ? prev[i].records_out : 0;
       prev_done += prev ? prev[i].source_bytes_done : 0;
+      if (m[i].source_lag >= 0)
+        lag = MAX(lag, 0) + m[i].source_lag;
     } else if (m[i].role == RILL_STAGE_SINK) {
       out += m[i].records_in;
     }
@@ -68,6 +71,11 @@ char *status_line_format(const rill_stage_metrics *m, const rill_stage_metrics *
   if (prev && dt_s > 0) {
     append_count(s, (double)(in - prev_in) / dt_s);
     g_string_append(s, " rec/s  ");
+  }
+  if (lag >= 0) {
+    g_string_append(s, "lag ");
+    append_count(s, (double)lag);
+    g_string_append(s, "  ");
   }
   if (blocked && blocked_share >= 0.01)
     g_string_append_printf(s, "blocked: %s %.0f%%  ", blocked, MIN(blocked_share, 1.0) * 100);

@@ -1,6 +1,6 @@
 /* status.h — rill-run's live status line on stderr (docs/rill-run.md,
- * "Status line"): for unbounded jobs records/s, the most blocked stage and
- * totals; for jobs whose sources know their size the progress line of
+ * "Status line"): for unbounded jobs records/s, source lag where known, the
+ * most blocked stage and totals; for jobs whose sources know their size the progress line of
  * include/rill/progress.h. One thread, the only writer of the line. */
 #pragma once
 
