@@ -137,6 +137,7 @@ typedef struct rill__task {
   gboolean failed;                  /* an error was already reported from this task */
   int64_t watermark;                /* head's combined input watermark */
   gboolean idle;                    /* every open input channel is idle (RILL_WATERMARK_IDLE) */
+  gboolean unflushed;               /* records went down the chain since the stages' last on_idle */
   uint64_t barrier;                 /* head's last aligned barrier */
   /* checkpoints (checkpoint.c) */
   uint64_t snap_id;                 /* checkpoint whose snapshot is being collected, 0 = none */
@@ -167,6 +168,7 @@ struct rill_pipeline {
   gint cancelled;                   /* atomic: stop at once */
   gint64 drain_deadline;            /* monotonic us; 0 = no drain in progress; under lock */
   GError *error;                    /* first failure; under lock */
+  GError *cause;                    /* the failing stage's own error behind it (domain kept), or NULL; under lock */
   gint64 started_us, ended_us;      /* monotonic: start, last task's end (0 = not yet); under lock */
   guint running;                    /* task threads not yet ended; under lock */
   gint signals;                     /* atomic: signals received while watching */
@@ -202,6 +204,9 @@ rill__task *rill__task_new(rill_pipeline *pipeline, guint chain, guint index);
 /* Adds an input channel reading @stream (not owned) into head input @input. */
 void rill__task_add_channel(rill__task *task, rill_stream *stream, guint input);
 void rill__pipeline_fail(rill_pipeline *pipeline, GError *error);
+/* Same, keeping @cause (transfer full, may be NULL): the stage's own error
+ * for rill_pipeline_get_error_cause. */
+void rill__pipeline_fail_stage(rill_pipeline *pipeline, GError *error, GError *cause);
 /* Records @error (transfer full) as the result without cancelling, and asks
  * the pipeline to drain: what was emitted before it still flows to the sinks. */
 void rill__pipeline_fail_after_drain(rill_pipeline *pipeline, GError *error);

@@ -79,6 +79,7 @@ void rill_pipeline_unref(rill_pipeline *pipeline)
   if (p->cleanups)
     g_array_unref(p->cleanups);
   g_clear_error(&p->error);
+  g_clear_error(&p->cause);
   rill__checkpoint_free(p->ckpt);
   g_mutex_clear(&p->lock);
   g_cond_clear(&p->cond);
@@ -455,13 +456,30 @@ void rill__pipeline_cancel(rill_pipeline *p)
 
 void rill__pipeline_fail(rill_pipeline *p, GError *error)
 {
+  rill__pipeline_fail_stage(p, error, NULL);
+}
+
+void rill__pipeline_fail_stage(rill_pipeline *p, GError *error, GError *cause)
+{
   g_mutex_lock(&p->lock);
-  if (!p->error)
+  if (!p->error) {
     p->error = error;
-  else
+    p->cause = cause;
+  } else {
     g_error_free(error);
+    g_clear_error(&cause);
+  }
   g_mutex_unlock(&p->lock);
   rill__pipeline_cancel(p);
+}
+
+const GError *rill_pipeline_get_error_cause(rill_pipeline *pipeline)
+{
+  g_return_val_if_fail(pipeline != NULL, NULL);
+  g_mutex_lock(&pipeline->lock);
+  const GError *cause = pipeline->cause;
+  g_mutex_unlock(&pipeline->lock);
+  return cause;
 }
 
 void rill__pipeline_fail_after_drain(rill_pipeline *p, GError *error)
@@ -494,6 +512,12 @@ void rill_pipeline_stop(rill_pipeline *pipeline, gboolean drain)
   if (p->tasks)
     for (guint i = 0; i < p->tasks->len; i++)
       rill__waiter_wake(&((rill__task *)p->tasks->pdata[i])->waiter);
+}
+
+gboolean rill_pipeline_was_interrupted(rill_pipeline *pipeline)
+{
+  g_return_val_if_fail(pipeline != NULL, FALSE);
+  return g_atomic_int_get(&pipeline->signals) > 0;
 }
 
 void rill_pipeline_watch_signals(rill_pipeline *pipeline)
