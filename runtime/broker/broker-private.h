@@ -16,10 +16,14 @@
 #include "runtime/broker/config.h"
 #include "runtime/broker/group.h"
 #include "runtime/broker/handler.h"
+#include "runtime/broker/listeners.h"
 #include "runtime/ratelimit.h"
 
 /* What an epoll registration points at: the first member of each. */
 typedef enum { RILL__SRC_LISTEN = 1, RILL__SRC_WAKE, RILL__SRC_CONN } rill__src_kind;
+
+typedef struct rill__security rill__security; /* security.h */
+typedef struct rill__conn_sec rill__conn_sec;
 
 typedef enum { RILL__BROKER_NEW, RILL__BROKER_RUNNING, RILL__BROKER_STOPPED } rill__broker_state;
 
@@ -48,15 +52,12 @@ struct rill__broker {
   void *log_user_data;
   rill__group_coordinator *groups; /* owned */
 
-  /* Listener (listen_fd < 0: not listening). */
-  rill__src_kind listen_kind;
-  int listen_fd;
-  uint16_t port;                 /* bound port */
-  char listen_host[64];          /* bound address, as text (0.0.0.0 for the wildcard) */
-  gboolean accept_paused;        /* out of descriptors: the listener is not watched */
+  /* Listeners (listeners.h): rill__listener*, in configured order; empty
+   * when not listening. */
+  GPtrArray *listeners;
+  gboolean accept_paused;        /* out of descriptors: the listeners are not watched */
   rill__broker_timer *accept_timer; /* retries accepting while paused */
-  char *adv_host;                /* advertised host (owned) */
-  int32_t adv_port;
+  rill__security *security;      /* TLS contexts, credentials, ACLs (security.h); owned */
 
   /* The loop. */
   int epfd;
@@ -118,6 +119,8 @@ struct rill__broker_conn {
   size_t mem_granted;       /* counted for its next frame before reading it (resumed from waiting) */
   GList mem_link;
   uint32_t events;          /* current epoll interest */
+  rill__listener *listener; /* accepted on (NULL: adopted inline) */
+  rill__conn_sec *sec;      /* TLS session, SASL exchange, principal (security.h); owned */
   char host[64];
   GList link;               /* in broker->conns while open */
   uint8_t *in;              /* bytes read, not yet framed */
@@ -165,10 +168,11 @@ void rill__broker_loop_turn(rill__broker *b, int timeout_ms, gboolean expire_tim
 void rill__broker_run_leftover_posts(rill__broker *b);
 
 /* ---- conn.c ---- */
-void rill__broker_accept(rill__broker *b);
+void rill__broker_accept(rill__broker *b, rill__listener *l);
 /* Serves @fd (a connected non-blocking stream socket, transfer full) as a
- * client connection from @host. */
-void rill__broker_conn_add(rill__broker *b, int fd, const char *host);
+ * client connection from @host, accepted on @l (NULL: plaintext, no
+ * authentication). */
+void rill__broker_conn_add(rill__broker *b, rill__listener *l, int fd, const char *host);
 /* Watches the listener again if accepting was paused (out of descriptors). */
 void rill__broker_accept_resume(rill__broker *b);
 void rill__broker_conn_event(rill__broker_conn *c, uint32_t events);

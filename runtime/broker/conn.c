@@ -157,23 +157,31 @@ void rill__broker_accept_resume(rill__broker *b)
     rill__broker_timer_cancel(b, b->accept_timer);
     b->accept_timer = NULL;
   }
-  if (b->listen_fd >= 0 && !b->draining)
-    rill__broker_loop_watch(b, b->listen_fd, EPOLLIN, &b->listen_kind, TRUE);
+  for (guint i = 0; i < b->listeners->len && !b->draining; i++) {
+    rill__listener *l = b->listeners->pdata[i];
+    if (l->fd >= 0)
+      rill__broker_loop_watch(b, l->fd, EPOLLIN, l, TRUE);
+  }
 }
 
-/* Stops watching the listener until a connection closes or a while passes. */
+/* Stops watching the listeners until a connection closes or a while passes. */
 static void accept_pause(rill__broker *b)
 {
   b->accept_paused = TRUE;
-  rill__broker_loop_unwatch(b, b->listen_fd);
+  for (guint i = 0; i < b->listeners->len; i++) {
+    rill__listener *l = b->listeners->pdata[i];
+    if (l->fd >= 0)
+      rill__broker_loop_unwatch(b, l->fd);
+  }
   b->accept_timer = rill__broker_timer_add(b, ACCEPT_RETRY_MS, accept_retry, b);
 }
 
-void rill__broker_conn_add(rill__broker *b, int fd, const char *host)
+void rill__broker_conn_add(rill__broker *b, rill__listener *l, int fd, const char *host)
 {
   rill__broker_conn *c = g_new0(rill__broker_conn, 1);
   c->kind = RILL__SRC_CONN;
   c->fd = fd;
+  c->listener = l;
   c->broker = b;
   c->refs = 1;
   c->last_active_ms = rill__broker_now_ms(b);
@@ -185,12 +193,12 @@ void rill__broker_conn_add(rill__broker *b, int fd, const char *host)
   rill__broker_event_limited(b, RILL__EV_CONNECT, "peer=%s", c->host);
 }
 
-void rill__broker_accept(rill__broker *b)
+void rill__broker_accept(rill__broker *b, rill__listener *l)
 {
-  for (;;) {
+  while (l->fd >= 0) {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
-    int fd = accept4(b->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int err = errno;
       if (err == EINTR || err == ECONNABORTED)
@@ -217,7 +225,7 @@ void rill__broker_accept(rill__broker *b)
       inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
     else if (ss.ss_family == AF_INET6)
       inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
-    rill__broker_conn_add(b, fd, host);
+    rill__broker_conn_add(b, l, fd, host);
   }
 }
 

@@ -109,8 +109,8 @@ void rill__handle_metadata(rill__broker_req *req)
   out->brokers = rill__broker_req_new0(req, rill__wire_metadata_response_broker, 1);
   out->n_brokers = 1;
   out->brokers[0].node_id = rill__broker_node_id(b);
-  out->brokers[0].host = rill__wire_str_from(rill__broker_advertised_host(b));
-  out->brokers[0].port = rill__broker_advertised_port(b);
+  out->brokers[0].host = rill__wire_str_from(rill__broker_advertised_host(req));
+  out->brokers[0].port = rill__broker_advertised_port(req);
   out->brokers[0].rack = RILL_WIRE_STR_NULL;
   out->cluster_id = rill__wire_str_from(s->cluster_id);
   out->controller_id = rill__broker_node_id(b);

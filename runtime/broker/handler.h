@@ -86,10 +86,11 @@ const char *rill__broker_req_client_host(const rill__broker_req *req);
 
 rill_log *rill__broker_log(rill__broker *broker);                 /* (transfer none) */
 const rill__broker_settings *rill__broker_settings_get(rill__broker *broker); /* (transfer none) */
-/* Our node id and the host/port clients should connect to (never 0.0.0.0). */
+/* Our node id, and the host/port the client of @req should connect to: the
+ * advertised address of the listener it came through (never 0.0.0.0). */
 int32_t rill__broker_node_id(rill__broker *broker);
-const char *rill__broker_advertised_host(rill__broker *broker); /* (transfer none) */
-int32_t rill__broker_advertised_port(rill__broker *broker);
+const char *rill__broker_advertised_host(const rill__broker_req *req); /* (transfer none) */
+int32_t rill__broker_advertised_port(const rill__broker_req *req);
 /* Writes one structured log line: "event=NAME key=value ...". @fmt gives the
  * key=value part (may be NULL). */
 void rill__broker_event(rill__broker *broker, const char *level, const char *event, const char *fmt, ...)
