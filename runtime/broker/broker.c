@@ -10,6 +10,7 @@
 #include "runtime/broker/broker-private.h"
 #include "runtime/broker/broker-inline.h"
 #include "runtime/broker/group-coordinator.h"
+#include "runtime/broker/security.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -172,6 +173,7 @@ static const struct {
   [RILL__EV_UNSUPPORTED_REQUEST] = {"warn", "unsupported_request", 1},
   [RILL__EV_APPEND_FAILED] = {"error", "append_failed", 1},
   [RILL__EV_PRODUCER_ID_FAILED] = {"error", "producer_id_failed", 1},
+  [RILL__EV_AUTH_FAILED] = {"warn", "authentication_failed", 10},
 };
 
 void rill__broker_event_limited(rill__broker *b, rill__limited_event kind, const char *fmt, ...)
@@ -316,6 +318,7 @@ static void stop_and_clear(rill__broker *b)
     b->groups = NULL;
   }
   rill__broker_loop_clear(b);
+  g_clear_pointer(&b->security, rill__security_free);
 }
 
 /* The scrubber's report (its thread): one event line per damaged batch. */
@@ -361,6 +364,8 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
       rill__broker_event(b, "warn", "log_recovered", "note=\"%s\"", notes[i]);
     g_strfreev(notes);
   }
+  if (!(b->security = rill__security_new(b, error)))
+    goto fail;
   if (!rill__broker_loop_init(b, error))
     goto fail;
   for (guint i = 0; i < b->listeners->len; i++) {

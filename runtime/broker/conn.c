@@ -43,6 +43,8 @@
  */
 #define _GNU_SOURCE /* accept4 */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/security.h"
+#include "runtime/broker/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,6 +64,28 @@
 #define ACCEPT_RETRY_MS 100
 
 static void conn_flush(rill__broker_conn *c);
+static void conn_read(rill__broker_conn *c);
+
+/* TLS (tls.h): the session may hold received bytes the socket no longer
+ * signals; read them from a timer (next loop turn) while reading is on. */
+static void conn_kick_run(void *user_data)
+{
+  rill__broker_conn *c = user_data;
+  c->sec->kick_pending = FALSE;
+  if (!c->dead && !c->read_paused && !c->mem_waiting)
+    rill__broker_conn_event(c, EPOLLIN);
+  rill__broker_conn_unref(c);
+}
+
+static void conn_kick(rill__broker_conn *c)
+{
+  if (c->dead || !c->sec || !c->sec->tls || c->sec->kick_pending || c->read_paused || c->mem_waiting ||
+      !rill__tls_has_input(c->sec->tls))
+    return;
+  c->sec->kick_pending = TRUE;
+  c->refs++;
+  rill__broker_timer_add(c->broker, 0, conn_kick_run, c);
+}
 
 static void update_events(rill__broker_conn *c)
 {
@@ -71,12 +95,14 @@ static void update_events(rill__broker_conn *c)
   if (!c->read_paused && !c->mem_waiting)
     ev |= EPOLLIN | EPOLLRDHUP;
   rill__slot *head = g_queue_peek_head(&c->slots);
-  if (head && head->ready)
+  if ((head && head->ready) || (c->sec && c->sec->tls && rill__tls_want_write(c->sec->tls)))
     ev |= EPOLLOUT;
   if (ev != c->events) {
     c->events = ev;
     rill__broker_loop_watch(c->broker, c->fd, ev, c, FALSE);
   }
+  if (ev & EPOLLIN)
+    conn_kick(c);
 }
 
 static void slot_free(rill__slot *s)
@@ -94,6 +120,7 @@ void rill__broker_conn_unref(rill__broker_conn *c)
   if (--c->refs > 0)
     return;
   g_assert(c->dead);
+  rill__conn_sec_free(c->sec);
   g_queue_clear_full(&c->slots, (GDestroyNotify)slot_free);
   g_free(c->in);
   g_free(c);
@@ -182,6 +209,7 @@ void rill__broker_conn_add(rill__broker *b, rill__listener *l, int fd, const cha
   c->kind = RILL__SRC_CONN;
   c->fd = fd;
   c->listener = l;
+  c->sec = rill__conn_sec_new(b, l);
   c->broker = b;
   c->refs = 1;
   c->last_active_ms = rill__broker_now_ms(b);
@@ -350,12 +378,18 @@ static void conn_read(rill__broker_conn *c)
       iov[niov++] = (struct iovec){c->frame + c->frame_got, c->frame_len - c->frame_got};
     iov[niov++] = (struct iovec){c->in + c->in_len, c->in_cap - c->in_len};
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
-    ssize_t n = recvmsg(c->fd, &mh, 0);
+    ssize_t n = c->sec && c->sec->tls ? rill__tls_recv(c->sec->tls, c->fd, iov, niov) : recvmsg(c->fd, &mh, 0);
+    if (c->sec && c->sec->tls)
+      rill__conn_sec_on_input(c);
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
+      if (errno == EPROTO && c->sec && c->sec->tls) {
+        rill__security_event_tls_failed(c);
+        rill__broker_conn_close(c, "tls_error");
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
         rill__broker_conn_close(c, "read_error");
+      }
       return;
     }
     if (n == 0) {
@@ -393,6 +427,8 @@ void rill__broker_conn_event(rill__broker_conn *c, uint32_t events)
     conn_read(c);
   if (!c->dead && (events & (EPOLLHUP | EPOLLERR)))
     rill__broker_conn_close(c, "hangup");
+  if (!c->dead && c->sec && c->sec->tls)
+    update_events(c); /* handshake bytes to send, or input left in the session */
   rill__broker_conn_unref(c);
 }
 
@@ -402,6 +438,11 @@ void rill__broker_conn_event(rill__broker_conn *c, uint32_t events)
  * socket is full. */
 static void conn_flush(rill__broker_conn *c)
 {
+  rill__tls *tls = c->sec ? c->sec->tls : NULL;
+  if (tls && !rill__tls_flush(tls, c->fd)) {
+    rill__broker_conn_close(c, "write_error");
+    return;
+  }
   while (!c->dead) {
     rill__slot *head = g_queue_peek_head(&c->slots);
     if (!head || !head->ready)
@@ -440,7 +481,14 @@ static void conn_flush(rill__broker_conn *c)
         n = 0;
       } else {
         struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
-        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        n = tls ? rill__tls_send(tls, c->fd, iov, niov) : sendmsg(c->fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+      }
+    } else if (tls) {
+      /* No sendfile under TLS: pread in large chunks and encrypt. */
+      n = ch->len ? rill__tls_send_file(tls, c->fd, ch->fd, ch->pos, ch->len) : 0;
+      if (n == 0 && ch->len) {
+        rill__broker_conn_close(c, "sendfile_short");
+        return;
       }
     } else {
       off_t pos = (off_t)ch->pos;
@@ -492,6 +540,12 @@ static void conn_flush(rill__broker_conn *c)
   }
   if (c->dead)
     return;
+  if (c->sec && rill__conn_sec_close_due(c)) {
+    rill__broker_conn_close(c, "authentication_failed");
+    return;
+  }
+  if (tls && c->slots.length == 0)
+    rill__tls_trim(tls);
   if (c->read_paused && c->slots.length < MAX_QUEUED_SLOTS / 2 && !c->broker->draining) {
     c->read_paused = FALSE;
     update_events(c);

@@ -18,6 +18,7 @@
  * h-fetch.c). Group APIs start at v0 (librdkafka's feature map).
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/security.h"
 
 #include <string.h>
 
@@ -172,5 +173,7 @@ void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len)
     respond_unsupported(&r->pub);
     return;
   }
+  if (!rill__security_admit(&r->pub))
+    return;
   handle(e, &r->pub);
 }

@@ -1,4 +1,4 @@
-/* h-misc.c — InitProducerId and SASL.
+/* h-misc.c — InitProducerId (SASL is in sasl.c).
  *
  * InitProducerId (idempotent producers only): a fresh id from the log's
  * persistent counter, epoch 0. With v3+'s ProducerId/ProducerEpoch (a
@@ -6,10 +6,6 @@
  * new id when the epoch would overflow. Transactions are not supported: a
  * transactional id answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which
  * clients report as fatal instead of retrying forever.
- *
- * SASL: rill-broker speaks PLAINTEXT only. SaslHandshake answers
- * UNSUPPORTED_SASL_MECHANISM with an empty mechanism list;
- * SaslAuthenticate answers ILLEGAL_SASL_STATE.
  */
 #include "runtime/broker/broker-private.h"
 
@@ -38,22 +34,5 @@ void rill__handle_init_producer_id(rill__broker_req *req)
     out.producer_id = -1;
   }
   out.producer_epoch = 0;
-  rill__broker_respond(req, &out);
-}
-
-void rill__handle_sasl_handshake(rill__broker_req *req)
-{
-  rill__wire_sasl_handshake_response out;
-  rill__wire_sasl_handshake_response_init(&out);
-  out.error_code = RILL_KAFKA_ERR_UNSUPPORTED_SASL_MECHANISM;
-  rill__broker_respond(req, &out);
-}
-
-void rill__handle_sasl_authenticate(rill__broker_req *req)
-{
-  rill__wire_sasl_authenticate_response out;
-  rill__wire_sasl_authenticate_response_init(&out);
-  out.error_code = RILL_KAFKA_ERR_ILLEGAL_SASL_STATE;
-  out.error_message = rill__wire_str_from("SASL is not supported by rill-broker (PLAINTEXT only)");
   rill__broker_respond(req, &out);
 }

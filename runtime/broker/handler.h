@@ -82,6 +82,10 @@ gboolean rill__broker_req_orphaned(const rill__broker_req *req);
  * (transfer none): valid while @req is. */
 const char *rill__broker_req_client_host(const rill__broker_req *req);
 
+/* The client's principal: "User:ANONYMOUS", "User:alice" (SASL) or
+ * "User:CN=alice,O=example" (TLS client certificate). (transfer none) */
+const char *rill__broker_req_principal(const rill__broker_req *req);
+
 /* ---- The broker, seen from a handler ---------------------------------------- */
 
 rill_log *rill__broker_log(rill__broker *broker);                 /* (transfer none) */
