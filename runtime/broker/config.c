@@ -36,7 +36,7 @@ const rill__conf_prop rill__broker_config_table[] = {
   {"ssl.key.location", STR, OFF(ssl_key_location), 0, 0, "", NULL, NULL, NULL, "PEM file with the broker's private key (empty = in ssl.keystore.location)."},
   {"ssl.key.password", STR, OFF(ssl_key_password), 0, 0, "", NULL, NULL, NULL, "Password of an encrypted private key."},
   {"ssl.truststore.location", STR, OFF(ssl_truststore_location), 0, 0, "", NULL, NULL, NULL, "PEM file of the CA certificates client certificates are checked against (ssl.client.auth)."},
-  {"ssl.client.auth", ENUM, OFF(ssl_client_auth), 0, 0, "none", "none|requested|required", NULL, NULL, "TLS client certificates: none, requested (checked when sent) or required. A certificate makes the principal User:<subject DN> on SSL listeners."},
+  {"ssl.client.auth", ENUM, OFF(ssl_client_auth), 0, 0, "none", "none|requested|required", NULL, NULL, "TLS client certificates on SSL listeners (SASL_SSL listeners ask for none, as in Kafka): none, requested (checked when sent) or required. A certificate makes the principal User:<subject DN>."},
   {"sasl.enabled.mechanisms", STR, OFF(sasl_enabled_mechanisms), 0, 0, "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512", NULL, NULL, NULL, "SASL mechanisms offered on SASL listeners (of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; PLAIN checks the password against the stored SCRAM credentials)."},
   {"rill.sasl.users.file", STR, OFF(sasl_users_file), 0, 0, "", NULL, NULL, NULL, "Bootstrap credentials: a file of user:password lines; users without stored credentials get SCRAM-SHA-256 and SCRAM-SHA-512 ones at start."},
   {"super.users", STR, OFF(super_users), 0, 0, "", NULL, NULL, NULL, "Principals allowed everything, separated by ';' (User:admin;User:CN=ops)."},

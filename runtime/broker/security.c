@@ -58,7 +58,7 @@ rill__conn_sec *rill__conn_sec_new(rill__broker *b, rill__listener *l)
     return NULL;
   rill__conn_sec *s = g_new0(rill__conn_sec, 1);
   if (RILL__SEC_IS_TLS(l->protocol))
-    s->tls = rill__tls_new(b->security->tls);
+    s->tls = rill__tls_new(b->security->tls, l->protocol == RILL__SEC_SSL);
   s->sasl = RILL__SEC_IS_SASL(l->protocol) ? RILL__SASL_HANDSHAKE : RILL__SASL_OFF;
   if (!s->tls && s->sasl == RILL__SASL_OFF)
     s->principal = g_strdup(ANONYMOUS);

@@ -32,8 +32,10 @@ typedef struct rill__tls rill__tls;
 rill__tls_ctx *rill__tls_ctx_new(const rill__broker_settings *s, GError **error);
 void rill__tls_ctx_free(rill__tls_ctx *ctx);
 
-/* A server session for one accepted connection. (transfer full) */
-rill__tls *rill__tls_new(rill__tls_ctx *ctx);
+/* A server session for one accepted connection; @client_auth FALSE asks
+ * for no client certificate whatever ssl.client.auth says (SASL_SSL
+ * listeners, as in Kafka). (transfer full) */
+rill__tls *rill__tls_new(rill__tls_ctx *ctx, gboolean client_auth);
 void rill__tls_free(rill__tls *t);
 
 /* Like recvmsg: plaintext into @iov; 0 at the end of the stream (close_notify

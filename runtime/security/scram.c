@@ -423,11 +423,17 @@ void rill__scram_client_free(rill__scram_client *c)
   g_free(c);
 }
 
-GBytes *rill__scram_client_first(rill__scram_client *c)
+void rill__scram_client_set_nonce(rill__scram_client *c, const char *nonce)
 {
   g_free(c->nonce);
+  c->nonce = g_strdup(nonce);
+}
+
+GBytes *rill__scram_client_first(rill__scram_client *c)
+{
   g_free(c->client_first_bare);
-  c->nonce = make_nonce();
+  if (!c->nonce)
+    c->nonce = make_nonce();
   g_autofree char *name = encode_saslname(c->user);
   c->client_first_bare = g_strdup_printf("n=%s,r=%s", name, c->nonce);
   char *msg = g_strconcat("n,,", c->client_first_bare, NULL);

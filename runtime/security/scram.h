@@ -69,6 +69,9 @@ const char *rill__scram_server_user(const rill__scram_server *s);
 typedef struct rill__scram_client rill__scram_client;
 rill__scram_client *rill__scram_client_new(rill__scram_mech mech, const char *user, const char *password);
 void rill__scram_client_free(rill__scram_client *c);
+/* Uses @nonce instead of a random one (tests reproducing RFC 7677's
+ * example exchange). */
+void rill__scram_client_set_nonce(rill__scram_client *c, const char *nonce);
 /* The client-first message. (transfer full) */
 GBytes *rill__scram_client_first(rill__scram_client *c);
 /* Answers the server-first message with the client-final one. NULL with
