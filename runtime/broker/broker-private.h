@@ -202,6 +202,10 @@ typedef struct {
   rill__broker_handler handler;  /* NULL: not served */
 } rill__api_entry;
 extern const rill__api_entry rill__broker_apis[RILL_WIRE_MAX_API_KEY + 1];
+/* Answers with raw bytes after the size prefix (@body, @len: copied). */
+void rill__broker_respond_raw(rill__broker_req *req, const uint8_t *body, size_t len);
+/* sasl.c: one bare SASL token (after SaslHandshake v0) in @req's frame. */
+void rill__sasl_raw_token(rill__broker_req *req, const uint8_t *token, size_t len);
 /* Decodes and dispatches one frame (transfer full). */
 void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len);
 
@@ -219,6 +223,11 @@ void rill__handle_alter_configs(rill__broker_req *req);
 void rill__handle_init_producer_id(rill__broker_req *req);
 void rill__handle_sasl_handshake(rill__broker_req *req);
 void rill__handle_sasl_authenticate(rill__broker_req *req);
+void rill__handle_create_acls(rill__broker_req *req);
+void rill__handle_describe_acls(rill__broker_req *req);
+void rill__handle_delete_acls(rill__broker_req *req);
+void rill__handle_describe_user_scram_credentials(rill__broker_req *req);
+void rill__handle_alter_user_scram_credentials(rill__broker_req *req);
 /* Answers every parked Fetch now (stop). */
 void rill__fetch_complete_all(rill__broker *b);
 /* h-admin.c: partitions of all topics in the log. */

@@ -8,6 +8,7 @@
  * clients report as fatal instead of retrying forever.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 
 void rill__handle_init_producer_id(rill__broker_req *req)
 {
@@ -16,6 +17,14 @@ void rill__handle_init_producer_id(rill__broker_req *req)
   rill__wire_init_producer_id_response_init(&out);
   if (in->transactional_id.len >= 0) {
     out.error_code = RILL_KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    rill__broker_respond(req, &out);
+    return;
+  }
+  /* Idempotence: IDEMPOTENT_WRITE on the cluster or WRITE on some topic. */
+  if (!rill__broker_authorize(req, RILL__RES_CLUSTER, RILL__CLUSTER_NAME, RILL__OP_IDEMPOTENT_WRITE) &&
+      !rill__broker_authorize_any(req, RILL__RES_TOPIC, RILL__OP_WRITE)) {
+    out.error_code = RILL_KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
+    out.producer_id = -1;
     rill__broker_respond(req, &out);
     return;
   }

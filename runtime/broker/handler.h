@@ -86,6 +86,14 @@ const char *rill__broker_req_client_host(const rill__broker_req *req);
  * "User:CN=alice,O=example" (TLS client certificate). (transfer none) */
 const char *rill__broker_req_principal(const rill__broker_req *req);
 
+/* TRUE when the request's principal may do @op (acl.h: RILL__OP_*) on the
+ * resource (@resource_type RILL__RES_*, @name): Kafka's authorizer with the
+ * broker's ACLs, super.users and allow.everyone.if.no.acl.found. */
+gboolean rill__broker_authorize(rill__broker_req *req, int8_t resource_type, const char *name, int8_t op);
+/* TRUE when some ALLOW binding gives the principal @op on a resource of
+ * @resource_type (InitProducerId: WRITE on any topic). */
+gboolean rill__broker_authorize_any(rill__broker_req *req, int8_t resource_type, int8_t op);
+
 /* ---- The broker, seen from a handler ---------------------------------------- */
 
 rill_log *rill__broker_log(rill__broker *broker);                 /* (transfer none) */

@@ -3,8 +3,9 @@
  *
  * Per connection on a SASL listener (security.h): HANDSHAKE → (SaslHandshake
  * v1 names an enabled mechanism) AUTHENTICATE → (SaslAuthenticate rounds)
- * DONE. SaslHandshake v0 (raw tokens without Kafka framing, before KIP-152)
- * is refused: every client in the version matrix uses v1. PLAIN checks the
+ * DONE. After SaslHandshake v0 (before KIP-152; kafka-python 2.0 uses it)
+ * the tokens travel bare, size-prefixed, without Kafka headers, and a
+ * failure just closes the connection (there is no error field). PLAIN checks the
  * password against the stored SCRAM credentials (PBKDF2: run on the pool,
  * not the I/O thread). Failures answer SASL_AUTHENTICATION_FAILED (or
  * UNSUPPORTED_SASL_MECHANISM / ILLEGAL_SASL_STATE) and close the connection
@@ -55,15 +56,13 @@ void rill__handle_sasl_handshake(rill__broker_req *req)
   if (s->sasl != RILL__SASL_HANDSHAKE) {
     out.error_code = RILL_KAFKA_ERR_ILLEGAL_SASL_STATE;
     log_failure(req, want, NULL, "SaslHandshake after the mechanism was chosen (reauthentication is not supported)");
-  } else if (req->header.request_api_version < 1) {
-    out.error_code = RILL_KAFKA_ERR_ILLEGAL_SASL_STATE;
-    log_failure(req, want, NULL, "SaslHandshake v0 (raw SASL tokens) is not supported; use v1");
   } else if (!want || !g_strv_contains((const char *const *)mechs, want)) {
     out.error_code = RILL_KAFKA_ERR_UNSUPPORTED_SASL_MECHANISM;
     log_failure(req, want, NULL, "mechanism not enabled");
   } else {
     s->mechanism = g_strdup(want);
     s->sasl = RILL__SASL_AUTHENTICATE;
+    s->sasl_raw = req->header.request_api_version == 0;
   }
   if (out.error_code)
     fail_after_answer(req);
@@ -89,6 +88,21 @@ static void authenticated(rill__broker_req *req, const char *user)
 static void respond_auth(rill__broker_req *req, int16_t error, const char *message, const uint8_t *bytes,
                          size_t len)
 {
+  rill__conn_sec *s = req->conn->sec;
+  if (s && s->sasl_raw) {
+    if (error) {
+      rill__broker_conn *c = req->conn;
+      c->refs++;
+      rill__broker_respond_none(req);
+      rill__broker_conn_close(c, "authentication_failed");
+      rill__broker_conn_unref(c);
+      return;
+    }
+    if (s->sasl == RILL__SASL_DONE)
+      s->sasl_raw = FALSE; /* Kafka requests from here on */
+    rill__broker_respond_raw(req, bytes ? bytes : (const uint8_t *)"", len);
+    return;
+  }
   rill__wire_sasl_authenticate_response out;
   rill__wire_sasl_authenticate_response_init(&out);
   out.error_code = error;
@@ -167,6 +181,18 @@ static void plain_start(rill__broker_req *req, const uint8_t *in, size_t len)
   rill__broker_offload(req, plain_work, plain_done);
 }
 
+static void step(rill__broker_req *req, const uint8_t *p, size_t len);
+
+void rill__sasl_raw_token(rill__broker_req *req, const uint8_t *token, size_t len)
+{
+  if (req->conn->sec->sasl != RILL__SASL_AUTHENTICATE) {
+    log_failure(req, req->conn->sec->mechanism, NULL, "SASL token out of order");
+    respond_auth(req, RILL_KAFKA_ERR_ILLEGAL_SASL_STATE, NULL, NULL, 0);
+    return;
+  }
+  step(req, token, len);
+}
+
 void rill__handle_sasl_authenticate(rill__broker_req *req)
 {
   rill__conn_sec *s = req->conn->sec;
@@ -180,8 +206,13 @@ void rill__handle_sasl_authenticate(rill__broker_req *req)
     return;
   }
   rill__wire_bytes in = req->body->sasl_authenticate.auth_bytes;
-  const uint8_t *p = in.len > 0 ? in.ptr : (const uint8_t *)"";
-  size_t len = in.len > 0 ? (size_t)in.len : 0;
+  step(req, in.len > 0 ? in.ptr : (const uint8_t *)"", in.len > 0 ? (size_t)in.len : 0);
+}
+
+/* One round of the chosen mechanism. */
+static void step(rill__broker_req *req, const uint8_t *p, size_t len)
+{
+  rill__conn_sec *s = req->conn->sec;
   if (strcmp(s->mechanism, "PLAIN") == 0) {
     plain_start(req, p, len);
     return;

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "runtime/broker/acl.h"
 #include "runtime/log/log-private.h"
 
 #define ANONYMOUS "User:ANONYMOUS"
@@ -36,6 +37,10 @@ rill__security *rill__security_new(rill__broker *b, GError **error)
     if (added)
       rill__broker_event(b, "info", "sasl_users_added", "count=%d file=%s", added, st->sasl_users_file);
   }
+  gboolean allow = st->allow_everyone_if_no_acl_found == 1 ||
+                   (st->allow_everyone_if_no_acl_found == 0 && !rill__listeners_any_secure(b->listeners));
+  if (!(s->acls = rill__acls_open(dir, st->super_users, allow, error)))
+    goto fail;
   return s;
 fail:
   rill__security_free(s);
@@ -48,6 +53,7 @@ void rill__security_free(rill__security *s)
     return;
   rill__tls_ctx_free(s->tls);
   rill__credentials_free(s->creds);
+  rill__acls_free(s->acls);
   g_strfreev(s->mechanisms);
   g_free(s);
 }
@@ -88,6 +94,8 @@ void rill__conn_sec_on_input(rill__broker_conn *c)
   g_free(s->principal);
   s->principal = dn ? g_strdup_printf("User:%s", dn) : g_strdup(ANONYMOUS);
   g_free(dn);
+  rill__broker_event(c->broker, "info", "authenticated", "peer=%s listener=%s mechanism=TLS principal=\"%s\"", c->host,
+                     c->listener ? c->listener->name : "-", s->principal);
 }
 
 void rill__security_event_tls_failed(rill__broker_conn *c)
@@ -107,11 +115,25 @@ const char *rill__broker_req_principal(const rill__broker_req *req)
   return s && s->principal ? s->principal : ANONYMOUS;
 }
 
+gboolean rill__broker_authorize(rill__broker_req *req, int8_t resource_type, const char *name, int8_t op)
+{
+  if (!req->conn->listener)
+    return TRUE; /* adopted in-process connections are trusted */
+  return rill__acls_authorize(req->broker->security->acls, rill__broker_req_principal(req), req->conn->host,
+                              resource_type, name, op);
+}
+
+gboolean rill__broker_authorize_any(rill__broker_req *req, int8_t resource_type, int8_t op)
+{
+  return !req->conn->listener ||
+         rill__acls_any_allowed(req->broker->security->acls, rill__broker_req_principal(req), resource_type, op);
+}
+
 gboolean rill__security_admit(rill__broker_req *req)
 {
   rill__conn_sec *s = req->conn->sec;
   if (!s || s->sasl == RILL__SASL_OFF || s->sasl == RILL__SASL_DONE)
-    return TRUE;
+    return rill__acl_gate(req);
   int16_t key = req->header.request_api_key;
   if (key == RILL_WIRE_API_API_VERSIONS || key == RILL_WIRE_API_SASL_HANDSHAKE ||
       (key == RILL_WIRE_API_SASL_AUTHENTICATE && s->sasl == RILL__SASL_AUTHENTICATE))

@@ -18,11 +18,13 @@
 #include "runtime/broker/broker-private.h"
 #include "runtime/broker/credentials.h"
 #include "runtime/broker/tls.h"
+#include "runtime/broker/acl.h"
 #include "runtime/security/scram.h"
 
 struct rill__security {
   rill__tls_ctx *tls;          /* when any listener uses TLS */
   rill__credentials *creds;    /* SCRAM credentials (data dir) */
+  rill__acls *acls;            /* ACLs (data dir) */
   char **mechanisms;           /* sasl.enabled.mechanisms */
 };
 
@@ -38,6 +40,7 @@ struct rill__conn_sec {
   rill__tls *tls;              /* NULL on plaintext listeners */
   rill__sasl_state sasl;
   char *mechanism;             /* chosen by SaslHandshake */
+  gboolean sasl_raw;           /* SaslHandshake v0: bare tokens until authenticated */
   rill__scram_server *scram;   /* SCRAM exchange in progress */
   char *principal;             /* "User:..." */
   gboolean tls_checked;        /* principal taken from the handshake */
@@ -62,6 +65,11 @@ void rill__security_event_tls_failed(rill__broker_conn *c);
  * its answer has gone out. */
 gboolean rill__conn_sec_close_due(rill__broker_conn *c);
 
+/* h-acls.c: TRUE when the group APIs' ACLs let @req reach its handler;
+ * otherwise it has been answered with GROUP_AUTHORIZATION_FAILED. */
+gboolean rill__acl_gate(rill__broker_req *req);
+
 /* The dispatch gate: TRUE when @req may reach its handler; otherwise the
- * request has been dropped and the connection closed. */
+ * request has been answered (ACL denial) or dropped with the connection
+ * closed (before SASL authentication). */
 gboolean rill__security_admit(rill__broker_req *req);

@@ -89,6 +89,25 @@ void rill__scram_credential_make(rill__scram_credential *cred, rill__scram_mech 
   OPENSSL_cleanse(client_key, sizeof client_key);
 }
 
+gboolean rill__scram_credential_from_salted(rill__scram_credential *cred, rill__scram_mech mech, const uint8_t *salted,
+                                            size_t salted_len, const uint8_t *salt, size_t salt_len, int32_t iterations)
+{
+  size_t kl = rill__scram_key_len(mech);
+  if (salted_len != kl || salt_len == 0 || salt_len > sizeof cred->salt)
+    return FALSE;
+  memset(cred, 0, sizeof *cred);
+  cred->mech = mech;
+  cred->iterations = iterations;
+  memcpy(cred->salt, salt, salt_len);
+  cred->salt_len = salt_len;
+  uint8_t client_key[RILL__SCRAM_MAX_KEY];
+  hmac(mech, salted, kl, "Client Key", 10, client_key);
+  hmac(mech, salted, kl, "Server Key", 10, cred->server_key);
+  hash(mech, client_key, kl, cred->stored_key);
+  OPENSSL_cleanse(client_key, sizeof client_key);
+  return TRUE;
+}
+
 gboolean rill__scram_credential_check(const rill__scram_credential *cred, const char *password)
 {
   rill__scram_credential c;

@@ -42,6 +42,11 @@ typedef struct {
  * @salt_len at most 64. */
 void rill__scram_credential_make(rill__scram_credential *cred, rill__scram_mech mech, const char *password,
                                  const uint8_t *salt, size_t salt_len, int32_t iterations);
+/* A credential from a SaltedPassword computed elsewhere (KIP-554's
+ * AlterUserScramCredentials carries it, never the password). FALSE when
+ * @salted is not the mechanism's key length or @salt is empty/too long. */
+gboolean rill__scram_credential_from_salted(rill__scram_credential *cred, rill__scram_mech mech, const uint8_t *salted,
+                                            size_t salted_len, const uint8_t *salt, size_t salt_len, int32_t iterations);
 /* TRUE when @password matches @cred (SASL/PLAIN checks passwords this way). */
 gboolean rill__scram_credential_check(const rill__scram_credential *cred, const char *password);
 

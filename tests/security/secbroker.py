@@ -20,7 +20,7 @@ import tempfile
 from rillbroker import DEADLINE, binary_dir, check, wait_until
 
 USERS = {"alice": "alice-secret", "admin": "admin-secret"}
-MTLS_PRINCIPAL = "User:O=rill,CN=alice"
+MTLS_PRINCIPAL = "User:CN=alice,O=rill"
 
 
 def openssl(*args, cwd):
@@ -139,3 +139,26 @@ class SecureBroker:
         return {"bootstrap.servers": self.bootstrap("SSL"), "security.protocol": "SSL",
                 "ssl.ca.location": self.cert("ca.pem"), "ssl.certificate.location": self.cert(cert + ".pem"),
                 "ssl.key.location": self.cert(cert + ".key")}
+
+
+def kafka_python_admin(b, user="admin"):
+    """kafka-python's admin client over SASL_SSL SCRAM-SHA-512 (confluent-kafka
+    1.7 has no ACL API)."""
+    from kafka.admin import KafkaAdminClient
+    return KafkaAdminClient(bootstrap_servers=b.bootstrap("SASL_SSL"), security_protocol="SASL_SSL",
+                            sasl_mechanism="SCRAM-SHA-512", sasl_plain_username=user,
+                            sasl_plain_password=USERS[user], ssl_cafile=b.cert("ca.pem"),
+                            ssl_check_hostname=False, request_timeout_ms=20000)
+
+
+def grant(b, principal, resource_type, name, operations, pattern="LITERAL", permission="ALLOW"):
+    """Creates ACLs as admin (a super user); fails the test on any error."""
+    from kafka.admin import (ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourcePattern,
+                             ResourceType)
+    admin = kafka_python_admin(b)
+    res = ResourcePattern(getattr(ResourceType, resource_type), name, getattr(ACLResourcePatternType, pattern))
+    acls = [ACL(principal, "*", getattr(ACLOperation, op), getattr(ACLPermissionType, permission), res)
+            for op in operations]
+    out = admin.create_acls(acls)
+    admin.close()
+    check(not out["failed"], "create_acls failed: %s" % out["failed"])
