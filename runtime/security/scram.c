@@ -70,6 +70,13 @@ static void derive(rill__scram_mech m, const char *password, const uint8_t *salt
   OPENSSL_cleanse(salted, sizeof salted);
 }
 
+void rill__scram_salt_password(rill__scram_mech mech, const char *password, const uint8_t *salt, size_t salt_len,
+                               int32_t iterations, uint8_t *out)
+{
+  PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len, iterations, md_of(mech),
+                    (int)rill__scram_key_len(mech), out);
+}
+
 void rill__scram_credential_make(rill__scram_credential *cred, rill__scram_mech mech, const char *password,
                                  const uint8_t *salt, size_t salt_len, int32_t iterations)
 {

@@ -42,6 +42,10 @@ typedef struct {
  * @salt_len at most 64. */
 void rill__scram_credential_make(rill__scram_credential *cred, rill__scram_mech mech, const char *password,
                                  const uint8_t *salt, size_t salt_len, int32_t iterations);
+/* SaltedPassword = PBKDF2(@password, @salt, @iterations) into @out
+ * (rill__scram_key_len bytes): what AlterUserScramCredentials sends. */
+void rill__scram_salt_password(rill__scram_mech mech, const char *password, const uint8_t *salt, size_t salt_len,
+                               int32_t iterations, uint8_t *out);
 /* A credential from a SaltedPassword computed elsewhere (KIP-554's
  * AlterUserScramCredentials carries it, never the password). FALSE when
  * @salted is not the mechanism's key length or @salt is empty/too long. */

@@ -1,14 +1,15 @@
 """test-rill-client.py — rill's own Kafka client (through the rill-topics,
-rill-produce and rill-consume CLIs and their -X librdkafka-named
-properties) against rill-broker over SASL_SSL (SCRAM-SHA-512, SCRAM-SHA-256,
-PLAIN), SASL_PLAINTEXT and mTLS: produce, consume, topic admin; a wrong
-password, an untrusted broker certificate and an ACL denial end the tool
-with the broker's reason."""
+rill-produce, rill-consume, rill-acls and rill-users CLIs and their -X
+librdkafka-named properties) against rill-broker over SASL_SSL
+(SCRAM-SHA-512, SCRAM-SHA-256, PLAIN), SASL_PLAINTEXT and mTLS: produce,
+consume, topic admin, ACLs and SCRAM users managed through the Kafka APIs
+and kept across a restart; a wrong password, an untrusted broker
+certificate and an ACL denial end the tool with the broker's reason."""
 import os
 import subprocess
 
 from rillbroker import binary_dir, check
-from secbroker import MTLS_PRINCIPAL, SecureBroker, USERS, grant
+from secbroker import MTLS_PRINCIPAL, SecureBroker, USERS
 
 
 def tool(name, args, stdin=b"", expect_rc=0, what=""):
@@ -41,10 +42,22 @@ def main():
         out, _ = tool("rill-topics", props(admin) + ["list"], what="list as admin")
         check("admin-topic" in out.split(), "topic list: %r" % out)
 
+        acl = props(admin)
         for who in ("User:alice", MTLS_PRINCIPAL):
-            grant(b, who, "TOPIC", "t-", ["ALL"], pattern="PREFIXED")
-            grant(b, who, "GROUP", "*", ["ALL"])
-        grant(b, "User:alice", "TOPIC", "t-secret", ["READ", "WRITE"], permission="DENY")
+            tool("rill-acls", acl + ["add", "--allow", "--principal", who, "--operation", "ALL", "--topic", "t-",
+                                     "--prefixed"], what="grant topics")
+            tool("rill-acls", acl + ["add", "--allow", "--principal", who, "--operation", "all", "--group", "*"],
+                 what="grant groups")
+        tool("rill-acls", acl + ["add", "--deny", "--principal", "User:alice", "--operation", "READ", "--operation",
+                                 "WRITE", "--topic", "t-secret"], what="deny")
+        out, _ = tool("rill-acls", acl + ["list", "--principal", "User:alice"], what="list")
+        check(sorted(out.splitlines()) == sorted([
+            "TOPIC\tt-\tPREFIXED\tUser:alice\t*\tALL\tALLOW", "GROUP\t*\tLITERAL\tUser:alice\t*\tALL\tALLOW",
+            "TOPIC\tt-secret\tLITERAL\tUser:alice\t*\tREAD\tDENY",
+            "TOPIC\tt-secret\tLITERAL\tUser:alice\t*\tWRITE\tDENY"]), "rill-acls list: %r" % out)
+        _, err = tool("rill-acls", props(b.scram()) + ["add", "--allow", "--principal", "User:alice", "--operation",
+                                                      "ALL", "--cluster"], expect_rc=3, what="acl change by alice")
+        check("CLUSTER_AUTHORIZATION_FAILED" in err, "alice may not change ACLs: %r" % err)
 
         roundtrip(b.scram(), "t-scram512", "SASL_SSL SCRAM-SHA-512")
         roundtrip(b.scram(mechanism="SCRAM-SHA-256"), "t-scram256", "SASL_SSL SCRAM-SHA-256")
@@ -70,7 +83,28 @@ def main():
         check("TOPIC_AUTHORIZATION_FAILED" in err, "denied produce: %r" % err)
         _, err = tool("rill-topics", props(b.scram()) + ["delete", "admin-topic"], expect_rc=3, what="denied delete")
         check("TOPIC_AUTHORIZATION_FAILED" in err, "denied delete: %r" % err)
-        check(USERS["alice"] not in b.log(), "the password never reaches the broker's log")
+        # SCRAM users through the API: create, log in, list, delete.
+        users = props(admin)
+        tool("rill-users", users + ["set", "carol", "-m", "SCRAM-SHA-256"], b"carol-pw\n", what="set carol")
+        out, _ = tool("rill-users", users + ["list", "carol"], what="list carol")
+        check(out == "carol\tSCRAM-SHA-256\t4096\n", "rill-users list: %r" % out)
+        carol = b.scram(user="carol", password="carol-pw", mechanism="SCRAM-SHA-256")
+        tool("rill-topics", props(carol) + ["list"], what="carol logs in")
+        _, err = tool("rill-users", props(b.scram()) + ["set", "eve"], b"pw\n", expect_rc=3, what="set by alice")
+        check("CLUSTER_AUTHORIZATION_FAILED" in err, "alice may not change users: %r" % err)
+
+        # ACLs and credentials survive a restart.
+        b.stop()
+        b.start()
+        admin, carol = b.scram(user="admin"), b.scram(user="carol", password="carol-pw", mechanism="SCRAM-SHA-256")
+        tool("rill-topics", props(carol) + ["list"], what="carol after restart")
+        out, _ = tool("rill-acls", props(admin) + ["list", "--principal", "User:alice"], what="list after restart")
+        check(len(out.splitlines()) == 4, "ACLs after restart: %r" % out)
+        _, err = tool("rill-produce", props(b.scram()) + ["-t", "t-secret"], b"x\n", expect_rc=4, what="still denied")
+        tool("rill-users", props(admin) + ["delete", "carol", "-m", "SCRAM-SHA-256"], what="delete carol")
+        _, err = tool("rill-topics", props(carol) + ["list"], expect_rc=3, what="carol deleted")
+        check("SASL_AUTHENTICATION_FAILED" in err, "deleted user: %r" % err)
+        check(USERS["alice"] not in b.log() and "carol-pw" not in b.log(), "passwords never reach the broker's log")
     print("ok")
 
 
