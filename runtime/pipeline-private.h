@@ -44,6 +44,7 @@ typedef struct rill__edge {
   struct rill_stage *stage; /* downstream (outputs) or upstream (inputs); not refcounted */
   guint input;              /* index in the downstream stage's inputs */
   rill_edge_kind kind;
+  gboolean set;             /* kind chosen by rill_stage_set_input_edge, not implied by the upstream */
 } rill__edge;
 
 struct rill_stage {

@@ -133,7 +133,7 @@ static rill_stage *stage_new(rill_pipeline *p, const char *name, const char *typ
   s->outputs = g_array_new(FALSE, TRUE, sizeof(rill__edge));
   for (guint i = 0; i < n_inputs; i++) {
     gboolean exchange = inputs[i]->op && (inputs[i]->op->flags & RILL_OPERATOR_EXCHANGE_OUTPUT);
-    rill__edge e = {inputs[i], i, exchange ? RILL_EDGE_EXCHANGE : RILL_EDGE_FORWARD};
+    rill__edge e = {inputs[i], i, exchange ? RILL_EDGE_EXCHANGE : RILL_EDGE_FORWARD, FALSE};
     g_array_append_val(s->inputs, e);
   }
   g_ptr_array_add(p->stages, s);
@@ -237,6 +237,7 @@ void rill_stage_set_input_edge(rill_stage *stage, guint input, rill_edge_kind ki
 {
   g_return_if_fail(stage != NULL && stage->pipeline->state == RILL__NEW && input < stage->inputs->len);
   g_array_index(stage->inputs, rill__edge, input).kind = kind;
+  g_array_index(stage->inputs, rill__edge, input).set = TRUE;
 }
 
 const char *rill_stage_get_name(const rill_stage *stage)
@@ -273,7 +274,7 @@ static void plan_chains(rill_pipeline *p, guint *n_chains)
     rill_stage *s = p->stages->pdata[i];
     for (guint j = 0; j < s->inputs->len; j++) {
       rill__edge in = g_array_index(s->inputs, rill__edge, j);
-      rill__edge out = {s, j, in.kind};
+      rill__edge out = {s, j, in.kind, in.set};
       g_array_append_val(in.stage->outputs, out);
     }
   }
@@ -283,8 +284,11 @@ static void plan_chains(rill_pipeline *p, guint *n_chains)
     s->counters = g_new0(rill__counters, p->parallelism);
     s->input_streams = g_ptr_array_new();
     rill__edge *in = s->inputs->len == 1 ? &g_array_index(s->inputs, rill__edge, 0) : NULL;
-    s->chained = in && in->kind == RILL_EDGE_FORWARD && in->stage->outputs->len == 1 &&
-                 !(s->op->flags & RILL_OPERATOR_NO_CHAIN);
+    /* At P = 1 an exchange an operator asked for (key_by) has one channel
+     * and routes nothing: it chains like a forward edge. One set with
+     * rill_stage_set_input_edge keeps its thread boundary. */
+    gboolean forward = in && (in->kind == RILL_EDGE_FORWARD || (p->parallelism == 1 && !in->set));
+    s->chained = forward && in->stage->outputs->len == 1 && !(s->op->flags & RILL_OPERATOR_NO_CHAIN);
     s->chain = s->chained ? in->stage->chain : (*n_chains)++;
   }
 }
