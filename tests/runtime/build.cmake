@@ -9,3 +9,4 @@ rill_test(runtime-config-table SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-config-tab
 rill_test(runtime-files SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-files.c)
 target_link_libraries(test-runtime-pipeline PRIVATE rill_harness)
 target_link_libraries(test-runtime-signals PRIVATE rill_harness)
+rill_test(runtime-numbers SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-numbers.c)
