@@ -33,6 +33,7 @@ typedef struct {
   rill__table *seen;           /* late re-emission dedupe: (start, key) -> nothing */
   GByteArray *dirty;           /* late updates: [i64 pane start][u32 key len][key]... */
   GString *res;
+  rill__window_bounds_text bounds; /* of the window being fired */
   uint8_t *tmp_acc;            /* one accumulator for late re-emissions */
   GByteArray *tmp_key;         /* (start, key) for `seen` */
 } pane_state;
@@ -166,7 +167,7 @@ static rill_flow emit_acc(pane_state *st, rill_emitter *out, rill_bytes key, con
                           guint64 update)
 {
   gboolean has = rill__agg_result(st->agg, acc, st->res);
-  return rill__window_emit(out, key, st->res, has, s, s + st->size, update);
+  return rill__window_emit_cached(out, &st->bounds, key, st->res, has, s, s + st->size, update);
 }
 
 /* Emits every key of window [s, s+size). */
