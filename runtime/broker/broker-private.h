@@ -72,6 +72,7 @@ struct rill__broker {
   gint stop_requested;           /* atomic */
   GMutex post_lock;
   GQueue posts;                  /* rill__post*, under post_lock */
+  GThread *loop_thread;          /* atomic: the thread turning the loop, NULL before */
   gboolean loop_ended;           /* under post_lock: posts now run in stop() */
   GSequence *timers;             /* rill__broker_timer*, by deadline then seq */
   uint64_t timer_seq;
@@ -119,6 +120,7 @@ struct rill__broker_conn {
   gboolean dead;            /* socket closed; answers are discarded */
   gboolean read_paused;     /* too much in flight, or draining */
   gboolean mem_waiting;     /* in broker->mem_waiting: its next frame needs mem_need bytes */
+  gboolean reading;         /* in conn_read: answers made meanwhile leave in one write after it */
   size_t mem_need;
   size_t mem_granted;       /* counted for its next frame before reading it (resumed from waiting) */
   GList mem_link;
