@@ -243,7 +243,15 @@ rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_
   case RILL__FIELDOP_TIMESTAMP: {
     gint64 ms;
     if (!v || !parse_timestamp(v, op->unit_ms, &ms)) {
-      *reason = v ? "the time field is not a timestamp" : "the record has no time field";
+      /* Name the field and the value: the reason is all a user sees. */
+      char *why = v ? g_strdup_printf("field '%s' is not a timestamp (ISO 8601, common log format or an integer): "
+                                      "'%.*s'", op->field, (int)MIN(len, 80), v)
+                    : g_strdup_printf("the record has no field '%s' (the time field)", op->field);
+      size_t n = strlen(why) + 1;
+      char *copy = rill_ctx_alloc(ctx, n);
+      memcpy(copy, why, n);
+      g_free(why);
+      *reason = copy;
       return RILL_VERDICT_REJECT;
     }
     out->timestamp = ms;
