@@ -25,6 +25,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cli.h"
+
 static void raise_nofile(void)
 {
   struct rlimit rl;
@@ -69,6 +71,7 @@ static int cmd_token(int argc, char **argv)
     {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   GOptionContext *ctx = g_option_context_new("token - mint a client token");
+  tool_cli_add_options(ctx, "rill-gateway");
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *e = NULL;
   int rc = 1;
@@ -141,6 +144,7 @@ static int cmd_serve(int argc, char **argv)
     {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   GOptionContext *ctx = g_option_context_new("[serve] - serve WebSocket clients from a rill log");
+  tool_cli_add_options(ctx, "rill-gateway");
   g_option_context_add_main_entries(ctx, entries, NULL);
   GError *e = NULL;
   GKeyFile *kf = NULL;
