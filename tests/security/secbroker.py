@@ -154,17 +154,13 @@ def kafka_python_admin(b, user="admin"):
                             ssl_check_hostname=False, request_timeout_ms=20000)
 
 
-def grant(b, principal, resource_type, name, operations, pattern="LITERAL", permission="ALLOW"):
-    """Creates ACLs as admin (a super user); fails the test on any error."""
+def acl(principal, resource_type, name, operations, pattern="LITERAL", permission="ALLOW"):
+    """kafka-python ACL objects for @operations on one resource."""
     from kafka.admin import (ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourcePattern,
                              ResourceType)
-    admin = kafka_python_admin(b)
     res = ResourcePattern(getattr(ResourceType, resource_type), name, getattr(ACLResourcePatternType, pattern))
-    acls = [ACL(principal, "*", getattr(ACLOperation, op), getattr(ACLPermissionType, permission), res)
+    return [ACL(principal, "*", getattr(ACLOperation, op), getattr(ACLPermissionType, permission), res)
             for op in operations]
-    out = admin.create_acls(acls)
-    admin.close()
-    check(not out["failed"], "create_acls failed: %s" % out["failed"])
 
 
 def standard_acls(b):
@@ -172,10 +168,11 @@ def standard_acls(b):
     "locked" exists (made by admin) and bob may only see it (DESCRIBE), so
     his produce and fetch reach the broker's Produce and Fetch checks."""
     from kafka.admin import NewTopic
+    acls = acl("User:bob", "TOPIC", "locked", ["DESCRIBE"])
+    for who in ("User:alice", MTLS_PRINCIPAL):
+        acls += acl(who, "TOPIC", "*", ["ALL"]) + acl(who, "GROUP", "*", ["ALL"])
     admin = kafka_python_admin(b)
     admin.create_topics([NewTopic("locked", 1, 1)])
+    out = admin.create_acls(acls)
     admin.close()
-    for who in ("User:alice", MTLS_PRINCIPAL):
-        grant(b, who, "TOPIC", "*", ["ALL"])
-        grant(b, who, "GROUP", "*", ["ALL"])
-    grant(b, "User:bob", "TOPIC", "locked", ["DESCRIBE"])
+    check(not out["failed"], "create_acls failed: %s" % out["failed"])
