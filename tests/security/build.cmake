@@ -14,3 +14,4 @@ rill_test(security-client-mock SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-client-moc
 target_link_libraries(test-security-client-mock PRIVATE PkgConfig::RDKAFKA_SEC)
 rill_security_script(security-rill-client /usr/bin/python3 ${_security}/test-rill-client.py)
 rill_security_script(security-kcat-kafka-python /usr/bin/python3 ${_security}/test-kcat-kafka-python.py)
+rill_security_script(security-kafkajs /usr/bin/python3 ${_security}/test-kafkajs.py)

@@ -166,9 +166,13 @@ def acl(principal, resource_type, name, operations, pattern="LITERAL", permissio
 def standard_acls(b):
     """alice and the mTLS principal may use every topic and group; the topic
     "locked" exists (made by admin) and bob may only see it (DESCRIBE), so
-    his produce and fetch reach the broker's Produce and Fetch checks."""
+    his produce and fetch reach the broker's Produce and Fetch checks (his
+    group "bob-fetch" may be joined, for clients that fetch in groups only;
+    "bob-join" may be found (FindCoordinator) but not joined: kafkajs
+    reports a FindCoordinator denial only as "coordinator not found")."""
     from kafka.admin import NewTopic
-    acls = acl("User:bob", "TOPIC", "locked", ["DESCRIBE"])
+    acls = acl("User:bob", "TOPIC", "locked", ["DESCRIBE"]) + acl("User:bob", "GROUP", "bob-fetch", ["READ"]) + \
+        acl("User:bob", "GROUP", "bob-join", ["DESCRIBE"])
     for who in ("User:alice", MTLS_PRINCIPAL):
         acls += acl(who, "TOPIC", "*", ["ALL"]) + acl(who, "GROUP", "*", ["ALL"])
     admin = kafka_python_admin(b)
