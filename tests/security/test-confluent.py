@@ -17,23 +17,27 @@ from secbroker import SecureBroker, standard_acls
 N = 200
 
 
-def produce_consume(conf, topic, what):
+def value(i, size):
+    return (b"v%d-" % i).ljust(size, b"%c" % (97 + i % 26))
+
+
+def produce_consume(conf, topic, what, n=N, size=0):
     p = Producer(conf)
-    for i in range(N):
-        p.produce(topic, value=b"v%d" % i, key=b"k%d" % i)
+    for i in range(n):
+        p.produce(topic, value=value(i, size), key=b"k%d" % i)
     check(p.flush(30) == 0, what + ": produce did not complete")
     c = Consumer(dict(conf, **{"group.id": "g-" + topic, "auto.offset.reset": "earliest"}))
     c.subscribe([topic])
     got = []
     end = time.monotonic() + 60
-    while len(got) < N and time.monotonic() < end:
+    while len(got) < n and time.monotonic() < end:
         m = c.poll(0.5)
         if m is None:
             continue
         check(not m.error(), "%s: consume error %s" % (what, m.error()))
         got.append(m.value())
     c.close()
-    check(got == [b"v%d" % i for i in range(N)], "%s: consumed %d records, expected %d in order" % (what, len(got), N))
+    check(got == [value(i, size) for i in range(n)], "%s: consumed %d records, expected %d in order" % (what, len(got), n))
 
 
 def refused(conf, what):
@@ -97,6 +101,9 @@ def main():
     with SecureBroker() as b:
         standard_acls(b)
         produce_consume(b.scram(), "scram512", "SASL_SSL SCRAM-SHA-512")
+        # Large fetches: many TLS records per response, pread + encrypt in
+        # chunks, partial socket writes.
+        produce_consume(b.scram(), "big", "SASL_SSL 300 KB records", n=40, size=300000)
         check('principal="User:alice"' in b.log(), "SCRAM principal logged")
         for mech in ("SCRAM-SHA-256", "PLAIN"):
             md = Producer(b.scram(mechanism=mech)).list_topics(timeout=20)
