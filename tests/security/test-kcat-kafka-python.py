@@ -96,6 +96,9 @@ def main():
         check("Group authorization failed" in err, "kcat denied group join: %r" % err[-300:])
 
         kp_roundtrip(kp(b, "alice"), "kp-scram", "kafka-python SASL_SSL SCRAM-SHA-512")
+        plain = KafkaAdminClient(**dict(kp(b, "alice"), sasl_mechanism="PLAIN"))
+        check("kp-scram" in plain.list_topics(), "kafka-python SASL_SSL PLAIN: topic list")
+        plain.close()
         kp_roundtrip(kp(b, mtls="client"), "kp-mtls", "kafka-python mTLS")
         kp_refused(kp(b, "alice", password="wrong"), "kafka-python wrong password")
         kp_refused(kp(b, "mallory"), "kafka-python unknown user")
