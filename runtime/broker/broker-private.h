@@ -17,6 +17,7 @@
 #include "runtime/broker/group.h"
 #include "runtime/broker/handler.h"
 #include "runtime/broker/listeners.h"
+#include "runtime/broker/stats.h"
 #include "runtime/ratelimit.h"
 
 /* What an epoll registration points at: the first member of each. */
@@ -71,6 +72,7 @@ struct rill__broker {
   gint stop_requested;           /* atomic */
   GMutex post_lock;
   GQueue posts;                  /* rill__post*, under post_lock */
+  GThread *loop_thread;          /* atomic: the thread turning the loop, NULL before */
   gboolean loop_ended;           /* under post_lock: posts now run in stop() */
   GSequence *timers;             /* rill__broker_timer*, by deadline then seq */
   uint64_t timer_seq;
@@ -89,6 +91,8 @@ struct rill__broker {
   int64_t partitions_pending;    /* partitions of creations running on the pool (h-admin.c) */
   gboolean inline_loop;          /* no I/O thread: the caller turns the loop (broker-inline.h) */
   int64_t clock_skew_ms;         /* inline only: added to the monotonic clock when time jumps */
+  rill__broker_stats *stats;     /* owned: counters for /metrics (stats.h) */
+  GSList *http;                  /* struct rill__broker_http* (http.c), owner's thread */
 };
 
 /* One piece of a response on the wire: memory or a file range (sendfile). */
@@ -116,6 +120,7 @@ struct rill__broker_conn {
   gboolean dead;            /* socket closed; answers are discarded */
   gboolean read_paused;     /* too much in flight, or draining */
   gboolean mem_waiting;     /* in broker->mem_waiting: its next frame needs mem_need bytes */
+  gboolean reading;         /* in conn_read: answers made meanwhile leave in one write after it */
   size_t mem_need;
   size_t mem_granted;       /* counted for its next frame before reading it (resumed from waiting) */
   GList mem_link;
@@ -146,6 +151,7 @@ typedef struct {
   rill__slot *slot;          /* in conn->slots */
   rill__broker_func offload_work;   /* runs on the pool */
   rill__broker_func offload_done;   /* then on the loop */
+  int64_t start_us;          /* monotonic time at decode: request latency (stats.h) */
 } rill__req_priv;
 
 /* ---- broker.c ---- */

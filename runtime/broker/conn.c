@@ -16,7 +16,13 @@
  * first (a parked Fetch, an acks=all Produce waiting for fdatasync). An acks=0 Produce
  * removes its slot. Memory chunks are gathered into one sendmsg() across
  * ready slots; file chunks go by sendfile() (zero copy), with MSG_MORE on the
- * memory part before them so header and data share packets.
+ * memory part before them so header and data share packets. Answers made
+ * while a read's frames are dispatched (acks=1 Produce, Metadata, a Fetch
+ * with data) are written once after that read, so a client that queued
+ * several requests gets its answers in one sendmsg() (a broker that fell
+ * behind catches up with fewer syscalls). A read that fills less than the
+ * buffer drained the socket: reading stops there without another recvmsg()
+ * (epoll is level-triggered and reports what arrives later).
  *
  * Lifetime: a connection is referenced by the open list and by each live
  * request; closing it drops the socket at once, and the struct goes with the
@@ -397,6 +403,7 @@ static void conn_read(rill__broker_conn *c)
       return;
     }
     size_t got = (size_t)n;
+    gboolean drained = got < iov[0].iov_len + (niov > 1 ? iov[1].iov_len : 0);
     c->last_active_ms = rill__broker_now_ms(c->broker);
     if (c->frame) {
       size_t take = MIN(got, c->frame_len - c->frame_got);
@@ -413,7 +420,7 @@ static void conn_read(rill__broker_conn *c)
       }
     }
     c->in_len += got;
-    if (c->dead || !process_input(c))
+    if (c->dead || !process_input(c) || drained)
       return;
   }
 }
@@ -423,8 +430,12 @@ void rill__broker_conn_event(rill__broker_conn *c, uint32_t events)
   c->refs++; /* the connection may close while handling */
   if (events & EPOLLOUT)
     conn_flush(c);
-  if (!c->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)))
+  if (!c->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
+    c->reading = TRUE;
     conn_read(c);
+    c->reading = FALSE;
+    conn_flush(c);
+  }
   if (!c->dead && (events & (EPOLLHUP | EPOLLERR)))
     rill__broker_conn_close(c, "hangup");
   if (!c->dead && c->sec && c->sec->tls)
@@ -562,6 +573,8 @@ static void conn_flush(rill__broker_conn *c)
 static void req_finish(rill__req_priv *r, rill__slot *keep)
 {
   rill__broker_conn *c = r->pub.conn;
+  rill__broker_stats_request(r->pub.broker->stats, r->pub.header.request_api_key,
+                             (guint64)(g_get_monotonic_time() - r->start_us) * 1000);
   if (r->slot && !keep) {
     g_queue_remove(&c->slots, r->slot);
     slot_free(r->slot);
@@ -570,7 +583,7 @@ static void req_finish(rill__req_priv *r, rill__slot *keep)
   rill__wire_arena_clear(&r->arena);
   rill__broker_frame_free(r->pub.broker, r->frame, r->frame_len);
   g_free(r);
-  if (!c->dead)
+  if (!c->dead && !c->reading)
     conn_flush(c); /* a ready or removed slot may unblock the head */
   rill__broker_conn_unref(c);
 }

@@ -151,6 +151,7 @@ void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len)
   rill__wire_error err = {0};
   r->frame = frame;
   r->frame_len = len;
+  r->start_us = g_get_monotonic_time();
   rill__wire_arena_init(&r->arena);
   if (c->sec && c->sec->sasl_raw) {
     /* After SaslHandshake v0 frames are bare SASL tokens (sasl.c). */
