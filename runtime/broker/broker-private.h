@@ -16,8 +16,9 @@
 #include "runtime/broker/config.h"
 #include "runtime/broker/group.h"
 #include "runtime/broker/handler.h"
-#include "runtime/broker/stats.h"
 #include "runtime/ratelimit.h"
+
+#include "runtime/broker/stats.h"
 
 /* What an epoll registration points at: the first member of each. */
 typedef enum { RILL__SRC_LISTEN = 1, RILL__SRC_WAKE, RILL__SRC_CONN } rill__src_kind;
