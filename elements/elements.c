@@ -23,9 +23,11 @@
   X(log)                                                                                                      \
   X(stdio)                                                                                                    \
   X(dedupe)                                                                                                   \
+  X(expr)                                                                                                     \
   X(field)                                                                                                    \
   X(keyby)                                                                                                    \
   X(parse)                                                                                                    \
+  X(regex_parse)                                                                                              \
   X(to_json)                                                                                                  \
   X(union)                                                                                                    \
   X(watermark)                                                                                                \

@@ -34,6 +34,7 @@
  * answer); a request naming a session id gets FETCH_SESSION_ID_NOT_FOUND.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 
 #include <string.h>
 
@@ -56,6 +57,7 @@ typedef struct {
  * means data the last evaluation did not see. */
 typedef struct {
   char **topics;
+  gboolean *denied; /* per topic: no READ permission (acl.h) */
   int64_t *wait_at;
 } fetch_view;
 
@@ -183,6 +185,18 @@ static void free_results(part_result *res, int n)
 
 /* Reads every partition and records in @view->wait_at what it saw. Returns
  * TRUE (and answers) when the request is done. */
+/* Record bytes about to be answered, per partition (stats.h). */
+static void count_fetched(rill__broker_req *req, const fetch_view *view, const part_result *res)
+{
+  const rill__wire_fetch_request *in = &req->body->fetch;
+  int k = 0;
+  for (int32_t t = 0; t < in->n_topics; t++)
+    for (int32_t p = 0; p < in->topics[t].n_partitions; p++, k++)
+      if (res[k].fetch && rill_log_fetch_size(res[k].fetch) > 0)
+        rill__broker_stats_fetched(req->broker->stats, view->topics[t], in->topics[t].partitions[p].partition,
+                                   rill_log_fetch_size(res[k].fetch));
+}
+
 static gboolean evaluate(rill__broker_req *req, const fetch_view *view, gboolean force)
 {
   const rill__wire_fetch_request *in = &req->body->fetch;
@@ -204,6 +218,11 @@ static gboolean evaluate(rill__broker_req *req, const fetch_view *view, gboolean
       rill_log_partition_info info;
       GError *error = NULL;
       r->hwm = r->log_start = -1;
+      if (view->denied[t]) {
+        r->error = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+        any_error = TRUE;
+        continue;
+      }
       if (v < 4) {
         r->error = RILL_KAFKA_ERR_UNSUPPORTED_VERSION;
         any_error = TRUE;
@@ -251,8 +270,10 @@ static gboolean evaluate(rill__broker_req *req, const fetch_view *view, gboolean
   }
   gboolean done = force || any_error || in->max_wait_ms <= 0 || (int64_t)total >= MAX(in->min_bytes, 1) ||
                   req->broker->draining;
-  if (done)
+  if (done) {
+    count_fetched(req, view, res);
     respond_fetch(req, 0, res);
+  }
   free_results(res, np);
   return done;
 }
@@ -361,8 +382,11 @@ void rill__handle_fetch(rill__broker_req *req)
   fetch_view view;
   view.topics = rill__broker_req_new0(req, char *, MAX(in->n_topics, 1));
   view.wait_at = rill__broker_req_new0(req, int64_t, MAX(n_parts(in), 1));
-  for (int32_t t = 0; t < in->n_topics; t++)
+  view.denied = rill__broker_req_new0(req, gboolean, MAX(in->n_topics, 1));
+  for (int32_t t = 0; t < in->n_topics; t++) {
     view.topics[t] = rill__broker_req_topic(req, in->topics[t].topic);
+    view.denied[t] = view.topics[t] && !rill__broker_authorize(req, RILL__RES_TOPIC, view.topics[t], RILL__OP_READ);
+  }
   if (evaluate(req, &view, FALSE))
     return;
   rill__broker *b = req->broker;

@@ -23,6 +23,7 @@
  *   TRANSACTIONAL_ID_AUTHORIZATION_FAILED per partition.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 
 #include "runtime/wire/batch-header.h"
 
@@ -120,6 +121,9 @@ static void append_one(rill__broker_req *req, const char *topic, rill__wire_byte
     g_error_free(error);
     return;
   }
+  if (!res.duplicate)
+    rill__broker_stats_produced(req->broker->stats, topic, o->index, (guint64)(res.last_offset - res.base_offset + 1),
+                                (guint64)records.len);
   o->base_offset = res.base_offset;
   o->log_append_time_ms = res.log_append_time;
   o->log_start_offset = res.log_start_offset;
@@ -142,6 +146,8 @@ static void produce_work(rill__broker_req *req)
       part_out *o = &out->responses[t].partitions[p];
       if (!topic)
         o->error_code = RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
+      else if (!rill__broker_authorize(req, RILL__RES_TOPIC, topic, RILL__OP_WRITE))
+        o->error_code = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
       else
         append_one(req, topic, in->topics[t].partitions[p].records, o);
     }

@@ -183,7 +183,6 @@ gboolean rill__broker_loop_init(rill__broker *b, GError **error)
     return FALSE;
   }
   b->wake_kind = RILL__SRC_WAKE;
-  b->listen_kind = RILL__SRC_LISTEN;
   b->timers = g_sequence_new(NULL);
   rill__broker_loop_watch(b, b->wake_fd, EPOLLIN, &b->wake_kind, TRUE);
   return TRUE;
@@ -221,10 +220,11 @@ static void begin_drain(rill__broker *b)
 {
   b->draining = TRUE;
   b->drain_deadline_ms = rill__broker_now_ms(b) + 10000;
-  if (b->listen_fd >= 0) {
-    rill__broker_loop_unwatch(b, b->listen_fd);
-    close(b->listen_fd);
-    b->listen_fd = -1;
+  for (guint i = 0; i < b->listeners->len; i++) {
+    rill__listener *l = b->listeners->pdata[i];
+    if (l->fd >= 0)
+      rill__broker_loop_unwatch(b, l->fd);
+    rill__listener_close(l);
   }
   for (GList *l = b->conns.head; l; l = l->next)
     rill__broker_conn_pause_reading(l->data);
@@ -265,7 +265,7 @@ void rill__broker_loop_run(rill__broker *b)
       switch (*kind) {
       case RILL__SRC_LISTEN:
         if (!b->draining)
-          rill__broker_accept(b);
+          rill__broker_accept(b, (rill__listener *)kind);
         break;
       case RILL__SRC_WAKE: {
         uint64_t v;
@@ -281,6 +281,7 @@ void rill__broker_loop_run(rill__broker *b)
     run_posts(b);
     run_timers(b);
     rill__broker_resume_mem_waiting(b);
+    rill__broker_stats_publish(b);
     if (!b->draining && g_atomic_int_get(&b->stop_requested))
       begin_drain(b);
     if (b->draining && drained(b))
@@ -303,7 +304,7 @@ void rill__broker_loop_turn(rill__broker *b, int timeout_ms, gboolean expire_tim
   for (int i = 0; i < n; i++) {
     rill__src_kind *kind = evs[i].data.ptr;
     if (*kind == RILL__SRC_LISTEN) {
-      rill__broker_accept(b);
+      rill__broker_accept(b, (rill__listener *)kind);
     } else if (*kind == RILL__SRC_WAKE) {
       uint64_t v;
       while (read(b->wake_fd, &v, sizeof v) < 0 && errno == EINTR) {
@@ -321,5 +322,6 @@ void rill__broker_loop_turn(rill__broker *b, int timeout_ms, gboolean expire_tim
       b->clock_skew_ms += MAX(0, ((rill__broker_timer *)g_sequence_get(it))->deadline_ms - rill__broker_now_ms(b));
   }
   run_timers(b);
+  rill__broker_stats_publish(b);
 }
 
