@@ -35,11 +35,10 @@
 #include <sys/resource.h>
 
 #include "bench/kafka-bench.h"
+#include "bench/pipeline/workload.h"
 #include "bench/stats.h"
 
 #define WHO "bench-metrics-overhead"
-#define KEY_LEN 16
-#define VALUE_LEN 100
 #define PIPELINE_RECORDS 10000000
 #define BROKER_RECORDS 1000000
 #define BROKER_RECORD_SIZE 100
@@ -132,100 +131,16 @@ static double process_cpu_s(GPid pid)
   return total;
 }
 
-/* ---- the pipeline workload (bench-pipeline's) ---------------------------------------- */
-
-static inline guint64 mix(guint64 x)
-{
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-typedef struct {
-  guint64 n, next;
-} gen_state;
-
-static gboolean gen_open(rill_ctx *ctx, void *user_data, const guint *splits, guint n_splits, void **state,
-                         GError **error)
-{
-  gen_state *st = g_new0(gen_state, 1);
-  st->n = *(guint64 *)user_data;
-  *state = st;
-  return TRUE;
-}
-
-static rill_flow gen_read(rill_ctx *ctx, void *state, rill_emitter *out)
-{
-  gen_state *st = state;
-  guint64 end = MIN(st->n, st->next + RILL_BATCH_DEFAULT_RECORDS);
-  for (; st->next < end; st->next++) {
-    uint8_t *p = rill_emitter_alloc(out, KEY_LEN + VALUE_LEN);
-    guint64 h = mix(st->next);
-    memcpy(p, &st->next, 8);
-    memcpy(p + 8, &h, 8);
-    for (int w = 0; w < VALUE_LEN / 8; w++) {
-      h = mix(h);
-      memcpy(p + KEY_LEN + w * 8, &h, 8);
-    }
-    memcpy(p + KEY_LEN + (VALUE_LEN / 8) * 8, &h, VALUE_LEN % 8);
-    rill_record r = RILL_RECORD_INIT;
-    r.key = rill_bytes_make(p, KEY_LEN);
-    r.value = rill_bytes_make(p + KEY_LEN, VALUE_LEN);
-    rill_flow flow = rill_emit_record_raw(out, &r);
-    if (flow != RILL_FLOW_OK)
-      return flow;
-  }
-  return st->next == st->n ? RILL_FLOW_EOS : RILL_FLOW_OK;
-}
-
-static void gen_close(rill_ctx *ctx, void *state)
-{
-  g_free(state);
-}
-
-static const rill_source_class gen_source = {
-  .type_name = "generate", .open = gen_open, .read = gen_read, .close = gen_close};
-
-static rill_flow map_rewrite(rill_ctx *ctx, const rill_record *in, rill_record *out, void *ud)
-{
-  uint8_t *v = rill_ctx_alloc(ctx, VALUE_LEN);
-  for (int j = 0; j < VALUE_LEN; j++)
-    v[j] = in->value.data[j] ^ in->key.data[j % KEY_LEN];
-  out->value = rill_bytes_make(v, VALUE_LEN);
-  return RILL_FLOW_OK;
-}
-
-static rill_verdict filter_keep(rill_ctx *ctx, const rill_record *in, void *ud)
-{
-  return (in->value.data[0] & 1) == 0 ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
-}
-
-static rill_flow sink_write(rill_ctx *ctx, void *state, const rill_batch *batch)
-{
-  *(guint64 *)state += rill_batch_len(batch);
-  return RILL_FLOW_OK;
-}
-
-static gboolean sink_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
-{
-  *state = user_data;
-  return TRUE;
-}
-
-static const rill_sink_class count_sink = {.type_name = "count", .open = sink_open, .write = sink_write};
+/* ---- the pipeline workload (bench/pipeline/workload.h) ------------------------------ */
 
 /* Records/s through the pipeline (and per CPU second in @per_cpu); with
  * @http, served and scraped. */
 static double run_pipeline(const char *self, gboolean http, guint64 n, guint64 *kept, guint *scrapes,
                            double *per_cpu)
 {
-  guint64 count = 0;
+  workload_totals totals = {0, 0};
   rill_pipeline *p = rill_pipeline_new("bench");
-  rill_stage *s = rill_pipeline_add_source(p, "generate", &gen_source, &n, NULL);
-  s = rill_pipeline_add_map(p, "rewrite", s, map_rewrite, NULL, NULL);
-  s = rill_pipeline_add_filter(p, "half", s, filter_keep, NULL, NULL);
-  rill_pipeline_add_sink(p, "count", s, &count_sink, &count, NULL);
+  workload_add(p, &n, &totals);
   GError *error = NULL;
   rill_http_server *srv = NULL;
   scraper sc;
@@ -247,7 +162,7 @@ static double run_pipeline(const char *self, gboolean http, guint64 n, guint64 *
     rill_http_server_free(srv);
   }
   rill_pipeline_unref(p);
-  *kept = count;
+  *kept = totals.count;
   return (double)n / dt;
 }
 
