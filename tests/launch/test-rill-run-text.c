@@ -112,6 +112,17 @@ static void test_regex_parse(void)
   /* Without dead-letter=, the first unparsed line fails the run, naming it. */
   expect_fail("file-src path=access.log ! regex-parse pattern='^%{COMMONAPACHELOG}$' ! stdout-sink", NULL, 1,
               "access.log:3: the line does not match the pattern");
+  /* malformed=skip: the two bad lines are dropped, counted and reported once. */
+  char *out = NULL, *err = NULL;
+  g_assert_cmpint(run("file-src path=access.log ! regex-parse pattern='^%{COMMONAPACHELOG}$' malformed=skip "
+                      "! project fields=response ! stdout-sink",
+                      NULL, &out, &err),
+                  ==, 0);
+  g_assert_cmpstr(out, ==, "{\"response\":503}\n{\"response\":200}\n");
+  g_assert_nonnull(strstr(err, "regex-parse: skipped 2 lines that did not parse (first: access.log:3: the line does not "
+                                "match the pattern)"));
+  g_free(out);
+  g_free(err);
   /* Plain named groups, syslog. */
   put("sys.log", "Nov 14 22:13:20 web01 sshd[42]: Accepted key\n");
   expect_out("stdin-src ! regex-parse pattern='^%{SYSLOGLINE}$' ! stdout-sink", "sys.log",
