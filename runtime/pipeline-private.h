@@ -25,7 +25,22 @@ typedef struct rill__counters {
   guint64 state_bytes;              /* a gauge, not a sum */
   guint64 source_bytes_done, source_bytes_total; /* rill_source_add_progress */
   guint64 dead_letters;                          /* rill_ctx_add_dead_letters */
+  /* Gauges that may be unknown: each *_seen is set (release) after its value
+   * is first stored, and read (acquire) before it, so zeroed counters mean
+   * "none yet" without an initialisation pass. */
+  int64_t watermark;                /* last watermark given to the stage (event time, ms) */
+  gint watermark_seen;
+  int64_t source_lag;               /* rill_ctx_set_source_lag */
+  gint source_lag_seen;
 } rill__counters;
+
+/* Stores a maybe-unknown gauge (see rill__counters). Task thread only. */
+static inline void rill__ctr_set_seen(int64_t *value, gint *seen, int64_t v)
+{
+  __atomic_store_n(value, v, __ATOMIC_RELAXED);
+  if (!__atomic_load_n(seen, __ATOMIC_RELAXED))
+    __atomic_store_n(seen, 1, __ATOMIC_RELEASE);
+}
 
 static inline void rill__ctr_add(guint64 *c, guint64 n)
 {
@@ -203,6 +218,15 @@ void rill__checkpoint_free(rill__checkpointer *ckpt);
 /* The barrier source tasks should emit next (0 = none / checkpoints off). */
 guint64 rill__checkpoint_trigger(rill_pipeline *pipeline);
 guint64 rill__checkpoint_completed(rill_pipeline *pipeline);
+/* Checkpoint counters for metrics, this run. */
+typedef struct {
+  guint64 completed, failed;
+  guint64 last_duration_us;     /* trigger to MANIFEST of the last complete one */
+  guint64 last_size_bytes;      /* its task files and MANIFEST */
+  guint64 last_success_unix_ms; /* wall clock when it completed; 0 = none yet */
+} rill__checkpoint_stats;
+/* FALSE (and zeros) when checkpoints are off. Any thread once started. */
+gboolean rill__checkpoint_stats_get(rill_pipeline *pipeline, rill__checkpoint_stats *out);
 /* @task's snapshot for checkpoint @id: @n_entries stage entries in @entries (transfer none). */
 void rill__checkpoint_ack(rill__task *task, guint64 id, GByteArray *entries, guint n_entries);
 /* @task ended cleanly: it acks every checkpoint it has not seen as "finished". */

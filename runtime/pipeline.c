@@ -575,6 +575,7 @@ rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_
     m[i].type_name = s->type_name;
     m[i].task_thread = s->chain;
     m[i].role = s->source ? RILL_STAGE_SOURCE : s->op == &rill__sink_class ? RILL_STAGE_SINK : RILL_STAGE_OPERATOR;
+    m[i].source_lag = -1;
     if (!s->counters)
       continue;
     for (guint t = 0; t < p->parallelism; t++) {
@@ -585,6 +586,13 @@ rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_
       SUM(busy_ns); SUM(blocked_ns); SUM(late_records); SUM(state_bytes);
       SUM(source_bytes_done); SUM(source_bytes_total); SUM(dead_letters);
 #undef SUM
+      if (__atomic_load_n(&c->watermark_seen, __ATOMIC_ACQUIRE)) {
+        int64_t wm = __atomic_load_n(&c->watermark, __ATOMIC_RELAXED);
+        m[i].watermark = m[i].has_watermark ? MIN(m[i].watermark, wm) : wm;
+        m[i].has_watermark = TRUE;
+      }
+      if (__atomic_load_n(&c->source_lag_seen, __ATOMIC_ACQUIRE))
+        m[i].source_lag = MAX(m[i].source_lag, 0) + __atomic_load_n(&c->source_lag, __ATOMIC_RELAXED);
     }
     for (guint k = 0; k < s->input_streams->len; k++) {
       m[i].queue_len += rill_stream_len(s->input_streams->pdata[k]);

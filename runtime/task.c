@@ -339,6 +339,8 @@ static rill_flow on_watermark(rill__task *t, guint pos, int64_t wm)
   rill__task_stage *ts = &t->stages[pos];
   const rill_operator_class *op = ts->ctx.stage->op;
   rill_flow flow;
+  if (wm != RILL_WATERMARK_IDLE)
+    rill__ctr_set_seen(&ts->counters->watermark, &ts->counters->watermark_seen, wm);
   /* IDLE is a routing hint, not a time: stages never see it. */
   if (op->on_watermark && wm != RILL_WATERMARK_IDLE)
     CALL(t, ts, flow, op->on_watermark(&ts->ctx, ts->state, wm, &ts->out));

@@ -79,6 +79,7 @@ typedef struct {
   GQueue pending;    /* pentry*, emission order */
   int64_t processed; /* everything before it was processed; -1 unknown */
   int64_t committed; /* last committed (or fetched from the group); -1 none */
+  int64_t hwm;       /* high watermark in the last Fetch answer; -1 none yet */
 } spart;
 
 typedef struct src_state src_state;
@@ -451,6 +452,19 @@ fail:
   return RILL_FLOW_ERROR;
 }
 
+/* Source lag for metrics: records between each partition's position and
+ * the high watermark its last Fetch answer gave. */
+static void report_lag(src_state *s, rill_ctx *ctx)
+{
+  int64_t lag = 0;
+  for (guint i = 0; i < s->parts->len; i++) {
+    const spart *sp = s->parts->pdata[i];
+    if (sp->hwm >= 0)
+      lag += MAX(sp->hwm - sp->pos, 0);
+  }
+  rill_ctx_set_source_lag(ctx, lag);
+}
+
 static rill_flow handle_fetch(src_state *s, rill_ctx *ctx, fcall *f, rill_emitter *out)
 {
   rill__kreq *r = f->resp;
@@ -507,8 +521,10 @@ static rill_flow handle_fetch(src_state *s, rill_ctx *ctx, fcall *f, rill_emitte
         int64_t next = batches_end(pd->records);
         if (next > sp->pos)
           sp->pos = next;
+        sp->hwm = pd->high_watermark;
       }
     }
+  report_lag(s, ctx);
   send_fetches(s);
   /* Pass 2: the records. */
   rill_flow flow = RILL_FLOW_OK;
@@ -660,6 +676,7 @@ static spart *add_part(src_state *s, const char *topic, int32_t p)
   sp->partition = p;
   sp->processed = -1;
   sp->committed = -1;
+  sp->hwm = -1;
   g_ptr_array_add(s->parts, sp);
   return sp;
 }

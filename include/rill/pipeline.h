@@ -138,4 +138,17 @@ RILL_API rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, 
 /* Prints the current metrics table. */
 RILL_API void rill_pipeline_print_metrics(rill_pipeline *pipeline, FILE *out);
 
+/* ---- HTTP (include/rill/http.h) ----------------------------------------- */
+
+typedef struct rill_http_server rill_http_server;
+
+/* Serves @pipeline on @server (transfer none): per-stage metrics on the
+ * server's /metrics (docs/observability.md lists them), a "pipeline" check
+ * on /readyz (ready while running, not stopping, and no checkpoint failed),
+ * the live graph as JSON at /api/pipeline (one pipeline per server), and
+ * the console at "/". The server keeps a reference on the pipeline until it
+ * is freed, so the totals stay readable after the run. Call before
+ * rill_http_server_listen(); before or after rill_pipeline_start(). */
+RILL_API void rill_pipeline_serve_http(rill_pipeline *pipeline, rill_http_server *server);
+
 G_END_DECLS

@@ -58,4 +58,10 @@ typedef struct rill_source_class {
  * costs two relaxed atomic stores. */
 RILL_API void rill_source_add_progress(rill_ctx *ctx, guint64 bytes_done, guint64 bytes_total);
 
+/* How far this task of an unbounded source is behind its input: @records
+ * not yet read (a Kafka source: high watermark minus position, summed over
+ * its partitions). A gauge: the latest value counts; metrics sum it over
+ * the tasks (rill_stage_metrics.source_lag). Costs two relaxed stores. */
+RILL_API void rill_ctx_set_source_lag(rill_ctx *ctx, int64_t records);
+
 G_END_DECLS

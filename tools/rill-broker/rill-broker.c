@@ -1,6 +1,7 @@
 /* rill-broker — the Kafka-protocol broker over a rill log directory.
  *
  *   rill-broker --data-dir DIR [--listen HOST:PORT] [--config FILE] [--set key=value]...
+ *               [--http HOST:PORT]
  *
  * Settings apply in order: defaults, --config file, --set, then --data-dir
  * and --listen. Event lines go to stdout, one per event, key=value
@@ -9,11 +10,14 @@
  * close the log cleanly. At start the soft limit on open files is raised to
  * the hard one: every connection and every open segment takes a descriptor,
  * and the common soft default (1024) is far below what a broker needs.
+ * --http serves /metrics, /healthz, /readyz, /api/broker/... and the web
+ * console (docs/observability.md) on its own thread; off unless asked.
  *
  * Exit codes: 0 clean shutdown, 1 usage or configuration error, 2 the
  * broker could not start (log directory, listener).
  */
 #include <rill/broker.h>
+#include <rill/http.h>
 
 #include <pthread.h>
 #include <signal.h>
@@ -48,19 +52,22 @@ static void raise_nofile(void)
 
 int main(int argc, char **argv)
 {
-  char *data_dir = NULL, *listen = NULL, *config_file = NULL;
+  char *data_dir = NULL, *listen = NULL, *config_file = NULL, *http_addr = NULL;
   char **sets = NULL;
   GOptionEntry entries[] = {
     {"data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Log directory (log.dirs)", "DIR"},
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address to listen on (listeners; default 127.0.0.1:9092, port 0 = any)", "HOST:PORT"},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "key=value config file (Kafka property names)", "FILE"},
     {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set one property (repeatable)", "KEY=VALUE"},
+    {"http", 0, 0, G_OPTION_ARG_STRING, &http_addr,
+     "Serve metrics, health and the web console over HTTP (e.g. 127.0.0.1:9644; port 0 = any)", "HOST:PORT"},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   GError *error = NULL;
   int rc = 1;
   rill_broker_config *config = rill_broker_config_new();
   rill_broker *broker = NULL;
+  rill_http_server *http = NULL;
   GOptionContext *ctx = g_option_context_new("- Kafka-protocol broker over a rill log");
   g_option_context_set_summary(ctx, "Serves the topics in --data-dir to Kafka clients (kcat, librdkafka, kafka-python, "
                                     "kafkajs).\nExit status: 0 clean shutdown, 1 usage/configuration error, 2 start failure.");
@@ -97,6 +104,17 @@ int main(int argc, char **argv)
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
   raise_nofile();
+  if (http_addr) {
+    /* After the signal block, so the HTTP thread inherits it. */
+    http = rill_http_server_new(NULL, &error);
+    rill_broker_serve_http(broker, http);
+    if (!rill_http_server_listen(http, http_addr, &error)) {
+      rc = 2;
+      goto fail_started;
+    }
+    fprintf(stdout, "event=http_listening address=%s port=%u\n", http_addr, rill_http_server_get_port(http));
+    fflush(stdout);
+  }
   if (!rill_broker_start(broker, &error)) {
     rc = 2;
     goto fail_started;
@@ -115,12 +133,14 @@ fail_started:
   fprintf(stderr, "rill-broker: %s\n", error ? error->message : "failed");
   g_clear_error(&error);
 out:
+  rill_http_server_free(http); /* before the broker its handlers read */
   rill_broker_free(broker);
   rill_broker_config_free(config);
   g_option_context_free(ctx);
   g_free(data_dir);
   g_free(listen);
   g_free(config_file);
+  g_free(http_addr);
   g_strfreev(sets);
   return rc;
 }

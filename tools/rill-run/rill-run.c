@@ -12,7 +12,9 @@
  * Progress goes to stderr on a terminal unless --quiet; --summary writes
  * the JSON run summary (docs/progress.md) to a file or "-" (stdout).
  * --checkpoint-dir turns checkpoints on and resumes from the newest
- * complete one in that directory (docs/checkpoints.md).
+ * complete one in that directory (docs/checkpoints.md). --http HOST:PORT
+ * serves /metrics, /healthz, /readyz, /api/pipeline and the web console
+ * while the pipeline runs (docs/observability.md).
  */
 #include <rill/rill.h>
 
@@ -23,7 +25,7 @@
 enum { EXIT_RAN = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_STOPPED = 3 };
 
 static gboolean opt_list, opt_quiet, opt_metrics, opt_reference;
-static char *opt_describe, *opt_file, *opt_summary, *opt_checkpoint_dir;
+static char *opt_describe, *opt_file, *opt_summary, *opt_checkpoint_dir, *opt_http;
 static gint opt_parallelism = 1, opt_checkpoint_interval = 10000, opt_checkpoint_retain = 3;
 
 static const GOptionEntry entries[] = {
@@ -38,6 +40,8 @@ static const GOptionEntry entries[] = {
   {"checkpoint-retain", 0, 0, G_OPTION_ARG_INT, &opt_checkpoint_retain,
    "Complete checkpoints to keep (default 3)", "N"},
   {"metrics", 'm', 0, G_OPTION_ARG_NONE, &opt_metrics, "Print the per-stage metrics table to stderr at the end", NULL},
+  {"http", 0, 0, G_OPTION_ARG_STRING, &opt_http,
+   "Serve metrics, health and the web console over HTTP while running (port 0 = any)", "HOST:PORT"},
   {"list", 'l', 0, G_OPTION_ARG_NONE, &opt_list, "List the elements", NULL},
   {"describe", 'd', 0, G_OPTION_ARG_STRING, &opt_describe, "Describe ELEMENT and its parameters", "ELEMENT"},
   {"reference", 0, 0, G_OPTION_ARG_NONE, &opt_reference, "Print the element reference as Markdown", NULL},
@@ -91,6 +95,7 @@ int main(int argc, char **argv)
   char *text = NULL;
   rill_pipeline *p = NULL;
   FILE *summary = NULL;
+  rill_http_server *http = NULL;
   rill_launch_registry *registry = rill_launch_registry_new();
   GOptionContext *oc = g_option_context_new("'PIPELINE' | -f FILE");
   g_option_context_set_summary(oc, "Runs a rill pipeline written as text, e.g.\n"
@@ -141,6 +146,15 @@ int main(int argc, char **argv)
   }
   if (opt_metrics)
     rill_pipeline_set_metrics_output(p, stderr);
+  if (opt_http) {
+    http = rill_http_server_new(NULL, &error);
+    rill_pipeline_serve_http(p, http);
+    if (!rill_http_server_listen(http, opt_http, &error)) {
+      g_printerr("rill-run: %s\n", error->message);
+      goto out;
+    }
+    g_printerr("rill-run: serving HTTP on %s (port %u)\n", opt_http, rill_http_server_get_port(http));
+  }
   rill_pipeline_watch_signals(p);
   rill_progress_options po = {.quiet = opt_quiet, .summary_out = summary};
   rill_progress *pr = rill_progress_attach(p, &po);
@@ -161,6 +175,7 @@ int main(int argc, char **argv)
 out:
   if (summary && summary != stdout)
     fclose(summary);
+  rill_http_server_free(http);
   rill_pipeline_unref(p);
   g_free(text);
   g_clear_error(&error);
@@ -170,5 +185,6 @@ out:
   g_free(opt_file);
   g_free(opt_summary);
   g_free(opt_checkpoint_dir);
+  g_free(opt_http);
   return status;
 }
