@@ -23,6 +23,7 @@
   X(log)                                                                                                      \
   X(stdio)                                                                                                    \
   X(dedupe)                                                                                                   \
+  X(expr)                                                                                                     \
   X(field)                                                                                                    \
   X(keyby)                                                                                                    \
   X(parse)                                                                                                    \

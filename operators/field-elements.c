@@ -4,6 +4,7 @@
  * rill__fieldop_add, which key-by, watermarks and the aggregates use for
  * their field= parameter.
  */
+#include "operators/expr-elements.h"
 #include "operators/fieldops.h"
 #include "operators/text-elements.h"
 
@@ -15,6 +16,7 @@ static const char *const cmps[] = {"eq", "ne", "lt", "le", "gt", "ge", "contains
 /* The parameters of the three elements (each reads its own rows). */
 typedef struct {
   char *field;
+  char *expr;                        /* filter: an expression instead of field + comparison */
   char *operand[G_N_ELEMENTS(cmps)]; /* filter: the one comparison given */
   char **fields;                     /* project */
   gboolean invert;                   /* filter: keep what does not compare true */
@@ -40,6 +42,15 @@ static rill_stage *build_filter(rill_launch_builder *b, const char *name, rill_s
                                 GError **error)
 {
   const field_props *p = rill__launch_props(b);
+  if (p->expr) {
+    if (p->field) {
+      rill__launch_fail(b, "field", error, RILL_LAUNCH_ERROR_INVALID_VALUE,
+                        "expr= or field= with a comparison, not both");
+      return NULL;
+    }
+    return rill__expr_stage_add(b, name, inputs[0], RILL__EXPR_STAGE_FILTER, "expr", p->expr, p->format,
+                                p->dead_letter, error);
+  }
   int cmp = -1;
   for (guint i = 0; i < G_N_ELEMENTS(cmps); i++) {
     if (!p->operand[i])
@@ -54,7 +65,7 @@ static rill_stage *build_filter(rill_launch_builder *b, const char *name, rill_s
   }
   if (cmp < 0) {
     rill__launch_fail(b, NULL, error, RILL_LAUNCH_ERROR_MISSING_PARAMETER,
-                      "needs a comparison: eq=, ne=, lt=, le=, gt=, ge=, contains= or regex=");
+                      "needs expr= or a comparison: eq=, ne=, lt=, le=, gt=, ge=, contains= or regex=");
     return NULL;
   }
   if (!p->field)
@@ -98,9 +109,10 @@ static rill_stage *build_project(rill_launch_builder *b, const char *name, rill_
 
 /* name, type, field, min, max, default, choices, -, -, doc */
 static const rill_launch_element elements[] = {
-  {"filter", RILL_LAUNCH_TRANSFORM, "keep records whose field (or, without field=, whole line) compares true (one comparison per filter)",
+  {"filter", RILL_LAUNCH_TRANSFORM, "keep records for which an expression is true, whose field compares true, or (without field=) whose whole line matches",
    RILL__LAUNCH_PARAMS(field_props,
-     {"field", RILL__CONF_STRING, OFF(field), 0, 0, NULL, NULL, NULL, NULL, "field to test (JSON path a.b.0 or CSV column); unset: the whole line, with regex= or contains="},
+     {"expr", RILL__CONF_STRING, OFF(expr), 0, 0, NULL, NULL, NULL, NULL, "keep records for which this expression is true (docs/expressions.md)"},
+     {"field", RILL__CONF_STRING, OFF(field), 0, 0, NULL, NULL, NULL, NULL, "field to test (JSON path a.b.0 or CSV column), with one comparison below; unset: the whole line, with regex= or contains="},
      OPERAND(0, "eq", "equal (numerically when both are numbers)"),
      OPERAND(1, "ne", "not equal"),
      OPERAND(2, "lt", "less than"),

@@ -220,11 +220,10 @@ rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_
   case RILL__FIELDOP_TIMESTAMP: {
     gint64 ms;
     if (!v || !parse_timestamp(v, len, op->unit_ms, &ms)) {
-      *reason = v ? ctx_message(ctx,
-                                "field=%s: '%.*s' is not a timestamp (an integer, ISO 8601 or "
-                                "14/Nov/2023:22:13:20 +0000)",
-                                op->field, (int)MIN(len, 64), v)
-                  : ctx_message(ctx, "field=%s: the record has no such field (or it is null)", op->field);
+      /* Name the field and the value: the reason is all a user sees. */
+      *reason = v ? ctx_message(ctx, "field '%s' is not a timestamp (ISO 8601, common log format or an integer): '%.*s'",
+                                op->field, (int)MIN(len, 80), v)
+                  : ctx_message(ctx, "the record has no field '%s' (the time field)", op->field);
       return RILL_VERDICT_REJECT;
     }
     out->timestamp = ms;

@@ -1,31 +1,39 @@
 /* fields.c — rill_fields: parse a JSON or CSV value, read fields by name,
  * path or index, and format the parsed record as JSON or CSV.
  *
- * Invariants: strings handed out live in the parser tree (JSON), the input
- * or scratch (CSV), or `rendered` (numbers, nested values), all of which are
- * kept until the next parse. Column names come from set_columns, else from
- * the last "csv-header" seen (cached: re-split only when it changes); an
- * empty "csv-header" (a CSV source without a header row) or none means no
- * names: columns are then c1..cN.
+ * JSON is not turned into a tree: parsing validates the text once
+ * (json-scan.c) and keeps a copy of it; each lookup then walks the bytes
+ * to the path's value. A record with a few fields read costs one
+ * validation pass plus short scans, not a DOM per record.
+ *
+ * Invariants: strings handed out live in the scratch arena (JSON text
+ * copy, decoded strings, rendered values) or the CSV scratch, all of which
+ * are kept until the next parse. Column names come from set_columns, else
+ * from the last "csv-header" seen (cached: re-split only when it changes);
+ * an empty "csv-header" (a CSV source without a header row) or none means
+ * no names: columns are then c1..cN.
  */
 #include <rill/fields.h>
 #include <rill/typed.h>
 
 #include "operators/csv.h"
-#include "operators/typed-private.h"
+#include "operators/fields-private.h"
 
 #include <errno.h>
-#include <json-glib/json-glib.h>
 #include <stdlib.h>
 
 G_DEFINE_QUARK(rill-fields-error-quark, rill_fields_error)
+
+#define TOP_MAX 32
 
 struct rill_fields {
   rill_fields_format format;
   char sep;
   /* JSON */
-  JsonParser *parser;
-  JsonNode *root;             /* not refcounted: owned by parser */
+  rill__json_span root;       /* the parsed value, in a copy in `arena`; ABSENT before a parse */
+  rill__json_pair top[TOP_MAX]; /* the root object's first members (lookups of top-level names) */
+  guint n_top;
+  gboolean top_all;           /* top[] holds every member and no key has an escape */
   /* CSV */
   GArray *row;                /* rill__csv_field */
   GString *scratch;
@@ -35,8 +43,8 @@ struct rill_fields {
   char **header_columns;      /* names split from header_text */
   char **type_names;          /* set_types: columns with a type, NULL-terminated */
   rill_value_type *types;     /* their types */
-  /* rendered values, freed at the next parse */
-  GPtrArray *rendered;
+  /* the JSON text, decoded strings and rendered values, reset at the next parse */
+  rill__scratch *arena;
 };
 
 rill_fields *rill_fields_new(rill_fields_format format)
@@ -44,11 +52,9 @@ rill_fields *rill_fields_new(rill_fields_format format)
   rill_fields *f = g_new0(rill_fields, 1);
   f->format = format;
   f->sep = ',';
-  if (format == RILL_FIELDS_JSON)
-    f->parser = json_parser_new_immutable();
   f->row = g_array_new(FALSE, FALSE, sizeof(rill__csv_field));
   f->scratch = g_string_new(NULL);
-  f->rendered = g_ptr_array_new_with_free_func(g_free);
+  f->arena = rill__scratch_new();
   return f;
 }
 
@@ -56,7 +62,6 @@ void rill_fields_free(rill_fields *fields)
 {
   if (!fields)
     return;
-  g_clear_object(&fields->parser);
   g_array_unref(fields->row);
   g_string_free(fields->scratch, TRUE);
   g_strfreev(fields->columns);
@@ -64,7 +69,7 @@ void rill_fields_free(rill_fields *fields)
   g_strfreev(fields->header_columns);
   g_strfreev(fields->type_names);
   g_free(fields->types);
-  g_ptr_array_unref(fields->rendered);
+  rill__scratch_free(fields->arena);
   g_free(fields);
 }
 
@@ -97,21 +102,34 @@ gboolean rill_fields_parse(rill_fields *fields, const void *data, size_t len, GE
 {
   g_return_val_if_fail(fields != NULL && (data != NULL || len == 0), FALSE);
   rill_fields *f = fields;
-  g_ptr_array_set_size(f->rendered, 0);
+  rill__scratch_reset(f->arena);
   if (f->format == RILL_FIELDS_CSV)
     return rill__csv_split(data ? data : "", len, f->sep, f->row, f->scratch, error);
-  f->root = NULL;
-  GError *err = NULL;
-  if (!json_parser_load_from_data(f->parser, data ? data : "", (gssize)len, &err)) {
-    g_set_error(error, RILL_FIELDS_ERROR, RILL_FIELDS_ERROR_PARSE, "malformed JSON: %s", err->message);
-    g_error_free(err);
+  f->root = (rill__json_span){RILL__JSON_ABSENT, NULL, 0};
+  f->n_top = 0;
+  f->top_all = FALSE;
+  /* A copy, so what is handed out does not depend on the caller's buffer
+   * (and ends with a NUL, which number parsing relies on). */
+  const char *copy = rill__scratch_strndup(f->arena, data ? data : "", len);
+  gsize at;
+  const char *what;
+  if (!rill__json_validate_index(copy, len, f->top, TOP_MAX, &f->n_top, &f->top_all, &at, &what)) {
+    g_set_error(error, RILL_FIELDS_ERROR, RILL_FIELDS_ERROR_PARSE, "malformed JSON: %s at byte %" G_GSIZE_FORMAT,
+                what, at);
     return FALSE;
   }
-  f->root = json_parser_get_root(f->parser);
-  if (!f->root) {
-    g_set_error_literal(error, RILL_FIELDS_ERROR, RILL_FIELDS_ERROR_PARSE, "malformed JSON: empty value");
-    return FALSE;
-  }
+  for (guint i = 0; i < f->n_top && f->top_all; i++)
+    if (memchr(f->top[i].key.text, '\\', f->top[i].key.len))
+      f->top_all = FALSE;
+  /* The root is the text without its surrounding blanks (validated: no
+   * need to scan it again). */
+  const char *start = copy, *end = copy + len;
+  while (start < end && g_ascii_isspace(*start))
+    start++;
+  while (end > start && g_ascii_isspace(end[-1]))
+    end--;
+  rill__json_value(start, start + 1, &f->root);
+  f->root.len = (gsize)(end - start);
   return TRUE;
 }
 
@@ -251,29 +269,46 @@ gboolean rill_fields_check_types(rill_fields *fields, GError **error)
   return ok;
 }
 
-/* Walks "a.b.0.c" from the root; NULL when any step is missing. */
-static JsonNode *json_lookup(rill_fields *f, const char *path)
+gboolean rill__fields_json_member(const rill_fields *f, const char *name, gsize len, rill__json_span *out)
 {
-  JsonNode *node = f->root;
+  if (f->root.type == RILL__JSON_OBJECT && f->top_all) {
+    for (guint i = 0; i < f->n_top; i++) {
+      const rill__json_span *k = &f->top[i].key;
+      if (k->len == len + 2 && memcmp(k->text + 1, name, len) == 0) {
+        *out = f->top[i].value;
+        return TRUE;
+      }
+    }
+    *out = (rill__json_span){RILL__JSON_ABSENT, NULL, 0};
+    return FALSE;
+  }
+  return rill__json_member(&f->root, name, len, out);
+}
+
+/* Walks "a.b.0.c" from the root (numeric segments index arrays); ABSENT
+ * when any step is missing. */
+static rill__json_span json_lookup(rill_fields *f, const char *path)
+{
+  rill__json_span node = f->root;
   const char *p = path;
-  while (node && *p) {
+  while (node.type != RILL__JSON_ABSENT && *p) {
     const char *dot = strchr(p, '.');
     gsize n = dot ? (gsize)(dot - p) : strlen(p);
-    char seg[256];
-    if (n >= sizeof seg)
-      return NULL;
-    memcpy(seg, p, n);
-    seg[n] = '\0';
-    if (JSON_NODE_HOLDS_OBJECT(node)) {
-      node = json_object_get_member(json_node_get_object(node), seg);
-    } else if (JSON_NODE_HOLDS_ARRAY(node)) {
+    rill__json_span next;
+    if (p == path && node.type == RILL__JSON_OBJECT) {
+      rill__fields_json_member(f, p, n, &next);
+    } else if (node.type == RILL__JSON_OBJECT) {
+      rill__json_member(&node, p, n, &next);
+    } else if (node.type == RILL__JSON_ARRAY) {
       char *end;
-      guint64 idx = g_ascii_strtoull(seg, &end, 10);
-      JsonArray *a = json_node_get_array(node);
-      node = (*end || n == 0 || idx >= json_array_get_length(a)) ? NULL : json_array_get_element(a, (guint)idx);
+      guint64 idx = g_ascii_strtoull(p, &end, 10);
+      if (end != p + n || n == 0)
+        return (rill__json_span){RILL__JSON_ABSENT, NULL, 0};
+      rill__json_element(&node, (gsize)idx, &next);
     } else {
-      return NULL;
+      return (rill__json_span){RILL__JSON_ABSENT, NULL, 0};
     }
+    node = next;
     p += n;
     if (*p == '.')
       p++;
@@ -281,33 +316,36 @@ static JsonNode *json_lookup(rill_fields *f, const char *path)
   return node;
 }
 
-static const char *keep(rill_fields *f, char *s, size_t *len)
+/* A JSON value as text (strings decoded, the rest as compact JSON), NULL
+ * when absent or null. */
+static const char *json_text(rill_fields *f, const rill__json_span *node, size_t *len)
 {
-  g_ptr_array_add(f->rendered, s);
-  if (len)
-    *len = strlen(s);
-  return s;
-}
-
-static char *node_to_string(JsonNode *node)
-{
-  GString *s = g_string_new(NULL);
-  rill__json_append_node(s, node);
-  return g_string_free(s, FALSE);
-}
-
-/* A JSON node as text (strings as they are, the rest as JSON). */
-static const char *json_text(rill_fields *f, JsonNode *node, size_t *len)
-{
-  if (!node || JSON_NODE_HOLDS_NULL(node))
+  gsize n;
+  const char *s;
+  switch (node->type) {
+  case RILL__JSON_ABSENT:
+  case RILL__JSON_NULL:
     return NULL;
-  if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING) {
-    const char *s = json_node_get_string(node);
-    if (len)
-      *len = strlen(s);
-    return s;
+  case RILL__JSON_STRING:
+    s = rill__json_string(node, f->arena, TRUE, &n);
+    break;
+  case RILL__JSON_OBJECT:
+  case RILL__JSON_ARRAY: {
+    GString *g = g_string_sized_new(node->len);
+    rill__json_append_compact(g, node);
+    n = g->len;
+    s = rill__scratch_gstring(f->arena, g);
+    g_string_free(g, TRUE);
+    break;
   }
-  return keep(f, node_to_string(node), len);
+  default:
+    n = node->len;
+    s = rill__scratch_strndup(f->arena, node->text, n);
+    break;
+  }
+  if (len)
+    *len = n;
+  return s;
 }
 
 gboolean rill_fields_has(rill_fields *fields, const char *name)
@@ -315,21 +353,23 @@ gboolean rill_fields_has(rill_fields *fields, const char *name)
   g_return_val_if_fail(fields != NULL && name != NULL, FALSE);
   if (fields->format == RILL_FIELDS_CSV)
     return csv_field(fields, name) != NULL;
-  return json_lookup(fields, name) != NULL;
+  return json_lookup(fields, name).type != RILL__JSON_ABSENT;
 }
 
 const char *rill_fields_get_string(rill_fields *fields, const char *name, size_t *len)
 {
   g_return_val_if_fail(fields != NULL && name != NULL, NULL);
-  if (fields->format == RILL_FIELDS_JSON)
-    return json_text(fields, json_lookup(fields, name), len);
+  if (fields->format == RILL_FIELDS_JSON) {
+    rill__json_span v = json_lookup(fields, name);
+    return json_text(fields, &v, len);
+  }
   const rill__csv_field *c = csv_field(fields, name);
   if (!c || !c->data)
     return NULL;
   if (len)
     *len = c->len;
   /* CSV views are not NUL-terminated; hand out a terminated copy. */
-  return keep(fields, g_strndup(c->data, c->len), NULL);
+  return rill__scratch_strndup(fields->arena, c->data, c->len);
 }
 
 gboolean rill_fields_append_json(rill_fields *fields, const char *name, GString *out)
@@ -341,12 +381,12 @@ gboolean rill_fields_append_json(rill_fields *fields, const char *name, GString 
     csv_value_json(fields, name, c, out);
     return known;
   }
-  JsonNode *node = json_lookup(fields, name);
-  if (!node) {
+  rill__json_span node = json_lookup(fields, name);
+  if (node.type == RILL__JSON_ABSENT) {
     g_string_append(out, "null");
     return FALSE;
   }
-  rill__json_append_node(out, node);
+  rill__json_append_compact(out, &node);
   return TRUE;
 }
 
@@ -354,22 +394,27 @@ gboolean rill_fields_get_int(rill_fields *fields, const char *name, gint64 *valu
 {
   g_return_val_if_fail(fields != NULL && name != NULL && value != NULL, FALSE);
   if (fields->format == RILL_FIELDS_JSON) {
-    JsonNode *n = json_lookup(fields, name);
-    if (!n || !JSON_NODE_HOLDS_VALUE(n))
-      return FALSE;
-    GType t = json_node_get_value_type(n);
-    if (t == G_TYPE_INT64) {
-      *value = json_node_get_int(n);
-      return TRUE;
-    }
-    if (t == G_TYPE_DOUBLE) {
-      double d = json_node_get_double(n);
-      if (d != (double)(gint64)d)
+    rill__json_span n = json_lookup(fields, name);
+    if (n.type == RILL__JSON_NUMBER) {
+      char buf[64];
+      if (n.len >= sizeof buf)
+        return FALSE;
+      memcpy(buf, n.text, n.len);
+      buf[n.len] = '\0';
+      char *end;
+      errno = 0;
+      gint64 i = g_ascii_strtoll(buf, &end, 10);
+      if (!*end && !errno) {
+        *value = i;
+        return TRUE;
+      }
+      double d = g_ascii_strtod(buf, NULL);
+      if (!(d >= -9.2e18 && d <= 9.2e18) || d != (double)(gint64)d)
         return FALSE;
       *value = (gint64)d;
       return TRUE;
     }
-    if (t != G_TYPE_STRING)
+    if (n.type != RILL__JSON_STRING)
       return FALSE;
   }
   const char *s = rill_fields_get_string(fields, name, NULL);
@@ -388,15 +433,17 @@ gboolean rill_fields_get_double(rill_fields *fields, const char *name, double *v
 {
   g_return_val_if_fail(fields != NULL && name != NULL && value != NULL, FALSE);
   if (fields->format == RILL_FIELDS_JSON) {
-    JsonNode *n = json_lookup(fields, name);
-    if (!n || !JSON_NODE_HOLDS_VALUE(n))
-      return FALSE;
-    GType t = json_node_get_value_type(n);
-    if (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE) {
-      *value = json_node_get_double(n);
+    rill__json_span n = json_lookup(fields, name);
+    if (n.type == RILL__JSON_NUMBER) {
+      char buf[512];
+      if (n.len >= sizeof buf)
+        return FALSE;
+      memcpy(buf, n.text, n.len);
+      buf[n.len] = '\0';
+      *value = g_ascii_strtod(buf, NULL);
       return TRUE;
     }
-    if (t != G_TYPE_STRING)
+    if (n.type != RILL__JSON_STRING)
       return FALSE;
   }
   const char *s = rill_fields_get_string(fields, name, NULL);
@@ -426,7 +473,7 @@ const char *rill_fields_get_index(rill_fields *fields, guint index, size_t *len)
     return NULL;
   if (len)
     *len = c->len;
-  return keep(fields, g_strndup(c->data, c->len), NULL);
+  return rill__scratch_strndup(fields->arena, c->data, c->len);
 }
 
 /* ---- formatting --------------------------------------------------------- */
@@ -451,7 +498,7 @@ static void csv_to_json(rill_fields *f, GString *out)
   g_string_append_c(out, '}');
 }
 
-static void json_field_to_csv(rill_fields *f, JsonNode *node, GString *out)
+static void json_field_to_csv(rill_fields *f, const rill__json_span *node, GString *out)
 {
   size_t len = 0;
   const char *s = json_text(f, node, &len);
@@ -464,24 +511,24 @@ static void json_to_csv(rill_fields *f, GString *out)
     for (guint i = 0; f->columns[i]; i++) {
       if (i)
         g_string_append_c(out, f->sep);
-      json_field_to_csv(f, json_lookup(f, f->columns[i]), out);
+      rill__json_span v = json_lookup(f, f->columns[i]);
+      json_field_to_csv(f, &v, out);
     }
     return;
   }
-  if (!f->root || !JSON_NODE_HOLDS_OBJECT(f->root)) {
-    json_field_to_csv(f, f->root, out);
+  if (f->root.type != RILL__JSON_OBJECT) {
+    json_field_to_csv(f, &f->root, out);
     return;
   }
-  JsonObjectIter it;
-  const char *name;
-  JsonNode *node;
+  rill__json_iter it;
+  rill__json_span key, node;
   gboolean first = TRUE;
-  json_object_iter_init_ordered(&it, json_node_get_object(f->root));
-  while (json_object_iter_next_ordered(&it, &name, &node)) {
+  rill__json_iter_init(&it, &f->root);
+  while (rill__json_iter_member(&it, &key, &node)) {
     if (!first)
       g_string_append_c(out, f->sep);
     first = FALSE;
-    json_field_to_csv(f, node, out);
+    json_field_to_csv(f, &node, out);
   }
 }
 
@@ -506,6 +553,48 @@ void rill_fields_write(rill_fields *fields, rill_fields_format format, GString *
     json_to_csv(f, out);
     return;
   }
-  if (f->root)
-    rill__json_append_node(out, f->root);
+  if (f->root.type != RILL__JSON_ABSENT)
+    rill__json_append_compact(out, &f->root);
+}
+
+/* ---- for the expression engine (fields-private.h) ------------------------- */
+
+rill_fields_format rill__fields_format(const rill_fields *fields)
+{
+  return fields->format;
+}
+
+const rill__json_span *rill__fields_json_root(const rill_fields *fields)
+{
+  return &fields->root;
+}
+
+rill__scratch *rill__fields_arena(rill_fields *fields)
+{
+  return fields->arena;
+}
+
+gboolean rill__fields_csv_value(rill_fields *fields, const char *name, rill__json_span *out)
+{
+  const rill__csv_field *c = csv_field(fields, name);
+  if (!c)
+    return FALSE;
+  if (!c->data) {
+    *out = (rill__json_span){RILL__JSON_NULL, NULL, 0};
+    return TRUE;
+  }
+  /* The same typing rill_fields_write applies (inferred or set_types), so an
+   * expression sees the values the record prints as. */
+  GString *typed = g_string_new(NULL);
+  if (!rill_value_append_json(typed, c->data, c->len, column_type(fields, name), NULL) || typed->str[0] == '"') {
+    *out = (rill__json_span){RILL__JSON_STRING, c->data, c->len};
+  } else if (typed->str[0] == 't' || typed->str[0] == 'f') {
+    *out = (rill__json_span){typed->str[0] == 't' ? RILL__JSON_TRUE : RILL__JSON_FALSE, NULL, 0};
+  } else if (typed->str[0] == 'n') {
+    *out = (rill__json_span){RILL__JSON_NULL, NULL, 0};
+  } else {
+    *out = (rill__json_span){RILL__JSON_NUMBER, rill__scratch_strndup(fields->arena, typed->str, typed->len), typed->len};
+  }
+  g_string_free(typed, TRUE);
+  return TRUE;
 }

@@ -260,6 +260,14 @@ static rill_flow sink_flush(rill_ctx *ctx, void *state)
   return RILL_FLOW_OK;
 }
 
+/* Live output: the buffer goes to the temporary file (no fsync, no rotation). */
+static rill_flow sink_idle(rill_ctx *ctx, void *state)
+{
+  sink_state *t = state;
+  GError *err = NULL;
+  return write_buf(t, &err) ? RILL_FLOW_OK : failed(ctx, err);
+}
+
 static void sink_close(rill_ctx *ctx, void *state)
 {
   sink_state *t = state;
@@ -425,6 +433,7 @@ const rill_sink_class rill_file_sink_class = {
   .open = sink_open,
   .write = sink_write,
   .flush = sink_flush,
+  .idle = sink_idle,
   .close = sink_close,
   .snapshot = sink_snapshot,
   .restore = sink_restore,

@@ -56,6 +56,7 @@ typedef struct {
   file_state *files;
   guint n_files;
   guint current;            /* non-follow: the file being read */
+  gboolean busy;            /* follow: the last pass found data */
   rill_batch_builder *builder;
   rill_buffer *ref_chunk, *ref_name, *ref_hdr; /* referenced by the batch being built */
   JsonParser *parser;
@@ -233,12 +234,17 @@ static void reset_csv_header(const rill_file_source *src, file_state *f)
   memcpy(rill_buffer_data(f->csv_header), row, n);
 }
 
-static gboolean open_file(task_state *t, file_state *f, GError **error)
+static gboolean open_file(task_state *t, rill_ctx *ctx, file_state *f, GError **error)
 {
   if (!rill__reader_open(&f->r, f->path, t->src->format, t->src->chunk_size, error)) {
     rill__reader_clear(&f->r);
     return FALSE;
   }
+  /* Progress (docs/progress.md): a regular file's size is the total to
+   * read; a followed file grows, so it has none. */
+  struct stat st;
+  if (!t->src->follow && f->r.is_regular && fstat(f->r.fd, &st) == 0)
+    rill_source_add_progress(ctx, 0, (guint64)st.st_size);
   f->r.hold_tail = t->src->follow;
   f->opened = TRUE;
   reset_csv_header(t->src, f);
@@ -354,7 +360,8 @@ static rill_flow reject(task_state *t, rill_ctx *ctx, rill_emitter *out, file_st
   if (flow != RILL_FLOW_OK)
     return flow;
   rill_ctx_set_error(ctx, g_error_new(RILL_FILE_ERROR, code, "%s: line %" G_GUINT64_FORMAT ", byte offset %"
-                                      G_GUINT64_FORMAT ": %s", f->path, fr->line, fr->offset, why));
+                                      G_GUINT64_FORMAT ": %s", strcmp(f->path, "-") == 0 ? "stdin" : f->path,
+                                      fr->line, fr->offset, why));
   return RILL_FLOW_ERROR;
 }
 
@@ -445,6 +452,15 @@ static rill_flow fail(task_state *t, rill_ctx *ctx, rill_emitter *out, GError *e
   return flow == RILL_FLOW_OK ? RILL_FLOW_ERROR : flow;
 }
 
+/* Reads more of @f, counting the bytes as progress. */
+static gssize fill(rill_ctx *ctx, file_state *f, guint wait_ms, GError **error)
+{
+  gssize n = rill__reader_fill(&f->r, wait_ms, error);
+  if (n > 0)
+    rill_source_add_progress(ctx, (guint64)n, 0);
+  return n;
+}
+
 static rill_flow read_once(task_state *t, rill_ctx *ctx, rill_emitter *out)
 {
   if (t->current >= t->n_files) {
@@ -453,9 +469,9 @@ static rill_flow read_once(task_state *t, rill_ctx *ctx, rill_emitter *out)
   }
   file_state *f = &t->files[t->current];
   GError *err = NULL;
-  if (!f->opened && !open_file(t, f, &err))
+  if (!f->opened && !open_file(t, ctx, f, &err))
     return fail(t, ctx, out, err);
-  if (rill__reader_fill(&f->r, 100, &err) < 0) {
+  if (fill(ctx, f, RILL_SOURCE_WAIT_MS, &err) < 0) {
     rill_flow flow = drain(t, ctx, out, f);
     return flow == RILL_FLOW_OK ? fail(t, ctx, out, err) : (g_error_free(err), flow);
   }
@@ -476,14 +492,14 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
   for (guint i = 0; i < t->n_files; i++) {
     file_state *f = &t->files[i];
     GError *err = NULL;
-    if (!f->opened && !open_file(t, f, &err)) {
+    if (!f->opened && !open_file(t, ctx, f, &err)) {
       if (g_error_matches(err, RILL_FILE_ERROR, RILL_FILE_ERROR_NOT_FOUND)) {
         g_error_free(err); /* not there yet: look again next pass */
         continue;
       }
       return fail(t, ctx, out, err);
     }
-    gssize n = rill__reader_fill(&f->r, 0, &err);
+    gssize n = fill(ctx, f, 0, &err);
     if (n < 0)
       return fail(t, ctx, out, err);
     progress |= n > 0;
@@ -493,7 +509,7 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
     gboolean truncated;
     if (n == 0 && f->r.eof && rill__reader_rotated(&f->r, &truncated)) {
       /* Whatever the old file got before it was replaced is still ours. */
-      while (!truncated && (n = rill__reader_fill(&f->r, 0, &err)) > 0)
+      while (!truncated && (n = fill(ctx, f, 0, &err)) > 0)
         if ((flow = drain(t, ctx, out, f)) != RILL_FLOW_OK)
           return flow;
       if (n < 0)
@@ -514,8 +530,14 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
     }
   }
   rill_flow flow = emit_pending(t, out);
+  gboolean was_busy = t->busy;
+  t->busy = progress;
   if (flow != RILL_FLOW_OK || progress)
     return flow;
+  /* The first empty pass returns at once: the runtime lets the sinks show
+   * what came so far (live output, source.h) before we sleep. */
+  if (was_busy)
+    return RILL_FLOW_OK;
   if (t->src->idle) {
     t->src->idle(ctx, t->src->idle_data);
     return RILL_FLOW_OK;
@@ -584,8 +606,9 @@ static gboolean source_restore(rill_ctx *ctx, void *state, const uint8_t *data, 
     }
     if (status != 1)
       continue;
-    if (!open_file(t, f, error) || !rill__reader_seek(&f->r, offset, line, error))
+    if (!open_file(t, ctx, f, error) || !rill__reader_seek(&f->r, offset, line, error))
       return FALSE;
+    rill_source_add_progress(ctx, offset, 0); /* read before the checkpoint */
     f->header_pending = header_pending;
     if (hl) {
       f->csv_header = rill_buffer_new(hl);

@@ -714,6 +714,8 @@ static gboolean src_start(rill_ctx *ctx, src_state *s, src_conf *c, GError **err
 {
   if (!(s->client = rill__kclient_new(c->conf, error)))
     return FALSE;
+  /* A consumer never creates topics: a typo must not leave a new topic behind. */
+  rill__kclient_set_auto_create(s->client, FALSE);
   if (c->topics) {
     s->member = rill__kmember_new(s->client, c->conf->group_id, (const char *const *)c->topics, error);
     s->next_commit = g_get_monotonic_time() + (gint64)c->conf->auto_commit_interval_ms * 1000;
@@ -727,6 +729,12 @@ static gboolean src_start(rill_ctx *ctx, src_state *s, src_conf *c, GError **err
     if (!rill__kclient_refresh_metadata(s->client, topics, error))
       return FALSE;
     n = rill__kclient_partition_count(s->client, c->topic, &terr);
+    if (n <= 0 && terr == RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION) {
+      g_set_error(error, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_BROKER,
+                  "topic '%s' does not exist (UNKNOWN_TOPIC_OR_PARTITION); a source never creates topics "
+                  "(create it with rill-topics create)", c->topic);
+      return FALSE;
+    }
     if (n <= 0 && (!rill__kerror_retriable(terr) || g_get_monotonic_time() >= give_up)) {
       g_autofree char *what = g_strdup_printf("metadata of topic '%s'", c->topic);
       rill__kclient_set_error(error, terr, what, NULL);
@@ -832,7 +840,7 @@ static rill_flow src_read(rill_ctx *ctx, void *state, rill_emitter *out)
     }
   }
   send_fetches(s);
-  fcall *f = g_async_queue_timeout_pop(s->done, 100000);
+  fcall *f = g_async_queue_timeout_pop(s->done, RILL_SOURCE_WAIT_MS * 1000);
   if (!f) {
     if (s->need_metadata)
       g_usleep((gulong)s->conf->conf->retry_backoff_ms * 1000);

@@ -1,5 +1,6 @@
 /* stdio.c — stdin as a file source, stdout/stderr sinks, and the stderr
- * dead-letter output.
+ * dead-letter output. Sinks buffer up to FLUSH_BYTES, write out when the
+ * input goes idle (live output), and write every line at once on a terminal.
  *
  * Invariant: a task hands its buffer to write(2) only whole lines at a time
  * and under the stream's lock, so concurrent tasks (and the dead-letter
@@ -28,6 +29,7 @@ typedef struct {
   rill__encoder *encoder;
   GString *buf;
   guint64 written;
+  gboolean tty;          /* the stream is a terminal: write each line at once */
 } stdio_state;
 
 rill_file_source *rill_stdin_source_new(rill_file_format format)
@@ -61,6 +63,7 @@ static gboolean stdio_open(rill_ctx *ctx, void *user_data, void **state, GError 
   t->sink = user_data;
   t->encoder = rill__encoder_new(t->sink->format);
   t->buf = g_string_sized_new(FLUSH_BYTES + 4096);
+  t->tty = isatty((int)t->sink->stream) == 1;
   *state = t;
   return TRUE;
 }
@@ -110,7 +113,7 @@ static rill_flow stdio_write(rill_ctx *ctx, void *state, const rill_batch *batch
       rill_ctx_set_error(ctx, err);
       return RILL_FLOW_ERROR;
     }
-    if (t->buf->len >= FLUSH_BYTES && write_out(ctx, t) != RILL_FLOW_OK)
+    if ((t->tty || t->buf->len >= FLUSH_BYTES) && write_out(ctx, t) != RILL_FLOW_OK)
       return RILL_FLOW_ERROR;
   }
   return RILL_FLOW_OK;
@@ -135,6 +138,7 @@ const rill_sink_class rill_stdio_sink_class = {
   .write = stdio_write,
   .flush = stdio_flush,
   .close = stdio_close,
+  .idle = stdio_flush,
 };
 
 rill_stage *rill_pipeline_add_stdio_sink(rill_pipeline *pipeline, const char *name, rill_stage *input,

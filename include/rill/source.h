@@ -12,6 +12,12 @@
  * Emitted records are flushed downstream when a batch fills and after
  * RILL_SOURCE_LINGER_MS of a partly filled batch.
  *
+ * Live output: a read() that waits for data waits at most
+ * RILL_SOURCE_WAIT_MS, then returns OK having emitted nothing. The runtime
+ * takes such an empty read() as "the input is idle" and lets the stages
+ * chained behind push out what they buffered (on_idle, sink idle), so a
+ * record reaches a sink's reader within about that time.
+ *
  * Failing after the good part: read() returning RILL_FLOW_ERROR stops the
  * pipeline at once (records still in flight may be dropped). A source that
  * hits damaged input after valid records calls rill_ctx_set_error() and
@@ -28,6 +34,7 @@
 G_BEGIN_DECLS
 
 #define RILL_SOURCE_LINGER_MS 10
+#define RILL_SOURCE_WAIT_MS 50
 
 typedef struct rill_source_class {
   const char *type_name; /* e.g. "file-lines"; shown in metrics */

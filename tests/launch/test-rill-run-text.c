@@ -247,7 +247,7 @@ static void test_numbers(void)
   /* The event-time field: field and value named. */
   put("t.jsonl", "{\"t\":\"2023-11-14T22:13:20Z\"}\n{\"t\":\"14/Nov/2023:22:13:21 +0000\"}\n{\"t\":\"soon\"}\n");
   expect_fail("file-src path=t.jsonl ! watermarks field=t ! stdout-sink", NULL, 1,
-              "t.jsonl:3: field=t: 'soon' is not a timestamp");
+              "t.jsonl:3: field 't' is not a timestamp (ISO 8601, common log format or an integer): 'soon'");
   put("bad.jsonl", "{\"price\":1}\n{\"price\":\"cheap\"}\n");
   expect_fail("file-src path=bad.jsonl ! sum field=price ! stdout-sink", NULL, 1,
               "sum field=price: 'cheap' is not a number");

@@ -26,11 +26,15 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cli.h"
+
 static void print_line(const char *line, void *user_data)
 {
   (void)user_data;
-  fprintf(stdout, "%s\n", line);
+  char *out = tool_cli_event_line(G_LOG_LEVEL_INFO, line); /* --log-format */
+  fprintf(stdout, "%s\n", out);
   fflush(stdout);
+  g_free(out);
 }
 
 /* Raises the soft RLIMIT_NOFILE to the hard limit and says so. */
@@ -41,13 +45,15 @@ static void raise_nofile(void)
     return;
   rlim_t from = rl.rlim_cur;
   rl.rlim_cur = rl.rlim_max;
+  char *line;
   if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-    fprintf(stdout, "event=nofile_raised from=%llu to=%llu\n", (unsigned long long)from,
-            (unsigned long long)rl.rlim_cur);
+    line = g_strdup_printf("event=nofile_raised from=%llu to=%llu", (unsigned long long)from,
+                           (unsigned long long)rl.rlim_cur);
   else
-    fprintf(stdout, "event=nofile_raise_failed soft=%llu hard=%llu\n", (unsigned long long)from,
-            (unsigned long long)rl.rlim_max);
-  fflush(stdout);
+    line = g_strdup_printf("event=nofile_raise_failed soft=%llu hard=%llu", (unsigned long long)from,
+                           (unsigned long long)rl.rlim_max);
+  print_line(line, NULL);
+  g_free(line);
 }
 
 int main(int argc, char **argv)
@@ -69,6 +75,7 @@ int main(int argc, char **argv)
   rill_broker *broker = NULL;
   rill_http_server *http = NULL;
   GOptionContext *ctx = g_option_context_new("- Kafka-protocol broker over a rill log");
+  tool_cli_add_options(ctx, "rill-broker");
   g_option_context_set_summary(ctx, "Serves the topics in --data-dir to Kafka clients (kcat, librdkafka, kafka-python, "
                                     "kafkajs).\nExit status: 0 clean shutdown, 1 usage/configuration error, 2 start failure.");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -112,8 +119,9 @@ int main(int argc, char **argv)
       rc = 2;
       goto fail_started;
     }
-    fprintf(stdout, "event=http_listening address=%s port=%u\n", http_addr, rill_http_server_get_port(http));
-    fflush(stdout);
+    char *line = g_strdup_printf("event=http_listening address=%s port=%u", http_addr, rill_http_server_get_port(http));
+    print_line(line, NULL);
+    g_free(line);
   }
   if (!rill_broker_start(broker, &error)) {
     rc = 2;
@@ -121,8 +129,7 @@ int main(int argc, char **argv)
   }
   int sig = 0;
   sigwait(&set, &sig);
-  fprintf(stdout, "event=signal signal=%s\n", sig == SIGTERM ? "TERM" : "INT");
-  fflush(stdout);
+  print_line(sig == SIGTERM ? "event=signal signal=TERM" : "event=signal signal=INT", NULL);
   rill_broker_stop(broker);
   rc = 0;
   goto out;
@@ -130,7 +137,7 @@ int main(int argc, char **argv)
 fail:
   rc = 1;
 fail_started:
-  fprintf(stderr, "rill-broker: %s\n", error ? error->message : "failed");
+  tool_log_error("%s", error ? error->message : "failed");
   g_clear_error(&error);
 out:
   rill_http_server_free(http); /* before the broker its handlers read */
