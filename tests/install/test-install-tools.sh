@@ -9,7 +9,7 @@ build=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
-for tool in rill-run rill-broker rill-log rill-topics rill-groups rill-produce rill-consume; do
+for tool in rill-run rill-broker rill-log rill-topics rill-groups rill-produce rill-consume rill-acls rill-users rill-gateway; do
   exe="$tmp/prefix/bin/$tool"
   [ -x "$exe" ] || { echo "$tool was not installed"; exit 1; }
   out=$(env -i "$exe" --version)
