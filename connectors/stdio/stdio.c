@@ -5,7 +5,9 @@
  * Invariant: a task hands its buffer to write(2) only whole lines at a time
  * and under the stream's lock, so concurrent tasks (and the dead-letter
  * output, which shares stderr) never interleave inside a line. A CSV
- * header row is written at most once per sink, before any row.
+ * header row is written at most once per sink, before any row. What a
+ * task accepted is written out by close at the latest, also when the
+ * pipeline failed.
  */
 #include <rill/stdio.h>
 
@@ -124,9 +126,14 @@ static rill_flow stdio_flush(rill_ctx *ctx, void *state)
   return write_out(ctx, state);
 }
 
+/* Close also writes what is buffered: after a failure elsewhere the
+ * pipeline closes sinks without a flush, and records this sink already
+ * accepted (lines before a malformed one, dead letters) must still come
+ * out, as file-sink's do. A write error here has no one left to fail. */
 static void stdio_close(rill_ctx *ctx, void *state)
 {
   stdio_state *t = state;
+  write_out(ctx, t);
   rill__encoder_free(t->encoder);
   g_string_free(t->buf, TRUE);
   g_free(t);

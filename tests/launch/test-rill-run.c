@@ -33,6 +33,27 @@ static int run(const char *const *args, char **out, char **err)
   return WEXITSTATUS(status);
 }
 
+/* A pipeline that fails on a malformed record still prints the records
+ * before it: stdout-sink writes what it accepted when it is closed (it
+ * used to drop its buffer, printing nothing, while file-sink kept them). */
+static void test_failure_keeps_accepted_output(void)
+{
+  char *dir = make_tmp_dir();
+  char *in = g_build_filename(dir, "in.jsonl", NULL);
+  write_file(in, "{\"a\":1}\n{\"a\":2}\nxx\n{\"a\":3}\n", -1);
+  char *text = g_strdup_printf("file-src path=%s ! json-parse ! stdout-sink", in);
+  char *out = NULL, *err = NULL;
+  g_assert_cmpint(run((const char *[]){"-q", text, NULL}, &out, &err), ==, 1);
+  g_assert_cmpstr(out, ==, "{\"a\":1}\n{\"a\":2}\n");
+  g_assert_nonnull(strstr(err, "malformed JSON"));
+  g_free(out);
+  g_free(err);
+  g_free(text);
+  g_free(in);
+  remove_tree(dir);
+  g_free(dir);
+}
+
 static void test_exit_codes(void)
 {
   char *dir = make_tmp_dir();
@@ -215,6 +236,7 @@ int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/rill-run/exit-codes", test_exit_codes);
+  g_test_add_func("/rill-run/failure-keeps-accepted-output", test_failure_keeps_accepted_output);
   g_test_add_func("/rill-run/list-describe", test_list_describe);
   g_test_add_func("/rill-run/doc-reference", test_doc_reference);
   g_test_add_func("/rill-run/checkpoints", test_checkpoints);
