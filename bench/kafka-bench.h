@@ -41,9 +41,11 @@ static inline void bench_die(const char *who, const char *what)
 }
 
 /* Starts @exe (rill-broker) with --data-dir in a fresh temp dir, listening
- * on 127.0.0.1:0, plus the NULL-terminated --set properties in @sets (may
- * be NULL), and waits until its event log says where it listens. */
-static inline void bench_broker_start(bench_broker *b, const char *who, const char *exe, const char *const *sets)
+ * on 127.0.0.1:0, plus the NULL-terminated --set properties in @sets and
+ * further command-line arguments in @args (either may be NULL), and waits
+ * until its event log says where it listens. */
+static inline void bench_broker_start_args(bench_broker *b, const char *who, const char *exe, const char *const *sets,
+                                           const char *const *args)
 {
   memset(b, 0, sizeof *b);
   b->dir = g_dir_make_tmp("rill-bench-broker-XXXXXX", NULL);
@@ -60,6 +62,8 @@ static inline void bench_broker_start(bench_broker *b, const char *who, const ch
     g_ptr_array_add(argv, (char *)"--set");
     g_ptr_array_add(argv, (char *)sets[i]);
   }
+  for (int i = 0; args && args[i]; i++)
+    g_ptr_array_add(argv, (char *)args[i]);
   g_ptr_array_add(argv, NULL);
   int out = g_open(events, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (out < 0 || !g_spawn_async_with_fds(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
@@ -80,6 +84,11 @@ static inline void bench_broker_start(bench_broker *b, const char *who, const ch
   if (!b->port)
     bench_die(who, "rill-broker did not listen");
   snprintf(b->bootstrap, sizeof b->bootstrap, "127.0.0.1:%d", b->port);
+}
+
+static inline void bench_broker_start(bench_broker *b, const char *who, const char *exe, const char *const *sets)
+{
+  bench_broker_start_args(b, who, exe, sets, NULL);
 }
 
 static inline void bench_broker_stop(bench_broker *b)

@@ -27,6 +27,7 @@
   X(field)                                                                                                    \
   X(keyby)                                                                                                    \
   X(parse)                                                                                                    \
+  X(regex_parse)                                                                                              \
   X(to_json)                                                                                                  \
   X(union)                                                                                                    \
   X(watermark)                                                                                                \

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "operators/aggregate-private.h"
+#include "runtime/numbers.h"
 #include "runtime/state-table.h"
 
 /* ---- numbers as text ---------------------------------------------------- */
@@ -161,8 +162,7 @@ static gboolean avg_result(const void *acc, GString *out, void *ud)
   const avg_acc *a = acc;
   if (!a->n)
     return FALSE;
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_string_append(out, g_ascii_dtostr(buf, sizeof buf, (double)a->sum / (double)a->n));
+  rill__append_double(out, (double)a->sum / (double)a->n);
   return TRUE;
 }
 

@@ -186,10 +186,15 @@ rill_flow rill_dead_letter_send(rill_dead_letter *dead_letter, rill_ctx *ctx, co
     offset_b = none;
 
   /* Headers: the original ones, the missing position ones, then ours. */
-  guint n = record->n_headers;
-  rill_header *headers = g_new(rill_header, n + 5);
-  if (n) /* headers may be NULL when there are none */
-    memcpy(headers, record->headers, n * sizeof *headers);
+  guint n = 0;
+  rill_header *headers = g_new(rill_header, record->n_headers + 5);
+  for (guint i = 0; i < record->n_headers; i++) {
+    /* A JSON description is no CSV record any more: sinks would convert it. */
+    const rill_bytes *k = &record->headers[i].key;
+    if (d->format == RILL_DEAD_LETTER_JSON && k->len == 10 && memcmp(k->data, "csv-header", 10) == 0)
+      continue;
+    headers[n++] = record->headers[i];
+  }
   if (file && !rill_record_header(record, "file"))
     headers[n++] = (rill_header){rill_bytes_from_string("file"), file_b};
   if (line >= 0 && !rill_record_header(record, "line"))

@@ -6,6 +6,7 @@
  */
 #include "operators/expr-elements.h"
 #include "operators/fieldops.h"
+#include "operators/text-elements.h"
 
 #include <rill/dead-letter.h>
 
@@ -18,6 +19,7 @@ typedef struct {
   char *expr;                        /* filter: an expression instead of field + comparison */
   char *operand[G_N_ELEMENTS(cmps)]; /* filter: the one comparison given */
   char **fields;                     /* project */
+  gboolean invert;                   /* filter: keep what does not compare true */
   int format;
   char *dead_letter;
 } field_props;
@@ -49,11 +51,6 @@ static rill_stage *build_filter(rill_launch_builder *b, const char *name, rill_s
     return rill__expr_stage_add(b, name, inputs[0], RILL__EXPR_STAGE_FILTER, "expr", p->expr, p->format,
                                 p->dead_letter, error);
   }
-  if (!p->field) {
-    rill__launch_fail(b, NULL, error, RILL_LAUNCH_ERROR_MISSING_PARAMETER,
-                      "needs expr= or field= with a comparison");
-    return NULL;
-  }
   int cmp = -1;
   for (guint i = 0; i < G_N_ELEMENTS(cmps); i++) {
     if (!p->operand[i])
@@ -68,10 +65,13 @@ static rill_stage *build_filter(rill_launch_builder *b, const char *name, rill_s
   }
   if (cmp < 0) {
     rill__launch_fail(b, NULL, error, RILL_LAUNCH_ERROR_MISSING_PARAMETER,
-                      "needs a comparison: eq=, ne=, lt=, le=, gt=, ge=, contains= or regex=");
+                      "needs expr= or a comparison: eq=, ne=, lt=, le=, gt=, ge=, contains= or regex=");
     return NULL;
   }
+  if (!p->field)
+    return rill__line_filter_add(b, name, inputs[0], cmps[cmp], p->operand[cmp], p->invert, error);
   rill__fieldop *op = rill__fieldop_new(RILL__FIELDOP_FILTER, p->field, NULL);
+  rill__fieldop_set_invert(op, p->invert);
   GError *re_error = NULL;
   if (!rill__fieldop_set_compare(op, cmps[cmp], p->operand[cmp], &re_error)) {
     rill__launch_fail(b, cmps[cmp], error, RILL_LAUNCH_ERROR_INVALID_VALUE, "%s", re_error->message);
@@ -109,10 +109,10 @@ static rill_stage *build_project(rill_launch_builder *b, const char *name, rill_
 
 /* name, type, field, min, max, default, choices, -, -, doc */
 static const rill_launch_element elements[] = {
-  {"filter", RILL_LAUNCH_TRANSFORM, "keep records for which an expression is true, or whose field compares true",
+  {"filter", RILL_LAUNCH_TRANSFORM, "keep records for which an expression is true, whose field compares true, or (without field=) whose whole line matches",
    RILL__LAUNCH_PARAMS(field_props,
      {"expr", RILL__CONF_STRING, OFF(expr), 0, 0, NULL, NULL, NULL, NULL, "keep records for which this expression is true (docs/expressions.md)"},
-     {"field", RILL__CONF_STRING, OFF(field), 0, 0, NULL, NULL, NULL, NULL, "field to test (JSON path a.b.0 or CSV column), with one comparison below"},
+     {"field", RILL__CONF_STRING, OFF(field), 0, 0, NULL, NULL, NULL, NULL, "field to test (JSON path a.b.0 or CSV column), with one comparison below; unset: the whole line, with regex= or contains="},
      OPERAND(0, "eq", "equal (numerically when both are numbers)"),
      OPERAND(1, "ne", "not equal"),
      OPERAND(2, "lt", "less than"),
@@ -121,6 +121,7 @@ static const rill_launch_element elements[] = {
      OPERAND(5, "ge", "greater or equal"),
      OPERAND(6, "contains", "contains this text"),
      OPERAND(7, "regex", "matches this regular expression (PCRE, unanchored)"),
+     {"invert", RILL__CONF_BOOL, OFF(invert), 0, 0, "false", NULL, NULL, NULL, "keep the records that do not compare true (grep -v)"},
      RILL__FIELD_ROWS(field_props)),
    .build = build_filter},
   {"project", RILL_LAUNCH_TRANSFORM, "replace the value by a JSON object of the listed fields",

@@ -6,7 +6,11 @@
  * Comparisons: eq/ne/lt/le/gt/ge compare numerically when both the field
  * and the operand are numbers, otherwise as byte strings; contains is a
  * substring test; regex a GRegex (PCRE) search. A record without the field
- * fails every comparison (it is dropped), ne included.
+ * fails every comparison (it is dropped, ne included; kept with invert).
+ * A CSV field name that is no column rejects the record with a message
+ * saying what to add (a header, columns=, or c1..cN), and an aggregate's
+ * input field that is present but not a number is rejected naming the
+ * aggregate, the field and the text: both instead of silent nulls.
  * An op is immutable once the pipeline starts, so tasks share it.
  */
 #include "operators/fieldops.h"
@@ -25,6 +29,8 @@ struct rill__fieldop {
   gboolean operand_is_number;
   GRegex *regex;
   gint64 unit_ms;
+  gboolean invert;
+  char *numeric_for; /* SET_VALUE: the aggregate that needs numbers, or NULL */
 };
 
 rill__fieldop *rill__fieldop_new(rill__fieldop_kind kind, const char *field, char **fields)
@@ -43,6 +49,7 @@ void rill__fieldop_free(void *data)
   g_free(op->field);
   g_strfreev(op->fields);
   g_free(op->operand);
+  g_free(op->numeric_for);
   if (op->regex)
     g_regex_unref(op->regex);
   g_free(op);
@@ -70,6 +77,17 @@ gboolean rill__fieldop_set_compare(rill__fieldop *op, const char *cmp, const cha
     return op->regex != NULL;
   }
   return TRUE;
+}
+
+void rill__fieldop_set_invert(rill__fieldop *op, gboolean invert)
+{
+  op->invert = invert;
+}
+
+void rill__fieldop_set_numeric(rill__fieldop *op, const char *element)
+{
+  g_free(op->numeric_for);
+  op->numeric_for = g_strdup(element);
 }
 
 void rill__fieldop_set_unit_ms(rill__fieldop *op, gint64 unit_ms)
@@ -168,27 +186,72 @@ static gboolean parse_timestamp(const char *text, gint64 unit_ms, gint64 *ms)
 
 /* ---- the callback ------------------------------------------------------------ */
 
+/* A CSV field name that is no column: the element cannot work, so say which
+ * and why instead of reading nulls. (@ctx-allocated) */
+static const char *unknown_column(rill_ctx *ctx, rill_fields *fields, const char *name)
+{
+  char *msg = rill_fields_csv_has_names(fields)
+                ? g_strdup_printf("the CSV has no column '%s' (see its header row or columns=)", name)
+                : g_strdup_printf("field=%s names a CSV column but the input has no header row: give the source "
+                                  "csv-header=true or columns=NAME,..., or name the columns c1..cN",
+                                  name);
+  gsize n = strlen(msg) + 1;
+  char *copy = rill_ctx_alloc(ctx, n);
+  memcpy(copy, msg, n);
+  g_free(msg);
+  return copy;
+}
+
 rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_record *in, rill_record *out,
                                  const char **reason, void *data)
 {
   const rill__fieldop *op = data;
+  if (op->field && !rill_fields_csv_knows(fields, op->field)) {
+    *reason = unknown_column(ctx, fields, op->field);
+    return RILL_VERDICT_REJECT;
+  }
+  for (guint i = 0; op->fields && op->fields[i]; i++)
+    if (!rill_fields_csv_knows(fields, op->fields[i])) {
+      *reason = unknown_column(ctx, fields, op->fields[i]);
+      return RILL_VERDICT_REJECT;
+    }
   size_t len = 0;
   const char *v = NULL;
   if (op->field)
     v = rill_fields_get_string(fields, op->field, &len);
   switch (op->kind) {
   case RILL__FIELDOP_FILTER:
-    return v && compare(op, v, len) ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
+    return (v && compare(op, v, len)) != op->invert ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
   case RILL__FIELDOP_SET_KEY:
     out->key = v ? copy_bytes(ctx, v, len) : rill_bytes_make(NULL, 0);
     return RILL_VERDICT_KEEP;
-  case RILL__FIELDOP_SET_VALUE:
+  case RILL__FIELDOP_SET_VALUE: {
+    double x;
+    if (v && op->numeric_for && !parse_number(v, &x)) {
+      char *msg = g_strdup_printf("%s field=%s: '%.*s' is not a number", op->numeric_for, op->field,
+                                  (int)MIN(len, 64), v);
+      gsize n = strlen(msg) + 1;
+      char *copy = rill_ctx_alloc(ctx, n);
+      memcpy(copy, msg, n);
+      g_free(msg);
+      *reason = copy;
+      return RILL_VERDICT_REJECT;
+    }
     out->value = v ? copy_bytes(ctx, v, len) : rill_bytes_make(NULL, 0);
     return RILL_VERDICT_KEEP;
+  }
   case RILL__FIELDOP_TIMESTAMP: {
     gint64 ms;
     if (!v || !parse_timestamp(v, op->unit_ms, &ms)) {
-      *reason = v ? "the time field is not a timestamp" : "the record has no time field";
+      /* Name the field and the value: the reason is all a user sees. */
+      char *why = v ? g_strdup_printf("field '%s' is not a timestamp (ISO 8601, common log format or an integer): "
+                                      "'%.*s'", op->field, (int)MIN(len, 80), v)
+                    : g_strdup_printf("the record has no field '%s' (the time field)", op->field);
+      size_t n = strlen(why) + 1;
+      char *copy = rill_ctx_alloc(ctx, n);
+      memcpy(copy, why, n);
+      g_free(why);
+      *reason = copy;
       return RILL_VERDICT_REJECT;
     }
     out->timestamp = ms;

@@ -27,6 +27,13 @@ void rill__fieldop_free(void *op);
 /* Filter comparison: @op one of eq ne lt le gt ge contains regex. FALSE
  * with @error for a bad regex. */
 gboolean rill__fieldop_set_compare(rill__fieldop *op, const char *cmp, const char *operand, GError **error);
+/* Filter: keep what does not compare true instead (a record without the
+ * field is then kept). */
+void rill__fieldop_set_invert(rill__fieldop *op, gboolean invert);
+/* Set-value for a numeric aggregate named @element: a field that is
+ * present but not a number is rejected, naming @element, the field and the
+ * text (absent and null fields pass as absent values). */
+void rill__fieldop_set_numeric(rill__fieldop *op, const char *element);
 /* Timestamp unit for numeric fields: 1 (ms) or 1000 (s). */
 void rill__fieldop_set_unit_ms(rill__fieldop *op, gint64 unit_ms);
 rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_record *in, rill_record *out,

@@ -18,6 +18,8 @@ const rill__json_span *rill__fields_json_root(const rill_fields *fields);
 gboolean rill__fields_json_member(const rill_fields *fields, const char *name, gsize len, rill__json_span *out);
 /* The arena reset at each parse. (transfer none) */
 rill__scratch *rill__fields_arena(rill_fields *fields);
-/* CSV: FALSE when there is no column @name; else its bytes (*@data NULL for
- * a NULL field), valid until the next parse. */
-gboolean rill__fields_csv_column(rill_fields *fields, const char *name, const char **data, gsize *len);
+/* CSV: FALSE when there is no column @name; else its value typed as
+ * rill_fields_write types it (inferred, or the type set_types gave): NULL,
+ * TRUE/FALSE, NUMBER (text in the arena), or STRING whose text is the raw
+ * column bytes, not JSON-quoted. Valid until the next parse. */
+gboolean rill__fields_csv_value(rill_fields *fields, const char *name, rill__json_span *out);

@@ -9,9 +9,12 @@
  * Invariants: strings handed out live in the scratch arena (JSON text
  * copy, decoded strings, rendered values) or the CSV scratch, all of which
  * are kept until the next parse. Column names come from set_columns, else
- * from the last "csv-header" seen (cached: re-split only when it changes).
+ * from the last "csv-header" seen (cached: re-split only when it changes);
+ * an empty "csv-header" (a CSV source without a header row) or none means
+ * no names: columns are then c1..cN.
  */
 #include <rill/fields.h>
+#include <rill/typed.h>
 
 #include "operators/csv.h"
 #include "operators/fields-private.h"
@@ -38,6 +41,8 @@ struct rill_fields {
   char *header_text;          /* the csv-header the cached names came from */
   gsize header_len;
   char **header_columns;      /* names split from header_text */
+  char **type_names;          /* set_types: columns with a type, NULL-terminated */
+  rill_value_type *types;     /* their types */
   /* the JSON text, decoded strings and rendered values, reset at the next parse */
   rill__scratch *arena;
 };
@@ -62,6 +67,8 @@ void rill_fields_free(rill_fields *fields)
   g_strfreev(fields->columns);
   g_free(fields->header_text);
   g_strfreev(fields->header_columns);
+  g_strfreev(fields->type_names);
+  g_free(fields->types);
   rill__scratch_free(fields->arena);
   g_free(fields);
 }
@@ -77,6 +84,16 @@ void rill_fields_set_columns(rill_fields *fields, const char *const *names)
   g_return_if_fail(fields != NULL);
   g_strfreev(fields->columns);
   fields->columns = names ? g_strdupv((char **)names) : NULL;
+}
+
+void rill_fields_set_types(rill_fields *fields, const char *const *names, const rill_value_type *types)
+{
+  g_return_if_fail(fields != NULL && (names == NULL || types != NULL));
+  g_strfreev(fields->type_names);
+  g_free(fields->types);
+  guint n = names ? g_strv_length((char **)names) : 0;
+  fields->type_names = names ? g_strdupv((char **)names) : NULL;
+  fields->types = n ? g_memdup2(types, n * sizeof *types) : NULL;
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -130,7 +147,8 @@ static void pick_header(rill_fields *f, const rill_record *record)
   GArray *row = g_array_new(FALSE, FALSE, sizeof(rill__csv_field));
   GString *scratch = g_string_new(NULL);
   GPtrArray *names = g_ptr_array_new();
-  if (rill__csv_split(f->header_text, f->header_len, f->sep, row, scratch, NULL))
+  /* An empty header row names nothing (c1..cN). */
+  if (f->header_len && rill__csv_split(f->header_text, f->header_len, f->sep, row, scratch, NULL))
     for (guint i = 0; i < row->len; i++) {
       rill__csv_field *c = &g_array_index(row, rill__csv_field, i);
       g_ptr_array_add(names, c->data ? g_strndup(c->data, c->len) : g_strdup(""));
@@ -155,20 +173,100 @@ gboolean rill_fields_parse_record(rill_fields *fields, const rill_record *record
 
 /* ---- lookup ------------------------------------------------------------- */
 
+/* NULL when the columns have no names (then they are c1..cN). */
 static char *const *column_names(rill_fields *f)
 {
-  return f->columns ? f->columns : f->header_columns;
+  char *const *names = f->columns ? f->columns : f->header_columns;
+  return names && names[0] ? names : NULL;
+}
+
+gboolean rill_fields_csv_has_names(rill_fields *fields)
+{
+  g_return_val_if_fail(fields != NULL, FALSE);
+  return column_names(fields) != NULL;
+}
+
+/* "c1".."cN" to 0..N-1; -1 otherwise. */
+static int positional(const char *name)
+{
+  if (name[0] != 'c' || name[1] < '1' || name[1] > '9')
+    return -1;
+  char *end;
+  guint64 n = g_ascii_strtoull(name + 1, &end, 10);
+  return *end || n > 100000 ? -1 : (int)n - 1;
+}
+
+/* The column @name (by header name, else c1..cN when there are no names);
+ * *@known says whether the name is a column at all (a short row's missing
+ * column is known but NULL). */
+static const rill__csv_field *csv_lookup(rill_fields *f, const char *name, gboolean *known)
+{
+  char *const *names = column_names(f);
+  int at = -1;
+  if (names) {
+    for (guint i = 0; names[i] && at < 0; i++)
+      if (strcmp(names[i], name) == 0)
+        at = (int)i;
+  } else {
+    at = positional(name);
+  }
+  *known = at >= 0;
+  return at >= 0 && (guint)at < f->row->len ? &g_array_index(f->row, rill__csv_field, at) : NULL;
 }
 
 static const rill__csv_field *csv_field(rill_fields *f, const char *name)
 {
-  char *const *names = column_names(f);
-  if (!names)
-    return NULL;
-  for (guint i = 0; names[i]; i++)
-    if (strcmp(names[i], name) == 0)
-      return i < f->row->len ? &g_array_index(f->row, rill__csv_field, i) : NULL;
-  return NULL;
+  gboolean known;
+  return csv_lookup(f, name, &known);
+}
+
+gboolean rill_fields_csv_knows(rill_fields *fields, const char *name)
+{
+  g_return_val_if_fail(fields != NULL && name != NULL, FALSE);
+  gboolean known = TRUE;
+  if (fields->format == RILL_FIELDS_CSV)
+    csv_lookup(fields, name, &known);
+  return known;
+}
+
+static rill_value_type column_type(rill_fields *f, const char *name)
+{
+  for (guint i = 0; f->type_names && f->type_names[i]; i++)
+    if (strcmp(f->type_names[i], name) == 0)
+      return f->types[i];
+  return RILL_VALUE_AUTO;
+}
+
+/* A CSV field as a typed JSON value; a value that does not convert to its
+ * set type is written as a string (the parse stage checks types first). */
+static void csv_value_json(rill_fields *f, const char *name, const rill__csv_field *c, GString *out)
+{
+  if (!rill_value_append_json(out, c ? c->data : NULL, c ? c->len : 0, column_type(f, name), NULL))
+    rill_json_append_string(out, c->data, (gssize)c->len);
+}
+
+gboolean rill_fields_check_types(rill_fields *fields, GError **error)
+{
+  g_return_val_if_fail(fields != NULL, FALSE);
+  GString *scratch = NULL;
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && fields->type_names && fields->type_names[i]; i++) {
+    const rill__csv_field *c = csv_field(fields, fields->type_names[i]);
+    if (!c || !c->data)
+      continue;
+    if (!scratch)
+      scratch = g_string_new(NULL);
+    GError *err = NULL;
+    ok = rill_value_append_json(scratch, c->data, c->len, fields->types[i], &err);
+    if (!ok) {
+      g_set_error(error, RILL_FIELDS_ERROR, RILL_FIELDS_ERROR_TYPE, "column %s: %s", fields->type_names[i],
+                  err->message);
+      g_error_free(err);
+    }
+  }
+  if (scratch)
+    g_string_free(scratch, TRUE);
+  return ok;
 }
 
 gboolean rill__fields_json_member(const rill_fields *f, const char *name, gsize len, rill__json_span *out)
@@ -278,13 +376,10 @@ gboolean rill_fields_append_json(rill_fields *fields, const char *name, GString 
 {
   g_return_val_if_fail(fields != NULL && name != NULL && out != NULL, FALSE);
   if (fields->format == RILL_FIELDS_CSV) {
-    const rill__csv_field *c = csv_field(fields, name);
-    if (!c || !c->data) {
-      g_string_append(out, "null");
-      return c != NULL;
-    }
-    rill_json_append_string(out, c->data, (gssize)c->len);
-    return TRUE;
+    gboolean known;
+    const rill__csv_field *c = csv_lookup(fields, name, &known);
+    csv_value_json(fields, name, c, out);
+    return known;
   }
   rill__json_span node = json_lookup(fields, name);
   if (node.type == RILL__JSON_ABSENT) {
@@ -390,20 +485,15 @@ static void csv_to_json(rill_fields *f, GString *out)
   g_string_append_c(out, '{');
   for (guint i = 0; i < f->row->len; i++) {
     const rill__csv_field *c = &g_array_index(f->row, rill__csv_field, i);
+    char key[16];
     if (i)
       g_string_append_c(out, ',');
-    if (i < n_names) {
-      rill_json_append_string(out, names[i], -1);
-    } else {
-      char key[16];
-      g_snprintf(key, sizeof key, "%u", i);
-      rill_json_append_string(out, key, -1);
-    }
+    if (i >= n_names)
+      g_snprintf(key, sizeof key, "c%u", i + 1);
+    const char *name = i < n_names ? names[i] : key;
+    rill_json_append_string(out, name, -1);
     g_string_append_c(out, ':');
-    if (c->data)
-      rill_json_append_string(out, c->data, (gssize)c->len);
-    else
-      g_string_append(out, "null");
+    csv_value_json(f, name, c, out);
   }
   g_string_append_c(out, '}');
 }
@@ -484,12 +574,27 @@ rill__scratch *rill__fields_arena(rill_fields *fields)
   return fields->arena;
 }
 
-gboolean rill__fields_csv_column(rill_fields *fields, const char *name, const char **data, gsize *len)
+gboolean rill__fields_csv_value(rill_fields *fields, const char *name, rill__json_span *out)
 {
   const rill__csv_field *c = csv_field(fields, name);
   if (!c)
     return FALSE;
-  *data = c->data;
-  *len = c->len;
+  if (!c->data) {
+    *out = (rill__json_span){RILL__JSON_NULL, NULL, 0};
+    return TRUE;
+  }
+  /* The same typing rill_fields_write applies (inferred or set_types), so an
+   * expression sees the values the record prints as. */
+  GString *typed = g_string_new(NULL);
+  if (!rill_value_append_json(typed, c->data, c->len, column_type(fields, name), NULL) || typed->str[0] == '"') {
+    *out = (rill__json_span){RILL__JSON_STRING, c->data, c->len};
+  } else if (typed->str[0] == 't' || typed->str[0] == 'f') {
+    *out = (rill__json_span){typed->str[0] == 't' ? RILL__JSON_TRUE : RILL__JSON_FALSE, NULL, 0};
+  } else if (typed->str[0] == 'n') {
+    *out = (rill__json_span){RILL__JSON_NULL, NULL, 0};
+  } else {
+    *out = (rill__json_span){RILL__JSON_NUMBER, rill__scratch_strndup(fields->arena, typed->str, typed->len), typed->len};
+  }
+  g_string_free(typed, TRUE);
   return TRUE;
 }

@@ -67,13 +67,13 @@ static rill_aggregate *make_aggregate(rill_launch_builder *b)
   if (strcmp(kind, "count") == 0)
     return rill_aggregate_count();
   if (strcmp(kind, "sum") == 0)
-    return rill_aggregate_sum(NULL, NULL);
+    return rill_aggregate_sum_number();
   if (strcmp(kind, "min") == 0)
-    return rill_aggregate_min(NULL, NULL);
+    return rill_aggregate_min_number();
   if (strcmp(kind, "max") == 0)
-    return rill_aggregate_max(NULL, NULL);
+    return rill_aggregate_max_number();
   if (strcmp(kind, "avg") == 0)
-    return rill_aggregate_avg(NULL, NULL);
+    return rill_aggregate_avg_number();
   if (strcmp(kind, "distinct") == 0)
     return rill_aggregate_distinct_count();
   return rill_aggregate_top_n((guint)((const window_props *)rill__launch_props(b))->n, NULL, NULL);
@@ -97,8 +97,11 @@ static rill_stage *build_aggregate(rill_launch_builder *b, const char *name, ril
   rill_stage *in = inputs[0];
   if (p->field) {
     char *sub = rill__launch_sub_name(b, "value");
-    in = rill__fieldop_add(b, sub, in, rill__fieldop_new(RILL__FIELDOP_SET_VALUE, p->field, NULL), p->format,
-                           p->dead_letter, error);
+    rill__fieldop *op = rill__fieldop_new(RILL__FIELDOP_SET_VALUE, p->field, NULL);
+    const char *kind = self->klass->name;
+    if (strcmp(kind, "distinct") != 0 && strcmp(kind, "count") != 0)
+      rill__fieldop_set_numeric(op, kind);
+    in = rill__fieldop_add(b, sub, in, op, p->format, p->dead_letter, error);
     g_free(sub);
     if (!in)
       goto fail;
@@ -128,12 +131,12 @@ static rill_stage *build_top_keys(rill_launch_builder *b, const char *name, rill
 #define DURATION(name, f, def, doc) {name, RILL__CONF_DURATION, OFF(f), 0, G_MAXINT64, def, NULL, NULL, NULL, doc}
 #define AGG_FIELD                                                                                             \
   {"field", RILL__CONF_STRING, OFF(field), 0, 0, NULL, NULL, NULL, NULL,                                      \
-   "aggregate this field (decimal integer) instead of the record value"}
+   "aggregate this field (a number; others fail, or go to dead-letter=) instead of the record value"}
 #define AGG_PARAMS RILL__LAUNCH_PARAMS(window_props, AGG_FIELD, RILL__FIELD_ROWS(window_props))
 
 /* name, type, field, min, max, default, choices, -, -, doc */
 static const rill_launch_element elements[] = {
-  {"avg", RILL_LAUNCH_TRANSFORM, "average per key (per window after a window), from decimal integer values",
+  {"avg", RILL_LAUNCH_TRANSFORM, "average per key (per window after a window) of decimal numbers",
    AGG_PARAMS, .build = build_aggregate, .kind = "aggregate"},
   {"count", RILL_LAUNCH_TRANSFORM, "count records per key (per window after a window; running otherwise)",
    NULL, 0, sizeof(window_props) /* no rows, but build_aggregate reads the struct */, .build = build_aggregate,
@@ -143,11 +146,11 @@ static const rill_launch_element elements[] = {
      {"field", RILL__CONF_STRING, OFF(field), 0, 0, NULL, NULL, NULL, NULL, "count distinct values of this field instead of record values"},
      RILL__FIELD_ROWS(window_props)),
    .build = build_aggregate, .kind = "aggregate"},
-  {"max", RILL_LAUNCH_TRANSFORM, "largest decimal integer value per key (per window after a window)",
+  {"max", RILL_LAUNCH_TRANSFORM, "largest decimal number per key (per window after a window)",
    AGG_PARAMS, .build = build_aggregate, .kind = "aggregate"},
-  {"min", RILL_LAUNCH_TRANSFORM, "smallest decimal integer value per key (per window after a window)",
+  {"min", RILL_LAUNCH_TRANSFORM, "smallest decimal number per key (per window after a window)",
    AGG_PARAMS, .build = build_aggregate, .kind = "aggregate"},
-  {"sum", RILL_LAUNCH_TRANSFORM, "sum of decimal integer values per key (per window after a window)",
+  {"sum", RILL_LAUNCH_TRANSFORM, "sum of decimal numbers per key (per window after a window; exact for integers)",
    AGG_PARAMS, .build = build_aggregate, .kind = "aggregate"},
   {"top-keys", RILL_LAUNCH_TRANSFORM, "the n keys with the largest result in each window (after window + aggregate)",
    RILL__LAUNCH_PARAMS(window_props,

@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 G_DEFINE_QUARK(rill-checkpoint-error-quark, rill_checkpoint_error)
@@ -78,6 +79,8 @@ struct rill__checkpointer {
   /* coordinator thread only */
   task_entry *entries;
   guint acked;
+  gint64 started_us;      /* monotonic: when the pending one was triggered */
+  rill__checkpoint_stats stats; /* atomics: written here, read by metrics scrapes */
 };
 
 /* ---- files -------------------------------------------------------------- */
@@ -378,6 +381,7 @@ static gboolean stopping(rill__checkpointer *c)
 
 static void fail(rill__checkpointer *c, GError *error)
 {
+  __atomic_fetch_add(&c->stats.failed, 1, __ATOMIC_RELAXED);
   GError *e = g_error_new(RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STAGE, "checkpoint: %s", error->message);
   g_error_free(error);
   rill__pipeline_fail(c->p, e);
@@ -441,6 +445,13 @@ static void complete(rill__checkpointer *c, guint64 id)
     fail(c, io_error(c->dir, "cannot fsync directory", rc));
   } else {
     __atomic_store_n(&c->completed, id, __ATOMIC_RELEASE);
+    guint64 size = m->len;
+    for (guint i = 0; i < c->n_tasks; i++)
+      size += c->entries[i].finished ? 0 : c->entries[i].size;
+    __atomic_store_n(&c->stats.last_duration_us, (guint64)(g_get_monotonic_time() - c->started_us), __ATOMIC_RELAXED);
+    __atomic_store_n(&c->stats.last_size_bytes, size, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->stats.last_success_unix_ms, (guint64)(g_get_real_time() / 1000), __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->stats.completed, 1, __ATOMIC_RELAXED);
     /* Removals need no fsync: a pruned checkpoint that comes back after a
      * crash is older than this one and is pruned again. */
     prune(c, id);
@@ -530,6 +541,7 @@ static gpointer coordinator(gpointer data)
           g_mutex_lock(&c->lock);
         } else {
           c->pending = id;
+          c->started_us = g_get_monotonic_time();
           c->aborted = FALSE;
           c->acked = 0;
           for (guint i = 0; i < c->n_tasks; i++) {
@@ -597,6 +609,20 @@ void rill__checkpoint_free(rill__checkpointer *c)
 guint64 rill__checkpoint_trigger(rill_pipeline *p)
 {
   return p->ckpt ? __atomic_load_n(&p->ckpt->trigger, __ATOMIC_ACQUIRE) : 0;
+}
+
+gboolean rill__checkpoint_stats_get(rill_pipeline *p, rill__checkpoint_stats *out)
+{
+  memset(out, 0, sizeof *out);
+  if (!p->ckpt)
+    return FALSE;
+  const rill__checkpoint_stats *s = &p->ckpt->stats;
+  out->completed = __atomic_load_n(&s->completed, __ATOMIC_RELAXED);
+  out->failed = __atomic_load_n(&s->failed, __ATOMIC_RELAXED);
+  out->last_duration_us = __atomic_load_n(&s->last_duration_us, __ATOMIC_RELAXED);
+  out->last_size_bytes = __atomic_load_n(&s->last_size_bytes, __ATOMIC_RELAXED);
+  out->last_success_unix_ms = __atomic_load_n(&s->last_success_unix_ms, __ATOMIC_RELAXED);
+  return TRUE;
 }
 
 guint64 rill__checkpoint_completed(rill_pipeline *p)

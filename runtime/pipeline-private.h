@@ -25,7 +25,22 @@ typedef struct rill__counters {
   guint64 state_bytes;              /* a gauge, not a sum */
   guint64 source_bytes_done, source_bytes_total; /* rill_source_add_progress */
   guint64 dead_letters;                          /* rill_ctx_add_dead_letters */
+  /* Gauges that may be unknown: each *_seen is set (release) after its value
+   * is first stored, and read (acquire) before it, so zeroed counters mean
+   * "none yet" without an initialisation pass. */
+  int64_t watermark;                /* last watermark given to the stage (event time, ms) */
+  gint watermark_seen;
+  int64_t source_lag;               /* rill_ctx_set_source_lag */
+  gint source_lag_seen;
 } rill__counters;
+
+/* Stores a maybe-unknown gauge (see rill__counters). Task thread only. */
+static inline void rill__ctr_set_seen(int64_t *value, gint *seen, int64_t v)
+{
+  __atomic_store_n(value, v, __ATOMIC_RELAXED);
+  if (!__atomic_load_n(seen, __ATOMIC_RELAXED))
+    __atomic_store_n(seen, 1, __ATOMIC_RELEASE);
+}
 
 static inline void rill__ctr_add(guint64 *c, guint64 n)
 {
@@ -122,6 +137,7 @@ typedef struct rill__task {
   gboolean failed;                  /* an error was already reported from this task */
   int64_t watermark;                /* head's combined input watermark */
   gboolean idle;                    /* every open input channel is idle (RILL_WATERMARK_IDLE) */
+  gboolean unflushed;               /* records went down the chain since the stages' last on_idle */
   uint64_t barrier;                 /* head's last aligned barrier */
   /* checkpoints (checkpoint.c) */
   uint64_t snap_id;                 /* checkpoint whose snapshot is being collected, 0 = none */
@@ -152,6 +168,7 @@ struct rill_pipeline {
   gint cancelled;                   /* atomic: stop at once */
   gint64 drain_deadline;            /* monotonic us; 0 = no drain in progress; under lock */
   GError *error;                    /* first failure; under lock */
+  GError *cause;                    /* the failing stage's own error behind it (domain kept), or NULL; under lock */
   gint64 started_us, ended_us;      /* monotonic: start, last task's end (0 = not yet); under lock */
   guint running;                    /* task threads not yet ended; under lock */
   gint signals;                     /* atomic: signals received while watching */
@@ -187,6 +204,9 @@ rill__task *rill__task_new(rill_pipeline *pipeline, guint chain, guint index);
 /* Adds an input channel reading @stream (not owned) into head input @input. */
 void rill__task_add_channel(rill__task *task, rill_stream *stream, guint input);
 void rill__pipeline_fail(rill_pipeline *pipeline, GError *error);
+/* Same, keeping @cause (transfer full, may be NULL): the stage's own error
+ * for rill_pipeline_get_error_cause. */
+void rill__pipeline_fail_stage(rill_pipeline *pipeline, GError *error, GError *cause);
 /* Records @error (transfer full) as the result without cancelling, and asks
  * the pipeline to drain: what was emitted before it still flows to the sinks. */
 void rill__pipeline_fail_after_drain(rill_pipeline *pipeline, GError *error);
@@ -203,6 +223,15 @@ void rill__checkpoint_free(rill__checkpointer *ckpt);
 /* The barrier source tasks should emit next (0 = none / checkpoints off). */
 guint64 rill__checkpoint_trigger(rill_pipeline *pipeline);
 guint64 rill__checkpoint_completed(rill_pipeline *pipeline);
+/* Checkpoint counters for metrics, this run. */
+typedef struct {
+  guint64 completed, failed;
+  guint64 last_duration_us;     /* trigger to MANIFEST of the last complete one */
+  guint64 last_size_bytes;      /* its task files and MANIFEST */
+  guint64 last_success_unix_ms; /* wall clock when it completed; 0 = none yet */
+} rill__checkpoint_stats;
+/* FALSE (and zeros) when checkpoints are off. Any thread once started. */
+gboolean rill__checkpoint_stats_get(rill_pipeline *pipeline, rill__checkpoint_stats *out);
 /* @task's snapshot for checkpoint @id: @n_entries stage entries in @entries (transfer none). */
 void rill__checkpoint_ack(rill__task *task, guint64 id, GByteArray *entries, guint n_entries);
 /* @task ended cleanly: it acks every checkpoint it has not seen as "finished". */

@@ -79,6 +79,7 @@ void rill_pipeline_unref(rill_pipeline *pipeline)
   if (p->cleanups)
     g_array_unref(p->cleanups);
   g_clear_error(&p->error);
+  g_clear_error(&p->cause);
   rill__checkpoint_free(p->ckpt);
   g_mutex_clear(&p->lock);
   g_cond_clear(&p->cond);
@@ -455,13 +456,30 @@ void rill__pipeline_cancel(rill_pipeline *p)
 
 void rill__pipeline_fail(rill_pipeline *p, GError *error)
 {
+  rill__pipeline_fail_stage(p, error, NULL);
+}
+
+void rill__pipeline_fail_stage(rill_pipeline *p, GError *error, GError *cause)
+{
   g_mutex_lock(&p->lock);
-  if (!p->error)
+  if (!p->error) {
     p->error = error;
-  else
+    p->cause = cause;
+  } else {
     g_error_free(error);
+    g_clear_error(&cause);
+  }
   g_mutex_unlock(&p->lock);
   rill__pipeline_cancel(p);
+}
+
+const GError *rill_pipeline_get_error_cause(rill_pipeline *pipeline)
+{
+  g_return_val_if_fail(pipeline != NULL, NULL);
+  g_mutex_lock(&pipeline->lock);
+  const GError *cause = pipeline->cause;
+  g_mutex_unlock(&pipeline->lock);
+  return cause;
 }
 
 void rill__pipeline_fail_after_drain(rill_pipeline *p, GError *error)
@@ -494,6 +512,12 @@ void rill_pipeline_stop(rill_pipeline *pipeline, gboolean drain)
   if (p->tasks)
     for (guint i = 0; i < p->tasks->len; i++)
       rill__waiter_wake(&((rill__task *)p->tasks->pdata[i])->waiter);
+}
+
+gboolean rill_pipeline_was_interrupted(rill_pipeline *pipeline)
+{
+  g_return_val_if_fail(pipeline != NULL, FALSE);
+  return g_atomic_int_get(&pipeline->signals) > 0;
 }
 
 void rill_pipeline_watch_signals(rill_pipeline *pipeline)
@@ -575,6 +599,7 @@ rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_
     m[i].type_name = s->type_name;
     m[i].task_thread = s->chain;
     m[i].role = s->source ? RILL_STAGE_SOURCE : s->op == &rill__sink_class ? RILL_STAGE_SINK : RILL_STAGE_OPERATOR;
+    m[i].source_lag = -1;
     if (!s->counters)
       continue;
     for (guint t = 0; t < p->parallelism; t++) {
@@ -585,6 +610,13 @@ rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_
       SUM(busy_ns); SUM(blocked_ns); SUM(late_records); SUM(state_bytes);
       SUM(source_bytes_done); SUM(source_bytes_total); SUM(dead_letters);
 #undef SUM
+      if (__atomic_load_n(&c->watermark_seen, __ATOMIC_ACQUIRE)) {
+        int64_t wm = __atomic_load_n(&c->watermark, __ATOMIC_RELAXED);
+        m[i].watermark = m[i].has_watermark ? MIN(m[i].watermark, wm) : wm;
+        m[i].has_watermark = TRUE;
+      }
+      if (__atomic_load_n(&c->source_lag_seen, __ATOMIC_ACQUIRE))
+        m[i].source_lag = MAX(m[i].source_lag, 0) + __atomic_load_n(&c->source_lag, __ATOMIC_RELAXED);
     }
     for (guint k = 0; k < s->input_streams->len; k++) {
       m[i].queue_len += rill_stream_len(s->input_streams->pdata[k]);

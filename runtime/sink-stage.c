@@ -1,6 +1,6 @@
 /* sink-stage.c — runs a rill_sink_class as an operator: write each batch,
  * flush at end of stream and at every barrier (then snapshot, so a sink
- * records what the flush committed), close always. Sinks have no
+ * records what the flush committed), idle when the input pauses, close always. Sinks have no
  * outputs, so nothing is forwarded. */
 #include "runtime/pipeline-private.h"
 
@@ -43,6 +43,12 @@ static rill_flow sink_on_watermark(rill_ctx *ctx, void *state, int64_t watermark
 static rill_flow sink_on_barrier(rill_ctx *ctx, void *state, uint64_t barrier_id, rill_emitter *out)
 {
   return sink_flush(ctx, state);
+}
+
+static rill_flow sink_on_idle(rill_ctx *ctx, void *state, rill_emitter *out)
+{
+  sink_state *s = state;
+  return s->klass->idle ? s->klass->idle(ctx, s->state) : RILL_FLOW_OK;
 }
 
 static rill_flow sink_finish(rill_ctx *ctx, void *state, rill_emitter *out)
@@ -88,4 +94,5 @@ const rill_operator_class rill__sink_class = {
   .snapshot = sink_snapshot,
   .restore = sink_restore,
   .on_checkpoint_complete = sink_checkpoint_complete,
+  .on_idle = sink_on_idle,
 };

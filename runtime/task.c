@@ -11,7 +11,10 @@
  *
  * Invariants: markers are stripped from a batch before process() sees it
  * and handled after its records; a stage's emitter builder is flushed after
- * every callback, so nothing waits inside a chain for more input; busy time
+ * every callback, so nothing waits inside a chain for more input; once the
+ * input pauses after records went through (an empty source read(), or
+ * RILL_IDLE_MS without a batch), every stage's on_idle runs once, so sinks
+ * show their output while the job waits (live output); busy time
  * is exclusive (time spent downstream or pushing is subtracted); the first
  * error of a task is reported (with its stage name) and later ERRORs, which
  * are that one unwinding, are not.
@@ -129,8 +132,7 @@ static rill_flow report(rill_ctx *ctx, rill_flow flow, const char *what)
   GError *out = g_error_new(RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STAGE, "stage '%s' (task %u): %s",
                             ctx->stage->name, t->index,
                             e ? e->message : what);
-  g_clear_error(&e);
-  rill__pipeline_fail(t->pipeline, out);
+  rill__pipeline_fail_stage(t->pipeline, out, e);
   return RILL_FLOW_ERROR;
 }
 
@@ -339,6 +341,8 @@ static rill_flow on_watermark(rill__task *t, guint pos, int64_t wm)
   rill__task_stage *ts = &t->stages[pos];
   const rill_operator_class *op = ts->ctx.stage->op;
   rill_flow flow;
+  if (wm != RILL_WATERMARK_IDLE)
+    rill__ctr_set_seen(&ts->counters->watermark, &ts->counters->watermark_seen, wm);
   /* IDLE is a routing hint, not a time: stages never see it. */
   if (op->on_watermark && wm != RILL_WATERMARK_IDLE)
     CALL(t, ts, flow, op->on_watermark(&ts->ctx, ts->state, wm, &ts->out));
@@ -412,6 +416,24 @@ static void notify_complete(rill__task *t)
     if (fn && ts->opened)
       fn(&ts->ctx, ts->state, done);
   }
+}
+
+/* Live output: the input paused after records went down the chain; each
+ * stage with on_idle pushes out what it holds, in chain order (what a
+ * stage emits from on_idle reaches the stages after it first). */
+static rill_flow idle_stages(rill__task *t)
+{
+  rill_flow flow = RILL_FLOW_OK;
+  if (!t->unflushed)
+    return flow;
+  t->unflushed = FALSE;
+  for (guint pos = 0; flow == RILL_FLOW_OK && pos < t->n_stages; pos++) {
+    rill__task_stage *ts = &t->stages[pos];
+    const rill_operator_class *op = ts->ctx.stage->op;
+    if (op && op->on_idle)
+      CALL(t, ts, flow, op->on_idle(&ts->ctx, ts->state, &ts->out));
+  }
+  return flow;
 }
 
 /* Hands the records of @b (transfer full, markers already removed) to
@@ -560,6 +582,7 @@ static rill_flow run_source(rill__task *t)
     }
     gint64 t0 = now_ns();
     t->nested_ns = 0;
+    guint64 emitted = ts->counters->records_out;
     flow = src->read(&ts->ctx, ts->state, &ts->out);
     gint64 t1 = now_ns();
     rill__ctr_add(&ts->counters->busy_ns, (guint64)(t1 - t0 - t->nested_ns));
@@ -578,12 +601,18 @@ static rill_flow run_source(rill__task *t)
     if (flow != RILL_FLOW_OK)
       return report(&ts->ctx, flow, "read failed without details");
     /* A partly filled batch waits at most the linger time. */
-    if (ts->out.builder && !rill_batch_builder_is_empty(ts->out.builder)) {
+    gboolean pending = ts->out.builder && !rill_batch_builder_is_empty(ts->out.builder);
+    if (pending) {
       if (!ts->out.pending_since)
         ts->out.pending_since = t1;
       else if (t1 - ts->out.pending_since >= (gint64)RILL_SOURCE_LINGER_MS * 1000000)
         flow = flush(&ts->out);
     }
+    /* An empty read() means the input is idle (source.h): live output. */
+    if (ts->counters->records_out != emitted)
+      t->unflushed = TRUE;
+    else if (flow == RILL_FLOW_OK && !pending)
+      flow = idle_stages(t);
   }
   return flow;
 }
@@ -700,6 +729,7 @@ static rill_flow run_inputs(rill__task *t)
       if (!b)
         continue;
       got = TRUE;
+      t->unflushed = TRUE;
       next = (next + k + 1) % t->n_channels;
       flow = rill__task_input(t, c, b);
       if (flow != RILL_FLOW_OK)
@@ -711,8 +741,18 @@ static rill_flow run_inputs(rill__task *t)
     } else if (open > 0) {
       if (cancelled(t->pipeline))
         return RILL_FLOW_FLUSHING;
-      if (++idle > 64)
+      if (++idle <= 64)
+        continue;
+      /* Live output: after RILL_IDLE_MS without input, the stages push
+       * out what they buffered, then the task sleeps until input comes. */
+      if (!t->unflushed)
         rill__waiter_wait(&t->waiter, inputs_ready, t);
+      else if (!rill__waiter_wait_until(&t->waiter, inputs_ready, t,
+                                        g_get_monotonic_time() + RILL_IDLE_MS * 1000)) {
+        rill_flow flow = idle_stages(t);
+        if (flow != RILL_FLOW_OK)
+          return flow;
+      }
     }
   }
   return RILL_FLOW_EOS;

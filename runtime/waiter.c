@@ -24,3 +24,15 @@ void rill__waiter_wait(rill__waiter *w, gboolean (*ready)(void *data), void *dat
   __atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
   g_mutex_unlock(&w->lock);
 }
+
+gboolean rill__waiter_wait_until(rill__waiter *w, gboolean (*ready)(void *data), void *data, gint64 deadline_us)
+{
+  g_mutex_lock(&w->lock);
+  __atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
+  gboolean ok;
+  while (!(ok = ready(data)) && g_get_monotonic_time() < deadline_us)
+    g_cond_wait_until(&w->cond, &w->lock, MIN(deadline_us, g_get_monotonic_time() + RILL__WAIT_SLICE_US));
+  __atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
+  g_mutex_unlock(&w->lock);
+  return ok;
+}

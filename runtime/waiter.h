@@ -23,6 +23,9 @@ void rill__waiter_init(rill__waiter *w);
 void rill__waiter_clear(rill__waiter *w);
 /* Returns when @ready(@data) is TRUE. Called only by the waiter's owner. */
 void rill__waiter_wait(rill__waiter *w, gboolean (*ready)(void *data), void *data);
+/* Same, but gives up at monotonic time @deadline_us: returns whether
+ * @ready held. */
+gboolean rill__waiter_wait_until(rill__waiter *w, gboolean (*ready)(void *data), void *data, gint64 deadline_us);
 /* Wakes the owner if it sleeps. Call after publishing the change. */
 static inline void rill__waiter_wake(rill__waiter *w)
 {

@@ -13,6 +13,7 @@ typedef struct {
   gboolean follow;
   int64_t poll_ms;
   gboolean csv_header;       /* file-src: the first row names the columns */
+  char **columns;            /* file-src: CSV column names */
   gboolean position_headers;
   char *dead_letter;
   int64_t rotate_size;
@@ -31,9 +32,14 @@ static rill_stage *build_file_src(rill_launch_builder *b, const char *name, rill
     g_propagate_error(error, dl_error);
     return NULL;
   }
+  if (p->columns && p->format != RILL_FILE_FORMAT_CSV) {
+    rill__launch_fail(b, "columns", error, RILL_LAUNCH_ERROR_INVALID_VALUE, "columns= names CSV columns: add format=csv");
+    return NULL;
+  }
   rill_file_source *src = rill_file_source_new(p->path, (rill_file_format)p->format);
   rill_file_source_set_follow(src, p->follow, (guint)p->poll_ms);
   rill_file_source_set_csv_header(src, p->csv_header);
+  rill_file_source_set_csv_columns(src, (const char *const *)p->columns);
   rill_file_source_set_position_headers(src, p->position_headers);
   if (dl)
     rill_file_source_set_dead_letter(src, dl);
@@ -73,7 +79,7 @@ static const rill_launch_element elements[] = {
      RILL__FILE_FORMAT_ROW(file_props, "lines"),
      {"follow", RILL__CONF_BOOL, OFF(follow), 0, 0, "false", NULL, NULL, NULL, "tail the files (rotation aware); never ends"},
      {"poll", RILL__CONF_DURATION, OFF(poll_ms), 0, G_MAXINT64, "100ms", NULL, NULL, NULL, "follow: how often to look for new data"},
-     {"csv-header", RILL__CONF_BOOL, OFF(csv_header), 0, 0, "false", NULL, NULL, NULL, "CSV: the first row names the columns"},
+     RILL__CSV_SOURCE_ROWS(file_props),
      {"position-headers", RILL__CONF_BOOL, OFF(position_headers), 0, 0, "true", NULL, NULL, NULL, "attach file, line and offset headers"},
      RILL__LAUNCH_DEAD_LETTER_ROW(file_props)),
    .build = build_file_src},

@@ -42,6 +42,7 @@ typedef struct {
   gint64 opened_at;        /* monotonic us */
   gboolean any_file;       /* a file was created */
   char *header_row;        /* CSV header: configured or learned from records */
+  rill__encoder *encoder;  /* lines out, converting JSON <-> CSV */
   GString *buf;
 } sink_state;
 
@@ -211,6 +212,8 @@ static gboolean sink_open(rill_ctx *ctx, void *user_data, void **state, GError *
   if (t->numbered)
     t->seq = first_free_seq(t);
   t->header_row = g_strdup(s->csv_header);
+  t->encoder = rill__encoder_new(s->format);
+  rill__encoder_set_csv_header(t->encoder, t->header_row);
   t->buf = g_string_sized_new(FLUSH_BYTES + 4096);
   *state = t;
   return TRUE;
@@ -231,14 +234,13 @@ static rill_flow sink_write(rill_ctx *ctx, void *state, const rill_batch *batch)
     if (too_old(t) && !finalize(t, &err))
       return failed(ctx, err);
     if (!t->header_row && t->sink->format == RILL_FILE_FORMAT_CSV) {
-      const rill_bytes *h = rill_record_header(&r[i], "csv-header");
-      if (h)
-        t->header_row = g_strndup((const char *)h->data, h->len);
+      const char *h = rill__encoder_csv_header(t->encoder, &r[i]);
+      t->header_row = g_strdup(h);
     }
     if (t->fd < 0 && !open_file(t, &err))
       return failed(ctx, err);
     gsize before = t->buf->len;
-    if (!rill__encode_line(t->buf, t->sink->format, &r[i], &err))
+    if (!rill__encoder_line(t->encoder, t->buf, &r[i], &err))
       return failed(ctx, err);
     t->written += t->buf->len - before;
     if (t->buf->len >= FLUSH_BYTES && !write_buf(t, &err))
@@ -258,6 +260,14 @@ static rill_flow sink_flush(rill_ctx *ctx, void *state)
   return RILL_FLOW_OK;
 }
 
+/* Live output: the buffer goes to the temporary file (no fsync, no rotation). */
+static rill_flow sink_idle(rill_ctx *ctx, void *state)
+{
+  sink_state *t = state;
+  GError *err = NULL;
+  return write_buf(t, &err) ? RILL_FLOW_OK : failed(ctx, err);
+}
+
 static void sink_close(rill_ctx *ctx, void *state)
 {
   sink_state *t = state;
@@ -275,6 +285,7 @@ static void sink_close(rill_ctx *ctx, void *state)
   g_free(t->stem);
   g_free(t->ext);
   g_free(t->header_row);
+  rill__encoder_free(t->encoder);
   g_string_free(t->buf, TRUE);
   g_free(t);
 }
@@ -367,6 +378,7 @@ static gboolean sink_restore(rill_ctx *ctx, void *state, const uint8_t *data, si
   }
   g_free(t->header_row);
   t->header_row = has_header ? g_strndup((const char *)hdr, hl) : NULL;
+  rill__encoder_set_csv_header(t->encoder, t->header_row);
   t->any_file = any_file;
   char *name = open_now ? g_strndup((const char *)base, bl) : NULL;
   if (t->numbered) {
@@ -421,6 +433,7 @@ const rill_sink_class rill_file_sink_class = {
   .open = sink_open,
   .write = sink_write,
   .flush = sink_flush,
+  .idle = sink_idle,
   .close = sink_close,
   .snapshot = sink_snapshot,
   .restore = sink_restore,

@@ -12,6 +12,7 @@
 #include "connectors/file/reader.h"
 #include "connectors/file/source-private.h"
 
+#include <rill/fields.h>
 #include <rill/file.h>
 
 #include "runtime/snap.h"
@@ -31,6 +32,7 @@ struct rill_file_source {
   rill__file_idle_fn idle;  /* NULL: sleep poll_ms (see source-private.h) */
   void *idle_data;
   gboolean csv_header;
+  char *csv_columns;  /* set_csv_columns: the names as a CSV row; NULL = none */
   gboolean validate;
   gboolean headers;
   gsize chunk_size;
@@ -54,6 +56,7 @@ typedef struct {
   file_state *files;
   guint n_files;
   guint current;            /* non-follow: the file being read */
+  gboolean busy;            /* follow: the last pass found data */
   rill_batch_builder *builder;
   rill_buffer *ref_chunk, *ref_name, *ref_hdr; /* referenced by the batch being built */
   JsonParser *parser;
@@ -79,6 +82,7 @@ void rill_file_source_free(rill_file_source *source)
   if (!source)
     return;
   g_free(source->path);
+  g_free(source->csv_columns);
   if (source->dead_letter)
     rill_dead_letter_unref(source->dead_letter);
   if (source->files)
@@ -105,6 +109,17 @@ void rill_file_source_set_csv_header(rill_file_source *source, gboolean header)
 {
   g_return_if_fail(source != NULL);
   source->csv_header = header;
+}
+
+void rill_file_source_set_csv_columns(rill_file_source *source, const char *const *names)
+{
+  g_return_if_fail(source != NULL);
+  g_clear_pointer(&source->csv_columns, g_free);
+  if (!names || !names[0])
+    return;
+  GString *row = g_string_new(NULL);
+  rill_csv_append_row(row, names, NULL, g_strv_length((char **)names), ',');
+  source->csv_columns = g_string_free(row, FALSE);
 }
 
 void rill_file_source_set_validate(rill_file_source *source, gboolean validate)
@@ -202,15 +217,37 @@ static rill_buffer *buffer_of(const void *data, gsize len)
   return b;
 }
 
-static gboolean open_file(task_state *t, file_state *f, GError **error)
+/* At the start of a file: CSV records carry a "csv-header" header, the
+ * configured columns, the file's header row once read, or an empty one
+ * (columns without names, c1..cN), so what follows knows they are CSV. */
+static void reset_csv_header(const rill_file_source *src, file_state *f)
+{
+  rill_buffer_unref(f->csv_header);
+  f->csv_header = NULL;
+  f->header_pending = src->format == RILL_FILE_FORMAT_CSV && src->csv_header;
+  if (src->format != RILL_FILE_FORMAT_CSV || (src->csv_header && !src->csv_columns))
+    return;
+  const char *row = src->csv_columns ? src->csv_columns : "";
+  gsize n = strlen(row);
+  /* One spare byte so an empty row still gets a buffer; size - 1 is the length. */
+  f->csv_header = rill_buffer_new(n + 1);
+  memcpy(rill_buffer_data(f->csv_header), row, n);
+}
+
+static gboolean open_file(task_state *t, rill_ctx *ctx, file_state *f, GError **error)
 {
   if (!rill__reader_open(&f->r, f->path, t->src->format, t->src->chunk_size, error)) {
     rill__reader_clear(&f->r);
     return FALSE;
   }
+  /* Progress (docs/progress.md): a regular file's size is the total to
+   * read; a followed file grows, so it has none. */
+  struct stat st;
+  if (!t->src->follow && f->r.is_regular && fstat(f->r.fd, &st) == 0)
+    rill_source_add_progress(ctx, 0, (guint64)st.st_size);
   f->r.hold_tail = t->src->follow;
   f->opened = TRUE;
-  f->header_pending = t->src->format == RILL_FILE_FORMAT_CSV && t->src->csv_header;
+  reset_csv_header(t->src, f);
   return TRUE;
 }
 
@@ -323,7 +360,8 @@ static rill_flow reject(task_state *t, rill_ctx *ctx, rill_emitter *out, file_st
   if (flow != RILL_FLOW_OK)
     return flow;
   rill_ctx_set_error(ctx, g_error_new(RILL_FILE_ERROR, code, "%s: line %" G_GUINT64_FORMAT ", byte offset %"
-                                      G_GUINT64_FORMAT ": %s", f->path, fr->line, fr->offset, why));
+                                      G_GUINT64_FORMAT ": %s", strcmp(f->path, "-") == 0 ? "stdin" : f->path,
+                                      fr->line, fr->offset, why));
   return RILL_FLOW_ERROR;
 }
 
@@ -339,6 +377,8 @@ static rill_flow emit_frame(task_state *t, rill_ctx *ctx, rill_emitter *out, fil
 {
   if (f->header_pending) {
     f->header_pending = FALSE;
+    if (t->src->csv_columns)
+      return RILL_FLOW_OK; /* columns= names them instead */
     rill_buffer_unref(f->csv_header);
     /* One spare byte so an empty header row still gets a buffer; size - 1 is the length. */
     f->csv_header = rill_buffer_new(fr->len + 1);
@@ -367,10 +407,17 @@ static rill_flow emit_frame(task_state *t, rill_ctx *ctx, rill_emitter *out, fil
       rill_batch_builder_reference_buffer(t->builder, f->name);
       t->ref_name = f->name;
     }
-    if (f->csv_header && t->ref_hdr != f->csv_header) {
-      rill_batch_builder_reference_buffer(t->builder, f->csv_header);
-      t->ref_hdr = f->csv_header;
-    }
+  } else if (f->csv_header) {
+    /* Without position headers CSV records still say which columns they have. */
+    rill_header *headers = rill_batch_builder_alloc(t->builder, sizeof(rill_header));
+    headers[0] = (rill_header){rill_bytes_make(H_CSV, sizeof H_CSV - 1),
+                               rill_bytes_make(rill_buffer_data(f->csv_header), rill_buffer_size(f->csv_header) - 1)};
+    rec.headers = headers;
+    rec.n_headers = 1;
+  }
+  if (f->csv_header && t->ref_hdr != f->csv_header) {
+    rill_batch_builder_reference_buffer(t->builder, f->csv_header);
+    t->ref_hdr = f->csv_header;
   }
   if (t->ref_chunk != f->r.chunk) {
     rill_batch_builder_reference_buffer(t->builder, f->r.chunk);
@@ -405,6 +452,15 @@ static rill_flow fail(task_state *t, rill_ctx *ctx, rill_emitter *out, GError *e
   return flow == RILL_FLOW_OK ? RILL_FLOW_ERROR : flow;
 }
 
+/* Reads more of @f, counting the bytes as progress. */
+static gssize fill(rill_ctx *ctx, file_state *f, guint wait_ms, GError **error)
+{
+  gssize n = rill__reader_fill(&f->r, wait_ms, error);
+  if (n > 0)
+    rill_source_add_progress(ctx, (guint64)n, 0);
+  return n;
+}
+
 static rill_flow read_once(task_state *t, rill_ctx *ctx, rill_emitter *out)
 {
   if (t->current >= t->n_files) {
@@ -413,9 +469,9 @@ static rill_flow read_once(task_state *t, rill_ctx *ctx, rill_emitter *out)
   }
   file_state *f = &t->files[t->current];
   GError *err = NULL;
-  if (!f->opened && !open_file(t, f, &err))
+  if (!f->opened && !open_file(t, ctx, f, &err))
     return fail(t, ctx, out, err);
-  if (rill__reader_fill(&f->r, 100, &err) < 0) {
+  if (fill(ctx, f, RILL_SOURCE_WAIT_MS, &err) < 0) {
     rill_flow flow = drain(t, ctx, out, f);
     return flow == RILL_FLOW_OK ? fail(t, ctx, out, err) : (g_error_free(err), flow);
   }
@@ -436,14 +492,14 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
   for (guint i = 0; i < t->n_files; i++) {
     file_state *f = &t->files[i];
     GError *err = NULL;
-    if (!f->opened && !open_file(t, f, &err)) {
+    if (!f->opened && !open_file(t, ctx, f, &err)) {
       if (g_error_matches(err, RILL_FILE_ERROR, RILL_FILE_ERROR_NOT_FOUND)) {
         g_error_free(err); /* not there yet: look again next pass */
         continue;
       }
       return fail(t, ctx, out, err);
     }
-    gssize n = rill__reader_fill(&f->r, 0, &err);
+    gssize n = fill(ctx, f, 0, &err);
     if (n < 0)
       return fail(t, ctx, out, err);
     progress |= n > 0;
@@ -453,7 +509,7 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
     gboolean truncated;
     if (n == 0 && f->r.eof && rill__reader_rotated(&f->r, &truncated)) {
       /* Whatever the old file got before it was replaced is still ours. */
-      while (!truncated && (n = rill__reader_fill(&f->r, 0, &err)) > 0)
+      while (!truncated && (n = fill(ctx, f, 0, &err)) > 0)
         if ((flow = drain(t, ctx, out, f)) != RILL_FLOW_OK)
           return flow;
       if (n < 0)
@@ -463,9 +519,7 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
       if ((flow = drain(t, ctx, out, f)) != RILL_FLOW_OK)
         return flow;
       f->r.hold_tail = TRUE;
-      rill_buffer_unref(f->csv_header);
-      f->csv_header = NULL;
-      f->header_pending = t->src->format == RILL_FILE_FORMAT_CSV && t->src->csv_header;
+      reset_csv_header(t->src, f);
       if (!rill__reader_reopen(&f->r, truncated, &err)) {
         if (!g_error_matches(err, RILL_FILE_ERROR, RILL_FILE_ERROR_NOT_FOUND))
           return fail(t, ctx, out, err);
@@ -476,8 +530,14 @@ static rill_flow read_follow(task_state *t, rill_ctx *ctx, rill_emitter *out)
     }
   }
   rill_flow flow = emit_pending(t, out);
+  gboolean was_busy = t->busy;
+  t->busy = progress;
   if (flow != RILL_FLOW_OK || progress)
     return flow;
+  /* The first empty pass returns at once: the runtime lets the sinks show
+   * what came so far (live output, source.h) before we sleep. */
+  if (was_busy)
+    return RILL_FLOW_OK;
   if (t->src->idle) {
     t->src->idle(ctx, t->src->idle_data);
     return RILL_FLOW_OK;
@@ -546,8 +606,9 @@ static gboolean source_restore(rill_ctx *ctx, void *state, const uint8_t *data, 
     }
     if (status != 1)
       continue;
-    if (!open_file(t, f, error) || !rill__reader_seek(&f->r, offset, line, error))
+    if (!open_file(t, ctx, f, error) || !rill__reader_seek(&f->r, offset, line, error))
       return FALSE;
+    rill_source_add_progress(ctx, offset, 0); /* read before the checkpoint */
     f->header_pending = header_pending;
     if (hl) {
       f->csv_header = rill_buffer_new(hl);

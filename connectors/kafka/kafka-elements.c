@@ -78,6 +78,7 @@ static rill_stage *build_kafka_src(rill_launch_builder *b, const char *name, ril
   rill_stage *stage = NULL;
   GArray *partitions = g_array_new(FALSE, FALSE, sizeof(int32_t));
   rill_kafka_conf *conf = NULL;
+  char *group = NULL;
   rill_kafka_source_options o = {.topic = p->topic, .stop_at_end = !p->follow};
   for (guint i = 0; p->partitions && p->partitions[i]; i++) {
     gint64 v;
@@ -95,12 +96,27 @@ static rill_stage *build_kafka_src(rill_launch_builder *b, const char *name, ril
   if (!conf)
     goto out;
   o.conf = conf;
+  /* Say it in this element's words (the C API's message names its fields). */
+  group = rill_kafka_conf_get(conf, "group.id");
+  gboolean in_group = group && *group;
+  if (in_group && !p->follow) {
+    rill__launch_fail(b, "group.id", error, RILL_LAUNCH_ERROR_INVALID_VALUE,
+                      "group.id needs follow=true (a group member reads on; without follow=true kafka-src ends at "
+                      "the end the partitions had at start, which a group cannot do)");
+    goto out;
+  }
+  if (in_group && partitions->len) {
+    rill__launch_fail(b, "partitions", error, RILL_LAUNCH_ERROR_INVALID_VALUE,
+                      "partitions= cannot be combined with group.id (the group assigns partitions)");
+    goto out;
+  }
   if (partitions->len) {
     o.partitions = (const int32_t *)(void *)partitions->data;
     o.n_partitions = partitions->len;
   }
   stage = rill_pipeline_add_kafka_source(b->pipeline, name, &o, error);
 out:
+  g_free(group);
   rill_kafka_conf_free(conf);
   g_array_unref(partitions);
   return stage;

@@ -79,6 +79,7 @@ typedef struct {
   GQueue pending;    /* pentry*, emission order */
   int64_t processed; /* everything before it was processed; -1 unknown */
   int64_t committed; /* last committed (or fetched from the group); -1 none */
+  int64_t hwm;       /* high watermark in the last Fetch answer; -1 none yet */
 } spart;
 
 typedef struct src_state src_state;
@@ -451,6 +452,19 @@ fail:
   return RILL_FLOW_ERROR;
 }
 
+/* Source lag for metrics: records between each partition's position and
+ * the high watermark its last Fetch answer gave. */
+static void report_lag(src_state *s, rill_ctx *ctx)
+{
+  int64_t lag = 0;
+  for (guint i = 0; i < s->parts->len; i++) {
+    const spart *sp = s->parts->pdata[i];
+    if (sp->hwm >= 0)
+      lag += MAX(sp->hwm - sp->pos, 0);
+  }
+  rill_ctx_set_source_lag(ctx, lag);
+}
+
 static rill_flow handle_fetch(src_state *s, rill_ctx *ctx, fcall *f, rill_emitter *out)
 {
   rill__kreq *r = f->resp;
@@ -507,8 +521,10 @@ static rill_flow handle_fetch(src_state *s, rill_ctx *ctx, fcall *f, rill_emitte
         int64_t next = batches_end(pd->records);
         if (next > sp->pos)
           sp->pos = next;
+        sp->hwm = pd->high_watermark;
       }
     }
+  report_lag(s, ctx);
   send_fetches(s);
   /* Pass 2: the records. */
   rill_flow flow = RILL_FLOW_OK;
@@ -660,6 +676,7 @@ static spart *add_part(src_state *s, const char *topic, int32_t p)
   sp->partition = p;
   sp->processed = -1;
   sp->committed = -1;
+  sp->hwm = -1;
   g_ptr_array_add(s->parts, sp);
   return sp;
 }
@@ -697,6 +714,8 @@ static gboolean src_start(rill_ctx *ctx, src_state *s, src_conf *c, GError **err
 {
   if (!(s->client = rill__kclient_new(c->conf, error)))
     return FALSE;
+  /* A consumer never creates topics: a typo must not leave a new topic behind. */
+  rill__kclient_set_auto_create(s->client, FALSE);
   if (c->topics) {
     s->member = rill__kmember_new(s->client, c->conf->group_id, (const char *const *)c->topics, error);
     s->next_commit = g_get_monotonic_time() + (gint64)c->conf->auto_commit_interval_ms * 1000;
@@ -710,6 +729,12 @@ static gboolean src_start(rill_ctx *ctx, src_state *s, src_conf *c, GError **err
     if (!rill__kclient_refresh_metadata(s->client, topics, error))
       return FALSE;
     n = rill__kclient_partition_count(s->client, c->topic, &terr);
+    if (n <= 0 && terr == RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION) {
+      g_set_error(error, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_BROKER,
+                  "topic '%s' does not exist (UNKNOWN_TOPIC_OR_PARTITION); a source never creates topics "
+                  "(create it with rill-topics create)", c->topic);
+      return FALSE;
+    }
     if (n <= 0 && (!rill__kerror_retriable(terr) || g_get_monotonic_time() >= give_up)) {
       g_autofree char *what = g_strdup_printf("metadata of topic '%s'", c->topic);
       rill__kclient_set_error(error, terr, what, NULL);
@@ -815,7 +840,7 @@ static rill_flow src_read(rill_ctx *ctx, void *state, rill_emitter *out)
     }
   }
   send_fetches(s);
-  fcall *f = g_async_queue_timeout_pop(s->done, 100000);
+  fcall *f = g_async_queue_timeout_pop(s->done, RILL_SOURCE_WAIT_MS * 1000);
   if (!f) {
     if (s->need_metadata)
       g_usleep((gulong)s->conf->conf->retry_backoff_ms * 1000);

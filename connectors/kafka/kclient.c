@@ -67,6 +67,7 @@ struct rill__kclient {
   gboolean stopping;
   int32_t next_corr;
   GThread *thread;
+  gboolean no_auto_create; /* refresh_metadata never asks the broker to create topics (consumers) */
 };
 
 /* ---- requests ------------------------------------------------------------ */
@@ -809,9 +810,14 @@ rill__kreq *rill__kclient_metadata(rill__kclient *c, const char *const *topics, 
   return rill__kclient_call(c, RILL__KNODE_ANY, RILL_WIRE_API_METADATA, 8, &req, error);
 }
 
+void rill__kclient_set_auto_create(rill__kclient *c, gboolean auto_create)
+{
+  c->no_auto_create = !auto_create;
+}
+
 gboolean rill__kclient_refresh_metadata(rill__kclient *c, const char *const *topics, GError **error)
 {
-  rill__kreq *r = rill__kclient_metadata(c, topics, TRUE, error);
+  rill__kreq *r = rill__kclient_metadata(c, topics, !c->no_auto_create, error);
   if (!r)
     return FALSE;
   const rill__wire_metadata_response *m = &r->resp.metadata;

@@ -88,6 +88,10 @@ rill__kreq *rill__kclient_call(rill__kclient *client, int32_t node_id, int16_t a
 /* Refreshes metadata for @topics (NULL-terminated; NULL = all topics).
  * FALSE with @error when no broker answered. */
 gboolean rill__kclient_refresh_metadata(rill__kclient *client, const char *const *topics, GError **error);
+/* Whether refresh_metadata asks the broker to create missing topics
+ * (default TRUE, what producers expect; consumers set FALSE before any
+ * request). */
+void rill__kclient_set_auto_create(rill__kclient *client, gboolean auto_create);
 /* The one Metadata request (v8 at most) for @topics (NULL-terminated; NULL =
  * every topic), asking the broker to create missing ones when @auto_create.
  * Changes nothing in the cluster map; resp.metadata of the returned request

@@ -13,3 +13,9 @@ if(RILL_BUILD_TESTS)
                                                    $<TARGET_FILE:access-log> $<TARGET_FILE:rill-broker>)
   set_tests_properties(example-access-log-network PROPERTIES TIMEOUT 120)
 endif()
+if(RILL_BUILD_TESTS)
+  # The same job as a rill-run pipeline file, checked equal to the C version.
+  add_test(NAME example-access-log-rill COMMAND ${CMAKE_CURRENT_LIST_DIR}/test-rill.sh $<TARGET_FILE:access-log>
+                                                $<TARGET_FILE:rill-run>)
+  set_tests_properties(example-access-log-rill PROPERTIES TIMEOUT 120)
+endif()

@@ -70,6 +70,15 @@ RILL_API rill_aggregate *rill_aggregate_avg(rill_value_fn fn, void *user_data);
 RILL_API rill_aggregate *rill_aggregate_distinct_count(void);
 /* The @n (1..64) largest values per key, ties kept. */
 RILL_API rill_aggregate *rill_aggregate_top_n(guint n, rill_value_fn fn, void *user_data);
+/* sum, min, max and avg of the record values as decimal numbers, integer
+ * or not ("76.34", "-2", "1e3"; blanks around allowed; others contribute
+ * nothing): integers stay exact int64 until the first decimal or an
+ * overflow, then the value is a double; results print shortest round-trip
+ * (an integral double without fraction). avg is always the double mean. */
+RILL_API rill_aggregate *rill_aggregate_sum_number(void);
+RILL_API rill_aggregate *rill_aggregate_min_number(void);
+RILL_API rill_aggregate *rill_aggregate_max_number(void);
+RILL_API rill_aggregate *rill_aggregate_avg_number(void);
 /* Folds the values with @reduce; the first value starts the fold. */
 RILL_API rill_aggregate *rill_aggregate_reduce(rill_reduce_fn reduce, rill_value_fn fn, void *user_data);
 

@@ -92,4 +92,17 @@ RILL_API uint16_t rill_broker_port(const rill_broker *broker);
  * (transfer none) */
 RILL_API rill_log *rill_broker_log(const rill_broker *broker);
 
+/* ---- HTTP (include/rill/http.h) ------------------------------------------------ */
+
+typedef struct rill_http_server rill_http_server;
+
+/* Serves @broker on @server (transfer none): its metrics on the server's
+ * /metrics (docs/observability.md lists them), a "broker" check on /readyz
+ * (ready while started: the log open and the listener bound), console JSON
+ * at /api/broker/topics and /api/broker/groups, and the console at "/".
+ * Call before rill_http_server_listen(), from the thread that owns the
+ * broker. Either may be freed first: stopping the broker makes its routes
+ * answer 503 and its metrics vanish; a stop waits at most for one scrape. */
+RILL_API void rill_broker_serve_http(rill_broker *broker, rill_http_server *server);
+
 G_END_DECLS

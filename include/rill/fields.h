@@ -14,6 +14,10 @@
  * past the end of a short row is NULL. The writers below keep that
  * distinction, so records round-trip.
  *
+ * CSV columns without names (no header row, no set_columns) are c1..cN.
+ * CSV fields written as JSON are typed: numbers and true/false inferred
+ * (include/rill/typed.h), or the types given with rill_fields_set_types.
+ *
  * JSON null and missing members are both NULL for the getters; use
  * rill_fields_has() to tell them apart.
  */
@@ -23,6 +27,7 @@
 
 #include <rill/dead-letter.h>
 #include <rill/pipeline.h>
+#include <rill/typed.h>
 
 G_BEGIN_DECLS
 
@@ -52,6 +57,22 @@ RILL_API void rill_fields_set_separator(rill_fields *fields, char separator);
  * none are set, each parsed record's "csv-header" header names them. */
 RILL_API void rill_fields_set_columns(rill_fields *fields, const char *const *names);
 
+/* CSV: the types of the named columns when written as JSON (default:
+ * inferred). @names NULL-terminated, @types as many (both copied); NULL
+ * clears. */
+RILL_API void rill_fields_set_types(rill_fields *fields, const char *const *names, const rill_value_type *types);
+/* CSV: FALSE with @error (RILL_FIELDS_ERROR_TYPE, naming the column and
+ * the text) when a column of the parsed row does not convert to the type
+ * set for it. */
+RILL_API gboolean rill_fields_check_types(rill_fields *fields, GError **error);
+/* CSV: whether the parsed row's columns have names (a header row or
+ * set_columns); without, they are c1..cN. */
+RILL_API gboolean rill_fields_csv_has_names(rill_fields *fields);
+/* FALSE when @name is no column of the parsed CSV row's columns (not in
+ * the header, or not c1..cN without one); always TRUE for JSON, where a
+ * missing member is simply null. */
+RILL_API gboolean rill_fields_csv_knows(rill_fields *fields, const char *name);
+
 /* Parses @len bytes at @data. FALSE with @error (RILL_FIELDS_ERROR_PARSE,
  * message says where) when malformed. */
 RILL_API gboolean rill_fields_parse(rill_fields *fields, const void *data, size_t len, GError **error);
@@ -65,8 +86,8 @@ RILL_API gboolean rill_fields_has(rill_fields *fields, const char *name);
  * @len (may be NULL) receives the byte length. (transfer none) */
 RILL_API const char *rill_fields_get_string(rill_fields *fields, const char *name, size_t *len);
 /* Appends the field to @out as JSON text, keeping its type (strings quoted,
- * numbers, booleans, objects and arrays as they are; CSV fields as
- * strings). An absent field appends "null" and returns FALSE. */
+ * numbers, booleans, objects and arrays as they are; CSV fields typed as
+ * above). An absent field appends "null" and returns FALSE. */
 RILL_API gboolean rill_fields_append_json(rill_fields *fields, const char *name, GString *out);
 /* Integer / double conversion. FALSE when absent, null or not a number
  * (CSV: the whole field must parse). */
@@ -78,7 +99,7 @@ RILL_API guint rill_fields_n_columns(rill_fields *fields);
 RILL_API const char *rill_fields_get_index(rill_fields *fields, guint index, size_t *len);
 
 /* Appends the parsed record to @out: as a JSON object (CSV: columns by name,
- * or "0", "1"... without names; NULL fields become null) or as a CSV row
+ * or "c1", "c2"... without names, typed; NULL fields become null) or as a CSV row
  * without line break (JSON: the top-level members' values in order, or the
  * columns set with rill_fields_set_columns when set; CSV: re-quoted). */
 RILL_API void rill_fields_write(rill_fields *fields, rill_fields_format format, GString *out);

@@ -10,7 +10,9 @@
  *   headers  "file"   the path as given or found
  *            "line"   1-based line number where the record starts (decimal)
  *            "offset" byte offset where the record starts (decimal)
- *            "csv-header"  CSV sources with a header row: that row, raw
+ *            "csv-header"  CSV sources: the header row (raw) or the
+ *                          columns= names; empty without either; kept
+ *                          even without position headers
  *
  * A final line without "\n" is still a record. A record that cannot be read
  * (malformed JSON, a CSV record cut off inside quotes at end of file) goes to
@@ -79,6 +81,12 @@ RILL_API void rill_file_source_set_follow(rill_file_source *source, gboolean fol
 /* CSV: the first record of each file is a header row (not emitted; carried
  * as the "csv-header" header). Default FALSE. */
 RILL_API void rill_file_source_set_csv_header(rill_file_source *source, gboolean header);
+/* CSV: name the columns @names (NULL-terminated, copied; NULL = none). The
+ * records carry them as their "csv-header"; with set_csv_header TRUE too,
+ * each file's header row is skipped and these names are used instead.
+ * Without either, records carry an empty "csv-header" and the columns are
+ * c1..cN (rill/fields.h). */
+RILL_API void rill_file_source_set_csv_columns(rill_file_source *source, const char *const *names);
 /* JSON Lines: check each line parses (default TRUE); malformed lines go to
  * the dead-letter output. FALSE passes lines through unchecked (faster). */
 RILL_API void rill_file_source_set_validate(rill_file_source *source, gboolean validate);
@@ -100,8 +108,12 @@ RILL_API rill_stage *rill_pipeline_add_file_source(rill_pipeline *pipeline, cons
 
 typedef struct rill_file_sink rill_file_sink;
 
-/* A sink writing record values (one per line; CSV values are written as
- * they are, so they should be CSV records — see rill/fields.h). Names:
+/* A sink writing record values, one per line, converting to @format:
+ * RILL_FILE_FORMAT_JSONL writes CSV records (those with a "csv-header"
+ * header) as typed JSON objects, RILL_FILE_FORMAT_CSV writes JSON objects
+ * as rows under the header row (set_csv_header, else the input's, else the
+ * first object's member names); other values are written as they are (see
+ * rill/fields.h). Names:
  * with no rotation and parallelism 1 the file is @path itself; otherwise
  * each file is "STEM-TASK-SEQ.EXT" beside @path (STEM/EXT split at the first
  * '.' of the base name, TASK the task index, SEQ a 6-digit sequence that
@@ -116,8 +128,9 @@ RILL_API void rill_file_sink_set_rotate_bytes(rill_file_sink *sink, guint64 byte
 /* Start a new file once the current one is @seconds old (0 = never);
  * checked whenever records are written and at each flush. */
 RILL_API void rill_file_sink_set_rotate_seconds(rill_file_sink *sink, guint seconds);
-/* CSV: write @header_row (without line break) at the top of every file;
- * NULL = take it from the first record's "csv-header" header, if any. */
+/* CSV: write @header_row (without line break) at the top of every file,
+ * and write JSON objects as its columns; NULL = take it from the first
+ * record's non-empty "csv-header" header, else its JSON member names. */
 RILL_API void rill_file_sink_set_csv_header(rill_file_sink *sink, const char *header_row);
 /* fsync each file before renaming it into place (default TRUE). */
 RILL_API void rill_file_sink_set_fsync(rill_file_sink *sink, gboolean fsync);

@@ -37,6 +37,13 @@ typedef struct rill_stage_metrics {
    * bytes consumed and expected in all (0 = unknown). Drive progress lines. */
   guint64 source_bytes_done, source_bytes_total;
   guint64 dead_letters;   /* records the stage rejected to a dead-letter output (rill_ctx_add_dead_letters) */
+  /* The watermark the stage was last given (event time, ms): the minimum
+   * over its tasks that have one; has_watermark FALSE before any. */
+  gboolean has_watermark;
+  int64_t watermark;
+  /* Records the source is behind its input (rill_ctx_set_source_lag),
+   * summed over tasks; -1 when the source reports none. */
+  int64_t source_lag;
 } rill_stage_metrics;
 
 /* Prints @metrics (n entries) as an aligned table to @out. */

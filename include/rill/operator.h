@@ -153,6 +153,15 @@ typedef struct rill_operator_class {
   gboolean (*restore)(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error);
   /* Every task of the pipeline has stored checkpoint @checkpoint_id durably. */
   void (*on_checkpoint_complete)(rill_ctx *ctx, void *state, uint64_t checkpoint_id);
+  /* Live output: the task's input went idle after records passed this
+   * stage (a source read() emitted nothing, or no batch arrived for
+   * RILL_IDLE_MS). Push out what is buffered so a reader sees it now
+   * (sinks write their buffers; durability is flush's job). Called once
+   * per idle period, in chain order. May be NULL. */
+  rill_flow (*on_idle)(rill_ctx *ctx, void *state, rill_emitter *out);
 } rill_operator_class;
+
+/* How long a task's input must stay empty before on_idle runs. */
+#define RILL_IDLE_MS 20
 
 G_END_DECLS

@@ -119,6 +119,11 @@ RILL_API gboolean rill_pipeline_start(rill_pipeline *pipeline, GError **error);
 RILL_API gboolean rill_pipeline_wait(rill_pipeline *pipeline, GError **error);
 /* start + wait. */
 RILL_API gboolean rill_pipeline_run(rill_pipeline *pipeline, GError **error);
+/* After a STAGE failure: the failing stage's own error, with its domain and
+ * code (e.g. RILL_KAFKA_CLIENT_ERROR for a topic the broker does not know),
+ * so a program can pick an exit status; NULL when the failure had none.
+ * (transfer none) valid until the pipeline is freed. */
+RILL_API const GError *rill_pipeline_get_error_cause(rill_pipeline *pipeline);
 /* Asks a running pipeline to stop: @drain TRUE ends the sources and lets
  * everything flush (bounded by the drain timeout); FALSE stops at once.
  * Thread safe; async-signal-unsafe (use rill_pipeline_watch_signals). */
@@ -129,6 +134,9 @@ RILL_API void rill_pipeline_stop(rill_pipeline *pipeline, gboolean drain);
  * previous ones restored after; every watching pipeline is notified. Call
  * before start; watching ends when the run ends. */
 RILL_API void rill_pipeline_watch_signals(rill_pipeline *pipeline);
+/* TRUE once a watched signal asked @pipeline to stop (it was interrupted,
+ * whether it then drained cleanly or not). */
+RILL_API gboolean rill_pipeline_was_interrupted(rill_pipeline *pipeline);
 
 /* ---- metrics ------------------------------------------------------------ */
 
@@ -137,5 +145,18 @@ RILL_API void rill_pipeline_watch_signals(rill_pipeline *pipeline);
 RILL_API rill_stage_metrics *rill_pipeline_get_metrics(rill_pipeline *pipeline, guint *n_stages);
 /* Prints the current metrics table. */
 RILL_API void rill_pipeline_print_metrics(rill_pipeline *pipeline, FILE *out);
+
+/* ---- HTTP (include/rill/http.h) ----------------------------------------- */
+
+typedef struct rill_http_server rill_http_server;
+
+/* Serves @pipeline on @server (transfer none): per-stage metrics on the
+ * server's /metrics (docs/observability.md lists them), a "pipeline" check
+ * on /readyz (ready while running, not stopping, and no checkpoint failed),
+ * the live graph as JSON at /api/pipeline (one pipeline per server), and
+ * the console at "/". The server keeps a reference on the pipeline until it
+ * is freed, so the totals stay readable after the run. Call before
+ * rill_http_server_listen(); before or after rill_pipeline_start(). */
+RILL_API void rill_pipeline_serve_http(rill_pipeline *pipeline, rill_http_server *server);
 
 G_END_DECLS

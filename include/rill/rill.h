@@ -33,3 +33,5 @@
 #include <rill/kafka.h>
 #include <rill/launch.h>
 #include <rill/elements.h>
+#include <rill/http.h>
+#include <rill/prometheus.h>

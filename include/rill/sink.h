@@ -1,7 +1,8 @@
 /* sink.h — the API connectors implement to take a pipeline's output.
  *
- * Per task: open -> [restore] -> { write | flush + snapshot }* -> flush (at
- * end of stream) -> close; flush runs at every checkpoint barrier. close is called whenever open succeeded,
+ * Per task: open -> [restore] -> { write | idle | flush + snapshot }* -> flush (at
+ * end of stream) -> close; flush runs at every checkpoint barrier, idle
+ * when the input paused (live output: a sink that buffers writes it out). close is called whenever open succeeded,
  * also after errors; a sink that must not lose data flushes in flush().
  */
 #pragma once
@@ -30,6 +31,10 @@ typedef struct rill_sink_class {
   rill_flow (*snapshot)(rill_ctx *ctx, void *state, uint64_t checkpoint_id, GByteArray *out);
   gboolean (*restore)(rill_ctx *ctx, void *state, const uint8_t *data, size_t len, GError **error);
   void (*on_checkpoint_complete)(rill_ctx *ctx, void *state, uint64_t checkpoint_id);
+  /* Live output: the input went idle (rill_operator_class.on_idle) after
+   * records were written: make them visible to readers now (write out
+   * buffers, no fsync). May be NULL: output then waits for flush(). */
+  rill_flow (*idle)(rill_ctx *ctx, void *state);
 } rill_sink_class;
 
 G_END_DECLS

@@ -12,6 +12,12 @@
  * Emitted records are flushed downstream when a batch fills and after
  * RILL_SOURCE_LINGER_MS of a partly filled batch.
  *
+ * Live output: a read() that waits for data waits at most
+ * RILL_SOURCE_WAIT_MS, then returns OK having emitted nothing. The runtime
+ * takes such an empty read() as "the input is idle" and lets the stages
+ * chained behind push out what they buffered (on_idle, sink idle), so a
+ * record reaches a sink's reader within about that time.
+ *
  * Failing after the good part: read() returning RILL_FLOW_ERROR stops the
  * pipeline at once (records still in flight may be dropped). A source that
  * hits damaged input after valid records calls rill_ctx_set_error() and
@@ -28,6 +34,7 @@
 G_BEGIN_DECLS
 
 #define RILL_SOURCE_LINGER_MS 10
+#define RILL_SOURCE_WAIT_MS 50
 
 typedef struct rill_source_class {
   const char *type_name; /* e.g. "file-lines"; shown in metrics */
@@ -57,5 +64,11 @@ typedef struct rill_source_class {
  * size once, when it becomes known). Call from the source's own callbacks;
  * costs two relaxed atomic stores. */
 RILL_API void rill_source_add_progress(rill_ctx *ctx, guint64 bytes_done, guint64 bytes_total);
+
+/* How far this task of an unbounded source is behind its input: @records
+ * not yet read (a Kafka source: high watermark minus position, summed over
+ * its partitions). A gauge: the latest value counts; metrics sum it over
+ * the tasks (rill_stage_metrics.source_lag). Costs two relaxed stores. */
+RILL_API void rill_ctx_set_source_lag(rill_ctx *ctx, int64_t records);
 
 G_END_DECLS

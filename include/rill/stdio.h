@@ -5,9 +5,10 @@
  * one task reads it whatever the parallelism; records carry "file" = "-",
  * "line" and "offset" headers; it ends at end of input.
  *
- * The stdout/stderr sinks write each record's value and a "\n" (JSON Lines
- * values containing raw line breaks are re-serialised on one line; CSV
- * values are written as they are). Tasks write whole buffers under one
+ * The stdout/stderr sinks write each record's value and a "\n", converting
+ * JSON <-> CSV as the file sink does (rill/file.h; JSON Lines values
+ * containing raw line breaks are re-serialised on one line); with CSV
+ * output the header row goes out once, before the first row, when known. Tasks write whole buffers under one
  * process-wide lock per stream, so lines from P tasks never interleave
  * mid-line. Output is flushed at every flush (end of stream, checkpoint) and
  * whenever the buffer fills. A closed pipe (EPIPE, with SIGPIPE ignored)

@@ -147,13 +147,13 @@ static void eval_field(const rill__expr_node *n, rill__expr_ctx *c, rill_expr_va
       g_string_free(s, TRUE);
       return;
     }
-    const char *data;
-    gsize len;
-    if (n->n_segs == 1 && !n->segs[0].bracket && rill__fields_csv_column(c->fields, n->segs[0].name, &data, &len) &&
-        data)
-      rill__expr_string(out, data, len);
-    else
+    rill__json_span v;
+    if (n->n_segs != 1 || n->segs[0].bracket || !rill__fields_csv_value(c->fields, n->segs[0].name, &v))
       rill__expr_null(out);
+    else if (v.type == RILL__JSON_STRING)
+      rill__expr_string(out, v.text, v.len); /* raw bytes, not JSON-quoted */
+    else
+      rill__expr_from_span(&v, c->arena, out);
     return;
   }
   rill__json_span v = c->root;

@@ -16,6 +16,7 @@
 #include "runtime/broker/config.h"
 #include "runtime/broker/group.h"
 #include "runtime/broker/handler.h"
+#include "runtime/broker/stats.h"
 #include "runtime/ratelimit.h"
 
 /* What an epoll registration points at: the first member of each. */
@@ -87,6 +88,8 @@ struct rill__broker {
   int64_t partitions_pending;    /* partitions of creations running on the pool (h-admin.c) */
   gboolean inline_loop;          /* no I/O thread: the caller turns the loop (broker-inline.h) */
   int64_t clock_skew_ms;         /* inline only: added to the monotonic clock when time jumps */
+  rill__broker_stats *stats;     /* owned: counters for /metrics (stats.h) */
+  GSList *http;                  /* struct rill__broker_http* (http.c), owner's thread */
 };
 
 /* One piece of a response on the wire: memory or a file range (sendfile). */
@@ -142,6 +145,7 @@ typedef struct {
   rill__slot *slot;          /* in conn->slots */
   rill__broker_func offload_work;   /* runs on the pool */
   rill__broker_func offload_done;   /* then on the loop */
+  int64_t start_us;          /* monotonic time at decode: request latency (stats.h) */
 } rill__req_priv;
 
 /* ---- broker.c ---- */

@@ -155,8 +155,14 @@ static const struct {
   [RILL__EV_PRODUCER_ID_FAILED] = {"error", "producer_id_failed", 1},
 };
 
+const char *rill__broker_limited_event_name(int kind)
+{
+  return limited_events[kind].event;
+}
+
 void rill__broker_event_limited(rill__broker *b, rill__limited_event kind, const char *fmt, ...)
 {
+  rill__broker_stats_event(b->stats, kind);
   uint64_t suppressed = 0;
   if (!rill__ratelimit_allow(&b->event_rate[kind], rill__broker_now_ms(b), &suppressed))
     return;
@@ -231,6 +237,7 @@ static rill_broker *broker_new(const rill_broker_config *config, rill_log *log, 
   b->owns_log = log == NULL;
   b->listen_fd = b->epfd = b->wake_fd = -1;
   g_mutex_init(&b->post_lock);
+  b->stats = rill__broker_stats_new();
   for (int k = 0; k < RILL__EV_N_LIMITED; k++)
     b->event_rate[k] = RILL__RATELIMIT_INIT(limited_events[k].per_second);
   if (b->owns_log && !*b->settings.log_dirs) {
@@ -432,6 +439,7 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
   b->state = RILL__BROKER_RUNNING;
   if (!b->inline_loop)
     b->thread = g_thread_new("rill-broker-io", io_thread, b);
+  rill__broker_http_running(b, TRUE);
   if (b->listen_fd >= 0)
     rill__broker_event(b, "info", "listening", "host=%s port=%u advertised=%s:%d", b->listen_host, b->port,
                        b->adv_host, b->adv_port);
@@ -493,6 +501,7 @@ void rill_broker_stop(rill_broker *broker)
   rill__broker *b = &broker->b;
   if (b->state != RILL__BROKER_RUNNING)
     return;
+  rill__broker_http_running(b, FALSE);
   stop_and_clear(b);
   b->state = RILL__BROKER_STOPPED;
 }
@@ -502,9 +511,11 @@ void rill_broker_free(rill_broker *broker)
   if (!broker)
     return;
   rill__broker *b = &broker->b;
+  rill__broker_http_detach(b);
   rill_broker_stop(broker);
   if (b->state == RILL__BROKER_NEW)
     stop_and_clear(b);
+  rill__broker_stats_free(b->stats);
   rill__broker_settings_clear(&b->settings);
   g_free(b->adv_host);
   g_mutex_clear(&b->post_lock);

@@ -500,6 +500,8 @@ static void conn_flush(rill__broker_conn *c)
 static void req_finish(rill__req_priv *r, rill__slot *keep)
 {
   rill__broker_conn *c = r->pub.conn;
+  rill__broker_stats_request(r->pub.broker->stats, r->pub.header.request_api_key,
+                             (guint64)(g_get_monotonic_time() - r->start_us) * 1000);
   if (r->slot && !keep) {
     g_queue_remove(&c->slots, r->slot);
     slot_free(r->slot);

@@ -146,6 +146,7 @@ void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len)
   rill__wire_error err = {0};
   r->frame = frame;
   r->frame_len = len;
+  r->start_us = g_get_monotonic_time();
   rill__wire_arena_init(&r->arena);
   rill__wire_status st = rill__wire_request_decode(frame, len, &r->arena, &r->request, &err);
   if (st == RILL_WIRE_MALFORMED) {

@@ -183,6 +183,18 @@ static void free_results(part_result *res, int n)
 
 /* Reads every partition and records in @view->wait_at what it saw. Returns
  * TRUE (and answers) when the request is done. */
+/* Record bytes about to be answered, per partition (stats.h). */
+static void count_fetched(rill__broker_req *req, const fetch_view *view, const part_result *res)
+{
+  const rill__wire_fetch_request *in = &req->body->fetch;
+  int k = 0;
+  for (int32_t t = 0; t < in->n_topics; t++)
+    for (int32_t p = 0; p < in->topics[t].n_partitions; p++, k++)
+      if (res[k].fetch && rill_log_fetch_size(res[k].fetch) > 0)
+        rill__broker_stats_fetched(req->broker->stats, view->topics[t], in->topics[t].partitions[p].partition,
+                                   rill_log_fetch_size(res[k].fetch));
+}
+
 static gboolean evaluate(rill__broker_req *req, const fetch_view *view, gboolean force)
 {
   const rill__wire_fetch_request *in = &req->body->fetch;
@@ -251,8 +263,10 @@ static gboolean evaluate(rill__broker_req *req, const fetch_view *view, gboolean
   }
   gboolean done = force || any_error || in->max_wait_ms <= 0 || (int64_t)total >= MAX(in->min_bytes, 1) ||
                   req->broker->draining;
-  if (done)
+  if (done) {
+    count_fetched(req, view, res);
     respond_fetch(req, 0, res);
+  }
   free_results(res, np);
   return done;
 }

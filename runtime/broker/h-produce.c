@@ -120,6 +120,9 @@ static void append_one(rill__broker_req *req, const char *topic, rill__wire_byte
     g_error_free(error);
     return;
   }
+  if (!res.duplicate)
+    rill__broker_stats_produced(req->broker->stats, topic, o->index, (guint64)(res.last_offset - res.base_offset + 1),
+                                (guint64)records.len);
   o->base_offset = res.base_offset;
   o->log_append_time_ms = res.log_append_time;
   o->log_start_offset = res.log_start_offset;

@@ -260,6 +260,7 @@ void rill__broker_loop_run(rill__broker *b)
     run_posts(b);
     run_timers(b);
     rill__broker_resume_mem_waiting(b);
+    rill__broker_stats_publish(b);
     if (!b->draining && g_atomic_int_get(&b->stop_requested))
       begin_drain(b);
     if (b->draining && drained(b))
@@ -299,5 +300,6 @@ void rill__broker_loop_turn(rill__broker *b, int timeout_ms, gboolean expire_tim
       b->clock_skew_ms += MAX(0, ((rill__broker_timer *)g_sequence_get(it))->deadline_ms - rill__broker_now_ms(b));
   }
   run_timers(b);
+  rill__broker_stats_publish(b);
 }
 

@@ -42,6 +42,7 @@ void rill__fd_cache_init(rill__fd_cache *c, int capacity)
   c->capacity = capacity > 0 ? capacity : rill__fd_cache_default_capacity();
   c->open = 0;
   g_queue_init(&c->idle);
+  rill_prom_histogram_init_latency(&c->sync_ns);
 }
 
 void rill__fd_cache_clear(rill__fd_cache *c)

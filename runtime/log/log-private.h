@@ -16,6 +16,7 @@
 #pragma once
 
 #include <rill/log.h>
+#include <rill/prometheus.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -60,6 +61,10 @@ typedef struct {
   int capacity;    /* idle fds are closed beyond this many open ones */
   int open;        /* segment fds open now, pinned or idle */
   GQueue idle;     /* rill__segment with an open fd and no pin, most recently used first */
+  /* fdatasync latency of the segments using this cache (all of one log's):
+   * every sync pins through here, so it is measured in one place
+   * (rill__segment_sync). Atomics, no lock; read by metrics scrapes. */
+  rill_prom_histogram sync_ns;
 } rill__fd_cache;
 
 /* Half the process's RLIMIT_NOFILE, within [16, 4096]. */
@@ -311,6 +316,8 @@ struct rill_log {
 
 /* Queues @p for the sync thread (takes a ref). Called with p->lock held. */
 void rill__log_queue_sync(rill_log *log, rill__partition *p);
+/* The log's fdatasync latency histogram (nanoseconds). (transfer none) */
+const rill_prom_histogram *rill__log_sync_latency(rill_log *log);
 /* Refs of every partition. (transfer full: g_ptr_array_unref) */
 GPtrArray *rill__log_partitions(rill_log *log);
 

@@ -216,6 +216,11 @@ static gboolean load_producer_ids(rill_log *log, GError **error)
   return TRUE;
 }
 
+const rill_prom_histogram *rill__log_sync_latency(rill_log *log)
+{
+  return &log->fds.sync_ns;
+}
+
 GPtrArray *rill__log_partitions(rill_log *log)
 {
   GPtrArray *a = g_ptr_array_new_with_free_func((GDestroyNotify)rill__partition_unref);

@@ -157,7 +157,9 @@ gboolean rill__segment_sync(rill__segment *seg, GError **error)
   int fd = rill__segment_pin(seg, error);
   if (fd < 0)
     return FALSE;
+  int64_t t0 = g_get_monotonic_time();
   int rc = fdatasync(fd), err = errno;
+  rill_prom_histogram_observe(&seg->cache->sync_ns, (guint64)(g_get_monotonic_time() - t0) * 1000);
   rill__segment_unpin(seg);
   return rc == 0 || io_error(seg, error, err, "cannot fdatasync");
 }

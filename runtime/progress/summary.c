@@ -59,8 +59,11 @@ char *rill_pipeline_summary_json(rill_pipeline *pipeline)
   add_uint(b, "parallelism", p->parallelism);
   json_builder_set_member_name(b, "state");
   json_builder_add_string_value(b, state == RILL__NEW ? "new" : ended ? "done" : "running");
+  gboolean interrupted = rill_pipeline_was_interrupted(p);
   json_builder_set_member_name(b, "ok");
-  json_builder_add_boolean_value(b, ended && !error);
+  json_builder_add_boolean_value(b, ended && !error && !interrupted);
+  json_builder_set_member_name(b, "interrupted");
+  json_builder_add_boolean_value(b, interrupted);
   json_builder_set_member_name(b, "error");
   if (error)
     json_builder_add_string_value(b, error);

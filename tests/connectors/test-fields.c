@@ -70,10 +70,40 @@ static void test_csv_fields(void)
 
   GString *out = g_string_new(NULL);
   rill_fields_write(f, RILL_FIELDS_JSON, out);
-  g_assert_cmpstr(out->str, ==, "{\"id\":\"7\",\"name\":\"a \\\"b\\\"\",\"none\":null,\"empty\":\"\",\"last\":\"x\"}");
+  /* Typed: 7 is a number unless a type says otherwise. */
+  g_assert_cmpstr(out->str, ==, "{\"id\":7,\"name\":\"a \\\"b\\\"\",\"none\":null,\"empty\":\"\",\"last\":\"x\"}");
+  g_string_truncate(out, 0);
+  const char *typed_names[] = {"id", "last", NULL};
+  const rill_value_type typed[] = {RILL_VALUE_STRING, RILL_VALUE_BOOL};
+  rill_fields_set_types(f, typed_names, typed);
+  rill_fields_append_json(f, "id", out);
+  g_assert_cmpstr(out->str, ==, "\"7\"");
+  g_assert_false(rill_fields_check_types(f, &err)); /* last=x is no boolean */
+  g_assert_error(err, RILL_FIELDS_ERROR, RILL_FIELDS_ERROR_TYPE);
+  g_assert_nonnull(strstr(err->message, "column last: 'x' is not a boolean"));
+  g_clear_error(&err);
+  rill_fields_set_types(f, NULL, NULL);
+  g_assert_true(rill_fields_check_types(f, NULL));
+  g_assert_true(rill_fields_csv_has_names(f));
+  g_assert_true(rill_fields_csv_knows(f, "extra"));
+  g_assert_false(rill_fields_csv_knows(f, "c1"));
   g_string_truncate(out, 0);
   rill_fields_write(f, RILL_FIELDS_CSV, out);
   g_assert_cmpstr(out->str, ==, row);
+  g_string_free(out, TRUE);
+
+  /* No header row (an empty csv-header): the columns are c1..cN. */
+  rill_header empty = {rill_bytes_from_string("csv-header"), rill_bytes_make("", 0)};
+  r.headers = &empty;
+  r.value = rill_bytes_from_string("a,2.50,true");
+  g_assert_true(rill_fields_parse_record(f, &r, NULL));
+  g_assert_false(rill_fields_csv_has_names(f));
+  g_assert_true(rill_fields_csv_knows(f, "c3"));
+  g_assert_false(rill_fields_csv_knows(f, "name"));
+  g_assert_cmpstr(rill_fields_get_string(f, "c2", NULL), ==, "2.50");
+  out = g_string_new(NULL);
+  rill_fields_write(f, RILL_FIELDS_JSON, out);
+  g_assert_cmpstr(out->str, ==, "{\"c1\":\"a\",\"c2\":2.50,\"c3\":true}");
   g_string_free(out, TRUE);
 
   g_assert_false(rill_fields_parse(f, "1,\"open", 7, &err));

@@ -121,7 +121,7 @@ static void test_csv(fixture *f, gconstpointer data)
   write_file(csv, "status,method,path\n503,GET,/a\n200,POST,/b\n", -1);
   char *text = g_strdup_printf("file-src path=%s format=csv csv-header=true ! filter format=csv expr='status >= 500' "
                                "! map format=csv set.m='lower(method)' delete=method ! stdout-sink", csv);
-  expect_run(text, "{\"status\":\"503\",\"path\":\"/a\",\"m\":\"get\"}\n");
+  expect_run(text, "{\"status\":503,\"path\":\"/a\",\"m\":\"get\"}\n");
   g_free(text);
   g_free(csv);
 }
@@ -134,7 +134,7 @@ static void test_errors(fixture *f, gconstpointer data)
   } bad[] = {
     {"stdin-src ! filter expr='status >' ! stdout-sink", "filter: expr: column 9: expected a value"},
     {"stdin-src ! filter expr='nosuch(a)' ! stdout-sink", "unknown function 'nosuch'"},
-    {"stdin-src ! filter ! stdout-sink", "needs expr= or field="},
+    {"stdin-src ! filter ! stdout-sink", "needs expr= or a comparison"},
     {"stdin-src ! filter expr='a' field=a eq=1 ! stdout-sink", "not both"},
     {"stdin-src ! map set.a.b='1' ! stdout-sink", "top-level names"},
     {"stdin-src ! map foo='1' ! stdout-sink", "map takes set.NAME=EXPR"},

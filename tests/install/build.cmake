@@ -4,3 +4,7 @@
 add_test(NAME install-pkg-config
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/test-install.sh ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
 set_tests_properties(install-pkg-config PROPERTIES TIMEOUT 120 LABELS no-sanitize)
+# Installed tools start without LD_LIBRARY_PATH (RPATH $ORIGIN/../lib) and
+# all answer --version / -V.
+add_test(NAME install-tools COMMAND ${CMAKE_CURRENT_LIST_DIR}/test-install-tools.sh ${PROJECT_BINARY_DIR})
+set_tests_properties(install-tools PROPERTIES TIMEOUT 120 LABELS no-sanitize)

@@ -135,6 +135,11 @@ static void test_bad_properties(void)
                RILL_LAUNCH_ERROR_INVALID_VALUE, "start position");
   expect_error("kafka-src bootstrap.servers=127.0.0.1:1 topic=t partitions=0,z ! stdout-sink",
                RILL_LAUNCH_ERROR_INVALID_VALUE, "'z' is not a partition");
+  /* Messages name rill-run's parameters, not the C API's fields. */
+  expect_error("kafka-src bootstrap.servers=127.0.0.1:1 topic=t group.id=g ! stdout-sink",
+               RILL_LAUNCH_ERROR_INVALID_VALUE, "group.id needs follow=true");
+  expect_error("kafka-src bootstrap.servers=127.0.0.1:1 topic=t group.id=g follow=true partitions=0 ! stdout-sink",
+               RILL_LAUNCH_ERROR_INVALID_VALUE, "partitions= cannot be combined with group.id");
 }
 
 int main(int argc, char **argv)

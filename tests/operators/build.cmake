@@ -10,3 +10,6 @@ foreach(_t windows state join-window join-interval join-table)
   target_link_libraries(test-operators-${_t} PRIVATE rill_harness)
 endforeach()
 rill_test(operators-checkpoint SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-checkpoint-ops.c)
+# regex-parse and typed values through the public C API (hand-written expectations).
+rill_test(operators-regex-parse SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-regex-parse.c
+          ${PROJECT_SOURCE_DIR}/tests/connectors/util.c)

@@ -67,8 +67,15 @@ static char *ref_result(agg_kind k, GArray *vals)
   case A_MAX:
     return g_strdup_printf("%" G_GINT64_FORMAT, mx);
   case A_AVG: {
+    /* The shortest of %.15g..%.17g that reads back as the same double. */
+    double avg = (double)sum / vals->len;
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    return g_strdup(g_ascii_dtostr(buf, sizeof buf, (double)sum / vals->len));
+    for (int prec = 15; prec <= 17; prec++) {
+      g_ascii_formatd(buf, sizeof buf, prec == 15 ? "%.15g" : prec == 16 ? "%.16g" : "%.17g", avg);
+      if (g_ascii_strtod(buf, NULL) == avg)
+        break;
+    }
+    return g_strdup(buf);
   }
   case A_TOPN: {
     GArray *c = g_array_copy(vals);

@@ -90,7 +90,7 @@ int tool_exit_code(const GError *error)
 int tool_fail(const char *tool, GError *error)
 {
   int code = tool_exit_code(error);
-  fprintf(stderr, "%s: %s\n", tool, error->message);
+  tool_log_error("%s", error->message); /* tool_cli_add_options named @tool */
   g_error_free(error);
   return code;
 }

@@ -10,6 +10,7 @@
 #include <rill/kafka.h>
 
 #include "connectors/kafka/admin.h"
+#include "cli.h"
 
 typedef enum {
   TOOL_EXIT_OK = 0,
@@ -43,7 +44,8 @@ void tool_usage_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* The exit code for @error (see tool_exit). */
 int tool_exit_code(const GError *error);
-/* Prints "@tool: message" to stderr, frees @error, returns its exit code. */
+/* Prints the message to stderr (tool_log: "@tool: message", or the
+ * --log-format line), frees @error, returns its exit code. */
 int tool_fail(const char *tool, GError *error);
 
 /* Parses an int64 in full ("12", "-3"); FALSE when not a number. */

@@ -498,6 +498,7 @@ int main(int argc, char **argv)
   GError *error = NULL;
   int rc = TOOL_EXIT_OK;
   GOptionContext *ctx = g_option_context_new("- print records of a Kafka topic");
+  tool_cli_add_options(ctx, "rill-consume");
   g_option_context_set_summary(ctx, "Reads records from rill-broker or any Kafka broker (kcat -C style).\n"
                                     "Exit status: 0 ok, 1 usage, 2 broker unreachable, 3 broker error "
                                     "(e.g. unknown topic), 4 undecodable records. See docs/tools.md.");

@@ -332,6 +332,7 @@ int main(int argc, char **argv)
   GError *error = NULL;
   int rc = TOOL_EXIT_OK;
   GOptionContext *ctx = g_option_context_new("COMMAND [GROUP...] - inspect and manage consumer groups");
+  tool_cli_add_options(ctx, "rill-groups");
   g_option_context_set_summary(
     ctx, "Commands:\n"
          "  list                   group ids and protocol types, one per line\n"

@@ -18,6 +18,8 @@
 
 #include <stdio.h>
 
+#include "cli.h"
+
 static void print_damage(const rill_log_damage *d, void *user_data)
 {
   (void)user_data;
@@ -28,14 +30,19 @@ static void print_damage(const rill_log_damage *d, void *user_data)
 
 int main(int argc, char **argv)
 {
-  if (argc != 3 || g_strcmp0(argv[1], "verify") != 0) {
-    fprintf(stderr, "usage: rill-log verify DIR\n");
+  GOptionContext *ctx = g_option_context_new("verify DIR - check every segment of a log directory");
+  tool_cli_add_options(ctx, "rill-log");
+  GError *error = NULL;
+  gboolean parsed = g_option_context_parse(ctx, &argc, &argv, &error);
+  g_option_context_free(ctx);
+  if (!parsed || argc != 3 || g_strcmp0(argv[1], "verify") != 0) {
+    tool_log_error("%s", parsed ? "usage: rill-log verify DIR" : error->message);
+    g_clear_error(&error);
     return 1;
   }
   rill_log_scrub_stats st;
-  GError *error = NULL;
   if (!rill_log_verify_dir(argv[2], print_damage, NULL, &st, &error)) {
-    fprintf(stderr, "rill-log: %s\n", error->message);
+    tool_log_error("%s", error->message);
     g_error_free(error);
     return 2;
   }

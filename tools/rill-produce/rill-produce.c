@@ -336,6 +336,7 @@ int main(int argc, char **argv)
   GError *error = NULL;
   int rc = TOOL_EXIT_OK;
   GOptionContext *ctx = g_option_context_new("- write records to a Kafka topic");
+  tool_cli_add_options(ctx, "rill-produce");
   g_option_context_set_summary(ctx, "Reads records from FILEs or stdin and produces them to rill-broker or any "
                                     "Kafka broker (kcat -P style).\n"
                                     "Exit status: 0 all delivered, 1 usage, 2 broker unreachable, 3 broker error, "

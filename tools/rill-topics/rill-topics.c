@@ -200,6 +200,7 @@ int main(int argc, char **argv)
   GError *error = NULL;
   int rc = TOOL_EXIT_OK;
   GOptionContext *ctx = g_option_context_new("COMMAND [TOPIC...] - manage Kafka topics");
+  tool_cli_add_options(ctx, "rill-topics");
   g_option_context_set_summary(
     ctx, "Commands:\n"
          "  list                              topic names, one per line\n"

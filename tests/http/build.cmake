@@ -1,0 +1,7 @@
+rill_test(http-server SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-http-server.c)
+rill_test(http-prometheus SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-prometheus.c)
+rill_test(http-broker SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-broker-http.c TIMEOUT 60)
+rill_test(http-pipeline SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-pipeline-http.c TIMEOUT 90)
+rill_test(http-console SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-console.c TIMEOUT 240 LABELS browser)
+rill_test(http-tools SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-tools-http.c TIMEOUT 60)
+add_dependencies(test-http-tools rill-broker rill-run)
