@@ -1,6 +1,7 @@
 /* filter.c — keeps the records the user function accepts. Works in place
- * on the batch through rill_batch_retain (copying only the record array
- * when the batch is shared), so filtering never touches payload bytes.
+ * on the batch through rill_batch_retain (when the batch is shared, a
+ * fan-out's, only the kept records are copied), so filtering never touches
+ * payload bytes.
  *
  * Invariant: once the function fails, it is not called again for the rest
  * of the batch, and nothing of that batch goes downstream. */
@@ -37,8 +38,8 @@ static rill_flow filter_process(rill_ctx *ctx, void *state, guint input, rill_ba
 {
   rill__closure *c = state;
   filter_call f = {ctx, (rill_filter_fn)c->fn, c->user_data, RILL_VERDICT_KEEP};
-  batch = rill_batch_make_writable(batch);
-  size_t kept = rill_batch_retain(batch, keep, &f);
+  batch = rill__batch_select(batch, keep, &f);
+  size_t kept = rill_batch_len(batch);
   if (f.failed != RILL_VERDICT_KEEP || kept == 0) {
     rill_batch_unref(batch);
     if (f.failed == RILL_VERDICT_REJECT)

@@ -6,12 +6,15 @@
  * output arena) and each non-empty builder goes to its channel before
  * process() returns, so nothing waits inside key_by and markers, which the
  * runtime sends after the callback, stay behind the records they follow.
+ * With one channel (P = 1, where key_by chains into its upstream's task)
+ * nothing is routed: the keys are written into the batch in place.
  */
 #include <rill/keyed.h>
 
 #include <string.h>
 
 #include "operators/keyby-private.h"
+#include "runtime/batch-private.h"
 #include "runtime/state-table.h"
 
 typedef struct {
@@ -73,6 +76,40 @@ static rill_flow send_all(keyby_state *st, rill_emitter *out)
   return flow;
 }
 
+/* One channel (P = 1, or chained): nothing to route; the keys are written
+ * into the batch itself. A key that the function computed in the scratch
+ * buffer gets its bytes in a buffer the batch then holds. */
+static rill_flow keys_in_place(const keyby_cfg *cfg, rill_batch *batch, rill_emitter *out)
+{
+  if (cfg->route_only)
+    return rill_emit_batch_to(out, 0, batch);
+  batch = rill_batch_make_writable(batch);
+  uint8_t scratch[RILL_KEY_SCRATCH];
+  rill_buffer *copies = NULL;
+  size_t used = 0;
+  for (guint32 i = 0; i < batch->n_records; i++) {
+    rill_record *r = &batch->records[i];
+    rill_bytes key = cfg->fn(r, scratch, sizeof scratch, cfg->user_data);
+    if (key.data >= scratch && key.data < scratch + sizeof scratch) {
+      if (!copies || used + key.len > copies->size) {
+        if (copies)
+          rill_buffer_unref(copies);
+        copies = rill_buffer_new(MAX((size_t)(batch->n_records - i) * MIN(key.len + 8, (size_t)64), key.len));
+        rill__batch_add_buffer(batch, copies);
+        used = 0;
+      }
+      memcpy(copies->data + used, key.data, key.len);
+      key = rill_bytes_make(copies->data + used, key.len);
+      used += key.len;
+    }
+    batch->payload_bytes = batch->payload_bytes - r->key.len + key.len;
+    r->key = key;
+  }
+  if (copies)
+    rill_buffer_unref(copies);
+  return rill_emit_batch_to(out, 0, batch);
+}
+
 static rill_flow keyby_process(rill_ctx *ctx, void *state, guint input, rill_batch *batch, rill_emitter *out)
 {
   keyby_state *st = state;
@@ -80,6 +117,8 @@ static rill_flow keyby_process(rill_ctx *ctx, void *state, guint input, rill_bat
   guint n = rill_emitter_n_channels(out);
   if (n == 1 && !cfg->fn)
     return rill_emit_batch_to(out, 0, batch);
+  if (n == 1)
+    return keys_in_place(cfg, batch, out);
   if (G_UNLIKELY(st->n != n)) {
     /* The channel count is fixed once the pipeline runs; set up once. */
     st->out = g_new0(rill_batch_builder *, n);

@@ -33,15 +33,20 @@ typedef struct {
   GString *res;
 } topn_state;
 
-static int cmp_key(GBytes *a, GBytes *b)
+/* g_bytes_compare's order (bytes, then length; absent first) between a
+ * record's key (data NULL = absent) and a candidate's. */
+static int cmp_key(rill_bytes a, GBytes *b)
 {
-  if (!a || !b)
-    return (a != NULL) - (b != NULL);
-  return g_bytes_compare(a, b);
+  if (!a.data || !b)
+    return (a.data != NULL) - (b != NULL);
+  gsize bl;
+  const void *bd = g_bytes_get_data(b, &bl);
+  int c = memcmp(a.data, bd, MIN(a.len, bl));
+  return c ? c : (a.len > bl) - (a.len < bl);
 }
 
 /* TRUE when candidate x ranks before y. */
-static gboolean before(int64_t xv, GBytes *xk, const cand *y)
+static gboolean before(int64_t xv, rill_bytes xk, const cand *y)
 {
   return xv > y->v || (xv == y->v && cmp_key(xk, y->key) < 0);
 }
@@ -80,12 +85,11 @@ static void offer(topn_state *st, win *w, int64_t v, rill_bytes key)
 {
   GArray *c = w->c;
   guint pos = c->len;
-  /* Compare without copying the key unless it gets in. */
-  GBytes *probe = key.data ? g_bytes_new_static(key.data, key.len) : NULL;
-  while (pos > 0 && before(v, probe, &g_array_index(c, cand, pos - 1)))
+  /* A full list's last candidate decides for most results, without a copy. */
+  if (pos == st->n && !before(v, key, &g_array_index(c, cand, pos - 1)))
+    return;
+  while (pos > 0 && before(v, key, &g_array_index(c, cand, pos - 1)))
     pos--;
-  if (probe)
-    g_bytes_unref(probe);
   if (pos >= st->n)
     return;
   if (c->len == st->n) {
@@ -102,6 +106,10 @@ static rill_flow tn_process(rill_ctx *ctx, void *state, guint input, rill_batch 
 {
   topn_state *st = state;
   const rill_record *r = rill_batch_records(batch);
+  /* A window fires all its keys together: consecutive results mostly share
+   * it, so its entry is looked up once per run of records (the pointer
+   * stays valid until the next insert, which replaces it here). */
+  win *w = NULL;
   for (size_t i = 0, n = rill_batch_len(batch); i < n; i++) {
     int64_t s, e, v;
     if (!rill_window_result_bounds(&r[i], &s, &e) || !r[i].value.data ||
@@ -109,13 +117,15 @@ static rill_flow tn_process(rill_ctx *ctx, void *state, guint input, rill_batch 
       rill_ctx_add_late_records(ctx, 1);
       continue;
     }
-    int64_t k[2] = {s, e};
-    gboolean created;
-    win *w = rill__table_upsert(st->wins, k, sizeof k, rill__hash(k, sizeof k), &created);
-    if (created) {
-      w->start = s;
-      w->end = e;
-      w->c = g_array_new(FALSE, FALSE, sizeof(cand));
+    if (!w || w->start != s || w->end != e) {
+      int64_t k[2] = {s, e};
+      gboolean created;
+      w = rill__table_upsert(st->wins, k, sizeof k, rill__hash(k, sizeof k), &created);
+      if (created) {
+        w->start = s;
+        w->end = e;
+        w->c = g_array_new(FALSE, FALSE, sizeof(cand));
+      }
     }
     offer(st, w, v, r[i].key);
   }

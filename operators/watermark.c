@@ -128,8 +128,16 @@ static rill_flow wm_process(rill_ctx *ctx, void *state, guint input, rill_batch 
       r[i].timestamp = o->processing_time ? now : o->timestamp_fn(&r[i], o->timestamp_data);
   }
   const rill_record *r = rill_batch_records(batch);
-  for (size_t i = 0; i < n; i++)
-    rill_watermark_generator_observe(st->gen, r[i].partition, r[i].timestamp, now);
+  /* One observation per run of records from one partition, with the run's
+   * largest timestamp (RILL_TIMESTAMP_NONE is INT64_MIN: never the max
+   * unless the run has no timestamp at all, which observe ignores). */
+  for (size_t i = 0; i < n;) {
+    int32_t pid = r[i].partition;
+    int64_t max_ts = r[i].timestamp;
+    for (i++; i < n && r[i].partition == pid; i++)
+      max_ts = MAX(max_ts, r[i].timestamp);
+    rill_watermark_generator_observe(st->gen, pid, max_ts, now);
+  }
   rill_flow flow = rill_emit_batch(out, batch);
   int64_t wm = o->processing_time ? now - 1 : rill_watermark_generator_current(st->gen, now);
   if (flow != RILL_FLOW_OK)

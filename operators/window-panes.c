@@ -27,11 +27,13 @@ typedef struct {
   const rill_aggregate *agg;
   int64_t size, slide, slice, offset, lateness;
   GArray *panes;               /* pane, sorted by start */
+  GPtrArray *spare;            /* emptied tables of expired panes, reused (capacity kept) */
   int64_t wm;                  /* last watermark handled */
   rill__table *scratch;        /* merging panes of one window: key -> accumulator */
   rill__table *seen;           /* late re-emission dedupe: (start, key) -> nothing */
   GByteArray *dirty;           /* late updates: [i64 pane start][u32 key len][key]... */
   GString *res;
+  rill__window_bounds_text bounds; /* of the window being fired */
   uint8_t *tmp_acc;            /* one accumulator for late re-emissions */
   GByteArray *tmp_key;         /* (start, key) for `seen` */
 } pane_state;
@@ -79,7 +81,11 @@ static rill__table *pane_table(pane_state *st, int64_t ps)
   guint i = lower_bound(st, ps);
   if (i < st->panes->len && g_array_index(st->panes, pane, i).start == ps)
     return g_array_index(st->panes, pane, i).t;
-  pane p = {ps, rill__table_new(st->agg->f.acc_size)};
+  /* The next pane holds about as many keys as the one that expired: its
+   * table starts at that size instead of growing (rehashing) to it. */
+  rill__table *t = st->spare->len ? g_ptr_array_steal_index_fast(st->spare, st->spare->len - 1)
+                                  : rill__table_new(st->agg->f.acc_size);
+  pane p = {ps, t};
   g_array_insert_val(st->panes, i, p);
   return p.t;
 }
@@ -98,6 +104,8 @@ static void report_bytes(rill_ctx *ctx, pane_state *st)
   guint64 bytes = rill__table_bytes(st->scratch) + rill__table_bytes(st->seen);
   for (guint i = 0; i < st->panes->len; i++)
     bytes += rill__table_bytes(g_array_index(st->panes, pane, i).t);
+  for (guint i = 0; i < st->spare->len; i++)
+    bytes += rill__table_bytes(st->spare->pdata[i]);
   rill_ctx_set_state_bytes(ctx, bytes);
 }
 
@@ -122,6 +130,7 @@ static gboolean pane_open(rill_ctx *ctx, void *user_data, void **state, GError *
   st->offset = cfg->spec.offset_ms % st->slide;
   st->lateness = cfg->spec.allowed_lateness_ms;
   st->panes = g_array_new(FALSE, FALSE, sizeof(pane));
+  st->spare = g_ptr_array_new_with_free_func((GDestroyNotify)rill__table_free);
   st->wm = INT64_MIN;
   st->scratch = rill__table_new(st->agg->f.acc_size);
   st->seen = rill__table_new(1);
@@ -142,6 +151,7 @@ static void pane_close(rill_ctx *ctx, void *state)
     rill__table_free(p->t);
   }
   g_array_unref(st->panes);
+  g_ptr_array_unref(st->spare);
   rill__table_free(st->scratch);
   rill__table_free(st->seen);
   g_byte_array_unref(st->dirty);
@@ -157,7 +167,7 @@ static rill_flow emit_acc(pane_state *st, rill_emitter *out, rill_bytes key, con
                           guint64 update)
 {
   gboolean has = rill__agg_result(st->agg, acc, st->res);
-  return rill__window_emit(out, key, st->res, has, s, s + st->size, update);
+  return rill__window_emit_cached(out, &st->bounds, key, st->res, has, s, s + st->size, update);
 }
 
 /* Emits every key of window [s, s+size). */
@@ -321,7 +331,12 @@ static rill_flow advance(rill_ctx *ctx, void *state, int64_t watermark, rill_emi
     if (!expired(st, last_start(st, p->start) + st->size))
       break;
     destroy_accs(st->agg, p->t);
-    rill__table_free(p->t);
+    if (st->spare->len < 2) {
+      rill__table_clear(p->t);
+      g_ptr_array_add(st->spare, p->t);
+    } else {
+      rill__table_free(p->t);
+    }
     drop++;
   }
   if (drop)

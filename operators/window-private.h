@@ -17,6 +17,19 @@ typedef struct rill__window_cfg {
 
 void rill__window_cfg_free(gpointer cfg);
 
+/* The decimal bounds of the last window emitted through it: a window's
+ * results share its bounds, formatted once per window, not per record. */
+typedef struct {
+  int64_t start, end;
+  uint8_t start_len, end_len; /* 0: nothing formatted yet */
+  char start_txt[24], end_txt[24];
+} rill__window_bounds_text;
+
+/* rill__window_emit with the bounds' text taken from (and kept in) @cache. */
+rill_flow rill__window_emit_cached(rill_emitter *out, rill__window_bounds_text *cache, rill_bytes key,
+                                   const GString *value, gboolean has_value, int64_t start, int64_t end,
+                                   guint64 update);
+
 /* Emits one result record (see window.h). @has_value FALSE: absent value.
  * @update 0 for a first firing, n for the n-th re-emission. */
 rill_flow rill__window_emit(rill_emitter *out, rill_bytes key, const GString *value, gboolean has_value,

@@ -172,9 +172,16 @@ rill_stage *rill_pipeline_add_window(rill_pipeline *pipeline, const char *name, 
 
 /* ---- results ------------------------------------------------------------ */
 
-rill_flow rill__window_emit(rill_emitter *out, rill_bytes key, const GString *value, gboolean has_value,
-                            int64_t start, int64_t end, guint64 update)
+rill_flow rill__window_emit_cached(rill_emitter *out, rill__window_bounds_text *cache, rill_bytes key,
+                                   const GString *value, gboolean has_value, int64_t start, int64_t end,
+                                   guint64 update)
 {
+  if (!cache->start_len || cache->start != start || cache->end != end) {
+    cache->start = start;
+    cache->end = end;
+    cache->start_len = (uint8_t)rill__fmt_i64(cache->start_txt, start);
+    cache->end_len = (uint8_t)rill__fmt_i64(cache->end_txt, end);
+  }
   guint nh = update ? 3 : 2;
   size_t vlen = has_value ? value->len : 0;
   /* One arena block: headers, then start, end, update digits, key, value. */
@@ -183,10 +190,12 @@ rill_flow rill__window_emit(rill_emitter *out, rill_bytes key, const GString *va
   rill_header *h = (rill_header *)mem;
   char *p = (char *)(mem + nh * sizeof(rill_header));
   h[0].key = rill_bytes_make(RILL_WINDOW_HEADER_START, sizeof RILL_WINDOW_HEADER_START - 1);
-  h[0].value = rill_bytes_make(p, rill__fmt_i64(p, start));
+  memcpy(p, cache->start_txt, cache->start_len);
+  h[0].value = rill_bytes_make(p, cache->start_len);
   p += h[0].value.len;
   h[1].key = rill_bytes_make(RILL_WINDOW_HEADER_END, sizeof RILL_WINDOW_HEADER_END - 1);
-  h[1].value = rill_bytes_make(p, rill__fmt_i64(p, end));
+  memcpy(p, cache->end_txt, cache->end_len);
+  h[1].value = rill_bytes_make(p, cache->end_len);
   p += h[1].value.len;
   if (update) {
     h[2].key = rill_bytes_make(RILL_WINDOW_HEADER_UPDATE, sizeof RILL_WINDOW_HEADER_UPDATE - 1);
@@ -207,6 +216,13 @@ rill_flow rill__window_emit(rill_emitter *out, rill_bytes key, const GString *va
   r.headers = h;
   r.n_headers = nh;
   return rill_emit_record_raw(out, &r);
+}
+
+rill_flow rill__window_emit(rill_emitter *out, rill_bytes key, const GString *value, gboolean has_value,
+                            int64_t start, int64_t end, guint64 update)
+{
+  rill__window_bounds_text once = {0};
+  return rill__window_emit_cached(out, &once, key, value, has_value, start, end, update);
 }
 
 void rill__window_late(rill_ctx *ctx, const rill_window_spec *spec, const rill_record *record)

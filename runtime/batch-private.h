@@ -39,5 +39,11 @@ struct rill_batch {
 
 /* A new empty batch with room for @cap_records records. (transfer full) */
 rill_batch *rill__batch_new(size_t cap_records);
+/* rill_batch_retain on @batch (transfer full) when it is writable; when it
+ * is shared, a new batch (markers kept) of only the records @keep accepts,
+ * so a filter on one branch of a fan-out copies what it keeps, not the
+ * whole record array. Returns the result (transfer full). */
+rill_batch *rill__batch_select(rill_batch *batch, gboolean (*keep)(const rill_record *record, void *user_data),
+                               void *user_data);
 /* Adds a reference to @buffer to @batch unless it already holds one. */
 void rill__batch_add_buffer(rill_batch *batch, rill_buffer *buffer);

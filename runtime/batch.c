@@ -313,6 +313,30 @@ size_t rill_batch_retain(rill_batch *batch, gboolean (*keep)(const rill_record *
   return kept;
 }
 
+rill_batch *rill__batch_select(rill_batch *batch, gboolean (*keep)(const rill_record *record, void *user_data),
+                               void *user_data)
+{
+  if (rill_batch_is_writable(batch)) {
+    rill_batch_retain(batch, keep, user_data);
+    return batch;
+  }
+  /* Shared (a fan-out's other branches hold it): copy only what is kept. */
+  rill_batch *b = rill__batch_new(batch->n_records); /* the default size comes from the recycle cache */
+  for (size_t i = 0; i < batch->n_records; i++) {
+    if (!keep(&batch->records[i], user_data))
+      continue;
+    b->records[b->n_records++] = batch->records[i];
+    b->payload_bytes += rill_record_payload_size(&batch->records[i]);
+  }
+  for (guint i = 0; i < batch->n_buffers; i++)
+    rill__batch_add_buffer(b, batch->buffers[i]);
+  b->has_watermark = batch->has_watermark;
+  b->watermark = batch->watermark;
+  b->barrier = batch->barrier;
+  rill_batch_unref(batch);
+  return b;
+}
+
 /* ---- builder ------------------------------------------------------------ */
 
 struct rill_batch_builder {

@@ -59,6 +59,7 @@ typedef struct rill__edge {
   struct rill_stage *stage; /* downstream (outputs) or upstream (inputs); not refcounted */
   guint input;              /* index in the downstream stage's inputs */
   rill_edge_kind kind;
+  gboolean set;             /* kind chosen by rill_stage_set_input_edge, not implied by the upstream */
 } rill__edge;
 
 struct rill_stage {
@@ -74,7 +75,8 @@ struct rill_stage {
   GArray *outputs;                  /* rill__edge, filled by the plan */
   /* plan */
   guint chain;                      /* chain (thread group) index */
-  gboolean chained;                 /* runs inside its upstream's task */
+  gboolean chained;                 /* runs inside its upstreams' task */
+  guint pos;                        /* position in its chain's tasks (definition order) */
   rill__counters *counters;         /* parallelism entries */
   GPtrArray *input_streams;         /* streams feeding this stage's tasks (not owned) */
 };
@@ -95,12 +97,34 @@ struct rill_emitter {
   guint round_robin;                /* next channel for unrouted batches on exchange edges */
 };
 
+/* A chained downstream stage of a task stage: its position and input. */
+typedef struct rill__next {
+  guint pos;
+  guint input;
+} rill__next;
+
+/* Marker bookkeeping of a chained stage with several inputs (a join or a
+ * union fed by branches of its own chain): like a head's channels, it sees
+ * the minimum watermark over its inputs and a barrier once every input
+ * passed it. */
+typedef struct rill__chained_inputs {
+  guint n;
+  int64_t *watermark;               /* per input; INT64_MIN before any, IDLE while idle */
+  uint64_t *barrier;                /* per input: last barrier seen */
+  int64_t combined;                 /* last watermark handed to the stage */
+  gboolean idle;
+  uint64_t aligned;                 /* last barrier handed to the stage */
+} rill__chained_inputs;
+
 typedef struct rill__task_stage {
   struct rill_ctx ctx;
   struct rill_emitter out;
   void *state;
   gboolean opened;
   rill__counters *counters;         /* == stage->counters[task index] */
+  guint n_next;                     /* chained downstream stages, in definition order */
+  rill__next *next;
+  rill__chained_inputs *inputs;     /* NULL unless chained with several inputs */
 } rill__task_stage;
 
 /* An input stream of a chain's head, with its marker bookkeeping. */
@@ -112,8 +136,9 @@ typedef struct rill__channel {
   uint64_t barrier;                 /* last barrier id seen */
 } rill__channel;
 
-/* The streams one output edge of the chain's tail writes: 1 (forward) or P. */
+/* The streams one non-chained output edge of a stage writes: 1 (forward) or P. */
 typedef struct rill__link {
+  guint pos;                        /* the writing stage's position in the task */
   rill_edge_kind kind;
   guint n_streams;
   rill_stream **streams;            /* not owned */
@@ -124,7 +149,7 @@ typedef struct rill__task {
   guint index;                      /* in [0, parallelism) */
   guint chain;
   guint n_stages;
-  rill__task_stage *stages;         /* chain order: [0] is the head */
+  rill__task_stage *stages;         /* definition order: [0] is the head */
   guint n_channels;
   rill__channel *channels;
   guint n_links;

@@ -3,10 +3,12 @@
  *
  * Invariants: stages are added in topological order (an input must exist
  * before it is used), so definition order is a valid execution order; a
- * stage is chained iff it has exactly one forward input whose stage feeds
- * nothing else and it allows chaining — which makes every chain a path whose
- * tail alone may have stream outputs. The first error recorded wins and
- * cancels the pipeline.
+ * stage is chained iff every input is a forward edge (at P = 1 also an
+ * operator's exchange) from stages of one chain and it allows chaining —
+ * so a chain is a DAG (fan-out and joins of its own branches included)
+ * with one head, run by one thread in definition order, and any stage of
+ * it may have stream outputs. The first error recorded wins and cancels
+ * the pipeline.
  */
 #include "runtime/pipeline-private.h"
 
@@ -134,7 +136,7 @@ static rill_stage *stage_new(rill_pipeline *p, const char *name, const char *typ
   s->outputs = g_array_new(FALSE, TRUE, sizeof(rill__edge));
   for (guint i = 0; i < n_inputs; i++) {
     gboolean exchange = inputs[i]->op && (inputs[i]->op->flags & RILL_OPERATOR_EXCHANGE_OUTPUT);
-    rill__edge e = {inputs[i], i, exchange ? RILL_EDGE_EXCHANGE : RILL_EDGE_FORWARD};
+    rill__edge e = {inputs[i], i, exchange ? RILL_EDGE_EXCHANGE : RILL_EDGE_FORWARD, FALSE};
     g_array_append_val(s->inputs, e);
   }
   g_ptr_array_add(p->stages, s);
@@ -238,6 +240,7 @@ void rill_stage_set_input_edge(rill_stage *stage, guint input, rill_edge_kind ki
 {
   g_return_if_fail(stage != NULL && stage->pipeline->state == RILL__NEW && input < stage->inputs->len);
   g_array_index(stage->inputs, rill__edge, input).kind = kind;
+  g_array_index(stage->inputs, rill__edge, input).set = TRUE;
 }
 
 const char *rill_stage_get_name(const rill_stage *stage)
@@ -274,20 +277,33 @@ static void plan_chains(rill_pipeline *p, guint *n_chains)
     rill_stage *s = p->stages->pdata[i];
     for (guint j = 0; j < s->inputs->len; j++) {
       rill__edge in = g_array_index(s->inputs, rill__edge, j);
-      rill__edge out = {s, j, in.kind};
+      rill__edge out = {s, j, in.kind, in.set};
       g_array_append_val(in.stage->outputs, out);
     }
   }
   *n_chains = 0;
+  GArray *sizes = g_array_new(FALSE, TRUE, sizeof(guint)); /* stages per chain so far */
   for (guint i = 0; i < p->stages->len; i++) {
     rill_stage *s = p->stages->pdata[i];
     s->counters = g_new0(rill__counters, p->parallelism);
     s->input_streams = g_ptr_array_new();
-    rill__edge *in = s->inputs->len == 1 ? &g_array_index(s->inputs, rill__edge, 0) : NULL;
-    s->chained = in && in->kind == RILL_EDGE_FORWARD && in->stage->outputs->len == 1 &&
-                 !(s->op->flags & RILL_OPERATOR_NO_CHAIN);
-    s->chain = s->chained ? in->stage->chain : (*n_chains)++;
+    gboolean chained = s->inputs->len > 0 && !(s->op->flags & RILL_OPERATOR_NO_CHAIN);
+    for (guint j = 0; chained && j < s->inputs->len; j++) {
+      rill__edge *in = &g_array_index(s->inputs, rill__edge, j);
+      /* At P = 1 an exchange an operator asked for (key_by) has one channel
+       * and routes nothing: it chains like a forward edge. One set with
+       * rill_stage_set_input_edge keeps its thread boundary. */
+      gboolean forward = in->kind == RILL_EDGE_FORWARD || (p->parallelism == 1 && !in->set);
+      rill__edge *first = &g_array_index(s->inputs, rill__edge, 0);
+      chained = forward && in->stage->chain == first->stage->chain;
+    }
+    s->chained = chained;
+    s->chain = chained ? g_array_index(s->inputs, rill__edge, 0).stage->chain : (*n_chains)++;
+    if (s->chain >= sizes->len)
+      g_array_set_size(sizes, s->chain + 1);
+    s->pos = g_array_index(sizes, guint, s->chain)++;
   }
+  g_array_unref(sizes);
 }
 
 rill__task *rill__task_new(rill_pipeline *p, guint chain, guint index)
@@ -315,6 +331,23 @@ rill__task *rill__task_new(rill_pipeline *p, guint chain, guint index)
     ts->ctx.pos = pos;
     ts->out.ctx = &ts->ctx;
     ts->counters = &s->counters[index];
+    for (guint o = 0; o < s->outputs->len; o++) {
+      rill__edge e = g_array_index(s->outputs, rill__edge, o);
+      if (!e.stage->chained)
+        continue;
+      ts->next = g_renew(rill__next, ts->next, ts->n_next + 1);
+      ts->next[ts->n_next++] = (rill__next){e.stage->pos, e.input};
+    }
+    if (s->chained && s->inputs->len > 1) {
+      rill__chained_inputs *in = g_new0(rill__chained_inputs, 1);
+      in->n = s->inputs->len;
+      in->watermark = g_new(int64_t, in->n);
+      in->barrier = g_new0(uint64_t, in->n);
+      for (guint j = 0; j < in->n; j++)
+        in->watermark[j] = INT64_MIN;
+      in->combined = INT64_MIN;
+      ts->inputs = in;
+    }
     pos++;
   }
   return t;
@@ -352,7 +385,7 @@ static void plan_streams(rill_pipeline *p)
         continue;
       for (guint a = 0; a < P; a++) {
         rill__task *from = find_task(p, u->chain, a);
-        rill__link link = {e.kind, e.kind == RILL_EDGE_EXCHANGE ? P : 1, NULL};
+        rill__link link = {u->pos, e.kind, e.kind == RILL_EDGE_EXCHANGE ? P : 1, NULL};
         link.streams = g_new(rill_stream *, link.n_streams);
         for (guint b = 0; b < link.n_streams; b++) {
           rill__task *to = find_task(p, e.stage->chain, e.kind == RILL_EDGE_EXCHANGE ? b : a);

@@ -1,6 +1,7 @@
 /* task.c — the data path: one task runs one chain of stages on its own
- * thread, calling chained stages directly and talking to other tasks only
- * through streams.
+ * thread, calling chained stages directly (a stage's batch goes to each of
+ * its chained downstream stages in turn, then to its stream links) and
+ * talking to other tasks only through streams.
  *
  * A task's life: open every stage of its chain (head first); then either
  * call the source's read() in a loop, or pop batches from its input
@@ -176,22 +177,35 @@ static rill_flow send_link(rill__task *t, rill__task_stage *ts, rill__link *l, g
   return push(t, ts, l->streams[c], b);
 }
 
+/* To every chained downstream stage (in definition order), then to every
+ * stream link of this stage; all but the last get a reference. */
 static rill_flow send(rill_emitter *out, gint channel, rill_batch *b)
 {
   rill__task *t = out->ctx->task;
+  guint pos = out->ctx->pos;
   rill__task_stage *ts = ts_of(out->ctx);
   rill__ctr_add(&ts->counters->batches_out, 1);
   rill__ctr_add(&ts->counters->records_out, b->n_records);
   rill__ctr_add(&ts->counters->bytes_out, b->payload_bytes);
-  if (out->ctx->pos + 1 < t->n_stages)
-    return deliver(t, out->ctx->pos + 1, 0, b);
-  if (t->n_links == 0) {
+  guint left = ts->n_next;
+  for (guint i = 0; i < t->n_links; i++)
+    left += t->links[i].pos == pos;
+  if (left == 0) {
     rill_batch_unref(b);
     return RILL_FLOW_OK;
   }
   rill_flow flow = RILL_FLOW_OK;
+  for (guint k = 0; k < ts->n_next; k++) {
+    rill_batch *mine = --left > 0 ? rill_batch_ref(b) : b;
+    if (flow == RILL_FLOW_OK)
+      flow = deliver(t, ts->next[k].pos, ts->next[k].input, mine);
+    else
+      rill_batch_unref(mine);
+  }
   for (guint i = 0; i < t->n_links; i++) {
-    rill_batch *mine = i + 1 < t->n_links ? rill_batch_ref(b) : b;
+    if (t->links[i].pos != pos)
+      continue;
+    rill_batch *mine = --left > 0 ? rill_batch_ref(b) : b;
     if (flow == RILL_FLOW_OK)
       flow = send_link(t, ts, &t->links[i], channel, mine);
     else
@@ -294,11 +308,10 @@ guint rill_emitter_n_channels(const rill_emitter *out)
 {
   g_return_val_if_fail(out != NULL, 1);
   const rill__task *t = out->ctx->task;
-  if (out->ctx->pos + 1 < t->n_stages)
-    return 1;
   guint n = 1;
   for (guint i = 0; i < t->n_links; i++)
-    n = MAX(n, t->links[i].n_streams);
+    if (t->links[i].pos == out->ctx->pos)
+      n = MAX(n, t->links[i].n_streams);
   return n;
 }
 
@@ -470,7 +483,55 @@ static void strip_markers(rill_batch **b, gboolean *has_wm, int64_t *wm, uint64_
   *b = x;
 }
 
-/* A batch for chained stage @pos: its upstream is its only input. */
+/* Markers reaching chained stage @pos on @input when it has several
+ * inputs: the stage sees the minimum watermark over its inputs (an idle
+ * one left out) and a barrier once every input passed it. Its inputs are
+ * branches of this task, so a barrier from the head reaches all of them
+ * within one call of the head's on_barrier: no record slips in between. */
+static rill_flow input_markers(rill__task *t, guint pos, guint input, gboolean has_wm, int64_t wm,
+                               uint64_t barrier)
+{
+  rill__chained_inputs *in = t->stages[pos].inputs;
+  if (has_wm) {
+    if (wm == RILL_WATERMARK_IDLE || in->watermark[input] == RILL_WATERMARK_IDLE)
+      in->watermark[input] = wm;
+    else
+      in->watermark[input] = MAX(in->watermark[input], wm);
+  }
+  if (barrier)
+    in->barrier[input] = MAX(in->barrier[input], barrier);
+  int64_t min_wm = INT64_MAX;
+  uint64_t min_barrier = G_MAXUINT64;
+  gboolean active = FALSE;
+  for (guint i = 0; i < in->n; i++) {
+    min_barrier = MIN(min_barrier, in->barrier[i]);
+    if (in->watermark[i] == RILL_WATERMARK_IDLE)
+      continue;
+    active = TRUE;
+    min_wm = MIN(min_wm, in->watermark[i]);
+  }
+  rill_flow flow = RILL_FLOW_OK;
+  if (!active) {
+    if (!in->idle) {
+      in->idle = TRUE;
+      flow = on_watermark(t, pos, RILL_WATERMARK_IDLE);
+    }
+  } else if (in->idle && min_wm != INT64_MIN) {
+    in->idle = FALSE;
+    in->combined = MAX(in->combined, min_wm);
+    flow = on_watermark(t, pos, in->combined);
+  } else if (min_wm > in->combined && min_wm != INT64_MIN) {
+    in->combined = min_wm;
+    flow = on_watermark(t, pos, min_wm);
+  }
+  if (flow == RILL_FLOW_OK && min_barrier > in->aligned) {
+    in->aligned = min_barrier;
+    flow = on_barrier(t, pos, min_barrier);
+  }
+  return flow;
+}
+
+/* A batch for chained stage @pos on its input @input. */
 static rill_flow deliver(rill__task *t, guint pos, guint input, rill_batch *b)
 {
   gboolean has_wm;
@@ -478,6 +539,8 @@ static rill_flow deliver(rill__task *t, guint pos, guint input, rill_batch *b)
   uint64_t barrier;
   strip_markers(&b, &has_wm, &wm, &barrier);
   rill_flow flow = b ? process(t, pos, input, b) : RILL_FLOW_OK;
+  if (flow == RILL_FLOW_OK && (has_wm || barrier) && t->stages[pos].inputs)
+    return input_markers(t, pos, input, has_wm, wm, barrier);
   if (flow == RILL_FLOW_OK && has_wm)
     flow = on_watermark(t, pos, wm);
   if (flow == RILL_FLOW_OK && barrier)
@@ -801,6 +864,15 @@ void rill__task_free(rill__task *t)
   g_free(t->links);
   g_free(t->channels);
   g_free(t->splits);
+  for (guint pos = 0; pos < t->n_stages; pos++) {
+    rill__task_stage *ts = &t->stages[pos];
+    g_free(ts->next);
+    if (ts->inputs) {
+      g_free(ts->inputs->watermark);
+      g_free(ts->inputs->barrier);
+      g_free(ts->inputs);
+    }
+  }
   g_free(t->stages);
   if (t->snap)
     g_byte_array_unref(t->snap);

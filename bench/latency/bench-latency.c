@@ -4,7 +4,8 @@
  *   bench-latency [RILL_BROKER_EXE] [RUNS] [SECONDS]
  *
  * A librdkafka producer (acks=all, linger.ms=0) sends 100 B records at a
- * fixed rate — 10,000/s and 100,000/s — for SECONDS (default 2) while a
+ * fixed rate — 10,000/s and 100,000/s — for SECONDS (default 2; the sender
+ * sleeps between records, as a real producer would) while a
  * librdkafka consumer in another thread reads the partition from its end
  * (the high watermark before the first timed record)
  * (fetch.wait.max.ms=100: a broker that answers a parked Fetch as soon as
@@ -105,8 +106,14 @@ static percentiles measure(const bench_target *t, const char *topic, int rate, i
   gint64 start = g_get_monotonic_time();
   for (int i = 0; i < n; i++) {
     gint64 due = start + (gint64)i * G_USEC_PER_SEC / rate;
-    while (g_get_monotonic_time() < due)
-      rd_kafka_poll(rk, 0);
+    /* Sleep, don't spin, until the record is due: a spinning sender takes
+     * one of the cores that broker and clients share (on two cores the
+     * broker's wakeups then queue behind it for whole scheduler slices,
+     * which is the sender's latency, not the broker's). */
+    rd_kafka_poll(rk, 0);
+    gint64 now = g_get_monotonic_time();
+    if (now < due)
+      g_usleep((gulong)(due - now));
     gint64 sent = g_get_monotonic_time();
     memcpy(value, &i, 4);
     memcpy(value + 4, &sent, 8);

@@ -1,15 +1,19 @@
 /* kclient.c — the client core's I/O thread, connections and request
  * matching (see kclient.h for the threading and ordering invariants).
  *
- * Connection states: DOWN -> CONNECTING (non-blocking connect) -> HANDSHAKE
- * (ApiVersions in flight; falls back to the version the broker names on
- * UNSUPPORTED_VERSION, KIP-511) -> UP. Requests submitted to a node that is
- * not UP wait in its queue; a failed connect fails them.
+ * Connection states: DOWN -> CONNECTING (non-blocking connect) -> [TLS
+ * (handshake, security.protocol ssl/sasl_ssl)] -> HANDSHAKE (ApiVersions in
+ * flight; falls back to the version the broker names on UNSUPPORTED_VERSION,
+ * KIP-511) -> [SASL (SaslHandshake v1, SaslAuthenticate rounds; ksec.c)] ->
+ * UP. Requests submitted to a node that is not UP wait in its queue; a
+ * failed connect fails them; a failed authentication fails them with
+ * SASL_AUTHENTICATION_FAILED (58), which is not retried.
  *
  * Locking: client->lock guards the submission queue, the broker address
  * table, the cluster map and completion flags; sockets and per-connection
  * buffers belong to the I/O thread alone. */
 #include "connectors/kafka/kclient.h"
+#include "connectors/kafka/ksec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +30,7 @@
 #define STAGE_SIZE (256 * 1024)
 #define MAX_FRAME (1 << 30)
 
-typedef enum { CONN_DOWN, CONN_CONNECTING, CONN_HANDSHAKE, CONN_UP } conn_state;
+typedef enum { CONN_DOWN, CONN_CONNECTING, CONN_TLS, CONN_HANDSHAKE, CONN_SASL, CONN_UP } conn_state;
 
 typedef struct {
   int32_t id;          /* node id; bootstrap entries are -2, -3, ... */
@@ -46,6 +50,11 @@ typedef struct {
   int16_t api_min[RILL_WIRE_MAX_API_KEY + 1], api_max[RILL_WIRE_MAX_API_KEY + 1]; /* negotiated; max -1 = unsupported */
   int16_t apiv_version; /* ApiVersions version being tried */
   rill__wire_api_versions_request apiv_body;
+  rill__ktls *tls;      /* TLS session (ssl, sasl_ssl) */
+  rill__ksasl *sasl;    /* SASL exchange in progress */
+  rill__wire_sasl_handshake_request sasl_hs_body;
+  rill__wire_sasl_authenticate_request sasl_auth_body;
+  GBytes *sasl_token;   /* what sasl_auth_body points into */
 } kbroker;
 
 typedef struct {
@@ -68,6 +77,7 @@ struct rill__kclient {
   int32_t next_corr;
   GThread *thread;
   gboolean no_auto_create; /* refresh_metadata never asks the broker to create topics (consumers) */
+  rill__ktls_ctx *tls;      /* NULL: plaintext */
 };
 
 /* ---- requests ------------------------------------------------------------ */
@@ -148,8 +158,22 @@ static kbroker *broker_new(int32_t id, const char *host, int port)
   return b;
 }
 
+static void security_reset(kbroker *b)
+{
+  g_clear_pointer(&b->tls, rill__ktls_free);
+  g_clear_pointer(&b->sasl, rill__ksasl_free);
+  g_clear_pointer(&b->sasl_token, g_bytes_unref);
+}
+
+/* The connection's own requests (ApiVersions, SASL): not the caller's. */
+static gboolean internal_req(kbroker *b, rill__kreq *r)
+{
+  return r->body == &b->apiv_body || r->body == &b->sasl_hs_body || r->body == &b->sasl_auth_body;
+}
+
 static void broker_free(kbroker *b)
 {
+  security_reset(b);
   if (b->fd >= 0)
     close(b->fd);
   g_byte_array_unref(b->wbuf);
@@ -164,6 +188,7 @@ static void broker_fail(rill__kclient *c, kbroker *b, int16_t code, const char *
 {
   g_autofree char *msg = g_strdup_printf("broker %d (%s:%d): %s", b->id, b->host, b->port, why);
   g_debug("kafka: %s", msg);
+  security_reset(b);
   if (b->fd >= 0)
     close(b->fd);
   b->fd = -1;
@@ -176,15 +201,27 @@ static void broker_fail(rill__kclient *c, kbroker *b, int16_t code, const char *
   rill__kreq *r;
   gboolean first = TRUE;
   while ((r = g_queue_pop_head(&b->inflight))) {
-    if (r->api_key == RILL_WIRE_API_API_VERSIONS && r->body == &b->apiv_body) {
+    if (internal_req(b, r)) {
       rill__kreq_free(r);
       continue;
     }
     complete(c, r, first && code == 7 ? 7 : 13, msg);
     first = FALSE;
   }
+  /* An authentication failure is final: the caller should not retry it. */
   while ((r = g_queue_pop_head(&b->outq)))
-    complete(c, r, 13, msg);
+    complete(c, r, code == RILL_KAFKA_ERR_SASL_AUTHENTICATION_FAILED ? code : 13, msg);
+}
+
+/* read(2)/send(2) through TLS when the connection has it. */
+static ssize_t io_read(kbroker *b, void *buf, size_t len)
+{
+  return b->tls ? rill__ktls_read(b->tls, buf, len) : read(b->fd, buf, len);
+}
+
+static ssize_t io_write(kbroker *b, const void *buf, size_t len)
+{
+  return b->tls ? rill__ktls_write(b->tls, buf, len) : send(b->fd, buf, len, MSG_NOSIGNAL);
 }
 
 static gboolean parse_hostport(const char *s, char **host, int *port)
@@ -295,6 +332,108 @@ static void write_request(rill__kclient *c, kbroker *b, rill__kreq *r)
   g_queue_push_tail(&b->inflight, r);
 }
 
+static void broker_up(rill__kclient *c, kbroker *b)
+{
+  b->state = CONN_UP;
+  rill__kreq *q;
+  while ((q = g_queue_pop_head(&b->outq)))
+    write_request(c, b, q);
+}
+
+/* Queues one of the connection's own requests at @version. */
+static void send_internal(rill__kclient *c, kbroker *b, int16_t api, int16_t version, const void *body)
+{
+  rill__kreq *r = rill__kreq_new(api, version, body);
+  r->version = version;
+  r->correlation_id = ++c->next_corr;
+  r->node_id = b->id;
+  rill__wire_request_header h = {api, version, r->correlation_id, rill__wire_str_from(c->conf->client_id)};
+  rill__wire_writer w;
+  rill__wire_writer_init(&w);
+  rill__wire_error err;
+  gboolean ok = rill__wire_request_encode(&w, &h, body, &err);
+  g_assert(ok);
+  send_frame(b, r, &w);
+  rill__wire_writer_clear(&w);
+}
+
+static void sasl_send_token(rill__kclient *c, kbroker *b, GBytes *token)
+{
+  g_clear_pointer(&b->sasl_token, g_bytes_unref);
+  b->sasl_token = token;
+  gsize n;
+  const void *p = g_bytes_get_data(token, &n);
+  rill__wire_sasl_authenticate_request_init(&b->sasl_auth_body);
+  b->sasl_auth_body.auth_bytes = rill__wire_bytes_from(p ? p : "", n);
+  send_internal(c, b, RILL_WIRE_API_SASL_AUTHENTICATE, MIN(b->api_max[RILL_WIRE_API_SASL_AUTHENTICATE], 1),
+                &b->sasl_auth_body);
+}
+
+static void sasl_start(rill__kclient *c, kbroker *b)
+{
+  if (b->api_max[RILL_WIRE_API_SASL_HANDSHAKE] < 1 || b->api_max[RILL_WIRE_API_SASL_AUTHENTICATE] < 0) {
+    broker_fail(c, b, RILL_KAFKA_ERR_SASL_AUTHENTICATION_FAILED,
+                "the broker does not offer SaslHandshake v1 and SaslAuthenticate (is the listener SASL?)");
+    return;
+  }
+  b->state = CONN_SASL;
+  rill__wire_sasl_handshake_request_init(&b->sasl_hs_body);
+  b->sasl_hs_body.mechanism = rill__wire_str_from(rill__ksasl_mechanism(b->sasl));
+  send_internal(c, b, RILL_WIRE_API_SASL_HANDSHAKE, 1, &b->sasl_hs_body);
+}
+
+/* A response to the connection's SaslHandshake or SaslAuthenticate. */
+static void handle_sasl(rill__kclient *c, kbroker *b, rill__kreq *r, const uint8_t *frame, size_t len)
+{
+  rill__wire_response_body resp;
+  int32_t corr;
+  rill__wire_error err;
+  int16_t api = r->api_key;
+  rill__wire_status st = rill__wire_response_decode(frame, len, api, r->version, &r->arena, &corr, &resp, &err);
+  if (st != RILL_WIRE_OK) {
+    rill__kreq_free(r);
+    broker_fail(c, b, 13, "undecodable SASL response");
+    return;
+  }
+  if (api == RILL_WIRE_API_SASL_HANDSHAKE) {
+    int16_t e = resp.sasl_handshake.error_code;
+    rill__kreq_free(r);
+    if (e) {
+      g_autofree char *m = g_strdup_printf("the broker refused SASL mechanism %s (error %d)",
+                                           rill__ksasl_mechanism(b->sasl), e);
+      broker_fail(c, b, RILL_KAFKA_ERR_SASL_AUTHENTICATION_FAILED, m);
+      return;
+    }
+    gboolean done;
+    char *why = NULL;
+    GBytes *tok = rill__ksasl_step(b->sasl, NULL, 0, &done, &why);
+    sasl_send_token(c, b, tok);
+    return;
+  }
+  const rill__wire_sasl_authenticate_response *a = &resp.sasl_authenticate;
+  if (a->error_code) {
+    g_autofree char *m = g_strdup_printf("SASL authentication failed: %.*s", MAX(a->error_message.len, 0),
+                                         a->error_message.ptr ? a->error_message.ptr : "");
+    rill__kreq_free(r);
+    broker_fail(c, b, RILL_KAFKA_ERR_SASL_AUTHENTICATION_FAILED, m);
+    return;
+  }
+  gboolean done = FALSE;
+  char *why = NULL;
+  GBytes *tok = rill__ksasl_step(b->sasl, a->auth_bytes.ptr, (size_t)MAX(a->auth_bytes.len, 0), &done, &why);
+  rill__kreq_free(r);
+  if (tok) {
+    sasl_send_token(c, b, tok);
+  } else if (done) {
+    g_clear_pointer(&b->sasl, rill__ksasl_free);
+    g_clear_pointer(&b->sasl_token, g_bytes_unref);
+    broker_up(c, b);
+  } else {
+    broker_fail(c, b, RILL_KAFKA_ERR_SASL_AUTHENTICATION_FAILED, why ? why : "SASL failed");
+    g_free(why);
+  }
+}
+
 static void handle_api_versions(rill__kclient *c, kbroker *b, rill__kreq *r, const uint8_t *frame, size_t len)
 {
   rill__wire_api_versions_response resp;
@@ -341,10 +480,12 @@ static void handle_api_versions(rill__kclient *c, kbroker *b, rill__kreq *r, con
     }
   }
   rill__kreq_free(r);
-  b->state = CONN_UP;
-  rill__kreq *q;
-  while ((q = g_queue_pop_head(&b->outq)))
-    write_request(c, b, q);
+  b->sasl = rill__ksasl_new(c->conf);
+  if (b->sasl) {
+    sasl_start(c, b);
+    return;
+  }
+  broker_up(c, b);
 }
 
 /* One complete response frame (bytes after the size) for @b. Takes @frame. */
@@ -383,6 +524,11 @@ static void handle_frame(rill__kclient *c, kbroker *b, uint8_t *frame, size_t le
     g_free(frame);
     return;
   }
+  if (r->body == &b->sasl_hs_body || r->body == &b->sasl_auth_body) {
+    handle_sasl(c, b, r, frame, len);
+    g_free(frame);
+    return;
+  }
   r->frame = frame;
   r->frame_len = len;
   rill__wire_error err;
@@ -403,7 +549,7 @@ static void broker_read(rill__kclient *c, kbroker *b)
 {
   for (;;) {
     if (b->frame) { /* a large frame: read straight into it */
-      ssize_t n = read(b->fd, b->frame + b->frame_got, b->frame_len - b->frame_got);
+      ssize_t n = io_read(b, b->frame + b->frame_got, b->frame_len - b->frame_got);
       if (n <= 0)
         goto eof_or_err;
       b->frame_got += (size_t)n;
@@ -416,7 +562,7 @@ static void broker_read(rill__kclient *c, kbroker *b)
       }
       continue;
     }
-    ssize_t n = read(b->fd, b->stage + b->stage_len, STAGE_SIZE - b->stage_len);
+    ssize_t n = io_read(b, b->stage + b->stage_len, STAGE_SIZE - b->stage_len);
     if (n <= 0)
       goto eof_or_err;
     b->stage_len += (size_t)n;
@@ -465,9 +611,25 @@ static void broker_write(rill__kclient *c, kbroker *b)
       return;
     }
     b->state = CONN_HANDSHAKE;
+    if (c->tls) {
+      b->tls = rill__ktls_new(c->tls, b->fd, b->host);
+      b->state = CONN_TLS;
+    }
+  }
+  if (b->state == CONN_TLS) {
+    char *why = NULL;
+    int rc = rill__ktls_handshake(b->tls, &why);
+    if (rc < 0) {
+      broker_fail(c, b, 13, why);
+      g_free(why);
+      return;
+    }
+    if (rc == 0)
+      return;
+    b->state = CONN_HANDSHAKE;
   }
   while (b->woff < b->wbuf->len) {
-    ssize_t n = send(b->fd, b->wbuf->data + b->woff, b->wbuf->len - b->woff, MSG_NOSIGNAL);
+    ssize_t n = io_write(b, b->wbuf->data + b->woff, b->wbuf->len - b->woff);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK)
         break;
@@ -607,7 +769,8 @@ static gpointer io_thread(gpointer data)
         wake_at = MIN(wake_at, head->deadline);
       }
       struct pollfd p = {b->fd, POLLIN, 0};
-      if (b->state == CONN_CONNECTING || b->wbuf->len > b->woff)
+      if (b->state == CONN_CONNECTING || (b->state != CONN_TLS && b->wbuf->len > b->woff) ||
+          (b->tls && rill__ktls_want_write(b->tls)))
         p.events |= POLLOUT;
       g_array_append_val(pfds, p);
       g_ptr_array_add(pb, b);
@@ -631,11 +794,11 @@ static gpointer io_thread(gpointer data)
       kbroker *b = pb->pdata[i];
       if (b->fd != fds[i].fd)
         continue;
-      if (fds[i].revents & (POLLOUT | POLLERR | POLLHUP))
+      if (fds[i].revents & (POLLOUT | POLLERR | POLLHUP) || (b->state == CONN_TLS && fds[i].revents & POLLIN))
         broker_write(c, b);
-      if (b->fd >= 0 && fds[i].revents & (POLLIN | POLLERR | POLLHUP))
+      if (b->fd >= 0 && b->state != CONN_TLS && fds[i].revents & (POLLIN | POLLERR | POLLHUP))
         broker_read(c, b);
-      if (b->fd >= 0 && b->state == CONN_HANDSHAKE && b->wbuf->len)
+      if (b->fd >= 0 && (b->state == CONN_HANDSHAKE || b->state == CONN_SASL) && b->wbuf->len)
         broker_write(c, b);
     }
   }
@@ -678,6 +841,9 @@ rill__kclient *rill__kclient_new(const rill_kafka_conf *conf, GError **error)
     g_set_error(error, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_CONFIG, "bootstrap.servers is not set");
     goto fail;
   }
+  c->tls = rill__ktls_ctx_new(conf, error);
+  if (!c->tls && (conf->security_protocol == RILL__KSEC_SSL || conf->security_protocol == RILL__KSEC_SASL_SSL))
+    goto fail;
   if (!g_unix_open_pipe(c->wake, FD_CLOEXEC, NULL)) {
     g_set_error(error, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_TRANSPORT, "cannot create a pipe");
     goto fail;
@@ -687,6 +853,7 @@ rill__kclient *rill__kclient_new(const rill_kafka_conf *conf, GError **error)
   c->thread = g_thread_new("rill-kafka-io", io_thread, c);
   return c;
 fail:
+  rill__ktls_ctx_free(c->tls);
   g_hash_table_destroy(c->brokers);
   g_hash_table_destroy(c->topics);
   rill_kafka_conf_free(c->conf);
@@ -715,6 +882,7 @@ void rill__kclient_free(rill__kclient *c)
   close(c->wake[1]);
   g_hash_table_destroy(c->brokers);
   g_hash_table_destroy(c->topics);
+  rill__ktls_ctx_free(c->tls);
   rill_kafka_conf_free(c->conf);
   g_mutex_clear(&c->lock);
   g_cond_clear(&c->done_cond);

@@ -54,6 +54,15 @@ static const rill__conf_prop props[] = {
   {"fetch.max.bytes", INT, OFF(fetch_max_bytes), 0, 2147483135, "52428800", NULL, NULL, NULL, "Soft bound on the bytes of one Fetch response."},
   {"max.partition.fetch.bytes", INT, OFF(max_partition_fetch_bytes), 1, 1000000000, "1048576", NULL, NULL, NULL, "Soft bound on the bytes per partition in one Fetch response."},
   {"check.crcs", BOOL, OFF(check_crcs), 0, 0, "false", NULL, NULL, NULL, "Verify the CRC-32C of fetched batches."},
+  {"security.protocol", ENUM, OFF(security_protocol), 0, 0, "plaintext", "plaintext|ssl|sasl_plaintext|sasl_ssl|PLAINTEXT=0|SSL=1|SASL_PLAINTEXT=2|SASL_SSL=3", NULL, NULL, "How to reach the brokers: plaintext, ssl (TLS), sasl_plaintext, sasl_ssl (SASL over TLS)."},
+  {"sasl.mechanism", ENUM, OFF(sasl_mechanism), 0, 0, "PLAIN", "PLAIN|SCRAM-SHA-256|SCRAM-SHA-512", "sasl.mechanisms", NULL, "SASL mechanism (sasl_* protocols)."},
+  {"sasl.username", STR, OFF(sasl_username), 0, 0, "", NULL, NULL, NULL, "SASL user name."},
+  {"sasl.password", STR, OFF(sasl_password), 0, 0, "", NULL, NULL, NULL, "SASL password."},
+  {"ssl.ca.location", STR, OFF(ssl_ca_location), 0, 0, "", NULL, NULL, NULL, "PEM file of the CA certificates the broker's certificate is checked against (empty = the system's)."},
+  {"ssl.certificate.location", STR, OFF(ssl_certificate_location), 0, 0, "", NULL, NULL, NULL, "PEM client certificate (mTLS)."},
+  {"ssl.key.location", STR, OFF(ssl_key_location), 0, 0, "", NULL, NULL, NULL, "PEM private key of the client certificate."},
+  {"ssl.key.password", STR, OFF(ssl_key_password), 0, 0, "", NULL, NULL, NULL, "Password of an encrypted ssl.key.location."},
+  {"ssl.endpoint.identification.algorithm", ENUM, OFF(ssl_endpoint_identification), 0, 0, "https", "https|none", NULL, NULL, "https: the broker's certificate must name the host connected to; none: any name (the chain is still checked)."},
 };
 
 static const rill__conf_table table = {props, G_N_ELEMENTS(props), rill_kafka_client_error_quark,

@@ -44,7 +44,20 @@ struct rill_kafka_conf {
   int fetch_max_bytes;
   int max_partition_fetch_bytes;
   gboolean check_crcs;
+  /* Security (ksec.c), librdkafka's names. */
+  int security_protocol;     /* rill__ksec_protocol */
+  int sasl_mechanism;        /* rill__ksasl_mech */
+  char *sasl_username;
+  char *sasl_password;
+  char *ssl_ca_location;
+  char *ssl_certificate_location;
+  char *ssl_key_location;
+  char *ssl_key_password;
+  int ssl_endpoint_identification; /* 0 https (check the host name), 1 none */
 };
+
+typedef enum { RILL__KSEC_PLAINTEXT, RILL__KSEC_SSL, RILL__KSEC_SASL_PLAINTEXT, RILL__KSEC_SASL_SSL } rill__ksec_protocol;
+typedef enum { RILL__KSASL_PLAIN, RILL__KSASL_SCRAM_SHA_256, RILL__KSASL_SCRAM_SHA_512 } rill__ksasl_mech;
 
 /* The reference table as Markdown (| name | type | range | default | doc |),
  * one row per property, for docs/connectors/kafka.md. (transfer full) */

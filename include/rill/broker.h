@@ -86,8 +86,12 @@ RILL_API void rill_broker_stop(rill_broker *broker);
 /* Stops (if running) and frees. */
 RILL_API void rill_broker_free(rill_broker *broker);
 
-/* The bound port (useful with port 0), or 0 when not listening. */
+/* The bound port of the first listener (useful with port 0), or 0 when not
+ * listening. */
 RILL_API uint16_t rill_broker_port(const rill_broker *broker);
+/* The bound port of the listener named @name ("SASL_SSL"), or 0 when there
+ * is none or the broker is not running. */
+RILL_API uint16_t rill_broker_listener_port(const rill_broker *broker, const char *name);
 /* The log served (NULL before start when the broker opens it itself).
  * (transfer none) */
 RILL_API rill_log *rill_broker_log(const rill_broker *broker);

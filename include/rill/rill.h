@@ -35,3 +35,4 @@
 #include <rill/elements.h>
 #include <rill/http.h>
 #include <rill/prometheus.h>
+#include <rill/gateway.h>

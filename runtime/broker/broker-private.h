@@ -16,11 +16,15 @@
 #include "runtime/broker/config.h"
 #include "runtime/broker/group.h"
 #include "runtime/broker/handler.h"
+#include "runtime/broker/listeners.h"
 #include "runtime/broker/stats.h"
 #include "runtime/ratelimit.h"
 
 /* What an epoll registration points at: the first member of each. */
 typedef enum { RILL__SRC_LISTEN = 1, RILL__SRC_WAKE, RILL__SRC_CONN } rill__src_kind;
+
+typedef struct rill__security rill__security; /* security.h */
+typedef struct rill__conn_sec rill__conn_sec;
 
 typedef enum { RILL__BROKER_NEW, RILL__BROKER_RUNNING, RILL__BROKER_STOPPED } rill__broker_state;
 
@@ -37,6 +41,7 @@ typedef enum {
   RILL__EV_UNSUPPORTED_REQUEST,
   RILL__EV_APPEND_FAILED,
   RILL__EV_PRODUCER_ID_FAILED,
+  RILL__EV_AUTH_FAILED,
   RILL__EV_N_LIMITED
 } rill__limited_event;
 
@@ -49,15 +54,12 @@ struct rill__broker {
   void *log_user_data;
   rill__group_coordinator *groups; /* owned */
 
-  /* Listener (listen_fd < 0: not listening). */
-  rill__src_kind listen_kind;
-  int listen_fd;
-  uint16_t port;                 /* bound port */
-  char listen_host[64];          /* bound address, as text (0.0.0.0 for the wildcard) */
-  gboolean accept_paused;        /* out of descriptors: the listener is not watched */
+  /* Listeners (listeners.h): rill__listener*, in configured order; empty
+   * when not listening. */
+  GPtrArray *listeners;
+  gboolean accept_paused;        /* out of descriptors: the listeners are not watched */
   rill__broker_timer *accept_timer; /* retries accepting while paused */
-  char *adv_host;                /* advertised host (owned) */
-  int32_t adv_port;
+  rill__security *security;      /* TLS contexts, credentials, ACLs (security.h); owned */
 
   /* The loop. */
   int epfd;
@@ -70,6 +72,7 @@ struct rill__broker {
   gint stop_requested;           /* atomic */
   GMutex post_lock;
   GQueue posts;                  /* rill__post*, under post_lock */
+  GThread *loop_thread;          /* atomic: the thread turning the loop, NULL before */
   gboolean loop_ended;           /* under post_lock: posts now run in stop() */
   GSequence *timers;             /* rill__broker_timer*, by deadline then seq */
   uint64_t timer_seq;
@@ -117,10 +120,13 @@ struct rill__broker_conn {
   gboolean dead;            /* socket closed; answers are discarded */
   gboolean read_paused;     /* too much in flight, or draining */
   gboolean mem_waiting;     /* in broker->mem_waiting: its next frame needs mem_need bytes */
+  gboolean reading;         /* in conn_read: answers made meanwhile leave in one write after it */
   size_t mem_need;
   size_t mem_granted;       /* counted for its next frame before reading it (resumed from waiting) */
   GList mem_link;
   uint32_t events;          /* current epoll interest */
+  rill__listener *listener; /* accepted on (NULL: adopted inline) */
+  rill__conn_sec *sec;      /* TLS session, SASL exchange, principal (security.h); owned */
   char host[64];
   GList link;               /* in broker->conns while open */
   uint8_t *in;              /* bytes read, not yet framed */
@@ -169,10 +175,11 @@ void rill__broker_loop_turn(rill__broker *b, int timeout_ms, gboolean expire_tim
 void rill__broker_run_leftover_posts(rill__broker *b);
 
 /* ---- conn.c ---- */
-void rill__broker_accept(rill__broker *b);
+void rill__broker_accept(rill__broker *b, rill__listener *l);
 /* Serves @fd (a connected non-blocking stream socket, transfer full) as a
- * client connection from @host. */
-void rill__broker_conn_add(rill__broker *b, int fd, const char *host);
+ * client connection from @host, accepted on @l (NULL: plaintext, no
+ * authentication). */
+void rill__broker_conn_add(rill__broker *b, rill__listener *l, int fd, const char *host);
 /* Watches the listener again if accepting was paused (out of descriptors). */
 void rill__broker_accept_resume(rill__broker *b);
 void rill__broker_conn_event(rill__broker_conn *c, uint32_t events);
@@ -201,6 +208,10 @@ typedef struct {
   rill__broker_handler handler;  /* NULL: not served */
 } rill__api_entry;
 extern const rill__api_entry rill__broker_apis[RILL_WIRE_MAX_API_KEY + 1];
+/* Answers with raw bytes after the size prefix (@body, @len: copied). */
+void rill__broker_respond_raw(rill__broker_req *req, const uint8_t *body, size_t len);
+/* sasl.c: one bare SASL token (after SaslHandshake v0) in @req's frame. */
+void rill__sasl_raw_token(rill__broker_req *req, const uint8_t *token, size_t len);
 /* Decodes and dispatches one frame (transfer full). */
 void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len);
 
@@ -218,6 +229,11 @@ void rill__handle_alter_configs(rill__broker_req *req);
 void rill__handle_init_producer_id(rill__broker_req *req);
 void rill__handle_sasl_handshake(rill__broker_req *req);
 void rill__handle_sasl_authenticate(rill__broker_req *req);
+void rill__handle_create_acls(rill__broker_req *req);
+void rill__handle_describe_acls(rill__broker_req *req);
+void rill__handle_delete_acls(rill__broker_req *req);
+void rill__handle_describe_user_scram_credentials(rill__broker_req *req);
+void rill__handle_alter_user_scram_credentials(rill__broker_req *req);
 /* Answers every parked Fetch now (stop). */
 void rill__fetch_complete_all(rill__broker *b);
 /* h-admin.c: partitions of all topics in the log. */

@@ -10,6 +10,7 @@
 #include "runtime/broker/broker-private.h"
 #include "runtime/broker/broker-inline.h"
 #include "runtime/broker/group-coordinator.h"
+#include "runtime/broker/security.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -102,8 +103,27 @@ char *rill_broker_config_get(const rill_broker_config *config, const char *key)
 rill_log *rill__broker_log(rill__broker *broker) { return broker->log; }
 const rill__broker_settings *rill__broker_settings_get(rill__broker *broker) { return &broker->settings; }
 int32_t rill__broker_node_id(rill__broker *broker) { return broker->settings.broker_id; }
-const char *rill__broker_advertised_host(rill__broker *broker) { return broker->adv_host; }
-int32_t rill__broker_advertised_port(rill__broker *broker) { return broker->adv_port; }
+/* The listener a request came through; an adopted (inline) connection
+ * answers with the first listener's address, or loopback without one. */
+static const rill__listener *req_listener(const rill__broker_req *req)
+{
+  if (req->conn->listener)
+    return req->conn->listener;
+  GPtrArray *ls = req->broker->listeners;
+  return ls && ls->len ? ls->pdata[0] : NULL;
+}
+
+const char *rill__broker_advertised_host(const rill__broker_req *req)
+{
+  const rill__listener *l = req_listener(req);
+  return l && l->adv_host ? l->adv_host : "127.0.0.1";
+}
+
+int32_t rill__broker_advertised_port(const rill__broker_req *req)
+{
+  const rill__listener *l = req_listener(req);
+  return l ? l->adv_port : 0;
+}
 rill__group_coordinator *rill__broker_groups(rill__broker *broker) { return broker->groups; }
 
 G_GNUC_PRINTF(5, 0)
@@ -153,6 +173,7 @@ static const struct {
   [RILL__EV_UNSUPPORTED_REQUEST] = {"warn", "unsupported_request", 1},
   [RILL__EV_APPEND_FAILED] = {"error", "append_failed", 1},
   [RILL__EV_PRODUCER_ID_FAILED] = {"error", "producer_id_failed", 1},
+  [RILL__EV_AUTH_FAILED] = {"warn", "authentication_failed", 10},
 };
 
 const char *rill__broker_limited_event_name(int kind)
@@ -235,11 +256,16 @@ static rill_broker *broker_new(const rill_broker_config *config, rill_log *log, 
   rill__broker_settings_copy(&b->settings, &config->s);
   b->log = log;
   b->owns_log = log == NULL;
-  b->listen_fd = b->epfd = b->wake_fd = -1;
+  b->epfd = b->wake_fd = -1;
   g_mutex_init(&b->post_lock);
   b->stats = rill__broker_stats_new();
   for (int k = 0; k < RILL__EV_N_LIMITED; k++)
     b->event_rate[k] = RILL__RATELIMIT_INIT(limited_events[k].per_second);
+  b->listeners = rill__listeners_parse(&b->settings, error);
+  if (!b->listeners) {
+    rill_broker_free(pub);
+    return NULL;
+  }
   if (b->owns_log && !*b->settings.log_dirs) {
     g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_CONFIG, "log.dirs is not set");
     rill_broker_free(pub);
@@ -267,83 +293,6 @@ void rill_broker_set_log_func(rill_broker *broker, rill_broker_log_func func, vo
   broker->b.log_user_data = user_data;
 }
 
-/* Splits "PLAINTEXT://host:port", "host:port" or "[v6]:port". */
-static gboolean parse_hostport(const char *spec, char **host, int *port, GError **error)
-{
-  const char *s = strstr(spec, "://");
-  s = s ? s + 3 : spec;
-  const char *colon = strrchr(s, ':');
-  char *end = NULL;
-  long p = colon ? strtol(colon + 1, &end, 10) : -1;
-  if (!colon || end == colon + 1 || *end || p < 0 || p > 65535) {
-    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_LISTEN, "bad listener '%s' (expected host:port)", spec);
-    return FALSE;
-  }
-  if (*s == '[' && colon > s && colon[-1] == ']')
-    *host = g_strndup(s + 1, (gsize)(colon - s - 2));
-  else
-    *host = g_strndup(s, (gsize)(colon - s));
-  *port = (int)p;
-  return TRUE;
-}
-
-static gboolean start_listener(rill__broker *b, GError **error)
-{
-  char *host = NULL;
-  int port = 0;
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-  struct addrinfo *res = NULL;
-  char portstr[16];
-  gboolean ok = FALSE;
-  if (!parse_hostport(b->settings.listeners, &host, &port, error))
-    return FALSE;
-  g_snprintf(portstr, sizeof portstr, "%d", port);
-  int rc = getaddrinfo(*host ? host : NULL, portstr, &hints, &res);
-  if (rc != 0) {
-    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_LISTEN, "%s: %s", b->settings.listeners, gai_strerror(rc));
-    goto out;
-  }
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  if (fd >= 0)
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
-    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_LISTEN, "listen on %s: %s", b->settings.listeners,
-                g_strerror(errno));
-    if (fd >= 0)
-      close(fd);
-    goto out;
-  }
-  struct sockaddr_storage ss;
-  socklen_t sl = sizeof ss;
-  getsockname(fd, (struct sockaddr *)&ss, &sl);
-  b->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                            : ((struct sockaddr_in *)&ss)->sin_port);
-  b->listen_fd = fd;
-  const void *addr = ss.ss_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
-                                              : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
-  if (!inet_ntop(ss.ss_family, addr, b->listen_host, sizeof b->listen_host))
-    g_strlcpy(b->listen_host, host, sizeof b->listen_host);
-  if (*b->settings.advertised_listeners) {
-    char *ahost = NULL;
-    int aport = 0;
-    if (!parse_hostport(b->settings.advertised_listeners, &ahost, &aport, error))
-      goto out;
-    b->adv_host = ahost;
-    b->adv_port = aport ? aport : b->port;
-  } else {
-    gboolean wildcard = !*host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
-    b->adv_host = g_strdup(wildcard ? "127.0.0.1" : host);
-    b->adv_port = b->port;
-  }
-  ok = TRUE;
-out:
-  if (res)
-    freeaddrinfo(res);
-  g_free(host);
-  return ok;
-}
-
 static gpointer io_thread(gpointer data)
 {
   rill__broker_loop_run(data);
@@ -364,10 +313,8 @@ static void stop_and_clear(rill__broker *b)
     g_thread_pool_free(b->pool, FALSE, TRUE);
     b->pool = NULL;
   }
-  if (b->listen_fd >= 0) {
-    close(b->listen_fd);
-    b->listen_fd = -1;
-  }
+  for (guint i = 0; b->listeners && i < b->listeners->len; i++)
+    rill__listener_close(b->listeners->pdata[i]);
   if (b->owns_log && b->log) {
     rill_log_close(b->log); /* wakes log waiters: their posts run here */
     b->log = NULL;
@@ -378,6 +325,7 @@ static void stop_and_clear(rill__broker *b)
     b->groups = NULL;
   }
   rill__broker_loop_clear(b);
+  g_clear_pointer(&b->security, rill__security_free);
 }
 
 /* The scrubber's report (its thread): one event line per damaged batch. */
@@ -423,14 +371,16 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
       rill__broker_event(b, "warn", "log_recovered", "note=\"%s\"", notes[i]);
     g_strfreev(notes);
   }
+  if (!(b->security = rill__security_new(b, error)))
+    goto fail;
   if (!rill__broker_loop_init(b, error))
     goto fail;
-  if (*b->settings.listeners) {
-    if (!start_listener(b, error))
+  for (guint i = 0; i < b->listeners->len; i++) {
+    rill__listener *l = b->listeners->pdata[i];
+    if (!rill__listener_bind(l, error))
       goto fail;
-    rill__broker_loop_watch(b, b->listen_fd, EPOLLIN, &b->listen_kind, TRUE);
-  } else {
-    b->adv_host = g_strdup("127.0.0.1");
+    l->kind = RILL__SRC_LISTEN;
+    rill__broker_loop_watch(b, l->fd, EPOLLIN, l, TRUE);
   }
   b->groups = rill__group_coordinator_new(b, error);
   if (!b->groups)
@@ -440,9 +390,11 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
   if (!b->inline_loop)
     b->thread = g_thread_new("rill-broker-io", io_thread, b);
   rill__broker_http_running(b, TRUE);
-  if (b->listen_fd >= 0)
-    rill__broker_event(b, "info", "listening", "host=%s port=%u advertised=%s:%d", b->listen_host, b->port,
-                       b->adv_host, b->adv_port);
+  for (guint i = 0; i < b->listeners->len; i++) {
+    rill__listener *l = b->listeners->pdata[i];
+    rill__broker_event(b, "info", "listening", "host=%s port=%u advertised=%s:%d listener=%s protocol=%s", l->host,
+                       l->port, l->adv_host, l->adv_port, l->name, rill__security_protocol_name(l->protocol));
+  }
   return TRUE;
 
 fail:
@@ -472,7 +424,7 @@ guint rill__broker_offloaded(rill_broker *broker)
 void rill__broker_adopt_inline(rill_broker *broker, int fd)
 {
   g_return_if_fail(broker && broker->b.inline_loop && broker->b.state == RILL__BROKER_RUNNING);
-  rill__broker_conn_add(&broker->b, fd, "inline");
+  rill__broker_conn_add(&broker->b, NULL, fd, "inline");
 }
 
 gboolean rill__broker_reset_inline(rill_broker *broker, GError **error)
@@ -517,7 +469,8 @@ void rill_broker_free(rill_broker *broker)
     stop_and_clear(b);
   rill__broker_stats_free(b->stats);
   rill__broker_settings_clear(&b->settings);
-  g_free(b->adv_host);
+  if (b->listeners)
+    g_ptr_array_unref(b->listeners);
   g_mutex_clear(&b->post_lock);
   g_free(broker);
 }
@@ -525,7 +478,20 @@ void rill_broker_free(rill_broker *broker)
 uint16_t rill_broker_port(const rill_broker *broker)
 {
   g_return_val_if_fail(broker, 0);
-  return broker->b.listen_fd >= 0 || broker->b.state == RILL__BROKER_RUNNING ? broker->b.port : 0;
+  GPtrArray *ls = broker->b.listeners;
+  return ls && ls->len && broker->b.state == RILL__BROKER_RUNNING ? ((rill__listener *)ls->pdata[0])->port : 0;
+}
+
+uint16_t rill_broker_listener_port(const rill_broker *broker, const char *name)
+{
+  g_return_val_if_fail(broker && name, 0);
+  GPtrArray *ls = broker->b.listeners;
+  for (guint i = 0; ls && broker->b.state == RILL__BROKER_RUNNING && i < ls->len; i++) {
+    rill__listener *l = ls->pdata[i];
+    if (g_ascii_strcasecmp(l->name, name) == 0)
+      return l->port;
+  }
+  return 0;
 }
 
 rill_log *rill_broker_log(const rill_broker *broker)

@@ -20,12 +20,25 @@
 
 typedef struct rill__broker_settings rill__broker_settings;
 
+typedef enum { RILL__CLIENT_AUTH_NONE, RILL__CLIENT_AUTH_REQUESTED, RILL__CLIENT_AUTH_REQUIRED } rill__ssl_client_auth;
+
 /* Parsed values, filled from the table's defaults then overridden. Strings
  * are owned (g_free). */
 struct rill__broker_settings {
   char *log_dirs;                          /* log.dirs: data directory (unless a log is passed in) */
-  char *listeners;                         /* listeners: "host:port", "PLAINTEXT://host:port" or "" */
+  char *listeners;                         /* listeners: "NAME://host:port,...", "host:port" or "" (listeners.h) */
   char *advertised_listeners;              /* advertised.listeners: "" = derived from listeners */
+  char *listener_security_protocol_map;    /* listener.security.protocol.map: "NAME:PROTOCOL,..." */
+  /* Security (docs/security.md): TLS (tls.c), SASL (sasl.c), ACLs (acl.c). */
+  char *ssl_keystore_location;             /* ssl.keystore.location: PEM certificate chain (+ key) */
+  char *ssl_key_location;                  /* ssl.key.location: PEM private key ("" = in the keystore file) */
+  char *ssl_key_password;                  /* ssl.key.password: of an encrypted key */
+  char *ssl_truststore_location;           /* ssl.truststore.location: PEM CA bundle for client certificates */
+  int ssl_client_auth;                     /* ssl.client.auth: rill__ssl_client_auth */
+  char *sasl_enabled_mechanisms;           /* sasl.enabled.mechanisms */
+  char *sasl_users_file;                   /* rill.sasl.users.file: bootstrap credentials */
+  char *super_users;                       /* super.users: "User:a;User:b" */
+  int allow_everyone_if_no_acl_found;      /* allow.everyone.if.no.acl.found: 0 auto, 1 true, 2 false */
   int32_t broker_id;                       /* broker.id */
   char *cluster_id;                        /* cluster.id */
   int32_t num_partitions;                  /* num.partitions: auto-created / default partitions */

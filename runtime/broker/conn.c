@@ -16,7 +16,13 @@
  * first (a parked Fetch, an acks=all Produce waiting for fdatasync). An acks=0 Produce
  * removes its slot. Memory chunks are gathered into one sendmsg() across
  * ready slots; file chunks go by sendfile() (zero copy), with MSG_MORE on the
- * memory part before them so header and data share packets.
+ * memory part before them so header and data share packets. Answers made
+ * while a read's frames are dispatched (acks=1 Produce, Metadata, a Fetch
+ * with data) are written once after that read, so a client that queued
+ * several requests gets its answers in one sendmsg() (a broker that fell
+ * behind catches up with fewer syscalls). A read that fills less than the
+ * buffer drained the socket: reading stops there without another recvmsg()
+ * (epoll is level-triggered and reports what arrives later).
  *
  * Lifetime: a connection is referenced by the open list and by each live
  * request; closing it drops the socket at once, and the struct goes with the
@@ -43,6 +49,8 @@
  */
 #define _GNU_SOURCE /* accept4 */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/security.h"
+#include "runtime/broker/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,6 +70,28 @@
 #define ACCEPT_RETRY_MS 100
 
 static void conn_flush(rill__broker_conn *c);
+static void conn_read(rill__broker_conn *c);
+
+/* TLS (tls.h): the session may hold received bytes the socket no longer
+ * signals; read them from a timer (next loop turn) while reading is on. */
+static void conn_kick_run(void *user_data)
+{
+  rill__broker_conn *c = user_data;
+  c->sec->kick_pending = FALSE;
+  if (!c->dead && !c->read_paused && !c->mem_waiting)
+    rill__broker_conn_event(c, EPOLLIN);
+  rill__broker_conn_unref(c);
+}
+
+static void conn_kick(rill__broker_conn *c)
+{
+  if (c->dead || !c->sec || !c->sec->tls || c->sec->kick_pending || c->read_paused || c->mem_waiting ||
+      !rill__tls_has_input(c->sec->tls))
+    return;
+  c->sec->kick_pending = TRUE;
+  c->refs++;
+  rill__broker_timer_add(c->broker, 0, conn_kick_run, c);
+}
 
 static void update_events(rill__broker_conn *c)
 {
@@ -71,12 +101,14 @@ static void update_events(rill__broker_conn *c)
   if (!c->read_paused && !c->mem_waiting)
     ev |= EPOLLIN | EPOLLRDHUP;
   rill__slot *head = g_queue_peek_head(&c->slots);
-  if (head && head->ready)
+  if ((head && head->ready) || (c->sec && c->sec->tls && rill__tls_want_write(c->sec->tls)))
     ev |= EPOLLOUT;
   if (ev != c->events) {
     c->events = ev;
     rill__broker_loop_watch(c->broker, c->fd, ev, c, FALSE);
   }
+  if (ev & EPOLLIN)
+    conn_kick(c);
 }
 
 static void slot_free(rill__slot *s)
@@ -94,6 +126,7 @@ void rill__broker_conn_unref(rill__broker_conn *c)
   if (--c->refs > 0)
     return;
   g_assert(c->dead);
+  rill__conn_sec_free(c->sec);
   g_queue_clear_full(&c->slots, (GDestroyNotify)slot_free);
   g_free(c->in);
   g_free(c);
@@ -157,23 +190,32 @@ void rill__broker_accept_resume(rill__broker *b)
     rill__broker_timer_cancel(b, b->accept_timer);
     b->accept_timer = NULL;
   }
-  if (b->listen_fd >= 0 && !b->draining)
-    rill__broker_loop_watch(b, b->listen_fd, EPOLLIN, &b->listen_kind, TRUE);
+  for (guint i = 0; i < b->listeners->len && !b->draining; i++) {
+    rill__listener *l = b->listeners->pdata[i];
+    if (l->fd >= 0)
+      rill__broker_loop_watch(b, l->fd, EPOLLIN, l, TRUE);
+  }
 }
 
-/* Stops watching the listener until a connection closes or a while passes. */
+/* Stops watching the listeners until a connection closes or a while passes. */
 static void accept_pause(rill__broker *b)
 {
   b->accept_paused = TRUE;
-  rill__broker_loop_unwatch(b, b->listen_fd);
+  for (guint i = 0; i < b->listeners->len; i++) {
+    rill__listener *l = b->listeners->pdata[i];
+    if (l->fd >= 0)
+      rill__broker_loop_unwatch(b, l->fd);
+  }
   b->accept_timer = rill__broker_timer_add(b, ACCEPT_RETRY_MS, accept_retry, b);
 }
 
-void rill__broker_conn_add(rill__broker *b, int fd, const char *host)
+void rill__broker_conn_add(rill__broker *b, rill__listener *l, int fd, const char *host)
 {
   rill__broker_conn *c = g_new0(rill__broker_conn, 1);
   c->kind = RILL__SRC_CONN;
   c->fd = fd;
+  c->listener = l;
+  c->sec = rill__conn_sec_new(b, l);
   c->broker = b;
   c->refs = 1;
   c->last_active_ms = rill__broker_now_ms(b);
@@ -185,12 +227,12 @@ void rill__broker_conn_add(rill__broker *b, int fd, const char *host)
   rill__broker_event_limited(b, RILL__EV_CONNECT, "peer=%s", c->host);
 }
 
-void rill__broker_accept(rill__broker *b)
+void rill__broker_accept(rill__broker *b, rill__listener *l)
 {
-  for (;;) {
+  while (l->fd >= 0) {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
-    int fd = accept4(b->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int err = errno;
       if (err == EINTR || err == ECONNABORTED)
@@ -217,7 +259,7 @@ void rill__broker_accept(rill__broker *b)
       inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
     else if (ss.ss_family == AF_INET6)
       inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
-    rill__broker_conn_add(b, fd, host);
+    rill__broker_conn_add(b, l, fd, host);
   }
 }
 
@@ -342,12 +384,18 @@ static void conn_read(rill__broker_conn *c)
       iov[niov++] = (struct iovec){c->frame + c->frame_got, c->frame_len - c->frame_got};
     iov[niov++] = (struct iovec){c->in + c->in_len, c->in_cap - c->in_len};
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
-    ssize_t n = recvmsg(c->fd, &mh, 0);
+    ssize_t n = c->sec && c->sec->tls ? rill__tls_recv(c->sec->tls, c->fd, iov, niov) : recvmsg(c->fd, &mh, 0);
+    if (c->sec && c->sec->tls)
+      rill__conn_sec_on_input(c);
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
+      if (errno == EPROTO && c->sec && c->sec->tls) {
+        rill__security_event_tls_failed(c);
+        rill__broker_conn_close(c, "tls_error");
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
         rill__broker_conn_close(c, "read_error");
+      }
       return;
     }
     if (n == 0) {
@@ -355,6 +403,7 @@ static void conn_read(rill__broker_conn *c)
       return;
     }
     size_t got = (size_t)n;
+    gboolean drained = got < iov[0].iov_len + (niov > 1 ? iov[1].iov_len : 0);
     c->last_active_ms = rill__broker_now_ms(c->broker);
     if (c->frame) {
       size_t take = MIN(got, c->frame_len - c->frame_got);
@@ -371,7 +420,7 @@ static void conn_read(rill__broker_conn *c)
       }
     }
     c->in_len += got;
-    if (c->dead || !process_input(c))
+    if (c->dead || !process_input(c) || drained)
       return;
   }
 }
@@ -381,10 +430,16 @@ void rill__broker_conn_event(rill__broker_conn *c, uint32_t events)
   c->refs++; /* the connection may close while handling */
   if (events & EPOLLOUT)
     conn_flush(c);
-  if (!c->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)))
+  if (!c->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
+    c->reading = TRUE;
     conn_read(c);
+    c->reading = FALSE;
+    conn_flush(c);
+  }
   if (!c->dead && (events & (EPOLLHUP | EPOLLERR)))
     rill__broker_conn_close(c, "hangup");
+  if (!c->dead && c->sec && c->sec->tls)
+    update_events(c); /* handshake bytes to send, or input left in the session */
   rill__broker_conn_unref(c);
 }
 
@@ -394,6 +449,11 @@ void rill__broker_conn_event(rill__broker_conn *c, uint32_t events)
  * socket is full. */
 static void conn_flush(rill__broker_conn *c)
 {
+  rill__tls *tls = c->sec ? c->sec->tls : NULL;
+  if (tls && !rill__tls_flush(tls, c->fd)) {
+    rill__broker_conn_close(c, "write_error");
+    return;
+  }
   while (!c->dead) {
     rill__slot *head = g_queue_peek_head(&c->slots);
     if (!head || !head->ready)
@@ -432,7 +492,14 @@ static void conn_flush(rill__broker_conn *c)
         n = 0;
       } else {
         struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
-        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        n = tls ? rill__tls_send(tls, c->fd, iov, niov) : sendmsg(c->fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+      }
+    } else if (tls) {
+      /* No sendfile under TLS: pread in large chunks and encrypt. */
+      n = ch->len ? rill__tls_send_file(tls, c->fd, ch->fd, ch->pos, ch->len) : 0;
+      if (n == 0 && ch->len) {
+        rill__broker_conn_close(c, "sendfile_short");
+        return;
       }
     } else {
       off_t pos = (off_t)ch->pos;
@@ -484,6 +551,12 @@ static void conn_flush(rill__broker_conn *c)
   }
   if (c->dead)
     return;
+  if (c->sec && rill__conn_sec_close_due(c)) {
+    rill__broker_conn_close(c, "authentication_failed");
+    return;
+  }
+  if (tls && c->slots.length == 0)
+    rill__tls_trim(tls);
   if (c->read_paused && c->slots.length < MAX_QUEUED_SLOTS / 2 && !c->broker->draining) {
     c->read_paused = FALSE;
     update_events(c);
@@ -510,7 +583,7 @@ static void req_finish(rill__req_priv *r, rill__slot *keep)
   rill__wire_arena_clear(&r->arena);
   rill__broker_frame_free(r->pub.broker, r->frame, r->frame_len);
   g_free(r);
-  if (!c->dead)
+  if (!c->dead && !c->reading)
     conn_flush(c); /* a ready or removed slot may unblock the head */
   rill__broker_conn_unref(c);
 }

@@ -18,6 +18,7 @@
  * h-fetch.c). Group APIs start at v0 (librdkafka's feature map).
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/security.h"
 
 #include <string.h>
 
@@ -40,11 +41,16 @@ const rill__api_entry rill__broker_apis[RILL_WIRE_MAX_API_KEY + 1] = {
   [RILL_WIRE_API_CREATE_TOPICS] = {0, 4, 5, rill__handle_create_topics},
   [RILL_WIRE_API_DELETE_TOPICS] = {0, 3, 4, rill__handle_delete_topics},
   [RILL_WIRE_API_INIT_PRODUCER_ID] = {0, 4, 2, rill__handle_init_producer_id},
+  [RILL_WIRE_API_DESCRIBE_ACLS] = {0, 3, 2, rill__handle_describe_acls},
+  [RILL_WIRE_API_CREATE_ACLS] = {0, 3, 2, rill__handle_create_acls},
+  [RILL_WIRE_API_DELETE_ACLS] = {0, 3, 2, rill__handle_delete_acls},
   [RILL_WIRE_API_DESCRIBE_CONFIGS] = {0, 2, 4, rill__handle_describe_configs},
   [RILL_WIRE_API_ALTER_CONFIGS] = {0, 1, 2, rill__handle_alter_configs},
   [RILL_WIRE_API_SASL_AUTHENTICATE] = {0, 1, 2, rill__handle_sasl_authenticate},
   [RILL_WIRE_API_CREATE_PARTITIONS] = {0, 1, 2, rill__handle_create_partitions},
   [RILL_WIRE_API_DELETE_GROUPS] = {0, 1, 2, rill__group_handle_delete_groups},
+  [RILL_WIRE_API_DESCRIBE_USER_SCRAM_CREDENTIALS] = {0, 0, 0, rill__handle_describe_user_scram_credentials},
+  [RILL_WIRE_API_ALTER_USER_SCRAM_CREDENTIALS] = {0, 0, 0, rill__handle_alter_user_scram_credentials},
 };
 
 static void fill_api_versions(rill__broker_req *req, rill__wire_api_versions_response *out)
@@ -73,8 +79,7 @@ void rill__handle_api_versions(rill__broker_req *req)
   rill__broker_respond(req, &out);
 }
 
-/* Answers with raw bytes after the size prefix (@body, @len). */
-static void respond_raw(rill__broker_req *req, const uint8_t *body, size_t len)
+void rill__broker_respond_raw(rill__broker_req *req, const uint8_t *body, size_t len)
 {
   uint8_t *mem = g_malloc(4 + len);
   mem[0] = (uint8_t)(len >> 24);
@@ -104,14 +109,14 @@ static void respond_unsupported(rill__broker_req *req)
     rill__wire_writer_init(&w);
     gboolean ok = rill__wire_response_encode(&w, key, 0, req->header.correlation_id, &out, &err);
     g_assert(ok); /* a v0 ApiVersions body always encodes */
-    respond_raw(req, w.buf + 4, w.len - 4);
+    rill__broker_respond_raw(req, w.buf + 4, w.len - 4);
     rill__wire_writer_clear(&w);
     return;
   }
   uint32_t corr = (uint32_t)req->header.correlation_id;
   uint8_t body[6] = {(uint8_t)(corr >> 24), (uint8_t)(corr >> 16), (uint8_t)(corr >> 8), (uint8_t)corr,
                      0, RILL_KAFKA_ERR_UNSUPPORTED_VERSION};
-  respond_raw(req, body, sizeof body);
+  rill__broker_respond_raw(req, body, sizeof body);
 }
 
 #ifdef RILL_FUZZ_BUSY_LIMIT_MS
@@ -148,6 +153,18 @@ void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len)
   r->frame_len = len;
   r->start_us = g_get_monotonic_time();
   rill__wire_arena_init(&r->arena);
+  if (c->sec && c->sec->sasl_raw) {
+    /* After SaslHandshake v0 frames are bare SASL tokens (sasl.c). */
+    r->pub.broker = b;
+    r->pub.conn = c;
+    r->pub.header.request_api_key = RILL_WIRE_API_SASL_AUTHENTICATE;
+    r->pub.arena = &r->arena;
+    r->slot = g_new0(rill__slot, 1);
+    g_queue_push_tail(&c->slots, r->slot);
+    c->refs++;
+    rill__sasl_raw_token(&r->pub, frame, len);
+    return;
+  }
   rill__wire_status st = rill__wire_request_decode(frame, len, &r->arena, &r->request, &err);
   if (st == RILL_WIRE_MALFORMED) {
     rill__broker_event_limited(b, RILL__EV_MALFORMED_REQUEST, "peer=%s field=%s offset=%zu reason=\"%s\"", c->host,
@@ -173,5 +190,7 @@ void rill__broker_dispatch(rill__broker_conn *c, uint8_t *frame, size_t len)
     respond_unsupported(&r->pub);
     return;
   }
+  if (!rill__security_admit(&r->pub))
+    return;
   handle(e, &r->pub);
 }

@@ -148,8 +148,8 @@ void rill__group_handle_find_coordinator(rill__broker_req *req)
   const rill__wire_find_coordinator_request *in = &req->body->find_coordinator;
   rill__wire_find_coordinator_response out;
   rill__wire_find_coordinator_response_init(&out);
-  rill__wire_str host = rill__wire_str_from(rill__broker_advertised_host(req->broker));
-  int32_t port = rill__broker_advertised_port(req->broker);
+  rill__wire_str host = rill__wire_str_from(rill__broker_advertised_host(req));
+  int32_t port = rill__broker_advertised_port(req);
   int32_t node = rill__broker_node_id(req->broker);
   int16_t err = coordinator_for(in->key_type);
   out.error_code = err;

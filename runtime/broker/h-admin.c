@@ -15,6 +15,7 @@
  * Messages never carry server paths (rill__broker_error_text).
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 
 #include <stdarg.h>
 
@@ -199,6 +200,12 @@ void rill__handle_create_topics(rill__broker_req *req)
       ot->error_message = rill__wire_str_from("A topic name must be a non-null string without NUL bytes.");
       continue;
     }
+    if (!rill__broker_authorize(req, RILL__RES_CLUSTER, RILL__CLUSTER_NAME, RILL__OP_CREATE) &&
+        !rill__broker_authorize(req, RILL__RES_TOPIC, name, RILL__OP_CREATE)) {
+      ot->error_code = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+      ot->error_message = rill__wire_str_from("Authorization failed.");
+      continue;
+    }
     if (!rill_log_topic_name_validate(name, &error)) {
       ot->error_code = rill__broker_kafka_error(error);
       ot->error_message = rill__broker_error_text(req, error);
@@ -267,6 +274,8 @@ void rill__handle_delete_topics(rill__broker_req *req)
     out->responses[i].error_message = RILL_WIRE_STR_NULL;
     if (!name)
       out->responses[i].error_code = RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
+    else if (!rill__broker_authorize(req, RILL__RES_TOPIC, name, RILL__OP_DELETE))
+      out->responses[i].error_code = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
     else
       st->jobs[st->n++] = (admin_job){.at = i, .name = name};
   }
@@ -327,6 +336,8 @@ void rill__handle_create_partitions(rill__broker_req *req)
         ot->error_code = RILL_KAFKA_ERR_INVALID_REPLICA_ASSIGNMENT;
         ot->error_message = rill__wire_str_from("assignments may only name this broker");
       }
+    if (!ot->error_code && name && !rill__broker_authorize(req, RILL__RES_TOPIC, name, RILL__OP_ALTER))
+      ot->error_code = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
     if (ot->error_code)
       continue;
     if (!name || !rill_log_topic_describe(log, name, &now, NULL, &error)) {

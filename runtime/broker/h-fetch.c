@@ -34,6 +34,7 @@
  * answer); a request naming a session id gets FETCH_SESSION_ID_NOT_FOUND.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 
 #include <string.h>
 
@@ -56,6 +57,7 @@ typedef struct {
  * means data the last evaluation did not see. */
 typedef struct {
   char **topics;
+  gboolean *denied; /* per topic: no READ permission (acl.h) */
   int64_t *wait_at;
 } fetch_view;
 
@@ -216,6 +218,11 @@ static gboolean evaluate(rill__broker_req *req, const fetch_view *view, gboolean
       rill_log_partition_info info;
       GError *error = NULL;
       r->hwm = r->log_start = -1;
+      if (view->denied[t]) {
+        r->error = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+        any_error = TRUE;
+        continue;
+      }
       if (v < 4) {
         r->error = RILL_KAFKA_ERR_UNSUPPORTED_VERSION;
         any_error = TRUE;
@@ -375,8 +382,11 @@ void rill__handle_fetch(rill__broker_req *req)
   fetch_view view;
   view.topics = rill__broker_req_new0(req, char *, MAX(in->n_topics, 1));
   view.wait_at = rill__broker_req_new0(req, int64_t, MAX(n_parts(in), 1));
-  for (int32_t t = 0; t < in->n_topics; t++)
+  view.denied = rill__broker_req_new0(req, gboolean, MAX(in->n_topics, 1));
+  for (int32_t t = 0; t < in->n_topics; t++) {
     view.topics[t] = rill__broker_req_topic(req, in->topics[t].topic);
+    view.denied[t] = view.topics[t] && !rill__broker_authorize(req, RILL__RES_TOPIC, view.topics[t], RILL__OP_READ);
+  }
   if (evaluate(req, &view, FALSE))
     return;
   rill__broker *b = req->broker;

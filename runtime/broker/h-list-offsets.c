@@ -10,6 +10,7 @@
  * no transactions, so isolation levels coincide).
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 #include "runtime/wire/recordbatch.h"
 
 /* Narrows (@offset, @ts), the base offset and max timestamp of the first
@@ -61,7 +62,10 @@ void rill__handle_list_offsets(rill__broker_req *req)
       GError *error = NULL;
       op->partition_index = ip->partition_index;
       op->leader_epoch = 0;
-      if (ip->timestamp < RILL_LOG_TIMESTAMP_EARLIEST) {
+      if (topic && !rill__broker_authorize(req, RILL__RES_TOPIC, topic, RILL__OP_DESCRIBE)) {
+        op->error_code = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+        offset = ts = -1;
+      } else if (ip->timestamp < RILL_LOG_TIMESTAMP_EARLIEST) {
         op->error_code = RILL_KAFKA_ERR_UNSUPPORTED_VERSION;
       } else if (!topic || !rill_log_offset_for_timestamp(log, topic, ip->partition_index, ip->timestamp, &offset,
                                                           &ts, &error)) {

@@ -12,6 +12,7 @@
  * INVALID_TOPIC_EXCEPTION whether or not creation was allowed, as in Kafka.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 
 /* What an asked-for topic's answer will be. */
 typedef struct {
@@ -109,8 +110,8 @@ void rill__handle_metadata(rill__broker_req *req)
   out->brokers = rill__broker_req_new0(req, rill__wire_metadata_response_broker, 1);
   out->n_brokers = 1;
   out->brokers[0].node_id = rill__broker_node_id(b);
-  out->brokers[0].host = rill__wire_str_from(rill__broker_advertised_host(b));
-  out->brokers[0].port = rill__broker_advertised_port(b);
+  out->brokers[0].host = rill__wire_str_from(rill__broker_advertised_host(req));
+  out->brokers[0].port = rill__broker_advertised_port(req);
   out->brokers[0].rack = RILL_WIRE_STR_NULL;
   out->cluster_id = rill__wire_str_from(s->cluster_id);
   out->controller_id = rill__broker_node_id(b);
@@ -120,9 +121,10 @@ void rill__handle_metadata(rill__broker_req *req)
     char **names = rill_log_topic_list(log);
     guint n = names ? g_strv_length(names) : 0;
     out->topics = rill__broker_req_new0(req, rill__wire_metadata_response_topic, n);
-    out->n_topics = (int32_t)n;
+    /* Topics the principal may not describe are left out (Kafka). */
     for (guint i = 0; i < n; i++)
-      fill_topic(req, &out->topics[i], names[i]);
+      if (rill__broker_authorize(req, RILL__RES_TOPIC, names[i], RILL__OP_DESCRIBE))
+        fill_topic(req, &out->topics[out->n_topics++], names[i]);
     g_strfreev(names);
     rill__broker_respond(req, out);
     return;
@@ -142,7 +144,14 @@ void rill__handle_metadata(rill__broker_req *req)
       a->error = RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
       continue;
     }
-    if (!may_create || rill_log_topic_describe(log, a->name, NULL, NULL, NULL))
+    if (!rill__broker_authorize(req, RILL__RES_TOPIC, a->name, RILL__OP_DESCRIBE)) {
+      a->error = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+      continue;
+    }
+    /* Auto-creation needs CREATE on the cluster or the topic. */
+    if (!may_create || rill_log_topic_describe(log, a->name, NULL, NULL, NULL) ||
+        (!rill__broker_authorize(req, RILL__RES_CLUSTER, RILL__CLUSTER_NAME, RILL__OP_CREATE) &&
+         !rill__broker_authorize(req, RILL__RES_TOPIC, a->name, RILL__OP_CREATE)))
       continue;
     if (existing < 0)
       existing = rill__admin_count_partitions(log);

@@ -1,4 +1,4 @@
-/* h-misc.c — InitProducerId and SASL.
+/* h-misc.c — InitProducerId (SASL is in sasl.c).
  *
  * InitProducerId (idempotent producers only): a fresh id from the log's
  * persistent counter, epoch 0. With v3+'s ProducerId/ProducerEpoch (a
@@ -6,12 +6,9 @@
  * new id when the epoch would overflow. Transactions are not supported: a
  * transactional id answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which
  * clients report as fatal instead of retrying forever.
- *
- * SASL: rill-broker speaks PLAINTEXT only. SaslHandshake answers
- * UNSUPPORTED_SASL_MECHANISM with an empty mechanism list;
- * SaslAuthenticate answers ILLEGAL_SASL_STATE.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 
 void rill__handle_init_producer_id(rill__broker_req *req)
 {
@@ -20,6 +17,14 @@ void rill__handle_init_producer_id(rill__broker_req *req)
   rill__wire_init_producer_id_response_init(&out);
   if (in->transactional_id.len >= 0) {
     out.error_code = RILL_KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    rill__broker_respond(req, &out);
+    return;
+  }
+  /* Idempotence: IDEMPOTENT_WRITE on the cluster or WRITE on some topic. */
+  if (!rill__broker_authorize(req, RILL__RES_CLUSTER, RILL__CLUSTER_NAME, RILL__OP_IDEMPOTENT_WRITE) &&
+      !rill__broker_authorize_any(req, RILL__RES_TOPIC, RILL__OP_WRITE)) {
+    out.error_code = RILL_KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
+    out.producer_id = -1;
     rill__broker_respond(req, &out);
     return;
   }
@@ -38,22 +43,5 @@ void rill__handle_init_producer_id(rill__broker_req *req)
     out.producer_id = -1;
   }
   out.producer_epoch = 0;
-  rill__broker_respond(req, &out);
-}
-
-void rill__handle_sasl_handshake(rill__broker_req *req)
-{
-  rill__wire_sasl_handshake_response out;
-  rill__wire_sasl_handshake_response_init(&out);
-  out.error_code = RILL_KAFKA_ERR_UNSUPPORTED_SASL_MECHANISM;
-  rill__broker_respond(req, &out);
-}
-
-void rill__handle_sasl_authenticate(rill__broker_req *req)
-{
-  rill__wire_sasl_authenticate_response out;
-  rill__wire_sasl_authenticate_response_init(&out);
-  out.error_code = RILL_KAFKA_ERR_ILLEGAL_SASL_STATE;
-  out.error_message = rill__wire_str_from("SASL is not supported by rill-broker (PLAINTEXT only)");
   rill__broker_respond(req, &out);
 }

@@ -23,6 +23,7 @@
  *   TRANSACTIONAL_ID_AUTHORIZATION_FAILED per partition.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 
 #include "runtime/wire/batch-header.h"
 
@@ -145,6 +146,8 @@ static void produce_work(rill__broker_req *req)
       part_out *o = &out->responses[t].partitions[p];
       if (!topic)
         o->error_code = RILL_KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
+      else if (!rill__broker_authorize(req, RILL__RES_TOPIC, topic, RILL__OP_WRITE))
+        o->error_code = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
       else
         append_one(req, topic, in->topics[t].partitions[p].records, o);
     }

@@ -82,14 +82,27 @@ gboolean rill__broker_req_orphaned(const rill__broker_req *req);
  * (transfer none): valid while @req is. */
 const char *rill__broker_req_client_host(const rill__broker_req *req);
 
+/* The client's principal: "User:ANONYMOUS", "User:alice" (SASL) or
+ * "User:CN=alice,O=example" (TLS client certificate). (transfer none) */
+const char *rill__broker_req_principal(const rill__broker_req *req);
+
+/* TRUE when the request's principal may do @op (acl.h: RILL__OP_*) on the
+ * resource (@resource_type RILL__RES_*, @name): Kafka's authorizer with the
+ * broker's ACLs, super.users and allow.everyone.if.no.acl.found. */
+gboolean rill__broker_authorize(rill__broker_req *req, int8_t resource_type, const char *name, int8_t op);
+/* TRUE when some ALLOW binding gives the principal @op on a resource of
+ * @resource_type (InitProducerId: WRITE on any topic). */
+gboolean rill__broker_authorize_any(rill__broker_req *req, int8_t resource_type, int8_t op);
+
 /* ---- The broker, seen from a handler ---------------------------------------- */
 
 rill_log *rill__broker_log(rill__broker *broker);                 /* (transfer none) */
 const rill__broker_settings *rill__broker_settings_get(rill__broker *broker); /* (transfer none) */
-/* Our node id and the host/port clients should connect to (never 0.0.0.0). */
+/* Our node id, and the host/port the client of @req should connect to: the
+ * advertised address of the listener it came through (never 0.0.0.0). */
 int32_t rill__broker_node_id(rill__broker *broker);
-const char *rill__broker_advertised_host(rill__broker *broker); /* (transfer none) */
-int32_t rill__broker_advertised_port(rill__broker *broker);
+const char *rill__broker_advertised_host(const rill__broker_req *req); /* (transfer none) */
+int32_t rill__broker_advertised_port(const rill__broker_req *req);
 /* Writes one structured log line: "event=NAME key=value ...". @fmt gives the
  * key=value part (may be NULL). */
 void rill__broker_event(rill__broker *broker, const char *level, const char *event, const char *fmt, ...)

@@ -14,7 +14,10 @@
  *
  * Invariants: timers and posted functions run on the I/O thread only; a
  * timer runs at most once; posts made while the loop runs are run by it, and
- * posts made after it ended are run by rill_broker_stop().
+ * posts made after it ended are run by rill_broker_stop(). A post made on
+ * the I/O thread itself (an append there waking a parked Fetch) skips the
+ * eventfd: the loop runs every queued post before it waits again, so the
+ * wake costs no write, no extra epoll return and no read.
  */
 #include "runtime/broker/broker-private.h"
 
@@ -88,23 +91,39 @@ void rill__broker_post(rill__broker *broker, rill__broker_func func, void *user_
     g_free(p);
     return;
   }
+  if (g_atomic_pointer_get(&broker->loop_thread) == g_thread_self())
+    return; /* run before the loop waits again */
   uint64_t one = 1;
   while (write(broker->wake_fd, &one, sizeof one) < 0 && errno == EINTR) {
   }
 }
 
+/* Runs the queued posts, and those they post, until none is left. */
 static void run_posts(rill__broker *b)
 {
-  GQueue q = G_QUEUE_INIT;
-  g_mutex_lock(&b->post_lock);
-  q = b->posts;
-  g_queue_init(&b->posts);
-  g_mutex_unlock(&b->post_lock);
-  rill__post *p;
-  while ((p = g_queue_pop_head(&q))) {
-    p->func(p->user_data);
-    g_free(p);
+  for (;;) {
+    g_mutex_lock(&b->post_lock);
+    GQueue q = b->posts;
+    g_queue_init(&b->posts);
+    g_mutex_unlock(&b->post_lock);
+    if (!q.head)
+      return;
+    rill__post *p;
+    while ((p = g_queue_pop_head(&q))) {
+      p->func(p->user_data);
+      g_free(p);
+    }
   }
+}
+
+/* @timeout_ms, or 0 when the I/O thread queued posts after its run_posts
+ * (a timer's or a drain step's): they wrote no eventfd to end the wait. */
+static int wait_timeout(rill__broker *b, int timeout_ms)
+{
+  g_mutex_lock(&b->post_lock);
+  gboolean pending = b->posts.head != NULL;
+  g_mutex_unlock(&b->post_lock);
+  return pending ? 0 : timeout_ms;
 }
 
 void rill__broker_run_leftover_posts(rill__broker *b)
@@ -164,7 +183,6 @@ gboolean rill__broker_loop_init(rill__broker *b, GError **error)
     return FALSE;
   }
   b->wake_kind = RILL__SRC_WAKE;
-  b->listen_kind = RILL__SRC_LISTEN;
   b->timers = g_sequence_new(NULL);
   rill__broker_loop_watch(b, b->wake_fd, EPOLLIN, &b->wake_kind, TRUE);
   return TRUE;
@@ -202,10 +220,11 @@ static void begin_drain(rill__broker *b)
 {
   b->draining = TRUE;
   b->drain_deadline_ms = rill__broker_now_ms(b) + 10000;
-  if (b->listen_fd >= 0) {
-    rill__broker_loop_unwatch(b, b->listen_fd);
-    close(b->listen_fd);
-    b->listen_fd = -1;
+  for (guint i = 0; i < b->listeners->len; i++) {
+    rill__listener *l = b->listeners->pdata[i];
+    if (l->fd >= 0)
+      rill__broker_loop_unwatch(b, l->fd);
+    rill__listener_close(l);
   }
   for (GList *l = b->conns.head; l; l = l->next)
     rill__broker_conn_pause_reading(l->data);
@@ -232,9 +251,11 @@ static gboolean drained(rill__broker *b)
 void rill__broker_loop_run(rill__broker *b)
 {
   struct epoll_event evs[64];
+  g_atomic_pointer_set(&b->loop_thread, g_thread_self());
   b->reaper = rill__broker_timer_add(b, 1000, reaper_tick, b);
   while (!b->quit) {
-    int n = epoll_wait(b->epfd, evs, G_N_ELEMENTS(evs), b->draining ? MIN(next_timeout(b), 50) : next_timeout(b));
+    int timeout = b->draining ? MIN(next_timeout(b), 50) : next_timeout(b);
+    int n = epoll_wait(b->epfd, evs, G_N_ELEMENTS(evs), wait_timeout(b, timeout));
     if (n < 0 && errno != EINTR) {
       g_warning("epoll_wait: %s", g_strerror(errno));
       break;
@@ -244,7 +265,7 @@ void rill__broker_loop_run(rill__broker *b)
       switch (*kind) {
       case RILL__SRC_LISTEN:
         if (!b->draining)
-          rill__broker_accept(b);
+          rill__broker_accept(b, (rill__listener *)kind);
         break;
       case RILL__SRC_WAKE: {
         uint64_t v;
@@ -278,11 +299,12 @@ void rill__broker_loop_run(rill__broker *b)
 void rill__broker_loop_turn(rill__broker *b, int timeout_ms, gboolean expire_timers)
 {
   struct epoll_event evs[64];
-  int n = epoll_wait(b->epfd, evs, G_N_ELEMENTS(evs), timeout_ms);
+  g_atomic_pointer_set(&b->loop_thread, g_thread_self());
+  int n = epoll_wait(b->epfd, evs, G_N_ELEMENTS(evs), wait_timeout(b, timeout_ms));
   for (int i = 0; i < n; i++) {
     rill__src_kind *kind = evs[i].data.ptr;
     if (*kind == RILL__SRC_LISTEN) {
-      rill__broker_accept(b);
+      rill__broker_accept(b, (rill__listener *)kind);
     } else if (*kind == RILL__SRC_WAKE) {
       uint64_t v;
       while (read(b->wake_fd, &v, sizeof v) < 0 && errno == EINTR) {

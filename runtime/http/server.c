@@ -371,8 +371,17 @@ gboolean rill_http_server_listen(rill_http_server *server, const char *address, 
   if (!sa)
     return FALSE;
   g_autoptr(GError) local = NULL;
+  /* our own listening socket: libsoup's backlog is 10, too short for the
+   * clients of a gateway coming back at once after a restart */
+  g_autoptr(GSocket) sock = g_socket_new(g_socket_address_get_family(sa), G_SOCKET_TYPE_STREAM,
+                                         G_SOCKET_PROTOCOL_TCP, &local);
+  gboolean ok = sock != NULL;
   g_main_context_push_thread_default(server->context);
-  gboolean ok = soup_server_listen(server->soup, sa, 0, &local);
+  if (ok) {
+    g_socket_set_listen_backlog(sock, 4096); /* capped by net.core.somaxconn */
+    ok = g_socket_bind(sock, sa, TRUE, &local) && g_socket_listen(sock, &local) &&
+         soup_server_listen_socket(server->soup, sock, 0, &local);
+  }
   g_main_context_pop_thread_default(server->context);
   if (!ok) {
     g_set_error(error, RILL_HTTP_ERROR, RILL_HTTP_ERROR_LISTEN, "cannot listen for HTTP on %s: %s", address,

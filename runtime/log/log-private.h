@@ -210,6 +210,7 @@ typedef struct rill__partition {
   char *dir;
   GMutex lock;                  /* guards everything below */
   GCond cond;                   /* hwm advanced, sync finished, or closed */
+  int cond_waiters;             /* threads in g_cond_wait on cond: none, no futex wake */
   rill__topic_config cfg;       /* copy, refreshed on alter */
   GPtrArray *segments;          /* rill__segment, by base offset; last = active */
   int64_t log_start_offset;

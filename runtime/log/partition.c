@@ -255,13 +255,34 @@ static void fire_all(fire_list *fire, rill_log_wake reason, int64_t hwm)
   *fire = (fire_list){0};
 }
 
+/* Under the lock. GLib's broadcast is a futex syscall even with nobody
+ * waiting, and an append advances hwm every time: wake only real waiters. */
+static void cond_wake(rill__partition *p)
+{
+  if (p->cond_waiters > 0)
+    g_cond_broadcast(&p->cond);
+}
+
+/* Under the lock; FALSE when @deadline (monotonic us, < 0: none) passed. */
+static gboolean cond_wait(rill__partition *p, int64_t deadline)
+{
+  p->cond_waiters++;
+  gboolean woken = TRUE;
+  if (deadline < 0)
+    g_cond_wait(&p->cond, &p->lock);
+  else
+    woken = g_cond_wait_until(&p->cond, &p->lock, deadline);
+  p->cond_waiters--;
+  return woken;
+}
+
 static void advance_hwm(rill__partition *p, int64_t hwm, int64_t pos, fire_list *fire)
 {
   if (hwm <= p->hwm)
     return;
   p->hwm = hwm;
   p->hwm_pos = pos;
-  g_cond_broadcast(&p->cond);
+  cond_wake(p);
   collect_waiters(p, fire);
 }
 
@@ -397,7 +418,7 @@ static gboolean sync_to(rill__partition *p, int64_t end, fire_list *fire, GError
       return FALSE;
     }
     if (p->syncing) {
-      g_cond_wait(&p->cond, &p->lock);
+      cond_wait(p, -1);
       continue;
     }
     rill__segment *seg = rill__segment_ref(active(p));
@@ -408,7 +429,7 @@ static gboolean sync_to(rill__partition *p, int64_t end, fire_list *fire, GError
     gboolean synced = rill__segment_sync(seg, &local);
     g_mutex_lock(&p->lock);
     p->syncing = false;
-    g_cond_broadcast(&p->cond);
+    cond_wake(p);
     if (!synced) {
       /* After a failed fsync the page cache may have dropped the data: no
        * later fsync can vouch for it, so stop accepting appends. */
@@ -808,12 +829,9 @@ int64_t rill__partition_wait(rill__partition *p, int64_t offset, int64_t timeout
 {
   int64_t deadline = timeout_us < 0 ? -1 : g_get_monotonic_time() + timeout_us;
   g_mutex_lock(&p->lock);
-  while (p->hwm <= offset && !p->closed) {
-    if (deadline < 0)
-      g_cond_wait(&p->cond, &p->lock);
-    else if (!g_cond_wait_until(&p->cond, &p->lock, deadline))
+  while (p->hwm <= offset && !p->closed)
+    if (!cond_wait(p, deadline))
       break;
-  }
   int64_t hwm = p->hwm;
   bool closed = p->closed;
   g_mutex_unlock(&p->lock);

@@ -3,11 +3,14 @@
  * built on our codec (client.h): version negotiation, Metadata, Produce and
  * Fetch seen from both sides (embedding), pipelined answers in request
  * order, acks=0, durability sync acks pipelined over two connections (large
- * frames included), long polling woken by an append, KIP-74, refused versions,
+ * frames included), long polling woken by an append (another thread's, and a
+ * corked burst of Produce requests on another connection), KIP-74, refused versions,
  * and hostile input (random bytes, a 2 GB size prefix, truncated frames)
  * that must close only the offending connection. */
 #include <rill/broker.h>
 #include <rill/kafka-error.h>
+
+#include <netinet/tcp.h>
 
 #include "tests/broker/client.h"
 #include "tests/log/test-batch.h"
@@ -485,6 +488,61 @@ static void test_long_poll_woken_by_append(void)
   fixture_stop(&f);
 }
 
+/* A Fetch parked on one connection is answered by a Produce arriving on
+ * another: the append runs on the I/O thread, whose wake of the parked
+ * Fetch is queued without the eventfd. The producer's requests arrive in
+ * one segment (corked) and are answered in order, after the read. */
+static void test_long_poll_woken_by_wire_produce(void)
+{
+  fixture f;
+  fixture_start(&f, NULL);
+  g_assert_true(rill_log_topic_create(f.log, "ww", 1, NULL, NULL));
+  int fetcher = tc_connect(f.port);
+  int producer = tc_connect(f.port);
+  /* max_wait of 10 minutes: only the Produce can answer it within the
+   * client's 20 s receive bound. */
+  send_fetch(fetcher, 5, "ww", 0, 0, 600000, 1, 1 << 20);
+  /* The Fetch's bytes were queued before this request was sent, and one
+   * thread reads both sockets: once this is answered the Fetch is parked. */
+  check_api_versions(producer, 3, 1);
+  size_t len1 = 0, len2 = 0;
+  uint8_t *b1 = test_batch(3, 16, 7000, 5, &len1);
+  uint8_t *b2 = test_batch(2, 16, 7000, 6, &len2);
+  int one = 1, zero = 0;
+  g_assert_cmpint(setsockopt(producer, IPPROTO_TCP, TCP_CORK, &one, sizeof one), ==, 0);
+  send_produce(producer, 7, 10, 1, "ww", 0, b1, len1);
+  send_produce(producer, 7, 11, 1, "ww", 0, b2, len2);
+  rill__wire_api_versions_request av;
+  rill__wire_api_versions_request_init(&av);
+  tc_send(producer, RILL_WIRE_API_API_VERSIONS, 2, 12, &av);
+  g_assert_cmpint(setsockopt(producer, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero), ==, 0);
+  int64_t base = -1;
+  g_assert_cmpint(recv_produce(producer, 7, 10, &base), ==, 0);
+  g_assert_cmpint(base, ==, 0);
+  g_assert_cmpint(recv_produce(producer, 7, 11, &base), ==, 0);
+  g_assert_cmpint(base, ==, 3);
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_api_versions_response avr;
+  uint8_t *frame;
+  g_assert_cmpint(tc_recv(producer, RILL_WIRE_API_API_VERSIONS, 2, &a, &avr, &frame), ==, 12);
+  g_free(frame);
+  rill__wire_arena_clear(&a);
+
+  int16_t err;
+  int64_t hwm;
+  GBytes *got = recv_fetch(fetcher, 5, &err, &hwm);
+  g_assert_cmpint(err, ==, 0);
+  g_assert_cmpint(hwm, >=, 3);
+  g_assert_cmpuint(g_bytes_get_size(got), ==, hwm == 3 ? len1 : len1 + len2);
+  g_bytes_unref(got);
+  g_free(b1);
+  g_free(b2);
+  close(producer);
+  close(fetcher);
+  fixture_stop(&f);
+}
+
 static void test_hostile_input(void)
 {
   fixture f;
@@ -563,6 +621,7 @@ int main(int argc, char **argv)
   g_test_add_func("/broker/produce-fetch-embedded", test_produce_fetch_embedded);
   g_test_add_func("/broker/pipelining-acks0", test_pipelining_and_acks0);
   g_test_add_func("/broker/produce-sync-pipelined", test_produce_sync_pipelined);
+  g_test_add_func("/broker/long-poll-woken-by-wire-produce", test_long_poll_woken_by_wire_produce);
   g_test_add_func("/broker/long-poll-woken", test_long_poll_woken_by_append);
   g_test_add_func("/broker/hostile-input", test_hostile_input);
   g_test_add_func("/broker/idle-reaped", test_idle_reaped);

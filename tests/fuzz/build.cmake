@@ -1,5 +1,7 @@
 rill_fuzz(recordbatch ${CMAKE_CURRENT_LIST_DIR}/recordbatch.c)
 rill_fuzz(wire-request ${CMAKE_CURRENT_LIST_DIR}/wire-request.c)
 rill_fuzz(broker-request ${CMAKE_CURRENT_LIST_DIR}/broker-request.c)
+rill_fuzz(gateway-frame ${CMAKE_CURRENT_LIST_DIR}/gateway-frame.c)
 rill_fuzz(text-parse ${CMAKE_CURRENT_LIST_DIR}/text-parse.c)
 rill_fuzz(expr ${CMAKE_CURRENT_LIST_DIR}/expr.c)
+rill_fuzz(sasl ${CMAKE_CURRENT_LIST_DIR}/sasl.c)

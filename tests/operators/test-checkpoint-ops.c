@@ -1,7 +1,9 @@
 /* test-checkpoint-ops.c — snapshot/restore round trips for every stateful
  * operator family: windows (tumbling, hopping, session), running
  * aggregates, dedupe, top-N, keyed_process state, and the window, interval
- * and table joins.
+ * and table joins — one of them chained: both its inputs are branches of
+ * one source's task (forward edges), so barriers reach it from its two
+ * inputs inside that task, and it must snapshot once, after both.
  *
  * Each case runs a pipeline three ways at P=2: uninterrupted (reference);
  * then with checkpoints, where every source task emits half its records,
@@ -222,7 +224,24 @@ typedef enum {
   F_JOIN_WINDOW,
   F_JOIN_INTERVAL,
   F_JOIN_TABLE,
+  F_JOIN_CHAINED,
 } family;
+
+/* The chained join's left branch: the value prefixed with 'L'. */
+static rill_flow tag_left(rill_ctx *ctx, const rill_record *in, rill_record *out, void *user_data)
+{
+  uint8_t *v = rill_ctx_alloc(ctx, in->value.len + 1);
+  v[0] = 'L';
+  memcpy(v + 1, in->value.data, in->value.len);
+  out->value = rill_bytes_make(v, in->value.len + 1);
+  return RILL_FLOW_OK;
+}
+
+/* Its right branch: the records with an even value. */
+static rill_verdict even_value(rill_ctx *ctx, const rill_record *in, void *user_data)
+{
+  return (in->value.data[in->value.len - 1] - '0') % 2 == 0 ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
+}
 
 static rill_stage *timed(rill_pipeline *pl, const char *name, const gen_conf *c)
 {
@@ -299,6 +318,21 @@ static gboolean run_case(family f, collected *col, const char *ckpt_dir, gboolea
   case F_JOIN_TABLE:
     join = rill_join_table_new(RILL_JOIN_LEFT, &error);
     break;
+  case F_JOIN_CHAINED: {
+    /* The source's records carry their keys: no key_by, every edge is
+     * forward, and each task joins its own records. */
+    rill_watermark_options wo = {.max_out_of_orderness_ms = OOO_MS};
+    rill_stage *src = rill_pipeline_add_source(pl, "src", &gen_class, &a, NULL);
+    rill_stage *wm = rill_pipeline_add_watermarks(pl, "src.wm", src, &wo);
+    rill_stage *left = rill_pipeline_add_map(pl, "left", wm, tag_left, NULL, NULL);
+    rill_stage *right = rill_pipeline_add_filter(pl, "right", wm, even_value, NULL, NULL);
+    join = rill_join_window_new(RILL_JOIN_LEFT, 500, &error);
+    g_assert_no_error(error);
+    s = rill_pipeline_add_join(pl, "op", left, right, join);
+    rill_join_unref(join);
+    join = NULL;
+    break;
+  }
   }
   g_assert_no_error(error);
   if (join) {
@@ -308,6 +342,13 @@ static gboolean run_case(family f, collected *col, const char *ckpt_dir, gboolea
   }
   rill_pipeline_add_sink(pl, "out", s, &col_class, col, NULL);
   gboolean ok = rill_pipeline_run(pl, &error);
+  if (f == F_JOIN_CHAINED) {
+    guint n;
+    rill_stage_metrics *m = rill_pipeline_get_metrics(pl, &n);
+    for (guint i = 0; i < n; i++) /* one chain: the join runs in the source's tasks */
+      g_assert_cmpuint(m[i].task_thread, ==, m[0].task_thread);
+    g_free(m);
+  }
   if (!ok && !crash)
     g_error("run failed: %s", error->message);
   if (!ok)
@@ -405,7 +446,7 @@ int main(int argc, char **argv)
     {"tumbling", F_TUMBLING},       {"hopping", F_HOPPING},       {"session", F_SESSION},
     {"running-aggregate", F_RUNNING}, {"dedupe", F_DEDUPE},       {"top-n", F_TOPN},
     {"keyed-state", F_KEYED},       {"join-window", F_JOIN_WINDOW}, {"join-interval", F_JOIN_INTERVAL},
-    {"join-table", F_JOIN_TABLE},
+    {"join-table", F_JOIN_TABLE},   {"join-chained", F_JOIN_CHAINED},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     char *path = g_strdup_printf("/checkpoint/round-trip/%s", cases[i].name);

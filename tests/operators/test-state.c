@@ -135,17 +135,47 @@ static GHashTable *last_per_key(collector *col)
   return h;
 }
 
-static void check_keyed(gboolean running, guint P)
+/* "u<n>" -> "g<n % 7>", written into the scratch buffer (a computed key
+ * key_by must copy: in place at P = 1, into the routed batch otherwise). */
+static rill_bytes group_key(const rill_record *r, uint8_t *scratch, size_t n, void *user_data)
+{
+  int id = 0;
+  for (size_t i = 1; i < r->key.len; i++) /* not NUL-terminated */
+    id = id * 10 + (r->key.data[i] - '0');
+  int len = g_snprintf((char *)scratch, n, "g%d", id % 7);
+  return rill_bytes_make(scratch, (size_t)len);
+}
+
+/* @h's values summed by group_key's mapping of its keys. */
+static GHashTable *by_group(GHashTable *h)
+{
+  GHashTable *g = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init(&it, h);
+  while (g_hash_table_iter_next(&it, &k, &v)) {
+    char *gk = g_strdup_printf("g%d", atoi((const char *)k + 1) % 7);
+    g_hash_table_insert(g, gk, GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(g, gk)) + GPOINTER_TO_INT(v)));
+  }
+  g_hash_table_unref(h);
+  return g;
+}
+
+static void check_keyed(gboolean running, guint P, gboolean computed)
 {
   GHashTable *counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   GHashTable *sums = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   script *sc = random_script(P, 42 + P, 3000, counts, sums);
+  if (computed) {
+    counts = by_group(counts);
+    sums = by_group(sums);
+  }
   collector col;
   collector_init(&col);
   rill_pipeline *p = rill_pipeline_new("keyed");
   rill_pipeline_set_parallelism(p, P);
   rill_stage *src = rill_pipeline_add_source(p, "src", &rill_script_source_class, sc, NULL);
-  rill_stage *kb = rill_pipeline_add_key_by(p, "key_by", src, NULL, NULL, NULL);
+  rill_stage *kb = rill_pipeline_add_key_by(p, "key_by", src, computed ? group_key : NULL, NULL, NULL);
   rill_stage *op = running ? rill_pipeline_add_aggregate(p, "agg", kb, rill_aggregate_sum(NULL, NULL))
                            : rill_pipeline_add_keyed_process(p, "proc", kb, count_fn, NULL, NULL);
   rill_pipeline_add_sink(p, "out", op, &collector_class, &col, NULL);
@@ -180,14 +210,23 @@ static void check_keyed(gboolean running, guint P)
 
 static void test_keyed_process(void)
 {
-  check_keyed(FALSE, 1);
-  check_keyed(FALSE, 4);
+  check_keyed(FALSE, 1, FALSE);
+  check_keyed(FALSE, 4, FALSE);
 }
 
 static void test_running_aggregate(void)
 {
-  check_keyed(TRUE, 1);
-  check_keyed(TRUE, 4);
+  check_keyed(TRUE, 1, FALSE);
+  check_keyed(TRUE, 4, FALSE);
+}
+
+/* A key function's computed keys: at P = 1 key_by chains and writes them
+ * into the batch in place, at P = 3 it routes copies. */
+static void test_computed_keys(void)
+{
+  check_keyed(TRUE, 3, TRUE);
+  check_keyed(TRUE, 1, TRUE);
+  check_keyed(FALSE, 1, TRUE);
 }
 
 /* ---- dedupe -------------------------------------------------------------- */
@@ -396,6 +435,7 @@ int main(int argc, char **argv)
   g_test_add_func("/state/store", test_store);
   g_test_add_func("/state/keyed-process", test_keyed_process);
   g_test_add_func("/state/running-aggregate", test_running_aggregate);
+  g_test_add_func("/state/computed-keys", test_computed_keys);
   g_test_add_func("/state/dedupe", test_dedupe);
   g_test_add_func("/state/top-n", test_topn);
   g_test_add_func("/state/top-n-ranking", test_topn_ranking);

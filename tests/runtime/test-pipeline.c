@@ -221,10 +221,60 @@ static void test_fan_out_fan_in(void)
   rill_stage_metrics *m = rill_pipeline_get_metrics(p, &n);
   g_assert_cmpuint(metrics_of(m, n, "union")->records_in, ==, 90000);
   g_assert_cmpuint(metrics_of(m, n, "split")->records_out, ==, 60000);
-  g_assert_cmpuint(metrics_of(m, n, "union")->queue_capacity, >, 0);
+  /* Every edge is forward and every branch starts at the source: the whole
+   * DAG (fan-out, both branches, the union of them, both sinks) is one
+   * chain, run by the source's threads with no stream between stages. */
+  for (guint i = 0; i < n; i++) {
+    g_assert_cmpuint(m[i].task_thread, ==, metrics_of(m, n, "numbers")->task_thread);
+    g_assert_cmpuint(m[i].queue_capacity, ==, 0);
+  }
   g_free(m);
   rill_pipeline_unref(p);
   collect_sink_clear(&merged);
+  collect_sink_clear(&all);
+}
+
+static rill_verdict keep_parity(rill_ctx *ctx, const rill_record *in, void *user_data)
+{
+  return record_id(in) % 2 == GPOINTER_TO_UINT(user_data) ? RILL_VERDICT_KEEP : RILL_VERDICT_DROP;
+}
+
+/* Two filters and a sink on one source's fan-out, all chained: the first
+ * filters get the batch while it is shared (they copy only what they keep),
+ * the last branch gets it alone. Nothing leaks between the branches. */
+static void test_fan_out_filters(void)
+{
+  range_source src = {.n_splits = 2, .per_split = 7000, .value_len = 4};
+  collect_sink even, odd, all;
+  collect_sink_init(&even);
+  collect_sink_init(&odd);
+  collect_sink_init(&all);
+  rill_pipeline *p = rill_pipeline_new("fan-filters");
+  rill_pipeline_set_parallelism(p, 2);
+  rill_stage *s = rill_pipeline_add_source(p, "numbers", &range_source_class, &src, NULL);
+  rill_stage *fe = rill_pipeline_add_filter(p, "even", s, keep_parity, GUINT_TO_POINTER(0), NULL);
+  rill_stage *fo = rill_pipeline_add_filter(p, "odd", s, keep_parity, GUINT_TO_POINTER(1), NULL);
+  rill_pipeline_add_sink(p, "even-out", fe, &collect_sink_class, &even, NULL);
+  rill_pipeline_add_sink(p, "odd-out", fo, &collect_sink_class, &odd, NULL);
+  rill_pipeline_add_sink(p, "all", s, &collect_sink_class, &all, NULL);
+  GError *error = NULL;
+  g_assert_true(rill_pipeline_run(p, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(all.ids->len, ==, 14000);
+  g_assert_cmpuint(even.ids->len, ==, 7000);
+  g_assert_cmpuint(odd.ids->len, ==, 7000);
+  g_array_sort(all.ids, cmp_u64);
+  g_array_sort(even.ids, cmp_u64);
+  g_array_sort(odd.ids, cmp_u64);
+  for (guint i = 0; i < 14000; i++)
+    g_assert_cmpuint(g_array_index(all.ids, guint64, i), ==, i);
+  for (guint i = 0; i < 7000; i++) {
+    g_assert_cmpuint(g_array_index(even.ids, guint64, i), ==, 2 * i);
+    g_assert_cmpuint(g_array_index(odd.ids, guint64, i), ==, 2 * i + 1);
+  }
+  rill_pipeline_unref(p);
+  collect_sink_clear(&even);
+  collect_sink_clear(&odd);
   collect_sink_clear(&all);
 }
 
@@ -545,6 +595,7 @@ int main(int argc, char **argv)
   g_test_add_func("/pipeline/order-p1", test_order_p1);
   g_test_add_func("/pipeline/exactly-once-p4", test_exactly_once_p4);
   g_test_add_func("/pipeline/fan-out-fan-in", test_fan_out_fan_in);
+  g_test_add_func("/pipeline/fan-out-filters", test_fan_out_filters);
   g_test_add_func("/pipeline/exchange", test_exchange);
   g_test_add_func("/pipeline/backpressure", test_backpressure);
   g_test_add_func("/pipeline/error-names-stage", test_error_names_stage);

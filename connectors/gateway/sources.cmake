@@ -1,0 +1,1 @@
+rill_sources(token.c frame.c rules.c server.c gateway.c)

@@ -1,0 +1,1 @@
+rill_sources(scram.c)

@@ -1,0 +1,1 @@
+rill_kafka_tool(rill-acls)
