@@ -134,6 +134,17 @@ static inline rd_kafka_t *bench_rdkafka_new(const char *who, rd_kafka_type_t typ
   return rk;
 }
 
+/* Assigns partitions 0..@partitions-1 of @topic to consumer @rk, each from
+ * offset 0 (no group rebalance: the benchmarks read a known count). */
+static inline void bench_assign_from_start(rd_kafka_t *rk, const char *topic, int partitions)
+{
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; p++)
+    rd_kafka_topic_partition_list_add(l, topic, p)->offset = 0;
+  rd_kafka_assign(rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+}
+
 /* Either a rill-broker process or librdkafka's mock cluster in this process. */
 typedef struct {
   bench_broker rill;             /* .pid != 0 for rill */

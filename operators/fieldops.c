@@ -14,8 +14,10 @@
  * An op is immutable once the pipeline starts, so tasks share it.
  */
 #include "operators/fieldops.h"
+#include "operators/typed-private.h"
 
 #include <errno.h>
+#include <stdarg.h>
 
 typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE, CMP_CONTAINS, CMP_REGEX } cmp_kind;
 
@@ -138,33 +140,10 @@ static rill_bytes copy_bytes(rill_ctx *ctx, const char *s, size_t len)
 
 /* ---- timestamps -------------------------------------------------------------- */
 
-static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-/* "10/Oct/2000:13:55:36 -0700" (the web server access log form). */
-static gboolean parse_clf_time(const char *s, gint64 *ms)
-{
-  int day, year, hh, mm, ss, tz;
-  char mon[4];
-  if (sscanf(s, "%2d/%3s/%4d:%2d:%2d:%2d %5d", &day, mon, &year, &hh, &mm, &ss, &tz) != 7)
-    return FALSE;
-  for (int m = 0; m < 12; m++) {
-    if (strcmp(mon, months[m]) != 0)
-      continue;
-    GDateTime *dt = g_date_time_new_utc(year, m + 1, day, hh, mm, ss);
-    if (!dt)
-      return FALSE;
-    int offset_min = (tz / 100) * 60 + (tz % 100);
-    *ms = (g_date_time_to_unix(dt) - offset_min * 60) * 1000;
-    g_date_time_unref(dt);
-    return TRUE;
-  }
-  return FALSE;
-}
-
-/* A timestamp text: integer (× @unit_ms), ISO 8601, or the access log form
- * "10/Oct/2000:13:55:36 -0700". FALSE when none fits. */
-static gboolean parse_timestamp(const char *text, gint64 unit_ms, gint64 *ms)
+/* A timestamp text: integer (× @unit_ms), else what typed.c reads (ISO
+ * 8601, no zone = UTC, or the access log form "10/Oct/2000:13:55:36
+ * -0700"). FALSE when none fits. */
+static gboolean parse_timestamp(const char *text, gsize len, gint64 unit_ms, gint64 *ms)
 {
   char *end;
   errno = 0;
@@ -173,15 +152,22 @@ static gboolean parse_timestamp(const char *text, gint64 unit_ms, gint64 *ms)
     *ms = n * unit_ms;
     return TRUE;
   }
-  GTimeZone *utc = g_time_zone_new_utc();
-  GDateTime *dt = g_date_time_new_from_iso8601(text, utc);
-  g_time_zone_unref(utc);
-  if (dt) {
-    *ms = g_date_time_to_unix(dt) * 1000 + g_date_time_get_microsecond(dt) / 1000;
-    g_date_time_unref(dt);
-    return TRUE;
-  }
-  return parse_clf_time(text, ms);
+  return rill__parse_timestamp_ms(text, len, ms);
+}
+
+/* A @ctx-allocated copy of a message built with @format. */
+static const char *ctx_message(rill_ctx *ctx, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static const char *ctx_message(rill_ctx *ctx, const char *format, ...)
+{
+  va_list ap;
+  va_start(ap, format);
+  char *msg = g_strdup_vprintf(format, ap);
+  va_end(ap);
+  gsize n = strlen(msg) + 1;
+  char *copy = rill_ctx_alloc(ctx, n);
+  memcpy(copy, msg, n);
+  g_free(msg);
+  return copy;
 }
 
 /* ---- the callback ------------------------------------------------------------ */
@@ -190,16 +176,12 @@ static gboolean parse_timestamp(const char *text, gint64 unit_ms, gint64 *ms)
  * and why instead of reading nulls. (@ctx-allocated) */
 static const char *unknown_column(rill_ctx *ctx, rill_fields *fields, const char *name)
 {
-  char *msg = rill_fields_csv_has_names(fields)
-                ? g_strdup_printf("the CSV has no column '%s' (see its header row or columns=)", name)
-                : g_strdup_printf("field=%s names a CSV column but the input has no header row: give the source "
-                                  "csv-header=true or columns=NAME,..., or name the columns c1..cN",
-                                  name);
-  gsize n = strlen(msg) + 1;
-  char *copy = rill_ctx_alloc(ctx, n);
-  memcpy(copy, msg, n);
-  g_free(msg);
-  return copy;
+  if (rill_fields_csv_has_names(fields))
+    return ctx_message(ctx, "the CSV has no column '%s' (see its header row or columns=)", name);
+  return ctx_message(ctx,
+                     "field=%s names a CSV column but the input has no header row: give the source "
+                     "csv-header=true or columns=NAME,..., or name the columns c1..cN",
+                     name);
 }
 
 rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_record *in, rill_record *out,
@@ -228,13 +210,8 @@ rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_
   case RILL__FIELDOP_SET_VALUE: {
     double x;
     if (v && op->numeric_for && !parse_number(v, &x)) {
-      char *msg = g_strdup_printf("%s field=%s: '%.*s' is not a number", op->numeric_for, op->field,
-                                  (int)MIN(len, 64), v);
-      gsize n = strlen(msg) + 1;
-      char *copy = rill_ctx_alloc(ctx, n);
-      memcpy(copy, msg, n);
-      g_free(msg);
-      *reason = copy;
+      *reason = ctx_message(ctx, "%s field=%s: '%.*s' is not a number", op->numeric_for, op->field,
+                            (int)MIN(len, 64), v);
       return RILL_VERDICT_REJECT;
     }
     out->value = v ? copy_bytes(ctx, v, len) : rill_bytes_make(NULL, 0);
@@ -242,16 +219,11 @@ rill_verdict rill__fieldop_apply(rill_ctx *ctx, rill_fields *fields, const rill_
   }
   case RILL__FIELDOP_TIMESTAMP: {
     gint64 ms;
-    if (!v || !parse_timestamp(v, op->unit_ms, &ms)) {
+    if (!v || !parse_timestamp(v, len, op->unit_ms, &ms)) {
       /* Name the field and the value: the reason is all a user sees. */
-      char *why = v ? g_strdup_printf("field '%s' is not a timestamp (ISO 8601, common log format or an integer): "
-                                      "'%.*s'", op->field, (int)MIN(len, 80), v)
-                    : g_strdup_printf("the record has no field '%s' (the time field)", op->field);
-      size_t n = strlen(why) + 1;
-      char *copy = rill_ctx_alloc(ctx, n);
-      memcpy(copy, why, n);
-      g_free(why);
-      *reason = copy;
+      *reason = v ? ctx_message(ctx, "field '%s' is not a timestamp (ISO 8601, common log format or an integer): '%.*s'",
+                                op->field, (int)MIN(len, 80), v)
+                  : ctx_message(ctx, "the record has no field '%s' (the time field)", op->field);
       return RILL_VERDICT_REJECT;
     }
     out->timestamp = ms;

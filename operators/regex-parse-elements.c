@@ -9,8 +9,11 @@
 
 typedef struct {
   char *pattern;
+  int malformed; /* rill_regex_parse_malformed */
   char *dead_letter;
 } regex_parse_props;
+
+G_STATIC_ASSERT(RILL_REGEX_PARSE_FAIL == 0 && RILL_REGEX_PARSE_SKIP == 1);
 
 #define TYPES_PREFIX "types."
 
@@ -55,7 +58,8 @@ static rill_stage *build_regex_parse(rill_launch_builder *b, const char *name, r
     g_propagate_error(error, err);
     goto fail;
   }
-  return rill_pipeline_add_regex_parse(b->pipeline, name, inputs[0], parser, dl);
+  return rill_pipeline_add_regex_parse(b->pipeline, name, inputs[0], parser, dl,
+                                       (rill_regex_parse_malformed)p->malformed);
 fail:
   rill_regex_parser_free(parser);
   return NULL;
@@ -70,6 +74,9 @@ static const rill_launch_element elements[] = {
    RILL__LAUNCH_PARAMS(regex_parse_props,
      {"pattern", RILL__CONF_STRING, OFF(pattern), 0, 0, RILL__CONF_REQUIRED, NULL, NULL, NULL,
       "PCRE2 pattern with grok names, e.g. ^%{COMMONAPACHELOG}$ (unanchored unless ^ $)"},
+     {"malformed", RILL__CONF_ENUM, OFF(malformed), 0, 0, "fail", "fail|skip", NULL, NULL,
+      "without dead-letter=, a line that does not parse: fail the run, or skip it (counted; the count and the first "
+      "one on stderr at the end)"},
      RILL__LAUNCH_DEAD_LETTER_ROW(regex_parse_props)),
    .build = build_regex_parse,
    .pass_through = "types.FIELD=TYPE: a field's type, int, float, bool, string, timestamp (ms) or auto (default: "

@@ -215,12 +215,15 @@ gboolean rill_regex_parser_parse(rill_regex_parser *parser, const char *line, gs
 typedef struct {
   rill_regex_parser *parser; /* the template; tasks copy it */
   rill_dead_letter *dead_letter;
+  rill_regex_parse_malformed malformed;
 } stage_config;
 
 typedef struct {
   stage_config *cfg;
   rill_regex_parser *parser;
   GString *json;
+  guint64 skipped;  /* RILL_REGEX_PARSE_SKIP: lines dropped */
+  char *first_skip; /* "FILE:LINE: reason" of the first one */
 } stage_state;
 
 static void config_free(gpointer data)
@@ -251,9 +254,18 @@ static rill_flow reject(rill_ctx *ctx, stage_state *s, const rill_record *r, con
     return rill_dead_letter_send(s->cfg->dead_letter, ctx, r, reason, NULL, -1, -1);
   const rill_bytes *file = rill_record_header(r, "file");
   const rill_bytes *line = rill_record_header(r, "line");
-  rill_ctx_fail(ctx, "%.*s%s%.*s%s%s (give dead-letter= to keep going)", file ? (int)file->len : 0,
-                file ? (const char *)file->data : "", line ? ":" : "", line ? (int)line->len : 0,
-                line ? (const char *)line->data : "", file || line ? ": " : "", reason);
+  char *where = g_strdup_printf("%.*s%s%.*s%s%s", file ? (int)file->len : 0, file ? (const char *)file->data : "",
+                                line ? ":" : "", line ? (int)line->len : 0, line ? (const char *)line->data : "",
+                                file || line ? ": " : "", reason);
+  if (s->cfg->malformed == RILL_REGEX_PARSE_SKIP) {
+    if (!s->skipped++)
+      s->first_skip = g_steal_pointer(&where);
+    g_free(where);
+    rill_ctx_add_dead_letters(ctx, 1);
+    return RILL_FLOW_OK;
+  }
+  rill_ctx_fail(ctx, "%s (give dead-letter= or malformed=skip to keep going)", where);
+  g_free(where);
   return RILL_FLOW_ERROR;
 }
 
@@ -286,6 +298,9 @@ static rill_flow stage_process(rill_ctx *ctx, void *state, guint input, rill_bat
 static rill_flow stage_finish(rill_ctx *ctx, void *state, rill_emitter *out)
 {
   stage_state *s = state;
+  if (s->skipped)
+    g_printerr("%s: skipped %" G_GUINT64_FORMAT " line%s that did not parse (first: %s)\n", rill_ctx_stage_name(ctx),
+               s->skipped, s->skipped == 1 ? "" : "s", s->first_skip);
   return s->cfg->dead_letter ? rill_dead_letter_flush(s->cfg->dead_letter, ctx) : RILL_FLOW_OK;
 }
 
@@ -296,6 +311,7 @@ static void stage_close(rill_ctx *ctx, void *state)
     rill_dead_letter_release(s->cfg->dead_letter, ctx);
   rill_regex_parser_free(s->parser);
   g_string_free(s->json, TRUE);
+  g_free(s->first_skip);
   g_free(s);
 }
 
@@ -308,11 +324,13 @@ static const rill_operator_class regex_parse_class = {
 };
 
 rill_stage *rill_pipeline_add_regex_parse(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                          rill_regex_parser *parser, rill_dead_letter *dead_letter)
+                                          rill_regex_parser *parser, rill_dead_letter *dead_letter,
+                                          rill_regex_parse_malformed malformed)
 {
   g_return_val_if_fail(pipeline != NULL && name != NULL && input != NULL && parser != NULL, NULL);
   stage_config *c = g_new0(stage_config, 1);
   c->parser = parser;
   c->dead_letter = dead_letter ? rill_dead_letter_ref(dead_letter) : NULL;
+  c->malformed = malformed;
   return rill_pipeline_add_operator(pipeline, name, &regex_parse_class, c, config_free, &input, 1);
 }

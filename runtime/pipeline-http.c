@@ -146,8 +146,9 @@ static gboolean ready(GString *detail, gpointer user_data)
   g_autoptr(GError) error = NULL;
   gboolean started = planned(p, &state, &error);
   gboolean stopping = __atomic_load_n(&p->stopping, __ATOMIC_RELAXED);
-  rill__checkpoint_stats c;
-  rill__checkpoint_stats_get(p, &c);
+  rill__checkpoint_stats c = {0};
+  if (started) /* p->ckpt is definition, fixed only once started */
+    rill__checkpoint_stats_get(p, &c);
   if (!started || state != RILL__RUNNING || stopping) {
     g_string_append_printf(detail, "pipeline %s is %s", p->name, state_name(state, stopping));
     if (error)

@@ -34,11 +34,7 @@ static double consume(const bench_target *t, const char *topic, int per_pass, in
   long got = 0;
   gint64 t0 = 0;
   for (int pass = 0; pass < passes; pass++) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(PARTITIONS);
-    for (int p = 0; p < PARTITIONS; p++)
-      rd_kafka_topic_partition_list_add(l, topic, p)->offset = 0;
-    rd_kafka_assign(rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
+    bench_assign_from_start(rk, topic, PARTITIONS);
     int in_pass = 0;
     while (in_pass < per_pass) {
       rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);

@@ -75,11 +75,7 @@ static double consume(const char *bootstrap, const char *const *sec, const char 
   g_ptr_array_add(conf, NULL);
   rd_kafka_t *rk = bench_rdkafka_new(WHO, RD_KAFKA_CONSUMER, bootstrap, "3", (const char *const *)conf->pdata);
   g_ptr_array_free(conf, TRUE);
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(PARTITIONS);
-  for (int p = 0; p < PARTITIONS; p++)
-    rd_kafka_topic_partition_list_add(l, topic, p)->offset = 0;
-  rd_kafka_assign(rk, l);
-  rd_kafka_topic_partition_list_destroy(l);
+  bench_assign_from_start(rk, topic, PARTITIONS);
   long got = 0;
   gint64 t0 = 0;
   while (got < n) {

@@ -297,6 +297,13 @@ static void session_flush(session *s)
 {
   if (s->closing || s->out_watch)
     return;
+  if (soup_websocket_connection_get_state(s->ws) != SOUP_WEBSOCKET_STATE_OPEN) {
+    /* the client is closing: "closed" will follow; nothing more can go */
+    s->closing = TRUE;
+    g_queue_clear_full(&s->out, (GDestroyNotify)g_bytes_unref);
+    s->out_bytes = 0;
+    return;
+  }
   while (s->out.length) {
     /* a poll() per flush of every subscriber was a syscall per delivery;
      * libsoup writes at once while the socket takes it, so looking every

@@ -15,15 +15,22 @@ const [gatewayBin, exampleDir, outDir] = process.argv.slice(2);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rill-chat-web-"));
 const children = [];
 
-// Stops the gateway and chromium, waits until they are gone (chromium
-// writes its profile until it exits), then removes the scratch directory.
+// Stops the gateway and chromium, waits until they are gone, then removes
+// the scratch directory. Chromium runs in a process group of its own
+// (detached) and the whole group is killed: its helper processes outlive the
+// browser process and keep writing the profile for a moment, which once made
+// the removal fail with ENOTEMPTY after a passing run.
 async function cleanup() {
   await Promise.all(children.map((c) => new Promise((resolve) => {
     if (c.exitCode !== null || c.signalCode !== null) return resolve();
     c.once("exit", resolve);
-    c.kill("SIGKILL");
+    try {
+      process.kill(c.spawnargs[0] === "chromium" ? -c.pid : c.pid, "SIGKILL");
+    } catch (e) {
+      c.kill("SIGKILL");
+    }
   })));
-  fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
+  fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 async function fail(msg) {
   console.error("FAIL: " + msg);
@@ -115,7 +122,7 @@ async function main() {
   const profile = path.join(tmp, "chromium");
   const chrome = spawn("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--remote-debugging-port=0", "--user-data-dir=" + profile, "--window-size=640,480", "about:blank"],
-    { stdio: "ignore" });
+    { stdio: "ignore", detached: true });
   children.push(chrome);
   const portFile = path.join(profile, "DevToolsActivePort");
   const active = await waitFor(() => (fs.existsSync(portFile) ? fs.readFileSync(portFile, "utf8") : ""),

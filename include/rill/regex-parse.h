@@ -60,13 +60,22 @@ RILL_API const char *const *rill_regex_parser_fields(const rill_regex_parser *pa
 RILL_API gboolean rill_regex_parser_parse(rill_regex_parser *parser, const char *line, gsize len, GString *out,
                                           GError **error);
 
+/* What the stage does with a line that does not parse when it has no
+ * dead-letter output. */
+typedef enum {
+  RILL_REGEX_PARSE_FAIL, /* fail the stage, naming the file and line */
+  RILL_REGEX_PARSE_SKIP, /* drop it and count it: the dead-letter metric, and at the end one line on
+                          * stderr per task with the count and the first such line's position and reason */
+} rill_regex_parse_malformed;
+
 /* Adds a stage replacing each record's value by the parsed JSON object
  * (key, timestamp and headers kept). Lines that do not parse go to
- * @dead_letter (transfer none, may be NULL) with the reason; without one
- * the first such line fails the stage, naming its file and line when the
- * record has those headers. Takes @parser (transfer full). Type name
+ * @dead_letter (transfer none, may be NULL) with the reason; without one,
+ * @malformed says what happens (the file and line are named when the record
+ * has those headers). Takes @parser (transfer full). Type name
  * "regex-parse". (transfer none) */
 RILL_API rill_stage *rill_pipeline_add_regex_parse(rill_pipeline *pipeline, const char *name, rill_stage *input,
-                                                   rill_regex_parser *parser, rill_dead_letter *dead_letter);
+                                                   rill_regex_parser *parser, rill_dead_letter *dead_letter,
+                                                   rill_regex_parse_malformed malformed);
 
 G_END_DECLS

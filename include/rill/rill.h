@@ -26,6 +26,8 @@
 #include <rill/kafka-error.h>
 #include <rill/dead-letter.h>
 #include <rill/fields.h>
+#include <rill/typed.h>
+#include <rill/regex-parse.h>
 #include <rill/file.h>
 #include <rill/stdio.h>
 #include <rill/progress.h>

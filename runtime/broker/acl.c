@@ -13,6 +13,7 @@
 #include "runtime/files.h"
 
 struct rill__acls {
+  char *dir;
   char *path;
   GPtrArray *bindings; /* rill__acl_binding* */
   char **super_users;
@@ -82,8 +83,8 @@ static gboolean persist(rill__acls *a, GError **error)
     g_string_append_printf(s, "%d %d %d %d %s %s %s\n", b->resource_type, b->pattern_type, b->operation,
                            b->permission, n, p, h);
   }
-  const char *what = NULL;
-  int rc = rill__file_replace(a->path, s->str, s->len, &what);
+  const char *what = "cannot create";
+  int rc = g_mkdir_with_parents(a->dir, 0700) == 0 ? rill__file_replace(a->path, s->str, s->len, &what) : -errno;
   g_string_free(s, TRUE);
   if (rc < 0) {
     g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_CONFIG, "%s %s: %s", what, a->path, g_strerror(-rc));
@@ -94,11 +95,8 @@ static gboolean persist(rill__acls *a, GError **error)
 
 rill__acls *rill__acls_open(const char *dir, const char *super_users, gboolean allow_if_no_acl, GError **error)
 {
-  if (g_mkdir_with_parents(dir, 0700) != 0) {
-    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_CONFIG, "cannot create %s: %s", dir, g_strerror(errno));
-    return NULL;
-  }
   rill__acls *a = g_new0(rill__acls, 1);
+  a->dir = g_strdup(dir);
   a->path = g_build_filename(dir, "acls", NULL);
   a->bindings = g_ptr_array_new_with_free_func((GDestroyNotify)binding_free);
   a->allow_if_no_acl = allow_if_no_acl;
@@ -151,6 +149,7 @@ void rill__acls_free(rill__acls *a)
     return;
   g_ptr_array_unref(a->bindings);
   g_strfreev(a->super_users);
+  g_free(a->dir);
   g_free(a->path);
   g_free(a);
 }

@@ -54,7 +54,7 @@ typedef struct {
 
 typedef struct rill__acls rill__acls;
 
-/* Loads <dir>/acls. @super_users: "User:a;User:b". NULL with @error on a
+/* Loads <dir>/acls (@dir is created with the first binding). @super_users: "User:a;User:b". NULL with @error on a
  * malformed file. */
 rill__acls *rill__acls_open(const char *dir, const char *super_users, gboolean allow_if_no_acl, GError **error);
 void rill__acls_free(rill__acls *a);

@@ -387,9 +387,9 @@ gboolean rill_broker_start(rill_broker *broker, GError **error)
     goto fail;
   b->pool = g_thread_pool_new(rill__broker_pool_run, NULL, b->settings.num_io_workers, FALSE, NULL);
   b->state = RILL__BROKER_RUNNING;
+  rill__broker_http_running(b, TRUE); /* everything a scrape reads exists now */
   if (!b->inline_loop)
     b->thread = g_thread_new("rill-broker-io", io_thread, b);
-  rill__broker_http_running(b, TRUE);
   for (guint i = 0; i < b->listeners->len; i++) {
     rill__listener *l = b->listeners->pdata[i];
     rill__broker_event(b, "info", "listening", "host=%s port=%u advertised=%s:%d listener=%s protocol=%s", l->host,

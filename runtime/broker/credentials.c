@@ -54,10 +54,6 @@ static gboolean parse_line(rill__credentials *c, const char *line, GError **erro
 
 rill__credentials *rill__credentials_open(const char *dir, GError **error)
 {
-  if (g_mkdir_with_parents(dir, 0700) != 0) {
-    g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_CONFIG, "cannot create %s: %s", dir, g_strerror(errno));
-    return NULL;
-  }
   rill__credentials *c = g_new0(rill__credentials, 1);
   c->dir = g_strdup(dir);
   c->path = g_build_filename(dir, FILE_NAME, NULL);
@@ -149,8 +145,8 @@ static gboolean persist(rill__credentials *c, GError **error)
                              st, sv);
     }
   }
-  const char *what = NULL;
-  int rc = rill__file_replace(c->path, s->str, s->len, &what);
+  const char *what = "cannot create";
+  int rc = g_mkdir_with_parents(c->dir, 0700) == 0 ? rill__file_replace(c->path, s->str, s->len, &what) : -errno;
   g_string_free(s, TRUE);
   if (rc < 0) {
     g_set_error(error, RILL_BROKER_ERROR, RILL_BROKER_ERROR_CONFIG, "%s %s: %s", what, c->path, g_strerror(-rc));

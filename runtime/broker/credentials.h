@@ -20,7 +20,7 @@
 
 typedef struct rill__credentials rill__credentials;
 
-/* Opens (creating @dir if needed) and loads the store. NULL with @error
+/* Loads the store (@dir is created with the first credential). NULL with @error
  * (RILL_BROKER_ERROR_CONFIG) on an unreadable or malformed file. */
 rill__credentials *rill__credentials_open(const char *dir, GError **error);
 void rill__credentials_free(rill__credentials *c);

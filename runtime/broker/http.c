@@ -235,6 +235,8 @@ static void collect(rill_prom_writer *w, gpointer user_data)
     guint64 n = 0;
     for (guint i = 0; i <= s->requests[k].n_bounds; i++)
       n += load(&s->requests[k].counts[i]);
+    if (n == 0)
+      continue; /* APIs no client used: 20 series each, all zero */
     rill_prom_sample(w, &m_requests, (double)n, "api", api->name, NULL);
     rill_prom_sample_histogram(w, &m_request_seconds, &s->requests[k], "api", api->name, NULL);
   }

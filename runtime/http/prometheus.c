@@ -56,6 +56,20 @@ void rill_prom_histogram_observe(rill_prom_histogram *h, guint64 value) {
  * round trip, integers without exponent); the text format's own words for
  * the rest. */
 static void append_double(GString *out, double v) {
+  /* Most samples are counts: integers print without the round-trip search
+   * (a scrape renders thousands of them). */
+  if (v == (double)(gint64)v && fabs(v) < 9007199254740992.0) {
+    char buf[24], *p = buf + sizeof buf;
+    gint64 i = (gint64)v;
+    guint64 u = i < 0 ? (guint64)-i : (guint64)i;
+    do
+      *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (i < 0)
+      *--p = '-';
+    g_string_append_len(out, p, buf + sizeof buf - p);
+    return;
+  }
   if (isnan(v))
     g_string_append(out, "NaN");
   else if (isinf(v))
@@ -106,6 +120,7 @@ typedef struct {
 struct rill_prom_writer {
   GHashTable *by_name; /* name -> family* (owned by @order) */
   GPtrArray *order;    /* family*, first-reported order */
+  GHashTable *les;     /* histogram bounds array -> GStrv of its le texts (one scrape) */
 };
 
 static void family_free(gpointer p) {
@@ -202,16 +217,23 @@ void rill_prom_sample_histogram(rill_prom_writer *w, const rill_prom_desc *desc,
   family *f = family_for(w, desc);
   if (!f)
     return;
+  /* The le texts of a bounds array, formatted once per scrape: histograms
+   * per API or per stage share one. (A bounds array has one scale.) */
+  char **les = g_hash_table_lookup(w->les, h->bounds);
+  if (!les) {
+    les = g_new0(char *, h->n_bounds + 2);
+    for (guint i = 0; i < h->n_bounds; i++) {
+      GString *le = g_string_new(NULL);
+      append_double(le, scaled(h->bounds[i], h->scale));
+      les[i] = g_string_free(le, FALSE);
+    }
+    les[h->n_bounds] = g_strdup("+Inf");
+    g_hash_table_insert(w->les, (gpointer)h->bounds, les);
+  }
   guint64 cumulative = 0;
   for (guint i = 0; i <= h->n_bounds; i++) {
     cumulative += __atomic_load_n(&h->counts[i], __ATOMIC_RELAXED);
-    GString *le = g_string_new(NULL);
-    if (i < h->n_bounds)
-      append_double(le, scaled(h->bounds[i], h->scale));
-    else
-      g_string_append(le, "+Inf");
-    append_series(f->samples, desc->name, "_bucket", labels, le->str, (double)cumulative);
-    g_string_free(le, TRUE);
+    append_series(f->samples, desc->name, "_bucket", labels, les[i], (double)cumulative);
   }
   append_series(f->samples, desc->name, "_sum", labels, NULL,
                 scaled(__atomic_load_n(&h->sum, __ATOMIC_RELAXED), h->scale));
@@ -305,6 +327,7 @@ char *rill_prom_registry_render(rill_prom_registry *reg) {
   rill_prom_writer w = {
     .by_name = g_hash_table_new(g_str_hash, g_str_equal),
     .order = g_ptr_array_new_with_free_func(family_free),
+    .les = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)g_strfreev),
   };
   g_mutex_lock(&reg->lock);
   for (guint i = 0; i < reg->collectors->len; i++) {
@@ -322,6 +345,7 @@ char *rill_prom_registry_render(rill_prom_registry *reg) {
   }
   g_hash_table_unref(w.by_name);
   g_ptr_array_unref(w.order);
+  g_hash_table_unref(w.les);
   return g_string_free(out, FALSE);
 }
 

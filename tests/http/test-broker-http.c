@@ -89,6 +89,7 @@ static void test_not_started(fixture *f, gconstpointer data)
   g_autofree char *ready = hc_get(f->session, f->port, "/readyz", 503);
   g_assert_nonnull(strstr(ready, "\"name\":\"broker\",\"ready\":false,\"detail\":\"not started or stopping\""));
   g_autofree char *topics = hc_get(f->session, f->port, "/api/broker/topics", 503);
+  g_assert_cmpstr(topics, ==, "{\"error\":\"the broker is not running\"}\n");
   g_autofree char *metrics = hc_get(f->session, f->port, "/metrics", 200);
   g_assert_null(strstr(metrics, "rill_broker_"));
 }
@@ -179,9 +180,11 @@ static void test_traffic(fixture *f, gconstpointer data)
 
   rill_broker_stop(f->broker);
   g_autofree char *stopped = hc_get(f->session, f->port, "/readyz", 503);
+  g_assert_nonnull(strstr(stopped, "\"ready\":false"));
   g_autofree char *m3 = hc_get(f->session, f->port, "/metrics", 200);
   g_assert_null(strstr(m3, "rill_broker_"));
   g_autofree char *t3 = hc_get(f->session, f->port, "/api/broker/groups", 503);
+  g_assert_nonnull(strstr(t3, "not running"));
 }
 
 /* The broker goes first: the server keeps answering, without it. */

@@ -129,7 +129,7 @@ static void test_console(void)
   g_autofree char *png = g_build_filename(RILL_BINARY_DIR, "tests", "console.png", NULL);
   g_unlink(png);
   g_autofree char *shot = g_strdup_printf("--screenshot=%s", png);
-  g_autofree char *ignored = chromium(profile, shot, url);
+  g_free(chromium(profile, shot, url));
   g_autofree char *data = NULL;
   gsize len = 0;
   g_assert_true(g_file_get_contents(png, &data, &len, &e));

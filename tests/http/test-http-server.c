@@ -56,7 +56,7 @@ static void test_handlers(void) {
   g_assert_cmpstr(b, ==, "POST /api/teapot who=- body=hello");
 
   g_autofree char *url3 = g_strdup_printf("http://127.0.0.1:%u/other", port);
-  g_autofree char *c = hc_fetch(session, "GET", url3, NULL, &status, NULL);
+  g_free(hc_fetch(session, "GET", url3, NULL, &status, NULL));
   g_assert_cmpuint(status, ==, 404);
   g_assert_cmpint(g_atomic_int_get(&s->calls), ==, 2);
 
@@ -164,10 +164,12 @@ static void test_builtin_routes(void) {
   g_assert_nonnull(strstr(index, "<script src=\"console.js\">"));
   g_autofree char *js = hc_fetch(session, "GET", u4, NULL, &status, &ctype);
   g_assert_cmpuint(status, ==, 200);
+  g_assert_true(g_str_has_prefix(js, "/* console.js"));
   g_assert_cmpstr(ctype, ==, "text/javascript");
   g_clear_pointer(&ctype, g_free);
   g_autofree char *missing = hc_fetch(session, "GET", u5, NULL, &status, NULL);
   g_assert_cmpuint(status, ==, 404);
+  g_assert_cmpstr(missing, ==, "not found\n");
   g_autofree char *metrics = hc_fetch(session, "GET", u6, NULL, &status, NULL);
   g_assert_cmpuint(status, ==, 200);
   g_assert_cmpstr(metrics, ==, ""); /* nothing registered */

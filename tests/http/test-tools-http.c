@@ -106,6 +106,7 @@ static void test_run(void)
   }
   g_assert_nonnull(strstr(graph, "\"records_in\":3,"));
   g_autofree char *ready = hc_get(session, port, "/readyz", 200);
+  g_assert_nonnull(strstr(ready, "\"ready\":true"));
   g_object_unref(session);
   close(in); /* end of input: the pipeline ends, and rill-run with it */
   int status;

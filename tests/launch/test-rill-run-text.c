@@ -112,6 +112,17 @@ static void test_regex_parse(void)
   /* Without dead-letter=, the first unparsed line fails the run, naming it. */
   expect_fail("file-src path=access.log ! regex-parse pattern='^%{COMMONAPACHELOG}$' ! stdout-sink", NULL, 1,
               "access.log:3: the line does not match the pattern");
+  /* malformed=skip: the two bad lines are dropped, counted and reported once. */
+  char *out = NULL, *err = NULL;
+  g_assert_cmpint(run("file-src path=access.log ! regex-parse pattern='^%{COMMONAPACHELOG}$' malformed=skip "
+                      "! project fields=response ! stdout-sink",
+                      NULL, &out, &err),
+                  ==, 0);
+  g_assert_cmpstr(out, ==, "{\"response\":503}\n{\"response\":200}\n");
+  g_assert_nonnull(strstr(err, "regex-parse: skipped 2 lines that did not parse (first: access.log:3: the line does not "
+                                "match the pattern)"));
+  g_free(out);
+  g_free(err);
   /* Plain named groups, syslog. */
   put("sys.log", "Nov 14 22:13:20 web01 sshd[42]: Accepted key\n");
   expect_out("stdin-src ! regex-parse pattern='^%{SYSLOGLINE}$' ! stdout-sink", "sys.log",
@@ -233,6 +244,10 @@ static void test_numbers(void)
     g_free(p);
     g_free(want);
   }
+  /* The event-time field: field and value named. */
+  put("t.jsonl", "{\"t\":\"2023-11-14T22:13:20Z\"}\n{\"t\":\"14/Nov/2023:22:13:21 +0000\"}\n{\"t\":\"soon\"}\n");
+  expect_fail("file-src path=t.jsonl ! watermarks field=t ! stdout-sink", NULL, 1,
+              "t.jsonl:3: field 't' is not a timestamp (ISO 8601, common log format or an integer): 'soon'");
   put("bad.jsonl", "{\"price\":1}\n{\"price\":\"cheap\"}\n");
   expect_fail("file-src path=bad.jsonl ! sum field=price ! stdout-sink", NULL, 1,
               "sum field=price: 'cheap' is not a number");

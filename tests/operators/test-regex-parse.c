@@ -218,7 +218,7 @@ static void test_stage(void)
   g_assert_no_error(error);
   rill_dead_letter *dl = rill_dead_letter_new(&rill_file_sink_class, rill_file_sink_new(dl_path, RILL_FILE_FORMAT_LINES),
                                               (GDestroyNotify)rill_file_sink_free);
-  rill_stage *parse = rill_pipeline_add_regex_parse(pl, "parse", src, parser, dl);
+  rill_stage *parse = rill_pipeline_add_regex_parse(pl, "parse", src, parser, dl, RILL_REGEX_PARSE_FAIL);
   rill_dead_letter_unref(dl);
   collect_sink *sink = collect_sink_new();
   rill_pipeline_add_sink(pl, "out", parse, &collect_sink_class, sink, NULL);

@@ -6,9 +6,12 @@ the broker's certificate for localhost/127.0.0.1, a client certificate
 (CN=alice,O=rill) and a second CA with a client certificate the broker must
 refuse. The broker listens on PLAINTEXT, SASL_SSL, SSL (client certificates
 required) and SASL_PLAINTEXT listeners, all on 127.0.0.1 port 0, with users
-alice (alice-secret) and admin (admin-secret, a super user) bootstrapped
-from a file. ACLs start empty, so with allow.everyone.if.no.acl.found
-defaulting to false only admin may do anything until rules are added.
+alice, bob and admin (a super user) bootstrapped from a file (passwords
+USER-secret). ACLs start empty, so with allow.everyone.if.no.acl.found
+defaulting to false only admin may do anything until rules are added;
+standard_acls() gives alice and the client certificate everything on topics
+and groups, and lets bob only see the topic "locked": every client's
+denial scenarios run as bob against it.
 """
 import os
 import re
@@ -19,7 +22,7 @@ import tempfile
 
 from rillbroker import DEADLINE, binary_dir, check, wait_until
 
-USERS = {"alice": "alice-secret", "admin": "admin-secret"}
+USERS = {"alice": "alice-secret", "admin": "admin-secret", "bob": "bob-secret"}
 MTLS_PRINCIPAL = "User:CN=alice,O=rill"
 
 
@@ -151,14 +154,29 @@ def kafka_python_admin(b, user="admin"):
                             ssl_check_hostname=False, request_timeout_ms=20000)
 
 
-def grant(b, principal, resource_type, name, operations, pattern="LITERAL", permission="ALLOW"):
-    """Creates ACLs as admin (a super user); fails the test on any error."""
+def acl(principal, resource_type, name, operations, pattern="LITERAL", permission="ALLOW"):
+    """kafka-python ACL objects for @operations on one resource."""
     from kafka.admin import (ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourcePattern,
                              ResourceType)
-    admin = kafka_python_admin(b)
     res = ResourcePattern(getattr(ResourceType, resource_type), name, getattr(ACLResourcePatternType, pattern))
-    acls = [ACL(principal, "*", getattr(ACLOperation, op), getattr(ACLPermissionType, permission), res)
+    return [ACL(principal, "*", getattr(ACLOperation, op), getattr(ACLPermissionType, permission), res)
             for op in operations]
+
+
+def standard_acls(b):
+    """alice and the mTLS principal may use every topic and group; the topic
+    "locked" exists (made by admin) and bob may only see it (DESCRIBE), so
+    his produce and fetch reach the broker's Produce and Fetch checks (his
+    group "bob-fetch" may be joined, for clients that fetch in groups only;
+    "bob-join" may be found (FindCoordinator) but not joined: kafkajs
+    reports a FindCoordinator denial only as "coordinator not found")."""
+    from kafka.admin import NewTopic
+    acls = acl("User:bob", "TOPIC", "locked", ["DESCRIBE"]) + acl("User:bob", "GROUP", "bob-fetch", ["READ"]) + \
+        acl("User:bob", "GROUP", "bob-join", ["DESCRIBE"])
+    for who in ("User:alice", MTLS_PRINCIPAL):
+        acls += acl(who, "TOPIC", "*", ["ALL"]) + acl(who, "GROUP", "*", ["ALL"])
+    admin = kafka_python_admin(b)
+    admin.create_topics([NewTopic("locked", 1, 1)])
     out = admin.create_acls(acls)
     admin.close()
     check(not out["failed"], "create_acls failed: %s" % out["failed"])

@@ -206,6 +206,7 @@ int main(int argc, char **argv)
   GError *error = NULL;
   int rc = TOOL_EXIT_OK;
   GOptionContext *ctx = g_option_context_new("add|list|remove - manage ACLs");
+  tool_cli_add_options(ctx, "rill-acls");
   g_option_context_set_summary(
     ctx, "Commands:\n"
          "  add (--allow|--deny) --principal User:NAME --operation OP... RESOURCE [--prefixed] [--host H]\n"

@@ -19,6 +19,8 @@
  */
 #include <rill/gateway.h>
 
+#include "cli.h"
+
 #include <glib-unix.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +53,7 @@ static guint8 *read_secret(const char *file, gsize *len, GError **error)
 
 static int usage(GOptionContext *ctx, const char *msg)
 {
-  fprintf(stderr, "rill-gateway: %s\n", msg);
+  tool_log_error("%s", msg);
   char *help = g_option_context_get_help(ctx, TRUE, NULL);
   fputs(help, stderr);
   g_free(help);
@@ -70,6 +72,7 @@ static int cmd_token(int argc, char **argv)
   };
   GOptionContext *ctx = g_option_context_new("token - mint a client token");
   g_option_context_add_main_entries(ctx, entries, NULL);
+  tool_cli_add_options(ctx, "rill-gateway");
   GError *e = NULL;
   int rc = 1;
   if (!g_option_context_parse(ctx, &argc, &argv, &e)) {
@@ -93,7 +96,7 @@ static int cmd_token(int argc, char **argv)
   rc = 0;
 out:
   if (e && rc)
-    fprintf(stderr, "rill-gateway: %s\n", e->message);
+    tool_log_error("%s", e->message);
   g_clear_error(&e);
   g_option_context_free(ctx);
   g_free(secret_file);
@@ -142,6 +145,7 @@ static int cmd_serve(int argc, char **argv)
   };
   GOptionContext *ctx = g_option_context_new("[serve] - serve WebSocket clients from a rill log");
   g_option_context_add_main_entries(ctx, entries, NULL);
+  tool_cli_add_options(ctx, "rill-gateway");
   GError *e = NULL;
   GKeyFile *kf = NULL;
   char *rules = NULL, *host = NULL;
@@ -239,7 +243,7 @@ static int cmd_serve(int argc, char **argv)
   rc = 0;
 out:
   if (e) {
-    fprintf(stderr, "rill-gateway: %s\n", e->message);
+    tool_log_error("%s", e->message);
     g_error_free(e);
   }
   if (kf)

@@ -202,6 +202,7 @@ int main(int argc, char **argv)
   GError *error = NULL;
   int rc = TOOL_EXIT_OK;
   GOptionContext *ctx = g_option_context_new("set|list|delete [USER...] - manage SCRAM users");
+  tool_cli_add_options(ctx, "rill-users");
   g_option_context_set_summary(
     ctx, "Commands:\n"
          "  set USER [-m M]... [-i N] [--password-file F]   create or change (password on stdin)\n"
