@@ -177,7 +177,7 @@ static rill__expr_node *parse_path_rest(parser *p, rill__expr_node *n)
         return n;
       }
       rill__expr_token t2 = {TOK_EOF, 0, 0, NULL, 0};
-      gboolean ok = t1.kind == TOK_NUMBER && t1.number == (double)(gint64)t1.number && t1.number <= 1e15 &&
+      gboolean ok = t1.kind == TOK_NUMBER && t1.number <= 1e15 && t1.number == (double)(gint64)t1.number &&
                     rill__expr_lex(&p->lx, &t2, &ignored) && t2.kind == TOK_RBRACK;
       g_clear_error(&ignored);
       if (!ok) {
@@ -529,8 +529,10 @@ static rill__expr_node *parse_expr(parser *p)
 static guint tree_depth(const rill__expr_node *n)
 {
   guint d = 0;
-  for (guint i = 0; i < n->n_kids; i++)
-    d = MAX(d, tree_depth(n->kids[i]));
+  for (guint i = 0; i < n->n_kids; i++) {
+    guint k = tree_depth(n->kids[i]); /* not inside MAX(), which evaluates twice */
+    d = MAX(d, k);
+  }
   return d + 1;
 }
 
