@@ -9,7 +9,7 @@ import struct
 import time
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConfigResource
 
 from rillbroker import check, wait_until
 from secbroker import SecureBroker, standard_acls
@@ -95,6 +95,37 @@ def denied(b):
         check(False, "denied delete: the topic was deleted")
     except KafkaException as e:
         check(e.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied delete: %s" % e)
+
+    configs(b, admin)
+
+
+def config_error(future):
+    try:
+        future.result(20)
+        return None
+    except KafkaException as e:
+        return e.args[0].code()
+
+
+def configs(b, bob_admin):
+    """DescribeConfigs needs DESCRIBE_CONFIGS, AlterConfigs ALTER_CONFIGS, on
+    the topic (cluster for a broker): bob (DESCRIBE on "locked" only) gets
+    Kafka's per-resource authorization errors; alice (ALL on topics) is
+    answered, the topic's config left as it was."""
+    topic = ConfigResource("TOPIC", "locked")
+    err = config_error(bob_admin.describe_configs([topic])[topic])
+    check(err == KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied describe_configs: %s" % err)
+    err = config_error(bob_admin.alter_configs([ConfigResource("TOPIC", "locked",
+                                                               set_config={"retention.ms": "1000"})])[topic])
+    check(err == KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied alter_configs: %s" % err)
+    broker_id = next(iter(bob_admin.list_topics(timeout=20).brokers))
+    broker = ConfigResource("BROKER", str(broker_id))
+    err = config_error(bob_admin.describe_configs([broker])[broker])
+    check(err == KafkaError.CLUSTER_AUTHORIZATION_FAILED, "denied broker describe_configs: %s" % err)
+
+    alice = AdminClient(b.scram())
+    got = alice.describe_configs([topic])[topic].result(20)
+    check(got["retention.ms"].value != "1000", "bob's denied alter changed retention.ms: %s" % got["retention.ms"])
 
 
 def main():
