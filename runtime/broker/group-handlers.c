@@ -17,6 +17,7 @@
  * <log dir>/.groups.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 #include "runtime/broker/group-private.h"
 #include "runtime/log/log-private.h"
 
@@ -602,7 +603,12 @@ void rill__group_handle_delete_groups(rill__broker_req *req)
       rill__broker_req_new0(req, rill__wire_delete_groups_response_deletable_group_result, MAX(out.n_results, 1));
   for (int32_t g = 0; g < out.n_results; g++) {
     out.results[g].group_id = in->groups_names[g];
-    out.results[g].error_code = rill__group_delete(coordinator(req), dup_str(req, in->groups_names[g]));
+    /* Per group, as Kafka: a group the principal may not DELETE is
+     * answered GROUP_AUTHORIZATION_FAILED, the others are still deleted. */
+    char *name = dup_str(req, in->groups_names[g]);
+    out.results[g].error_code = name && !rill__broker_authorize(req, RILL__RES_GROUP, name, RILL__OP_DELETE)
+                                    ? RILL_KAFKA_ERR_GROUP_AUTHORIZATION_FAILED
+                                    : rill__group_delete(coordinator(req), name);
   }
   rill__broker_respond(req, &out);
 }

@@ -97,6 +97,25 @@ def denied(b):
         check(e.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied delete: %s" % e)
 
     configs(b, admin)
+    delete_groups(b)
+
+
+def delete_groups(b):
+    """DeleteGroups answers per group: bob may DELETE "bob-del" (which gets
+    the coordinator's own answer, GROUP_ID_NOT_FOUND: it has no state) but
+    not "g-other" (GROUP_AUTHORIZATION_FAILED) in the same request."""
+    from kafka.errors import GroupAuthorizationFailedError, GroupIdNotFoundError
+    from secbroker import acl, kafka_python_admin
+    admin = kafka_python_admin(b)
+    check(not admin.create_acls(acl("User:bob", "GROUP", "bob-del", ["DELETE"]))["failed"], "bob-del ACL")
+    admin.close()
+    # Straight to the coordinator: bob may not FindCoordinator "g-other".
+    node = next(iter(AdminClient(b.scram()).list_topics(timeout=20).brokers))
+    bob = kafka_python_admin(b, user="bob")
+    got = dict(bob.delete_consumer_groups(["bob-del", "g-other"], group_coordinator_id=node))
+    bob.close()
+    check(got["bob-del"] is GroupIdNotFoundError and got["g-other"] is GroupAuthorizationFailedError,
+          "delete_groups per group: %s" % got)
 
 
 def config_error(future):
