@@ -117,6 +117,23 @@ def delete_groups(b):
     check(got["bob-del"] is GroupIdNotFoundError and got["g-other"] is GroupAuthorizationFailedError,
           "delete_groups per group: %s" % got)
 
+    # ListGroups shows bob only the groups he may DESCRIBE; alice's group
+    # (from produce_consume) is listed for alice, hidden from bob, and
+    # DescribeGroups answers him GROUP_AUTHORIZATION_FAILED for it.
+    alice = kafka_python_admin(b, user="alice")
+    theirs = {g for g, _ in alice.list_consumer_groups()}
+    alice.close()
+    check("g-scram512" in theirs, "alice's groups listed: %s" % theirs)
+    bob = kafka_python_admin(b, user="bob")
+    mine = {g for g, _ in bob.list_consumer_groups()}
+    check(mine <= {"bob-fetch", "bob-join", "bob-del"}, "bob's list_groups shows others' groups: %s" % mine)
+    try:
+        d = bob.describe_consumer_groups(["g-scram512"], group_coordinator_id=node)
+        check(False, "bob described alice's group: %s" % d)
+    except GroupAuthorizationFailedError:
+        pass
+    bob.close()
+
 
 def config_error(future):
     try:
