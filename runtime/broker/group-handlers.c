@@ -17,6 +17,7 @@
  * <log dir>/.groups.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 #include "runtime/broker/group-private.h"
 #include "runtime/log/log-private.h"
 
@@ -530,15 +531,20 @@ void rill__group_handle_list_groups(rill__broker_req *req)
       states[i] = dup_str(req, in->states_filter[i]);
   }
   g_autoptr(GArray) groups = rill__group_list(coordinator(req), states);
+  /* As Kafka: everything with DESCRIBE on the cluster, else only the
+   * groups the principal may DESCRIBE. */
+  gboolean all = rill__broker_authorize(req, RILL__RES_CLUSTER, RILL__CLUSTER_NAME, RILL__OP_DESCRIBE);
   rill__wire_list_groups_response out;
   rill__wire_list_groups_response_init(&out);
-  out.n_groups = (int32_t)groups->len;
   out.groups = rill__broker_req_new0(req, rill__wire_list_groups_response_listed_group, MAX(groups->len, 1));
   for (guint i = 0; i < groups->len; i++) {
     const rill__group_listing *l = &g_array_index(groups, rill__group_listing, i);
-    out.groups[i].group_id = rill__wire_str_from(l->group_id);
-    out.groups[i].protocol_type = rill__wire_str_from(l->protocol_type);
-    out.groups[i].group_state = rill__wire_str_from(l->state);
+    if (!all && !rill__broker_authorize(req, RILL__RES_GROUP, l->group_id, RILL__OP_DESCRIBE))
+      continue;
+    rill__wire_list_groups_response_listed_group *o = &out.groups[out.n_groups++];
+    o->group_id = rill__wire_str_from(l->group_id);
+    o->protocol_type = rill__wire_str_from(l->protocol_type);
+    o->group_state = rill__wire_str_from(l->state);
   }
   rill__broker_respond(req, &out);
 }
@@ -564,8 +570,9 @@ void rill__group_handle_describe_groups(rill__broker_req *req)
     const char *id = dup_str(req, in->groups[g]);
     o->group_id = in->groups[g];
     o->authorized_operations = INT32_MIN;
-    if (!id || !*id) {
-      o->error_code = RILL_KAFKA_ERR_INVALID_GROUP_ID;
+    gboolean denied = id && !rill__broker_authorize(req, RILL__RES_GROUP, id, RILL__OP_DESCRIBE);
+    if (!id || !*id || denied) {
+      o->error_code = denied ? RILL_KAFKA_ERR_GROUP_AUTHORIZATION_FAILED : RILL_KAFKA_ERR_INVALID_GROUP_ID;
       o->group_state = o->protocol_type = o->protocol_data = rill__wire_str_from("");
       continue;
     }
@@ -602,7 +609,12 @@ void rill__group_handle_delete_groups(rill__broker_req *req)
       rill__broker_req_new0(req, rill__wire_delete_groups_response_deletable_group_result, MAX(out.n_results, 1));
   for (int32_t g = 0; g < out.n_results; g++) {
     out.results[g].group_id = in->groups_names[g];
-    out.results[g].error_code = rill__group_delete(coordinator(req), dup_str(req, in->groups_names[g]));
+    /* Per group, as Kafka: a group the principal may not DELETE is
+     * answered GROUP_AUTHORIZATION_FAILED, the others are still deleted. */
+    char *name = dup_str(req, in->groups_names[g]);
+    out.results[g].error_code = name && !rill__broker_authorize(req, RILL__RES_GROUP, name, RILL__OP_DELETE)
+                                    ? RILL_KAFKA_ERR_GROUP_AUTHORIZATION_FAILED
+                                    : rill__group_delete(coordinator(req), name);
   }
   rill__broker_respond(req, &out);
 }

@@ -7,10 +7,10 @@
  * (CLUSTER_AUTHORIZATION_FAILED otherwise). Group APIs are checked here,
  * before their handlers run, so the coordinator stays unaware of ACLs:
  * JoinGroup, SyncGroup, Heartbeat, LeaveGroup and OffsetCommit need READ on
- * the group, OffsetFetch and FindCoordinator DESCRIBE, DeleteGroups DELETE
- * on every group named (a request naming one the principal may not delete
- * deletes none); the answer is GROUP_AUTHORIZATION_FAILED. Topic checks sit
- * in the topic handlers (rill__broker_authorize).
+ * the group, OffsetFetch and FindCoordinator DESCRIBE; the answer is
+ * GROUP_AUTHORIZATION_FAILED. DeleteGroups checks DELETE per group in its
+ * handler (group-handlers.c); topic checks sit in the topic handlers
+ * (rill__broker_authorize).
  */
 #include <string.h>
 
@@ -365,19 +365,6 @@ static void respond_group_denied(rill__broker_req *req)
     rill__broker_respond(req, &o);
     return;
   }
-  case RILL_WIRE_API_DELETE_GROUPS: {
-    const rill__wire_delete_groups_request *in = &req->body->delete_groups;
-    rill__wire_delete_groups_response o;
-    rill__wire_delete_groups_response_init(&o);
-    o.n_results = MAX(in->n_groups_names, 0);
-    o.results = rill__broker_req_new0(req, rill__wire_delete_groups_response_deletable_group_result, o.n_results);
-    for (int32_t i = 0; i < o.n_results; i++) {
-      o.results[i].group_id = in->groups_names[i];
-      o.results[i].error_code = denied;
-    }
-    rill__broker_respond(req, &o);
-    return;
-  }
   default:
     g_assert_not_reached();
   }
@@ -402,10 +389,6 @@ gboolean rill__acl_gate(rill__broker_req *req)
   case RILL_WIRE_API_OFFSET_FETCH: ok = group_ok(req, b->offset_fetch.group_id, RILL__OP_DESCRIBE); break;
   case RILL_WIRE_API_FIND_COORDINATOR:
     ok = b->find_coordinator.key_type != 0 || group_ok(req, b->find_coordinator.key, RILL__OP_DESCRIBE);
-    break;
-  case RILL_WIRE_API_DELETE_GROUPS:
-    for (int32_t i = 0; ok && i < b->delete_groups.n_groups_names; i++)
-      ok = group_ok(req, b->delete_groups.groups_names[i], RILL__OP_DELETE);
     break;
   default: break;
   }

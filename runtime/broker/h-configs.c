@@ -11,8 +11,14 @@
  * AlterConfigs is Kafka's non-incremental form: the request's keys replace
  * the topic's whole override set, every key not named returns to its
  * default. validate_only checks the topic and the key names only.
+ *
+ * Authorization as Kafka's: DESCRIBE_CONFIGS (AlterConfigs: ALTER_CONFIGS)
+ * on the topic, or on the cluster for a BROKER resource, checked per
+ * resource before anything else, so a denied principal learns nothing
+ * (not even whether the topic exists); the others are still answered.
  */
 #include "runtime/broker/broker-private.h"
+#include "runtime/broker/acl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +28,25 @@
 #define SOURCE_TOPIC 1
 #define SOURCE_STATIC_BROKER 4
 #define SOURCE_DEFAULT 5
+
+/* FALSE (with @error_code set) when the principal may not do @op on the
+ * resource: TOPIC_/CLUSTER_AUTHORIZATION_FAILED by the resource's type.
+ * Other types pass here and are refused by the handlers. */
+static gboolean allowed(rill__broker_req *req, int8_t type, rill__wire_str name, int8_t op, int16_t *error_code)
+{
+  if (type == RESOURCE_BROKER && !rill__broker_authorize(req, RILL__RES_CLUSTER, RILL__CLUSTER_NAME, op)) {
+    *error_code = RILL_KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
+    return FALSE;
+  }
+  if (type == RESOURCE_TOPIC) {
+    char *topic = rill__broker_req_strdup(req, name);
+    if (!topic || !rill__broker_authorize(req, RILL__RES_TOPIC, topic, op)) {
+      *error_code = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
 
 static gboolean wanted(const rill__wire_describe_configs_request_resource *r, const char *key)
 {
@@ -118,6 +143,8 @@ void rill__handle_describe_configs(rill__broker_req *req)
     o->resource_type = r->resource_type;
     o->resource_name = r->resource_name;
     o->error_message = RILL_WIRE_STR_NULL;
+    if (!allowed(req, r->resource_type, r->resource_name, RILL__OP_DESCRIBE_CONFIGS, &o->error_code))
+      continue;
     if (r->resource_type == RESOURCE_TOPIC)
       describe_topic(req, r, o);
     else if (r->resource_type == RESOURCE_BROKER)
@@ -187,6 +214,8 @@ void rill__handle_alter_configs(rill__broker_req *req)
     o->resource_type = r->resource_type;
     o->resource_name = r->resource_name;
     o->error_message = RILL_WIRE_STR_NULL;
+    if (!allowed(req, r->resource_type, r->resource_name, RILL__OP_ALTER_CONFIGS, &o->error_code))
+      continue;
     if (r->resource_type == RESOURCE_TOPIC) {
       alter_topic(req, r, in->validate_only, o);
     } else {

@@ -9,7 +9,7 @@ import struct
 import time
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, ConfigResource
 
 from rillbroker import check, wait_until
 from secbroker import SecureBroker, standard_acls
@@ -95,6 +95,73 @@ def denied(b):
         check(False, "denied delete: the topic was deleted")
     except KafkaException as e:
         check(e.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied delete: %s" % e)
+
+    configs(b, admin)
+    delete_groups(b)
+
+
+def delete_groups(b):
+    """DeleteGroups answers per group: bob may DELETE "bob-del" (which gets
+    the coordinator's own answer, GROUP_ID_NOT_FOUND: it has no state) but
+    not "g-other" (GROUP_AUTHORIZATION_FAILED) in the same request."""
+    from kafka.errors import GroupAuthorizationFailedError, GroupIdNotFoundError
+    from secbroker import acl, kafka_python_admin
+    admin = kafka_python_admin(b)
+    check(not admin.create_acls(acl("User:bob", "GROUP", "bob-del", ["DELETE"]))["failed"], "bob-del ACL")
+    admin.close()
+    # Straight to the coordinator: bob may not FindCoordinator "g-other".
+    node = next(iter(AdminClient(b.scram()).list_topics(timeout=20).brokers))
+    bob = kafka_python_admin(b, user="bob")
+    got = dict(bob.delete_consumer_groups(["bob-del", "g-other"], group_coordinator_id=node))
+    bob.close()
+    check(got["bob-del"] is GroupIdNotFoundError and got["g-other"] is GroupAuthorizationFailedError,
+          "delete_groups per group: %s" % got)
+
+    # ListGroups shows bob only the groups he may DESCRIBE; alice's group
+    # (from produce_consume) is listed for alice, hidden from bob, and
+    # DescribeGroups answers him GROUP_AUTHORIZATION_FAILED for it.
+    alice = kafka_python_admin(b, user="alice")
+    theirs = {g for g, _ in alice.list_consumer_groups()}
+    alice.close()
+    check("g-scram512" in theirs, "alice's groups listed: %s" % theirs)
+    bob = kafka_python_admin(b, user="bob")
+    mine = {g for g, _ in bob.list_consumer_groups()}
+    check(mine <= {"bob-fetch", "bob-join", "bob-del"}, "bob's list_groups shows others' groups: %s" % mine)
+    try:
+        d = bob.describe_consumer_groups(["g-scram512"], group_coordinator_id=node)
+        check(False, "bob described alice's group: %s" % d)
+    except GroupAuthorizationFailedError:
+        pass
+    bob.close()
+
+
+def config_error(future):
+    try:
+        future.result(20)
+        return None
+    except KafkaException as e:
+        return e.args[0].code()
+
+
+def configs(b, bob_admin):
+    """DescribeConfigs needs DESCRIBE_CONFIGS, AlterConfigs ALTER_CONFIGS, on
+    the topic (cluster for a broker): bob (DESCRIBE on "locked" only) gets
+    Kafka's per-resource authorization errors; alice (ALL on topics) is
+    answered, the topic's config left as it was."""
+    topic = ConfigResource("TOPIC", "locked")
+    err = config_error(bob_admin.describe_configs([topic])[topic])
+    check(err == KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied describe_configs: %s" % err)
+    err = config_error(bob_admin.alter_configs([ConfigResource("TOPIC", "locked",
+                                                               set_config={"retention.ms": "1000"})])[topic])
+    check(err == KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied alter_configs: %s" % err)
+    broker_id = next(iter(bob_admin.list_topics(timeout=20).brokers))
+    broker = ConfigResource("BROKER", str(broker_id))
+    err = config_error(bob_admin.describe_configs([broker])[broker])
+    check(err == KafkaError.CLUSTER_AUTHORIZATION_FAILED, "denied broker describe_configs: %s" % err)
+
+    alice = AdminClient(b.scram())
+    got = alice.describe_configs([topic])[topic].result(20)
+    check(got["retention.ms"].value != "1000", "bob's denied alter changed retention.ms: %s" % got["retention.ms"])
 
 
 def main():
