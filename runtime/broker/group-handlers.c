@@ -332,8 +332,9 @@ void rill__group_handle_leave_group(rill__broker_req *req)
 
 typedef struct {
   rill__wire_offset_commit_response out;
-  rill__group_commit_entry *entries;
+  rill__group_commit_entry *entries; /* the partitions whose topic the principal may READ */
   guint n;
+  int32_t *slot; /* per response partition, in order: its index in entries, or -1: topic READ denied */
 } commit_state;
 
 static void commit_work(void *data)
@@ -352,8 +353,9 @@ static void commit_done(void *data)
   commit_state *st = req->handler_data;
   guint k = 0;
   for (int32_t t = 0; t < st->out.n_topics; t++)
-    for (int32_t p = 0; p < st->out.topics[t].n_partitions; p++)
-      st->out.topics[t].partitions[p].error_code = st->entries[k++].error_code;
+    for (int32_t p = 0; p < st->out.topics[t].n_partitions; p++, k++)
+      st->out.topics[t].partitions[p].error_code =
+          st->slot[k] < 0 ? RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED : st->entries[st->slot[k]].error_code;
   rill__broker_respond(req, &st->out);
 }
 
@@ -368,19 +370,25 @@ void rill__group_handle_offset_commit(rill__broker_req *req)
   for (int32_t t = 0; t < nt; t++)
     total += (guint)MAX(in->topics[t].n_partitions, 0);
   st->entries = rill__broker_req_new0(req, rill__group_commit_entry, MAX(total, 1));
-  st->n = total;
+  st->slot = rill__broker_req_new0(req, int32_t, MAX(total, 1));
   st->out.n_topics = nt;
   st->out.topics = rill__broker_req_new0(req, rill__wire_offset_commit_response_topic, nt);
-  guint k = 0;
+  guint k = 0, i = 0;
   for (int32_t t = 0; t < nt; t++) {
     int32_t np = MAX(in->topics[t].n_partitions, 0);
     const char *topic = dup_str(req, in->topics[t].name);
+    /* Kafka commits the partitions of READ-able topics and answers
+     * TOPIC_AUTHORIZATION_FAILED for the rest (the group READ was gated). */
+    gboolean may_read = topic && rill__broker_authorize(req, RILL__RES_TOPIC, topic, RILL__OP_READ);
     st->out.topics[t].name = in->topics[t].name;
     st->out.topics[t].n_partitions = np;
     st->out.topics[t].partitions = rill__broker_req_new0(req, rill__wire_offset_commit_response_partition, np);
-    for (int32_t p = 0; p < np; p++) {
+    for (int32_t p = 0; p < np; p++, i++) {
       const rill__wire_offset_commit_request_partition *ip = &in->topics[t].partitions[p];
       st->out.topics[t].partitions[p].partition_index = ip->partition_index;
+      st->slot[i] = may_read ? (int32_t)k : -1;
+      if (!may_read)
+        continue;
       st->entries[k++] = (rill__group_commit_entry){
         .topic = topic,
         .partition = ip->partition_index,
@@ -390,6 +398,7 @@ void rill__group_handle_offset_commit(rill__broker_req *req)
       };
     }
   }
+  st->n = k;
   rill__broker_offload(req, commit_work, commit_done);
 }
 
@@ -429,6 +438,10 @@ static fetch_answer fetch_group(rill__broker_req *req, const char *group, const 
       guint j = i;
       while (j < offs->len && strcmp(g_array_index(offs, rill_log_group_offset, j).topic, o->topic) == 0)
         j++;
+      if (!rill__broker_authorize(req, RILL__RES_TOPIC, o->topic, RILL__OP_DESCRIBE)) {
+        i = j; /* Kafka leaves out the topics the principal cannot DESCRIBE */
+        continue;
+      }
       rill__wire_offset_fetch_response_topic *t = &a.topics[a.n_topics++];
       t->name = rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(o->topic)));
       t->n_partitions = (int32_t)(j - i);
@@ -448,10 +461,13 @@ static fetch_answer fetch_group(rill__broker_req *req, const char *group, const 
     a.topics[t].name = names[t];
     a.topics[t].n_partitions = MAX(n_parts[t], 0);
     a.topics[t].partitions = rill__broker_req_new0(req, fetch_part, MAX(a.topics[t].n_partitions, 1));
+    gboolean may_describe = topic && rill__broker_authorize(req, RILL__RES_TOPIC, topic, RILL__OP_DESCRIBE);
     for (int32_t p = 0; p < a.topics[t].n_partitions; p++) {
       rill_log_group_offset o = {0};
-      bool found = topic && group && rill__group_offset_fetch(c, group, topic, parts[t][p], &o);
+      bool found = may_describe && group && rill__group_offset_fetch(c, group, topic, parts[t][p], &o);
       fill_part(req, &a.topics[t].partitions[p], parts[t][p], found ? &o : NULL);
+      if (!may_describe)
+        a.topics[t].partitions[p].error_code = RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
       rill_log_group_offset_clear(&o);
     }
   }
@@ -499,9 +515,17 @@ void rill__group_handle_offset_fetch(rill__broker_req *req)
       parts[t] = ig->topics[t].partition_indexes;
       np[t] = ig->topics[t].n_partition_indexes;
     }
-    fetch_answer a = fetch_request_topics(req, dup_str(req, ig->group_id), ig->n_topics < 0, n, names, parts, np);
     rill__wire_offset_fetch_response_group *og = &out.groups[g];
     og->group_id = ig->group_id;
+    /* v8 names several groups: the gate saw none of them, so each is
+     * checked here (DESCRIBE, as for v0-7's one group). */
+    const char *gid = dup_str(req, ig->group_id);
+    if (!gid || !rill__broker_authorize(req, RILL__RES_GROUP, gid, RILL__OP_DESCRIBE)) {
+      og->error_code = RILL_KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+      og->topics = rill__broker_req_new0(req, rill__wire_offset_fetch_response_topics, 1);
+      continue;
+    }
+    fetch_answer a = fetch_request_topics(req, gid, ig->n_topics < 0, n, names, parts, np);
     og->n_topics = a.n_topics;
     og->topics = rill__broker_req_new0(req, rill__wire_offset_fetch_response_topics, MAX(a.n_topics, 1));
     for (int32_t t = 0; t < a.n_topics; t++) {

@@ -386,7 +386,9 @@ gboolean rill__acl_gate(rill__broker_req *req)
   case RILL_WIRE_API_HEARTBEAT: ok = group_ok(req, b->heartbeat.group_id, RILL__OP_READ); break;
   case RILL_WIRE_API_LEAVE_GROUP: ok = group_ok(req, b->leave_group.group_id, RILL__OP_READ); break;
   case RILL_WIRE_API_OFFSET_COMMIT: ok = group_ok(req, b->offset_commit.group_id, RILL__OP_READ); break;
-  case RILL_WIRE_API_OFFSET_FETCH: ok = group_ok(req, b->offset_fetch.group_id, RILL__OP_DESCRIBE); break;
+  case RILL_WIRE_API_OFFSET_FETCH: /* v8+ names several groups: checked per group by the handler */
+    ok = req->header.request_api_version >= 8 || group_ok(req, b->offset_fetch.group_id, RILL__OP_DESCRIBE);
+    break;
   case RILL_WIRE_API_FIND_COORDINATOR:
     ok = b->find_coordinator.key_type != 0 || group_ok(req, b->find_coordinator.key, RILL__OP_DESCRIBE);
     break;

@@ -98,6 +98,35 @@ def denied(b):
 
     configs(b, admin)
     delete_groups(b)
+    offsets(b)
+
+
+def partition_errors(call):
+    """The per-partition error codes of a commit or committed() call, which
+    librdkafka either returns on the partitions or raises."""
+    try:
+        return [tp.error.code() if tp.error else None for tp in call()]
+    except KafkaException as e:
+        return [e.args[0].code()]
+
+
+def offsets(b):
+    """OffsetCommit needs READ on each topic besides the group's READ, and
+    OffsetFetch answers only topics the principal may DESCRIBE: bob (READ on
+    group "bob-commit", DESCRIBE on "locked" only) cannot commit to "locked"
+    nor read alice's committed offsets of "scram512"."""
+    from secbroker import acl, kafka_python_admin
+    admin = kafka_python_admin(b)
+    check(not admin.create_acls(acl("User:bob", "GROUP", "bob-commit", ["READ"]))["failed"], "bob-commit ACL")
+    admin.close()
+    c = Consumer(dict(b.scram(user="bob"), **{"group.id": "bob-commit", "enable.auto.commit": False}))
+    errs = partition_errors(lambda: c.commit(offsets=[TopicPartition("locked", 0, 1)], asynchronous=False))
+    check(errs == [KafkaError.TOPIC_AUTHORIZATION_FAILED], "commit without topic READ: %s" % errs)
+    errs = partition_errors(lambda: c.committed([TopicPartition("scram512", 0)], timeout=20))
+    check(errs == [KafkaError.TOPIC_AUTHORIZATION_FAILED], "committed() without topic DESCRIBE: %s" % errs)
+    errs = partition_errors(lambda: c.committed([TopicPartition("locked", 0)], timeout=20))
+    check(errs == [None], "committed() with topic DESCRIBE: %s" % errs)
+    c.close()
 
 
 def delete_groups(b):
