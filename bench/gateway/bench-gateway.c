@@ -90,6 +90,7 @@ typedef struct {
 struct bshard {
   baseline *b;
   GMainContext *ctx;
+  rill__epoll_loop *loop; /* ctx and the connections' group contexts, as the gateway's shards */
   GHashTable *channels; /* name -> GPtrArray of SoupWebsocketConnection (not owned); shard thread only */
   GMutex lock;
   GPtrArray *incoming; /* bhandoff*, under lock */
@@ -114,6 +115,7 @@ static void base_closed(SoupWebsocketConnection *ws, gpointer data)
   if (subs)
     g_ptr_array_remove_fast(subs, ws);
   g_atomic_int_add(&sh->load, -1);
+  rill__epoll_loop_leave(sh->loop, g_object_get_data(G_OBJECT(ws), "group"));
   g_object_unref(ws);
 }
 
@@ -172,8 +174,12 @@ static gboolean base_ready(gpointer data)
   g_mutex_unlock(&sh->lock);
   for (guint i = 0; i < in->len; i++) {
     bhandoff *h = in->pdata[i];
+    GMainContext *group = rill__epoll_loop_join(sh->loop);
+    g_main_context_push_thread_default(group);
     SoupWebsocketConnection *ws =
       soup_websocket_connection_new(h->stream, h->uri, SOUP_WEBSOCKET_CONNECTION_SERVER, NULL, NULL, h->extensions);
+    g_main_context_pop_thread_default(group);
+    g_object_set_data(G_OBJECT(ws), "group", group);
     /* as the gateway does (Nagle would hold frames behind delayed ACKs) */
     g_socket_set_option(h->sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
     g_signal_connect(ws, "message", G_CALLBACK(base_message), sh);
@@ -200,7 +206,7 @@ static gpointer base_thread(gpointer data)
 {
   static gint never; /* runs until the process exits */
   bshard *sh = data;
-  rill__epoll_loop_run(sh->ctx, &never); /* as the gateway's shards poll */
+  rill__epoll_loop_run(sh->loop, &never);
   return NULL;
 }
 
@@ -246,6 +252,7 @@ static baseline *baseline_new(guint threads)
     bshard *sh = g_new0(bshard, 1);
     sh->b = b;
     sh->ctx = g_main_context_new();
+    sh->loop = rill__epoll_loop_new(sh->ctx, 32); /* the gateway's GROUP_SIZE */
     sh->channels = g_hash_table_new(g_str_hash, g_str_equal);
     g_mutex_init(&sh->lock);
     sh->incoming = g_ptr_array_new();
