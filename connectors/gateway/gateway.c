@@ -1,9 +1,12 @@
 /* gateway.c — sessions, channel subscriptions and delivery from the log
  * (include/rill/gateway.h; protocol in docs/gateway.md).
  *
+ * Storage is behind storage.h (the embedded log or a Kafka cluster); "the
+ * log" below is whichever it is.
+ *
  * Threads: everything here runs on the gateway thread (its own
- * GMainContext) except the log's callbacks (waiter wake-ups and durable
- * acks), which only post to that context through the "waker", a small
+ * GMainContext) except the storage's callbacks (waiter wake-ups and
+ * pending appends), which only post to that context through the "waker", a small
  * refcounted object that outlives the gateway while callbacks may still
  * hold it.
  *
@@ -34,6 +37,7 @@
 #include "connectors/gateway/frame.h"
 #include "connectors/gateway/rules.h"
 #include "connectors/gateway/server.h"
+#include "connectors/gateway/storage.h"
 #include "runtime/wire/partitioner.h"
 #include "runtime/wire/recordbatch.h"
 
@@ -108,8 +112,7 @@ struct rill_gateway {
   gsize max_frame, max_queue;
   guint fps;
   rill__gw_rules *rules;
-  rill_log *log;
-  gboolean own_log;
+  rill__gw_storage *st; /* the topic: embedded log or Kafka (storage.h) */
   int32_t n_parts;
   part *parts;
   waker *wk;
@@ -214,7 +217,7 @@ static void arm(rill_gateway *gw, int32_t p)
   a->wk = waker_ref(gw->wk);
   a->p = p;
   GError *e = NULL;
-  guint64 id = rill_log_wait_add(gw->log, gw->topic, p, gw->parts[p].next, wait_cb, a, &e);
+  guint64 id = gw->st->ops->wait_add(gw->st, p, gw->parts[p].next, wait_cb, a, &e);
   if (id) {
     gw->parts[p].waiter = id;
     gw->parts[p].warg = a;
@@ -412,24 +415,16 @@ static int64_t read_records(rill_gateway *gw, int32_t p, int64_t from, size_t ma
                             int64_t *hwm)
 {
   GError *e = NULL;
-  rill_log_fetch *f = rill_log_read(gw->log, gw->topic, p, from, max_bytes, &e);
-  if (!f) {
+  int64_t h;
+  GBytes *bytes = gw->st->ops->read(gw->st, p, from, max_bytes, &h, &e);
+  if (!bytes) {
     g_warning("gateway: reading %s [%d] at %" G_GINT64_FORMAT ": %s", gw->topic, p, from, e->message);
     g_error_free(e);
     return -1;
   }
   if (hwm)
-    *hwm = rill_log_fetch_high_watermark(f);
+    *hwm = h;
   int64_t next = from;
-  if (rill_log_fetch_size(f) == 0)
-    goto done;
-  GBytes *bytes = rill_log_fetch_bytes(f, &e);
-  if (!bytes) {
-    g_warning("gateway: reading %s [%d]: %s", gw->topic, p, e->message);
-    g_error_free(e);
-    next = -1;
-    goto done;
-  }
   gsize len;
   const uint8_t *d = g_bytes_get_data(bytes, &len);
   rill__batch_reader r;
@@ -458,8 +453,6 @@ static int64_t read_records(rill_gateway *gw, int32_t p, int64_t from, size_t ma
   }
   rill__batch_reader_clear(&r);
   g_bytes_unref(bytes);
-done:
-  rill_log_fetch_free(f);
   return next;
 }
 
@@ -585,10 +578,9 @@ static void catchup_run(rill_gateway *gw)
       if (next <= u->cursor) {
         /* retention removed the start, or a read error: resume from the
          * oldest offset still there */
-        rill_log_partition_info info;
-        if (next < 0 && rill_log_partition_info_get(gw->log, gw->topic, u->ch->partition, &info, NULL) &&
-            info.log_start_offset > u->cursor) {
-          u->cursor = info.log_start_offset;
+        int64_t start, hwm;
+        if (next < 0 && gw->st->ops->offsets(gw->st, u->ch->partition, &start, &hwm, NULL) && start > u->cursor) {
+          u->cursor = start;
           continue;
         }
         u->cursor = pt->next; /* nothing readable: give up on the gap */
@@ -679,15 +671,14 @@ static void on_history(session *s, rill__gw_frame *f)
   int32_t p = partition_of(gw, f->channel);
   int64_t from = f->since;
   if (f->since_time >= 0) {
-    int64_t found_ts;
-    if (!rill_log_offset_for_timestamp(gw->log, gw->topic, p, f->since_time, &from, &found_ts, NULL))
+    if (!gw->st->ops->offset_for_time(gw->st, p, f->since_time, &from, NULL))
       from = -1;
     if (from < 0)
       from = gw->parts[p].next;
   }
-  rill_log_partition_info info;
-  if (rill_log_partition_info_get(gw->log, gw->topic, p, &info, NULL) && from < info.log_start_offset)
-    from = info.log_start_offset;
+  int64_t start, hwm;
+  if (gw->st->ops->offsets(gw->st, p, &start, &hwm, NULL) && from < start)
+    from = start;
   /* a temporary catching-up view that never goes live */
   channel tmp = {f->channel, p, NULL, 0};
   sub u = {s, &tmp, FALSE, from, NULL};
@@ -746,12 +737,13 @@ static gboolean ack_deliver(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void durable_cb(const GError *error, void *user_data)
+static void appended_cb(int64_t offset, const GError *error, void *user_data)
 {
   ack *a = user_data;
   waker *w = a->wk;
   g_mutex_lock(&w->lock);
   if (!w->stopping) {
+    a->offset = offset;
     if (error)
       a->error = g_strdup(error->message);
     g_main_context_invoke_full(w->ctx, G_PRIORITY_DEFAULT, ack_deliver, a, ack_free);
@@ -782,18 +774,17 @@ static void on_publish(session *s, rill__gw_frame *f)
   a->ref = g_strdup(f->ref);
   a->chan = g_strdup(f->channel);
   a->partition = p;
-  rill_log_append_result res;
+  int64_t offset = -1;
   gboolean pending = FALSE;
   GError *e = NULL;
-  gboolean ok = rill_log_append_nowait(gw->log, gw->topic, p, data, len, &res, durable_cb, a, &pending, &e);
+  gboolean ok = gw->st->ops->append(gw->st, p, data, len, &offset, &pending, appended_cb, a, &e);
   g_free(data);
-  a->offset = ok ? res.base_offset : -1;
   if (!ok) {
     send_error(s, f->ref, "storage", e->message);
     g_error_free(e);
   } else if (!pending) {
     stat_add(&gw->stats.published, 1);
-    session_send_text(s, rill__gw_frame_ack(f->ref, f->channel, p, res.base_offset));
+    session_send_text(s, rill__gw_frame_ack(f->ref, f->channel, p, offset));
   }
   if (!pending) {
     waker_unref(a->wk);
@@ -947,27 +938,6 @@ static void collect(rill_prom_writer *w, gpointer data)
   rill_prom_sample_histogram(w, &m_latency, &gw->latency, "topic", gw->topic, NULL);
 }
 
-static gboolean ensure_topic(rill_gateway *gw, int32_t partitions, rill_log_durability durability, GError **error)
-{
-  GError *e = NULL;
-  int32_t n;
-  if (rill_log_topic_describe(gw->log, gw->topic, &n, NULL, &e)) {
-    gw->n_parts = n;
-    return TRUE;
-  }
-  if (!g_error_matches(e, RILL_LOG_ERROR, RILL_LOG_ERROR_UNKNOWN_TOPIC)) {
-    g_propagate_error(error, e);
-    return FALSE;
-  }
-  g_error_free(e);
-  static const char *const names[] = {"none", "interval", "sync"};
-  const char *config[] = {"rill.durability", names[durability], NULL};
-  if (!rill_log_topic_create(gw->log, gw->topic, partitions, config, error))
-    return FALSE;
-  gw->n_parts = partitions;
-  return TRUE;
-}
-
 rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
 {
   g_return_val_if_fail(o != NULL, NULL);
@@ -1003,21 +973,16 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
   g_cond_init(&gw->stop_cond);
   if (!(gw->rules = rill__gw_rules_new(o->rules, error)))
     goto fail;
-  if (o->log) {
-    gw->log = o->log;
-  } else {
-    if (!(gw->log = rill_log_open(o->data_dir, NULL, error)))
-      goto fail;
-    gw->own_log = TRUE;
-  }
-  if (!ensure_topic(gw, o->partitions > 0 ? o->partitions : 8, o->durability, error))
+  int32_t partitions = o->partitions > 0 ? o->partitions : 8;
+  if (!(gw->st = rill__gw_storage_log_new(o->log, o->data_dir, gw->topic, partitions, o->durability, error)))
     goto fail;
+  gw->n_parts = gw->st->n_parts;
   gw->parts = g_new0(part, gw->n_parts);
   for (int32_t p = 0; p < gw->n_parts; p++) {
-    rill_log_partition_info info;
-    if (!rill_log_partition_info_get(gw->log, gw->topic, p, &info, error))
+    int64_t start;
+    /* live from now; the past by resume or history */
+    if (!gw->st->ops->offsets(gw->st, p, &start, &gw->parts[p].next, error))
       goto fail;
-    gw->parts[p].next = info.high_watermark; /* live from now; the past by resume or history */
   }
   if (!(gw->http = rill__gw_http_new(o->static_dir, websocket_cb, gw, error)))
     goto fail;
@@ -1103,7 +1068,7 @@ void rill_gateway_free(rill_gateway *gw)
   rill_http_server_free(gw->http); /* joins the gateway thread */
   if (gw->parts)
     for (int32_t p = 0; p < gw->n_parts; p++)
-      if (gw->parts[p].waiter && rill_log_wait_cancel(gw->log, gw->topic, p, gw->parts[p].waiter)) {
+      if (gw->parts[p].waiter && gw->st->ops->wait_cancel(gw->st, p, gw->parts[p].waiter)) {
         g_free(gw->parts[p].warg);
         waker_unref(gw->wk); /* the cancelled waiter's reference */
       }
@@ -1117,8 +1082,7 @@ void rill_gateway_free(rill_gateway *gw)
   g_hash_table_unref(gw->channels);
   g_ptr_array_unref(gw->dirty);
   g_ptr_array_unref(gw->catchups);
-  if (gw->own_log && gw->log)
-    rill_log_close(gw->log);
+  rill__gw_storage_free(gw->st);
   rill__gw_rules_free(gw->rules);
   rill__batch_writer_free(gw->writer);
   if (gw->pump_src) {
