@@ -949,10 +949,9 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
     g_set_error_literal(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG, "unknown durability");
     return NULL;
   }
-  if (!o->log && !o->data_dir) {
+  if (!!o->log + !!o->data_dir + !!o->bootstrap_servers != 1) {
     g_set_error_literal(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG,
-                        o->bootstrap_servers ? "a Kafka cluster as storage is not supported yet"
-                                             : "storage: give a log or a data directory");
+                        "storage: give one of a log, a data directory or bootstrap servers");
     return NULL;
   }
   rill_gateway *gw = g_new0(rill_gateway, 1);
@@ -974,7 +973,12 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
   if (!(gw->rules = rill__gw_rules_new(o->rules, error)))
     goto fail;
   int32_t partitions = o->partitions > 0 ? o->partitions : 8;
-  if (!(gw->st = rill__gw_storage_log_new(o->log, o->data_dir, gw->topic, partitions, o->durability, error)))
+  if (o->bootstrap_servers)
+    gw->st = rill__gw_storage_kafka_new(o->bootstrap_servers, o->kafka_properties, gw->topic, partitions,
+                                        o->durability, error);
+  else
+    gw->st = rill__gw_storage_log_new(o->log, o->data_dir, gw->topic, partitions, o->durability, error);
+  if (!gw->st)
     goto fail;
   gw->n_parts = gw->st->n_parts;
   gw->parts = g_new0(part, gw->n_parts);

@@ -1,6 +1,7 @@
 /* rill-gateway — the WebSocket edge over a rill log (docs/gateway.md).
  *
- *   rill-gateway [serve] --data-dir DIR --secret-file FILE [--listen HOST:PORT]
+ *   rill-gateway [serve] (--data-dir DIR | --bootstrap-servers HOSTS [-X K=V]...)
+ *                --secret-file FILE [--listen HOST:PORT]
  *                [--config FILE] [--static DIR] [--topic T] [--partitions N]
  *   rill-gateway token --secret-file FILE --user USER [--ttl SECONDS]
  *
@@ -18,6 +19,7 @@
  * gateway could not start (storage, listener).
  */
 #include <rill/gateway.h>
+#include <rill/kafka.h>
 
 #include "cli.h"
 
@@ -128,9 +130,12 @@ static int cmd_serve(int argc, char **argv)
   char *data_dir = NULL, *listen = NULL, *config = NULL, *secret_file = NULL, *static_dir = NULL, *topic = NULL,
        *bootstrap = NULL, *durability = NULL;
   gint64 partitions = -1, max_queue = -1, max_frame = -1, fps = -1;
+  char **props = NULL;
   GOptionEntry entries[] = {
     {"data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Embedded log directory", "DIR"},
     {"bootstrap-servers", 'b', 0, G_OPTION_ARG_STRING, &bootstrap, "Kafka cluster instead of an embedded log", "HOSTS"},
+    {"property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &props,
+     "Kafka client property (librdkafka names, e.g. security.protocol=ssl); repeatable", "KEY=VALUE"},
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address (default 127.0.0.1:8080; port 0 = any)", "HOST:PORT"},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Key file: [gateway] settings, [channel P] rules", "FILE"},
     {"secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file, "File holding the HMAC secret", "FILE"},
@@ -176,8 +181,8 @@ static int cmd_serve(int argc, char **argv)
     rc = usage(ctx, "--secret-file is required");
     goto out;
   }
-  if (!data_dir && !bootstrap) {
-    rc = usage(ctx, "give --data-dir (embedded log) or --bootstrap-servers");
+  if (!data_dir == !bootstrap) {
+    rc = usage(ctx, "give --data-dir (embedded log) or --bootstrap-servers, not both");
     goto out;
   }
   rill_gateway_options o;
@@ -201,6 +206,7 @@ static int cmd_serve(int argc, char **argv)
   o.secret = secret;
   o.data_dir = data_dir;
   o.bootstrap_servers = bootstrap;
+  o.kafka_properties = (const char *const *)props;
   o.static_dir = static_dir;
   if (topic)
     o.topic = topic;
@@ -228,7 +234,10 @@ static int cmd_serve(int argc, char **argv)
   raise_nofile();
   gw = rill_gateway_new(&o, &e);
   if (!gw) {
-    rc = g_error_matches(e, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG) ? 1 : 2;
+    rc = g_error_matches(e, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG) ||
+             g_error_matches(e, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_CONFIG)
+           ? 1
+           : 2;
     goto out;
   }
   printf("event=listening host=%s port=%d topic=%s\n", o.host, rill_gateway_port(gw), o.topic);
@@ -254,6 +263,7 @@ out:
   g_free(secret);
   g_free(data_dir);
   g_free(bootstrap);
+  g_strfreev(props);
   g_free(listen);
   g_free(config);
   g_free(secret_file);
