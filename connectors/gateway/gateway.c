@@ -990,6 +990,14 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
   }
   if (!(gw->http = rill__gw_http_new(o->static_dir, websocket_cb, gw, error)))
     goto fail;
+  if (o->tls_cert_file) {
+    GError *te = NULL;
+    if (!rill_http_server_set_tls(gw->http, o->tls_cert_file, o->tls_key_file, &te)) {
+      g_set_error_literal(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG, te->message);
+      g_error_free(te);
+      goto fail;
+    }
+  }
   gw->ctx = g_main_context_ref(rill_http_server_get_context(gw->http));
   gw->pump_src = g_source_new(&pump_funcs, sizeof(GSource));
   g_source_set_callback(gw->pump_src, pump_cb, gw, NULL);

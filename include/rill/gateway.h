@@ -86,6 +86,11 @@ typedef struct {
   /* Channel rules (docs/gateway.md), a GKeyFile text; NULL = every channel
    * open to every user. (transfer none; parsed at construction) */
   const char *rules;
+  /* TLS: with @tls_cert_file (a PEM certificate chain) the port serves
+   * HTTPS and wss:// only; @tls_key_file is its PEM private key (NULL: in
+   * the same file). Needs GIO's TLS backend (glib-networking). */
+  const char *tls_cert_file;
+  const char *tls_key_file;
   /* Directory of static files served at / (NULL: none). */
   const char *static_dir;
   /* Largest frame a client may send (default 65536): a larger one gets a

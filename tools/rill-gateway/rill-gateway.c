@@ -128,7 +128,7 @@ static void int_from_config(GKeyFile *kf, const char *key, gint64 *value)
 static int cmd_serve(int argc, char **argv)
 {
   char *data_dir = NULL, *listen = NULL, *config = NULL, *secret_file = NULL, *static_dir = NULL, *topic = NULL,
-       *bootstrap = NULL, *durability = NULL;
+       *bootstrap = NULL, *durability = NULL, *tls_cert = NULL, *tls_key = NULL;
   gint64 partitions = -1, max_queue = -1, max_frame = -1, fps = -1;
   char **props = NULL;
   GOptionEntry entries[] = {
@@ -140,6 +140,8 @@ static int cmd_serve(int argc, char **argv)
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Key file: [gateway] settings, [channel P] rules", "FILE"},
     {"secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file, "File holding the HMAC secret", "FILE"},
     {"static", 0, 0, G_OPTION_ARG_FILENAME, &static_dir, "Directory of files served at /", "DIR"},
+    {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "PEM certificate chain: serve https/wss only", "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "PEM private key of --tls-cert (default: in that file)", "FILE"},
     {"topic", 't', 0, G_OPTION_ARG_STRING, &topic, "Topic of every channel (default gateway)", "TOPIC"},
     {"partitions", 0, 0, G_OPTION_ARG_INT64, &partitions, "Partitions when creating the topic (default 8)", "N"},
     {"durability", 0, 0, G_OPTION_ARG_STRING, &durability, "rill.durability when creating the topic: none (default), interval, sync", "D"},
@@ -171,6 +173,8 @@ static int cmd_serve(int argc, char **argv)
   from_config(kf, "listen", &listen);
   from_config(kf, "secret-file", &secret_file);
   from_config(kf, "static", &static_dir);
+  from_config(kf, "tls-cert", &tls_cert);
+  from_config(kf, "tls-key", &tls_key);
   from_config(kf, "topic", &topic);
   from_config(kf, "durability", &durability);
   int_from_config(kf, "partitions", &partitions);
@@ -208,6 +212,12 @@ static int cmd_serve(int argc, char **argv)
   o.bootstrap_servers = bootstrap;
   o.kafka_properties = (const char *const *)props;
   o.static_dir = static_dir;
+  if (tls_key && !tls_cert) {
+    rc = usage(ctx, "--tls-key needs --tls-cert");
+    goto out;
+  }
+  o.tls_cert_file = tls_cert;
+  o.tls_key_file = tls_key;
   if (topic)
     o.topic = topic;
   if (durability) {
@@ -240,7 +250,8 @@ static int cmd_serve(int argc, char **argv)
            : 2;
     goto out;
   }
-  printf("event=listening host=%s port=%d topic=%s\n", o.host, rill_gateway_port(gw), o.topic);
+  printf("event=listening host=%s port=%d topic=%s scheme=%s\n", o.host, rill_gateway_port(gw), o.topic,
+         tls_cert ? "wss" : "ws");
   fflush(stdout);
   GMainLoop *loop = g_main_loop_new(NULL, FALSE);
   g_unix_signal_add(SIGINT, on_signal, loop);
@@ -268,6 +279,8 @@ out:
   g_free(config);
   g_free(secret_file);
   g_free(static_dir);
+  g_free(tls_cert);
+  g_free(tls_key);
   g_free(topic);
   g_free(durability);
   return rc;
