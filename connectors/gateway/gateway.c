@@ -1,28 +1,40 @@
 /* gateway.c — sessions, channel subscriptions and delivery from the log
  * (include/rill/gateway.h; protocol in docs/gateway.md).
  *
+ * Threads: the HTTP thread (rill_http_server's) accepts connections, checks
+ * the token and does the WebSocket handshake (libsoup), then steals the
+ * connection and hands it to a shard. A shard is a thread with its own
+ * GMainContext holding a share of the sessions: it creates the
+ * SoupWebsocketConnection with its context as thread-default (libsoup ties
+ * a connection to that context), so no context polls more than its share
+ * of the descriptors (one context polling 10,000 of them spent most of its
+ * time in poll() and g_main_context_check()). A session lives on one
+ * shard for its life; everything about it runs there. The storage's
+ * callbacks (waiter wake-ups and pending appends) only post to a shard's context
+ * through its "waker", a small refcounted object that outlives the
+ * gateway while callbacks may still hold it.
+ *
  * Storage is behind storage.h (the embedded log or a Kafka cluster); "the
- * log" below is whichever it is.
+ * log" below is whichever it is. Shards call it concurrently.
  *
- * Threads: everything here runs on the gateway thread (its own
- * GMainContext) except the storage's callbacks (waiter wake-ups and
- * pending appends), which only post to that context through the "waker", a small
- * refcounted object that outlives the gateway while callbacks may still
- * hold it.
- *
- * Delivery: per partition the gateway keeps `next`, the first offset not yet
- * dispatched. A waiter on the partition wakes the pump, which reads every
- * batch from `next` to the high watermark in one go (so a burst of
- * publishes costs one wake-up and one read, not one per message), builds
- * each message's deliver frame once and queues it to every live subscriber
- * of its channel, then flushes the sessions it touched.
+ * Delivery: each shard is a gateway without the listener. Per partition it
+ * keeps `next`, the first offset it has not yet dispatched, and its own
+ * waiter on the partition; the waiter wakes the shard's pump, which reads
+ * every batch from `next` to the high watermark in one go (so a burst of
+ * publishes costs each shard one wake-up and one read, not one per
+ * message), builds each message's deliver frame once and queues it to every
+ * live subscriber of its channel on this shard, then flushes the sessions
+ * it touched. The log is MT-safe and a read of recent data is a page-cache
+ * copy (on Kafka, the poller's latest fetch, shared by the shards), so
+ * reading per shard costs less than handing frames across threads.
  *
  * Invariants:
  * - A subscription is either live (it has seen every message of its
  *   channel before part->next and gets the rest from the pump) or catching
  *   up (cursor < part->next: it reads [cursor, part->next) from the log,
  *   filtered by channel, while its session has room; at part->next it turns
- *   live). Both run on this thread, so no message is skipped or repeated.
+ *   live). Both run on the session's shard thread with that shard's
+ *   part->next, so no message is skipped or repeated.
  * - A session's queued bytes never exceed max_queue_bytes: a frame that
  *   would pass it closes the session (RILL_GATEWAY_CLOSE_SLOW) instead,
  *   and only this session is affected. Frames are handed to libsoup only
@@ -54,6 +66,7 @@
 
 typedef struct session session;
 typedef struct channel channel;
+typedef struct shard shard;
 
 typedef struct {
   session *s;
@@ -72,6 +85,7 @@ struct channel {
 
 struct session {
   rill_gateway *gw;
+  shard *sh; /* the thread it lives on */
   guint64 id;
   char *user;
   SoupWebsocketConnection *ws;
@@ -81,7 +95,7 @@ struct session {
   gsize out_bytes;
   GSource *out_watch; /* waiting for the socket to be writable */
   GSource *remove;    /* the idle that frees it after "closed" */
-  gboolean dirty;     /* in gw->dirty */
+  gboolean dirty;     /* in sh->dirty */
   gsize unchecked;    /* bytes handed to libsoup since the socket was last seen writable */
   gboolean closing;
   double tokens; /* rate limit */
@@ -102,8 +116,33 @@ typedef struct {
   GMutex lock;
   gboolean stopping;
   GMainContext *ctx;
-  rill_gateway *gw; /* valid while !stopping */
+  shard *sh; /* valid while !stopping */
 } waker;
+
+/* A thread and context serving a share of the sessions; all but the
+ * incoming queue, its stop flag and its load counter is touched only on
+ * its thread (and by rill_gateway_new/free while the thread is not
+ * running). */
+struct shard {
+  rill_gateway *gw;
+  GMainContext *ctx;
+  GThread *thread;
+  gint quit;    /* atomic: ends the thread's loop */
+  gint load;    /* atomic: sessions on it, and handoffs on their way */
+  gboolean stopped; /* shutdown_cb ran; under gw->stop_lock */
+  int32_t n_parts;
+  part *parts;
+  waker *wk;
+  GSource *pump_src; /* made ready (from any thread) when a partition has data */
+  GMutex in_lock;
+  GPtrArray *incoming; /* handoff*, from the HTTP thread, under in_lock */
+  GSource *in_src;     /* made ready when incoming is not empty */
+  GHashTable *channels; /* name -> channel* */
+  GHashTable *sessions; /* &id -> session* */
+  GPtrArray *dirty;    /* session* to flush */
+  GPtrArray *catchups; /* sub* catching up */
+  rill__batch_writer *writer;
+};
 
 struct rill_gateway {
   char *topic;
@@ -114,28 +153,21 @@ struct rill_gateway {
   rill__gw_rules *rules;
   rill__gw_storage *st; /* the topic: embedded log or Kafka (storage.h) */
   int32_t n_parts;
-  part *parts;
-  waker *wk;
-  GSource *pump_src; /* made ready (from any thread) when a partition has data */
-  GHashTable *channels; /* name -> channel* */
-  GHashTable *sessions; /* &id -> session* */
-  guint64 next_id;
-  GPtrArray *dirty;    /* session* to flush */
-  GPtrArray *catchups; /* sub* catching up */
-  rill__batch_writer *writer;
-  rill_http_server *http; /* its thread is the gateway thread */
-  GMainContext *ctx;      /* the http server's */
+  guint n_shards;
+  shard **shards;
+  guint64 next_id;        /* atomic: session ids, unique across shards */
+  GPtrArray *extensions;  /* WebSocket extension classes offered (permessage-deflate) */
+  rill_http_server *http; /* its thread accepts and upgrades */
   guint collector;        /* in the http server's registry */
   GMutex stop_lock;
   GCond stop_cond;
-  gboolean stopped; /* shutdown_cb ran */
   rill_gateway_stats stats;        /* updated with atomics */
   rill_prom_histogram latency;     /* record timestamp -> deliver queued, ns */
 };
 
-static void pump(rill_gateway *gw);
+static void pump(shard *sh);
 static void session_flush(session *s);
-static void catchup_run(rill_gateway *gw);
+static void catchup_run(shard *sh);
 
 void rill_gateway_options_init(rill_gateway_options *o)
 {
@@ -146,6 +178,7 @@ void rill_gateway_options_init(rill_gateway_options *o)
   o->max_frame_bytes = 65536;
   o->max_queue_bytes = 1 << 20;
   o->frames_per_second = 200;
+  o->threads = 0;
 }
 
 /* Counters are written on the gateway thread, read by scrapes elsewhere. */
@@ -154,7 +187,7 @@ static void stat_add(guint64 *c, gint64 d)
   __atomic_fetch_add(c, (guint64)d, __ATOMIC_RELAXED);
 }
 
-/* ---- the waker: the log's threads -> the gateway thread ------------------ */
+/* ---- the waker: the log's threads -> a shard's thread --------------------- */
 
 static waker *waker_ref(waker *w)
 {
@@ -190,6 +223,17 @@ static gboolean pump_cb(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A source dispatched once per iteration after g_source_set_ready_time(0)
+ * from any thread. */
+static GSource *ready_source_new(GMainContext *ctx, GSourceFunc cb, gpointer data)
+{
+  GSource *src = g_source_new(&pump_funcs, sizeof(GSource));
+  g_source_set_callback(src, cb, data, NULL);
+  g_source_set_ready_time(src, -1);
+  g_source_attach(src, ctx);
+  return src;
+}
+
 typedef struct {
   waker *wk;
   int32_t p;
@@ -201,9 +245,9 @@ static void wait_cb(rill_log_wake reason, int64_t hwm, void *user_data)
   waker *w = a->wk;
   g_mutex_lock(&w->lock);
   if (!w->stopping && reason == RILL_LOG_WAKE_DATA) {
-    rill_gateway *gw = w->gw;
-    g_atomic_int_set(&gw->parts[a->p].wake, 1);
-    g_source_set_ready_time(gw->pump_src, 0); /* thread-safe; wakes the context */
+    shard *sh = w->sh;
+    g_atomic_int_set(&sh->parts[a->p].wake, 1);
+    g_source_set_ready_time(sh->pump_src, 0); /* thread-safe; wakes the context */
   }
   g_mutex_unlock(&w->lock);
   g_free(a);
@@ -211,22 +255,23 @@ static void wait_cb(rill_log_wake reason, int64_t hwm, void *user_data)
 }
 
 /* Waits for data at part->next (or wakes the pump now if it is there). */
-static void arm(rill_gateway *gw, int32_t p)
+static void arm(shard *sh, int32_t p)
 {
+  rill_gateway *gw = sh->gw;
   wait_arg *a = g_new(wait_arg, 1);
-  a->wk = waker_ref(gw->wk);
+  a->wk = waker_ref(sh->wk);
   a->p = p;
   GError *e = NULL;
-  guint64 id = gw->st->ops->wait_add(gw->st, p, gw->parts[p].next, wait_cb, a, &e);
+  guint64 id = gw->st->ops->wait_add(gw->st, p, sh->parts[p].next, wait_cb, a, &e);
   if (id) {
-    gw->parts[p].waiter = id;
-    gw->parts[p].warg = a;
+    sh->parts[p].waiter = id;
+    sh->parts[p].warg = a;
   }
   if (e) { /* the topic went away: nothing more to deliver from it */
     g_warning("gateway: waiting on %s [%d]: %s", gw->topic, p, e->message);
     g_error_free(e);
     g_free(a);
-    waker_unref(gw->wk);
+    waker_unref(sh->wk);
   }
 }
 
@@ -247,7 +292,7 @@ static void mark_dirty(session *s)
 {
   if (!s->dirty) {
     s->dirty = TRUE;
-    g_ptr_array_add(s->gw->dirty, s);
+    g_ptr_array_add(s->sh->dirty, s);
   }
 }
 
@@ -290,8 +335,8 @@ static gboolean writable_cb(GSocket *sock, GIOCondition cond, gpointer data)
   g_source_unref(s->out_watch);
   s->out_watch = NULL;
   session_flush(s);
-  if (s->gw->catchups->len)
-    catchup_run(s->gw);
+  if (s->sh->catchups->len)
+    catchup_run(s->sh);
   return G_SOURCE_REMOVE;
 }
 
@@ -314,7 +359,7 @@ static void session_flush(session *s)
     if (s->unchecked >= FLUSH_BYTES && !(g_socket_condition_check(s->sock, G_IO_OUT) & G_IO_OUT)) {
       s->out_watch = g_socket_create_source(s->sock, G_IO_OUT | G_IO_ERR | G_IO_HUP, NULL);
       g_source_set_callback(s->out_watch, G_SOURCE_FUNC(writable_cb), s, NULL);
-      g_source_attach(s->out_watch, s->gw->ctx);
+      g_source_attach(s->out_watch, s->sh->ctx);
       return;
     }
     if (s->unchecked >= FLUSH_BYTES)
@@ -330,15 +375,15 @@ static void session_flush(session *s)
   }
 }
 
-static void flush_dirty(rill_gateway *gw)
+static void flush_dirty(shard *sh)
 {
-  /* session_flush never adds to gw->dirty */
-  for (guint i = 0; i < gw->dirty->len; i++) {
-    session *s = g_ptr_array_index(gw->dirty, i);
+  /* session_flush never adds to sh->dirty */
+  for (guint i = 0; i < sh->dirty->len; i++) {
+    session *s = g_ptr_array_index(sh->dirty, i);
     s->dirty = FALSE;
     session_flush(s);
   }
-  g_ptr_array_set_size(gw->dirty, 0);
+  g_ptr_array_set_size(sh->dirty, 0);
 }
 
 static void sub_free(sub *u)
@@ -347,10 +392,10 @@ static void sub_free(sub *u)
   if (u->live)
     ch->n_live--;
   g_ptr_array_remove_fast(ch->subs, u);
-  g_ptr_array_remove_fast(u->s->gw->catchups, u);
+  g_ptr_array_remove_fast(u->s->sh->catchups, u);
   stat_add(&u->s->gw->stats.subscriptions, -1);
   if (ch->subs->len == 0)
-    g_hash_table_remove(u->s->gw->channels, ch->name);
+    g_hash_table_remove(u->s->sh->channels, ch->name);
   g_free(u->ref);
   g_free(u);
 }
@@ -365,7 +410,7 @@ static void channel_free(channel *ch)
 static gboolean remove_session_cb(gpointer data)
 {
   session *s = data;
-  g_hash_table_remove(s->gw->sessions, &s->id); /* frees it (session_free) */
+  g_hash_table_remove(s->sh->sessions, &s->id); /* frees it (session_free) */
   return G_SOURCE_REMOVE;
 }
 
@@ -378,12 +423,13 @@ static void closed_cb(SoupWebsocketConnection *ws, gpointer data)
   g_signal_handlers_disconnect_by_data(s->ws, s);
   s->remove = g_idle_source_new();
   g_source_set_callback(s->remove, remove_session_cb, s, NULL);
-  g_source_attach(s->remove, s->gw->ctx);
+  g_source_attach(s->remove, s->sh->ctx);
 }
 
 static void session_free(session *s)
 {
   rill_gateway *gw = s->gw;
+  shard *sh = s->sh;
   g_signal_handlers_disconnect_by_data(s->ws, s);
   if (s->out_watch) {
     g_source_destroy(s->out_watch);
@@ -394,13 +440,14 @@ static void session_free(session *s)
     g_source_unref(s->remove);
   }
   if (s->dirty)
-    g_ptr_array_remove_fast(gw->dirty, s);
+    g_ptr_array_remove_fast(sh->dirty, s);
   g_hash_table_unref(s->subs);
   g_queue_clear_full(&s->out, (GDestroyNotify)g_bytes_unref);
   g_object_unref(s->ws);
   g_object_unref(s->sock);
   g_free(s->user);
   stat_add(&gw->stats.connections, -1);
+  g_atomic_int_add(&sh->load, -1);
   g_free(s);
 }
 
@@ -409,11 +456,12 @@ static void session_free(session *s)
 /* Calls @fn for each record in [@from, ...) up to @max_bytes of batches;
  * returns the offset after the last record seen (@from when none), or -1
  * on a read error. */
-typedef void (*record_fn)(rill_gateway *gw, int32_t p, const rill__record *rec, void *data);
+typedef void (*record_fn)(shard *sh, int32_t p, const rill__record *rec, void *data);
 
-static int64_t read_records(rill_gateway *gw, int32_t p, int64_t from, size_t max_bytes, record_fn fn, void *data,
+static int64_t read_records(shard *sh, int32_t p, int64_t from, size_t max_bytes, record_fn fn, void *data,
                             int64_t *hwm)
 {
+  rill_gateway *gw = sh->gw;
   GError *e = NULL;
   int64_t h;
   GBytes *bytes = gw->st->ops->read(gw->st, p, from, max_bytes, &h, &e);
@@ -441,7 +489,7 @@ static int64_t read_records(rill_gateway *gw, int32_t p, int64_t from, size_t ma
     int rc;
     while ((rc = rill__batch_reader_next(&r, &rec, &e)) > 0) {
       if (rec.offset >= from && !rec.control)
-        fn(gw, p, &rec, data);
+        fn(sh, p, &rec, data);
       next = MAX(next, rec.offset + 1);
     }
     if (rc < 0) {
@@ -456,14 +504,14 @@ static int64_t read_records(rill_gateway *gw, int32_t p, int64_t from, size_t ma
   return next;
 }
 
-static channel *channel_of(rill_gateway *gw, const rill__record *rec)
+static channel *channel_of(shard *sh, const rill__record *rec)
 {
   char name[RILL__GW_MAX_CHANNEL + 1];
   if (!rec->key || rec->key_len <= 0 || rec->key_len > RILL__GW_MAX_CHANNEL)
     return NULL;
   memcpy(name, rec->key, (size_t)rec->key_len);
   name[rec->key_len] = 0;
-  return g_hash_table_lookup(gw->channels, name);
+  return g_hash_table_lookup(sh->channels, name);
 }
 
 static GBytes *deliver_frame(rill_gateway *gw, int32_t p, const rill__record *rec, gboolean history)
@@ -494,9 +542,10 @@ static GBytes *deliver_frame(rill_gateway *gw, int32_t p, const rill__record *re
   return b;
 }
 
-static void dispatch_record(rill_gateway *gw, int32_t p, const rill__record *rec, void *data)
+static void dispatch_record(shard *sh, int32_t p, const rill__record *rec, void *data)
 {
-  channel *ch = channel_of(gw, rec);
+  rill_gateway *gw = sh->gw;
+  channel *ch = channel_of(sh, rec);
   if (!ch || ch->n_live == 0)
     return;
   int64_t now_ms = g_get_real_time() / 1000;
@@ -512,15 +561,15 @@ static void dispatch_record(rill_gateway *gw, int32_t p, const rill__record *rec
   g_bytes_unref(frame);
 }
 
-static void pump(rill_gateway *gw)
+static void pump(shard *sh)
 {
-  for (int32_t p = 0; p < gw->n_parts; p++) {
-    part *pt = &gw->parts[p];
+  for (int32_t p = 0; p < sh->n_parts; p++) {
+    part *pt = &sh->parts[p];
     if (!g_atomic_int_exchange(&pt->wake, 0))
       continue;
     for (;;) {
       int64_t hwm = -1;
-      int64_t next = read_records(gw, p, pt->next, READ_BYTES, dispatch_record, NULL, &hwm);
+      int64_t next = read_records(sh, p, pt->next, READ_BYTES, dispatch_record, NULL, &hwm);
       if (next < 0)
         break;
       gboolean more = next > pt->next && next < hwm;
@@ -528,11 +577,11 @@ static void pump(rill_gateway *gw)
       if (!more)
         break;
     }
-    arm(gw, p);
+    arm(sh, p);
   }
-  flush_dirty(gw);
-  if (gw->catchups->len)
-    catchup_run(gw);
+  flush_dirty(sh);
+  if (sh->catchups->len)
+    catchup_run(sh);
 }
 
 /* ---- catching up --------------------------------------------------------- */
@@ -544,10 +593,11 @@ typedef struct {
   int64_t stopped_at; /* the first record not sent for want of room, or -1 */
 } catchup_arg;
 
-static void catchup_record(rill_gateway *gw, int32_t p, const rill__record *rec, void *data)
+static void catchup_record(shard *sh, int32_t p, const rill__record *rec, void *data)
 {
+  rill_gateway *gw = sh->gw;
   catchup_arg *a = data;
-  if (a->stopped_at >= 0 || rec->offset >= gw->parts[p].next || !rec->key ||
+  if (a->stopped_at >= 0 || rec->offset >= sh->parts[p].next || !rec->key ||
       (gsize)rec->key_len != strlen(a->u->ch->name) || memcmp(rec->key, a->u->ch->name, (size_t)rec->key_len) != 0)
     return;
   /* out of the limit, or of room (the rest when the client has read) */
@@ -564,15 +614,16 @@ static void catchup_record(rill_gateway *gw, int32_t p, const rill__record *rec,
 
 /* Moves catching-up subscriptions forward while their sessions have room;
  * a subscription that reaches part->next turns live. */
-static void catchup_run(rill_gateway *gw)
+static void catchup_run(shard *sh)
 {
-  for (guint i = 0; i < gw->catchups->len;) {
-    sub *u = g_ptr_array_index(gw->catchups, i);
+  rill_gateway *gw = sh->gw;
+  for (guint i = 0; i < sh->catchups->len;) {
+    sub *u = g_ptr_array_index(sh->catchups, i);
     session *s = u->s;
-    part *pt = &gw->parts[u->ch->partition];
+    part *pt = &sh->parts[u->ch->partition];
     while (!s->closing && !s->out_watch && u->cursor < pt->next && s->out_bytes < gw->max_queue / 2) {
       catchup_arg a = {u, FALSE, -1, -1};
-      int64_t next = read_records(gw, u->ch->partition, u->cursor, CATCHUP_BYTES, catchup_record, &a, NULL);
+      int64_t next = read_records(sh, u->ch->partition, u->cursor, CATCHUP_BYTES, catchup_record, &a, NULL);
       if (a.stopped_at >= 0)
         next = a.stopped_at;
       if (next <= u->cursor) {
@@ -592,12 +643,12 @@ static void catchup_run(rill_gateway *gw)
     if (u->cursor >= pt->next && !s->closing) {
       u->live = TRUE;
       u->ch->n_live++;
-      g_ptr_array_remove_index_fast(gw->catchups, i);
+      g_ptr_array_remove_index_fast(sh->catchups, i);
       continue;
     }
     i++;
   }
-  flush_dirty(gw);
+  flush_dirty(sh);
 }
 
 /* ---- client frames ---------------------------------------------------------- */
@@ -624,33 +675,34 @@ static gboolean check_rules(session *s, const rill__gw_frame *f, gboolean write)
 static void on_subscribe(session *s, rill__gw_frame *f)
 {
   rill_gateway *gw = s->gw;
+  shard *sh = s->sh;
   if (!check_rules(s, f, FALSE))
     return;
   if (g_hash_table_contains(s->subs, f->channel)) {
     send_error(s, f->ref, "already_subscribed", "already subscribed to this channel");
     return;
   }
-  channel *ch = g_hash_table_lookup(gw->channels, f->channel);
+  channel *ch = g_hash_table_lookup(sh->channels, f->channel);
   if (!ch) {
     ch = g_new0(channel, 1);
     ch->name = g_strdup(f->channel);
     ch->partition = partition_of(gw, f->channel);
     ch->subs = g_ptr_array_new();
-    g_hash_table_insert(gw->channels, ch->name, ch);
+    g_hash_table_insert(sh->channels, ch->name, ch);
   }
   sub *u = g_new0(sub, 1);
   u->s = s;
   u->ch = ch;
   u->ref = g_strdup(f->ref);
-  part *pt = &gw->parts[ch->partition];
+  part *pt = &sh->parts[ch->partition];
   g_ptr_array_add(ch->subs, u);
   g_hash_table_insert(s->subs, ch->name, u);
   stat_add(&gw->stats.subscriptions, 1);
   session_send_text(s, rill__gw_frame_subscribed(f->ref, ch->name, ch->partition, f->after >= 0 ? f->after + 1 : pt->next));
   if (f->after >= 0 && f->after + 1 < pt->next) {
     u->cursor = f->after + 1;
-    g_ptr_array_add(gw->catchups, u);
-    catchup_run(gw);
+    g_ptr_array_add(sh->catchups, u);
+    catchup_run(sh);
   } else {
     u->live = TRUE;
     ch->n_live++;
@@ -666,6 +718,7 @@ static void on_unsubscribe(session *s, rill__gw_frame *f)
 static void on_history(session *s, rill__gw_frame *f)
 {
   rill_gateway *gw = s->gw;
+  shard *sh = s->sh;
   if (!check_rules(s, f, FALSE))
     return;
   int32_t p = partition_of(gw, f->channel);
@@ -674,7 +727,7 @@ static void on_history(session *s, rill__gw_frame *f)
     if (!gw->st->ops->offset_for_time(gw->st, p, f->since_time, &from, NULL))
       from = -1;
     if (from < 0)
-      from = gw->parts[p].next;
+      from = sh->parts[p].next;
   }
   int64_t start, hwm;
   if (gw->st->ops->offsets(gw->st, p, &start, &hwm, NULL) && from < start)
@@ -683,12 +736,12 @@ static void on_history(session *s, rill__gw_frame *f)
   channel tmp = {f->channel, p, NULL, 0};
   sub u = {s, &tmp, FALSE, from, NULL};
   catchup_arg a = {&u, TRUE, f->limit, -1};
-  int64_t end = gw->parts[p].next;
+  int64_t end = sh->parts[p].next;
   /* at most half the send queue per request: the client asks again from
    * history_end's "next" */
   while (u.cursor < end && !s->closing) {
     a.stopped_at = -1;
-    int64_t next = read_records(gw, p, u.cursor, CATCHUP_BYTES, catchup_record, &a, NULL);
+    int64_t next = read_records(sh, p, u.cursor, CATCHUP_BYTES, catchup_record, &a, NULL);
     if (a.stopped_at >= 0)
       next = a.stopped_at;
     if (next <= u.cursor && a.stopped_at < 0)
@@ -722,8 +775,8 @@ static void ack_free(gpointer data)
 static gboolean ack_deliver(gpointer data)
 {
   ack *a = data;
-  rill_gateway *gw = a->wk->gw;
-  session *s = g_hash_table_lookup(gw->sessions, &a->session);
+  rill_gateway *gw = a->wk->sh->gw;
+  session *s = g_hash_table_lookup(a->wk->sh->sessions, &a->session);
   if (a->error) {
     if (s)
       send_error(s, a->ref, "storage", a->error);
@@ -763,13 +816,13 @@ static void on_publish(session *s, rill__gw_frame *f)
   int32_t p = partition_of(gw, f->channel);
   rill__record_header h = {(const uint8_t *)FROM_HEADER, sizeof FROM_HEADER - 1, (const uint8_t *)s->user,
                            (int32_t)strlen(s->user)};
-  rill__batch_writer_append(gw->writer, g_get_real_time() / 1000, f->channel, (int32_t)strlen(f->channel), f->body,
+  rill__batch_writer_append(s->sh->writer, g_get_real_time() / 1000, f->channel, (int32_t)strlen(f->channel), f->body,
                             (int32_t)strlen(f->body), &h, 1);
-  GBytes *b = rill__batch_writer_finish(gw->writer, NULL); /* uncompressed: cannot fail */
+  GBytes *b = rill__batch_writer_finish(s->sh->writer, NULL); /* uncompressed: cannot fail */
   gsize len;
   uint8_t *data = g_bytes_unref_to_data(b, &len);
   ack *a = g_new0(ack, 1);
-  a->wk = waker_ref(gw->wk);
+  a->wk = waker_ref(s->sh->wk);
   a->session = s->id;
   a->ref = g_strdup(f->ref);
   a->chan = g_strdup(f->channel);
@@ -851,7 +904,7 @@ static void message_cb(SoupWebsocketConnection *ws, gint type, GBytes *message, 
   }
   rill__gw_frame_clear(&f);
 out:
-  flush_dirty(gw);
+  flush_dirty(s->sh);
 }
 
 static void sub_destroy(gpointer p)
@@ -859,34 +912,57 @@ static void sub_destroy(gpointer p)
   sub_free(p);
 }
 
-static void websocket_cb(SoupServer *server, SoupServerMessage *msg, const char *path, SoupWebsocketConnection *ws,
-                         gpointer data)
+/* ---- connections: upgraded on the HTTP thread, served on a shard --------- */
+
+/* A stolen, upgraded connection on its way to a shard. */
+typedef struct {
+  GIOStream *stream;
+  GSocket *sock;
+  GUri *uri;
+  char *origin, *protocol;
+  GList *extensions; /* SoupWebsocketExtension*, accepted in the handshake */
+  char *user;        /* NULL: refused, closed with close_code */
+  gushort close_code;
+  char *reason;
+} handoff;
+
+static void handoff_free(handoff *h)
 {
-  rill_gateway *gw = data;
-  const char *query = g_uri_get_query(soup_server_message_get_uri(msg));
-  GHashTable *params = query ? g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, NULL) : NULL;
-  const char *token = params ? g_hash_table_lookup(params, "token") : NULL;
-  GError *e = NULL;
-  char *user = rill_gateway_token_verify(gw->secret, gw->secret_len, token, g_get_real_time() / G_USEC_PER_SEC, &e);
-  if (params)
-    g_hash_table_unref(params);
-  if (!user) {
-    gboolean expired = g_error_matches(e, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_EXPIRED);
+  g_clear_object(&h->stream);
+  g_clear_object(&h->sock);
+  if (h->uri)
+    g_uri_unref(h->uri);
+  g_free(h->origin);
+  g_free(h->protocol);
+  g_list_free_full(h->extensions, g_object_unref);
+  g_free(h->user);
+  g_free(h->reason);
+  g_free(h);
+}
+
+/* On the shard thread (its context thread-default): the SoupWebsocketConnection
+ * is created here so that its sources land on this context. */
+static void session_start(shard *sh, handoff *h)
+{
+  rill_gateway *gw = sh->gw;
+  SoupWebsocketConnection *ws = soup_websocket_connection_new(h->stream, h->uri, SOUP_WEBSOCKET_CONNECTION_SERVER,
+                                                              h->origin, h->protocol, h->extensions);
+  h->extensions = NULL; /* taken by the connection */
+  if (!h->user) {
     /* kept until closed: dropping the last reference would cut the
      * connection before the close frame is out */
     g_signal_connect(ws, "closed", G_CALLBACK(g_object_unref), NULL);
-    g_object_ref(ws);
-    soup_websocket_connection_close(ws, expired ? RILL_GATEWAY_CLOSE_EXPIRED : RILL_GATEWAY_CLOSE_UNAUTHENTICATED,
-                                    token ? e->message : "no token");
-    g_error_free(e);
+    soup_websocket_connection_close(ws, h->close_code, h->reason);
+    g_atomic_int_add(&sh->load, -1);
     return;
   }
   session *s = g_new0(session, 1);
   s->gw = gw;
-  s->id = ++gw->next_id;
-  s->user = user;
-  s->ws = g_object_ref(ws);
-  s->sock = g_object_ref(soup_server_message_get_socket(msg));
+  s->sh = sh;
+  s->id = __atomic_add_fetch(&gw->next_id, 1, __ATOMIC_RELAXED);
+  s->user = g_steal_pointer(&h->user);
+  s->ws = ws;
+  s->sock = g_object_ref(h->sock);
   /* frames are small and written one by one: with Nagle, a frame written
    * while the previous one is unacknowledged waits for the peer's delayed
    * ACK (up to 40 ms on Linux) */
@@ -901,10 +977,113 @@ static void websocket_cb(SoupServer *server, SoupServerMessage *msg, const char 
   soup_websocket_connection_set_keepalive_interval(ws, 30);
   g_signal_connect(ws, "message", G_CALLBACK(message_cb), s);
   g_signal_connect(ws, "closed", G_CALLBACK(closed_cb), s);
-  g_hash_table_insert(gw->sessions, &s->id, s);
+  g_hash_table_insert(sh->sessions, &s->id, s);
   stat_add(&gw->stats.connections, 1);
-  session_send_text(s, rill__gw_frame_welcome(user, gw->topic));
-  flush_dirty(gw);
+  session_send_text(s, rill__gw_frame_welcome(s->user, gw->topic));
+}
+
+static GPtrArray *incoming_take(shard *sh)
+{
+  g_mutex_lock(&sh->in_lock);
+  GPtrArray *in = sh->incoming;
+  sh->incoming = g_ptr_array_new();
+  g_mutex_unlock(&sh->in_lock);
+  return in;
+}
+
+/* The connections handed over since the last call, all in one wake-up. */
+static gboolean incoming_cb(gpointer data)
+{
+  shard *sh = data;
+  GPtrArray *in = incoming_take(sh);
+  for (guint i = 0; i < in->len; i++) {
+    session_start(sh, in->pdata[i]);
+    handoff_free(in->pdata[i]);
+  }
+  g_ptr_array_unref(in);
+  flush_dirty(sh);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The shard with the fewest sessions (reconnect storms after a restart
+ * would leave round-robin shards uneven as clients come and go). */
+static shard *pick_shard(rill_gateway *gw)
+{
+  shard *best = gw->shards[0];
+  for (guint i = 1; i < gw->n_shards; i++)
+    if (g_atomic_int_get(&gw->shards[i]->load) < g_atomic_int_get(&best->load))
+      best = gw->shards[i];
+  return best;
+}
+
+/* What the handler decided, until libsoup has written the 101. */
+typedef struct {
+  rill_gateway *gw;
+  GList *extensions;
+  char *user;
+  gushort close_code;
+  char *reason;
+} upgrade;
+
+static void upgrade_free(gpointer data, GClosure *closure)
+{
+  upgrade *u = data;
+  g_list_free_full(u->extensions, g_object_unref);
+  g_free(u->user);
+  g_free(u->reason);
+  g_free(u);
+}
+
+/* On the HTTP thread once the 101 is out: the connection leaves libsoup's
+ * server for a shard. */
+static void upgraded_cb(SoupServerMessage *msg, gpointer data)
+{
+  upgrade *u = data;
+  rill_gateway *gw = u->gw;
+  handoff *h = g_new0(handoff, 1);
+  g_object_ref(msg);
+  h->sock = g_object_ref(soup_server_message_get_socket(msg));
+  h->stream = soup_server_message_steal_connection(msg);
+  h->uri = g_uri_ref(soup_server_message_get_uri(msg));
+  h->origin = g_strdup(soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Origin"));
+  h->protocol =
+    g_strdup(soup_message_headers_get_one(soup_server_message_get_response_headers(msg), "Sec-WebSocket-Protocol"));
+  g_object_unref(msg);
+  h->extensions = g_steal_pointer(&u->extensions);
+  h->user = g_steal_pointer(&u->user);
+  h->close_code = u->close_code;
+  h->reason = g_steal_pointer(&u->reason);
+  shard *sh = pick_shard(gw);
+  g_atomic_int_inc(&sh->load);
+  g_mutex_lock(&sh->in_lock);
+  g_ptr_array_add(sh->incoming, h);
+  g_mutex_unlock(&sh->in_lock);
+  g_source_set_ready_time(sh->in_src, 0); /* one wake-up for all handed over meanwhile */
+}
+
+/* /ws on the HTTP thread: libsoup checks the handshake and answers 101 (or
+ * the error); the token is checked here, and a refused client still gets
+ * the upgrade so that it can be told why with a close code. */
+static void ws_handler(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                       gpointer data)
+{
+  rill_gateway *gw = data;
+  GList *accepted = NULL;
+  if (!soup_websocket_server_process_handshake(msg, NULL, NULL, gw->extensions, &accepted))
+    return; /* libsoup has set the error response */
+  upgrade *u = g_new0(upgrade, 1);
+  u->gw = gw;
+  u->extensions = accepted;
+  const char *token = query ? g_hash_table_lookup(query, "token") : NULL;
+  GError *e = NULL;
+  u->user = rill_gateway_token_verify(gw->secret, gw->secret_len, token, g_get_real_time() / G_USEC_PER_SEC, &e);
+  if (!u->user) {
+    gboolean expired = g_error_matches(e, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_EXPIRED);
+    u->close_code = expired ? RILL_GATEWAY_CLOSE_EXPIRED : RILL_GATEWAY_CLOSE_UNAUTHENTICATED;
+    u->reason = g_strdup(token ? e->message : "no token");
+    g_error_free(e);
+  }
+  g_signal_connect_data(msg, "wrote-informational", G_CALLBACK(upgraded_cb), u, upgrade_free, 0);
 }
 
 /* ---- life cycle ------------------------------------------------------------- */
@@ -938,6 +1117,81 @@ static void collect(rill_prom_writer *w, gpointer data)
   rill_prom_sample_histogram(w, &m_latency, &gw->latency, "topic", gw->topic, NULL);
 }
 
+static gpointer shard_thread(gpointer data)
+{
+  shard *sh = data;
+  g_main_context_push_thread_default(sh->ctx);
+  while (!g_atomic_int_get(&sh->quit))
+    g_main_context_iteration(sh->ctx, TRUE);
+  g_main_context_pop_thread_default(sh->ctx);
+  return NULL;
+}
+
+/* A shard whose cursors start at @hwm (per partition); not yet running. */
+static shard *shard_new(rill_gateway *gw, const int64_t *hwm)
+{
+  shard *sh = g_new0(shard, 1);
+  sh->gw = gw;
+  sh->ctx = g_main_context_new();
+  sh->n_parts = gw->n_parts;
+  sh->parts = g_new0(part, gw->n_parts);
+  for (int32_t p = 0; p < gw->n_parts; p++)
+    sh->parts[p].next = hwm[p]; /* live from now; the past by resume or history */
+  sh->channels = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)channel_free);
+  sh->sessions = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)session_free);
+  sh->dirty = g_ptr_array_new();
+  sh->catchups = g_ptr_array_new();
+  sh->incoming = g_ptr_array_new();
+  g_mutex_init(&sh->in_lock);
+  rill__batch_writer_options wo = RILL__BATCH_WRITER_OPTIONS_INIT;
+  sh->writer = rill__batch_writer_new(&wo, NULL);
+  sh->pump_src = ready_source_new(sh->ctx, pump_cb, sh);
+  sh->in_src = ready_source_new(sh->ctx, incoming_cb, sh);
+  sh->wk = g_new0(waker, 1);
+  sh->wk->refs = 1;
+  g_mutex_init(&sh->wk->lock);
+  sh->wk->ctx = g_main_context_ref(sh->ctx);
+  sh->wk->sh = sh;
+  return sh;
+}
+
+/* After its thread has stopped (or never ran). */
+static void shard_free(shard *sh)
+{
+  rill_gateway *gw = sh->gw;
+  for (int32_t p = 0; p < sh->n_parts; p++)
+    if (sh->parts[p].waiter && gw->st->ops->wait_cancel(gw->st, p, sh->parts[p].waiter)) {
+      g_free(sh->parts[p].warg);
+      waker_unref(sh->wk); /* the cancelled waiter's reference */
+    }
+  g_main_context_push_thread_default(sh->ctx);
+  GPtrArray *in = incoming_take(sh);
+  g_ptr_array_set_free_func(in, (GDestroyNotify)handoff_free);
+  g_ptr_array_unref(in);
+  g_ptr_array_set_size(sh->dirty, 0);
+  g_hash_table_remove_all(sh->sessions);
+  /* run what the thread left (idle closures, libsoup's teardown) so their
+   * data is freed */
+  while (g_main_context_iteration(sh->ctx, FALSE))
+    ;
+  g_main_context_pop_thread_default(sh->ctx);
+  g_hash_table_unref(sh->sessions);
+  g_hash_table_unref(sh->channels);
+  g_ptr_array_unref(sh->dirty);
+  g_ptr_array_unref(sh->catchups);
+  g_ptr_array_unref(sh->incoming);
+  g_mutex_clear(&sh->in_lock);
+  rill__batch_writer_free(sh->writer);
+  g_source_destroy(sh->pump_src);
+  g_source_unref(sh->pump_src);
+  g_source_destroy(sh->in_src);
+  g_source_unref(sh->in_src);
+  waker_unref(sh->wk);
+  g_main_context_unref(sh->ctx);
+  g_free(sh->parts);
+  g_free(sh);
+}
+
 rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
 {
   g_return_val_if_fail(o != NULL, NULL);
@@ -954,6 +1208,10 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
                         "storage: give one of a log, a data directory or bootstrap servers");
     return NULL;
   }
+  if (o->threads > RILL_GATEWAY_MAX_THREADS) {
+    g_set_error(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG, "threads: at most %d", RILL_GATEWAY_MAX_THREADS);
+    return NULL;
+  }
   rill_gateway *gw = g_new0(rill_gateway, 1);
   gw->topic = g_strdup(o->topic ? o->topic : "gateway");
   gw->secret = g_memdup2(o->secret, o->secret_len);
@@ -961,12 +1219,9 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
   gw->max_frame = o->max_frame_bytes ? o->max_frame_bytes : 65536;
   gw->max_queue = o->max_queue_bytes ? o->max_queue_bytes : 1 << 20;
   gw->fps = o->frames_per_second ? o->frames_per_second : 200;
-  gw->channels = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)channel_free);
-  gw->sessions = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)session_free);
-  gw->dirty = g_ptr_array_new();
-  gw->catchups = g_ptr_array_new();
-  rill__batch_writer_options wo = RILL__BATCH_WRITER_OPTIONS_INIT;
-  gw->writer = rill__batch_writer_new(&wo, NULL);
+  /* what soup_server_add_websocket_handler offers: permessage-deflate */
+  gw->extensions = g_ptr_array_new_with_free_func(g_type_class_unref);
+  g_ptr_array_add(gw->extensions, g_type_class_ref(SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE));
   rill_prom_histogram_init_latency(&gw->latency);
   g_mutex_init(&gw->stop_lock);
   g_cond_init(&gw->stop_cond);
@@ -981,14 +1236,20 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
   if (!gw->st)
     goto fail;
   gw->n_parts = gw->st->n_parts;
-  gw->parts = g_new0(part, gw->n_parts);
+  int64_t *hwm = g_new0(int64_t, gw->n_parts);
   for (int32_t p = 0; p < gw->n_parts; p++) {
     int64_t start;
-    /* live from now; the past by resume or history */
-    if (!gw->st->ops->offsets(gw->st, p, &start, &gw->parts[p].next, error))
+    if (!gw->st->ops->offsets(gw->st, p, &start, &hwm[p], error)) {
+      g_free(hwm);
       goto fail;
+    }
   }
-  if (!(gw->http = rill__gw_http_new(o->static_dir, websocket_cb, gw, error)))
+  gw->n_shards = o->threads ? o->threads : MAX(1, g_get_num_processors());
+  gw->shards = g_new0(shard *, gw->n_shards);
+  for (guint i = 0; i < gw->n_shards; i++)
+    gw->shards[i] = shard_new(gw, hwm);
+  g_free(hwm);
+  if (!(gw->http = rill__gw_http_new(o->static_dir, ws_handler, gw, error)))
     goto fail;
   if (o->tls_cert_file) {
     GError *te = NULL;
@@ -998,17 +1259,15 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
       goto fail;
     }
   }
-  gw->ctx = g_main_context_ref(rill_http_server_get_context(gw->http));
-  gw->pump_src = g_source_new(&pump_funcs, sizeof(GSource));
-  g_source_set_callback(gw->pump_src, pump_cb, gw, NULL);
-  g_source_set_ready_time(gw->pump_src, -1);
-  g_source_attach(gw->pump_src, gw->ctx);
-  gw->wk = g_new0(waker, 1);
-  gw->wk->refs = 1;
-  g_mutex_init(&gw->wk->lock);
-  gw->wk->ctx = g_main_context_ref(gw->ctx);
-  gw->wk->gw = gw;
   gw->collector = rill_prom_registry_add(rill_http_server_get_registry(gw->http), collect, gw, NULL);
+  for (guint i = 0; i < gw->n_shards; i++) {
+    shard *sh = gw->shards[i];
+    char *name = g_strdup_printf("rill-gw-%u", i);
+    sh->thread = g_thread_new(name, shard_thread, sh);
+    g_free(name);
+    for (int32_t p = 0; p < sh->n_parts; p++)
+      arm(sh, p);
+  }
   char *addr = g_strdup_printf(strchr(o->host ? o->host : "127.0.0.1", ':') ? "[%s]:%d" : "%s:%d",
                                o->host ? o->host : "127.0.0.1", o->port);
   GError *e = NULL;
@@ -1019,8 +1278,6 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
     g_error_free(e);
     goto fail;
   }
-  for (int32_t p = 0; p < gw->n_parts; p++)
-    arm(gw, p);
   return gw;
 fail:
   rill_gateway_free(gw);
@@ -1042,19 +1299,21 @@ void rill_gateway_stats_get(rill_gateway *gw, rill_gateway_stats *st)
   st->errors = __atomic_load_n(&gw->stats.errors, __ATOMIC_RELAXED);
 }
 
-/* On the gateway thread: tells every client, then lets rill_gateway_free go on. */
+/* On a shard's thread: tells its clients, then lets rill_gateway_free go on. */
 static gboolean shutdown_cb(gpointer data)
 {
-  rill_gateway *gw = data;
+  shard *sh = data;
+  rill_gateway *gw = sh->gw;
+  incoming_cb(sh); /* handed over before the listener stopped: they get 1001 too */
   GHashTableIter it;
   gpointer v;
-  g_hash_table_iter_init(&it, gw->sessions);
+  g_hash_table_iter_init(&it, sh->sessions);
   while (g_hash_table_iter_next(&it, NULL, &v))
     session_close(v, RILL_GATEWAY_CLOSE_SHUTDOWN, "gateway stopping");
-  flush_dirty(gw);
+  flush_dirty(sh);
   g_mutex_lock(&gw->stop_lock);
-  gw->stopped = TRUE;
-  g_cond_signal(&gw->stop_cond);
+  sh->stopped = TRUE;
+  g_cond_broadcast(&gw->stop_cond);
   g_mutex_unlock(&gw->stop_lock);
   return G_SOURCE_REMOVE;
 }
@@ -1063,51 +1322,37 @@ void rill_gateway_free(rill_gateway *gw)
 {
   if (!gw)
     return;
-  if (gw->wk) {
-    g_mutex_lock(&gw->wk->lock);
-    gw->wk->stopping = TRUE;
-    g_mutex_unlock(&gw->wk->lock);
-  }
-  if (gw->http && rill_http_server_get_port(gw->http)) { /* serving: close clients on its thread */
-    g_main_context_invoke(gw->ctx, shutdown_cb, gw);
-    g_mutex_lock(&gw->stop_lock);
-    while (!gw->stopped)
-      g_cond_wait(&gw->stop_cond, &gw->stop_lock);
-    g_mutex_unlock(&gw->stop_lock);
+  for (guint i = 0; gw->shards && i < gw->n_shards; i++) {
+    waker *w = gw->shards[i]->wk;
+    g_mutex_lock(&w->lock);
+    w->stopping = TRUE;
+    g_mutex_unlock(&w->lock);
   }
   if (gw->collector)
     rill_prom_registry_remove(rill_http_server_get_registry(gw->http), gw->collector);
-  rill_http_server_free(gw->http); /* joins the gateway thread */
-  if (gw->parts)
-    for (int32_t p = 0; p < gw->n_parts; p++)
-      if (gw->parts[p].waiter && gw->st->ops->wait_cancel(gw->st, p, gw->parts[p].waiter)) {
-        g_free(gw->parts[p].warg);
-        waker_unref(gw->wk); /* the cancelled waiter's reference */
-      }
-  g_ptr_array_set_size(gw->dirty, 0);
-  g_hash_table_remove_all(gw->sessions);
-  /* run what the thread left (idle closures) so their data is freed */
-  if (gw->ctx)
-    while (g_main_context_iteration(gw->ctx, FALSE))
-      ;
-  g_hash_table_unref(gw->sessions);
-  g_hash_table_unref(gw->channels);
-  g_ptr_array_unref(gw->dirty);
-  g_ptr_array_unref(gw->catchups);
+  /* joins the HTTP thread first: no more connections are handed over */
+  rill_http_server_free(gw->http);
+  for (guint i = 0; gw->shards && i < gw->n_shards; i++) {
+    shard *sh = gw->shards[i];
+    if (!sh->thread)
+      continue;
+    g_main_context_invoke(sh->ctx, shutdown_cb, sh);
+    g_mutex_lock(&gw->stop_lock);
+    while (!sh->stopped)
+      g_cond_wait(&gw->stop_cond, &gw->stop_lock);
+    g_mutex_unlock(&gw->stop_lock);
+    g_atomic_int_set(&sh->quit, 1);
+    g_main_context_wakeup(sh->ctx);
+    g_thread_join(sh->thread);
+  }
+  for (guint i = 0; gw->shards && i < gw->n_shards; i++)
+    shard_free(gw->shards[i]);
+  g_free(gw->shards);
   rill__gw_storage_free(gw->st);
   rill__gw_rules_free(gw->rules);
-  rill__batch_writer_free(gw->writer);
-  if (gw->pump_src) {
-    g_source_destroy(gw->pump_src);
-    g_source_unref(gw->pump_src);
-  }
-  if (gw->ctx)
-    g_main_context_unref(gw->ctx);
-  if (gw->wk)
-    waker_unref(gw->wk);
+  g_ptr_array_unref(gw->extensions);
   g_mutex_clear(&gw->stop_lock);
   g_cond_clear(&gw->stop_cond);
-  g_free(gw->parts);
   g_free(gw->topic);
   g_free(gw->secret);
   g_free(gw);

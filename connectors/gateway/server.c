@@ -1,6 +1,6 @@
 /* server.c — the gateway's routes on a rill_http_server (server.h): /ws
- * upgrades to a WebSocket handled by gateway.c; every other GET path is a
- * file under the static directory.
+ * upgrades to a WebSocket (handshake and hand-off in gateway.c); every
+ * other GET path is a file under the static directory.
  *
  * Invariants: a static path never leaves the static directory (no "..",
  * no hidden parts, no backslashes); only GET and HEAD are served.
@@ -34,13 +34,12 @@ static void static_cb(const rill_http_request *req, rill_http_response *resp, gp
   g_free(file);
 }
 
-rill_http_server *rill__gw_http_new(const char *static_dir, SoupServerWebsocketCallback ws, void *ws_data,
-                                    GError **error)
+rill_http_server *rill__gw_http_new(const char *static_dir, SoupServerCallback ws, void *ws_data, GError **error)
 {
   rill_http_server *http = rill_http_server_new(NULL, error);
   if (!http)
     return NULL;
-  soup_server_add_websocket_handler(rill_http_server_get_soup(http), "/ws", NULL, NULL, ws, ws_data, NULL);
+  soup_server_add_handler(rill_http_server_get_soup(http), "/ws", ws, ws_data, NULL);
   if (static_dir)
     rill_http_server_add_handler(http, "/", static_cb, g_strdup(static_dir), g_free);
   return http;

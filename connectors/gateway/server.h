@@ -7,7 +7,8 @@
 
 #include <libsoup/soup.h>
 
-/* A server (not yet listening) with /ws handled by @ws and, when
- * @static_dir is not NULL, the files of @static_dir at /. */
-rill_http_server *rill__gw_http_new(const char *static_dir, SoupServerWebsocketCallback ws, void *ws_data,
-                                    GError **error);
+/* A server (not yet listening) with /ws handled by @ws (a plain handler:
+ * the gateway does the WebSocket handshake with libsoup itself, so that
+ * it can hand the connection to another thread) and, when @static_dir is
+ * not NULL, the files of @static_dir at /. */
+rill_http_server *rill__gw_http_new(const char *static_dir, SoupServerCallback ws, void *ws_data, GError **error);

@@ -14,10 +14,11 @@
  *   it), for every partition at its known high watermark, so it returns
  *   as soon as any partition grows; it then fires the waiters below the
  *   new high watermark. What that Fetch read is kept (one chunk per
- *   partition) and handed to the gateway's next read at the same offset,
- *   so in the steady state every record crosses the network once.
+ *   partition, until the next) and handed to every read at the same
+ *   offset (each shard's pump makes one), so in the steady state every
+ *   record crosses the network once.
  * - read, offsets, offset_for_time: synchronous Fetch (no wait) and
- *   ListOffsets on the gateway thread, one round trip each.
+ *   ListOffsets on the calling shard's thread, one round trip each.
  *
  * No consumer group: each gateway reads every partition itself and
  * delivers to its own connections, so any number of gateways may serve the
@@ -306,7 +307,7 @@ static GBytes *k_read(rill__gw_storage *st, int32_t p, int64_t from, size_t max_
   kpart *kp = &k->parts[p];
   g_mutex_lock(&k->lock);
   if (kp->chunk && kp->chunk_from == from) { /* what the poller just read */
-    GBytes *b = g_steal_pointer(&kp->chunk);
+    GBytes *b = g_bytes_ref(kp->chunk);
     *hwm = MAX(kp->chunk_hwm, kp->hwm);
     g_mutex_unlock(&k->lock);
     return b;

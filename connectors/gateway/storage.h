@@ -9,9 +9,10 @@
  * time). Everything is keyed by partition of the one topic the storage was
  * opened for.
  *
- * Threads: every call comes from the gateway thread. Callbacks (waiters and
- * pending appends) may run on any thread, never with a storage lock held;
- * they must be short (post to the gateway's context).
+ * Threads: calls come from the gateway's shard threads, several at once;
+ * implementations are MT-safe. Callbacks (waiters and pending appends) may
+ * run on any thread, never with a storage lock held; they must be short
+ * (post to the caller's context).
  *
  * Invariants every implementation keeps:
  * - read returns whole record batches as stored (v2), starting with the one

@@ -15,9 +15,11 @@
  *   the last id it saw gets everything after it, exactly once, in order,
  *   then live messages.
  *
- * Threads: the gateway runs its own thread with its own GMainContext; every
- * WebSocket is served there. The functions below are called from one
- * (any) thread that owns the gateway.
+ * Threads: the gateway runs an HTTP thread that accepts and upgrades
+ * connections, and options.threads shard threads, each with its own
+ * GMainContext, among which the WebSocket sessions are spread (a session
+ * stays on its shard). The functions below are called from one (any)
+ * thread that owns the gateway.
  *
  * Errors: construction fails with GError in RILL_GATEWAY_ERROR,
  * RILL_LOG_ERROR or (Kafka storage) RILL_KAFKA_CLIENT_ERROR; peers get error frames and close codes (below), never a
@@ -104,7 +106,13 @@ typedef struct {
    * it frames get a "rate_limited" error, and after as many again in a row
    * the connection closes with RILL_GATEWAY_CLOSE_FLOOD. */
   guint frames_per_second;
+  /* Threads serving WebSocket sessions, each polling only its share of
+   * the connections (default 0: one per CPU; at most
+   * RILL_GATEWAY_MAX_THREADS). */
+  guint threads;
 } rill_gateway_options;
+
+#define RILL_GATEWAY_MAX_THREADS 64
 
 RILL_API void rill_gateway_options_init(rill_gateway_options *options);
 

@@ -29,6 +29,9 @@ static rill_gateway *start(fx *f, const char *rules, gsize max_queue, guint fps)
   o.secret = (const guint8 *)SECRET;
   o.secret_len = strlen(SECRET);
   o.rules = rules;
+  /* several shards whatever the machine: consecutive clients land on
+   * different ones, so every test also crosses threads */
+  o.threads = 3;
   if (max_queue)
     o.max_queue_bytes = max_queue;
   if (fps)
@@ -323,6 +326,67 @@ static void test_publish_deliver(fx *f, gconstpointer data)
   start(f, NULL, 0, 0); /* for the teardown */
 }
 
+/* ---- sessions on several shards ---------------------------------------------- */
+
+/* Seven clients spread over the three shards subscribe to one channel;
+ * publishers on different shards interleave; every client sees every
+ * message once and all see the same order (the log's), and a client that
+ * resumes (on whichever shard it lands) gets the rest exactly once. */
+static void test_shards(fx *f, gconstpointer data)
+{
+  enum { N = 7, M = 60 };
+  wsc *c[N];
+  for (int i = 0; i < N; i++) {
+    char user[8];
+    g_snprintf(user, sizeof user, "u%d", i);
+    c[i] = login(f, user);
+    subscribe(c[i], "room", -1);
+  }
+  rill_gateway_stats st;
+  rill_gateway_stats_get(f->gw, &st);
+  g_assert_cmpuint(st.connections, ==, N);
+  g_assert_cmpuint(st.subscriptions, ==, N);
+  /* three publishers, pipelined, so their publishes interleave in the log */
+  for (int k = 0; k < 3; k++)
+    for (int n = k; n < M; n += 3)
+      wsc_send(c[k], "{\"type\":\"publish\",\"ref\":\"r%d\",\"channel\":\"room\",\"body\":{\"n\":%d}}", n, n);
+  int order[M];
+  gint64 ids[M];
+  for (int i = 0; i < N; i++) {
+    gboolean seen[M] = {FALSE};
+    for (int j = 0; j < M; j++) {
+      gint64 id;
+      int n = next_n(c[i], "room", &id);
+      g_assert_cmpint(n, >=, 0);
+      g_assert_cmpint(n, <, M);
+      g_assert_false(seen[n]);
+      seen[n] = TRUE;
+      if (i == 0) {
+        order[j] = n;
+        ids[j] = id;
+        g_assert_true(j == 0 || id > ids[j - 1]);
+      } else {
+        g_assert_cmpint(n, ==, order[j]);
+        g_assert_cmpint(id, ==, ids[j]);
+      }
+    }
+  }
+  for (int i = 0; i < N; i++)
+    assert_nothing_more(c[i], "deliver");
+  /* the last client leaves having seen half, comes back and resumes */
+  wsc_free(c[N - 1]);
+  c[N - 1] = login(f, "u6");
+  subscribe(c[N - 1], "room", ids[M / 2 - 1]);
+  for (int j = M / 2; j < M; j++) {
+    gint64 id;
+    g_assert_cmpint(next_n(c[N - 1], "room", &id), ==, order[j]);
+    g_assert_cmpint(id, ==, ids[j]);
+  }
+  assert_nothing_more(c[N - 1], "deliver");
+  for (int i = 0; i < N; i++)
+    wsc_free(c[i]);
+}
+
 /* ---- resume by id, history, restart ---------------------------------------- */
 
 static void test_resume(fx *f, gconstpointer data)
@@ -560,6 +624,7 @@ int main(int argc, char **argv)
 #define ADD(name, fn) g_test_add("/gateway/" name, fx, NULL, setup, fn, teardown)
   ADD("auth", test_auth);
   ADD("publish-deliver", test_publish_deliver);
+  ADD("shards", test_shards);
   ADD("resume-history-restart", test_resume);
   ADD("rules", test_rules);
   ADD("bad-input", test_bad_input);

@@ -129,7 +129,7 @@ static int cmd_serve(int argc, char **argv)
 {
   char *data_dir = NULL, *listen = NULL, *config = NULL, *secret_file = NULL, *static_dir = NULL, *topic = NULL,
        *bootstrap = NULL, *durability = NULL, *tls_cert = NULL, *tls_key = NULL;
-  gint64 partitions = -1, max_queue = -1, max_frame = -1, fps = -1;
+  gint64 partitions = -1, max_queue = -1, max_frame = -1, fps = -1, threads = -1;
   char **props = NULL;
   GOptionEntry entries[] = {
     {"data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Embedded log directory", "DIR"},
@@ -148,6 +148,7 @@ static int cmd_serve(int argc, char **argv)
     {"max-queue-bytes", 0, 0, G_OPTION_ARG_INT64, &max_queue, "Per-client send queue bound (default 1048576)", "N"},
     {"max-frame-bytes", 0, 0, G_OPTION_ARG_INT64, &max_frame, "Largest client frame (default 65536)", "N"},
     {"frames-per-second", 0, 0, G_OPTION_ARG_INT64, &fps, "Per-client frame rate (default 200)", "N"},
+    {"threads", 0, 0, G_OPTION_ARG_INT64, &threads, "Threads serving connections (default: one per CPU)", "N"},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   GOptionContext *ctx = g_option_context_new("[serve] - serve WebSocket clients from a rill log");
@@ -181,6 +182,7 @@ static int cmd_serve(int argc, char **argv)
   int_from_config(kf, "max-queue-bytes", &max_queue);
   int_from_config(kf, "max-frame-bytes", &max_frame);
   int_from_config(kf, "frames-per-second", &fps);
+  int_from_config(kf, "threads", &threads);
   if (!secret_file) {
     rc = usage(ctx, "--secret-file is required");
     goto out;
@@ -240,6 +242,8 @@ static int cmd_serve(int argc, char **argv)
     o.max_frame_bytes = (gsize)max_frame;
   if (fps > 0)
     o.frames_per_second = (guint)fps;
+  if (threads > 0)
+    o.threads = (guint)MIN(threads, G_MAXUINT);
   o.rules = rules;
   raise_nofile();
   gw = rill_gateway_new(&o, &e);
