@@ -4,6 +4,8 @@
  *   gateway B gets it in order with the same ids; B restarts while A goes
  *   on, and a resume on B gets exactly what it missed; history by id and
  *   by time comes from the broker;
+ * - the library on a rill-broker with only a SASL listener, logging in
+ *   with the -X properties every rill Kafka tool takes;
  * - the library on librdkafka's mock cluster (an independent Kafka
  *   implementation, three brokers, so partitions have different leaders):
  *   publish, deliver, resume, history; what the gateway wrote is read back
@@ -244,6 +246,55 @@ static void test_broker_gone(void)
   rill_gateway_free(gw);
 }
 
+/* Security properties pass through to the client: a rill-broker with only
+ * a SASL_PLAINTEXT listener, the gateway logging in with SCRAM; a wrong
+ * password fails at start. */
+static void test_sasl(void)
+{
+  char *dir = g_dir_make_tmp("rill-gwsasl-XXXXXX", NULL);
+  char *users = g_build_filename(dir, "users", NULL);
+  g_assert_true(g_file_set_contents(users, "gw:gw-secret\n", -1, NULL));
+  char *users_kv = g_strdup_printf("rill.sasl.users.file=%s", users);
+  const char *args[] = {"--listen", "SASL_PLAINTEXT://127.0.0.1:0", "--set", users_kv, "--set", "super.users=User:gw",
+                        NULL};
+  broker_proc b = {0};
+  broker_proc_start(&b, args);
+  rill_gateway_options o;
+  rill_gateway_options_init(&o);
+  o.bootstrap_servers = b.bootstrap;
+  const char *props[] = {"security.protocol=SASL_PLAINTEXT", "sasl.mechanism=SCRAM-SHA-256", "sasl.username=gw",
+                         "sasl.password=gw-secret", NULL};
+  o.kafka_properties = props;
+  o.partitions = 2;
+  o.secret = (const guint8 *)SECRET;
+  o.secret_len = strlen(SECRET);
+  o.port = 0;
+  GError *e = NULL;
+  rill_gateway *gw = rill_gateway_new(&o, &e);
+  g_assert_no_error(e);
+  int port = rill_gateway_port(gw);
+  wsc *alice = login(port, "alice"), *bob = login(port, "bob");
+  subscribe(alice, "room:s", -1);
+  gint64 id = say(bob, "room:s", 7), got;
+  g_assert_cmpint(heard(alice, &got, NULL), ==, 7);
+  g_assert_cmpint(got, ==, id);
+  wsc_free(alice);
+  wsc_free(bob);
+  rill_gateway_free(gw);
+  const char *wrong[] = {"security.protocol=SASL_PLAINTEXT", "sasl.mechanism=SCRAM-SHA-256", "sasl.username=gw",
+                         "sasl.password=not-it", "request.timeout.ms=2000", NULL};
+  o.kafka_properties = wrong;
+  g_assert_null(rill_gateway_new(&o, &e));
+  g_assert_nonnull(e);
+  g_clear_error(&e);
+  broker_proc_stop(&b);
+  g_unlink(users);
+  g_rmdir(dir);
+  g_free(users_kv);
+  g_free(users);
+  g_free(dir);
+}
+
 /* Bad client properties are a configuration error. */
 static void test_bad_property(void)
 {
@@ -339,6 +390,7 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/gateway-kafka/two-gateways-one-broker", test_two_gateways);
   g_test_add_func("/gateway-kafka/broker-gone", test_broker_gone);
+  g_test_add_func("/gateway-kafka/sasl", test_sasl);
   g_test_add_func("/gateway-kafka/bad-property", test_bad_property);
   g_test_add_func("/gateway-kafka/mock-cluster", test_mock_cluster);
   return g_test_run();
