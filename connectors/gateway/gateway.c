@@ -13,10 +13,13 @@
  * 10,000 connections spent its time in poll() and g_main_context_check(),
  * and even 5,000 per context took ~8 ms per iteration). A session lives
  * on one shard for its life; everything about it runs on that thread
- * (callbacks of every context of the loop run there). The log's callbacks
- * (waiter wake-ups and durable acks) only post to a shard's context
- * through its "waker", a small refcounted object that outlives the
- * gateway while callbacks may still hold it.
+ * (callbacks of every context of the loop run there). The storage's
+ * callbacks (waiter wake-ups and pending appends) only post to a shard's
+ * control context through its "waker", a small refcounted object that
+ * outlives the gateway while callbacks may still hold it.
+ *
+ * Storage is behind storage.h (the embedded log or a Kafka cluster); "the
+ * log" below is whichever it is. Shards call it concurrently.
  *
  * Delivery: each shard is a gateway without the listener. Per partition it
  * keeps `next`, the first offset it has not yet dispatched, and its own
@@ -26,7 +29,8 @@
  * message), builds each message's deliver frame once and queues it to every
  * live subscriber of its channel on this shard, then flushes the sessions
  * it touched. The log is MT-safe and a read of recent data is a page-cache
- * copy, so reading per shard costs less than handing frames across threads.
+ * copy (on Kafka, the poller's latest fetch, shared by the shards), so
+ * reading per shard costs less than handing frames across threads.
  *
  * Invariants:
  * - A subscription is either live (it has seen every message of its
@@ -49,6 +53,7 @@
 #include "connectors/gateway/frame.h"
 #include "connectors/gateway/rules.h"
 #include "connectors/gateway/server.h"
+#include "connectors/gateway/storage.h"
 #include "runtime/epoll-loop.h"
 #include "runtime/wire/partitioner.h"
 #include "runtime/wire/recordbatch.h"
@@ -154,8 +159,7 @@ struct rill_gateway {
   gsize max_frame, max_queue;
   guint fps;
   rill__gw_rules *rules;
-  rill_log *log;
-  gboolean own_log;
+  rill__gw_storage *st; /* the topic: embedded log or Kafka (storage.h) */
   int32_t n_parts;
   guint n_shards;
   shard **shards;
@@ -266,7 +270,7 @@ static void arm(shard *sh, int32_t p)
   a->wk = waker_ref(sh->wk);
   a->p = p;
   GError *e = NULL;
-  guint64 id = rill_log_wait_add(gw->log, gw->topic, p, sh->parts[p].next, wait_cb, a, &e);
+  guint64 id = gw->st->ops->wait_add(gw->st, p, sh->parts[p].next, wait_cb, a, &e);
   if (id) {
     sh->parts[p].waiter = id;
     sh->parts[p].warg = a;
@@ -468,24 +472,16 @@ static int64_t read_records(shard *sh, int32_t p, int64_t from, size_t max_bytes
 {
   rill_gateway *gw = sh->gw;
   GError *e = NULL;
-  rill_log_fetch *f = rill_log_read(gw->log, gw->topic, p, from, max_bytes, &e);
-  if (!f) {
+  int64_t h;
+  GBytes *bytes = gw->st->ops->read(gw->st, p, from, max_bytes, &h, &e);
+  if (!bytes) {
     g_warning("gateway: reading %s [%d] at %" G_GINT64_FORMAT ": %s", gw->topic, p, from, e->message);
     g_error_free(e);
     return -1;
   }
   if (hwm)
-    *hwm = rill_log_fetch_high_watermark(f);
+    *hwm = h;
   int64_t next = from;
-  if (rill_log_fetch_size(f) == 0)
-    goto done;
-  GBytes *bytes = rill_log_fetch_bytes(f, &e);
-  if (!bytes) {
-    g_warning("gateway: reading %s [%d]: %s", gw->topic, p, e->message);
-    g_error_free(e);
-    next = -1;
-    goto done;
-  }
   gsize len;
   const uint8_t *d = g_bytes_get_data(bytes, &len);
   rill__batch_reader r;
@@ -514,8 +510,6 @@ static int64_t read_records(shard *sh, int32_t p, int64_t from, size_t max_bytes
   }
   rill__batch_reader_clear(&r);
   g_bytes_unref(bytes);
-done:
-  rill_log_fetch_free(f);
   return next;
 }
 
@@ -644,10 +638,9 @@ static void catchup_run(shard *sh)
       if (next <= u->cursor) {
         /* retention removed the start, or a read error: resume from the
          * oldest offset still there */
-        rill_log_partition_info info;
-        if (next < 0 && rill_log_partition_info_get(gw->log, gw->topic, u->ch->partition, &info, NULL) &&
-            info.log_start_offset > u->cursor) {
-          u->cursor = info.log_start_offset;
+        int64_t start, hwm;
+        if (next < 0 && gw->st->ops->offsets(gw->st, u->ch->partition, &start, &hwm, NULL) && start > u->cursor) {
+          u->cursor = start;
           continue;
         }
         u->cursor = pt->next; /* nothing readable: give up on the gap */
@@ -740,15 +733,14 @@ static void on_history(session *s, rill__gw_frame *f)
   int32_t p = partition_of(gw, f->channel);
   int64_t from = f->since;
   if (f->since_time >= 0) {
-    int64_t found_ts;
-    if (!rill_log_offset_for_timestamp(gw->log, gw->topic, p, f->since_time, &from, &found_ts, NULL))
+    if (!gw->st->ops->offset_for_time(gw->st, p, f->since_time, &from, NULL))
       from = -1;
     if (from < 0)
       from = sh->parts[p].next;
   }
-  rill_log_partition_info info;
-  if (rill_log_partition_info_get(gw->log, gw->topic, p, &info, NULL) && from < info.log_start_offset)
-    from = info.log_start_offset;
+  int64_t start, hwm;
+  if (gw->st->ops->offsets(gw->st, p, &start, &hwm, NULL) && from < start)
+    from = start;
   /* a temporary catching-up view that never goes live */
   channel tmp = {f->channel, p, NULL, 0};
   sub u = {s, &tmp, FALSE, from, NULL};
@@ -807,12 +799,13 @@ static gboolean ack_deliver(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void durable_cb(const GError *error, void *user_data)
+static void appended_cb(int64_t offset, const GError *error, void *user_data)
 {
   ack *a = user_data;
   waker *w = a->wk;
   g_mutex_lock(&w->lock);
   if (!w->stopping) {
+    a->offset = offset;
     if (error)
       a->error = g_strdup(error->message);
     g_main_context_invoke_full(w->ctx, G_PRIORITY_DEFAULT, ack_deliver, a, ack_free);
@@ -843,18 +836,17 @@ static void on_publish(session *s, rill__gw_frame *f)
   a->ref = g_strdup(f->ref);
   a->chan = g_strdup(f->channel);
   a->partition = p;
-  rill_log_append_result res;
+  int64_t offset = -1;
   gboolean pending = FALSE;
   GError *e = NULL;
-  gboolean ok = rill_log_append_nowait(gw->log, gw->topic, p, data, len, &res, durable_cb, a, &pending, &e);
+  gboolean ok = gw->st->ops->append(gw->st, p, data, len, &offset, &pending, appended_cb, a, &e);
   g_free(data);
-  a->offset = ok ? res.base_offset : -1;
   if (!ok) {
     send_error(s, f->ref, "storage", e->message);
     g_error_free(e);
   } else if (!pending) {
     stat_add(&gw->stats.published, 1);
-    session_send_text(s, rill__gw_frame_ack(f->ref, f->channel, p, res.base_offset));
+    session_send_text(s, rill__gw_frame_ack(f->ref, f->channel, p, offset));
   }
   if (!pending) {
     waker_unref(a->wk);
@@ -1140,27 +1132,6 @@ static void collect(rill_prom_writer *w, gpointer data)
   rill_prom_sample_histogram(w, &m_latency, &gw->latency, "topic", gw->topic, NULL);
 }
 
-static gboolean ensure_topic(rill_gateway *gw, int32_t partitions, rill_log_durability durability, GError **error)
-{
-  GError *e = NULL;
-  int32_t n;
-  if (rill_log_topic_describe(gw->log, gw->topic, &n, NULL, &e)) {
-    gw->n_parts = n;
-    return TRUE;
-  }
-  if (!g_error_matches(e, RILL_LOG_ERROR, RILL_LOG_ERROR_UNKNOWN_TOPIC)) {
-    g_propagate_error(error, e);
-    return FALSE;
-  }
-  g_error_free(e);
-  static const char *const names[] = {"none", "interval", "sync"};
-  const char *config[] = {"rill.durability", names[durability], NULL};
-  if (!rill_log_topic_create(gw->log, gw->topic, partitions, config, error))
-    return FALSE;
-  gw->n_parts = partitions;
-  return TRUE;
-}
-
 static gpointer shard_thread(gpointer data)
 {
   shard *sh = data;
@@ -1202,7 +1173,7 @@ static void shard_free(shard *sh)
 {
   rill_gateway *gw = sh->gw;
   for (int32_t p = 0; p < sh->n_parts; p++)
-    if (sh->parts[p].waiter && rill_log_wait_cancel(gw->log, gw->topic, p, sh->parts[p].waiter)) {
+    if (sh->parts[p].waiter && gw->st->ops->wait_cancel(gw->st, p, sh->parts[p].waiter)) {
       g_free(sh->parts[p].warg);
       waker_unref(sh->wk); /* the cancelled waiter's reference */
     }
@@ -1246,10 +1217,9 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
     g_set_error_literal(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG, "unknown durability");
     return NULL;
   }
-  if (!o->log && !o->data_dir) {
+  if (!!o->log + !!o->data_dir + !!o->bootstrap_servers != 1) {
     g_set_error_literal(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG,
-                        o->bootstrap_servers ? "a Kafka cluster as storage is not supported yet"
-                                             : "storage: give a log or a data directory");
+                        "storage: give one of a log, a data directory or bootstrap servers");
     return NULL;
   }
   if (o->threads > RILL_GATEWAY_MAX_THREADS) {
@@ -1271,23 +1241,22 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
   g_cond_init(&gw->stop_cond);
   if (!(gw->rules = rill__gw_rules_new(o->rules, error)))
     goto fail;
-  if (o->log) {
-    gw->log = o->log;
-  } else {
-    if (!(gw->log = rill_log_open(o->data_dir, NULL, error)))
-      goto fail;
-    gw->own_log = TRUE;
-  }
-  if (!ensure_topic(gw, o->partitions > 0 ? o->partitions : 8, o->durability, error))
+  int32_t partitions = o->partitions > 0 ? o->partitions : 8;
+  if (o->bootstrap_servers)
+    gw->st = rill__gw_storage_kafka_new(o->bootstrap_servers, o->kafka_properties, gw->topic, partitions,
+                                        o->durability, error);
+  else
+    gw->st = rill__gw_storage_log_new(o->log, o->data_dir, gw->topic, partitions, o->durability, error);
+  if (!gw->st)
     goto fail;
+  gw->n_parts = gw->st->n_parts;
   int64_t *hwm = g_new0(int64_t, gw->n_parts);
   for (int32_t p = 0; p < gw->n_parts; p++) {
-    rill_log_partition_info info;
-    if (!rill_log_partition_info_get(gw->log, gw->topic, p, &info, error)) {
+    int64_t start;
+    if (!gw->st->ops->offsets(gw->st, p, &start, &hwm[p], error)) {
       g_free(hwm);
       goto fail;
     }
-    hwm[p] = info.high_watermark;
   }
   gw->n_shards = o->threads ? o->threads : MAX(1, g_get_num_processors());
   gw->shards = g_new0(shard *, gw->n_shards);
@@ -1296,6 +1265,14 @@ rill_gateway *rill_gateway_new(const rill_gateway_options *o, GError **error)
   g_free(hwm);
   if (!(gw->http = rill__gw_http_new(o->static_dir, ws_handler, gw, error)))
     goto fail;
+  if (o->tls_cert_file) {
+    GError *te = NULL;
+    if (!rill_http_server_set_tls(gw->http, o->tls_cert_file, o->tls_key_file, &te)) {
+      g_set_error_literal(error, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG, te->message);
+      g_error_free(te);
+      goto fail;
+    }
+  }
   gw->collector = rill_prom_registry_add(rill_http_server_get_registry(gw->http), collect, gw, NULL);
   for (guint i = 0; i < gw->n_shards; i++) {
     shard *sh = gw->shards[i];
@@ -1385,8 +1362,7 @@ void rill_gateway_free(rill_gateway *gw)
   for (guint i = 0; gw->shards && i < gw->n_shards; i++)
     shard_free(gw->shards[i]);
   g_free(gw->shards);
-  if (gw->own_log && gw->log)
-    rill_log_close(gw->log);
+  rill__gw_storage_free(gw->st);
   rill__gw_rules_free(gw->rules);
   g_ptr_array_unref(gw->extensions);
   g_mutex_clear(&gw->stop_lock);

@@ -1,1 +1,1 @@
-rill_sources(token.c frame.c rules.c server.c gateway.c)
+rill_sources(token.c frame.c rules.c server.c storage-log.c storage-kafka.c gateway.c)

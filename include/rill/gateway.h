@@ -21,8 +21,8 @@
  * stays on its shard). The functions below are called from one (any)
  * thread that owns the gateway.
  *
- * Errors: construction fails with GError in RILL_GATEWAY_ERROR or
- * RILL_LOG_ERROR; peers get error frames and close codes (below), never a
+ * Errors: construction fails with GError in RILL_GATEWAY_ERROR,
+ * RILL_LOG_ERROR or (Kafka storage) RILL_KAFKA_CLIENT_ERROR; peers get error frames and close codes (below), never a
  * crash.
  */
 #pragma once
@@ -60,12 +60,19 @@ typedef struct {
   /* Where to listen: host (default "127.0.0.1") and port (0 = any free). */
   const char *host;
   int port;
-  /* Storage, one of: an open log (transfer none; must outlive the gateway),
-   * a directory for an embedded log the gateway opens, or a Kafka cluster
-   * ("host:port,..."; rill-broker or any Kafka). */
+  /* Storage, exactly one of: an open log (transfer none; must outlive the
+   * gateway), a directory for an embedded log the gateway opens, or a
+   * Kafka cluster ("host:port,..."; rill-broker or any Kafka), reached with
+   * the client properties in @kafka_properties ("name=value", librdkafka's
+   * names as in every rill Kafka tool: security.protocol, sasl.*, ssl.*,
+   * request.timeout.ms ...; NULL-terminated, may be NULL). On Kafka a
+   * publish is acknowledged after the cluster acknowledged its Produce
+   * with acks=all; each gateway reads every partition of the topic itself
+   * (no consumer group), so several may serve one topic. */
   rill_log *log;
   const char *data_dir;
   const char *bootstrap_servers;
+  const char *const *kafka_properties;
   /* The topic holding every channel (default "gateway"), and its partition
    * count and rill.durability when the gateway creates it (default 8 and
    * RILL_LOG_DURABILITY_NONE: an ack means the record is in the log's
@@ -81,6 +88,11 @@ typedef struct {
   /* Channel rules (docs/gateway.md), a GKeyFile text; NULL = every channel
    * open to every user. (transfer none; parsed at construction) */
   const char *rules;
+  /* TLS: with @tls_cert_file (a PEM certificate chain) the port serves
+   * HTTPS and wss:// only; @tls_key_file is its PEM private key (NULL: in
+   * the same file). Needs GIO's TLS backend (glib-networking). */
+  const char *tls_cert_file;
+  const char *tls_key_file;
   /* Directory of static files served at / (NULL: none). */
   const char *static_dir;
   /* Largest frame a client may send (default 65536): a larger one gets a

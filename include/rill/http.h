@@ -7,7 +7,8 @@
  *   rill_http_server_add_resources() > configure (only before listen)
  *   rill_http_server_get_soup()     |  e.g. soup_server_add_websocket_handler()
  *   rill_http_server_add_ready_check() |  readiness of each module served here
- *   rill_http_server_add_console()  /  the web console at "/"
+ *   rill_http_server_add_console()  |  the web console at "/"
+ *   rill_http_server_set_tls()      /  serve HTTPS (and wss://) instead
  *   rill_http_server_listen()       bind HOST:PORT; with no caller context the
  *                                   server's own thread starts serving here
  *   rill_http_server_free()         stop serving, join the thread, unbind
@@ -57,6 +58,7 @@ RILL_API GQuark rill_http_error_quark(void);
 typedef enum {
   RILL_HTTP_ERROR_ADDRESS = 1, /* HOST:PORT could not be parsed */
   RILL_HTTP_ERROR_LISTEN,      /* the address could not be bound */
+  RILL_HTTP_ERROR_TLS,         /* certificate or key unreadable, or no TLS backend */
 } rill_http_error;
 
 typedef struct rill_http_server rill_http_server;
@@ -118,6 +120,15 @@ RILL_API GMainContext *rill_http_server_get_context(rill_http_server *server);
  * "localhost" (loopback); PORT 0 picks a free port. Then starts serving.
  * Once only. FALSE with RILL_HTTP_ERROR_ADDRESS or RILL_HTTP_ERROR_LISTEN. */
 RILL_API gboolean rill_http_server_listen(rill_http_server *server, const char *address, GError **error);
+
+/* Serves HTTPS instead of HTTP (WebSockets become wss://): @cert_file is a
+ * PEM certificate chain (the server's first), @key_file its PEM private
+ * key, or NULL when the key is in @cert_file. A plaintext client on the
+ * port fails its handshake and is closed. Needs GIO's TLS backend
+ * (Debian's glib-networking). FALSE with RILL_HTTP_ERROR_TLS when the
+ * files cannot be loaded or there is no backend. Only before listen. */
+RILL_API gboolean rill_http_server_set_tls(rill_http_server *server, const char *cert_file, const char *key_file,
+                                           GError **error);
 
 /* The registry served at /metrics; modules add their collectors to it
  * (rill_prom_registry_add). (transfer none, valid until free; take a ref

@@ -35,6 +35,7 @@ struct rill_http_server {
   rill_prom_registry *registry; /* served at /metrics */
   GPtrArray *checks;     /* ready_check*, for /readyz */
   gboolean has_console;
+  gboolean tls;          /* listen with HTTPS */
 };
 
 typedef struct {
@@ -336,6 +337,30 @@ void rill_http_server_add_console(rill_http_server *server) {
 
 /* ---- listening ---------------------------------------------------------------- */
 
+gboolean rill_http_server_set_tls(rill_http_server *server, const char *cert_file, const char *key_file,
+                                  GError **error) {
+  g_return_val_if_fail(server != NULL && cert_file != NULL, FALSE);
+  g_return_val_if_fail(!server->listening, FALSE);
+  /* without glib-networking GIO has a dummy backend that fails every
+   * handshake: say so now rather than at the first client */
+  if (!g_tls_backend_supports_tls(g_tls_backend_get_default())) {
+    g_set_error_literal(error, RILL_HTTP_ERROR, RILL_HTTP_ERROR_TLS,
+                        "GIO has no TLS backend (install glib-networking)");
+    return FALSE;
+  }
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GTlsCertificate) cert = key_file ? g_tls_certificate_new_from_files(cert_file, key_file, &local)
+                                             : g_tls_certificate_new_from_file(cert_file, &local);
+  if (!cert) {
+    g_set_error(error, RILL_HTTP_ERROR, RILL_HTTP_ERROR_TLS, "TLS certificate %s%s%s: %s", cert_file,
+                key_file ? ", key " : "", key_file ? key_file : "", local->message);
+    return FALSE;
+  }
+  soup_server_set_tls_certificate(server->soup, cert);
+  server->tls = TRUE;
+  return TRUE;
+}
+
 static GSocketAddress *parse_address(const char *address, GError **error) {
   g_autoptr(GError) local = NULL;
   g_autoptr(GSocketConnectable) na = g_network_address_parse(address, 0, &local);
@@ -380,7 +405,7 @@ gboolean rill_http_server_listen(rill_http_server *server, const char *address, 
   if (ok) {
     g_socket_set_listen_backlog(sock, 4096); /* capped by net.core.somaxconn */
     ok = g_socket_bind(sock, sa, TRUE, &local) && g_socket_listen(sock, &local) &&
-         soup_server_listen_socket(server->soup, sock, 0, &local);
+         soup_server_listen_socket(server->soup, sock, server->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, &local);
   }
   g_main_context_pop_thread_default(server->context);
   if (!ok) {

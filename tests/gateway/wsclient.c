@@ -66,15 +66,30 @@ static gboolean iterate_until(wsc *c, gboolean *flag, int timeout_ms)
   return *flag;
 }
 
-wsc *wsc_connect(int port, const char *token, GError **error)
+/* A session trusting only the CAs of @ca_file (NULL: the system's). */
+static SoupSession *new_session(const char *ca_file)
+{
+  GTlsDatabase *db = NULL;
+  if (ca_file) {
+    GError *e = NULL;
+    db = g_tls_file_database_new(ca_file, &e);
+    g_assert_no_error(e);
+  }
+  SoupSession *s = db ? soup_session_new_with_options("tls-database", db, NULL) : soup_session_new();
+  if (db)
+    g_object_unref(db);
+  return s;
+}
+
+static wsc *connect_scheme(const char *scheme, int port, const char *token, const char *ca_file, GError **error)
 {
   wsc *c = g_new0(wsc, 1);
   c->ctx = g_main_context_new();
   g_queue_init(&c->frames);
   g_main_context_push_thread_default(c->ctx);
-  c->session = soup_session_new();
-  char *uri = token ? g_strdup_printf("ws://127.0.0.1:%d/ws?token=%s", port, token)
-                    : g_strdup_printf("ws://127.0.0.1:%d/ws", port);
+  c->session = new_session(ca_file);
+  char *uri = token ? g_strdup_printf("%s://127.0.0.1:%d/ws?token=%s", scheme, port, token)
+                    : g_strdup_printf("%s://127.0.0.1:%d/ws", scheme, port);
   SoupMessage *msg = soup_message_new("GET", uri);
   soup_session_websocket_connect_async(c->session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL, connected, c);
   g_object_unref(msg);
@@ -91,6 +106,16 @@ wsc *wsc_connect(int port, const char *token, GError **error)
     return NULL;
   }
   return c;
+}
+
+wsc *wsc_connect(int port, const char *token, GError **error)
+{
+  return connect_scheme("ws", port, token, NULL, error);
+}
+
+wsc *wsc_connect_tls(int port, const char *token, const char *ca_file, GError **error)
+{
+  return connect_scheme("wss", port, token, ca_file, error);
 }
 
 void wsc_send(wsc *c, const char *fmt, ...)
@@ -178,12 +203,12 @@ gint64 wsc_int(JsonObject *o, const char *name)
   return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64 ? json_node_get_int(n) : -1;
 }
 
-char *wsc_http_get(int port, const char *path, guint *status)
+static char *get(const char *scheme, int port, const char *path, const char *ca_file, guint *status)
 {
   GMainContext *ctx = g_main_context_new();
   g_main_context_push_thread_default(ctx);
-  SoupSession *session = soup_session_new();
-  char *uri = g_strdup_printf("http://127.0.0.1:%d%s", port, path);
+  SoupSession *session = new_session(ca_file);
+  char *uri = g_strdup_printf("%s://127.0.0.1:%d%s", scheme, port, path);
   SoupMessage *msg = soup_message_new("GET", uri);
   GBytes *body = soup_session_send_and_read(session, msg, NULL, NULL);
   *status = soup_message_get_status(msg);
@@ -196,4 +221,14 @@ char *wsc_http_get(int port, const char *path, guint *status)
   g_main_context_pop_thread_default(ctx);
   g_main_context_unref(ctx);
   return text;
+}
+
+char *wsc_http_get(int port, const char *path, guint *status)
+{
+  return get("http", port, path, NULL, status);
+}
+
+char *wsc_https_get(int port, const char *path, const char *ca_file, guint *status)
+{
+  return get("https", port, path, ca_file, status);
 }

@@ -12,6 +12,8 @@ typedef struct wsc wsc;
 /* Connects to ws://127.0.0.1:@port/ws?token=@token (@token NULL: none).
  * NULL with @error when the handshake fails. */
 wsc *wsc_connect(int port, const char *token, GError **error);
+/* The same over wss://, trusting only the CAs in @ca_file. */
+wsc *wsc_connect_tls(int port, const char *token, const char *ca_file, GError **error);
 void wsc_send(wsc *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Sends @len raw bytes as one text message. */
 void wsc_send_raw(wsc *c, const char *data, gsize len, gboolean binary);
@@ -32,3 +34,5 @@ gint64 wsc_int(JsonObject *o, const char *name);
 
 /* A plain HTTP GET of @path (transfer full; NULL when it failed). */
 char *wsc_http_get(int port, const char *path, guint *status);
+/* The same over https://, trusting only the CAs in @ca_file. */
+char *wsc_https_get(int port, const char *path, const char *ca_file, guint *status);

@@ -1,6 +1,7 @@
 /* rill-gateway — the WebSocket edge over a rill log (docs/gateway.md).
  *
- *   rill-gateway [serve] --data-dir DIR --secret-file FILE [--listen HOST:PORT]
+ *   rill-gateway [serve] (--data-dir DIR | --bootstrap-servers HOSTS [-X K=V]...)
+ *                --secret-file FILE [--listen HOST:PORT]
  *                [--config FILE] [--static DIR] [--topic T] [--partitions N]
  *   rill-gateway token --secret-file FILE --user USER [--ttl SECONDS]
  *
@@ -18,6 +19,7 @@
  * gateway could not start (storage, listener).
  */
 #include <rill/gateway.h>
+#include <rill/kafka.h>
 
 #include "cli.h"
 
@@ -126,15 +128,20 @@ static void int_from_config(GKeyFile *kf, const char *key, gint64 *value)
 static int cmd_serve(int argc, char **argv)
 {
   char *data_dir = NULL, *listen = NULL, *config = NULL, *secret_file = NULL, *static_dir = NULL, *topic = NULL,
-       *bootstrap = NULL, *durability = NULL;
+       *bootstrap = NULL, *durability = NULL, *tls_cert = NULL, *tls_key = NULL;
   gint64 partitions = -1, max_queue = -1, max_frame = -1, fps = -1, threads = -1;
+  char **props = NULL;
   GOptionEntry entries[] = {
     {"data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Embedded log directory", "DIR"},
     {"bootstrap-servers", 'b', 0, G_OPTION_ARG_STRING, &bootstrap, "Kafka cluster instead of an embedded log", "HOSTS"},
+    {"property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &props,
+     "Kafka client property (librdkafka names, e.g. security.protocol=ssl); repeatable", "KEY=VALUE"},
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address (default 127.0.0.1:8080; port 0 = any)", "HOST:PORT"},
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Key file: [gateway] settings, [channel P] rules", "FILE"},
     {"secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file, "File holding the HMAC secret", "FILE"},
     {"static", 0, 0, G_OPTION_ARG_FILENAME, &static_dir, "Directory of files served at /", "DIR"},
+    {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "PEM certificate chain: serve https/wss only", "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "PEM private key of --tls-cert (default: in that file)", "FILE"},
     {"topic", 't', 0, G_OPTION_ARG_STRING, &topic, "Topic of every channel (default gateway)", "TOPIC"},
     {"partitions", 0, 0, G_OPTION_ARG_INT64, &partitions, "Partitions when creating the topic (default 8)", "N"},
     {"durability", 0, 0, G_OPTION_ARG_STRING, &durability, "rill.durability when creating the topic: none (default), interval, sync", "D"},
@@ -167,6 +174,8 @@ static int cmd_serve(int argc, char **argv)
   from_config(kf, "listen", &listen);
   from_config(kf, "secret-file", &secret_file);
   from_config(kf, "static", &static_dir);
+  from_config(kf, "tls-cert", &tls_cert);
+  from_config(kf, "tls-key", &tls_key);
   from_config(kf, "topic", &topic);
   from_config(kf, "durability", &durability);
   int_from_config(kf, "partitions", &partitions);
@@ -178,8 +187,8 @@ static int cmd_serve(int argc, char **argv)
     rc = usage(ctx, "--secret-file is required");
     goto out;
   }
-  if (!data_dir && !bootstrap) {
-    rc = usage(ctx, "give --data-dir (embedded log) or --bootstrap-servers");
+  if (!data_dir == !bootstrap) {
+    rc = usage(ctx, "give --data-dir (embedded log) or --bootstrap-servers, not both");
     goto out;
   }
   rill_gateway_options o;
@@ -203,7 +212,14 @@ static int cmd_serve(int argc, char **argv)
   o.secret = secret;
   o.data_dir = data_dir;
   o.bootstrap_servers = bootstrap;
+  o.kafka_properties = (const char *const *)props;
   o.static_dir = static_dir;
+  if (tls_key && !tls_cert) {
+    rc = usage(ctx, "--tls-key needs --tls-cert");
+    goto out;
+  }
+  o.tls_cert_file = tls_cert;
+  o.tls_key_file = tls_key;
   if (topic)
     o.topic = topic;
   if (durability) {
@@ -232,10 +248,14 @@ static int cmd_serve(int argc, char **argv)
   raise_nofile();
   gw = rill_gateway_new(&o, &e);
   if (!gw) {
-    rc = g_error_matches(e, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG) ? 1 : 2;
+    rc = g_error_matches(e, RILL_GATEWAY_ERROR, RILL_GATEWAY_ERROR_CONFIG) ||
+             g_error_matches(e, RILL_KAFKA_CLIENT_ERROR, RILL_KAFKA_CLIENT_ERROR_CONFIG)
+           ? 1
+           : 2;
     goto out;
   }
-  printf("event=listening host=%s port=%d topic=%s\n", o.host, rill_gateway_port(gw), o.topic);
+  printf("event=listening host=%s port=%d topic=%s scheme=%s\n", o.host, rill_gateway_port(gw), o.topic,
+         tls_cert ? "wss" : "ws");
   fflush(stdout);
   GMainLoop *loop = g_main_loop_new(NULL, FALSE);
   g_unix_signal_add(SIGINT, on_signal, loop);
@@ -258,10 +278,13 @@ out:
   g_free(secret);
   g_free(data_dir);
   g_free(bootstrap);
+  g_strfreev(props);
   g_free(listen);
   g_free(config);
   g_free(secret_file);
   g_free(static_dir);
+  g_free(tls_cert);
+  g_free(tls_key);
   g_free(topic);
   g_free(durability);
   return rc;
