@@ -189,7 +189,7 @@ void rill_gateway_options_init(rill_gateway_options *o)
   o->threads = 0;
 }
 
-/* Counters are written on the gateway thread, read by scrapes elsewhere. */
+/* Counters are written on the shard threads, read by scrapes elsewhere. */
 static void stat_add(guint64 *c, gint64 d)
 {
   __atomic_fetch_add(c, (guint64)d, __ATOMIC_RELAXED);

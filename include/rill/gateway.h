@@ -116,7 +116,7 @@ typedef struct {
 
 RILL_API void rill_gateway_options_init(rill_gateway_options *options);
 
-/* Opens storage, creates the topic if missing, starts the gateway's thread
+/* Opens storage, creates the topic if missing, starts the gateway's threads
  * and listens. NULL with @error. (transfer full: rill_gateway_free) */
 RILL_API rill_gateway *rill_gateway_new(const rill_gateway_options *options, GError **error);
 /* The port listened on. */
