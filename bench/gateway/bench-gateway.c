@@ -2,13 +2,17 @@
  * a minimal libsoup broadcast server with no storage, side by side.
  *
  *   bench-gateway [--conns 10000] [--channels 1000] [--rate 1000]
- *                 [--seconds 10] [--warmup 3] [--rounds 1]
+ *                 [--seconds 10] [--warmup 3] [--rounds 1] [--threads N]
  *                 [--durability none|sync]
  *
- * Each server runs in a child process (fork): the baseline parses each
- * publish frame with json-glib (as the gateway does) and sends a deliver
- * frame to the channel's subscribers straight away; the gateway appends it
- * to its embedded log and delivers it from there. This process is the load:
+ * Each server runs in a child process (fork) with the same thread layout
+ * (an HTTP thread that upgrades, --threads shards that serve the
+ * WebSockets): the baseline parses each publish frame with json-glib (as
+ * the gateway does) and broadcasts a deliver frame to the channel's
+ * subscribers on every shard straight away; the gateway appends it to its
+ * embedded log and each shard delivers it from there. The soft
+ * RLIMIT_NOFILE is raised to the hard limit (the forked servers inherit
+ * it) and both servers listen with a backlog of 4096. This process is the load:
  * --conns connections (one epoll thread, a small hand-written WebSocket
  * client so the load costs little), connection i subscribed to channel
  * i % channels; the first 100 connections also publish, --rate publishes/s
@@ -24,6 +28,7 @@
 #include <rill/gateway.h>
 
 #include "bench/stats.h"
+#include "runtime/epoll-loop.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -56,24 +61,68 @@ static int64_t now_ns(void)
 
 /* ---- servers (child processes) ------------------------------------------ */
 
+/* The baseline has the gateway's thread layout: the HTTP thread (here the
+ * process's main loop) upgrades with libsoup and hands each connection to
+ * one of --threads shards, each a thread with its own context that creates
+ * the SoupWebsocketConnection; a publish is broadcast to every shard's
+ * inbox (one wake-up per shard per burst), and each shard sends to its own
+ * subscribers of the channel. Only the storage is missing. */
+typedef struct bshard bshard;
+
 typedef struct {
-  GHashTable *channels; /* name -> GPtrArray of SoupWebsocketConnection (not owned) */
+  guint n;
+  bshard **shards;
+  GPtrArray *extensions; /* offered: permessage-deflate, as the gateway */
 } baseline;
+
+typedef struct {
+  char *channel;
+  GBytes *frame;
+} bcast;
+
+typedef struct {
+  GIOStream *stream;
+  GSocket *sock;
+  GUri *uri;
+  GList *extensions;
+} bhandoff;
+
+struct bshard {
+  baseline *b;
+  GMainContext *ctx;
+  rill__epoll_loop *loop; /* ctx and the connections' group contexts, as the gateway's shards */
+  GHashTable *channels; /* name -> GPtrArray of SoupWebsocketConnection (not owned); shard thread only */
+  GMutex lock;
+  GPtrArray *incoming; /* bhandoff*, under lock */
+  GArray *inbox;       /* bcast, under lock */
+  GSource *ready;      /* made ready when incoming or inbox has something */
+  gint load;
+};
+
+static gboolean ready_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+  g_source_set_ready_time(src, -1);
+  return cb(data);
+}
+
+static GSourceFuncs ready_funcs = {NULL, NULL, ready_dispatch, NULL, NULL, NULL};
 
 static void base_closed(SoupWebsocketConnection *ws, gpointer data)
 {
-  baseline *b = data;
-  GHashTableIter it;
-  gpointer v;
-  g_hash_table_iter_init(&it, b->channels);
-  while (g_hash_table_iter_next(&it, NULL, &v))
-    g_ptr_array_remove_fast(v, ws);
+  bshard *sh = data;
+  const char *ch = g_object_get_data(G_OBJECT(ws), "channel");
+  GPtrArray *subs = ch ? g_hash_table_lookup(sh->channels, ch) : NULL;
+  if (subs)
+    g_ptr_array_remove_fast(subs, ws);
+  g_atomic_int_add(&sh->load, -1);
+  rill__epoll_loop_leave(sh->loop, g_object_get_data(G_OBJECT(ws), "group"));
   g_object_unref(ws);
 }
 
 static void base_message(SoupWebsocketConnection *ws, gint type, GBytes *msg, gpointer data)
 {
-  baseline *b = data;
+  bshard *sh = data;
+  baseline *b = sh->b;
   gsize len;
   const char *text = g_bytes_get_data(msg, &len);
   JsonParser *p = json_parser_new_immutable();
@@ -84,13 +133,14 @@ static void base_message(SoupWebsocketConnection *ws, gint type, GBytes *msg, gp
   JsonObject *o = json_node_get_object(json_parser_get_root(p));
   const char *t = json_object_get_string_member_with_default(o, "type", "");
   const char *ch = json_object_get_string_member_with_default(o, "channel", "");
-  if (strcmp(t, "subscribe") == 0) {
-    GPtrArray *subs = g_hash_table_lookup(b->channels, ch);
+  if (strcmp(t, "subscribe") == 0 && !g_object_get_data(G_OBJECT(ws), "channel")) {
+    GPtrArray *subs = g_hash_table_lookup(sh->channels, ch);
     if (!subs) {
       subs = g_ptr_array_new();
-      g_hash_table_insert(b->channels, g_strdup(ch), subs);
+      g_hash_table_insert(sh->channels, g_strdup(ch), subs);
     }
     g_ptr_array_add(subs, ws);
+    g_object_set_data_full(G_OBJECT(ws), "channel", g_strdup(ch), g_free);
     char *r = g_strdup_printf("{\"type\":\"subscribed\",\"channel\":\"%s\"}", ch);
     soup_websocket_connection_send_text(ws, r);
     g_free(r);
@@ -98,9 +148,14 @@ static void base_message(SoupWebsocketConnection *ws, gint type, GBytes *msg, gp
     char *body = json_to_string(json_object_get_member(o, "body"), FALSE);
     char *frame = g_strdup_printf("{\"type\":\"deliver\",\"channel\":\"%s\",\"body\":%s}", ch, body);
     GBytes *fb = g_bytes_new_take(frame, strlen(frame));
-    GPtrArray *subs = g_hash_table_lookup(b->channels, ch);
-    for (guint i = 0; subs && i < subs->len; i++)
-      soup_websocket_connection_send_message(g_ptr_array_index(subs, i), SOUP_WEBSOCKET_DATA_TEXT, fb);
+    for (guint i = 0; i < b->n; i++) {
+      bshard *to = b->shards[i];
+      bcast c = {g_strdup(ch), g_bytes_ref(fb)};
+      g_mutex_lock(&to->lock);
+      g_array_append_val(to->inbox, c);
+      g_mutex_unlock(&to->lock);
+      g_source_set_ready_time(to->ready, 0);
+    }
     g_bytes_unref(fb);
     g_free(body);
     soup_websocket_connection_send_text(ws, "{\"type\":\"ack\"}");
@@ -108,14 +163,108 @@ static void base_message(SoupWebsocketConnection *ws, gint type, GBytes *msg, gp
   g_object_unref(p);
 }
 
-static void base_ws(SoupServer *server, SoupServerMessage *msg, const char *path, SoupWebsocketConnection *ws,
-                    gpointer data)
+static gboolean base_ready(gpointer data)
 {
-  g_object_ref(ws);
-  /* as the gateway does (Nagle would hold frames behind delayed ACKs) */
-  g_socket_set_option(soup_server_message_get_socket(msg), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  g_signal_connect(ws, "message", G_CALLBACK(base_message), data);
-  g_signal_connect(ws, "closed", G_CALLBACK(base_closed), data);
+  bshard *sh = data;
+  g_mutex_lock(&sh->lock);
+  GPtrArray *in = sh->incoming;
+  GArray *box = sh->inbox;
+  sh->incoming = g_ptr_array_new();
+  sh->inbox = g_array_new(FALSE, FALSE, sizeof(bcast));
+  g_mutex_unlock(&sh->lock);
+  for (guint i = 0; i < in->len; i++) {
+    bhandoff *h = in->pdata[i];
+    GMainContext *group = rill__epoll_loop_join(sh->loop);
+    g_main_context_push_thread_default(group);
+    SoupWebsocketConnection *ws =
+      soup_websocket_connection_new(h->stream, h->uri, SOUP_WEBSOCKET_CONNECTION_SERVER, NULL, NULL, h->extensions);
+    g_main_context_pop_thread_default(group);
+    g_object_set_data(G_OBJECT(ws), "group", group);
+    /* as the gateway does (Nagle would hold frames behind delayed ACKs) */
+    g_socket_set_option(h->sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+    g_signal_connect(ws, "message", G_CALLBACK(base_message), sh);
+    g_signal_connect(ws, "closed", G_CALLBACK(base_closed), sh);
+    g_object_unref(h->stream);
+    g_object_unref(h->sock);
+    g_uri_unref(h->uri);
+    g_free(h);
+  }
+  g_ptr_array_unref(in);
+  for (guint i = 0; i < box->len; i++) {
+    bcast *c = &g_array_index(box, bcast, i);
+    GPtrArray *subs = g_hash_table_lookup(sh->channels, c->channel);
+    for (guint j = 0; subs && j < subs->len; j++)
+      soup_websocket_connection_send_message(g_ptr_array_index(subs, j), SOUP_WEBSOCKET_DATA_TEXT, c->frame);
+    g_bytes_unref(c->frame);
+    g_free(c->channel);
+  }
+  g_array_unref(box);
+  return G_SOURCE_CONTINUE;
+}
+
+static gpointer base_thread(gpointer data)
+{
+  static gint never; /* runs until the process exits */
+  bshard *sh = data;
+  rill__epoll_loop_run(sh->loop, &never);
+  return NULL;
+}
+
+static void base_upgraded(SoupServerMessage *msg, gpointer data)
+{
+  baseline *b = g_object_get_data(G_OBJECT(msg), "baseline");
+  bhandoff *h = g_new0(bhandoff, 1);
+  h->extensions = data;
+  g_object_ref(msg);
+  h->sock = g_object_ref(soup_server_message_get_socket(msg));
+  h->stream = soup_server_message_steal_connection(msg);
+  h->uri = g_uri_ref(soup_server_message_get_uri(msg));
+  g_object_unref(msg);
+  bshard *sh = b->shards[0];
+  for (guint i = 1; i < b->n; i++)
+    if (g_atomic_int_get(&b->shards[i]->load) < g_atomic_int_get(&sh->load))
+      sh = b->shards[i];
+  g_atomic_int_inc(&sh->load);
+  g_mutex_lock(&sh->lock);
+  g_ptr_array_add(sh->incoming, h);
+  g_mutex_unlock(&sh->lock);
+  g_source_set_ready_time(sh->ready, 0);
+}
+
+static void base_ws(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+{
+  baseline *b = data;
+  GList *accepted = NULL;
+  if (!soup_websocket_server_process_handshake(msg, NULL, NULL, b->extensions, &accepted))
+    return;
+  g_object_set_data(G_OBJECT(msg), "baseline", b);
+  g_signal_connect(msg, "wrote-informational", G_CALLBACK(base_upgraded), accepted);
+}
+
+static baseline *baseline_new(guint threads)
+{
+  baseline *b = g_new0(baseline, 1);
+  b->n = threads;
+  b->extensions = g_ptr_array_new();
+  g_ptr_array_add(b->extensions, g_type_class_ref(SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE));
+  b->shards = g_new0(bshard *, threads);
+  for (guint i = 0; i < threads; i++) {
+    bshard *sh = g_new0(bshard, 1);
+    sh->b = b;
+    sh->ctx = g_main_context_new();
+    sh->loop = rill__epoll_loop_new(sh->ctx, 32); /* the gateway's GROUP_SIZE */
+    sh->channels = g_hash_table_new(g_str_hash, g_str_equal);
+    g_mutex_init(&sh->lock);
+    sh->incoming = g_ptr_array_new();
+    sh->inbox = g_array_new(FALSE, FALSE, sizeof(bcast));
+    sh->ready = g_source_new(&ready_funcs, sizeof(GSource));
+    g_source_set_callback(sh->ready, base_ready, sh, NULL);
+    g_source_set_ready_time(sh->ready, -1);
+    g_source_attach(sh->ready, sh->ctx);
+    b->shards[i] = sh;
+    g_thread_new("base-shard", base_thread, sh);
+  }
+  return b;
 }
 
 static gboolean quit_cb(gpointer loop)
@@ -125,7 +274,7 @@ static gboolean quit_cb(gpointer loop)
 }
 
 /* Runs a server; writes its port to @fd; returns at SIGTERM. */
-static void server_main(gboolean gateway, const char *durability, int fd)
+static void server_main(gboolean gateway, const char *durability, guint threads, int fd)
 {
   GMainLoop *loop = g_main_loop_new(NULL, FALSE);
   g_unix_signal_add(SIGTERM, quit_cb, loop);
@@ -142,14 +291,14 @@ static void server_main(gboolean gateway, const char *durability, int fd)
     o.secret = (const guint8 *)SECRET;
     o.secret_len = strlen(SECRET);
     o.durability = strcmp(durability, "sync") == 0 ? RILL_LOG_DURABILITY_SYNC : RILL_LOG_DURABILITY_NONE;
+    o.threads = threads;
     if (!(gw = rill_gateway_new(&o, &e)))
       g_error("gateway: %s", e->message);
     port = rill_gateway_port(gw);
   } else {
-    baseline *b = g_new0(baseline, 1);
-    b->channels = g_hash_table_new(g_str_hash, g_str_equal);
+    baseline *b = baseline_new(threads);
     server = soup_server_new(NULL, NULL);
-    soup_server_add_websocket_handler(server, "/ws", NULL, NULL, base_ws, b, NULL);
+    soup_server_add_handler(server, "/ws", base_ws, b, NULL);
     /* the same listen backlog as the gateway's (libsoup's own is 10) */
     GSocket *sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &e);
     GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
@@ -457,8 +606,8 @@ static outcome run_load(int port, int n_conns, int n_channels, double rate, doub
   return o;
 }
 
-static outcome run_one(gboolean gateway, const char *durability, int conns, int channels, double rate, double warmup,
-                       double seconds)
+static outcome run_one(gboolean gateway, const char *durability, guint threads, int conns, int channels, double rate,
+                       double warmup, double seconds)
 {
   int fds[2];
   if (pipe(fds) != 0)
@@ -467,7 +616,7 @@ static outcome run_one(gboolean gateway, const char *durability, int conns, int 
   pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
-    server_main(gateway, durability, fds[1]);
+    server_main(gateway, durability, threads, fds[1]);
   }
   close(fds[1]);
   int port = 0;
@@ -482,7 +631,7 @@ static outcome run_one(gboolean gateway, const char *durability, int conns, int 
 
 int main(int argc, char **argv)
 {
-  gint conns = 10000, channels = 1000, rounds = 1;
+  gint conns = 10000, channels = 1000, rounds = 1, threads = 0;
   double rate = 1000, seconds = 10, warmup = 3;
   char *durability = NULL;
   GOptionEntry entries[] = {
@@ -492,6 +641,7 @@ int main(int argc, char **argv)
     {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Measured seconds (default 10)", "S"},
     {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, "Seconds before measuring (default 3)", "S"},
     {"rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Baseline/gateway pairs; medians reported (default 1)", "N"},
+    {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Shard threads of both servers (default: one per CPU)", "N"},
     {"durability", 0, 0, G_OPTION_ARG_STRING, &durability, "The gateway topic's rill.durability: none (default) or sync", "D"},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
@@ -505,26 +655,39 @@ int main(int argc, char **argv)
   g_option_context_free(ctx);
   if (!durability)
     durability = g_strdup("none");
-  if (conns < PUBLISHERS || channels < 1 || rounds < 1 || rate <= 0) {
-    fprintf(stderr, "bench-gateway: need --conns >= %d, --channels >= 1, --rounds >= 1, --rate > 0\n", PUBLISHERS);
+  if (conns < PUBLISHERS || channels < 1 || rounds < 1 || rate <= 0 || threads < 0 ||
+      threads > RILL_GATEWAY_MAX_THREADS) {
+    fprintf(stderr, "bench-gateway: need --conns >= %d, --channels >= 1, --rounds >= 1, --rate > 0, 0 <= --threads <= %d\n",
+            PUBLISHERS, RILL_GATEWAY_MAX_THREADS);
     return 2;
   }
+  if (threads == 0)
+    threads = (gint)MAX(1, g_get_num_processors());
   struct rlimit rl;
   getrlimit(RLIMIT_NOFILE, &rl);
   rl.rlim_cur = rl.rlim_max;
   if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < (rlim_t)conns + 256)
     fprintf(stderr, "warning: RLIMIT_NOFILE %llu is low for %d connections\n", (unsigned long long)rl.rlim_cur, conns);
-  printf("# %d connections, %d channels, %.0f publishes/s -> %.0f deliveries/s offered; gateway durability %s\n",
-         conns, channels, rate, rate * conns / channels, durability);
+  /* every connection of the load takes a loopback ephemeral port */
+  int lo_port = 0, hi_port = 0;
+  char *range = NULL;
+  if (g_file_get_contents("/proc/sys/net/ipv4/ip_local_port_range", &range, NULL, NULL) &&
+      sscanf(range, "%d %d", &lo_port, &hi_port) == 2 && hi_port - lo_port + 1 < conns)
+    fprintf(stderr, "warning: ip_local_port_range %d-%d has fewer ports than %d connections\n", lo_port, hi_port,
+            conns);
+  g_free(range);
+  printf("# %d connections, %d channels, %.0f publishes/s -> %.0f deliveries/s offered; %d shard threads per "
+         "server; gateway durability %s\n",
+         conns, channels, rate, rate * conns / channels, threads, durability);
   printf("%-8s %5s %14s %10s %10s %6s\n", "server", "round", "delivered/s", "p50 ms", "p99 ms", "dead");
   double *bt = g_new(double, rounds), *gt = g_new(double, rounds), *g50 = g_new(double, rounds),
          *g99 = g_new(double, rounds), *b50 = g_new(double, rounds), *b99 = g_new(double, rounds);
   for (int r = 0; r < rounds; r++) {
-    outcome b = run_one(FALSE, durability, conns, channels, rate, warmup, seconds);
+    outcome b = run_one(FALSE, durability, (guint)threads, conns, channels, rate, warmup, seconds);
     printf("%-8s %5d %14.0f %10.2f %10.2f %6" G_GUINT64_FORMAT "\n", "baseline", r + 1, b.delivered_per_s, b.p50_ms,
            b.p99_ms, b.dead);
     fflush(stdout);
-    outcome g = run_one(TRUE, durability, conns, channels, rate, warmup, seconds);
+    outcome g = run_one(TRUE, durability, (guint)threads, conns, channels, rate, warmup, seconds);
     printf("%-8s %5d %14.0f %10.2f %10.2f %6" G_GUINT64_FORMAT "\n", "gateway", r + 1, g.delivered_per_s, g.p50_ms,
            g.p99_ms, g.dead);
     fflush(stdout);

@@ -3,13 +3,17 @@
  *
  * Threads: the HTTP thread (rill_http_server's) accepts connections, checks
  * the token and does the WebSocket handshake (libsoup), then steals the
- * connection and hands it to a shard. A shard is a thread with its own
- * GMainContext holding a share of the sessions: it creates the
- * SoupWebsocketConnection with its context as thread-default (libsoup ties
- * a connection to that context), so no context polls more than its share
- * of the descriptors (one context polling 10,000 of them spent most of its
- * time in poll() and g_main_context_check()). A session lives on one
- * shard for its life; everything about it runs there. The storage's
+ * connection and hands it to a shard, the one with the fewest sessions. A
+ * shard is a thread holding a share of the sessions. It runs a control
+ * context (the pump, hand-overs, acks) and group contexts of GROUP_SIZE
+ * connections each through an epoll loop (runtime/epoll-loop.h): each
+ * SoupWebsocketConnection is created with its group as thread-default
+ * (libsoup ties a connection to that context), so an event costs a walk
+ * over one group's sources, not over every connection (one context with
+ * 10,000 connections spent its time in poll() and g_main_context_check(),
+ * and even 5,000 per context took ~8 ms per iteration). A session lives
+ * on one shard for its life; everything about it runs on that thread
+ * (callbacks of every context of the loop run there). The storage's
  * callbacks (waiter wake-ups and pending appends) only post to a shard's context
  * through its "waker", a small refcounted object that outlives the
  * gateway while callbacks may still hold it.
@@ -50,6 +54,7 @@
 #include "connectors/gateway/rules.h"
 #include "connectors/gateway/server.h"
 #include "connectors/gateway/storage.h"
+#include "runtime/epoll-loop.h"
 #include "runtime/wire/partitioner.h"
 #include "runtime/wire/recordbatch.h"
 
@@ -61,6 +66,7 @@
 #define READ_BYTES (1 << 20)     /* one log read of the pump */
 #define CATCHUP_BYTES (256 << 10) /* one log read of a catching-up subscription */
 #define FLUSH_BYTES (64 << 10)    /* handed to libsoup per writability check */
+#define GROUP_SIZE 32             /* connections per group context (runtime/epoll-loop.h) */
 #define FROM_HEADER "from"
 #define RILL__GW_SOUP_LIMIT(max_frame) ((max_frame) * 4)
 
@@ -89,6 +95,7 @@ struct session {
   guint64 id;
   char *user;
   SoupWebsocketConnection *ws;
+  GMainContext *group; /* the shard's group context holding ws's sources */
   GSocket *sock;
   GHashTable *subs; /* channel name -> sub* (owned) */
   GQueue out;       /* GBytes* not yet handed to libsoup */
@@ -125,7 +132,8 @@ typedef struct {
  * running). */
 struct shard {
   rill_gateway *gw;
-  GMainContext *ctx;
+  GMainContext *ctx; /* control: the pump, hand-overs, acks, sessions' own sources */
+  rill__epoll_loop *loop; /* runs ctx and the group contexts of the connections */
   GThread *thread;
   gint quit;    /* atomic: ends the thread's loop */
   gint load;    /* atomic: sessions on it, and handoffs on their way */
@@ -444,6 +452,7 @@ static void session_free(session *s)
   g_hash_table_unref(s->subs);
   g_queue_clear_full(&s->out, (GDestroyNotify)g_bytes_unref);
   g_object_unref(s->ws);
+  rill__epoll_loop_leave(sh->loop, s->group);
   g_object_unref(s->sock);
   g_free(s->user);
   stat_add(&gw->stats.connections, -1);
@@ -945,6 +954,10 @@ static void handoff_free(handoff *h)
 static void session_start(shard *sh, handoff *h)
 {
   rill_gateway *gw = sh->gw;
+  /* a refused one lives on the control context for its few moments */
+  GMainContext *group = h->user ? rill__epoll_loop_join(sh->loop) : NULL;
+  if (group)
+    g_main_context_push_thread_default(group);
   SoupWebsocketConnection *ws = soup_websocket_connection_new(h->stream, h->uri, SOUP_WEBSOCKET_CONNECTION_SERVER,
                                                               h->origin, h->protocol, h->extensions);
   h->extensions = NULL; /* taken by the connection */
@@ -962,6 +975,7 @@ static void session_start(shard *sh, handoff *h)
   s->id = __atomic_add_fetch(&gw->next_id, 1, __ATOMIC_RELAXED);
   s->user = g_steal_pointer(&h->user);
   s->ws = ws;
+  s->group = group;
   s->sock = g_object_ref(h->sock);
   /* frames are small and written one by one: with Nagle, a frame written
    * while the previous one is unacknowledged waits for the peer's delayed
@@ -974,7 +988,8 @@ static void session_start(shard *sh, handoff *h)
   /* up to 4x the limit a frame is refused with an error frame; past that
    * libsoup drops the connection rather than buffer it */
   soup_websocket_connection_set_max_incoming_payload_size(ws, RILL__GW_SOUP_LIMIT(gw->max_frame));
-  soup_websocket_connection_set_keepalive_interval(ws, 30);
+  soup_websocket_connection_set_keepalive_interval(ws, 30); /* its timer goes to the group too */
+  g_main_context_pop_thread_default(group);
   g_signal_connect(ws, "message", G_CALLBACK(message_cb), s);
   g_signal_connect(ws, "closed", G_CALLBACK(closed_cb), s);
   g_hash_table_insert(sh->sessions, &s->id, s);
@@ -1120,10 +1135,7 @@ static void collect(rill_prom_writer *w, gpointer data)
 static gpointer shard_thread(gpointer data)
 {
   shard *sh = data;
-  g_main_context_push_thread_default(sh->ctx);
-  while (!g_atomic_int_get(&sh->quit))
-    g_main_context_iteration(sh->ctx, TRUE);
-  g_main_context_pop_thread_default(sh->ctx);
+  rill__epoll_loop_run(sh->loop, &sh->quit);
   return NULL;
 }
 
@@ -1133,6 +1145,7 @@ static shard *shard_new(rill_gateway *gw, const int64_t *hwm)
   shard *sh = g_new0(shard, 1);
   sh->gw = gw;
   sh->ctx = g_main_context_new();
+  sh->loop = rill__epoll_loop_new(sh->ctx, GROUP_SIZE);
   sh->n_parts = gw->n_parts;
   sh->parts = g_new0(part, gw->n_parts);
   for (int32_t p = 0; p < gw->n_parts; p++)
@@ -1174,6 +1187,7 @@ static void shard_free(shard *sh)
    * data is freed */
   while (g_main_context_iteration(sh->ctx, FALSE))
     ;
+  rill__epoll_loop_free(sh->loop);
   g_main_context_pop_thread_default(sh->ctx);
   g_hash_table_unref(sh->sessions);
   g_hash_table_unref(sh->channels);
