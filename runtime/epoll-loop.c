@@ -3,11 +3,17 @@
  *
  * Per context (`member`): `fds` are what g_main_context_query() asked for
  * at the last prepare; `epfd` holds each of those descriptors once, with
- * the union of the events of its entries (the registration is updated only
- * where it changed); a ready descriptor's events go to every entry with
- * that descriptor, masked by what the entry asked plus ERR/HUP, as poll()
- * would report them. G_IO_* and EPOLL* share their values for IN, PRI,
- * OUT, ERR and HUP on Linux.
+ * the union of the events of its entries; a ready descriptor's events go
+ * to every entry with that descriptor, masked by what the entry asked plus
+ * ERR/HUP, as poll() would report them. G_IO_* and EPOLL* share their
+ * values for IN, PRI, OUT, ERR and HUP on Linux.
+ *
+ * Every prepare re-registers every descriptor (MOD, or ADD when the kernel
+ * no longer has it): a descriptor closed and its number reused between two
+ * prepares (a connection gone, another accepted into the same group) has
+ * left the epoll set with the old file, and nothing else tells us.
+ * Prepares happen only for contexts that had something to do, so this is
+ * a group's worth of epoll_ctl per event, not one per connection.
  *
  * A context is `stale` after it was dispatched (or at start): the next
  * round prepares and queries it again. `deadline` is when its earliest
@@ -23,7 +29,6 @@
 #define RELEVANT (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR | EPOLLHUP)
 
 typedef struct {
-  guint32 events; /* registered with */
   guint32 want;   /* this prepare: union of the entries' events */
   guint gen;      /* the prepare that last saw the fd */
   int head;       /* this prepare: an entry with this fd; next[] chains the rest */
@@ -162,8 +167,6 @@ static void drop_active(member *m, int fd)
 
 static void sync_fd(member *m, int fd, slot *s)
 {
-  if (s->registered && s->events == s->want)
-    return;
   struct epoll_event ev = {.events = s->want, .data.fd = fd};
   int rc = epoll_ctl(m->epfd, s->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
   if (rc < 0 && errno == ENOENT) /* closed and reopened under the same number */
@@ -181,7 +184,6 @@ static void sync_fd(member *m, int fd, slot *s)
   if (!s->registered)
     g_array_append_val(m->active, fd);
   s->registered = TRUE;
-  s->events = s->want;
 }
 
 /* prepare + query, then the epoll set follows the descriptors asked for */

@@ -14,9 +14,9 @@
  * and even 5,000 per context took ~8 ms per iteration). A session lives
  * on one shard for its life; everything about it runs on that thread
  * (callbacks of every context of the loop run there). The storage's
- * callbacks (waiter wake-ups and pending appends) only post to a shard's context
- * through its "waker", a small refcounted object that outlives the
- * gateway while callbacks may still hold it.
+ * callbacks (waiter wake-ups and pending appends) only post to a shard's
+ * control context through its "waker", a small refcounted object that
+ * outlives the gateway while callbacks may still hold it.
  *
  * Storage is behind storage.h (the embedded log or a Kafka cluster); "the
  * log" below is whichever it is. Shards call it concurrently.
