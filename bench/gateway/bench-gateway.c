@@ -3,7 +3,11 @@
  *
  *   bench-gateway [--conns 10000] [--channels 1000] [--rate 1000]
  *                 [--seconds 10] [--warmup 3] [--rounds 1] [--threads N]
- *                 [--durability none|sync]
+ *                 [--durability none|sync] [--bootstrap-servers HOSTS]
+ *
+ * --bootstrap-servers: the gateway's topic lives on that Kafka cluster
+ * (e.g. a rill-broker started beside the bench), a fresh topic per run,
+ * instead of its embedded log.
  *
  * Each server runs in a child process (fork) with the same thread layout
  * (an HTTP thread that upgrades, --threads shards that serve the
@@ -12,8 +16,8 @@
  * subscribers on every shard straight away; the gateway appends it to its
  * embedded log and each shard delivers it from there. The soft
  * RLIMIT_NOFILE is raised to the hard limit (the forked servers inherit
- * it) and both servers listen with a backlog of 4096. This process is the load:
- * --conns connections (one epoll thread, a small hand-written WebSocket
+ * it) and both servers listen with a backlog of 4096. This process is the
+ * load: --conns connections (one epoll thread, a small hand-written WebSocket
  * client so the load costs little), connection i subscribed to channel
  * i % channels; the first 100 connections also publish, --rate publishes/s
  * in total (so delivered/s = rate * conns / channels), each body carrying
@@ -274,6 +278,9 @@ static gboolean quit_cb(gpointer loop)
 }
 
 /* Runs a server; writes its port to @fd; returns at SIGTERM. */
+/* --bootstrap-servers: the gateway on a Kafka cluster (NULL: embedded log). */
+static char *bootstrap;
+
 static void server_main(gboolean gateway, const char *durability, guint threads, int fd)
 {
   GMainLoop *loop = g_main_loop_new(NULL, FALSE);
@@ -287,13 +294,20 @@ static void server_main(gboolean gateway, const char *durability, guint threads,
     dir = g_dir_make_tmp("rill-bench-gw-XXXXXX", NULL);
     rill_gateway_options o;
     rill_gateway_options_init(&o);
-    o.data_dir = dir;
+    char *topic = g_strdup_printf("bench-gateway-%d-%" G_GINT64_FORMAT, (int)getpid(), g_get_real_time());
+    if (bootstrap) {
+      o.bootstrap_servers = bootstrap;
+      o.topic = topic; /* a fresh topic: nothing of an earlier run to read */
+    } else {
+      o.data_dir = dir;
+    }
     o.secret = (const guint8 *)SECRET;
     o.secret_len = strlen(SECRET);
     o.durability = strcmp(durability, "sync") == 0 ? RILL_LOG_DURABILITY_SYNC : RILL_LOG_DURABILITY_NONE;
     o.threads = threads;
     if (!(gw = rill_gateway_new(&o, &e)))
       g_error("gateway: %s", e->message);
+    g_free(topic);
     port = rill_gateway_port(gw);
   } else {
     baseline *b = baseline_new(threads);
@@ -643,6 +657,7 @@ int main(int argc, char **argv)
     {"rounds", 0, 0, G_OPTION_ARG_INT, &rounds, "Baseline/gateway pairs; medians reported (default 1)", "N"},
     {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Shard threads of both servers (default: one per CPU)", "N"},
     {"durability", 0, 0, G_OPTION_ARG_STRING, &durability, "The gateway topic's rill.durability: none (default) or sync", "D"},
+    {"bootstrap-servers", 0, 0, G_OPTION_ARG_STRING, &bootstrap, "The gateway's topic on this Kafka cluster (rill-broker)", "HOSTS"},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   GOptionContext *ctx = g_option_context_new("- rill-gateway vs a storage-less libsoup broadcast server");
@@ -677,8 +692,8 @@ int main(int argc, char **argv)
             conns);
   g_free(range);
   printf("# %d connections, %d channels, %.0f publishes/s -> %.0f deliveries/s offered; %d shard threads per "
-         "server; gateway durability %s\n",
-         conns, channels, rate, rate * conns / channels, threads, durability);
+         "server; gateway durability %s, storage %s\n",
+         conns, channels, rate, rate * conns / channels, threads, durability, bootstrap ? bootstrap : "embedded log");
   printf("%-8s %5s %14s %10s %10s %6s\n", "server", "round", "delivered/s", "p50 ms", "p99 ms", "dead");
   double *bt = g_new(double, rounds), *gt = g_new(double, rounds), *g50 = g_new(double, rounds),
          *g99 = g_new(double, rounds), *b50 = g_new(double, rounds), *b99 = g_new(double, rounds);

@@ -111,8 +111,8 @@ static void want_metadata(kstorage *k)
   g_mutex_unlock(&k->lock);
 }
 
-/* Fires (outside the lock) the waiters of @p below @hwm. Called with the
- * lock held; appends them to @fire. */
+/* Moves the waiters of @kp below its high watermark to @fire, which the
+ * caller fires after unlocking. Called with the lock held. */
 static void take_ready(kpart *kp, GPtrArray *fire)
 {
   for (guint i = 0; i < kp->waiters->len;) {
@@ -245,6 +245,9 @@ static void send_polls(kstorage *k)
   }
 }
 
+/* Refreshes metadata when asked, sends polls, waits for one to complete.
+ * A refresh blocks for up to request.timeout.ms while the cluster is away,
+ * and so may a stop (k_free joins this thread). */
 static gpointer poller_thread(gpointer data)
 {
   kstorage *k = data;

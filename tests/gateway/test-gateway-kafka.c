@@ -4,6 +4,7 @@
  *   gateway B gets it in order with the same ids; B restarts while A goes
  *   on, and a resume on B gets exactly what it missed; history by id and
  *   by time comes from the broker;
+ * - a rill-broker that stops and comes back under a running gateway;
  * - the library on a rill-broker with only a SASL listener, logging in
  *   with the -X properties every rill Kafka tool takes;
  * - the library on librdkafka's mock cluster (an independent Kafka
@@ -246,6 +247,84 @@ static void test_broker_gone(void)
   rill_gateway_free(gw);
 }
 
+/* The broker restarts under a running gateway (same port, same data):
+ * publishes fail while it is away, then succeed, and delivery goes on from
+ * where it was, nothing skipped. */
+static void test_broker_restart(void)
+{
+  broker_proc b = {0};
+  broker_proc_start(&b, NULL);
+  rill_gateway_options o;
+  rill_gateway_options_init(&o);
+  o.bootstrap_servers = b.bootstrap;
+  const char *props[] = {"request.timeout.ms=2000", "retry.backoff.ms=50", "reconnect.backoff.ms=50", NULL};
+  o.kafka_properties = props;
+  o.partitions = 2;
+  o.secret = (const guint8 *)SECRET;
+  o.secret_len = strlen(SECRET);
+  o.port = 0;
+  GError *e = NULL;
+  rill_gateway *gw = rill_gateway_new(&o, &e);
+  g_assert_no_error(e);
+  int port = rill_gateway_port(gw);
+  wsc *alice = login(port, "alice"), *bob = login(port, "bob");
+  subscribe(alice, "room:r", -1);
+  gint64 first = say(bob, "room:r", 1), id;
+  g_assert_cmpint(heard(alice, &id, NULL), ==, 1);
+  g_assert_cmpint(id, ==, first);
+
+  /* away: SIGTERM, keeping the data */
+  g_subprocess_send_signal(b.proc, SIGTERM);
+  g_assert_true(g_subprocess_wait(b.proc, NULL, NULL));
+  g_clear_object(&b.proc);
+  wsc_send(bob, "{\"type\":\"publish\",\"ref\":\"x\",\"channel\":\"room:r\",\"body\":{\"n\":-1}}");
+  JsonObject *err = wsc_next_type(bob, "error", 30000);
+  g_assert_nonnull(err);
+  g_assert_cmpstr(wsc_str(err, "code"), ==, "storage");
+  json_object_unref(err);
+
+  /* back, on the same port with the same data */
+  char *exe = g_build_filename(RILL_BINARY_DIR, "tools", "rill-broker", NULL);
+  char *data = g_build_filename(b.dir, "data", NULL);
+  char *listen = g_strdup_printf("127.0.0.1:%u", b.port);
+  GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+  GSubprocess *again = g_subprocess_launcher_spawn(l, &e, exe, "--data-dir", data, "--listen", listen, NULL);
+  g_assert_no_error(e);
+  g_object_unref(l);
+  /* publish until the gateway's client has reconnected (each try is
+   * answered: an ack, or a storage error) */
+  gint64 second = -1;
+  for (int tries = 0; second < 0 && tries < 200; tries++) {
+    wsc_send(bob, "{\"type\":\"publish\",\"ref\":\"2\",\"channel\":\"room:r\",\"body\":{\"n\":2}}");
+    JsonObject *a = wsc_next(bob, 30000);
+    g_assert_nonnull(a);
+    if (g_strcmp0(wsc_str(a, "type"), "ack") == 0)
+      second = wsc_int(a, "id");
+    else
+      g_usleep(100000);
+    json_object_unref(a);
+  }
+  g_assert_cmpint(second, >, first);
+  /* alice gets it: the poller came back at the offset it had */
+  g_assert_cmpint(heard(alice, &id, NULL), ==, 2);
+  g_assert_cmpint(id, ==, second);
+  assert_quiet(alice);
+  wsc_free(alice);
+  wsc_free(bob);
+  rill_gateway_free(gw);
+  g_subprocess_send_signal(again, SIGTERM);
+  g_assert_true(g_subprocess_wait(again, NULL, NULL));
+  g_object_unref(again);
+  test_rm_rf(b.dir);
+  g_free(b.dir);
+  g_free(b.log_path);
+  g_free(b.bootstrap);
+  g_free(listen);
+  g_free(data);
+  g_free(exe);
+}
+
 /* Security properties pass through to the client: a rill-broker with only
  * a SASL_PLAINTEXT listener, the gateway logging in with SCRAM; a wrong
  * password fails at start. */
@@ -390,6 +469,7 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/gateway-kafka/two-gateways-one-broker", test_two_gateways);
   g_test_add_func("/gateway-kafka/broker-gone", test_broker_gone);
+  g_test_add_func("/gateway-kafka/broker-restart", test_broker_restart);
   g_test_add_func("/gateway-kafka/sasl", test_sasl);
   g_test_add_func("/gateway-kafka/bad-property", test_bad_property);
   g_test_add_func("/gateway-kafka/mock-cluster", test_mock_cluster);
