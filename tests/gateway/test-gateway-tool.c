@@ -31,7 +31,7 @@ static void start(fx *f)
   char *data = g_build_filename(f->dir, "data", NULL);
   GError *e = NULL;
   f->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &e, bin, "--data-dir", data, "--secret-file", f->secret,
-                             "--config", f->config, "--listen", "127.0.0.1:0", NULL);
+                             "--config", f->config, "--listen", "127.0.0.1:0", "--threads", "3", NULL);
   g_assert_no_error(e);
   GDataInputStream *in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(f->proc));
   char *line = g_data_input_stream_read_line_utf8(in, NULL, NULL, &e);
@@ -219,6 +219,11 @@ static void test_static_and_exit_codes(fx *f, gconstpointer data)
   g_assert_cmpint(WEXITSTATUS(status), ==, 1);
   char *argv2[] = {bin, "token", "--secret-file", f->secret, "--user", "no spaces", NULL};
   g_assert_true(g_spawn_sync(NULL, argv2, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL));
+  g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+  /* more shard threads than allowed: a configuration error, 1 */
+  char *argv4[] = {bin, "--data-dir", f->dir, "--secret-file", f->secret, "--threads", "65", NULL};
+  g_assert_true(g_spawn_sync(NULL, argv4, NULL, G_SPAWN_STDERR_TO_DEV_NULL | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                             NULL, NULL, &status, NULL));
   g_assert_cmpint(WEXITSTATUS(status), ==, 1);
   /* storage that cannot be opened: 2 */
   char *argv3[] = {bin, "--data-dir", f->secret, "--secret-file", f->secret, "--listen", "127.0.0.1:0", NULL};
