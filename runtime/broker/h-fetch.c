@@ -2,7 +2,10 @@
  *
  * Evaluation reads every asked partition (rill_log_read: whole batches, the
  * first one always whole — KIP-74) within the partition's max bytes and what
- * is left of the response's max bytes; once the response holds data, a
+ * is left of the response's max bytes — the client's, capped by the
+ * broker's fetch.max.bytes (1 MiB by default: a consumer parses one answer
+ * while the broker sends the next, where one 16 MiB answer would leave it
+ * waiting for all of it and then parsing alone); once the response holds data, a
  * partition whose first batch would overshoot the response limit is left
  * empty this time. If the bytes reach min_bytes, max_wait is 0, a partition
  * errs, or the broker is stopping, the answer goes out at once; otherwise
@@ -205,7 +208,9 @@ static gboolean evaluate(rill__broker_req *req, const fetch_view *view, gboolean
   int np = n_parts(in);
   part_result *res = g_new0(part_result, MAX(np, 1));
   size_t total = 0;
-  int64_t budget = in->max_bytes > 0 ? in->max_bytes : 0;
+  /* The broker's fetch.max.bytes caps the client's: smaller answers let
+   * the consumer parse one while the next is sent (docs/broker.md). */
+  int64_t budget = MIN(in->max_bytes > 0 ? in->max_bytes : 0, (int64_t)req->broker->settings.fetch_max_bytes);
   gboolean any_error = FALSE;
   int k = 0;
   for (int32_t t = 0; t < in->n_topics; t++) {
