@@ -59,6 +59,7 @@ struct rill__broker_settings {
   int64_t log_scrub_interval_ms;           /* log.scrub.interval.ms */
   int32_t message_max_bytes;               /* message.max.bytes → max.message.bytes */
   int32_t socket_request_max_bytes;        /* socket.request.max.bytes */
+  int32_t fetch_max_bytes;                 /* fetch.max.bytes: cap on one Fetch answer's record bytes */
   int64_t queued_max_request_bytes;        /* queued.max.request.bytes: -1 = no bound */
   int64_t connections_max_idle_ms;         /* connections.max.idle.ms */
   int32_t max_connections;                 /* max.connections */

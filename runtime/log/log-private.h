@@ -24,6 +24,7 @@
 #include "runtime/wire/batch-header.h"
 
 #define RILL__PRODUCER_BATCHES 5
+#define RILL__TAIL_BATCHES 64
 
 /* ---- topic config (topic-config.c) ---- */
 typedef struct {
@@ -217,6 +218,16 @@ typedef struct rill__partition {
   int64_t next_offset;          /* log end offset */
   int64_t hwm;                  /* readable up to here (= next_offset unless a sync is pending) */
   int64_t hwm_pos;              /* byte end of hwm in the active segment */
+  /* Where the newest batches of the active segment start (a ring, oldest
+   * overwritten): a consumer at the tail fetches an offset appended moments
+   * ago, and starting its scan here instead of at the sparse index entry
+   * before it saves a header pread per batch in between. Entries belong to
+   * the segment based at tail_base; empty after open and roll. */
+  struct {
+    int64_t offset, position;
+  } tail[RILL__TAIL_BATCHES];
+  guint tail_n;                 /* entries written since tail_base became active */
+  int64_t tail_base;
   int64_t dirty_since_ms;       /* first unsynced append, -1 if none (interval) */
   bool syncing;                 /* a group-commit leader is in fdatasync */
   bool failed;                  /* an fdatasync failed: refuse appends until reopened */

@@ -22,6 +22,12 @@
  * whose end the new hwm covers fires. A failed fdatasync
  * fails every pending entry (and the partition refuses appends after it).
  *
+ * Tail reads: a consumer at the tail asks for offsets appended moments
+ * ago; the sparse index would start its scan up to index.interval.bytes
+ * earlier, a header pread per batch in between (about a dozen preads per
+ * Fetch of small batches). A ring of the last RILL__TAIL_BATCHES batch
+ * starts of the active segment (lookup_start) starts it at the batch.
+ *
  * Page cache: behind the newest page_cache_window_bytes of the active
  * segment, writeback is started early (sync_file_range) and written pages
  * are dropped (POSIX_FADV_DONTNEED), so appends recycle recently freed pages
@@ -348,6 +354,37 @@ static void release_run(release_plan *r)
   rill__segment_unref(r->seg);
 }
 
+/* Records that the batch at @offset starts at @position of @seg, the
+ * active segment (under the lock). */
+static void tail_note(rill__partition *p, rill__segment *seg, int64_t offset, int64_t position)
+{
+  if (p->tail_n == 0 || p->tail_base != seg->base_offset) {
+    p->tail_n = 0;
+    p->tail_base = seg->base_offset;
+  }
+  p->tail[p->tail_n % RILL__TAIL_BATCHES].offset = offset;
+  p->tail[p->tail_n % RILL__TAIL_BATCHES].position = position;
+  p->tail_n++;
+}
+
+/* Where to start scanning @seg for @offset (under the lock): the start of
+ * the newest remembered batch at or below @offset when the ring reaches
+ * back that far, else the sparse index's answer. */
+static int64_t lookup_start(rill__partition *p, rill__segment *seg, int64_t offset)
+{
+  int64_t from = rill__segment_lookup_offset(seg, offset);
+  guint n = MIN(p->tail_n, RILL__TAIL_BATCHES);
+  if (n == 0 || p->tail_base != seg->base_offset)
+    return from;
+  /* Newest first: entries are in offset order, the ring's newest at tail_n - 1. */
+  for (guint i = 1; i <= n; i++) {
+    guint at = (p->tail_n - i) % RILL__TAIL_BATCHES;
+    if (p->tail[at].offset <= offset)
+      return MAX(from, p->tail[at].position);
+  }
+  return from;
+}
+
 /* Starts a new active segment at next_offset (under the lock). */
 static gboolean roll(rill__partition *p, fire_list *fire, GError **error)
 {
@@ -553,6 +590,7 @@ gboolean rill__partition_append(rill__partition *p, uint8_t *data, size_t len,
     seg->created_ms = now;
   for (size_t at = 0; at < len;) {
     rill__batch_header_parse(data + at, len - at, false, &h);
+    tail_note(p, seg, h.base_offset, seg->size);
     rill__segment_index_batch(seg, &h, seg->size, p->cfg.index_interval_bytes);
     if (idempotent)
       rill__producers_update(p->producers, &h, h.base_offset);
@@ -683,7 +721,7 @@ rill_log_fetch *rill__partition_read(rill__partition *p, int64_t offset, size_t 
     return f;
   }
   guint from = find_segment(p, offset);
-  GArray *spans = collect_spans(p, from, rill__segment_lookup_offset(g_ptr_array_index(p->segments, from), offset));
+  GArray *spans = collect_spans(p, from, lookup_start(p, g_ptr_array_index(p->segments, from), offset));
   /* Batches the scrubber found damaged are never served: a read stops
    * before one, and a read starting in one fails (CORRUPT_MESSAGE). */
   g_autoptr(GArray) bad = p->damaged->len ? g_array_copy(p->damaged) : NULL;

@@ -4,7 +4,8 @@
  * Fetch seen from both sides (embedding), pipelined answers in request
  * order, acks=0, durability sync acks pipelined over two connections (large
  * frames included), long polling woken by an append (another thread's, and a
- * corked burst of Produce requests on another connection), KIP-74, refused versions,
+ * corked burst of Produce requests on another connection), KIP-74, the
+ * broker's fetch.max.bytes cap, refused versions,
  * and hostile input (random bytes, a 2 GB size prefix, truncated frames)
  * that must close only the offending connection. */
 #include <rill/broker.h>
@@ -225,6 +226,7 @@ static void send_fetch(int fd, int32_t corr, const char *topic, int32_t partitio
   rill__wire_fetch_request_topic ft = {rill__wire_str_from(topic), &fp, 1};
   rq.max_wait_ms = max_wait;
   rq.min_bytes = min_bytes;
+  rq.max_bytes = 16 << 20;
   rq.topics = &ft;
   rq.n_topics = 1;
   tc_send(fd, RILL_WIRE_API_FETCH, 11, corr, &rq);
@@ -296,6 +298,24 @@ static void test_produce_fetch_embedded(void)
   g_assert_cmpmem((const uint8_t *)g_bytes_get_data(got, NULL) + 8, len2 - 8, b2 + 8, len2 - 8);
   g_bytes_unref(got);
 
+  /* Answers of up to 16 KiB of records are copied into the answer, larger
+   * ones go by sendfile (h-fetch.c): both read back the same bytes. */
+  size_t len3;
+  uint8_t *b3 = test_batch(4, 10000, 3000, 3, &len3);
+  g_assert_cmpuint(len3, >, 16 << 10);
+  copy = g_memdup2(b3, len3);
+  g_assert_true(rill_log_append(f.log, "t", 0, copy, len3, &res, NULL));
+  g_assert_cmpint(res.base_offset, ==, 5);
+  g_free(copy);
+  send_fetch(fd, 20, "t", 0, 3, 0, 1, 1 << 20);
+  got = recv_fetch(fd, 20, &err, &hwm);
+  g_assert_cmpint(err, ==, 0);
+  g_assert_cmpint(hwm, ==, 9);
+  g_assert_cmpuint(g_bytes_get_size(got), ==, len2 + len3);
+  g_assert_cmpmem((const uint8_t *)g_bytes_get_data(got, NULL) + len2 + 8, len3 - 8, b3 + 8, len3 - 8);
+  g_bytes_unref(got);
+  g_free(b3);
+
   /* Past the end: OFFSET_OUT_OF_RANGE, no records. */
   send_fetch(fd, 13, "t", 0, 99, 0, 1, 1 << 20);
   got = recv_fetch(fd, 13, &err, &hwm);
@@ -318,10 +338,50 @@ static void test_produce_fetch_embedded(void)
   g_assert_cmpint(recv_produce(fd, 7, 16, NULL), ==, RILL_KAFKA_ERR_CORRUPT_MESSAGE);
   g_free(old);
   g_assert_true(rill_log_partition_info_get(f.log, "t", 0, &info, NULL));
-  g_assert_cmpint(info.high_watermark, ==, 5);
+  g_assert_cmpint(info.high_watermark, ==, 9);
 
   g_free(b1);
   g_free(b2);
+  close(fd);
+  fixture_stop(&f);
+}
+
+/* fetch.max.bytes caps an answer below the client's own limits (the first
+ * batch still goes whole, KIP-74). */
+static void test_fetch_max_bytes(void)
+{
+  fixture f;
+  const char *settings[] = {"fetch.max.bytes", "1024", NULL};
+  fixture_start(&f, settings);
+  g_assert_true(rill_log_topic_create(f.log, "t", 1, NULL, NULL));
+  size_t small_len = 0, big_len = 0;
+  rill_log_append_result res;
+  for (int i = 0; i < 3; i++) {
+    uint8_t *b = test_batch(1, 600, 1000 + i, (uint32_t)i, &small_len);
+    g_assert_true(rill_log_append(f.log, "t", 0, b, small_len, &res, NULL));
+    g_free(b);
+  }
+  uint8_t *big = test_batch(1, 3000, 2000, 9, &big_len);
+  g_assert_true(rill_log_append(f.log, "t", 0, big, big_len, &res, NULL));
+  g_free(big);
+  g_assert_cmpuint(small_len, <, 1024);
+  g_assert_cmpuint(2 * small_len, >, 1024);
+  g_assert_cmpuint(big_len, >, 1024);
+  int fd = tc_connect(f.port);
+  int16_t err;
+  int64_t hwm;
+  /* The client allows 1 MiB for the partition, 16 MiB for the answer. */
+  send_fetch(fd, 1, "t", 0, 0, 0, 1, 1 << 20);
+  GBytes *got = recv_fetch(fd, 1, &err, &hwm);
+  g_assert_cmpint(err, ==, 0);
+  g_assert_cmpint(hwm, ==, 4);
+  g_assert_cmpuint(g_bytes_get_size(got), ==, small_len);
+  g_bytes_unref(got);
+  send_fetch(fd, 2, "t", 0, 3, 0, 1, 1 << 20);
+  got = recv_fetch(fd, 2, &err, &hwm);
+  g_assert_cmpint(err, ==, 0);
+  g_assert_cmpuint(g_bytes_get_size(got), ==, big_len);
+  g_bytes_unref(got);
   close(fd);
   fixture_stop(&f);
 }
@@ -619,6 +679,7 @@ int main(int argc, char **argv)
   g_test_add_func("/broker/api-versions", test_api_versions);
   g_test_add_func("/broker/metadata", test_metadata);
   g_test_add_func("/broker/produce-fetch-embedded", test_produce_fetch_embedded);
+  g_test_add_func("/broker/fetch-max-bytes", test_fetch_max_bytes);
   g_test_add_func("/broker/pipelining-acks0", test_pipelining_and_acks0);
   g_test_add_func("/broker/produce-sync-pipelined", test_produce_sync_pipelined);
   g_test_add_func("/broker/long-poll-woken-by-wire-produce", test_long_poll_woken_by_wire_produce);

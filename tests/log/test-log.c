@@ -171,6 +171,35 @@ static void test_round_trip(void)
   test_rm_rf(dir);
 }
 
+/* Reads of the newest batches start from the partition's ring of recent
+ * batch starts (partition.c: lookup_start), older ones from the sparse
+ * index: with one index entry per segment and more batches than the ring
+ * holds, every offset still reads back its own batch, before and after the
+ * ring wraps, and the tail reader's pattern (read at the last high
+ * watermark after each append) gets exactly the new batch. */
+static void test_tail_reads(void)
+{
+  g_autofree char *dir = test_tmpdir();
+  rill_log *log = open_log(dir);
+  static const char *const sparse[] = {"index.interval.bytes", "100000000", NULL};
+  create(log, "t", 1, sparse);
+  GRand *r = g_rand_new_with_seed(7);
+  GArray *st = stored_new();
+  append_random(log, "t", 0, r, 40, false, st);
+  check_all(log, "t", 0, st, 0);
+  for (int i = 0; i < 200; i++) { /* the ring holds 64 (RILL__TAIL_BATCHES) */
+    int64_t hwm = g_array_index(st, stored, st->len - 1).last + 1;
+    append_random(log, "t", 0, r, 1, false, st);
+    g_autoptr(GBytes) b = read_bytes(log, "t", 0, hwm, G_MAXSIZE);
+    g_assert_true(g_bytes_equal(b, g_array_index(st, stored, st->len - 1).bytes));
+  }
+  check_all(log, "t", 0, st, 0);
+  rill_log_close(log);
+  g_array_unref(st);
+  g_rand_free(r);
+  test_rm_rf(dir);
+}
+
 static int64_t linear_time_lookup(GArray *st, int64_t ts, int64_t *found)
 {
   for (guint i = 0; i < st->len; i++) {
@@ -1006,6 +1035,7 @@ int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/log/round-trip", test_round_trip);
+  g_test_add_func("/log/tail-reads", test_tail_reads);
   g_test_add_func("/log/timestamps-and-indexes", test_timestamps_and_indexes);
   g_test_add_func("/log/torn-tail/truncated", test_torn_truncated);
   g_test_add_func("/log/torn-tail/flipped", test_torn_flipped);
