@@ -70,7 +70,11 @@ typedef struct {
   chunk *pool[N_SIZES]; /* free chunks by size, CHUNK_MIN << i */
   GPtrArray *spare;     /* empty rill__table* of closed windows, for new ones */
   rill__join_acct acct;
+  window *last;         /* the window find_window() found last, or NULL */
 } wjoin;
+
+/* Records whose table slots are prefetched before the first is matched. */
+#define GROUP 8
 
 /* Fixed overhead accounted per window: the struct and its tree node (records:
  * their rill__join_rec header is in their size). */
@@ -151,6 +155,8 @@ static void *arena_alloc(wjoin *s, window *w, size_t n)
 
 static void window_free(wjoin *s, window *w)
 {
+  if (s->last == w)
+    s->last = NULL;
   rill__table_clear(w->entries);
   g_ptr_array_add(s->spare, w->entries);
   account(s, w, -w->bytes, -w->records);
@@ -183,21 +189,40 @@ static gboolean wjoin_open(rill_ctx *ctx, void *user_data, void **state, GError 
 
 /* The entry of (@start, @key), created if absent. (transfer none: valid
  * until the next insert into the window) */
-static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, window **wp)
+/* The open window starting at @start, or NULL. Consecutive records mostly
+ * fall in one window: the last one found is tried first. */
+static window *find_window(wjoin *s, int64_t start)
 {
+  if (s->last && s->last->start == start)
+    return s->last;
   window *w = g_tree_lookup(s->windows, &start);
+  if (w)
+    s->last = w;
+  return w;
+}
+
+static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, uint64_t hash, window **wp)
+{
+  window *w = find_window(s, start);
   if (!w) {
+    /* Sized for as many keys as the newest open window has: windows of
+     * one stream hold similar key counts, and a table grown from empty
+     * rehashes a dozen times into fresh memory. */
+    GTreeNode *newest = g_tree_node_last(s->windows);
+    size_t expect = newest ? rill__table_len(((window *)g_tree_node_value(newest))->entries) : 0;
     w = g_new0(window, 1);
     w->start = start;
     w->entries = s->spare->len ? g_ptr_array_steal_index_fast(s->spare, s->spare->len - 1)
                                : rill__table_new(sizeof(entry));
+    rill__table_reserve(w->entries, expect);
     w->table_bytes = rill__table_bytes(w->entries);
     g_tree_insert(s->windows, &w->start, w);
+    s->last = w;
     account(s, w, WINDOW_BYTES + (gint64)w->table_bytes, 0);
   }
   *wp = w;
   gboolean created;
-  entry *e = rill__table_upsert(w->entries, key.data, key.len, rill__hash(key.data, key.len), &created);
+  entry *e = rill__table_upsert(w->entries, key.data, key.len, hash, &created);
   if (created) {
     size_t now = rill__table_bytes(w->entries);
     account(s, w, (gint64)(now - w->table_bytes), 0);
@@ -218,19 +243,27 @@ static void append(GList **head, GList **tail, rill__join_rec *rec)
   *tail = &rec->link;
 }
 
-static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_record *r, rill_emitter *out)
+/* The window of timestamp @ts: *@start and *@last (its max timestamp);
+ * FALSE when the record is late (no timestamp, a window closed already, or
+ * one that would start below INT64_MIN, which cannot be represented). */
+static gboolean window_of(const wjoin *s, int64_t ts, int64_t *start, int64_t *last)
+{
+  int64_t size = s->join->size_ms;
+  if (ts == RILL_TIMESTAMP_NONE)
+    return FALSE;
+  int64_t mod = ((ts % size) + size) % size; /* start = floor(ts / size) * size */
+  if (__builtin_sub_overflow(ts, mod, start))
+    return FALSE;
+  *last = rill__join_sat_add(*start, size - 1);
+  return *last > s->watermark;
+}
+
+static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_record *r, uint64_t key_hash,
+                            rill_emitter *out)
 {
   rill_join *join = s->join;
-  int64_t size = join->size_ms;
-  if (r->timestamp == RILL_TIMESTAMP_NONE) {
-    rill__join_count(&join->late_records, 1);
-    return RILL_FLOW_OK;
-  }
   int64_t start, last;
-  int64_t mod = ((r->timestamp % size) + size) % size;
-  /* start = floor(ts / size) * size. A window that would start below
-   * INT64_MIN cannot be represented; its records count as late. */
-  if (__builtin_sub_overflow(r->timestamp, mod, &start) || (last = rill__join_sat_add(start, size - 1)) <= s->watermark) {
+  if (!window_of(s, r->timestamp, &start, &last)) {
     rill__join_count(&join->late_records, 1);
     return RILL_FLOW_OK;
   }
@@ -242,7 +275,7 @@ static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_reco
     return RILL_FLOW_OK;
   }
   window *w;
-  entry *e = lookup_entry(s, start, key, &w);
+  entry *e = lookup_entry(s, start, key, key_hash ? key_hash : rill__hash(key.data, key.len), &w);
   rill_flow flow = RILL_FLOW_OK;
   if (side == RILL_JOIN_SIDE_LEFT) {
     for (GList *l = e->right; l && flow == RILL_FLOW_OK; l = l->next)
@@ -270,9 +303,31 @@ static rill_flow wjoin_process(rill_ctx *ctx, void *state, guint input, rill_bat
 {
   wjoin *s = state;
   const rill_record *r = rill_batch_records(batch);
+  size_t n = rill_batch_len(batch);
+  /* Each record's key lands on a random slot of a table that outgrows the
+   * caches, and matching it right away leaves the CPU no room to overlap
+   * those misses: the keys of a group of records are hashed and their
+   * slots prefetched first. Only where the join key is the record key: a
+   * key function writes into the one scratch buffer and would run twice. */
+  gboolean record_key = s->join->key_fn[input].fn == NULL;
+  uint64_t hash[GROUP];
   rill_flow flow = RILL_FLOW_OK;
-  for (size_t i = 0, n = rill_batch_len(batch); i < n && flow == RILL_FLOW_OK; i++)
-    flow = add_record(ctx, s, input, &r[i], out);
+  for (size_t i = 0; i < n && flow == RILL_FLOW_OK; i += GROUP) {
+    size_t m = MIN(GROUP, n - i);
+    for (size_t j = 0; j < m; j++) {
+      const rill_record *x = &r[i + j];
+      int64_t start, last;
+      window *w;
+      hash[j] = 0;
+      if (!record_key || !x->key.data || !window_of(s, x->timestamp, &start, &last))
+        continue;
+      hash[j] = rill__hash(x->key.data, x->key.len);
+      if ((w = find_window(s, start)) != NULL)
+        rill__table_prefetch(w->entries, hash[j]);
+    }
+    for (size_t j = 0; j < m && flow == RILL_FLOW_OK; j++)
+      flow = add_record(ctx, s, input, &r[i + j], hash[j], out);
+  }
   rill_batch_unref(batch);
   rill__join_acct_flush(&s->acct, ctx);
   return flow;
@@ -420,7 +475,8 @@ static gboolean wjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
       if (!r.ok)
         break;
       window *w;
-      entry *e = lookup_entry(s, start, rill_bytes_make(kd ? kd : (const uint8_t *)"", kl), &w);
+      rill_bytes key = rill_bytes_make(kd ? kd : (const uint8_t *)"", kl);
+      entry *e = lookup_entry(s, start, key, rill__hash(key.data, key.len), &w);
       for (guint side = 0; side < 2 && r.ok; side++) {
         uint32_t nr = rill__snap_get_u32(&r);
         for (uint32_t k = 0; r.ok && k < nr; k++) {
