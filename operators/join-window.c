@@ -76,6 +76,17 @@ typedef struct {
 /* Records whose table slots are prefetched before the first is matched. */
 #define GROUP 8
 
+/* Starts loading a stored record: its header and the first bytes of its
+ * copy, which follow it (what a combine reads). */
+static inline void prefetch_rec(const rill__join_rec *rec)
+{
+  const char *p = (const char *)rec;
+  __builtin_prefetch(p);
+  __builtin_prefetch(p + 64);
+  __builtin_prefetch(p + 128);
+  __builtin_prefetch(p + 192);
+}
+
 /* Fixed overhead accounted per window: the struct and its tree node (records:
  * their rill__join_rec header is in their size). */
 #define WINDOW_BYTES ((gint64)(sizeof(window) + 64))
@@ -311,19 +322,28 @@ static rill_flow wjoin_process(rill_ctx *ctx, void *state, guint input, rill_bat
    * key function writes into the one scratch buffer and would run twice. */
   gboolean record_key = s->join->key_fn[input].fn == NULL;
   uint64_t hash[GROUP];
+  window *win[GROUP];
   rill_flow flow = RILL_FLOW_OK;
   for (size_t i = 0; i < n && flow == RILL_FLOW_OK; i += GROUP) {
     size_t m = MIN(GROUP, n - i);
     for (size_t j = 0; j < m; j++) {
       const rill_record *x = &r[i + j];
       int64_t start, last;
-      window *w;
       hash[j] = 0;
+      win[j] = NULL;
       if (!record_key || !x->key.data || !window_of(s, x->timestamp, &start, &last))
         continue;
       hash[j] = rill__hash(x->key.data, x->key.len);
-      if ((w = find_window(s, start)) != NULL)
-        rill__table_prefetch(w->entries, hash[j]);
+      if ((win[j] = find_window(s, start)) != NULL)
+        rill__table_prefetch(win[j]->entries, hash[j]);
+    }
+    /* Then the first stored record of the other side, which a match
+     * reads next: it was stored long ago and left the caches. */
+    for (size_t j = 0; j < m; j++) {
+      const entry *e = win[j] ? rill__table_lookup(win[j]->entries, r[i + j].key.data, r[i + j].key.len, hash[j]) : NULL;
+      const GList *other = e ? (input == RILL_JOIN_SIDE_LEFT ? e->right : e->left) : NULL;
+      if (other)
+        prefetch_rec(other->data);
     }
     for (size_t j = 0; j < m && flow == RILL_FLOW_OK; j++)
       flow = add_record(ctx, s, input, &r[i + j], hash[j], out);
