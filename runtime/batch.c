@@ -341,17 +341,6 @@ rill_batch *rill__batch_select(rill_batch *batch, gboolean (*keep)(const rill_re
 
 /* ---- builder ------------------------------------------------------------ */
 
-struct rill_batch_builder {
-  rill_batch *batch;       /* being built; NULL until the first use after finish */
-  size_t max_records;
-  rill_buffer *arena;      /* current chunk; the builder holds its own reference */
-  size_t arena_used;
-  size_t arena_bytes;      /* arena bytes handed out to the batch being built */
-  guint64 last_owner;      /* serial of the last owner referenced into batch */
-  const char *topic_src;   /* last topic copied into this batch, and its copy */
-  const char *topic_copy;
-};
-
 rill_batch_builder *rill_batch_builder_new(size_t max_records)
 {
   rill_batch_builder *b = g_new0(rill_batch_builder, 1);
