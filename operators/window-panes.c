@@ -353,8 +353,8 @@ static rill_flow pane_process(rill_ctx *ctx, void *state, guint input, rill_batc
       rill__window_late(ctx, &st->cfg->spec, &r[i]);
       continue;
     }
-    int64_t ps = pane_of(st, ts);
-    if (ps != cur_ps || !cur) {
+    if (!cur || ts < cur_ps || ts - cur_ps >= st->slice) { /* not the previous record's pane */
+      int64_t ps = pane_of(st, ts);
       if (expired(st, last_start(st, ps) + st->size)) {
         rill__window_late(ctx, &st->cfg->spec, &r[i]);
         continue;
@@ -377,7 +377,7 @@ static rill_flow pane_process(rill_ctx *ctx, void *state, guint input, rill_batc
     rill__agg_add(agg, acc, &r[i]);
     if (G_UNLIKELY(cur_fired)) {
       uint32_t klen = (uint32_t)k->len;
-      g_byte_array_append(st->dirty, (const uint8_t *)&ps, 8);
+      g_byte_array_append(st->dirty, (const uint8_t *)&cur_ps, 8);
       g_byte_array_append(st->dirty, (const uint8_t *)&klen, 4);
       g_byte_array_append(st->dirty, k->data ? k->data : (const uint8_t *)"", klen);
     }
