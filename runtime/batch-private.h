@@ -54,16 +54,26 @@ void rill__batch_add_buffer(rill_batch *batch, rill_buffer *buffer);
  * time through a function pointer, a loop's body is too long for the CPU
  * to run far enough ahead to overlap those misses by itself (a filter
  * stalled on each record's first byte: Q2 ran at half the hand-written
- * loop's speed); loops over a batch call this for record @i to ask for the
- * value of the record RILL__PREFETCH_AHEAD places on. Its first 256 bytes
- * (four lines) are asked for: later stages of the chain (a sink reading
- * every field) then find small values in cache too, as one hand-written
- * loop reading each event once would. A prefetch never faults, so an
- * absent value (NULL) is harmless. (The index is clamped rather than
- * tested: GCC 12 drops a prefetch under that test at -O2.) */
+ * loop's speed); loops over a batch call these for record @i to ask for
+ * the value of the record RILL__PREFETCH_AHEAD places on. A prefetch never
+ * faults, so an absent value (NULL) is harmless. (The index is clamped
+ * rather than tested: GCC 12 drops a prefetch under that test at -O2.) */
 #define RILL__PREFETCH_AHEAD 32
 
+/* The value's first line: for map, flat_map, key_by and window adds. */
 static inline void rill__batch_prefetch_value(const rill_batch *batch, size_t i)
+{
+  size_t j = MIN(i + RILL__PREFETCH_AHEAD, (size_t)batch->n_records - 1);
+  __builtin_prefetch(batch->records[j].value.data);
+}
+
+/* The value's first 256 bytes (four lines), for filters, which usually
+ * come first in a chain: the stages after them (a sink reading every
+ * field) then find small values in cache, as one hand-written loop
+ * reading each event once would. Asking again for lines already asked for
+ * in the later stages cost more than it saved (Q7: filter, flat_map,
+ * window), so they ask for the first line only. */
+static inline void rill__batch_prefetch_value_all(const rill_batch *batch, size_t i)
 {
   size_t j = MIN(i + RILL__PREFETCH_AHEAD, (size_t)batch->n_records - 1);
   const uint8_t *v = batch->records[j].value.data;
