@@ -18,6 +18,7 @@ static rill_flow map_process(rill_ctx *ctx, void *state, guint input, rill_batch
   rill_emitter_reference(out, batch);
   const rill_record *r = batch->records;
   for (guint32 i = 0, n = batch->n_records; i < n && flow == RILL_FLOW_OK; i++) {
+    rill__batch_prefetch_value(batch, i);
     rill_record o = r[i];
     flow = fn(ctx, &r[i], &o, c->user_data);
     if (flow == RILL_FLOW_OK)

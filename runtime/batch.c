@@ -301,6 +301,7 @@ size_t rill_batch_retain(rill_batch *batch, gboolean (*keep)(const rill_record *
   g_return_val_if_fail(rill_batch_is_writable(batch), batch->n_records);
   size_t kept = 0, bytes = 0;
   for (size_t i = 0; i < batch->n_records; i++) {
+    rill__batch_prefetch_value_all(batch, i);
     if (!keep(&batch->records[i], user_data))
       continue;
     if (kept != i)
@@ -323,6 +324,7 @@ rill_batch *rill__batch_select(rill_batch *batch, gboolean (*keep)(const rill_re
   /* Shared (a fan-out's other branches hold it): copy only what is kept. */
   rill_batch *b = rill__batch_new(batch->n_records); /* the default size comes from the recycle cache */
   for (size_t i = 0; i < batch->n_records; i++) {
+    rill__batch_prefetch_value_all(batch, i);
     if (!keep(&batch->records[i], user_data))
       continue;
     b->records[b->n_records++] = batch->records[i];
@@ -338,17 +340,6 @@ rill_batch *rill__batch_select(rill_batch *batch, gboolean (*keep)(const rill_re
 }
 
 /* ---- builder ------------------------------------------------------------ */
-
-struct rill_batch_builder {
-  rill_batch *batch;       /* being built; NULL until the first use after finish */
-  size_t max_records;
-  rill_buffer *arena;      /* current chunk; the builder holds its own reference */
-  size_t arena_used;
-  size_t arena_bytes;      /* arena bytes handed out to the batch being built */
-  guint64 last_owner;      /* serial of the last owner referenced into batch */
-  const char *topic_src;   /* last topic copied into this batch, and its copy */
-  const char *topic_copy;
-};
 
 rill_batch_builder *rill_batch_builder_new(size_t max_records)
 {

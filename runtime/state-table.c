@@ -189,6 +189,15 @@ void rill__table_prefetch(const rill__table *t, uint64_t hash)
     __builtin_prefetch(at(t, hash & (t->cap - 1)));
 }
 
+void rill__table_reserve(rill__table *t, size_t n)
+{
+  size_t cap = t->cap ? t->cap : 16;
+  while ((n + t->tombs + 1) * 10 >= cap * 7)
+    cap *= 2;
+  if (cap != t->cap)
+    rehash(t, cap);
+}
+
 void *rill__table_lookup(const rill__table *t, const void *key, size_t len, uint64_t hash)
 {
   if (!t->cap)

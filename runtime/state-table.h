@@ -42,6 +42,8 @@ rill__table *rill__table_new(size_t value_size);
 void rill__table_free(rill__table *t);
 /* Removes every entry, keeping the capacity. */
 void rill__table_clear(rill__table *t);
+/* Grows the capacity so that @n entries fit without a rehash. */
+void rill__table_reserve(rill__table *t, size_t n);
 
 /* Grows @t so that @n more inserts rehash nothing (a store that knows how
  * many keys are coming: a new window sized like the one before it). */
