@@ -411,13 +411,6 @@ static inline rill_record *push(rill_batch_builder *b, const rill_record *r, siz
 rill_record *rill_batch_builder_append_raw(rill_batch_builder *builder, const rill_record *record)
 {
   g_return_val_if_fail(builder != NULL && record != NULL, NULL);
-  /* A record appended raw references bytes the producer usually did not
-   * read (a zero-copy source over fetched or stored data), and the first
-   * stage that looks at them would stall on each record in turn, a call
-   * through a function pointer apart. Asking for the value's first line
-   * here starts those misses while the producer is still building the
-   * batch (NEXMark Q8 at P = 1: a fifth of the task's CPU time). */
-  __builtin_prefetch(record->value.data);
   size_t payload = record->key.len + record->value.len;
   for (uint32_t i = 0; i < record->n_headers; i++)
     payload += record->headers[i].key.len + record->headers[i].value.len;

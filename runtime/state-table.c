@@ -212,15 +212,6 @@ void *rill__table_lookup(const rill__table *t, const void *key, size_t len, uint
   }
 }
 
-void rill__table_reserve(rill__table *t, size_t n)
-{
-  size_t cap = t->cap ? t->cap : 16;
-  while ((t->live + t->tombs + n) * 10 >= cap * 7)
-    cap *= 2;
-  if (cap != t->cap)
-    rehash(t, cap);
-}
-
 void *rill__table_upsert(rill__table *t, const void *key, size_t len, uint64_t hash, gboolean *created)
 {
   g_assert(hash >= 2);

@@ -45,10 +45,6 @@ void rill__table_clear(rill__table *t);
 /* Grows the capacity so that @n entries fit without a rehash. */
 void rill__table_reserve(rill__table *t, size_t n);
 
-/* Grows @t so that @n more inserts rehash nothing (a store that knows how
- * many keys are coming: a new window sized like the one before it). */
-void rill__table_reserve(rill__table *t, size_t n);
-
 /* The value for @key, inserting a zero-filled one if absent (*@created tells
  * which, may be NULL). @hash must be rill__hash(@key, @len). (transfer none) */
 void *rill__table_upsert(rill__table *t, const void *key, size_t len, uint64_t hash, gboolean *created);
