@@ -46,12 +46,21 @@ typedef struct chunk {
   guint8 data[];
 } chunk;
 
+/* A stored record: a small header, then the copy of the record's bytes
+ * (rill__join_copy). 96 bytes of header where rill__join_rec has 152:
+ * a window join needs no join key, expiry order or back link. */
+typedef struct wrec {
+  rill_record rec;       /* views the copy after the struct */
+  struct wrec *next;     /* the key's next record of this side, arrival order */
+  guint8 matched;        /* left records: matched at least once */
+} wrec;
+
 /* A key's value in its window's table. Lists link records in the arena and
  * never point back here, so the table may move it when it grows. Kept to 32
  * bytes: with the table's slot header a slot is one cache line. */
 typedef struct {
-  GList *left, *left_tail;   /* rill__join_rec (link.data), arrival order */
-  GList *right, *right_tail;
+  wrec *left, *left_tail;   /* arrival order */
+  wrec *right, *right_tail;
 } entry;
 
 typedef struct {
@@ -78,7 +87,7 @@ typedef struct {
 
 /* Starts loading a stored record: its header and the first bytes of its
  * copy, which follow it (what a combine reads). */
-static inline void prefetch_rec(const rill__join_rec *rec)
+static inline void prefetch_rec(const wrec *rec)
 {
   const char *p = (const char *)rec;
   __builtin_prefetch(p);
@@ -88,7 +97,7 @@ static inline void prefetch_rec(const rill__join_rec *rec)
 }
 
 /* Fixed overhead accounted per window: the struct and its tree node (records:
- * their rill__join_rec header is in their size). */
+ * their wrec header is in their size). */
 #define WINDOW_BYTES ((gint64)(sizeof(window) + 64))
 
 static gint cmp_start(gconstpointer a, gconstpointer b, gpointer unused)
@@ -242,16 +251,25 @@ static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, uint64_t has
   return e;
 }
 
-static void append(GList **head, GList **tail, rill__join_rec *rec)
+static void append(wrec **head, wrec **tail, wrec *rec)
 {
-  rec->link.data = rec;
-  rec->link.next = NULL;
-  rec->link.prev = *tail;
+  rec->next = NULL;
   if (*tail)
-    (*tail)->next = &rec->link;
+    (*tail)->next = rec;
   else
-    *head = &rec->link;
-  *tail = &rec->link;
+    *head = rec;
+  *tail = rec;
+}
+
+/* @r copied into @w's arena, accounted. */
+static wrec *store(wjoin *s, window *w, const rill_record *r)
+{
+  size_t size = sizeof(wrec) + rill__join_copy_size(r);
+  wrec *rec = arena_alloc(s, w, size);
+  rill__join_copy(&rec->rec, rec + 1, r);
+  rec->matched = 0;
+  account(s, w, (gint64)size, 1);
+  return rec;
 }
 
 /* The window of timestamp @ts: *@start and *@last (its max timestamp);
@@ -289,24 +307,20 @@ static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_reco
   entry *e = lookup_entry(s, start, key, key_hash ? key_hash : rill__hash(key.data, key.len), &w);
   rill_flow flow = RILL_FLOW_OK;
   if (side == RILL_JOIN_SIDE_LEFT) {
-    for (GList *l = e->right; l && flow == RILL_FLOW_OK; l = l->next)
-      flow = rill__join_emit(join, ctx, r, &((rill__join_rec *)l->data)->rec, key, last, out);
+    for (const wrec *rr = e->right; rr && flow == RILL_FLOW_OK; rr = rr->next)
+      flow = rill__join_emit(join, ctx, r, &rr->rec, key, last, out);
   } else {
-    for (GList *l = e->left; l && flow == RILL_FLOW_OK; l = l->next) {
-      rill__join_rec *lr = l->data;
+    for (wrec *lr = e->left; lr && flow == RILL_FLOW_OK; lr = lr->next) {
       lr->matched = 1;
       flow = rill__join_emit(join, ctx, &lr->rec, r, key, last, out);
     }
   }
-  size_t rsize = rill__join_rec_size(r, (rill_bytes){NULL, 0});
-  rill__join_rec *rec = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, r, (rill_bytes){NULL, 0});
-  rec->side = (guint8)side;
+  wrec *rec = store(s, w, r);
   rec->matched = side == RILL_JOIN_SIDE_LEFT && e->right != NULL;
   if (side == RILL_JOIN_SIDE_LEFT)
     append(&e->left, &e->left_tail, rec);
   else
     append(&e->right, &e->right_tail, rec);
-  account(s, w, (gint64)rsize, 1);
   return flow;
 }
 
@@ -341,9 +355,9 @@ static rill_flow wjoin_process(rill_ctx *ctx, void *state, guint input, rill_bat
      * reads next: it was stored long ago and left the caches. */
     for (size_t j = 0; j < m; j++) {
       const entry *e = win[j] ? rill__table_lookup(win[j]->entries, r[i + j].key.data, r[i + j].key.len, hash[j]) : NULL;
-      const GList *other = e ? (input == RILL_JOIN_SIDE_LEFT ? e->right : e->left) : NULL;
+      const wrec *other = e ? (input == RILL_JOIN_SIDE_LEFT ? e->right : e->left) : NULL;
       if (other)
-        prefetch_rec(other->data);
+        prefetch_rec(other);
     }
     for (size_t j = 0; j < m && flow == RILL_FLOW_OK; j++)
       flow = add_record(ctx, s, input, &r[i + j], hash[j], out);
@@ -364,8 +378,7 @@ static rill_flow close_window(rill_ctx *ctx, wjoin *s, window *w, rill_emitter *
     void *v;
     for (size_t it = 0; rill__table_next(w->entries, &it, &key, &v);) {
       entry *e = v;
-      for (GList *ll = e->left; ll; ll = ll->next) {
-        rill__join_rec *l = ll->data;
+      for (wrec *l = e->left; l; l = l->next) {
         if (l->matched)
           continue;
         l->matched = 1; /* emitted: never again, even if a retry closes it again */
@@ -449,13 +462,15 @@ static void wjoin_close(rill_ctx *ctx, void *state)
  * entry: u32-prefixed key, then per side (left, right): u32 count, per
  * record: u8 matched + the record (snap.h), in arrival order. */
 
-static void snap_list(GByteArray *out, GList *l)
+static void snap_list(GByteArray *out, const wrec *l)
 {
-  rill__snap_u32(out, g_list_length(l));
+  uint32_t n = 0;
+  for (const wrec *x = l; x; x = x->next)
+    n++;
+  rill__snap_u32(out, n);
   for (; l; l = l->next) {
-    rill__join_rec *rec = l->data;
-    rill__snap_u8(out, rec->matched);
-    rill__snap_record(out, &rec->rec);
+    rill__snap_u8(out, l->matched);
+    rill__snap_record(out, &l->rec);
   }
 }
 
@@ -506,17 +521,14 @@ static gboolean wjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
           char *topic;
           if (!rill__snap_get_record(&r, &rec, &h, &topic))
             break;
-          size_t rsize = rill__join_rec_size(&rec, (rill_bytes){NULL, 0});
-          rill__join_rec *jr = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, &rec, (rill_bytes){NULL, 0});
+          wrec *jr = store(s, w, &rec);
           g_free(h);
           g_free(topic);
-          jr->side = (guint8)side;
           jr->matched = matched;
           if (side == RILL_JOIN_SIDE_LEFT)
             append(&e->left, &e->left_tail, jr);
           else
             append(&e->right, &e->right_tail, jr);
-          account(s, w, (gint64)rsize, 1);
         }
       }
     }
