@@ -68,6 +68,7 @@ typedef struct {
   rill__table *entries; /* join key -> entry */
   size_t table_bytes;   /* accounted for the table */
   chunk *chunks;        /* the arena, newest first */
+  size_t first_chunk;   /* size of the arena's first chunk (CHUNK_MIN, or the newest window's chunk size at creation) */
   gint64 bytes, records; /* accounted for this window */
 } window;
 
@@ -154,7 +155,7 @@ static void *arena_alloc(wjoin *s, window *w, size_t n)
   n = (n + 7) & ~(size_t)7;
   chunk *c = w->chunks;
   if (!c || c->cap - c->used < n) {
-    size_t size = c ? MIN(c->size * 2, CHUNK_MAX) : CHUNK_MIN;
+    size_t size = c ? MIN(c->size * 2, CHUNK_MAX) : w->first_chunk;
     if (size - sizeof(chunk) < n)
       size = n + sizeof(chunk) > CHUNK_MAX ? n + sizeof(chunk) : CHUNK_MAX;
     chunk **pool = pool_of(s, size);
@@ -229,9 +230,14 @@ static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, uint64_t has
      * one stream hold similar key counts, and a table grown from empty
      * rehashes a dozen times into fresh memory. */
     GTreeNode *newest = g_tree_node_last(s->windows);
-    size_t expect = newest ? rill__table_len(((window *)g_tree_node_value(newest))->entries) : 0;
+    window *prev = newest ? g_tree_node_value(newest) : NULL;
+    size_t expect = prev ? rill__table_len(prev->entries) : 0;
     w = g_new0(window, 1);
     w->start = start;
+    /* Its arena starts where the newest window's has got to, for the same
+     * reason: climbing from CHUNK_MIN again costs a fresh chunk of every
+     * size on 4 KiB pages, a fault per page. */
+    w->first_chunk = prev && prev->chunks ? MIN(prev->chunks->size, CHUNK_MAX) : CHUNK_MIN;
     w->entries = s->spare->len ? g_ptr_array_steal_index_fast(s->spare, s->spare->len - 1)
                                : rill__table_new(sizeof(entry));
     rill__table_reserve(w->entries, expect);
