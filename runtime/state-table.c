@@ -159,6 +159,21 @@ void rill__table_clear(rill__table *t)
   t->live = t->tombs = 0;
 }
 
+/* The capacity a full table grows to: double, except that an array that
+ * would reach HUGE / 4 goes straight to HUGE or more. The arrays between
+ * (512 KiB, 1 MiB) would sit on 4 KiB pages, a fault per page for each
+ * rehash on the way up; a table that size is on its way to megabytes (the
+ * first window of a join or an aggregate), and at most it holds 4x the
+ * memory its keys need. */
+static size_t grown(const rill__table *t)
+{
+  size_t cap = t->cap * 2;
+  if (cap * t->stride >= HUGE / 4)
+    while (cap * t->stride < HUGE)
+      cap *= 2;
+  return cap;
+}
+
 /* Rebuilds into @cap slots (drops tombstones); keys move with their slots. */
 static void rehash(rill__table *t, size_t cap)
 {
@@ -216,7 +231,7 @@ void *rill__table_upsert(rill__table *t, const void *key, size_t len, uint64_t h
 {
   g_assert(hash >= 2);
   if (G_UNLIKELY((t->live + t->tombs + 1) * 10 >= t->cap * 7))
-    rehash(t, t->cap == 0 ? 16 : (t->live + 1) * 2 * 10 >= t->cap * 7 ? t->cap * 2 : t->cap);
+    rehash(t, t->cap == 0 ? 16 : (t->live + 1) * 2 * 10 >= t->cap * 7 ? grown(t) : t->cap);
   size_t mask = t->cap - 1;
   slot *free_slot = NULL;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
