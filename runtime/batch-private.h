@@ -111,6 +111,24 @@ static inline rill_record *rill__builder_append_raw(rill_batch_builder *builder,
   return dst;
 }
 
+/* Size of a builder's arena chunks; allocations over a quarter of it get
+ * a buffer of their own. */
+#define RILL__ARENA_CHUNK (64 * 1024)
+
+/* rill_batch_builder_alloc, inlined when the current chunk has room (a
+ * chunk with room is always referenced by the batch being built). */
+static inline void *rill__builder_alloc(rill_batch_builder *builder, size_t len)
+{
+  size_t padded = (len + 7) & ~(size_t)7;
+  if (G_UNLIKELY(!builder->batch || !builder->arena || padded > RILL__ARENA_CHUNK / 4 ||
+                 padded > builder->arena->size - builder->arena_used))
+    return rill_batch_builder_alloc(builder, len);
+  void *p = builder->arena->data + builder->arena_used;
+  builder->arena_used += padded;
+  builder->arena_bytes += padded;
+  return p;
+}
+
 /* rill_batch_builder_is_full, inlined. */
 static inline gboolean rill__builder_is_full(const rill_batch_builder *builder)
 {

@@ -10,7 +10,7 @@
 
 #include <stdlib.h>
 
-#define ARENA_CHUNK (64 * 1024)
+#define ARENA_CHUNK RILL__ARENA_CHUNK
 #define CACHE_SLOTS 16
 
 static guint64 batch_serial; /* atomic; only ever increases (identity, not state) */

@@ -268,7 +268,7 @@ rill_flow rill_emit_record_raw(rill_emitter *out, const rill_record *record)
 void *rill_emitter_alloc(rill_emitter *out, size_t len)
 {
   g_return_val_if_fail(out != NULL, NULL);
-  return rill_batch_builder_alloc(builder(out), len);
+  return rill__builder_alloc(builder(out), len);
 }
 
 void rill_emitter_reference(rill_emitter *out, const rill_batch *owner)
