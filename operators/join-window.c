@@ -27,9 +27,9 @@
 /* Window records live in arenas: each window copies its records into
  * chunks and gives the chunks back when it closes. Nothing in
  * a window is freed on its own, so a window costs no allocation per record.
- * A window's chunks double from CHUNK_MIN to CHUNK_MAX (small windows stay
- * small); CHUNK_MAX chunks are 2 MiB aligned and asked to be backed by huge
- * pages (one fault per 2 MiB instead of 512). Chunks of these sizes go to a
+ * A window's chunks double from CHUNK_MIN to 256 KiB and then are CHUNK_MAX
+ * (small windows stay small); CHUNK_MAX chunks are 2 MiB aligned and asked
+ * to be backed by huge pages (one fault per 2 MiB instead of 512). Chunks of these sizes go to a
  * per-task pool (one list per size) when their window closes, and key
  * tables are recycled the same way (cleared, capacity kept), so in steady
  * state windows reuse memory without touching the allocator, regrowing
@@ -155,7 +155,9 @@ static void *arena_alloc(wjoin *s, window *w, size_t n)
   n = (n + 7) & ~(size_t)7;
   chunk *c = w->chunks;
   if (!c || c->cap - c->used < n) {
-    size_t size = c ? MIN(c->size * 2, CHUNK_MAX) : w->first_chunk;
+    size_t size = c ? c->size * 2 : w->first_chunk;
+    if (size >= CHUNK_MAX / 4)
+      size = CHUNK_MAX; /* as the state table does: 512 KiB and 1 MiB chunks would fault per 4 KiB page */
     if (size - sizeof(chunk) < n)
       size = n + sizeof(chunk) > CHUNK_MAX ? n + sizeof(chunk) : CHUNK_MAX;
     chunk **pool = pool_of(s, size);
