@@ -34,11 +34,15 @@ typedef struct {
   GString *res;
 } topn_state;
 
+/* A candidate's key as record bytes: absent for NULL, present (maybe
+ * empty: GLib may give NULL data for an empty GBytes) otherwise. */
 static rill_bytes cand_key(const cand *c)
 {
+  if (!c->key)
+    return rill_bytes_make(NULL, 0);
   gsize len = 0;
-  const void *data = c->key ? g_bytes_get_data(c->key, &len) : NULL;
-  return rill_bytes_make(data, len);
+  const void *data = g_bytes_get_data(c->key, &len);
+  return rill_bytes_make(data ? data : "", len);
 }
 
 /* TRUE when candidate x ranks before y. */

@@ -129,6 +129,13 @@ static inline void *rill__builder_alloc(rill_batch_builder *builder, size_t len)
   return p;
 }
 
+/* Makes @into reference every buffer of the batch @builder is building
+ * (its arena chunks: bytes handed out by rill_batch_builder_alloc for
+ * records that went into @into instead). When that batch holds no record
+ * and no marker it is dropped, so the builder starts afresh and does not
+ * keep every chunk it ever used alive. */
+void rill__builder_give_buffers(rill_batch_builder *builder, rill_batch *into);
+
 /* rill_batch_builder_is_full, inlined. */
 static inline gboolean rill__builder_is_full(const rill_batch_builder *builder)
 {

@@ -493,6 +493,19 @@ rill_record *rill_batch_builder_append_ref(rill_batch_builder *builder, const ri
   return rill_batch_builder_append_raw(builder, record);
 }
 
+void rill__builder_give_buffers(rill_batch_builder *builder, rill_batch *into)
+{
+  rill_batch *b = builder->batch;
+  if (!b)
+    return;
+  for (guint i = 0; i < b->n_buffers; i++)
+    rill__batch_add_buffer(into, b->buffers[i]);
+  if (rill_batch_builder_is_empty(builder)) {
+    rill_batch_unref(b);
+    builder->batch = NULL;
+  }
+}
+
 size_t rill_batch_builder_len(const rill_batch_builder *builder)
 {
   g_return_val_if_fail(builder != NULL, 0);
