@@ -35,6 +35,7 @@ struct rill_batch {
   gboolean has_watermark;
   int64_t watermark;
   uint64_t barrier;       /* 0 = none */
+  gboolean values_asked;  /* a filter has prefetched every value (atomic; see rill__batch_select) */
 };
 
 /* A new empty batch with room for @cap_records records. (transfer full) */
