@@ -103,6 +103,8 @@ rill__table *rill__table_new(size_t value_size)
 
 static void free_keys(rill__table *t)
 {
+  if (t->key_bytes == 0)
+    return; /* no out-of-line key: nothing to walk the slots for */
   for (size_t i = 0; i < t->cap; i++) {
     slot *s = at(t, i);
     if (s->hash >= 2 && s->len > INLINE_KEY)
