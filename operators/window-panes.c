@@ -212,8 +212,12 @@ static rill_flow emit_best(pane_state *st, rill_emitter *out, rill__table *t, in
     const best *last = pos ? &g_array_index(b, best, pos - 1) : NULL;
     if (pos == n && !rill__topn_before(v, key, last->v, last->key))
       continue; /* most results: not better than a full list's last */
-    while (pos > 0 && rill__topn_before(v, key, g_array_index(b, best, pos - 1).v, g_array_index(b, best, pos - 1).key))
+    while (pos > 0) {
+      const best *prev = &g_array_index(b, best, pos - 1);
+      if (!rill__topn_before(v, key, prev->v, prev->key))
+        break;
       pos--;
+    }
     if (b->len == n)
       g_array_set_size(b, n - 1);
     best e = {v, key, acc};
