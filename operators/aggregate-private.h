@@ -19,6 +19,9 @@ struct rill_aggregate {
   void *value_data;
   rill_reduce_fn reduce;
   guint n;                  /* top_n */
+  /* Built-ins whose result is one integer: it, without the decimal text
+   * (FALSE = absent). NULL for the rest. */
+  gboolean (*number)(const void *acc, int64_t *v);
 };
 
 static inline void rill__agg_init(const rill_aggregate *a, void *acc)
@@ -50,6 +53,11 @@ static inline gboolean rill__agg_result(const rill_aggregate *a, const void *acc
   g_string_truncate(out, 0);
   return a->f.result(acc, out, a->user_data);
 }
+
+/* The result of @acc as an integer: FALSE when it is absent or not a
+ * decimal integer. Built-ins answer without formatting; other aggregates'
+ * text is parsed (@scratch holds it). */
+gboolean rill__agg_number(const rill_aggregate *a, const void *acc, GString *scratch, int64_t *v);
 
 /* Writes @v in decimal at @buf (>= 21 bytes); returns the length. */
 size_t rill__fmt_i64(char *buf, int64_t v);

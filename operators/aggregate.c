@@ -58,6 +58,13 @@ gboolean rill_value_parse_decimal(const rill_record *record, int64_t *value, voi
   return record->value.data && rill__parse_i64(record->value.data, record->value.len, value);
 }
 
+gboolean rill__agg_number(const rill_aggregate *a, const void *acc, GString *scratch, int64_t *v)
+{
+  if (a->number)
+    return a->number(acc, v);
+  return rill__agg_result(a, acc, scratch) && rill__parse_i64((const uint8_t *)scratch->str, scratch->len, v);
+}
+
 static void append_i64(GString *out, int64_t v)
 {
   char buf[24];
@@ -84,6 +91,12 @@ static void i64_sum_merge(void *acc, const void *other, void *ud)
 static gboolean i64_result(const void *acc, GString *out, void *ud)
 {
   append_i64(out, *(const int64_t *)acc);
+  return TRUE;
+}
+
+static gboolean i64_number(const void *acc, int64_t *v)
+{
+  *v = *(const int64_t *)acc;
   return TRUE;
 }
 
@@ -130,6 +143,13 @@ static gboolean opt_result(const void *acc, GString *out, void *ud)
   const opt_i64 *o = acc;
   if (o->has)
     append_i64(out, o->v);
+  return o->has != 0;
+}
+
+static gboolean opt_number(const void *acc, int64_t *v)
+{
+  const opt_i64 *o = acc;
+  *v = o->v;
   return o->has != 0;
 }
 
@@ -274,18 +294,23 @@ static rill_aggregate *builtin(const char *name, size_t acc_size, void (*add)(vo
 
 rill_aggregate *rill_aggregate_count(void)
 {
-  return builtin("count", sizeof(int64_t), count_add, i64_sum_merge, i64_result, NULL, NULL);
+  rill_aggregate *a = builtin("count", sizeof(int64_t), count_add, i64_sum_merge, i64_result, NULL, NULL);
+  a->number = i64_number;
+  return a;
 }
 
 rill_aggregate *rill_aggregate_sum(rill_value_fn fn, void *user_data)
 {
-  return builtin("sum", sizeof(opt_i64), opt_add, opt_merge, opt_result, fn, user_data);
+  rill_aggregate *a = builtin("sum", sizeof(opt_i64), opt_add, opt_merge, opt_result, fn, user_data);
+  a->number = opt_number;
+  return a;
 }
 
 rill_aggregate *rill_aggregate_min(rill_value_fn fn, void *user_data)
 {
   rill_aggregate *a = builtin("min", sizeof(opt_i64), opt_add, opt_merge, opt_result, fn, user_data);
   a->n = 1;
+  a->number = opt_number;
   return a;
 }
 
@@ -293,6 +318,7 @@ rill_aggregate *rill_aggregate_max(rill_value_fn fn, void *user_data)
 {
   rill_aggregate *a = builtin("max", sizeof(opt_i64), opt_add, opt_merge, opt_result, fn, user_data);
   a->n = 2;
+  a->number = opt_number;
   return a;
 }
 
@@ -319,6 +345,7 @@ rill_aggregate *rill_aggregate_reduce(rill_reduce_fn reduce, rill_value_fn fn, v
   g_return_val_if_fail(reduce != NULL, NULL);
   rill_aggregate *a = builtin("reduce", sizeof(opt_i64), opt_add, opt_merge, opt_result, fn, user_data);
   a->reduce = reduce;
+  a->number = opt_number;
   return a;
 }
 

@@ -15,8 +15,10 @@ static rill_flow flat_map_process(rill_ctx *ctx, void *state, guint input, rill_
   rill_flat_map_fn fn = (rill_flat_map_fn)c->fn;
   rill_flow flow = RILL_FLOW_OK;
   rill_emitter_reference(out, batch);
-  for (guint32 i = 0, n = batch->n_records; i < n && flow == RILL_FLOW_OK; i++)
+  for (guint32 i = 0, n = batch->n_records; i < n && flow == RILL_FLOW_OK; i++) {
+    rill__batch_prefetch_value(batch, i);
     flow = fn(ctx, &batch->records[i], out, c->user_data);
+  }
   rill_batch_unref(batch);
   return flow;
 }

@@ -5,7 +5,9 @@
  * other keyed store: the window join's per-window key -> entry tables, the
  * interval join's key -> record queues, the table join's key -> latest
  * update and the shared file table. Records themselves are variable-sized
- * copies (rill__join_rec) the table values point at or list.
+ * copies (rill__join_rec; the window join keeps a smaller header of its
+ * own over the same copy, rill__join_copy) the table values point at or
+ * list.
  *
  * Invariants:
  * - A rill_join is immutable once added to a pipeline, except its counters
@@ -100,6 +102,14 @@ static inline void rill__join_count(guint64 *counter, guint64 n)
 {
   __atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
 }
+
+/* The bytes rill__join_copy writes for @r: its header array, then key,
+ * value, header names and values and topic. */
+size_t rill__join_copy_size(const rill_record *r);
+/* Copies @r's bytes into @mem (8-byte aligned, rill__join_copy_size(@r)
+ * bytes) and sets *@dst to @r viewing the copy. Returns the end of what
+ * was written. */
+uint8_t *rill__join_copy(rill_record *dst, void *mem, const rill_record *r);
 
 /* A copy of @r (bytes, headers, topic) in join state, of
  * rill__join_rec_size(@r, @key) bytes (not accounted). @key, when it has

@@ -27,9 +27,9 @@
 /* Window records live in arenas: each window copies its records into
  * chunks and gives the chunks back when it closes. Nothing in
  * a window is freed on its own, so a window costs no allocation per record.
- * A window's chunks double from CHUNK_MIN to CHUNK_MAX (small windows stay
- * small); CHUNK_MAX chunks are 2 MiB aligned and asked to be backed by huge
- * pages (one fault per 2 MiB instead of 512). Chunks of these sizes go to a
+ * A window's chunks double from CHUNK_MIN to 256 KiB and then are CHUNK_MAX
+ * (small windows stay small); CHUNK_MAX chunks are 2 MiB aligned and asked
+ * to be backed by huge pages (one fault per 2 MiB instead of 512). Chunks of these sizes go to a
  * per-task pool (one list per size) when their window closes, and key
  * tables are recycled the same way (cleared, capacity kept), so in steady
  * state windows reuse memory without touching the allocator, regrowing
@@ -46,12 +46,21 @@ typedef struct chunk {
   guint8 data[];
 } chunk;
 
+/* A stored record: a small header, then the copy of the record's bytes
+ * (rill__join_copy). 96 bytes of header where rill__join_rec has 152:
+ * a window join needs no join key, expiry order or back link. */
+typedef struct wrec {
+  rill_record rec;       /* views the copy after the struct */
+  struct wrec *next;     /* the key's next record of this side, arrival order */
+  guint8 matched;        /* left records: matched at least once */
+} wrec;
+
 /* A key's value in its window's table. Lists link records in the arena and
  * never point back here, so the table may move it when it grows. Kept to 32
  * bytes: with the table's slot header a slot is one cache line. */
 typedef struct {
-  GList *left, *left_tail;   /* rill__join_rec (link.data), arrival order */
-  GList *right, *right_tail;
+  wrec *left, *left_tail;   /* arrival order */
+  wrec *right, *right_tail;
 } entry;
 
 typedef struct {
@@ -59,6 +68,7 @@ typedef struct {
   rill__table *entries; /* join key -> entry */
   size_t table_bytes;   /* accounted for the table */
   chunk *chunks;        /* the arena, newest first */
+  size_t first_chunk;   /* size of the arena's first chunk (CHUNK_MIN, or the newest window's chunk size at creation) */
   gint64 bytes, records; /* accounted for this window */
 } window;
 
@@ -70,10 +80,25 @@ typedef struct {
   chunk *pool[N_SIZES]; /* free chunks by size, CHUNK_MIN << i */
   GPtrArray *spare;     /* empty rill__table* of closed windows, for new ones */
   rill__join_acct acct;
+  window *last;         /* the window find_window() found last, or NULL */
 } wjoin;
 
+/* Records whose table slots are prefetched before the first is matched. */
+#define GROUP 8
+
+/* Starts loading a stored record: its header and the first bytes of its
+ * copy, which follow it (what a combine reads). */
+static inline void prefetch_rec(const wrec *rec)
+{
+  const char *p = (const char *)rec;
+  __builtin_prefetch(p);
+  __builtin_prefetch(p + 64);
+  __builtin_prefetch(p + 128);
+  __builtin_prefetch(p + 192);
+}
+
 /* Fixed overhead accounted per window: the struct and its tree node (records:
- * their rill__join_rec header is in their size). */
+ * their wrec header is in their size). */
 #define WINDOW_BYTES ((gint64)(sizeof(window) + 64))
 
 static gint cmp_start(gconstpointer a, gconstpointer b, gpointer unused)
@@ -130,7 +155,9 @@ static void *arena_alloc(wjoin *s, window *w, size_t n)
   n = (n + 7) & ~(size_t)7;
   chunk *c = w->chunks;
   if (!c || c->cap - c->used < n) {
-    size_t size = c ? MIN(c->size * 2, CHUNK_MAX) : CHUNK_MIN;
+    size_t size = c ? c->size * 2 : w->first_chunk;
+    if (size >= CHUNK_MAX / 4)
+      size = CHUNK_MAX; /* as the state table does: 512 KiB and 1 MiB chunks would fault per 4 KiB page */
     if (size - sizeof(chunk) < n)
       size = n + sizeof(chunk) > CHUNK_MAX ? n + sizeof(chunk) : CHUNK_MAX;
     chunk **pool = pool_of(s, size);
@@ -151,6 +178,8 @@ static void *arena_alloc(wjoin *s, window *w, size_t n)
 
 static void window_free(wjoin *s, window *w)
 {
+  if (s->last == w)
+    s->last = NULL;
   rill__table_clear(w->entries);
   g_ptr_array_add(s->spare, w->entries);
   account(s, w, -w->bytes, -w->records);
@@ -183,21 +212,45 @@ static gboolean wjoin_open(rill_ctx *ctx, void *user_data, void **state, GError 
 
 /* The entry of (@start, @key), created if absent. (transfer none: valid
  * until the next insert into the window) */
-static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, window **wp)
+/* The open window starting at @start, or NULL. Consecutive records mostly
+ * fall in one window: the last one found is tried first. */
+static window *find_window(wjoin *s, int64_t start)
 {
+  if (s->last && s->last->start == start)
+    return s->last;
   window *w = g_tree_lookup(s->windows, &start);
+  if (w)
+    s->last = w;
+  return w;
+}
+
+static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, uint64_t hash, window **wp)
+{
+  window *w = find_window(s, start);
   if (!w) {
+    /* Sized for as many keys as the newest open window has: windows of
+     * one stream hold similar key counts, and a table grown from empty
+     * rehashes a dozen times into fresh memory. */
+    GTreeNode *newest = g_tree_node_last(s->windows);
+    window *prev = newest ? g_tree_node_value(newest) : NULL;
+    size_t expect = prev ? rill__table_len(prev->entries) : 0;
     w = g_new0(window, 1);
     w->start = start;
+    /* Its arena starts where the newest window's has got to, for the same
+     * reason: climbing from CHUNK_MIN again costs a fresh chunk of every
+     * size on 4 KiB pages, a fault per page. */
+    w->first_chunk = prev && prev->chunks ? MIN(prev->chunks->size, CHUNK_MAX) : CHUNK_MIN;
     w->entries = s->spare->len ? g_ptr_array_steal_index_fast(s->spare, s->spare->len - 1)
                                : rill__table_new(sizeof(entry));
+    rill__table_reserve(w->entries, expect);
     w->table_bytes = rill__table_bytes(w->entries);
     g_tree_insert(s->windows, &w->start, w);
+    s->last = w;
     account(s, w, WINDOW_BYTES + (gint64)w->table_bytes, 0);
   }
   *wp = w;
   gboolean created;
-  entry *e = rill__table_upsert(w->entries, key.data, key.len, rill__hash(key.data, key.len), &created);
+  entry *e = rill__table_upsert(w->entries, key.data, key.len, hash, &created);
   if (created) {
     size_t now = rill__table_bytes(w->entries);
     account(s, w, (gint64)(now - w->table_bytes), 0);
@@ -206,31 +259,48 @@ static entry *lookup_entry(wjoin *s, int64_t start, rill_bytes key, window **wp)
   return e;
 }
 
-static void append(GList **head, GList **tail, rill__join_rec *rec)
+static void append(wrec **head, wrec **tail, wrec *rec)
 {
-  rec->link.data = rec;
-  rec->link.next = NULL;
-  rec->link.prev = *tail;
+  rec->next = NULL;
   if (*tail)
-    (*tail)->next = &rec->link;
+    (*tail)->next = rec;
   else
-    *head = &rec->link;
-  *tail = &rec->link;
+    *head = rec;
+  *tail = rec;
 }
 
-static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_record *r, rill_emitter *out)
+/* @r copied into @w's arena, accounted. */
+static wrec *store(wjoin *s, window *w, const rill_record *r)
+{
+  size_t size = sizeof(wrec) + rill__join_copy_size(r);
+  wrec *rec = arena_alloc(s, w, size);
+  rill__join_copy(&rec->rec, rec + 1, r);
+  rec->matched = 0;
+  account(s, w, (gint64)size, 1);
+  return rec;
+}
+
+/* The window of timestamp @ts: *@start and *@last (its max timestamp);
+ * FALSE when the record is late (no timestamp, a window closed already, or
+ * one that would start below INT64_MIN, which cannot be represented). */
+static gboolean window_of(const wjoin *s, int64_t ts, int64_t *start, int64_t *last)
+{
+  int64_t size = s->join->size_ms;
+  if (ts == RILL_TIMESTAMP_NONE)
+    return FALSE;
+  int64_t mod = ((ts % size) + size) % size; /* start = floor(ts / size) * size */
+  if (__builtin_sub_overflow(ts, mod, start))
+    return FALSE;
+  *last = rill__join_sat_add(*start, size - 1);
+  return *last > s->watermark;
+}
+
+static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_record *r, uint64_t key_hash,
+                            rill_emitter *out)
 {
   rill_join *join = s->join;
-  int64_t size = join->size_ms;
-  if (r->timestamp == RILL_TIMESTAMP_NONE) {
-    rill__join_count(&join->late_records, 1);
-    return RILL_FLOW_OK;
-  }
   int64_t start, last;
-  int64_t mod = ((r->timestamp % size) + size) % size;
-  /* start = floor(ts / size) * size. A window that would start below
-   * INT64_MIN cannot be represented; its records count as late. */
-  if (__builtin_sub_overflow(r->timestamp, mod, &start) || (last = rill__join_sat_add(start, size - 1)) <= s->watermark) {
+  if (!window_of(s, r->timestamp, &start, &last)) {
     rill__join_count(&join->late_records, 1);
     return RILL_FLOW_OK;
   }
@@ -242,27 +312,23 @@ static rill_flow add_record(rill_ctx *ctx, wjoin *s, guint side, const rill_reco
     return RILL_FLOW_OK;
   }
   window *w;
-  entry *e = lookup_entry(s, start, key, &w);
+  entry *e = lookup_entry(s, start, key, key_hash ? key_hash : rill__hash(key.data, key.len), &w);
   rill_flow flow = RILL_FLOW_OK;
   if (side == RILL_JOIN_SIDE_LEFT) {
-    for (GList *l = e->right; l && flow == RILL_FLOW_OK; l = l->next)
-      flow = rill__join_emit(join, ctx, r, &((rill__join_rec *)l->data)->rec, key, last, out);
+    for (const wrec *rr = e->right; rr && flow == RILL_FLOW_OK; rr = rr->next)
+      flow = rill__join_emit(join, ctx, r, &rr->rec, key, last, out);
   } else {
-    for (GList *l = e->left; l && flow == RILL_FLOW_OK; l = l->next) {
-      rill__join_rec *lr = l->data;
+    for (wrec *lr = e->left; lr && flow == RILL_FLOW_OK; lr = lr->next) {
       lr->matched = 1;
       flow = rill__join_emit(join, ctx, &lr->rec, r, key, last, out);
     }
   }
-  size_t rsize = rill__join_rec_size(r, (rill_bytes){NULL, 0});
-  rill__join_rec *rec = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, r, (rill_bytes){NULL, 0});
-  rec->side = (guint8)side;
+  wrec *rec = store(s, w, r);
   rec->matched = side == RILL_JOIN_SIDE_LEFT && e->right != NULL;
   if (side == RILL_JOIN_SIDE_LEFT)
     append(&e->left, &e->left_tail, rec);
   else
     append(&e->right, &e->right_tail, rec);
-  account(s, w, (gint64)rsize, 1);
   return flow;
 }
 
@@ -270,9 +336,40 @@ static rill_flow wjoin_process(rill_ctx *ctx, void *state, guint input, rill_bat
 {
   wjoin *s = state;
   const rill_record *r = rill_batch_records(batch);
+  size_t n = rill_batch_len(batch);
+  /* Each record's key lands on a random slot of a table that outgrows the
+   * caches, and matching it right away leaves the CPU no room to overlap
+   * those misses: the keys of a group of records are hashed and their
+   * slots prefetched first. Only where the join key is the record key: a
+   * key function writes into the one scratch buffer and would run twice. */
+  gboolean record_key = s->join->key_fn[input].fn == NULL;
+  uint64_t hash[GROUP];
+  window *win[GROUP];
   rill_flow flow = RILL_FLOW_OK;
-  for (size_t i = 0, n = rill_batch_len(batch); i < n && flow == RILL_FLOW_OK; i++)
-    flow = add_record(ctx, s, input, &r[i], out);
+  for (size_t i = 0; i < n && flow == RILL_FLOW_OK; i += GROUP) {
+    size_t m = MIN(GROUP, n - i);
+    for (size_t j = 0; j < m; j++) {
+      const rill_record *x = &r[i + j];
+      int64_t start, last;
+      hash[j] = 0;
+      win[j] = NULL;
+      if (!record_key || !x->key.data || !window_of(s, x->timestamp, &start, &last))
+        continue;
+      hash[j] = rill__hash(x->key.data, x->key.len);
+      if ((win[j] = find_window(s, start)) != NULL)
+        rill__table_prefetch(win[j]->entries, hash[j]);
+    }
+    /* Then the first stored record of the other side, which a match
+     * reads next: it was stored long ago and left the caches. */
+    for (size_t j = 0; j < m; j++) {
+      const entry *e = win[j] ? rill__table_lookup(win[j]->entries, r[i + j].key.data, r[i + j].key.len, hash[j]) : NULL;
+      const wrec *other = e ? (input == RILL_JOIN_SIDE_LEFT ? e->right : e->left) : NULL;
+      if (other)
+        prefetch_rec(other);
+    }
+    for (size_t j = 0; j < m && flow == RILL_FLOW_OK; j++)
+      flow = add_record(ctx, s, input, &r[i + j], hash[j], out);
+  }
   rill_batch_unref(batch);
   rill__join_acct_flush(&s->acct, ctx);
   return flow;
@@ -289,8 +386,7 @@ static rill_flow close_window(rill_ctx *ctx, wjoin *s, window *w, rill_emitter *
     void *v;
     for (size_t it = 0; rill__table_next(w->entries, &it, &key, &v);) {
       entry *e = v;
-      for (GList *ll = e->left; ll; ll = ll->next) {
-        rill__join_rec *l = ll->data;
+      for (wrec *l = e->left; l; l = l->next) {
         if (l->matched)
           continue;
         l->matched = 1; /* emitted: never again, even if a retry closes it again */
@@ -374,13 +470,15 @@ static void wjoin_close(rill_ctx *ctx, void *state)
  * entry: u32-prefixed key, then per side (left, right): u32 count, per
  * record: u8 matched + the record (snap.h), in arrival order. */
 
-static void snap_list(GByteArray *out, GList *l)
+static void snap_list(GByteArray *out, const wrec *l)
 {
-  rill__snap_u32(out, g_list_length(l));
+  uint32_t n = 0;
+  for (const wrec *x = l; x; x = x->next)
+    n++;
+  rill__snap_u32(out, n);
   for (; l; l = l->next) {
-    rill__join_rec *rec = l->data;
-    rill__snap_u8(out, rec->matched);
-    rill__snap_record(out, &rec->rec);
+    rill__snap_u8(out, l->matched);
+    rill__snap_record(out, &l->rec);
   }
 }
 
@@ -420,7 +518,8 @@ static gboolean wjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
       if (!r.ok)
         break;
       window *w;
-      entry *e = lookup_entry(s, start, rill_bytes_make(kd ? kd : (const uint8_t *)"", kl), &w);
+      rill_bytes key = rill_bytes_make(kd ? kd : (const uint8_t *)"", kl);
+      entry *e = lookup_entry(s, start, key, rill__hash(key.data, key.len), &w);
       for (guint side = 0; side < 2 && r.ok; side++) {
         uint32_t nr = rill__snap_get_u32(&r);
         for (uint32_t k = 0; r.ok && k < nr; k++) {
@@ -430,17 +529,14 @@ static gboolean wjoin_restore(rill_ctx *ctx, void *state, const uint8_t *data, s
           char *topic;
           if (!rill__snap_get_record(&r, &rec, &h, &topic))
             break;
-          size_t rsize = rill__join_rec_size(&rec, (rill_bytes){NULL, 0});
-          rill__join_rec *jr = rill__join_rec_init(arena_alloc(s, w, rsize), rsize, &rec, (rill_bytes){NULL, 0});
+          wrec *jr = store(s, w, &rec);
           g_free(h);
           g_free(topic);
-          jr->side = (guint8)side;
           jr->matched = matched;
           if (side == RILL_JOIN_SIDE_LEFT)
             append(&e->left, &e->left_tail, jr);
           else
             append(&e->right, &e->right_tail, jr);
-          account(s, w, (gint64)rsize, 1);
         }
       }
     }

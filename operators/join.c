@@ -185,36 +185,50 @@ static gboolean key_is_record_key(const rill_record *r, rill_bytes key)
   return r->key.data && key.len == r->key.len && (key.len == 0 || memcmp(key.data, r->key.data, key.len) == 0);
 }
 
-size_t rill__join_rec_size(const rill_record *r, rill_bytes key)
+size_t rill__join_copy_size(const rill_record *r)
 {
   size_t bytes = r->key.len + r->value.len + (r->topic ? strlen(r->topic) + 1 : 0);
   for (uint32_t i = 0; i < r->n_headers; i++)
     bytes += r->headers[i].key.len + r->headers[i].value.len;
+  return r->n_headers * sizeof(rill_header) + bytes;
+}
+
+uint8_t *rill__join_copy(rill_record *dst, void *mem, const rill_record *r)
+{
+  rill_header *h = mem;
+  uint8_t *p = (uint8_t *)(h + r->n_headers);
+  *dst = *r;
+  dst->key = copy_to(&p, r->key);
+  dst->value = copy_to(&p, r->value);
+  for (uint32_t i = 0; i < r->n_headers; i++) {
+    h[i].key = copy_to(&p, r->headers[i].key);
+    h[i].value = copy_to(&p, r->headers[i].value);
+  }
+  dst->headers = r->n_headers ? h : NULL;
+  if (r->topic) {
+    size_t n = strlen(r->topic) + 1;
+    memcpy(p, r->topic, n);
+    dst->topic = (const char *)p;
+    p += n;
+  }
+  return p;
+}
+
+size_t rill__join_rec_size(const rill_record *r, rill_bytes key)
+{
+  size_t bytes = rill__join_copy_size(r);
   if (key.data && !key_is_record_key(r, key))
     bytes += key.len;
-  return sizeof(rill__join_rec) + r->n_headers * sizeof(rill_header) + bytes;
+  return sizeof(rill__join_rec) + bytes;
 }
 
 rill__join_rec *rill__join_rec_init(void *mem, size_t size, const rill_record *r, rill_bytes key)
 {
   rill__join_rec *rec = mem;
   memset(rec, 0, sizeof *rec);
-  rill_header *h = (rill_header *)(rec + 1);
-  uint8_t *p = (uint8_t *)(h + r->n_headers);
-  rec->rec = *r;
-  rec->rec.key = copy_to(&p, r->key);
-  rec->rec.value = copy_to(&p, r->value);
-  for (uint32_t i = 0; i < r->n_headers; i++) {
-    h[i].key = copy_to(&p, r->headers[i].key);
-    h[i].value = copy_to(&p, r->headers[i].value);
-  }
-  rec->rec.headers = r->n_headers ? h : NULL;
+  uint8_t *p = rill__join_copy(&rec->rec, rec + 1, r);
   if (key.data)
     rec->key = key_is_record_key(r, key) ? rec->rec.key : copy_to(&p, key);
-  if (r->topic) {
-    memcpy(p, r->topic, strlen(r->topic) + 1);
-    rec->rec.topic = (const char *)p;
-  }
   rec->size = size;
   return rec;
 }

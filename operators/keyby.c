@@ -88,6 +88,7 @@ static rill_flow keys_in_place(const keyby_cfg *cfg, rill_batch *batch, rill_emi
   rill_buffer *copies = NULL;
   size_t used = 0;
   for (guint32 i = 0; i < batch->n_records; i++) {
+    rill__batch_prefetch_value(batch, i);
     rill_record *r = &batch->records[i];
     rill_bytes key = cfg->fn(r, scratch, sizeof scratch, cfg->user_data);
     if (key.data >= scratch && key.data < scratch + sizeof scratch) {
@@ -131,6 +132,7 @@ static rill_flow keyby_process(rill_ctx *ctx, void *state, guint input, rill_bat
   uint8_t scratch[RILL_KEY_SCRATCH];
   rill_flow flow = RILL_FLOW_OK;
   for (size_t i = 0; i < len && flow == RILL_FLOW_OK; i++) {
+    rill__batch_prefetch_value(batch, i);
     rill_record rec = r[i];
     rill_bytes key = cfg->fn ? cfg->fn(&r[i], scratch, sizeof scratch, cfg->user_data) : rec.key;
     guint c = rill__hash_route(rill__hash(key.data, key.len), n);

@@ -13,6 +13,7 @@
 #include "operators/aggregate-private.h"
 #include "operators/keyby-private.h"
 #include "operators/window-private.h"
+#include "runtime/pipeline-private.h"
 #include "runtime/snap.h"
 #include "runtime/state-table.h"
 
@@ -33,22 +34,21 @@ typedef struct {
   GString *res;
 } topn_state;
 
-/* g_bytes_compare's order (bytes, then length; absent first) between a
- * record's key (data NULL = absent) and a candidate's. */
-static int cmp_key(rill_bytes a, GBytes *b)
+/* A candidate's key as record bytes: absent for NULL, present (maybe
+ * empty: GLib may give NULL data for an empty GBytes) otherwise. */
+static rill_bytes cand_key(const cand *c)
 {
-  if (!a.data || !b)
-    return (a.data != NULL) - (b != NULL);
-  gsize bl;
-  const void *bd = g_bytes_get_data(b, &bl);
-  int c = memcmp(a.data, bd, MIN(a.len, bl));
-  return c ? c : (a.len > bl) - (a.len < bl);
+  if (!c->key)
+    return rill_bytes_make(NULL, 0);
+  gsize len = 0;
+  const void *data = g_bytes_get_data(c->key, &len);
+  return rill_bytes_make(data ? data : "", len);
 }
 
 /* TRUE when candidate x ranks before y. */
 static gboolean before(int64_t xv, rill_bytes xk, const cand *y)
 {
-  return xv > y->v || (xv == y->v && cmp_key(xk, y->key) < 0);
+  return rill__topn_before(xv, xk, y->v, cand_key(y));
 }
 
 static gboolean tn_open(rill_ctx *ctx, void *user_data, void **state, GError **error)
@@ -298,5 +298,11 @@ rill_stage *rill_pipeline_add_window_top_n(rill_pipeline *pipeline, const char *
   rill_stage *route = rill__pipeline_add_route(pipeline, route_name, window, window_start_key, NULL);
   g_free(route_name);
   g_return_val_if_fail(route != NULL, NULL);
+  if (window->op == &rill__window_pane_class) {
+    /* Each window task pre-selects its best n (window-private.h). */
+    rill__window_cfg *cfg = window->user_data;
+    cfg->local_top = n;
+    cfg->top_route = route;
+  }
   return rill_pipeline_add_operator(pipeline, name, &topn_class, GUINT_TO_POINTER(n), NULL, &route, 1);
 }

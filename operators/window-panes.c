@@ -11,16 +11,29 @@
  * end - 1 <= wm has fired; records for expired panes never enter a table
  * (they go to the late output). Late records within lateness are noted in
  * `dirty` and their windows re-emitted at the end of the batch.
+ *
+ * Feeding a top-N (local_top > 0), a first firing emits only the task's
+ * best local_top results (by the top-N order, numbers compared without
+ * their text); re-emissions after late records are emitted in full.
  */
 #include <string.h>
 
 #include "operators/window-private.h"
+#include "runtime/batch-private.h"
 #include "runtime/state-table.h"
 
 typedef struct pane {
   int64_t start;
   rill__table *t; /* key -> accumulator */
 } pane;
+
+/* A result kept by a top-N pre-selection; key and accumulator point into
+ * the table being fired. */
+typedef struct {
+  int64_t v;
+  rill_bytes key;
+  const void *acc;
+} best;
 
 typedef struct {
   const rill__window_cfg *cfg; /* not refcounted: the stage's user data */
@@ -35,6 +48,8 @@ typedef struct {
   GString *res;
   rill__window_bounds_text bounds; /* of the window being fired */
   uint8_t *tmp_acc;            /* one accumulator for late re-emissions */
+  guint local_top;             /* > 0: first firings emit only the best local_top (window-private.h) */
+  GArray *best;                /* best, for emit_best */
   GByteArray *tmp_key;         /* (start, key) for `seen` */
 } pane_state;
 
@@ -81,10 +96,14 @@ static rill__table *pane_table(pane_state *st, int64_t ps)
   guint i = lower_bound(st, ps);
   if (i < st->panes->len && g_array_index(st->panes, pane, i).start == ps)
     return g_array_index(st->panes, pane, i).t;
-  /* The next pane holds about as many keys as the one that expired: its
-   * table starts at that size instead of growing (rehashing) to it. */
+  /* The next pane holds about as many keys as the one that expired (or,
+   * before any expired, as the newest one): its table starts at that size
+   * instead of growing to it, a rehash and a fresh, page-faulting slot
+   * array at every doubling. */
   rill__table *t = st->spare->len ? g_ptr_array_steal_index_fast(st->spare, st->spare->len - 1)
                                   : rill__table_new(st->agg->f.acc_size);
+  if (st->panes->len)
+    rill__table_reserve(t, rill__table_len(g_array_index(st->panes, pane, st->panes->len - 1).t));
   pane p = {ps, t};
   g_array_insert_val(st->panes, i, p);
   return p.t;
@@ -138,6 +157,8 @@ static gboolean pane_open(rill_ctx *ctx, void *user_data, void **state, GError *
   st->res = g_string_sized_new(64);
   st->tmp_acc = g_malloc0(st->agg->f.acc_size);
   st->tmp_key = g_byte_array_new();
+  st->local_top = rill__window_local_top(ctx, cfg);
+  st->best = g_array_new(FALSE, FALSE, sizeof(best));
   *state = st;
   return TRUE;
 }
@@ -158,6 +179,7 @@ static void pane_close(rill_ctx *ctx, void *state)
   g_string_free(st->res, TRUE);
   g_free(st->tmp_acc);
   g_byte_array_unref(st->tmp_key);
+  g_array_unref(st->best);
   g_free(st);
 }
 
@@ -170,6 +192,55 @@ static rill_flow emit_acc(pane_state *st, rill_emitter *out, rill_bytes key, con
   return rill__window_emit_cached(out, &st->bounds, key, st->res, has, s, s + st->size, update);
 }
 
+/* The local_top best results of @t, best first, then emitted (a result
+ * that is not an integer passes at once: top_n decides what to do with it). */
+static rill_flow emit_best(pane_state *st, rill_emitter *out, rill__table *t, int64_t s)
+{
+  GArray *b = st->best;
+  guint n = st->local_top;
+  g_array_set_size(b, 0);
+  rill_flow flow = RILL_FLOW_OK;
+  rill_bytes key;
+  void *acc;
+  for (size_t it = 0; flow == RILL_FLOW_OK && rill__table_next(t, &it, &key, &acc);) {
+    int64_t v;
+    if (!rill__agg_number(st->agg, acc, st->res, &v)) {
+      flow = emit_acc(st, out, key, acc, s, 0);
+      continue;
+    }
+    guint pos = b->len;
+    const best *last = pos ? &g_array_index(b, best, pos - 1) : NULL;
+    if (pos == n && !rill__topn_before(v, key, last->v, last->key))
+      continue; /* most results: not better than a full list's last */
+    while (pos > 0) {
+      const best *prev = &g_array_index(b, best, pos - 1);
+      if (!rill__topn_before(v, key, prev->v, prev->key))
+        break;
+      pos--;
+    }
+    if (b->len == n)
+      g_array_set_size(b, n - 1);
+    best e = {v, key, acc};
+    g_array_insert_val(b, pos, e);
+  }
+  for (guint i = 0; flow == RILL_FLOW_OK && i < b->len; i++)
+    flow = emit_acc(st, out, g_array_index(b, best, i).key, g_array_index(b, best, i).acc, s, 0);
+  return flow;
+}
+
+/* Emits the results of window [s, s+size), whose accumulators are @t's. */
+static rill_flow emit_table(pane_state *st, rill_emitter *out, rill__table *t, int64_t s)
+{
+  if (st->local_top)
+    return emit_best(st, out, t, s);
+  rill_flow flow = RILL_FLOW_OK;
+  rill_bytes key;
+  void *acc;
+  for (size_t it = 0; flow == RILL_FLOW_OK && rill__table_next(t, &it, &key, &acc);)
+    flow = emit_acc(st, out, key, acc, s, 0);
+  return flow;
+}
+
 /* Emits every key of window [s, s+size). */
 static rill_flow fire(pane_state *st, rill_emitter *out, int64_t s)
 {
@@ -177,16 +248,11 @@ static rill_flow fire(pane_state *st, rill_emitter *out, int64_t s)
   guint first = lower_bound(st, s), last = first;
   while (last < st->panes->len && g_array_index(st->panes, pane, last).start < e)
     last++;
-  rill_flow flow = RILL_FLOW_OK;
+  if (last - first == 1)
+    return emit_table(st, out, g_array_index(st->panes, pane, first).t, s);
+  /* scratch is empty between firings */
   rill_bytes key;
   void *acc;
-  if (last - first == 1) {
-    rill__table *t = g_array_index(st->panes, pane, first).t;
-    for (size_t it = 0; flow == RILL_FLOW_OK && rill__table_next(t, &it, &key, &acc);)
-      flow = emit_acc(st, out, key, acc, s, 0);
-    return flow;
-  }
-  rill__table_clear(st->scratch);
   for (guint i = first; i < last; i++) {
     rill__table *t = g_array_index(st->panes, pane, i).t;
     for (size_t it = 0; rill__table_next(t, &it, &key, &acc);) {
@@ -197,11 +263,8 @@ static rill_flow fire(pane_state *st, rill_emitter *out, int64_t s)
       rill__agg_merge(st->agg, m, acc);
     }
   }
-  for (size_t it = 0; rill__table_next(st->scratch, &it, &key, &acc);) {
-    if (flow == RILL_FLOW_OK)
-      flow = emit_acc(st, out, key, acc, s, 0);
-    rill__agg_destroy(st->agg, acc);
-  }
+  rill_flow flow = emit_table(st, out, st->scratch, s);
+  destroy_accs(st->agg, st->scratch);
   rill__table_clear(st->scratch);
   return flow;
 }
@@ -258,24 +321,44 @@ static rill_flow flush_dirty(pane_state *st, rill_emitter *out)
 
 /* ---- data path ---------------------------------------------------------- */
 
+/* Key equality as the tables see it (absent and empty are one key). */
+static inline gboolean same_key(rill_bytes a, rill_bytes b)
+{
+  if (a.len != b.len)
+    return FALSE;
+  if (a.len == 8) {
+    uint64_t x, y;
+    memcpy(&x, a.data, 8);
+    memcpy(&y, b.data, 8);
+    return x == y;
+  }
+  return a.len == 0 || memcmp(a.data, b.data, a.len) == 0;
+}
+
 static rill_flow pane_process(rill_ctx *ctx, void *state, guint input, rill_batch *batch, rill_emitter *out)
 {
   pane_state *st = state;
   const rill_aggregate *agg = st->agg;
   const rill_record *r = rill_batch_records(batch);
   size_t n = rill_batch_len(batch);
-  /* The pane of the previous record: consecutive records mostly share it. */
+  /* The pane of the previous record: consecutive records mostly share it.
+   * So do runs of records with one key (a hot key, or none): the previous
+   * record's accumulator is reused without hashing and probing (the
+   * pointer stays valid until the next insert, which replaces it). */
   int64_t cur_ps = INT64_MIN;
   rill__table *cur = NULL;
   gboolean cur_fired = FALSE;
+  void *prev_acc = NULL;
+  rill_bytes prev_key = {NULL, 0};
   for (size_t i = 0; i < n; i++) {
+    rill__batch_prefetch_value(batch, i); /* for the aggregate's add */
     int64_t ts = r[i].timestamp;
     if (G_UNLIKELY(ts < -RILL__WINDOW_MAX_TS || ts > RILL__WINDOW_MAX_TS)) { /* includes NONE */
       rill__window_late(ctx, &st->cfg->spec, &r[i]);
       continue;
     }
-    int64_t ps = pane_of(st, ts);
-    if (ps != cur_ps || !cur) {
+    if (!cur || ts < cur_ps || ts - cur_ps >= st->slice) { /* not the previous record's pane */
+      int64_t ps = pane_of(st, ts);
       if (expired(st, last_start(st, ps) + st->size)) {
         rill__window_late(ctx, &st->cfg->spec, &r[i]);
         continue;
@@ -283,16 +366,22 @@ static rill_flow pane_process(rill_ctx *ctx, void *state, guint input, rill_batc
       cur_ps = ps;
       cur = pane_table(st, ps);
       cur_fired = first_start(st, ps) + st->size - 1 <= st->wm;
+      prev_acc = NULL;
     }
     const rill_bytes *k = &r[i].key;
-    gboolean created;
-    void *acc = rill__table_upsert(cur, k->data, k->len, rill__hash(k->data, k->len), &created);
-    if (G_UNLIKELY(created) && agg->f.create)
-      agg->f.create(acc, agg->user_data);
+    void *acc = prev_acc;
+    if (!acc || !same_key(*k, prev_key)) {
+      gboolean created;
+      acc = rill__table_upsert(cur, k->data, k->len, rill__hash(k->data, k->len), &created);
+      if (G_UNLIKELY(created) && agg->f.create)
+        agg->f.create(acc, agg->user_data);
+      prev_acc = acc;
+      prev_key = *k;
+    }
     rill__agg_add(agg, acc, &r[i]);
     if (G_UNLIKELY(cur_fired)) {
       uint32_t klen = (uint32_t)k->len;
-      g_byte_array_append(st->dirty, (const uint8_t *)&ps, 8);
+      g_byte_array_append(st->dirty, (const uint8_t *)&cur_ps, 8);
       g_byte_array_append(st->dirty, (const uint8_t *)&klen, 4);
       g_byte_array_append(st->dirty, k->data ? k->data : (const uint8_t *)"", klen);
     }

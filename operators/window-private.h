@@ -5,6 +5,8 @@
 
 #include <rill/window.h>
 
+#include <string.h>
+
 #include "operators/aggregate-private.h"
 #include "operators/event-time-private.h"
 
@@ -13,7 +15,33 @@ typedef struct rill__window_cfg {
   rill_window_spec spec;
   rill_aggregate *agg;          /* owned */
   int64_t slice;                /* pane length: gcd(size, slide) */
+  /* Set by rill_pipeline_add_window_top_n on the window it ranks: when
+   * that top-N's route is the window's only consumer (checked at open,
+   * once the plan knows the consumers), a firing emits only this task's
+   * @local_top best results, the only ones of this task that can be in the
+   * window's top N; the rest would be dropped by top_n anyway. */
+  guint local_top;
+  const rill_stage *top_route;  /* not refcounted */
 } rill__window_cfg;
+
+/* @cfg->local_top when it applies to this task's stage (@ctx), else 0. */
+guint rill__window_local_top(rill_ctx *ctx, const rill__window_cfg *cfg);
+
+/* The key order of top-N ties: bytes, then length; absent first. */
+static inline int rill__topn_cmp_key(rill_bytes a, rill_bytes b)
+{
+  if (!a.data || !b.data)
+    return (a.data != NULL) - (b.data != NULL);
+  int c = memcmp(a.data, b.data, MIN(a.len, b.len));
+  return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+/* TRUE when result (@xv, @xk) ranks before (@yv, @yk) in a top-N: the
+ * larger value first, ties by key. */
+static inline gboolean rill__topn_before(int64_t xv, rill_bytes xk, int64_t yv, rill_bytes yk)
+{
+  return xv > yv || (xv == yv && rill__topn_cmp_key(xk, yk) < 0);
+}
 
 void rill__window_cfg_free(gpointer cfg);
 

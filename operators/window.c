@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "operators/window-private.h"
+#include "runtime/pipeline-private.h"
 
 G_DEFINE_QUARK(rill-window-error-quark, rill_window_error)
 
@@ -152,6 +153,14 @@ static int64_t gcd64(int64_t a, int64_t b)
     b = t;
   }
   return a;
+}
+
+guint rill__window_local_top(rill_ctx *ctx, const rill__window_cfg *cfg)
+{
+  const GArray *outs = ctx->stage->outputs;
+  if (!cfg->local_top || outs->len != 1 || g_array_index(outs, rill__edge, 0).stage != cfg->top_route)
+    return 0;
+  return cfg->local_top;
 }
 
 rill_stage *rill_pipeline_add_window(rill_pipeline *pipeline, const char *name, rill_stage *input,

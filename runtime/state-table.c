@@ -14,7 +14,9 @@
  */
 #include "runtime/state-table.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define INLINE_KEY 16
 #define HDR 32
@@ -99,8 +101,39 @@ rill__table *rill__table_new(size_t value_size)
   return t;
 }
 
+/* Slot arrays of HUGE bytes or more are 2 MiB aligned and asked to be
+ * backed by huge pages: a table that grows to megabytes (a window join's
+ * or a pane's keys) is written all over by its rehash, and 4 KiB pages
+ * cost a fault each (in a VM, an exit each) where a huge page costs one
+ * per 2 MiB. Smaller arrays stay on the heap: many small tables must not
+ * round up to 2 MiB each. */
+#define HUGE ((size_t)2 * 1024 * 1024)
+
+static uint8_t *slots_alloc(size_t bytes)
+{
+  if (bytes < HUGE)
+    return g_malloc(bytes);
+  void *mem = NULL;
+  if (posix_memalign(&mem, HUGE, bytes) != 0)
+    g_error("state table: out of memory for %zu bytes of slots", bytes);
+#ifdef MADV_HUGEPAGE
+  madvise(mem, bytes, MADV_HUGEPAGE); /* a hint: failure only costs faults */
+#endif
+  return mem;
+}
+
+static void slots_free(uint8_t *slots, size_t bytes)
+{
+  if (bytes < HUGE)
+    g_free(slots);
+  else
+    free(slots); /* from posix_memalign */
+}
+
 static void free_keys(rill__table *t)
 {
+  if (!t->key_bytes)
+    return; /* no key is out of line: nothing to walk the slots for */
   for (size_t i = 0; i < t->cap; i++) {
     slot *s = at(t, i);
     if (s->hash >= 2 && s->len > INLINE_KEY)
@@ -114,7 +147,7 @@ void rill__table_free(rill__table *t)
   if (!t)
     return;
   free_keys(t);
-  g_free(t->slots);
+  slots_free(t->slots, t->cap * t->stride);
   g_free(t);
 }
 
@@ -126,6 +159,21 @@ void rill__table_clear(rill__table *t)
   t->live = t->tombs = 0;
 }
 
+/* The capacity a full table grows to: double, except that an array that
+ * would reach HUGE / 4 goes straight to HUGE or more. The arrays between
+ * (512 KiB, 1 MiB) would sit on 4 KiB pages, a fault per page for each
+ * rehash on the way up; a table that size is on its way to megabytes (the
+ * first window of a join or an aggregate), and at most it holds 4x the
+ * memory its keys need. */
+static size_t grown(const rill__table *t)
+{
+  size_t cap = t->cap * 2;
+  if (cap * t->stride >= HUGE / 4)
+    while (cap * t->stride < HUGE)
+      cap *= 2;
+  return cap;
+}
+
 /* Rebuilds into @cap slots (drops tombstones); keys move with their slots. */
 static void rehash(rill__table *t, size_t cap)
 {
@@ -134,7 +182,7 @@ static void rehash(rill__table *t, size_t cap)
   /* Zeroed by writing, not g_malloc0: calloc'd fresh pages are mapped to
    * the shared zero page on the first probe (a read) and then copied on
    * the first insert, two faults per page and a TLB shootdown. */
-  t->slots = g_malloc(cap * t->stride);
+  t->slots = slots_alloc(cap * t->stride);
   memset(t->slots, 0, cap * t->stride);
   t->cap = cap;
   t->tombs = 0;
@@ -147,7 +195,22 @@ static void rehash(rill__table *t, size_t cap)
       j = (j + 1) & (cap - 1);
     memcpy(at(t, j), s, t->stride);
   }
-  g_free(old);
+  slots_free(old, old_cap * t->stride);
+}
+
+void rill__table_prefetch(const rill__table *t, uint64_t hash)
+{
+  if (t->cap)
+    __builtin_prefetch(at(t, hash & (t->cap - 1)));
+}
+
+void rill__table_reserve(rill__table *t, size_t n)
+{
+  size_t cap = t->cap ? t->cap : 16;
+  while ((n + t->tombs + 1) * 10 >= cap * 7)
+    cap *= 2;
+  if (cap != t->cap)
+    rehash(t, cap);
 }
 
 void *rill__table_lookup(const rill__table *t, const void *key, size_t len, uint64_t hash)
@@ -168,7 +231,7 @@ void *rill__table_upsert(rill__table *t, const void *key, size_t len, uint64_t h
 {
   g_assert(hash >= 2);
   if (G_UNLIKELY((t->live + t->tombs + 1) * 10 >= t->cap * 7))
-    rehash(t, t->cap == 0 ? 16 : (t->live + 1) * 2 * 10 >= t->cap * 7 ? t->cap * 2 : t->cap);
+    rehash(t, t->cap == 0 ? 16 : (t->live + 1) * 2 * 10 >= t->cap * 7 ? grown(t) : t->cap);
   size_t mask = t->cap - 1;
   slot *free_slot = NULL;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {

@@ -42,10 +42,15 @@ rill__table *rill__table_new(size_t value_size);
 void rill__table_free(rill__table *t);
 /* Removes every entry, keeping the capacity. */
 void rill__table_clear(rill__table *t);
+/* Grows the capacity so that @n entries fit without a rehash. */
+void rill__table_reserve(rill__table *t, size_t n);
 
 /* The value for @key, inserting a zero-filled one if absent (*@created tells
  * which, may be NULL). @hash must be rill__hash(@key, @len). (transfer none) */
 void *rill__table_upsert(rill__table *t, const void *key, size_t len, uint64_t hash, gboolean *created);
+/* Starts loading the slot where a probe for @hash begins, for a caller
+ * that knows its next keys before it needs them. */
+void rill__table_prefetch(const rill__table *t, uint64_t hash);
 /* The value for @key, or NULL. (transfer none) */
 void *rill__table_lookup(const rill__table *t, const void *key, size_t len, uint64_t hash);
 /* Removes @key; FALSE when absent. */

@@ -239,7 +239,7 @@ static inline rill_batch_builder *builder(rill_emitter *out)
 
 static inline rill_flow after_append(rill_emitter *out)
 {
-  return G_UNLIKELY(rill_batch_builder_is_full(out->builder)) ? flush(out) : RILL_FLOW_OK;
+  return G_UNLIKELY(rill__builder_is_full(out->builder)) ? flush(out) : RILL_FLOW_OK;
 }
 
 rill_flow rill_emit_record(rill_emitter *out, const rill_record *record)
@@ -252,21 +252,23 @@ rill_flow rill_emit_record(rill_emitter *out, const rill_record *record)
 rill_flow rill_emit_record_ref(rill_emitter *out, const rill_record *record, const rill_batch *owner)
 {
   g_return_val_if_fail(out != NULL && record != NULL && owner != NULL, RILL_FLOW_ERROR);
-  rill_batch_builder_append_ref(builder(out), record, owner);
+  rill_batch_builder *b = builder(out);
+  rill_batch_builder_reference(b, owner);
+  rill__builder_append_raw(b, record);
   return after_append(out);
 }
 
 rill_flow rill_emit_record_raw(rill_emitter *out, const rill_record *record)
 {
   g_return_val_if_fail(out != NULL && record != NULL, RILL_FLOW_ERROR);
-  rill_batch_builder_append_raw(builder(out), record);
+  rill__builder_append_raw(builder(out), record);
   return after_append(out);
 }
 
 void *rill_emitter_alloc(rill_emitter *out, size_t len)
 {
   g_return_val_if_fail(out != NULL, NULL);
-  return rill_batch_builder_alloc(builder(out), len);
+  return rill__builder_alloc(builder(out), len);
 }
 
 void rill_emitter_reference(rill_emitter *out, const rill_batch *owner)

@@ -12,6 +12,10 @@
  * Windows are emitted in start order. A result arriving for a window already
  * ranked (a late update) is counted in `late` and dropped; results whose
  * value is not a decimal integer are counted there too.
+ *
+ * When the top-N is the only consumer of a tumbling or hopping window stage,
+ * each window task emits at a window's first firing only its own n best
+ * results (the others cannot rank): same output, far fewer result records.
  */
 #pragma once
 

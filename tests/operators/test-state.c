@@ -296,7 +296,10 @@ static int cmp_kc(gconstpointer a, gconstpointer b)
   return x->n != y->n ? (x->n > y->n ? -1 : 1) : strcmp(x->key, y->key);
 }
 
-static void check_topn(guint P)
+/* @raw_too: the window also feeds a sink of its own, which must see every
+ * key's result (each task pre-selects its best N only when top-N is the
+ * window's sole consumer). */
+static void check_topn(guint P, gboolean raw_too)
 {
   /* Reference: count per (window of 100 ms, key), rank, keep 3. */
   GRand *rand = g_rand_new_with_seed(7 + P);
@@ -328,9 +331,33 @@ static void check_topn(guint P)
   rill_stage *w = rill_pipeline_add_window(p, "window", kb, &spec, rill_aggregate_count());
   rill_stage *t = rill_pipeline_add_window_top_n(p, "top3", w, 3);
   rill_pipeline_add_sink(p, "out", t, &collector_class, &col, NULL);
+  collector raw;
+  collector_init(&raw);
+  if (raw_too)
+    rill_pipeline_add_sink(p, "raw", w, &collector_class, &raw, NULL);
   GError *error = NULL;
   g_assert_true(rill_pipeline_run(p, &error));
   g_assert_no_error(error);
+  guint pairs = 0;
+  GHashTableIter pi;
+  gpointer pw;
+  g_hash_table_iter_init(&pi, per_win);
+  while (g_hash_table_iter_next(&pi, NULL, &pw))
+    pairs += g_hash_table_size(pw);
+  g_assert_cmpuint(raw.recs->len, ==, raw_too ? pairs : 0);
+  collector_clear(&raw);
+  /* The window's output: every result, or at most 3 per window and task. */
+  guint n_stages;
+  rill_stage_metrics *m = rill_pipeline_get_metrics(p, &n_stages);
+  for (guint i = 0; i < n_stages; i++) {
+    if (strcmp(m[i].stage, "window") != 0)
+      continue;
+    if (raw_too)
+      g_assert_cmpuint(m[i].records_out, ==, pairs);
+    else
+      g_assert_cmpuint(m[i].records_out, <=, 3 * P * g_hash_table_size(per_win));
+  }
+  g_free(m);
 
   guint expected = 0;
   GHashTableIter it;
@@ -380,8 +407,10 @@ static void check_topn(guint P)
 
 static void test_topn(void)
 {
-  check_topn(1);
-  check_topn(4);
+  check_topn(1, FALSE);
+  check_topn(4, FALSE);
+  check_topn(1, TRUE);
+  check_topn(4, TRUE);
 }
 
 /* Pushes a window result: @key=@value for window [@start, @end). */
