@@ -211,25 +211,6 @@ static int16_t recv_produce(int fd, int16_t version, int32_t corr, int64_t *base
   return ec;
 }
 
-static void send_fetch(int fd, int32_t corr, const char *topic, int32_t partition, int64_t offset, int32_t max_wait,
-                       int32_t min_bytes, int32_t part_max)
-{
-  rill__wire_fetch_request rq;
-  rill__wire_fetch_request_init(&rq);
-  rill__wire_fetch_request_partition fp = {.partition = partition,
-                                           .current_leader_epoch = -1,
-                                           .fetch_offset = offset,
-                                           .last_fetched_epoch = -1,
-                                           .log_start_offset = -1,
-                                           .partition_max_bytes = part_max};
-  rill__wire_fetch_request_topic ft = {rill__wire_str_from(topic), &fp, 1};
-  rq.max_wait_ms = max_wait;
-  rq.min_bytes = min_bytes;
-  rq.topics = &ft;
-  rq.n_topics = 1;
-  tc_send(fd, RILL_WIRE_API_FETCH, 11, corr, &rq);
-}
-
 /* Receives a Fetch v11 answer for one partition: its error, hwm and a copy of the records. */
 static GBytes *recv_fetch(int fd, int32_t corr, int16_t *error, int64_t *hwm)
 {
@@ -268,7 +249,7 @@ static void test_produce_fetch_embedded(void)
   g_free(copy);
   int16_t err;
   int64_t hwm;
-  send_fetch(fd, 10, "t", 0, 0, 0, 1, 1 << 20);
+  tc_send_fetch(fd, 10, "t", 0, 0, 0, 1, 1 << 20);
   GBytes *got = recv_fetch(fd, 10, &err, &hwm);
   g_assert_cmpint(err, ==, 0);
   g_assert_cmpint(hwm, ==, 3);
@@ -289,7 +270,7 @@ static void test_produce_fetch_embedded(void)
   g_assert_cmpint(info.high_watermark, ==, 5);
 
   /* KIP-74: a partition limit of 1 byte still returns the first whole batch. */
-  send_fetch(fd, 12, "t", 0, 3, 0, 1, 1);
+  tc_send_fetch(fd, 12, "t", 0, 3, 0, 1, 1);
   got = recv_fetch(fd, 12, &err, &hwm);
   g_assert_cmpint(err, ==, 0);
   g_assert_cmpuint(g_bytes_get_size(got), ==, len2);
@@ -297,14 +278,14 @@ static void test_produce_fetch_embedded(void)
   g_bytes_unref(got);
 
   /* Past the end: OFFSET_OUT_OF_RANGE, no records. */
-  send_fetch(fd, 13, "t", 0, 99, 0, 1, 1 << 20);
+  tc_send_fetch(fd, 13, "t", 0, 99, 0, 1, 1 << 20);
   got = recv_fetch(fd, 13, &err, &hwm);
   g_assert_cmpint(err, ==, RILL_KAFKA_ERR_OFFSET_OUT_OF_RANGE);
   g_assert_cmpuint(g_bytes_get_size(got), ==, 0);
   g_bytes_unref(got);
 
   /* Unknown topic. */
-  send_fetch(fd, 14, "nope", 0, 0, 0, 1, 1 << 20);
+  tc_send_fetch(fd, 14, "nope", 0, 0, 0, 1, 1 << 20);
   got = recv_fetch(fd, 14, &err, &hwm);
   g_assert_cmpint(err, ==, RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
   g_bytes_unref(got);
@@ -407,7 +388,7 @@ static void test_pipelining_and_acks0(void)
   int fd = tc_connect(f.port);
 
   /* A parked Fetch first, then two quick requests: answers keep request order. */
-  send_fetch(fd, 100, "p", 0, 0, 300, 1, 1 << 20);
+  tc_send_fetch(fd, 100, "p", 0, 0, 300, 1, 1 << 20);
   rill__wire_api_versions_request av;
   rill__wire_api_versions_request_init(&av);
   tc_send(fd, RILL_WIRE_API_API_VERSIONS, 2, 101, &av);
@@ -471,7 +452,7 @@ static void test_long_poll_woken_by_append(void)
   int fd = tc_connect(f.port);
   /* max_wait of 10 minutes: only an append can answer this within the
    * client's 20 s receive bound. */
-  send_fetch(fd, 1, "w", 0, 0, 600000, 1, 1 << 20);
+  tc_send_fetch(fd, 1, "w", 0, 0, 600000, 1, 1 << 20);
   append_job j = {f.log, NULL, 0};
   j.batch = test_batch(2, 16, 7000, 4, &j.len);
   GThread *t = g_thread_new("append", append_later, &j);
@@ -501,7 +482,7 @@ static void test_long_poll_woken_by_wire_produce(void)
   int producer = tc_connect(f.port);
   /* max_wait of 10 minutes: only the Produce can answer it within the
    * client's 20 s receive bound. */
-  send_fetch(fetcher, 5, "ww", 0, 0, 600000, 1, 1 << 20);
+  tc_send_fetch(fetcher, 5, "ww", 0, 0, 600000, 1, 1 << 20);
   /* The Fetch's bytes were queued before this request was sent, and one
    * thread reads both sockets: once this is answered the Fetch is parked. */
   check_api_versions(producer, 3, 1);
