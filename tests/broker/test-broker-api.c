@@ -594,6 +594,134 @@ static void test_idle_reaped(void)
   fixture_stop(&f);
 }
 
+/* ---- IncrementalAlterConfigs ---- */
+
+typedef rill__wire_incremental_alter_configs_request_alterable_config alter_op;
+
+/* One IncrementalAlterConfigs v@version for one resource; its error code. */
+static int16_t incremental_alter(int fd, int16_t version, int8_t type, const char *name, alter_op *ops, int n,
+                                 gboolean validate_only)
+{
+  rill__wire_incremental_alter_configs_request rq;
+  rill__wire_incremental_alter_configs_request_init(&rq);
+  rill__wire_incremental_alter_configs_request_alter_configs_resource r = {
+    .resource_type = type, .resource_name = rill__wire_str_from(name), .configs = ops, .n_configs = n};
+  rq.resources = &r;
+  rq.n_resources = 1;
+  rq.validate_only = validate_only;
+  static int32_t corr = 1000;
+  tc_send(fd, RILL_WIRE_API_INCREMENTAL_ALTER_CONFIGS, version, ++corr, &rq);
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_incremental_alter_configs_response rs;
+  uint8_t *frame;
+  g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_INCREMENTAL_ALTER_CONFIGS, version, &a, &rs, &frame), ==, corr);
+  g_assert_cmpint(rs.n_responses, ==, 1);
+  g_assert_cmpint(rs.responses[0].resource_type, ==, type);
+  g_assert_true(rill__wire_str_eq(rs.responses[0].resource_name, name));
+  int16_t ec = rs.responses[0].error_code;
+  g_assert_true(ec == 0 ? rs.responses[0].error_message.len < 0 : TRUE);
+  g_free(frame);
+  rill__wire_arena_clear(&a);
+  return ec;
+}
+
+static alter_op op(const char *name, int8_t operation, const char *value)
+{
+  return (alter_op){.name = rill__wire_str_from(name), .config_operation = operation,
+                    .value = value ? rill__wire_str_from(value) : RILL_WIRE_STR_NULL};
+}
+
+/* The topic's value of @key (the log's effective config). */
+static char *topic_value(rill_log *log, const char *topic, const char *key)
+{
+  GHashTable *cfg = NULL;
+  int32_t n;
+  g_assert_true(rill_log_topic_describe(log, topic, &n, &cfg, NULL));
+  char *v = g_strdup(g_hash_table_lookup(cfg, key));
+  g_hash_table_unref(cfg);
+  return v;
+}
+
+#define TOPIC_RES 2
+#define BROKER_RES 4
+enum { SET, DELETE, APPEND, SUBTRACT };
+
+/* KIP-339: only the named keys change (SET to a value, DELETE to the
+ * default); APPEND/SUBTRACT (list configs) and a key named twice are
+ * refused, validate_only changes nothing, BROKER configs are static. */
+static void test_incremental_alter_configs(void)
+{
+  fixture f;
+  fixture_start(&f, NULL);
+  GError *e = NULL;
+  g_assert_true(rill_log_topic_create(f.log, "cfg", 1, (const char *const[]){"segment.bytes", "1048576", NULL}, &e));
+  g_assert_no_error(e);
+  g_autofree char *default_retention = topic_value(f.log, "cfg", "retention.ms");
+  int fd = tc_connect(f.port);
+
+  for (int16_t v = 0; v <= 1; v++) {
+    /* SET one key: the other override stays. */
+    alter_op set[] = {op("retention.ms", SET, v ? "60000" : "70000")};
+    g_assert_cmpint(incremental_alter(fd, v, TOPIC_RES, "cfg", set, 1, FALSE), ==, 0);
+    g_autofree char *r = topic_value(f.log, "cfg", "retention.ms");
+    g_autofree char *sb = topic_value(f.log, "cfg", "segment.bytes");
+    g_assert_cmpstr(r, ==, v ? "60000" : "70000");
+    g_assert_cmpstr(sb, ==, "1048576");
+  }
+  /* validate_only: accepted, nothing changes. */
+  alter_op dry[] = {op("retention.ms", SET, "1")};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", dry, 1, TRUE), ==, 0);
+  g_autofree char *still = topic_value(f.log, "cfg", "retention.ms");
+  g_assert_cmpstr(still, ==, "60000");
+  /* DELETE: back to the default; again the other key stays. */
+  alter_op del[] = {op("retention.ms", DELETE, NULL)};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", del, 1, FALSE), ==, 0);
+  g_autofree char *back = topic_value(f.log, "cfg", "retention.ms");
+  g_autofree char *kept = topic_value(f.log, "cfg", "segment.bytes");
+  g_assert_cmpstr(back, ==, default_retention);
+  g_assert_cmpstr(kept, ==, "1048576");
+  /* Refusals, each leaving the topic as it was. */
+  alter_op append[] = {op("retention.ms", APPEND, "5")};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", append, 1, FALSE), ==, RILL_KAFKA_ERR_INVALID_CONFIG);
+  alter_op twice[] = {op("retention.ms", SET, "5"), op("retention.ms", DELETE, NULL)};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", twice, 2, FALSE), ==, RILL_KAFKA_ERR_INVALID_REQUEST);
+  alter_op unknown_key[] = {op("retention.ms", SET, "5"), op("no.such.key", SET, "1")};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", unknown_key, 2, FALSE), ==,
+                  RILL_KAFKA_ERR_INVALID_CONFIG);
+  alter_op bad_op[] = {op("retention.ms", 9, "5")};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", bad_op, 1, FALSE), ==, RILL_KAFKA_ERR_INVALID_REQUEST);
+  alter_op bad_value[] = {op("segment.bytes", SET, "1")}; /* below the minimum */
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", bad_value, 1, FALSE), ==, RILL_KAFKA_ERR_INVALID_CONFIG);
+  g_autofree char *after_r = topic_value(f.log, "cfg", "retention.ms");
+  g_autofree char *after_sb = topic_value(f.log, "cfg", "segment.bytes");
+  g_assert_cmpstr(after_r, ==, default_retention);
+  g_assert_cmpstr(after_sb, ==, "1048576");
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "nope", dry, 1, FALSE), ==,
+                  RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+  alter_op broker_set[] = {op("num.partitions", SET, "3")};
+  g_assert_cmpint(incremental_alter(fd, 1, BROKER_RES, "7", broker_set, 1, FALSE), ==, RILL_KAFKA_ERR_INVALID_CONFIG);
+  close(fd);
+  fixture_stop(&f);
+
+  /* The same per-resource ACL checks as AlterConfigs: with no ACL and
+   * allow.everyone.if.no.acl.found=false, ANONYMOUS may alter nothing. */
+  fixture_start(&f, (const char *const[]){"allow.everyone.if.no.acl.found", "false", NULL});
+  g_assert_true(rill_log_topic_create(f.log, "cfg", 1, NULL, &e));
+  fd = tc_connect(f.port);
+  alter_op set[] = {op("retention.ms", SET, "5")};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", set, 1, FALSE), ==,
+                  RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED);
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "nope", set, 1, FALSE), ==,
+                  RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED); /* not even whether it exists */
+  g_assert_cmpint(incremental_alter(fd, 1, BROKER_RES, "7", set, 1, FALSE), ==,
+                  RILL_KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED);
+  g_autofree char *untouched = topic_value(f.log, "cfg", "retention.ms");
+  g_assert_cmpstr(untouched, ==, default_retention);
+  close(fd);
+  fixture_stop(&f);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -606,5 +734,6 @@ int main(int argc, char **argv)
   g_test_add_func("/broker/long-poll-woken", test_long_poll_woken_by_append);
   g_test_add_func("/broker/hostile-input", test_hostile_input);
   g_test_add_func("/broker/idle-reaped", test_idle_reaped);
+  g_test_add_func("/broker/incremental-alter-configs", test_incremental_alter_configs);
   return g_test_run();
 }
