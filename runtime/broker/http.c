@@ -326,10 +326,11 @@ static void json_partition(const char *topic, int32_t partition, const rill_log_
   json_builder_end_object(jb);
 }
 
-/* GET /api/broker/topics: {"topics":[{"name","partitions":[{...}]}]}, sorted by name. */
-static void serve_topics(const rill_http_request *req, rill_http_response *resp, gpointer user_data)
+/* Answers {"@member":[...]} with @fill's array items, read from the
+ * broker under the handle's lock; 503 when the broker does not run. */
+static void serve_list(rill__broker_http *h, rill_http_response *resp, const char *member,
+                       void (*fill)(JsonBuilder *jb, rill__broker *b))
 {
-  rill__broker_http *h = user_data;
   rill__broker *b = handle_lock(h);
   if (!b) {
     unavailable(resp);
@@ -337,8 +338,17 @@ static void serve_topics(const rill_http_request *req, rill_http_response *resp,
   }
   g_autoptr(JsonBuilder) jb = json_builder_new();
   json_builder_begin_object(jb);
-  json_builder_set_member_name(jb, "topics");
+  json_builder_set_member_name(jb, member);
   json_builder_begin_array(jb);
+  fill(jb, b);
+  g_mutex_unlock(&h->lock);
+  json_builder_end_array(jb);
+  json_builder_end_object(jb);
+  rill__http_reply_json(resp, jb);
+}
+
+static void fill_topics(JsonBuilder *jb, rill__broker *b)
+{
   topics_json tj = {.jb = jb, .traffic = traffic_table(b->stats)};
   for_each_partition(b->log, json_partition, &tj);
   if (tj.topic) {
@@ -346,27 +356,16 @@ static void serve_topics(const rill_http_request *req, rill_http_response *resp,
     json_builder_end_object(jb);
   }
   g_hash_table_unref(tj.traffic);
-  json_builder_end_array(jb);
-  g_mutex_unlock(&h->lock);
-  json_builder_end_object(jb);
-  rill__http_reply_json(resp, jb);
 }
 
-/* GET /api/broker/groups: {"groups":[{"group","state","protocol_type",
- * "members","lag","offsets":[{"topic","partition","committed",
- * "high_watermark","lag"}]}]}, sorted by group id. */
-static void serve_groups(const rill_http_request *req, rill_http_response *resp, gpointer user_data)
+/* GET /api/broker/topics: {"topics":[{"name","partitions":[{...}]}]}, sorted by name. */
+static void serve_topics(const rill_http_request *req, rill_http_response *resp, gpointer user_data)
 {
-  rill__broker_http *h = user_data;
-  rill__broker *b = handle_lock(h);
-  if (!b) {
-    unavailable(resp);
-    return;
-  }
-  g_autoptr(JsonBuilder) jb = json_builder_new();
-  json_builder_begin_object(jb);
-  json_builder_set_member_name(jb, "groups");
-  json_builder_begin_array(jb);
+  serve_list(user_data, resp, "topics", fill_topics);
+}
+
+static void fill_groups(JsonBuilder *jb, rill__broker *b)
+{
   GArray *groups = rill__group_list(b->groups, NULL);
   for (guint i = 0; i < groups->len; i++) {
     const rill__group_listing *g = &g_array_index(groups, rill__group_listing, i);
@@ -402,10 +401,14 @@ static void serve_groups(const rill_http_request *req, rill_http_response *resp,
     json_builder_end_object(jb);
   }
   g_array_unref(groups);
-  g_mutex_unlock(&h->lock);
-  json_builder_end_array(jb);
-  json_builder_end_object(jb);
-  rill__http_reply_json(resp, jb);
+}
+
+/* GET /api/broker/groups: {"groups":[{"group","state","protocol_type",
+ * "members","lag","offsets":[{"topic","partition","committed",
+ * "high_watermark","lag"}]}]}, sorted by group id. */
+static void serve_groups(const rill_http_request *req, rill_http_response *resp, gpointer user_data)
+{
+  serve_list(user_data, resp, "groups", fill_groups);
 }
 
 void rill_broker_serve_http(rill_broker *broker, rill_http_server *server)
