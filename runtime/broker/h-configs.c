@@ -71,19 +71,28 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The topic @resource_name names and its config (*@cfg, to unref), or
+ * NULL with @error_code and @error_message set. */
+static char *lookup_topic(rill__broker_req *req, rill__wire_str resource_name, GHashTable **cfg, int16_t *error_code,
+                          rill__wire_str *error_message)
+{
+  char *name = rill__broker_req_topic(req, resource_name);
+  GError *error = NULL;
+  int32_t np;
+  if (name && rill_log_topic_describe(rill__broker_log(req->broker), name, &np, cfg, &error))
+    return name;
+  *error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+  *error_message = error ? rill__broker_error_text(req, error) : rill__wire_str_from("unknown topic");
+  g_clear_error(&error);
+  return NULL;
+}
+
 static void describe_topic(rill__broker_req *req, const rill__wire_describe_configs_request_resource *r,
                            rill__wire_describe_configs_response_result *o)
 {
-  char *name = rill__broker_req_topic(req, r->resource_name);
   GHashTable *cfg = NULL;
-  GError *error = NULL;
-  int32_t np;
-  if (!name || !rill_log_topic_describe(rill__broker_log(req->broker), name, &np, &cfg, &error)) {
-    o->error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    o->error_message = error ? rill__broker_error_text(req, error) : rill__wire_str_from("unknown topic");
-    g_clear_error(&error);
+  if (!lookup_topic(req, r->resource_name, &cfg, &o->error_code, &o->error_message))
     return;
-  }
   char **defaults = rill__broker_settings_topic_defaults(rill__broker_settings_get(req->broker));
   guint n = g_hash_table_size(cfg);
   const char **keys = (const char **)g_hash_table_get_keys_as_array(cfg, NULL);
@@ -169,12 +178,11 @@ static void alter_topic(rill__broker_req *req, const rill__wire_alter_configs_re
                         gboolean validate_only, rill__wire_alter_configs_response_resource_response *o)
 {
   rill_log *log = rill__broker_log(req->broker);
-  char *name = rill__broker_req_topic(req, r->resource_name);
   GHashTable *cfg = NULL;
+  char *name = lookup_topic(req, r->resource_name, &cfg, &o->error_code, &o->error_message);
+  if (!name)
+    return;
   GError *error = NULL;
-  int32_t np;
-  if (!name || !rill_log_topic_describe(log, name, &np, &cfg, &error))
-    goto fail;
   /* Every known key: the request's value, or NULL (back to the default). */
   GPtrArray *pairs = g_ptr_array_new();
   GHashTableIter it;
@@ -203,9 +211,8 @@ static void alter_topic(rill__broker_req *req, const rill__wire_alter_configs_re
       rill__broker_event(req->broker, "info", "topic_config_altered", "topic=%s", name);
     return;
   }
-fail:
-  o->error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-  o->error_message = error ? rill__broker_error_text(req, error) : rill__wire_str_from("unknown topic");
+  o->error_code = rill__broker_kafka_error(error);
+  o->error_message = rill__broker_error_text(req, error);
   g_clear_error(&error);
 }
 
@@ -241,16 +248,11 @@ static void incremental_alter_topic(rill__broker_req *req,
                                     gboolean validate_only, int16_t *error_code, rill__wire_str *error_message)
 {
   rill_log *log = rill__broker_log(req->broker);
-  char *name = rill__broker_req_topic(req, r->resource_name);
   GHashTable *cfg = NULL;
-  GError *error = NULL;
-  int32_t np;
-  if (!name || !rill_log_topic_describe(log, name, &np, &cfg, &error)) {
-    *error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    *error_message = error ? rill__broker_error_text(req, error) : rill__wire_str_from("unknown topic");
-    g_clear_error(&error);
+  char *name = lookup_topic(req, r->resource_name, &cfg, error_code, error_message);
+  if (!name)
     return;
-  }
+  GError *error = NULL;
   GPtrArray *pairs = g_ptr_array_new();
   const char *why = NULL;
   for (int32_t i = 0; i < r->n_configs && !why; i++) {
