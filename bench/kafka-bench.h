@@ -8,7 +8,8 @@
  * only produce a meaningless ratio.
  *
  * bench_broker owns its process and its temp dir: bench_broker_stop()
- * terminates the one and removes the other. bench_target is either a
+ * terminates the one and removes the other; a benchmark that dies first
+ * takes the process with it (bench/child.h), the temp dir stays. bench_target is either a
  * bench_broker or a mock cluster, so a benchmark runs the same client code
  * against both.
  */
@@ -26,6 +27,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "bench/child.h"
 
 typedef struct {
   GPid pid;
@@ -66,8 +69,8 @@ static inline void bench_broker_start_args(bench_broker *b, const char *who, con
     g_ptr_array_add(argv, (char *)args[i]);
   g_ptr_array_add(argv, NULL);
   int out = g_open(events, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (out < 0 || !g_spawn_async_with_fds(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                         &b->pid, -1, out, out, NULL))
+  if (out < 0 || !g_spawn_async_with_fds(NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, bench_child_setup,
+                                         GINT_TO_POINTER(getpid()), &b->pid, -1, out, out, NULL))
     bench_die(who, "cannot start rill-broker");
   g_ptr_array_free(argv, TRUE);
   close(out);

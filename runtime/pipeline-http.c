@@ -16,6 +16,7 @@
 
 #include "rill/http.h"
 #include "rill/prometheus.h"
+#include "runtime/http/json.h"
 #include "runtime/pipeline-private.h"
 
 /* TRUE once the plan (counters, streams, tasks) is published. */
@@ -167,18 +168,6 @@ static gboolean ready(GString *detail, gpointer user_data)
 
 /* ---- the graph for the console ------------------------------------------------------ */
 
-static void member_int(JsonBuilder *jb, const char *name, int64_t v)
-{
-  json_builder_set_member_name(jb, name);
-  json_builder_add_int_value(jb, v);
-}
-
-static void member_str(JsonBuilder *jb, const char *name, const char *v)
-{
-  json_builder_set_member_name(jb, name);
-  json_builder_add_string_value(jb, v);
-}
-
 /* GET /api/pipeline: {"name","state","parallelism","uptime_ms","now_ms",
  * "stages":[{"name","type","role","inputs":[names],"chain", counters...,
  * "watermark":ms|null,"source_lag":n|null}],"checkpoints":{...}|null}.
@@ -197,44 +186,44 @@ static void serve_graph(const rill_http_request *req, rill_http_response *resp, 
   g_autofree rill_stage_metrics *m = started ? rill_pipeline_get_metrics(p, &n) : NULL;
   g_autoptr(JsonBuilder) jb = json_builder_new();
   json_builder_begin_object(jb);
-  member_str(jb, "name", p->name);
-  member_str(jb, "state", state_name(state, stopping));
+  rill__json_member_str(jb, "name", p->name);
+  rill__json_member_str(jb, "state", state_name(state, stopping));
   if (error)
-    member_str(jb, "error", error->message);
-  member_int(jb, "parallelism", p->parallelism);
-  member_int(jb, "uptime_ms", uptime / 1000);
-  member_int(jb, "now_ms", g_get_real_time() / 1000);
+    rill__json_member_str(jb, "error", error->message);
+  rill__json_member_int(jb, "parallelism", p->parallelism);
+  rill__json_member_int(jb, "uptime_ms", uptime / 1000);
+  rill__json_member_int(jb, "now_ms", g_get_real_time() / 1000);
   json_builder_set_member_name(jb, "stages");
   json_builder_begin_array(jb);
   for (guint i = 0; i < p->stages->len; i++) {
     const rill_stage *st = p->stages->pdata[i];
     const rill_stage_metrics *s = i < n ? &m[i] : NULL;
     json_builder_begin_object(jb);
-    member_str(jb, "name", st->name);
-    member_str(jb, "type", st->type_name ? st->type_name : "");
-    member_str(jb, "role", role_name(st->source                  ? RILL_STAGE_SOURCE
-                                     : st->op == &rill__sink_class ? RILL_STAGE_SINK
-                                                                   : RILL_STAGE_OPERATOR));
+    rill__json_member_str(jb, "name", st->name);
+    rill__json_member_str(jb, "type", st->type_name ? st->type_name : "");
+    rill__json_member_str(jb, "role", role_name(st->source                    ? RILL_STAGE_SOURCE
+                                                : st->op == &rill__sink_class ? RILL_STAGE_SINK
+                                                                              : RILL_STAGE_OPERATOR));
     json_builder_set_member_name(jb, "inputs");
     json_builder_begin_array(jb);
     for (guint k = 0; k < st->inputs->len; k++)
       json_builder_add_string_value(jb, g_array_index(st->inputs, rill__edge, k).stage->name);
     json_builder_end_array(jb);
     if (s) {
-      member_int(jb, "chain", s->task_thread);
-      member_int(jb, "records_in", (int64_t)s->records_in);
-      member_int(jb, "records_out", (int64_t)s->records_out);
-      member_int(jb, "batches_in", (int64_t)s->batches_in);
-      member_int(jb, "batches_out", (int64_t)s->batches_out);
-      member_int(jb, "bytes_in", (int64_t)s->bytes_in);
-      member_int(jb, "bytes_out", (int64_t)s->bytes_out);
-      member_int(jb, "busy_ns", (int64_t)s->busy_ns);
-      member_int(jb, "blocked_ns", (int64_t)s->blocked_ns);
-      member_int(jb, "late_records", (int64_t)s->late_records);
-      member_int(jb, "dead_letters", (int64_t)s->dead_letters);
-      member_int(jb, "state_bytes", (int64_t)s->state_bytes);
-      member_int(jb, "queue_len", s->queue_len);
-      member_int(jb, "queue_capacity", s->queue_capacity);
+      rill__json_member_int(jb, "chain", s->task_thread);
+      rill__json_member_int(jb, "records_in", (int64_t)s->records_in);
+      rill__json_member_int(jb, "records_out", (int64_t)s->records_out);
+      rill__json_member_int(jb, "batches_in", (int64_t)s->batches_in);
+      rill__json_member_int(jb, "batches_out", (int64_t)s->batches_out);
+      rill__json_member_int(jb, "bytes_in", (int64_t)s->bytes_in);
+      rill__json_member_int(jb, "bytes_out", (int64_t)s->bytes_out);
+      rill__json_member_int(jb, "busy_ns", (int64_t)s->busy_ns);
+      rill__json_member_int(jb, "blocked_ns", (int64_t)s->blocked_ns);
+      rill__json_member_int(jb, "late_records", (int64_t)s->late_records);
+      rill__json_member_int(jb, "dead_letters", (int64_t)s->dead_letters);
+      rill__json_member_int(jb, "state_bytes", (int64_t)s->state_bytes);
+      rill__json_member_int(jb, "queue_len", s->queue_len);
+      rill__json_member_int(jb, "queue_capacity", s->queue_capacity);
       json_builder_set_member_name(jb, "watermark");
       if (s->has_watermark)
         json_builder_add_int_value(jb, s->watermark);
@@ -253,21 +242,17 @@ static void serve_graph(const rill_http_request *req, rill_http_response *resp, 
   rill__checkpoint_stats c;
   if (started && rill__checkpoint_stats_get(p, &c)) {
     json_builder_begin_object(jb);
-    member_int(jb, "completed", (int64_t)c.completed);
-    member_int(jb, "failed", (int64_t)c.failed);
-    member_int(jb, "last_duration_ms", (int64_t)(c.last_duration_us / 1000));
-    member_int(jb, "last_size_bytes", (int64_t)c.last_size_bytes);
-    member_int(jb, "last_success_unix_ms", (int64_t)c.last_success_unix_ms);
+    rill__json_member_int(jb, "completed", (int64_t)c.completed);
+    rill__json_member_int(jb, "failed", (int64_t)c.failed);
+    rill__json_member_int(jb, "last_duration_ms", (int64_t)(c.last_duration_us / 1000));
+    rill__json_member_int(jb, "last_size_bytes", (int64_t)c.last_size_bytes);
+    rill__json_member_int(jb, "last_success_unix_ms", (int64_t)c.last_success_unix_ms);
     json_builder_end_object(jb);
   } else {
     json_builder_add_null_value(jb);
   }
   json_builder_end_object(jb);
-  g_autoptr(JsonNode) root = json_builder_get_root(jb);
-  g_autofree char *text = json_to_string(root, FALSE);
-  resp->content_type = "application/json";
-  g_string_append(resp->body, text);
-  g_string_append_c(resp->body, '\n');
+  rill__http_reply_json(resp, jb);
 }
 
 void rill_pipeline_serve_http(rill_pipeline *pipeline, rill_http_server *server)

@@ -197,6 +197,7 @@ struct rill_pipeline {
   gint64 started_us, ended_us;      /* monotonic: start, last task's end (0 = not yet); under lock */
   guint running;                    /* task threads not yet ended; under lock */
   gint signals;                     /* atomic: signals received while watching */
+  gint signals_taken;               /* signals.c's count of taken signals when watching began; under its lock */
   GPtrArray *tasks;                 /* rill__task, owned */
   GPtrArray *streams;               /* rill_stream, owned */
   struct rill__checkpointer *ckpt;  /* NULL = checkpoints off */

@@ -438,8 +438,12 @@ gboolean rill_pipeline_start(rill_pipeline *pipeline, GError **error)
   plan_streams(p);
   assign_splits(p);
   if (p->ckpt && !rill__checkpoint_prepare(p, error)) {
-    /* Nothing started: the pipeline may not run (its plan is half-used). */
+    /* Nothing started: the pipeline may not run (its plan is half-used).
+     * Under the lock: /readyz and the console read the state from the
+     * HTTP server's thread. */
+    g_mutex_lock(&p->lock);
     p->state = RILL__DONE;
+    g_mutex_unlock(&p->lock);
     return FALSE;
   }
 

@@ -7,6 +7,11 @@
  * stops, so the registry never outlives its users and any number of
  * pipelines can watch at once.
  *
+ * A signal counts from the moment the handler takes it, not when the
+ * watcher thread reads it: the handler also bumps `taken`, and a pipeline
+ * that stops watching before the watcher caught up (the signal came as its
+ * run ended) is still marked interrupted (rill-run's exit 130).
+ *
  * @locks registry_lock guards watchers, the pipe and the thread handle;
  * it is never held while joining the thread (the thread takes it).
  */
@@ -24,10 +29,12 @@ static int wake_fd = -1;               /* write end, used by the handler */
 static int pipe_fds[2] = {-1, -1};
 static GThread *watcher;
 static struct sigaction old_int, old_term;
+static gint taken; /* atomic: signals the handler took, ever (lock-free, so handler-safe) */
 
 static void on_signal(int signo)
 {
   int saved = errno;
+  __atomic_fetch_add(&taken, 1, __ATOMIC_SEQ_CST);
   char c = (char)signo;
   if (write(wake_fd, &c, 1) < 0) {
     /* Nothing safe to do in a handler; the signal is dropped. */
@@ -79,6 +86,7 @@ void rill__signals_watch(rill_pipeline *p)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
   }
+  p->signals_taken = __atomic_load_n(&taken, __ATOMIC_SEQ_CST);
   g_ptr_array_add(watchers, p);
   g_mutex_unlock(&registry_lock);
 }
@@ -88,9 +96,20 @@ void rill__signals_unwatch(rill_pipeline *p)
   GThread *thread = NULL;
   int fds[2] = {-1, -1};
   g_mutex_lock(&registry_lock);
-  if (watchers && g_ptr_array_remove(watchers, p) && watchers->len == 0) {
+  if (!watchers || !g_ptr_array_remove(watchers, p)) {
+    g_mutex_unlock(&registry_lock);
+    return;
+  }
+  if (watchers->len == 0) {
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+  }
+  /* A signal taken since p began watching that the watcher has not handed
+   * on yet (it hands them on under registry_lock, so p->signals counts
+   * every one it did). The run is ending: marking it is all that is left. */
+  if (__atomic_load_n(&taken, __ATOMIC_SEQ_CST) != p->signals_taken && g_atomic_int_get(&p->signals) == 0)
+    g_atomic_int_inc(&p->signals);
+  if (watchers->len == 0) {
     g_ptr_array_unref(watchers);
     watchers = NULL;
     thread = watcher;

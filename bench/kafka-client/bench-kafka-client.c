@@ -34,55 +34,16 @@
 
 #include "connectors/kafka/admin.h"
 
+#include "bench/kafka-bench.h"
 #include "bench/stats.h"
 
 #define VALUE_SIZE 100
 #define PARTITIONS 4
 
-static void die(const char *what)
-{
-  fprintf(stderr, "bench-kafka-client: %s\n", what);
-  exit(1);
-}
+#define WHO "bench-kafka-client"
 
-static GPid broker_pid;
-static char *broker_dir;
-static char bootstrap[128];
-
-static void start_broker(const char *exe)
-{
-  broker_dir = g_dir_make_tmp("rill-bench-kclient-XXXXXX", NULL);
-  g_autofree char *data = g_build_filename(broker_dir, "data", NULL);
-  g_autofree char *events = g_build_filename(broker_dir, "events.log", NULL);
-  const char *argv[] = {exe, "--data-dir", data, "--listen", "127.0.0.1:0", "--set", "rill.durability=none", NULL};
-  int out = g_open(events, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (out < 0 || !g_spawn_async_with_fds(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                         &broker_pid, -1, out, out, NULL))
-    die("cannot start rill-broker");
-  close(out);
-  for (int i = 0; i < 3000 && !bootstrap[0]; i++) {
-    g_autofree char *text = NULL;
-    g_file_get_contents(events, &text, NULL, NULL);
-    const char *l = text ? strstr(text, "event=listening") : NULL;
-    const char *p = l ? strstr(l, " port=") : NULL;
-    if (p)
-      snprintf(bootstrap, sizeof bootstrap, "127.0.0.1:%d", atoi(p + 6));
-    else
-      g_usleep(10000);
-  }
-  if (!bootstrap[0])
-    die("rill-broker did not listen");
-}
-
-static void stop_broker(void)
-{
-  kill(broker_pid, SIGTERM);
-  int st;
-  waitpid(broker_pid, &st, 0);
-  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", broker_dir);
-  if (system(cmd) != 0)
-    fprintf(stderr, "bench-kafka-client: could not remove %s\n", broker_dir);
-}
+static bench_broker broker;
+static const char *bootstrap;
 
 static const char *const settings[] = {"acks", "all", "linger.ms", "5", "batch.size", "1000000",
                                        "compression.codec", "none", "enable.idempotence", "false",
@@ -94,7 +55,7 @@ static rill_kafka_conf *our_conf(void)
   rill_kafka_conf_set(c, "bootstrap.servers", bootstrap, NULL);
   for (guint i = 0; settings[i]; i += 2)
     if (!rill_kafka_conf_set(c, settings[i], settings[i + 1], NULL))
-      die(settings[i]);
+      bench_die(WHO, settings[i]);
   return c;
 }
 
@@ -104,7 +65,7 @@ static void create_topic(const char *topic)
   GError *e = NULL;
   rill__kclient *client = rill__kclient_new(c, &e);
   if (!client || !rill__kadmin_create_topic(client, topic, PARTITIONS, -1, NULL, &e))
-    die(e->message);
+    bench_die(WHO, e->message);
   rill__kclient_free(client);
   rill_kafka_conf_free(c);
 }
@@ -154,10 +115,10 @@ static double ours_produce(const char *topic, long n)
   rill_kafka_sink_options o = {.topic = topic, .conf = c};
   GError *e = NULL;
   if (!rill_pipeline_add_kafka_sink(p, "sink", s, &o, &e))
-    die(e->message);
+    bench_die(WHO, e->message);
   double t0 = now_s();
   if (!rill_pipeline_run(p, &e))
-    die(e->message);
+    bench_die(WHO, e->message);
   double dt = now_s() - t0;
   rill_pipeline_unref(p);
   rill_kafka_conf_free(c);
@@ -186,15 +147,15 @@ static double ours_consume(const char *topic, long n)
   GError *e = NULL;
   rill_stage *s = rill_pipeline_add_kafka_source(p, "kafka", &o, &e);
   if (!s)
-    die(e->message);
+    bench_die(WHO, e->message);
   gsize got = 0;
   rill_pipeline_add_sink(p, "count", s, &count_class, &got, NULL);
   double t0 = now_s();
   if (!rill_pipeline_run(p, &e))
-    die(e->message);
+    bench_die(WHO, e->message);
   double dt = now_s() - t0;
   if ((long)got != n)
-    die("our consumer read a different number of records");
+    bench_die(WHO, "our consumer read a different number of records");
   rill_pipeline_unref(p);
   rill_kafka_conf_free(c);
   return (double)n / dt;
@@ -217,11 +178,11 @@ static double rd_produce(const char *topic, long n)
   rd_kafka_conf_t *c = rd_conf();
   for (guint i = 0; settings[i]; i += 2)
     if (rd_kafka_conf_set(c, settings[i], settings[i + 1], err, sizeof err) != RD_KAFKA_CONF_OK)
-      die(err);
+      bench_die(WHO, err);
   rd_kafka_conf_set(c, "queue.buffering.max.messages", "1000000", err, sizeof err);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
   if (!rk)
-    die(err);
+    bench_die(WHO, err);
   rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
   char key[32], value[VALUE_SIZE];
   memset(value, 'x', sizeof value);
@@ -235,7 +196,7 @@ static double rd_produce(const char *topic, long n)
       rd_kafka_poll(rk, 0);
   }
   if (rd_kafka_flush(rk, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-    die("librdkafka flush");
+    bench_die(WHO, "librdkafka flush");
   double dt = now_s() - t0;
   rd_kafka_topic_destroy(t);
   rd_kafka_destroy(rk);
@@ -251,7 +212,7 @@ static double rd_consume(const char *topic, long n)
   rd_kafka_conf_set(c, "enable.partition.eof", "false", err, sizeof err);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
   if (!rk)
-    die(err);
+    bench_die(WHO, err);
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(PARTITIONS);
   for (int p = 0; p < PARTITIONS; p++)
     rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -276,12 +237,13 @@ static double rd_consume(const char *topic, long n)
 int main(int argc, char **argv)
 {
   if (argc < 2)
-    die("usage: bench-kafka-client RILL_BROKER_EXE [RECORDS] [RUNS]");
+    bench_die(WHO, "usage: bench-kafka-client RILL_BROKER_EXE [RECORDS] [RUNS]");
   long n = argc > 2 ? atol(argv[2]) : 500000;
   int runs = argc > 3 ? atoi(argv[3]) : 3;
   if (runs < 1 || runs > 20 || n < 1)
-    die("bad RECORDS or RUNS");
-  start_broker(argv[1]);
+    bench_die(WHO, "bad RECORDS or RUNS");
+  bench_broker_start(&broker, WHO, argv[1], (const char *const[]){"rill.durability=none", NULL});
+  bootstrap = broker.bootstrap;
   double op[20], rp[20], oc[20], rc[20];
   for (int r = 0; r < runs; r++) {
     char ours[64], theirs[64];
@@ -303,7 +265,7 @@ int main(int argc, char **argv)
            r + 1, op[r], rp[r], oc[r], rc[r]);
     fflush(stdout);
   }
-  stop_broker();
+  bench_broker_stop(&broker);
   double mop = bench_median(op, runs), mrp = bench_median(rp, runs);
   double moc = bench_median(oc, runs), mrc = bench_median(rc, runs);
   printf("produce (%ld x %d B, acks=all, linger.ms=5, no compression), median of %d: ours %.0f rec/s, "

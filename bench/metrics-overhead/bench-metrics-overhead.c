@@ -82,8 +82,8 @@ static void scraper_start(scraper *s, const char *self, guint port, const char *
   g_autofree char *p = g_strdup_printf("%u", port);
   const char *argv[] = {self, "--scrape", p, must_contain, NULL};
   GError *e = NULL;
-  if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &s->pid, &s->in,
-                                &s->out, NULL, &e))
+  if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, bench_child_setup,
+                                GINT_TO_POINTER(getpid()), &s->pid, &s->in, &s->out, NULL, &e))
     bench_die(WHO, e->message);
 }
 

@@ -38,8 +38,8 @@ static void start_broker(bench_broker *b, const char *exe, const char *certs, in
                         "--set", ks, "--set", key, "--set", uf, "--set", "allow.everyone.if.no.acl.found=true",
                         "--set", "group.initial.rebalance.delay.ms=0", NULL};
   int out = g_open(events, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (out < 0 || !g_spawn_async_with_fds(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &b->pid, -1,
-                                         out, out, NULL))
+  if (out < 0 || !g_spawn_async_with_fds(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, bench_child_setup,
+                                         GINT_TO_POINTER(getpid()), &b->pid, -1, out, out, NULL))
     bench_die(WHO, "cannot start rill-broker");
   close(out);
   const char *names[2] = {"listener=PLAINTEXT", "listener=SASL_SSL"};

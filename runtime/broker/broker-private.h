@@ -226,6 +226,7 @@ void rill__handle_delete_topics(rill__broker_req *req);
 void rill__handle_create_partitions(rill__broker_req *req);
 void rill__handle_describe_configs(rill__broker_req *req);
 void rill__handle_alter_configs(rill__broker_req *req);
+void rill__handle_incremental_alter_configs(rill__broker_req *req);
 void rill__handle_init_producer_id(rill__broker_req *req);
 void rill__handle_sasl_handshake(rill__broker_req *req);
 void rill__handle_sasl_authenticate(rill__broker_req *req);

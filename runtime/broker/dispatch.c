@@ -49,6 +49,7 @@ const rill__api_entry rill__broker_apis[RILL_WIRE_MAX_API_KEY + 1] = {
   [RILL_WIRE_API_SASL_AUTHENTICATE] = {0, 1, 2, rill__handle_sasl_authenticate},
   [RILL_WIRE_API_CREATE_PARTITIONS] = {0, 1, 2, rill__handle_create_partitions},
   [RILL_WIRE_API_DELETE_GROUPS] = {0, 1, 2, rill__group_handle_delete_groups},
+  [RILL_WIRE_API_INCREMENTAL_ALTER_CONFIGS] = {0, 1, 1, rill__handle_incremental_alter_configs},
   [RILL_WIRE_API_DESCRIBE_USER_SCRAM_CREDENTIALS] = {0, 0, 0, rill__handle_describe_user_scram_credentials},
   [RILL_WIRE_API_ALTER_USER_SCRAM_CREDENTIALS] = {0, 0, 0, rill__handle_alter_user_scram_credentials},
 };

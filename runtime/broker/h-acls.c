@@ -295,56 +295,30 @@ void rill__handle_alter_user_scram_credentials(rill__broker_req *req)
 
 /* ---- The group gate ---- */
 
+/* Answers @req with a rill__wire_<api>_response at its defaults but for
+ * error_code @code; the arguments after @code are statements that set more
+ * of the response `o` (fields whose default would read as a valid answer). */
+#define RESPOND_ERROR(req, api, code, ...)                                                                           \
+  do {                                                                                                               \
+    rill__wire_##api##_response o;                                                                                   \
+    rill__wire_##api##_response_init(&o);                                                                            \
+    o.error_code = (code);                                                                                           \
+    __VA_ARGS__;                                                                                                     \
+    rill__broker_respond((req), &o);                                                                                 \
+  } while (0)
+
 static void respond_group_denied(rill__broker_req *req)
 {
   const int16_t denied = RILL_KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
   switch (req->header.request_api_key) {
-  case RILL_WIRE_API_JOIN_GROUP: {
-    rill__wire_join_group_response o;
-    rill__wire_join_group_response_init(&o);
-    o.error_code = denied;
-    o.generation_id = -1;
-    rill__broker_respond(req, &o);
+  case RILL_WIRE_API_JOIN_GROUP: RESPOND_ERROR(req, join_group, denied, o.generation_id = -1); return;
+  case RILL_WIRE_API_SYNC_GROUP: RESPOND_ERROR(req, sync_group, denied); return;
+  case RILL_WIRE_API_HEARTBEAT: RESPOND_ERROR(req, heartbeat, denied); return;
+  case RILL_WIRE_API_LEAVE_GROUP: RESPOND_ERROR(req, leave_group, denied); return;
+  case RILL_WIRE_API_OFFSET_FETCH: RESPOND_ERROR(req, offset_fetch, denied); return;
+  case RILL_WIRE_API_FIND_COORDINATOR:
+    RESPOND_ERROR(req, find_coordinator, denied, o.node_id = -1; o.host = rill__wire_str_from(""); o.port = -1);
     return;
-  }
-  case RILL_WIRE_API_SYNC_GROUP: {
-    rill__wire_sync_group_response o;
-    rill__wire_sync_group_response_init(&o);
-    o.error_code = denied;
-    rill__broker_respond(req, &o);
-    return;
-  }
-  case RILL_WIRE_API_HEARTBEAT: {
-    rill__wire_heartbeat_response o;
-    rill__wire_heartbeat_response_init(&o);
-    o.error_code = denied;
-    rill__broker_respond(req, &o);
-    return;
-  }
-  case RILL_WIRE_API_LEAVE_GROUP: {
-    rill__wire_leave_group_response o;
-    rill__wire_leave_group_response_init(&o);
-    o.error_code = denied;
-    rill__broker_respond(req, &o);
-    return;
-  }
-  case RILL_WIRE_API_OFFSET_FETCH: {
-    rill__wire_offset_fetch_response o;
-    rill__wire_offset_fetch_response_init(&o);
-    o.error_code = denied;
-    rill__broker_respond(req, &o);
-    return;
-  }
-  case RILL_WIRE_API_FIND_COORDINATOR: {
-    rill__wire_find_coordinator_response o;
-    rill__wire_find_coordinator_response_init(&o);
-    o.error_code = denied;
-    o.node_id = -1;
-    o.host = rill__wire_str_from("");
-    o.port = -1;
-    rill__broker_respond(req, &o);
-    return;
-  }
   case RILL_WIRE_API_OFFSET_COMMIT: {
     /* No top-level error: every partition carries it. */
     const rill__wire_offset_commit_request *in = &req->body->offset_commit;

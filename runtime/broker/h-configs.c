@@ -1,4 +1,4 @@
-/* h-configs.c — DescribeConfigs and AlterConfigs.
+/* h-configs.c — DescribeConfigs, AlterConfigs and IncrementalAlterConfigs.
  *
  * Resources: TOPIC (2) reads/writes the log's topic config; BROKER (4)
  * describes the broker's settings table (read-only: the broker's config is
@@ -10,9 +10,13 @@
  *
  * AlterConfigs is Kafka's non-incremental form: the request's keys replace
  * the topic's whole override set, every key not named returns to its
- * default. validate_only checks the topic and the key names only.
+ * default. IncrementalAlterConfigs (KIP-339) changes only the keys it
+ * names: SET to a value, DELETE back to the default; APPEND and SUBTRACT
+ * are for list configs, which no topic config here is (INVALID_CONFIG). A
+ * key named twice in one resource is INVALID_REQUEST. validate_only (both
+ * forms) checks the topic, the key names and the operations only.
  *
- * Authorization as Kafka's: DESCRIBE_CONFIGS (AlterConfigs: ALTER_CONFIGS)
+ * Authorization as Kafka's: DESCRIBE_CONFIGS (the alters: ALTER_CONFIGS)
  * on the topic, or on the cluster for a BROKER resource, checked per
  * resource before anything else, so a denied principal learns nothing
  * (not even whether the topic exists); the others are still answered.
@@ -28,6 +32,10 @@
 #define SOURCE_TOPIC 1
 #define SOURCE_STATIC_BROKER 4
 #define SOURCE_DEFAULT 5
+#define OP_SET 0
+#define OP_DELETE 1
+#define OP_APPEND 2
+#define OP_SUBTRACT 3
 
 /* FALSE (with @error_code set) when the principal may not do @op on the
  * resource: TOPIC_/CLUSTER_AUTHORIZATION_FAILED by the resource's type.
@@ -63,19 +71,28 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The topic @resource_name names and its config (*@cfg, to unref), or
+ * NULL with @error_code and @error_message set. */
+static char *lookup_topic(rill__broker_req *req, rill__wire_str resource_name, GHashTable **cfg, int16_t *error_code,
+                          rill__wire_str *error_message)
+{
+  char *name = rill__broker_req_topic(req, resource_name);
+  GError *error = NULL;
+  int32_t np;
+  if (name && rill_log_topic_describe(rill__broker_log(req->broker), name, &np, cfg, &error))
+    return name;
+  *error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+  *error_message = error ? rill__broker_error_text(req, error) : rill__wire_str_from("unknown topic");
+  g_clear_error(&error);
+  return NULL;
+}
+
 static void describe_topic(rill__broker_req *req, const rill__wire_describe_configs_request_resource *r,
                            rill__wire_describe_configs_response_result *o)
 {
-  char *name = rill__broker_req_topic(req, r->resource_name);
   GHashTable *cfg = NULL;
-  GError *error = NULL;
-  int32_t np;
-  if (!name || !rill_log_topic_describe(rill__broker_log(req->broker), name, &np, &cfg, &error)) {
-    o->error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    o->error_message = error ? rill__broker_error_text(req, error) : rill__wire_str_from("unknown topic");
-    g_clear_error(&error);
+  if (!lookup_topic(req, r->resource_name, &cfg, &o->error_code, &o->error_message))
     return;
-  }
   char **defaults = rill__broker_settings_topic_defaults(rill__broker_settings_get(req->broker));
   guint n = g_hash_table_size(cfg);
   const char **keys = (const char **)g_hash_table_get_keys_as_array(cfg, NULL);
@@ -161,12 +178,11 @@ static void alter_topic(rill__broker_req *req, const rill__wire_alter_configs_re
                         gboolean validate_only, rill__wire_alter_configs_response_resource_response *o)
 {
   rill_log *log = rill__broker_log(req->broker);
-  char *name = rill__broker_req_topic(req, r->resource_name);
   GHashTable *cfg = NULL;
+  char *name = lookup_topic(req, r->resource_name, &cfg, &o->error_code, &o->error_message);
+  if (!name)
+    return;
   GError *error = NULL;
-  int32_t np;
-  if (!name || !rill_log_topic_describe(log, name, &np, &cfg, &error))
-    goto fail;
   /* Every known key: the request's value, or NULL (back to the default). */
   GPtrArray *pairs = g_ptr_array_new();
   GHashTableIter it;
@@ -195,9 +211,8 @@ static void alter_topic(rill__broker_req *req, const rill__wire_alter_configs_re
       rill__broker_event(req->broker, "info", "topic_config_altered", "topic=%s", name);
     return;
   }
-fail:
-  o->error_code = error ? rill__broker_kafka_error(error) : RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-  o->error_message = error ? rill__broker_error_text(req, error) : rill__wire_str_from("unknown topic");
+  o->error_code = rill__broker_kafka_error(error);
+  o->error_message = rill__broker_error_text(req, error);
   g_clear_error(&error);
 }
 
@@ -218,6 +233,88 @@ void rill__handle_alter_configs(rill__broker_req *req)
       continue;
     if (r->resource_type == RESOURCE_TOPIC) {
       alter_topic(req, r, in->validate_only, o);
+    } else {
+      o->error_code = RILL_KAFKA_ERR_INVALID_CONFIG;
+      o->error_message = rill__wire_str_from("broker configuration is static (set it in the config file)");
+    }
+  }
+  rill__broker_respond(req, &out);
+}
+
+/* Checks and applies one resource's operations to its topic; fills @error_code
+ * and @error_message on failure. */
+static void incremental_alter_topic(rill__broker_req *req,
+                                    const rill__wire_incremental_alter_configs_request_alter_configs_resource *r,
+                                    gboolean validate_only, int16_t *error_code, rill__wire_str *error_message)
+{
+  rill_log *log = rill__broker_log(req->broker);
+  GHashTable *cfg = NULL;
+  char *name = lookup_topic(req, r->resource_name, &cfg, error_code, error_message);
+  if (!name)
+    return;
+  GError *error = NULL;
+  GPtrArray *pairs = g_ptr_array_new();
+  const char *why = NULL;
+  for (int32_t i = 0; i < r->n_configs && !why; i++) {
+    const rill__wire_incremental_alter_configs_request_alterable_config *c = &r->configs[i];
+    char *k = rill__broker_req_strdup(req, c->name);
+    for (int32_t j = 0; j < i && !why; j++)
+      if (rill__wire_str_eq(r->configs[j].name, k ? k : ""))
+        why = "a config named twice";
+    if (why) {
+      *error_code = RILL_KAFKA_ERR_INVALID_REQUEST;
+    } else if (c->config_operation < OP_SET || c->config_operation > OP_SUBTRACT) {
+      *error_code = RILL_KAFKA_ERR_INVALID_REQUEST;
+      why = "unknown config operation";
+    } else if (!k || !g_hash_table_contains(cfg, k)) {
+      *error_code = RILL_KAFKA_ERR_INVALID_CONFIG;
+      why = "unknown topic config";
+    } else if (c->config_operation == OP_APPEND || c->config_operation == OP_SUBTRACT) {
+      *error_code = RILL_KAFKA_ERR_INVALID_CONFIG;
+      why = "APPEND and SUBTRACT apply to list configs; topic configs here hold one value";
+    } else if (c->config_operation == OP_SET && c->value.len < 0) {
+      *error_code = RILL_KAFKA_ERR_INVALID_REQUEST;
+      why = "SET needs a value";
+    } else {
+      g_ptr_array_add(pairs, k);
+      g_ptr_array_add(pairs, c->config_operation == OP_SET ? rill__broker_req_strdup(req, c->value) : NULL);
+    }
+    if (why) {
+      g_autofree char *text = g_strdup_printf("%s: '%s'", why, k ? k : "");
+      *error_message = rill__wire_str_from(rill__broker_req_strdup(req, rill__wire_str_from(text)));
+    }
+  }
+  g_ptr_array_add(pairs, NULL);
+  if (!why && !validate_only && pairs->len > 1 &&
+      !rill_log_topic_alter_config(log, name, (const char *const *)pairs->pdata, &error)) {
+    *error_code = rill__broker_kafka_error(error);
+    *error_message = rill__broker_error_text(req, error);
+    g_clear_error(&error);
+  } else if (!why && !validate_only) {
+    rill__broker_event(req->broker, "info", "topic_config_altered", "topic=%s", name);
+  }
+  g_ptr_array_free(pairs, TRUE);
+  g_hash_table_unref(cfg);
+}
+
+void rill__handle_incremental_alter_configs(rill__broker_req *req)
+{
+  const rill__wire_incremental_alter_configs_request *in = &req->body->incremental_alter_configs;
+  rill__wire_incremental_alter_configs_response out;
+  rill__wire_incremental_alter_configs_response_init(&out);
+  out.n_responses = MAX(in->n_resources, 0);
+  out.responses = rill__broker_req_new0(req, rill__wire_incremental_alter_configs_response_alter_configs_resource_response,
+                                        out.n_responses);
+  for (int32_t i = 0; i < out.n_responses; i++) {
+    const rill__wire_incremental_alter_configs_request_alter_configs_resource *r = &in->resources[i];
+    rill__wire_incremental_alter_configs_response_alter_configs_resource_response *o = &out.responses[i];
+    o->resource_type = r->resource_type;
+    o->resource_name = r->resource_name;
+    o->error_message = RILL_WIRE_STR_NULL;
+    if (!allowed(req, r->resource_type, r->resource_name, RILL__OP_ALTER_CONFIGS, &o->error_code))
+      continue;
+    if (r->resource_type == RESOURCE_TOPIC) {
+      incremental_alter_topic(req, r, in->validate_only, &o->error_code, &o->error_message);
     } else {
       o->error_code = RILL_KAFKA_ERR_INVALID_CONFIG;
       o->error_message = rill__wire_str_from("broker configuration is static (set it in the config file)");

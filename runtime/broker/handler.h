@@ -17,8 +17,8 @@
  *                                       a timer, a posted callback or another
  *                                       request's handler.
  *
- * - Every request MUST be answered exactly once (respond / respond_none /
- *   respond_error). Answering frees @req: do not touch it afterwards.
+ * - Every request MUST be answered exactly once (respond or respond_none).
+ *   Answering frees @req: do not touch it afterwards.
  * - Responses go out in request order per connection: answering a later
  *   request first is fine, its bytes wait until the earlier ones are sent.
  * - If the client disconnects while its request is parked, @req stays valid

@@ -22,6 +22,7 @@
 #include "rill/prometheus.h"
 #include "runtime/broker/broker-private.h"
 #include "runtime/broker/group-coordinator.h"
+#include "runtime/http/json.h"
 #include "runtime/log/log-private.h"
 
 typedef struct rill__broker_http {
@@ -290,21 +291,6 @@ static void unavailable(rill_http_response *resp)
   g_string_append(resp->body, "{\"error\":\"the broker is not running\"}\n");
 }
 
-static void send_json(rill_http_response *resp, JsonBuilder *jb)
-{
-  g_autoptr(JsonNode) root = json_builder_get_root(jb);
-  g_autofree char *text = json_to_string(root, FALSE);
-  resp->content_type = "application/json";
-  g_string_append(resp->body, text);
-  g_string_append_c(resp->body, '\n');
-}
-
-static void member_int(JsonBuilder *jb, const char *name, int64_t v)
-{
-  json_builder_set_member_name(jb, name);
-  json_builder_add_int_value(jb, v);
-}
-
 typedef struct {
   JsonBuilder *jb;
   GHashTable *traffic;
@@ -323,28 +309,28 @@ static void json_partition(const char *topic, int32_t partition, const rill_log_
     }
     tj->topic = topic;
     json_builder_begin_object(jb);
-    json_builder_set_member_name(jb, "name");
-    json_builder_add_string_value(jb, topic);
+    rill__json_member_str(jb, "name", topic);
     json_builder_set_member_name(jb, "partitions");
     json_builder_begin_array(jb);
   }
   const rill__partition_stats *t = traffic(tj->traffic, topic, partition);
   json_builder_begin_object(jb);
-  member_int(jb, "partition", partition);
-  member_int(jb, "log_start_offset", info->log_start_offset);
-  member_int(jb, "high_watermark", info->high_watermark);
-  member_int(jb, "size_bytes", info->size_bytes);
-  member_int(jb, "segments", info->n_segments);
-  member_int(jb, "records_in", t ? (int64_t)load(&t->records_in) : 0);
-  member_int(jb, "bytes_in", t ? (int64_t)load(&t->bytes_in) : 0);
-  member_int(jb, "bytes_out", t ? (int64_t)load(&t->bytes_out) : 0);
+  rill__json_member_int(jb, "partition", partition);
+  rill__json_member_int(jb, "log_start_offset", info->log_start_offset);
+  rill__json_member_int(jb, "high_watermark", info->high_watermark);
+  rill__json_member_int(jb, "size_bytes", info->size_bytes);
+  rill__json_member_int(jb, "segments", info->n_segments);
+  rill__json_member_int(jb, "records_in", t ? (int64_t)load(&t->records_in) : 0);
+  rill__json_member_int(jb, "bytes_in", t ? (int64_t)load(&t->bytes_in) : 0);
+  rill__json_member_int(jb, "bytes_out", t ? (int64_t)load(&t->bytes_out) : 0);
   json_builder_end_object(jb);
 }
 
-/* GET /api/broker/topics: {"topics":[{"name","partitions":[{...}]}]}, sorted by name. */
-static void serve_topics(const rill_http_request *req, rill_http_response *resp, gpointer user_data)
+/* Answers {"@member":[...]} with @fill's array items, read from the
+ * broker under the handle's lock; 503 when the broker does not run. */
+static void serve_list(rill__broker_http *h, rill_http_response *resp, const char *member,
+                       void (*fill)(JsonBuilder *jb, rill__broker *b))
 {
-  rill__broker_http *h = user_data;
   rill__broker *b = handle_lock(h);
   if (!b) {
     unavailable(resp);
@@ -352,8 +338,17 @@ static void serve_topics(const rill_http_request *req, rill_http_response *resp,
   }
   g_autoptr(JsonBuilder) jb = json_builder_new();
   json_builder_begin_object(jb);
-  json_builder_set_member_name(jb, "topics");
+  json_builder_set_member_name(jb, member);
   json_builder_begin_array(jb);
+  fill(jb, b);
+  g_mutex_unlock(&h->lock);
+  json_builder_end_array(jb);
+  json_builder_end_object(jb);
+  rill__http_reply_json(resp, jb);
+}
+
+static void fill_topics(JsonBuilder *jb, rill__broker *b)
+{
   topics_json tj = {.jb = jb, .traffic = traffic_table(b->stats)};
   for_each_partition(b->log, json_partition, &tj);
   if (tj.topic) {
@@ -361,39 +356,25 @@ static void serve_topics(const rill_http_request *req, rill_http_response *resp,
     json_builder_end_object(jb);
   }
   g_hash_table_unref(tj.traffic);
-  json_builder_end_array(jb);
-  g_mutex_unlock(&h->lock);
-  json_builder_end_object(jb);
-  send_json(resp, jb);
 }
 
-/* GET /api/broker/groups: {"groups":[{"group","state","protocol_type",
- * "members","lag","offsets":[{"topic","partition","committed",
- * "high_watermark","lag"}]}]}, sorted by group id. */
-static void serve_groups(const rill_http_request *req, rill_http_response *resp, gpointer user_data)
+/* GET /api/broker/topics: {"topics":[{"name","partitions":[{...}]}]}, sorted by name. */
+static void serve_topics(const rill_http_request *req, rill_http_response *resp, gpointer user_data)
 {
-  rill__broker_http *h = user_data;
-  rill__broker *b = handle_lock(h);
-  if (!b) {
-    unavailable(resp);
-    return;
-  }
-  g_autoptr(JsonBuilder) jb = json_builder_new();
-  json_builder_begin_object(jb);
-  json_builder_set_member_name(jb, "groups");
-  json_builder_begin_array(jb);
+  serve_list(user_data, resp, "topics", fill_topics);
+}
+
+static void fill_groups(JsonBuilder *jb, rill__broker *b)
+{
   GArray *groups = rill__group_list(b->groups, NULL);
   for (guint i = 0; i < groups->len; i++) {
     const rill__group_listing *g = &g_array_index(groups, rill__group_listing, i);
     rill__group_description *d = rill__group_describe(b->groups, g->group_id);
     json_builder_begin_object(jb);
-    json_builder_set_member_name(jb, "group");
-    json_builder_add_string_value(jb, g->group_id);
-    json_builder_set_member_name(jb, "state");
-    json_builder_add_string_value(jb, d->state);
-    json_builder_set_member_name(jb, "protocol_type");
-    json_builder_add_string_value(jb, d->protocol_type ? d->protocol_type : "");
-    member_int(jb, "members", d->members ? d->members->len : 0);
+    rill__json_member_str(jb, "group", g->group_id);
+    rill__json_member_str(jb, "state", d->state);
+    rill__json_member_str(jb, "protocol_type", d->protocol_type ? d->protocol_type : "");
+    rill__json_member_int(jb, "members", d->members ? d->members->len : 0);
     rill__group_description_free(d);
     json_builder_set_member_name(jb, "offsets");
     json_builder_begin_array(jb);
@@ -406,25 +387,28 @@ static void serve_groups(const rill_http_request *req, rill_http_response *resp,
       int64_t lag = known ? MAX(info.high_watermark - o->offset, 0) : 0;
       total += lag;
       json_builder_begin_object(jb);
-      json_builder_set_member_name(jb, "topic");
-      json_builder_add_string_value(jb, o->topic);
-      member_int(jb, "partition", o->partition);
-      member_int(jb, "committed", o->offset);
-      member_int(jb, "high_watermark", known ? info.high_watermark : -1);
-      member_int(jb, "lag", lag);
+      rill__json_member_str(jb, "topic", o->topic);
+      rill__json_member_int(jb, "partition", o->partition);
+      rill__json_member_int(jb, "committed", o->offset);
+      rill__json_member_int(jb, "high_watermark", known ? info.high_watermark : -1);
+      rill__json_member_int(jb, "lag", lag);
       json_builder_end_object(jb);
     }
     if (offsets)
       g_array_unref(offsets);
     json_builder_end_array(jb);
-    member_int(jb, "lag", total);
+    rill__json_member_int(jb, "lag", total);
     json_builder_end_object(jb);
   }
   g_array_unref(groups);
-  g_mutex_unlock(&h->lock);
-  json_builder_end_array(jb);
-  json_builder_end_object(jb);
-  send_json(resp, jb);
+}
+
+/* GET /api/broker/groups: {"groups":[{"group","state","protocol_type",
+ * "members","lag","offsets":[{"topic","partition","committed",
+ * "high_watermark","lag"}]}]}, sorted by group id. */
+static void serve_groups(const rill_http_request *req, rill_http_response *resp, gpointer user_data)
+{
+  serve_list(user_data, resp, "groups", fill_groups);
 }
 
 void rill_broker_serve_http(rill_broker *broker, rill_http_server *server)

@@ -1,8 +1,15 @@
 /* tls.c — broker-side TLS sessions over BIO pairs (tls.h).
  *
- * Buffers: the pair's outgoing side holds OUT_BUF bytes of ciphertext (what
- * one round of encryption may produce before the socket takes it), the
- * incoming side IN_BUF. File data (Fetch) is read with pread() into a
+ * Buffers: the pair's outgoing side holds ciphertext (what one round of
+ * encryption may produce before the socket takes it), the incoming side
+ * what was received and not yet decrypted. A connection has no pair until
+ * its client sends the first byte, then a small one (a record each way)
+ * that serves the handshake, SASL and small requests; it grows to the full
+ * OUT_BUF/IN_BUF once traffic asks for more (a response larger than the
+ * small side, a read that filled it) and the pair is empty, which is the
+ * only time it can be swapped (OpenSSL keeps no state in the BIOs). So a
+ * connection that has not authenticated, or never moves much, holds no
+ * more than the small pair. File data (Fetch) is read with pread() into a
  * FILE_CHUNK buffer sized to what the outgoing side can take, then
  * encrypted: a large chunk keeps the per-call overhead small so the fetch
  * path stays close to the cipher's speed.
@@ -19,14 +26,16 @@
 
 #include <rill/broker.h>
 
-/* Allocated with each TLS connection: 128 KiB out (8 full records), 33 KiB
- * in (2 records), so 10000 connections stay under 1.6 GB. */
-#define OUT_BUF (128 * 1024)
-#define IN_BUF (32 * 1024 + 1024)
-#define FILE_CHUNK (256 * 1024)
 /* Ciphertext per TLS record beyond its plaintext (header, tag, padding). */
 #define RECORD_OVERHEAD 64
 #define RECORD_MAX 16384
+/* The grown pair: 128 KiB out (8 full records), 33 KiB in (2 records), so
+ * 10000 busy connections stay under 1.6 GB. */
+#define OUT_BUF (128 * 1024)
+#define IN_BUF (32 * 1024 + 1024)
+/* The first pair: one full record each way. */
+#define SMALL_BUF (RECORD_MAX + 1024)
+#define FILE_CHUNK (256 * 1024)
 
 struct rill__tls_ctx {
   SSL_CTX *ctx;
@@ -34,7 +43,9 @@ struct rill__tls_ctx {
 
 struct rill__tls {
   SSL *ssl;
-  BIO *net;          /* our side of the pair: ciphertext in and out */
+  BIO *net;          /* our side of the pair: ciphertext in and out; NULL before the first byte */
+  gboolean grown;    /* the pair has its full size */
+  gboolean in_full;  /* the last read filled the incoming side: grow when possible */
   uint8_t *file_buf; /* FILE_CHUNK bytes, while a file is being sent */
   char error[256];
   gboolean eof;      /* the socket reported end of stream */
@@ -139,12 +150,39 @@ rill__tls *rill__tls_new(rill__tls_ctx *ctx, gboolean client_auth)
   t->ssl = SSL_new(ctx->ctx);
   if (!client_auth)
     SSL_set_verify(t->ssl, SSL_VERIFY_NONE, NULL);
-  BIO *inner = NULL;
-  /* inner's buffer holds what SSL writes (outgoing), net's what we write. */
-  BIO_new_bio_pair(&inner, OUT_BUF, &t->net, IN_BUF);
-  SSL_set_bio(t->ssl, inner, inner);
   SSL_set_accept_state(t->ssl);
   return t;
+}
+
+/* Gives the session a pair of @out/@in bytes (OpenSSL allocates both
+ * buffers when it pairs them). The old pair, if any, must be empty. */
+static void set_pair(rill__tls *t, size_t out, size_t in)
+{
+  BIO *inner = NULL, *old = t->net;
+  /* inner's buffer holds what SSL writes (outgoing), net's what we write. */
+  BIO_new_bio_pair(&inner, out, &t->net, in);
+  SSL_set_bio(t->ssl, inner, inner); /* frees the old inner */
+  BIO_free(old);
+}
+
+/* The small pair before any I/O. */
+static void need_pair(rill__tls *t)
+{
+  if (!t->net)
+    set_pair(t, SMALL_BUF, SMALL_BUF);
+}
+
+/* The full pair when traffic asked for it (@want plaintext bytes to send
+ * at once, or a read that filled the incoming side) and nothing is in
+ * flight in either direction. */
+static void maybe_grow(rill__tls *t, size_t want)
+{
+  if (t->grown || (want <= SMALL_BUF - RECORD_OVERHEAD && !t->in_full))
+    return;
+  if (BIO_ctrl_pending(t->net) || BIO_ctrl_wpending(t->net))
+    return; /* ciphertext in flight: try again when the pair is empty */
+  set_pair(t, OUT_BUF, IN_BUF);
+  t->grown = TRUE;
 }
 
 void rill__tls_free(rill__tls *t)
@@ -159,12 +197,12 @@ void rill__tls_free(rill__tls *t)
 
 gboolean rill__tls_want_write(const rill__tls *t)
 {
-  return BIO_ctrl_pending(t->net) > 0;
+  return t->net && BIO_ctrl_pending(t->net) > 0;
 }
 
 gboolean rill__tls_has_input(const rill__tls *t)
 {
-  return SSL_pending(t->ssl) > 0 || BIO_ctrl_wpending(t->net) > 0;
+  return SSL_pending(t->ssl) > 0 || (t->net && BIO_ctrl_wpending(t->net) > 0);
 }
 
 gboolean rill__tls_established(const rill__tls *t)
@@ -179,6 +217,8 @@ const char *rill__tls_error(const rill__tls *t)
 
 gboolean rill__tls_flush(rill__tls *t, int fd)
 {
+  if (!t->net)
+    return TRUE;
   for (;;) {
     char *p;
     int n = BIO_nread0(t->net, &p);
@@ -200,6 +240,7 @@ gboolean rill__tls_flush(rill__tls *t, int fd)
  * -1 errno. */
 static ssize_t pull(rill__tls *t, int fd)
 {
+  maybe_grow(t, 0);
   char *p;
   int room = BIO_nwrite0(t->net, &p);
   if (room <= 0) {
@@ -210,9 +251,10 @@ static ssize_t pull(rill__tls *t, int fd)
   do
     n = recv(fd, p, (size_t)room, 0);
   while (n < 0 && errno == EINTR);
-  if (n > 0)
+  if (n > 0) {
     BIO_nwrite(t->net, &p, (int)n);
-  else if (n == 0)
+    t->in_full = n == room;
+  } else if (n == 0)
     t->eof = TRUE;
   return n;
 }
@@ -230,6 +272,7 @@ static void note_error(rill__tls *t)
 
 ssize_t rill__tls_recv(rill__tls *t, int fd, struct iovec *iov, int niov)
 {
+  need_pair(t);
   ssize_t total = 0;
   int i = 0;
   size_t off = 0;
@@ -310,8 +353,13 @@ static ssize_t encrypt(rill__tls *t, int fd, const uint8_t *p, size_t len)
 
 ssize_t rill__tls_send(rill__tls *t, int fd, const struct iovec *iov, int niov)
 {
+  need_pair(t);
   if (!rill__tls_flush(t, fd))
     return -1;
+  size_t want = 0;
+  for (int i = 0; i < niov; i++)
+    want += iov[i].iov_len;
+  maybe_grow(t, want);
   ssize_t total = 0;
   for (int i = 0; i < niov; i++) {
     ssize_t n = encrypt(t, fd, iov[i].iov_base, iov[i].iov_len);
@@ -332,8 +380,10 @@ ssize_t rill__tls_send(rill__tls *t, int fd, const struct iovec *iov, int niov)
 
 ssize_t rill__tls_send_file(rill__tls *t, int fd, int file_fd, int64_t pos, size_t len)
 {
+  need_pair(t);
   if (!rill__tls_flush(t, fd))
     return -1;
+  maybe_grow(t, len);
   size_t room = BIO_ctrl_get_write_guarantee(SSL_get_wbio(t->ssl));
   /* Plaintext that surely fits as ciphertext: whole records less overhead. */
   size_t fits = room > RECORD_OVERHEAD ? room - (room / RECORD_MAX + 1) * RECORD_OVERHEAD : 0;

@@ -20,6 +20,7 @@
 
 #include "rill/prometheus.h"
 #include "runtime/http/console.h" /* generated */
+#include "runtime/http/json.h"
 
 G_DEFINE_QUARK(rill-http-error-quark, rill_http_error)
 
@@ -116,12 +117,10 @@ static void serve_readyz(const rill_http_request *req, rill_http_response *resp,
     gboolean ok = c->func(detail, c->user_data);
     all = all && ok;
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, c->name);
+    rill__json_member_str(b, "name", c->name);
     json_builder_set_member_name(b, "ready");
     json_builder_add_boolean_value(b, ok);
-    json_builder_set_member_name(b, "detail");
-    json_builder_add_string_value(b, detail->str);
+    rill__json_member_str(b, "detail", detail->str);
     json_builder_end_object(b);
   }
   g_string_free(detail, TRUE);
@@ -129,12 +128,8 @@ static void serve_readyz(const rill_http_request *req, rill_http_response *resp,
   json_builder_set_member_name(b, "ready");
   json_builder_add_boolean_value(b, all);
   json_builder_end_object(b);
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  g_autofree char *text = json_to_string(root, FALSE);
   resp->status = all ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE;
-  resp->content_type = "application/json";
-  g_string_append(resp->body, text);
-  g_string_append_c(resp->body, '\n');
+  rill__http_reply_json(resp, b);
 }
 
 void rill_http_server_add_ready_check(rill_http_server *server, const char *name, rill_http_ready_func func,

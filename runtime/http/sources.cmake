@@ -1,4 +1,4 @@
-rill_sources(server.c prometheus.c)
+rill_sources(server.c prometheus.c json.c)
 
 # The web console: static files compiled into the library as a GResource
 # bundle (no CDN, nothing to install). server.c looks files up in the bundle

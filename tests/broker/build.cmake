@@ -8,3 +8,5 @@ rill_test(broker-limits SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-broker-limits.c T
 add_dependencies(test-broker-limits rill-broker)
 rill_test(broker-topics SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-broker-topics.c TIMEOUT 120)
 add_dependencies(test-broker-topics rill-broker rill-topics)
+rill_test(broker-tls SOURCES ${CMAKE_CURRENT_LIST_DIR}/test-broker-tls.c)
+target_link_libraries(test-broker-tls PRIVATE PkgConfig::OPENSSL)

@@ -212,26 +212,6 @@ static int16_t recv_produce(int fd, int16_t version, int32_t corr, int64_t *base
   return ec;
 }
 
-static void send_fetch(int fd, int32_t corr, const char *topic, int32_t partition, int64_t offset, int32_t max_wait,
-                       int32_t min_bytes, int32_t part_max)
-{
-  rill__wire_fetch_request rq;
-  rill__wire_fetch_request_init(&rq);
-  rill__wire_fetch_request_partition fp = {.partition = partition,
-                                           .current_leader_epoch = -1,
-                                           .fetch_offset = offset,
-                                           .last_fetched_epoch = -1,
-                                           .log_start_offset = -1,
-                                           .partition_max_bytes = part_max};
-  rill__wire_fetch_request_topic ft = {rill__wire_str_from(topic), &fp, 1};
-  rq.max_wait_ms = max_wait;
-  rq.min_bytes = min_bytes;
-  rq.max_bytes = 16 << 20;
-  rq.topics = &ft;
-  rq.n_topics = 1;
-  tc_send(fd, RILL_WIRE_API_FETCH, 11, corr, &rq);
-}
-
 /* Receives a Fetch v11 answer for one partition: its error, hwm and a copy of the records. */
 static GBytes *recv_fetch(int fd, int32_t corr, int16_t *error, int64_t *hwm)
 {
@@ -270,7 +250,7 @@ static void test_produce_fetch_embedded(void)
   g_free(copy);
   int16_t err;
   int64_t hwm;
-  send_fetch(fd, 10, "t", 0, 0, 0, 1, 1 << 20);
+  tc_send_fetch(fd, 10, "t", 0, 0, 0, 1, 1 << 20);
   GBytes *got = recv_fetch(fd, 10, &err, &hwm);
   g_assert_cmpint(err, ==, 0);
   g_assert_cmpint(hwm, ==, 3);
@@ -291,7 +271,7 @@ static void test_produce_fetch_embedded(void)
   g_assert_cmpint(info.high_watermark, ==, 5);
 
   /* KIP-74: a partition limit of 1 byte still returns the first whole batch. */
-  send_fetch(fd, 12, "t", 0, 3, 0, 1, 1);
+  tc_send_fetch(fd, 12, "t", 0, 3, 0, 1, 1);
   got = recv_fetch(fd, 12, &err, &hwm);
   g_assert_cmpint(err, ==, 0);
   g_assert_cmpuint(g_bytes_get_size(got), ==, len2);
@@ -307,7 +287,7 @@ static void test_produce_fetch_embedded(void)
   g_assert_true(rill_log_append(f.log, "t", 0, copy, len3, &res, NULL));
   g_assert_cmpint(res.base_offset, ==, 5);
   g_free(copy);
-  send_fetch(fd, 20, "t", 0, 3, 0, 1, 1 << 20);
+  tc_send_fetch(fd, 20, "t", 0, 3, 0, 1, 1 << 20);
   got = recv_fetch(fd, 20, &err, &hwm);
   g_assert_cmpint(err, ==, 0);
   g_assert_cmpint(hwm, ==, 9);
@@ -317,14 +297,14 @@ static void test_produce_fetch_embedded(void)
   g_free(b3);
 
   /* Past the end: OFFSET_OUT_OF_RANGE, no records. */
-  send_fetch(fd, 13, "t", 0, 99, 0, 1, 1 << 20);
+  tc_send_fetch(fd, 13, "t", 0, 99, 0, 1, 1 << 20);
   got = recv_fetch(fd, 13, &err, &hwm);
   g_assert_cmpint(err, ==, RILL_KAFKA_ERR_OFFSET_OUT_OF_RANGE);
   g_assert_cmpuint(g_bytes_get_size(got), ==, 0);
   g_bytes_unref(got);
 
   /* Unknown topic. */
-  send_fetch(fd, 14, "nope", 0, 0, 0, 1, 1 << 20);
+  tc_send_fetch(fd, 14, "nope", 0, 0, 0, 1, 1 << 20);
   got = recv_fetch(fd, 14, &err, &hwm);
   g_assert_cmpint(err, ==, RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
   g_bytes_unref(got);
@@ -467,7 +447,7 @@ static void test_pipelining_and_acks0(void)
   int fd = tc_connect(f.port);
 
   /* A parked Fetch first, then two quick requests: answers keep request order. */
-  send_fetch(fd, 100, "p", 0, 0, 300, 1, 1 << 20);
+  tc_send_fetch(fd, 100, "p", 0, 0, 300, 1, 1 << 20);
   rill__wire_api_versions_request av;
   rill__wire_api_versions_request_init(&av);
   tc_send(fd, RILL_WIRE_API_API_VERSIONS, 2, 101, &av);
@@ -531,7 +511,7 @@ static void test_long_poll_woken_by_append(void)
   int fd = tc_connect(f.port);
   /* max_wait of 10 minutes: only an append can answer this within the
    * client's 20 s receive bound. */
-  send_fetch(fd, 1, "w", 0, 0, 600000, 1, 1 << 20);
+  tc_send_fetch(fd, 1, "w", 0, 0, 600000, 1, 1 << 20);
   append_job j = {f.log, NULL, 0};
   j.batch = test_batch(2, 16, 7000, 4, &j.len);
   GThread *t = g_thread_new("append", append_later, &j);
@@ -561,7 +541,7 @@ static void test_long_poll_woken_by_wire_produce(void)
   int producer = tc_connect(f.port);
   /* max_wait of 10 minutes: only the Produce can answer it within the
    * client's 20 s receive bound. */
-  send_fetch(fetcher, 5, "ww", 0, 0, 600000, 1, 1 << 20);
+  tc_send_fetch(fetcher, 5, "ww", 0, 0, 600000, 1, 1 << 20);
   /* The Fetch's bytes were queued before this request was sent, and one
    * thread reads both sockets: once this is answered the Fetch is parked. */
   check_api_versions(producer, 3, 1);
@@ -673,6 +653,134 @@ static void test_idle_reaped(void)
   fixture_stop(&f);
 }
 
+/* ---- IncrementalAlterConfigs ---- */
+
+typedef rill__wire_incremental_alter_configs_request_alterable_config alter_op;
+
+/* One IncrementalAlterConfigs v@version for one resource; its error code. */
+static int16_t incremental_alter(int fd, int16_t version, int8_t type, const char *name, alter_op *ops, int n,
+                                 gboolean validate_only)
+{
+  rill__wire_incremental_alter_configs_request rq;
+  rill__wire_incremental_alter_configs_request_init(&rq);
+  rill__wire_incremental_alter_configs_request_alter_configs_resource r = {
+    .resource_type = type, .resource_name = rill__wire_str_from(name), .configs = ops, .n_configs = n};
+  rq.resources = &r;
+  rq.n_resources = 1;
+  rq.validate_only = validate_only;
+  static int32_t corr = 1000;
+  tc_send(fd, RILL_WIRE_API_INCREMENTAL_ALTER_CONFIGS, version, ++corr, &rq);
+  rill__wire_arena a;
+  rill__wire_arena_init(&a);
+  rill__wire_incremental_alter_configs_response rs;
+  uint8_t *frame;
+  g_assert_cmpint(tc_recv(fd, RILL_WIRE_API_INCREMENTAL_ALTER_CONFIGS, version, &a, &rs, &frame), ==, corr);
+  g_assert_cmpint(rs.n_responses, ==, 1);
+  g_assert_cmpint(rs.responses[0].resource_type, ==, type);
+  g_assert_true(rill__wire_str_eq(rs.responses[0].resource_name, name));
+  int16_t ec = rs.responses[0].error_code;
+  g_assert_true(ec == 0 ? rs.responses[0].error_message.len < 0 : TRUE);
+  g_free(frame);
+  rill__wire_arena_clear(&a);
+  return ec;
+}
+
+static alter_op op(const char *name, int8_t operation, const char *value)
+{
+  return (alter_op){.name = rill__wire_str_from(name), .config_operation = operation,
+                    .value = value ? rill__wire_str_from(value) : RILL_WIRE_STR_NULL};
+}
+
+/* The topic's value of @key (the log's effective config). */
+static char *topic_value(rill_log *log, const char *topic, const char *key)
+{
+  GHashTable *cfg = NULL;
+  int32_t n;
+  g_assert_true(rill_log_topic_describe(log, topic, &n, &cfg, NULL));
+  char *v = g_strdup(g_hash_table_lookup(cfg, key));
+  g_hash_table_unref(cfg);
+  return v;
+}
+
+#define TOPIC_RES 2
+#define BROKER_RES 4
+enum { SET, DELETE, APPEND, SUBTRACT };
+
+/* KIP-339: only the named keys change (SET to a value, DELETE to the
+ * default); APPEND/SUBTRACT (list configs) and a key named twice are
+ * refused, validate_only changes nothing, BROKER configs are static. */
+static void test_incremental_alter_configs(void)
+{
+  fixture f;
+  fixture_start(&f, NULL);
+  GError *e = NULL;
+  g_assert_true(rill_log_topic_create(f.log, "cfg", 1, (const char *const[]){"segment.bytes", "1048576", NULL}, &e));
+  g_assert_no_error(e);
+  g_autofree char *default_retention = topic_value(f.log, "cfg", "retention.ms");
+  int fd = tc_connect(f.port);
+
+  for (int16_t v = 0; v <= 1; v++) {
+    /* SET one key: the other override stays. */
+    alter_op set[] = {op("retention.ms", SET, v ? "60000" : "70000")};
+    g_assert_cmpint(incremental_alter(fd, v, TOPIC_RES, "cfg", set, 1, FALSE), ==, 0);
+    g_autofree char *r = topic_value(f.log, "cfg", "retention.ms");
+    g_autofree char *sb = topic_value(f.log, "cfg", "segment.bytes");
+    g_assert_cmpstr(r, ==, v ? "60000" : "70000");
+    g_assert_cmpstr(sb, ==, "1048576");
+  }
+  /* validate_only: accepted, nothing changes. */
+  alter_op dry[] = {op("retention.ms", SET, "1")};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", dry, 1, TRUE), ==, 0);
+  g_autofree char *still = topic_value(f.log, "cfg", "retention.ms");
+  g_assert_cmpstr(still, ==, "60000");
+  /* DELETE: back to the default; again the other key stays. */
+  alter_op del[] = {op("retention.ms", DELETE, NULL)};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", del, 1, FALSE), ==, 0);
+  g_autofree char *back = topic_value(f.log, "cfg", "retention.ms");
+  g_autofree char *kept = topic_value(f.log, "cfg", "segment.bytes");
+  g_assert_cmpstr(back, ==, default_retention);
+  g_assert_cmpstr(kept, ==, "1048576");
+  /* Refusals, each leaving the topic as it was. */
+  alter_op append[] = {op("retention.ms", APPEND, "5")};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", append, 1, FALSE), ==, RILL_KAFKA_ERR_INVALID_CONFIG);
+  alter_op twice[] = {op("retention.ms", SET, "5"), op("retention.ms", DELETE, NULL)};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", twice, 2, FALSE), ==, RILL_KAFKA_ERR_INVALID_REQUEST);
+  alter_op unknown_key[] = {op("retention.ms", SET, "5"), op("no.such.key", SET, "1")};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", unknown_key, 2, FALSE), ==,
+                  RILL_KAFKA_ERR_INVALID_CONFIG);
+  alter_op bad_op[] = {op("retention.ms", 9, "5")};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", bad_op, 1, FALSE), ==, RILL_KAFKA_ERR_INVALID_REQUEST);
+  alter_op bad_value[] = {op("segment.bytes", SET, "1")}; /* below the minimum */
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", bad_value, 1, FALSE), ==, RILL_KAFKA_ERR_INVALID_CONFIG);
+  g_autofree char *after_r = topic_value(f.log, "cfg", "retention.ms");
+  g_autofree char *after_sb = topic_value(f.log, "cfg", "segment.bytes");
+  g_assert_cmpstr(after_r, ==, default_retention);
+  g_assert_cmpstr(after_sb, ==, "1048576");
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "nope", dry, 1, FALSE), ==,
+                  RILL_KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+  alter_op broker_set[] = {op("num.partitions", SET, "3")};
+  g_assert_cmpint(incremental_alter(fd, 1, BROKER_RES, "7", broker_set, 1, FALSE), ==, RILL_KAFKA_ERR_INVALID_CONFIG);
+  close(fd);
+  fixture_stop(&f);
+
+  /* The same per-resource ACL checks as AlterConfigs: with no ACL and
+   * allow.everyone.if.no.acl.found=false, ANONYMOUS may alter nothing. */
+  fixture_start(&f, (const char *const[]){"allow.everyone.if.no.acl.found", "false", NULL});
+  g_assert_true(rill_log_topic_create(f.log, "cfg", 1, NULL, &e));
+  fd = tc_connect(f.port);
+  alter_op set[] = {op("retention.ms", SET, "5")};
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "cfg", set, 1, FALSE), ==,
+                  RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED);
+  g_assert_cmpint(incremental_alter(fd, 1, TOPIC_RES, "nope", set, 1, FALSE), ==,
+                  RILL_KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED); /* not even whether it exists */
+  g_assert_cmpint(incremental_alter(fd, 1, BROKER_RES, "7", set, 1, FALSE), ==,
+                  RILL_KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED);
+  g_autofree char *untouched = topic_value(f.log, "cfg", "retention.ms");
+  g_assert_cmpstr(untouched, ==, default_retention);
+  close(fd);
+  fixture_stop(&f);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -686,5 +794,6 @@ int main(int argc, char **argv)
   g_test_add_func("/broker/long-poll-woken", test_long_poll_woken_by_append);
   g_test_add_func("/broker/hostile-input", test_hostile_input);
   g_test_add_func("/broker/idle-reaped", test_idle_reaped);
+  g_test_add_func("/broker/incremental-alter-configs", test_incremental_alter_configs);
   return g_test_run();
 }

@@ -6,13 +6,20 @@
  *   checkpoint (truncated task file, missing or garbled MANIFEST, partial
  *   directory) is skipped and the previous complete one restored;
  * - a checkpoint written with another parallelism or other stages is
- *   refused with a clear error.
+ *   refused with a clear error, and the refusal marks the pipeline done
+ *   under the lock that /readyz and the console read it with.
  */
 #include <rill/rill.h>
 
 #include <glib/gstdio.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runtime/pipeline-private.h"
 
 /* ---- alignment ---------------------------------------------------------- */
 
@@ -332,10 +339,81 @@ static void test_directory(void)
   g_free(dir);
 }
 
+/* ---- a refused restore and the pipeline's lock --------------------------- */
+
+typedef struct {
+  rill_pipeline *pl;
+  gint tid;  /* the starting thread's, once known */
+  gint done; /* set when rill_pipeline_start returned */
+  gboolean ok;
+  GError *error;
+} starter;
+
+static gpointer start_thread(gpointer data)
+{
+  starter *s = data;
+  g_atomic_int_set(&s->tid, (gint)syscall(SYS_gettid));
+  s->ok = rill_pipeline_start(s->pl, &s->error);
+  g_atomic_int_set(&s->done, 1);
+  return NULL;
+}
+
+/* TRUE when thread @tid of this process sits in futex() on @word: blocked
+ * on the GMutex at @word (GLib's mutex waits on its own first word). */
+static gboolean blocked_on(gint tid, const void *word)
+{
+  char path[64];
+  g_snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  long nr;
+  unsigned long long arg0;
+  return sscanf(text, "%ld 0x%llx", &nr, &arg0) == 2 && nr == SYS_futex && arg0 == (uintptr_t)word;
+}
+
+/* /readyz and the console read the pipeline's state under its lock from the
+ * HTTP thread, so a start that refuses the checkpoint must write "done"
+ * under that lock too. Held here, the lock must stop the refusing start
+ * (seen as its thread blocked on the lock) instead of being written past. */
+static void test_refusal_locked(void)
+{
+  char *dir = g_dir_make_tmp("rill-ckpt-lock-XXXXXX", NULL);
+  GError *error = NULL;
+  guint64 from = G_MAXUINT64;
+  rill_pipeline *pl = counter_pipeline(dir, 1, "pass", &from);
+  g_assert_true(rill_pipeline_run(pl, &error));
+  g_assert_no_error(error);
+  rill_pipeline_unref(pl);
+
+  starter s = {.pl = counter_pipeline(dir, 2, "pass", &from)};
+  g_mutex_lock(&s.pl->lock);
+  GThread *t = g_thread_new("starter", start_thread, &s);
+  while (!g_atomic_int_get(&s.done) && !(g_atomic_int_get(&s.tid) && blocked_on(s.tid, &s.pl->lock)))
+    g_usleep(1000);
+  gboolean written_past_lock = g_atomic_int_get(&s.done);
+  g_mutex_unlock(&s.pl->lock);
+  g_thread_join(t);
+  g_assert_false(written_past_lock);
+  g_assert_false(s.ok);
+  g_assert_error(s.error, RILL_CHECKPOINT_ERROR, RILL_CHECKPOINT_ERROR_MISMATCH);
+  g_clear_error(&s.error);
+  /* Refused for good: a second start says so. */
+  g_assert_false(rill_pipeline_start(s.pl, &error));
+  g_assert_error(error, RILL_PIPELINE_ERROR, RILL_PIPELINE_ERROR_STATE);
+  g_clear_error(&error);
+  rill_pipeline_unref(s.pl);
+
+  char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+  g_assert_cmpint(system(cmd), ==, 0);
+  g_free(cmd);
+  g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/checkpoint/alignment", test_alignment);
   g_test_add_func("/checkpoint/directory", test_directory);
+  g_test_add_func("/checkpoint/refusal-locked", test_refusal_locked);
   return g_test_run();
 }

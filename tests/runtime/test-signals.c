@@ -1,11 +1,16 @@
 /* test-signals.c — SIGTERM/SIGINT lifecycle: the first signal drains (all
  * records emitted reach the sink, every sink flushes and closes), a second
  * one stops at once, a drain that cannot finish is cut at its timeout, one
- * signal reaches every watching pipeline, and the previous handlers are
- * back afterwards. Signals are raised to this very process. */
+ * signal reaches every watching pipeline, the previous handlers are back
+ * afterwards, and a signal that comes as the run ends still counts as an
+ * interruption. Signals are raised to this very process. */
+#define _GNU_SOURCE /* sched_setaffinity, SCHED_IDLE */
 #include "tests/harness/range-collect.h"
 
+#include <glib/gstdio.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int cmp_u64(gconstpointer a, gconstpointer b)
@@ -147,6 +152,103 @@ static void test_every_watcher_drains(void)
   assert_default_handlers();
 }
 
+/* The signal comes as the run ends: the sink's close (the last thing its
+ * task does) lets the spinner raise it and waits until it did. */
+static gint late_closing, late_raised;
+
+static rill_flow drop_write(rill_ctx *ctx, void *state, const rill_batch *batch)
+{
+  return RILL_FLOW_OK;
+}
+
+static void late_close(rill_ctx *ctx, void *state)
+{
+  g_atomic_int_set(&late_closing, 1);
+  while (!g_atomic_int_get(&late_raised))
+    ;
+}
+
+static const rill_sink_class late_sink = {.type_name = "late", .write = drop_write, .close = late_close};
+
+/* The thread id of this process's thread named @name, or 0. */
+static pid_t thread_named(const char *name)
+{
+  GDir *dir = g_dir_open("/proc/self/task", 0, NULL);
+  g_assert_nonnull(dir);
+  pid_t found = 0;
+  for (const char *tid; !found && (tid = g_dir_read_name(dir));) {
+    g_autofree char *path = g_strdup_printf("/proc/self/task/%s/comm", tid);
+    g_autofree char *comm = NULL;
+    if (g_file_get_contents(path, &comm, NULL, NULL) && strcmp(g_strstrip(comm), name) == 0)
+      found = (pid_t)atoi(tid);
+  }
+  g_dir_close(dir);
+  return found;
+}
+
+static gboolean handler_installed(void)
+{
+  struct sigaction sa;
+  sigaction(SIGINT, NULL, &sa);
+  return sa.sa_handler != SIG_DFL;
+}
+
+/* Takes SIGINT once the sink closes (the handler runs on this thread),
+ * then keeps the CPU until the pipeline has stopped watching (its handler
+ * is gone). */
+static gpointer raise_and_spin(gpointer data)
+{
+  while (!g_atomic_int_get(&late_closing))
+    ;
+  raise(SIGINT);
+  g_atomic_int_set(&late_raised, 1);
+  while (handler_installed())
+    ;
+  return NULL;
+}
+
+static void signal_at_end(void)
+{
+  range_source src = {.n_splits = 1, .per_split = 10, .value_len = 8};
+  late_closing = late_raised = 0;
+  rill_pipeline *p = rill_pipeline_new("late-signal");
+  rill_stage *s = rill_pipeline_add_source(p, "numbers", &range_source_class, &src, NULL);
+  rill_pipeline_add_sink(p, "out", s, &late_sink, NULL, NULL);
+  rill_pipeline_watch_signals(p);
+  GError *error = NULL;
+  g_assert_true(rill_pipeline_start(p, &error));
+  pid_t watcher;
+  while (!(watcher = thread_named("rill-signals"))) /* GLib names a thread from inside it */
+    g_usleep(200);
+  struct sched_param idle = {0};
+  g_assert_cmpint(sched_setscheduler(watcher, SCHED_IDLE, &idle), ==, 0);
+  GThread *spinner = g_thread_new("spinner", raise_and_spin, NULL);
+  g_assert_true(rill_pipeline_wait(p, &error));
+  g_assert_no_error(error);
+  g_thread_join(spinner);
+  g_assert_true(rill_pipeline_was_interrupted(p));
+  rill_pipeline_unref(p);
+  assert_default_handlers();
+}
+
+/* rill-run exits 130 only if the pipeline says it was interrupted: a signal
+ * the handler took must count even when the watcher thread has not read it
+ * by the time the run ends. Here it will rarely have: every thread shares
+ * one CPU, the watcher runs at SCHED_IDLE, and a thread spins on that CPU
+ * from the signal until the run has stopped watching (several runs, as an
+ * idle thread still gets a slice now and then). */
+static void test_signal_at_end_counts(void)
+{
+  cpu_set_t old, one;
+  g_assert_cmpint(sched_getaffinity(0, sizeof old, &old), ==, 0);
+  CPU_ZERO(&one);
+  CPU_SET(sched_getcpu(), &one);
+  g_assert_cmpint(sched_setaffinity(0, sizeof one, &one), ==, 0); /* threads started from here inherit it */
+  for (int i = 0; i < 8; i++)
+    signal_at_end();
+  g_assert_cmpint(sched_setaffinity(0, sizeof old, &old), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -154,5 +256,6 @@ int main(int argc, char **argv)
   g_test_add_func("/signals/second-signal-stops", test_second_signal_stops);
   g_test_add_func("/signals/drain-timeout", test_drain_timeout);
   g_test_add_func("/signals/every-watcher-drains", test_every_watcher_drains);
+  g_test_add_func("/signals/signal-at-end-counts", test_signal_at_end_counts);
   return g_test_run();
 }

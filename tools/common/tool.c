@@ -66,6 +66,28 @@ fail:
   return NULL;
 }
 
+gboolean tool_connect(const tool_common *c, const char *client_id, rill_kafka_conf **conf, rill__kclient **client,
+                      GError **error)
+{
+  return (*conf = tool_conf(c, client_id, error)) && (*client = rill__kclient_new(*conf, error));
+}
+
+int tool_main(int argc, char **argv, const char *name, const char *parameter, const char *summary,
+              const GOptionEntry *entries, tool_common *common, tool_run_func run, gpointer tool)
+{
+  GError *error = NULL;
+  int rc = TOOL_EXIT_OK;
+  GOptionContext *ctx = g_option_context_new(parameter);
+  tool_cli_add_options(ctx, name);
+  g_option_context_set_summary(ctx, summary);
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  tool_common_add_options(ctx, common);
+  if (!g_option_context_parse(ctx, &argc, &argv, &error) || !run(tool, argc, argv, &error))
+    rc = tool_fail(name, error);
+  g_option_context_free(ctx);
+  return rc;
+}
+
 int tool_exit_code(const GError *error)
 {
   if (error->domain == tool_error_quark())

@@ -39,6 +39,21 @@ void tool_common_clear(tool_common *c);
  * order). NULL with @error (config error). (transfer full) */
 rill_kafka_conf *tool_conf(const tool_common *c, const char *client_id, GError **error);
 
+/* Opens the tool's client: *@conf from tool_conf(@c, @client_id), then
+ * *@client on it. FALSE with @error; what was opened is left in the
+ * pointers for the caller to free. */
+gboolean tool_connect(const tool_common *c, const char *client_id, rill_kafka_conf **conf, rill__kclient **client,
+                      GError **error);
+
+/* The main of an admin tool (rill-topics, rill-groups, rill-acls,
+ * rill-users): parses @argv against @entries and the common options (into
+ * @common), then calls @run with @tool and the arguments left (argv[0] the
+ * program); a failure is printed through tool_fail(). Returns the exit
+ * code. Freeing the option values and the client stays with the caller. */
+typedef gboolean (*tool_run_func)(gpointer tool, int argc, char **argv, GError **error);
+int tool_main(int argc, char **argv, const char *name, const char *parameter, const char *summary,
+              const GOptionEntry *entries, tool_common *common, tool_run_func run, gpointer tool);
+
 /* A usage error: sets @error (TOOL_EXIT_USAGE when passed to tool_fail). */
 void tool_usage_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 

@@ -171,14 +171,15 @@ static gboolean cmd_remove(acls *a, GError **error)
   return ok;
 }
 
-static gboolean run(acls *a, int argc, char **argv, GError **error)
+static gboolean run(gpointer tool, int argc, char **argv, GError **error)
 {
+  acls *a = tool;
   const char *const cmds[] = {"add", "list", "remove", NULL};
   if (argc != 2 || !g_strv_contains(cmds, argv[1])) {
     tool_usage_error(error, "one command is required: add, list, remove");
     return FALSE;
   }
-  if (!(a->conf = tool_conf(&a->common, "rill-acls", error)) || !(a->client = rill__kclient_new(a->conf, error)))
+  if (!tool_connect(&a->common, "rill-acls", &a->conf, &a->client, error))
     return FALSE;
   if (!strcmp(argv[1], "add"))
     return cmd_add(a, error);
@@ -203,22 +204,16 @@ int main(int argc, char **argv)
     {"prefixed", 0, 0, G_OPTION_ARG_NONE, &a.prefixed, "the name is a prefix (default: literal)", NULL},
     G_OPTION_ENTRY_NULL,
   };
-  GError *error = NULL;
-  int rc = TOOL_EXIT_OK;
-  GOptionContext *ctx = g_option_context_new("add|list|remove - manage ACLs");
-  tool_cli_add_options(ctx, "rill-acls");
-  g_option_context_set_summary(
-    ctx, "Commands:\n"
-         "  add (--allow|--deny) --principal User:NAME --operation OP... RESOURCE [--prefixed] [--host H]\n"
-         "  list [--principal P] [RESOURCE [--prefixed]]\n"
-         "  remove RESOURCE [--prefixed] [--principal P] [--allow|--deny]\n"
-         "RESOURCE: --topic T | --group G | --cluster | --transactional-id X\n"
-         "Exit status: 0 ok, 1 usage, 2 broker unreachable, 3 broker error (not authorized, invalid ACL, ...).\n"
-         "See docs/security.md.");
-  g_option_context_add_main_entries(ctx, entries, NULL);
-  tool_common_add_options(ctx, &a.common);
-  if (!g_option_context_parse(ctx, &argc, &argv, &error) || !run(&a, argc, argv, &error))
-    rc = tool_fail("rill-acls", error);
+  static const char summary[] =
+    "Commands:\n"
+    "  add (--allow|--deny) --principal User:NAME --operation OP... RESOURCE [--prefixed] [--host H]\n"
+    "  list [--principal P] [RESOURCE [--prefixed]]\n"
+    "  remove RESOURCE [--prefixed] [--principal P] [--allow|--deny]\n"
+    "RESOURCE: --topic T | --group G | --cluster | --transactional-id X\n"
+    "Exit status: 0 ok, 1 usage, 2 broker unreachable, 3 broker error (not authorized, invalid ACL, ...).\n"
+    "See docs/security.md.";
+  int rc = tool_main(argc, argv, "rill-acls", "add|list|remove - manage ACLs", summary, entries,
+                     &a.common, run, &a);
   rill__kclient_free(a.client);
   rill_kafka_conf_free(a.conf);
   tool_common_clear(&a.common);
@@ -228,6 +223,5 @@ int main(int argc, char **argv)
   g_free(a.group);
   g_free(a.txn);
   g_strfreev(a.operations);
-  g_option_context_free(ctx);
   return rc;
 }

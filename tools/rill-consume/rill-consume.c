@@ -436,7 +436,7 @@ static gboolean run(consumer *c, GError **error)
     return FALSE;
   if (c->null_text)
     tool_format_set_null_text(c->fmt, "NULL");
-  if (!(c->conf = tool_conf(&c->common, "rill-consume", error)) || !(c->client = rill__kclient_new(c->conf, error)))
+  if (!tool_connect(&c->common, "rill-consume", &c->conf, &c->client, error))
     return FALSE;
   if (!check_topics(c, error))
     return FALSE;

@@ -287,8 +287,9 @@ static gboolean cmd_delete(groups *g, const char *group, GError **error)
   return TRUE;
 }
 
-static gboolean run(groups *g, int argc, char **argv, GError **error)
+static gboolean run(gpointer tool, int argc, char **argv, GError **error)
 {
+  groups *g = tool;
   if (argc < 2 || !g_strv_contains((const char *const[]){"list", "describe", "reset-offsets", "delete", NULL}, argv[1])) {
     tool_usage_error(error, argc < 2 ? "a command is required: list, describe, reset-offsets, delete"
                                      : "unknown command (known: list, describe, reset-offsets, delete)");
@@ -299,7 +300,7 @@ static gboolean run(groups *g, int argc, char **argv, GError **error)
     tool_usage_error(error, "%s: wrong number of arguments (see --help)", cmd);
     return FALSE;
   }
-  if (!(g->conf = tool_conf(&g->common, "rill-groups", error)) || !(g->client = rill__kclient_new(g->conf, error)))
+  if (!tool_connect(&g->common, "rill-groups", &g->conf, &g->client, error))
     return FALSE;
   if (!strcmp(cmd, "list"))
     return cmd_list(g, error);
@@ -329,24 +330,18 @@ int main(int argc, char **argv)
      "reset-offsets: to the first record at or after MS (ms since the epoch)", "MS"},
     G_OPTION_ENTRY_NULL,
   };
-  GError *error = NULL;
-  int rc = TOOL_EXIT_OK;
-  GOptionContext *ctx = g_option_context_new("COMMAND [GROUP...] - inspect and manage consumer groups");
-  tool_cli_add_options(ctx, "rill-groups");
-  g_option_context_set_summary(
-    ctx, "Commands:\n"
-         "  list                   group ids and protocol types, one per line\n"
-         "  describe GROUP         state, then committed offset, log end, lag and owner per partition\n"
-         "  reset-offsets GROUP -t TOPIC [-p N] --to-earliest|--to-latest|--to-offset N|--shift-by N|"
-         "--to-datetime MS\n"
-         "                         (only while the group has no active member)\n"
-         "  delete GROUP...\n"
-         "Exit status: 0 ok, 1 usage, 2 broker unreachable, 3 broker error (unknown group or topic, group "
-         "not empty, ...).\nSee docs/tools.md.");
-  g_option_context_add_main_entries(ctx, entries, NULL);
-  tool_common_add_options(ctx, &g.common);
-  if (!g_option_context_parse(ctx, &argc, &argv, &error) || !run(&g, argc, argv, &error))
-    rc = tool_fail("rill-groups", error);
+  static const char summary[] =
+    "Commands:\n"
+    "  list                   group ids and protocol types, one per line\n"
+    "  describe GROUP         state, then committed offset, log end, lag and owner per partition\n"
+    "  reset-offsets GROUP -t TOPIC [-p N] --to-earliest|--to-latest|--to-offset N|--shift-by N|"
+    "--to-datetime MS\n"
+    "                         (only while the group has no active member)\n"
+    "  delete GROUP...\n"
+    "Exit status: 0 ok, 1 usage, 2 broker unreachable, 3 broker error (unknown group or topic, group "
+    "not empty, ...).\nSee docs/tools.md.";
+  int rc = tool_main(argc, argv, "rill-groups", "COMMAND [GROUP...] - inspect and manage consumer groups", summary, entries,
+                     &g.common, run, &g);
   rill__kclient_free(g.client);
   rill_kafka_conf_free(g.conf);
   tool_common_clear(&g.common);
@@ -355,6 +350,5 @@ int main(int argc, char **argv)
   g_free(g.to_offset);
   g_free(g.shift_by);
   g_free(g.to_datetime);
-  g_option_context_free(ctx);
   return rc;
 }

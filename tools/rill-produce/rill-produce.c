@@ -270,7 +270,7 @@ static gboolean run(producer *p, char **files, GError **error)
     h->value = (const uint8_t *)eq + 1;
     h->value_len = (int32_t)strlen(eq + 1);
   }
-  if (!(p->conf = tool_conf(&p->common, "rill-produce", error)) || !(p->client = rill__kclient_new(p->conf, error)))
+  if (!tool_connect(&p->common, "rill-produce", &p->conf, &p->client, error))
     return FALSE;
   /* the broker may auto-create the topic, as for any producer */
   const char *topics[] = {p->topic, NULL};

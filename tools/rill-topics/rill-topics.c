@@ -135,8 +135,9 @@ static gboolean cmd_offsets(topics *t, const char *topic, GError **error)
   return TRUE;
 }
 
-static gboolean run(topics *t, int argc, char **argv, GError **error)
+static gboolean run(gpointer tool, int argc, char **argv, GError **error)
 {
+  topics *t = tool;
   if (argc < 2) {
     tool_usage_error(error, "a command is required: list, describe, create, delete, add-partitions, offsets");
     return FALSE;
@@ -160,7 +161,7 @@ static gboolean run(topics *t, int argc, char **argv, GError **error)
     tool_usage_error(error, "add-partitions: --partitions TOTAL is required");
     return FALSE;
   }
-  if (!(t->conf = tool_conf(&t->common, "rill-topics", error)) || !(t->client = rill__kclient_new(t->conf, error)))
+  if (!tool_connect(&t->common, "rill-topics", &t->conf, &t->client, error))
     return FALSE;
   if (!strcmp(cmd, "list"))
     return cmd_list(t, error);
@@ -197,29 +198,22 @@ int main(int argc, char **argv)
      "offsets: print the offset at earliest, latest or the first at/after MS (default: both ends)", "WHEN"},
     G_OPTION_ENTRY_NULL,
   };
-  GError *error = NULL;
-  int rc = TOOL_EXIT_OK;
-  GOptionContext *ctx = g_option_context_new("COMMAND [TOPIC...] - manage Kafka topics");
-  tool_cli_add_options(ctx, "rill-topics");
-  g_option_context_set_summary(
-    ctx, "Commands:\n"
-         "  list                              topic names, one per line\n"
-         "  describe TOPIC...                 partitions, leaders, replicas, in-sync replicas\n"
-         "  create TOPIC... [-P N] [-r R] [-C K=V]...\n"
-         "  delete TOPIC...\n"
-         "  add-partitions TOPIC... -P TOTAL  grow to TOTAL partitions\n"
-         "  offsets TOPIC [-T WHEN]           TOPIC PARTITION LOW HIGH (or the offset at WHEN)\n"
-         "Exit status: 0 ok, 1 usage, 2 broker unreachable, 3 broker error (unknown topic, topic exists, ...).\n"
-         "See docs/tools.md.");
-  g_option_context_add_main_entries(ctx, entries, NULL);
-  tool_common_add_options(ctx, &t.common);
-  if (!g_option_context_parse(ctx, &argc, &argv, &error) || !run(&t, argc, argv, &error))
-    rc = tool_fail("rill-topics", error);
+  static const char summary[] =
+    "Commands:\n"
+    "  list                              topic names, one per line\n"
+    "  describe TOPIC...                 partitions, leaders, replicas, in-sync replicas\n"
+    "  create TOPIC... [-P N] [-r R] [-C K=V]...\n"
+    "  delete TOPIC...\n"
+    "  add-partitions TOPIC... -P TOTAL  grow to TOTAL partitions\n"
+    "  offsets TOPIC [-T WHEN]           TOPIC PARTITION LOW HIGH (or the offset at WHEN)\n"
+    "Exit status: 0 ok, 1 usage, 2 broker unreachable, 3 broker error (unknown topic, topic exists, ...).\n"
+    "See docs/tools.md.";
+  int rc = tool_main(argc, argv, "rill-topics", "COMMAND [TOPIC...] - manage Kafka topics", summary, entries,
+                     &t.common, run, &t);
   rill__kclient_free(t.client);
   rill_kafka_conf_free(t.conf);
   tool_common_clear(&t.common);
   g_strfreev(t.configs);
   g_free(t.time);
-  g_option_context_free(ctx);
   return rc;
 }

@@ -168,8 +168,9 @@ static gboolean cmd_list(users *u, char **names, int n, GError **error)
   return ok;
 }
 
-static gboolean run(users *u, int argc, char **argv, GError **error)
+static gboolean run(gpointer tool, int argc, char **argv, GError **error)
 {
+  users *u = tool;
   const char *const cmds[] = {"set", "list", "delete", NULL};
   if (argc < 2 || !g_strv_contains(cmds, argv[1]) || (strcmp(argv[1], "list") && argc != 3)) {
     tool_usage_error(error, "usage: set USER | list [USER...] | delete USER (see --help)");
@@ -179,7 +180,7 @@ static gboolean run(users *u, int argc, char **argv, GError **error)
     tool_usage_error(error, "--iterations must be between 4096 and 16384");
     return FALSE;
   }
-  if (!(u->conf = tool_conf(&u->common, "rill-users", error)) || !(u->client = rill__kclient_new(u->conf, error)))
+  if (!tool_connect(&u->common, "rill-users", &u->conf, &u->client, error))
     return FALSE;
   if (!strcmp(argv[1], "set"))
     return cmd_set(u, argv[2], error);
@@ -199,26 +200,19 @@ int main(int argc, char **argv)
      "set: read the password from this file (default: first line of stdin)", "F"},
     G_OPTION_ENTRY_NULL,
   };
-  GError *error = NULL;
-  int rc = TOOL_EXIT_OK;
-  GOptionContext *ctx = g_option_context_new("set|list|delete [USER...] - manage SCRAM users");
-  tool_cli_add_options(ctx, "rill-users");
-  g_option_context_set_summary(
-    ctx, "Commands:\n"
-         "  set USER [-m M]... [-i N] [--password-file F]   create or change (password on stdin)\n"
-         "  list [USER...]                                  USER MECHANISM ITERATIONS\n"
-         "  delete USER [-m M]...\n"
-         "Exit status: 0 ok, 1 usage, 2 broker unreachable, 3 broker error (not authorized, unknown user, ...).\n"
-         "See docs/security.md.");
-  g_option_context_add_main_entries(ctx, entries, NULL);
-  tool_common_add_options(ctx, &u.common);
-  if (!g_option_context_parse(ctx, &argc, &argv, &error) || !run(&u, argc, argv, &error))
-    rc = tool_fail("rill-users", error);
+  static const char summary[] =
+    "Commands:\n"
+    "  set USER [-m M]... [-i N] [--password-file F]   create or change (password on stdin)\n"
+    "  list [USER...]                                  USER MECHANISM ITERATIONS\n"
+    "  delete USER [-m M]...\n"
+    "Exit status: 0 ok, 1 usage, 2 broker unreachable, 3 broker error (not authorized, unknown user, ...).\n"
+    "See docs/security.md.";
+  int rc = tool_main(argc, argv, "rill-users", "set|list|delete [USER...] - manage SCRAM users", summary, entries,
+                     &u.common, run, &u);
   rill__kclient_free(u.client);
   rill_kafka_conf_free(u.conf);
   tool_common_clear(&u.common);
   g_strfreev(u.mechanisms);
   g_free(u.password_file);
-  g_option_context_free(ctx);
   return rc;
 }
