@@ -351,13 +351,13 @@ static void test_fetch_max_bytes(void)
   int16_t err;
   int64_t hwm;
   /* The client allows 1 MiB for the partition, 16 MiB for the answer. */
-  send_fetch(fd, 1, "t", 0, 0, 0, 1, 1 << 20);
+  tc_send_fetch(fd, 1, "t", 0, 0, 0, 1, 1 << 20);
   GBytes *got = recv_fetch(fd, 1, &err, &hwm);
   g_assert_cmpint(err, ==, 0);
   g_assert_cmpint(hwm, ==, 4);
   g_assert_cmpuint(g_bytes_get_size(got), ==, small_len);
   g_bytes_unref(got);
-  send_fetch(fd, 2, "t", 0, 3, 0, 1, 1 << 20);
+  tc_send_fetch(fd, 2, "t", 0, 3, 0, 1, 1 << 20);
   got = recv_fetch(fd, 2, &err, &hwm);
   g_assert_cmpint(err, ==, 0);
   g_assert_cmpuint(g_bytes_get_size(got), ==, big_len);
