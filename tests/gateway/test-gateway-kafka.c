@@ -16,29 +16,21 @@
 
 #include "tests/broker/broker-proc.h"
 #include "tests/connectors/kafka-mock.h"
+#include "gw-test.h"
 #include "wsclient.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 
-#define SECRET "s3cret"
+#define SECRET GW_TEST_SECRET
 #define T 15000
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static char *token(const char *user)
-{
-  GError *e = NULL;
-  char *t = rill_gateway_token_mint((const guint8 *)SECRET, strlen(SECRET), user,
-                                    g_get_real_time() / G_USEC_PER_SEC + 600, &e);
-  g_assert_no_error(e);
-  return t;
-}
-
 static wsc *login(int port, const char *user)
 {
-  char *t = token(user);
+  char *t = gw_test_token(user, 600);
   GError *e = NULL;
   wsc *c = wsc_connect(port, t, &e);
   g_assert_no_error(e);

@@ -8,13 +8,14 @@
  */
 #include <rill/gateway.h>
 
+#include "gw-test.h"
 #include "wsclient.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 
-#define SECRET "s3cret"
+#define SECRET GW_TEST_SECRET
 #define T 10000
 
 typedef struct {
@@ -54,26 +55,9 @@ static void pki_make(pki *k)
   k->other_ca = g_build_filename(k->dir, "other.pem", NULL);
 }
 
-static void rm_rf(const char *path)
-{
-  if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *n;
-    while ((n = g_dir_read_name(d))) {
-      char *p = g_build_filename(path, n, NULL);
-      rm_rf(p);
-      g_free(p);
-    }
-    g_dir_close(d);
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
-
 static void pki_free(pki *k)
 {
-  rm_rf(k->dir);
+  gw_test_rm_rf(k->dir);
   g_free(k->dir);
   g_free(k->ca);
   g_free(k->cert);
@@ -81,18 +65,9 @@ static void pki_free(pki *k)
   g_free(k->other_ca);
 }
 
-static char *token(const char *user)
-{
-  GError *e = NULL;
-  char *t = rill_gateway_token_mint((const guint8 *)SECRET, strlen(SECRET), user,
-                                    g_get_real_time() / G_USEC_PER_SEC + 600, &e);
-  g_assert_no_error(e);
-  return t;
-}
-
 static wsc *login_tls(int port, const char *user, const char *ca)
 {
-  char *t = token(user);
+  char *t = gw_test_token(user, 600);
   GError *e = NULL;
   wsc *c = wsc_connect_tls(port, t, ca, &e);
   g_assert_no_error(e);
@@ -144,7 +119,7 @@ static void test_library(void)
   converse(port, k.ca);
 
   /* a plaintext WebSocket on the TLS port: the handshake fails, cleanly */
-  char *t = token("mallory");
+  char *t = gw_test_token("mallory", 600);
   g_assert_null(wsc_connect(port, t, &e));
   g_assert_nonnull(e);
   g_clear_error(&e);

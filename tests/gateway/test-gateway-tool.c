@@ -5,6 +5,7 @@
  * in order. Also the exit codes. */
 #include <rill/gateway.h>
 
+#include "gw-test.h"
 #include "wsclient.h"
 
 #include <glib/gstdio.h>
@@ -101,28 +102,11 @@ static void setup(fx *f, gconstpointer data)
   start(f);
 }
 
-static void rm_rf(const char *path)
-{
-  if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *n;
-    while ((n = g_dir_read_name(d))) {
-      char *p = g_build_filename(path, n, NULL);
-      rm_rf(p);
-      g_free(p);
-    }
-    g_dir_close(d);
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
-
 static void teardown(fx *f, gconstpointer data)
 {
   if (f->proc)
     stop(f, SIGKILL);
-  rm_rf(f->dir);
+  gw_test_rm_rf(f->dir);
   g_free(f->dir);
   g_free(f->secret);
   g_free(f->config);

@@ -4,12 +4,13 @@
  * rules, bad input, floods and a slow consumer. */
 #include <rill/gateway.h>
 
+#include "gw-test.h"
 #include "wsclient.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 
-#define SECRET "test-secret"
+#define SECRET GW_TEST_SECRET
 #define T 10000 /* ms to wait for a frame that must come */
 
 typedef struct {
@@ -50,42 +51,16 @@ static void setup(fx *f, gconstpointer data)
   start(f, NULL, 0, 0);
 }
 
-static void rm_rf(const char *path)
-{
-  if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *n;
-    while ((n = g_dir_read_name(d))) {
-      char *p = g_build_filename(path, n, NULL);
-      rm_rf(p);
-      g_free(p);
-    }
-    g_dir_close(d);
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
-
 static void teardown(fx *f, gconstpointer data)
 {
   rill_gateway_free(f->gw);
-  rm_rf(f->dir);
+  gw_test_rm_rf(f->dir);
   g_free(f->dir);
-}
-
-static char *token(const char *user, gint64 ttl)
-{
-  GError *e = NULL;
-  char *t = rill_gateway_token_mint((const guint8 *)SECRET, strlen(SECRET), user,
-                                    g_get_real_time() / G_USEC_PER_SEC + ttl, &e);
-  g_assert_no_error(e);
-  return t;
 }
 
 static wsc *login(fx *f, const char *user)
 {
-  char *t = token(user, 3600);
+  char *t = gw_test_token(user, 3600);
   GError *e = NULL;
   wsc *c = wsc_connect(f->port, t, &e);
   g_assert_no_error(e);
@@ -244,7 +219,7 @@ static void test_auth(fx *f, gconstpointer data)
   g_assert_no_error(e);
   g_assert_cmpint(wsc_wait_closed(c, T), ==, RILL_GATEWAY_CLOSE_UNAUTHENTICATED);
   wsc_free(c);
-  char *t = token("alice", -5);
+  char *t = gw_test_token("alice", -5);
   c = wsc_connect(f->port, t, &e);
   g_assert_no_error(e);
   g_assert_cmpint(wsc_wait_closed(c, T), ==, RILL_GATEWAY_CLOSE_EXPIRED);
