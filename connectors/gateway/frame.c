@@ -3,8 +3,14 @@
  *
  * Invariants: a parsed frame has exactly the fields its type allows, each of
  * the right JSON type and range (anything else is "bad_frame"), and its
- * strings are valid UTF-8 (json-glib checks); bodies are stored re-written
- * as compact JSON, so a stored body can be embedded in a deliver frame as is.
+ * strings are valid UTF-8; bodies are stored re-written as compact JSON, so
+ * a stored body can be embedded in a deliver frame as is.
+ *
+ * json-glib 1.6 (Debian 12) is lenient where JSON is strict: it takes
+ * "\u00e" followed by any byte as a four-digit escape and lets a lone low
+ * surrogate through, and both come out as invalid UTF-8. So every \u escape
+ * is checked for four hex digits before parsing, and every string kept is
+ * validated after it; a frame failing either is "bad_json".
  */
 #include "connectors/gateway/frame.h"
 
@@ -81,6 +87,26 @@ static gboolean get_offset(JsonNode *n, int64_t *out)
   return *out >= 0;
 }
 
+/* Every \u escape in TEXT has four hex digits. A backslash is only legal
+ * inside a string, so scanning the raw text needs no string tracking: any
+ * backslash outside one makes the parse fail anyway. */
+static gboolean unicode_escapes_complete(const char *text, gsize len)
+{
+  for (gsize i = 0; i < len; i++) {
+    if (text[i] != '\\')
+      continue;
+    if (i + 1 < len && text[i + 1] == 'u') {
+      if (len - i < 6)
+        return FALSE;
+      for (gsize k = 2; k < 6; k++)
+        if (!g_ascii_isxdigit(text[i + k]))
+          return FALSE;
+    }
+    i++; /* the escaped character */
+  }
+  return TRUE;
+}
+
 gboolean rill__gw_frame_parse(const char *text, gsize len, rill__gw_frame *out, const char **code, GError **error)
 {
   memset(out, 0, sizeof *out);
@@ -89,6 +115,10 @@ gboolean rill__gw_frame_parse(const char *text, gsize len, rill__gw_frame *out, 
   gboolean ok = FALSE;
   JsonParser *parser = json_parser_new_immutable();
   GError *jerr = NULL;
+  if (!unicode_escapes_complete(text, len)) {
+    fail(code, "bad_json", error, "malformed JSON: a \\u escape needs four hex digits");
+    goto out;
+  }
   if (!json_parser_load_from_data(parser, text, (gssize)len, &jerr)) {
     fail(code, "bad_json", error, "malformed JSON: %s", jerr->message);
     g_error_free(jerr);
@@ -104,7 +134,7 @@ gboolean rill__gw_frame_parse(const char *text, gsize len, rill__gw_frame *out, 
   JsonNode *ref = json_object_get_member(o, "ref");
   if (ref) {
     if (!JSON_NODE_HOLDS_VALUE(ref) || json_node_get_value_type(ref) != G_TYPE_STRING ||
-        strlen(json_node_get_string(ref)) > RILL__GW_MAX_REF) {
+        strlen(json_node_get_string(ref)) > RILL__GW_MAX_REF || !g_utf8_validate(json_node_get_string(ref), -1, NULL)) {
       fail(code, "bad_frame", error, "\"ref\" must be a string of at most %d bytes", RILL__GW_MAX_REF);
       goto out;
     }
@@ -132,6 +162,10 @@ gboolean rill__gw_frame_parse(const char *text, gsize len, rill__gw_frame *out, 
   JsonNode *v;
   json_object_iter_init(&it, o);
   while (json_object_iter_next(&it, &name, &v)) {
+    if (!g_utf8_validate(name, -1, NULL)) { /* it would be echoed in the error */
+      fail(code, "bad_json", error, "malformed JSON: a member name is not valid UTF-8 (a lone surrogate?)");
+      goto out;
+    }
     unsigned bit = G_MAXUINT;
     for (gsize i = 0; i < G_N_ELEMENTS(fields); i++)
       if (strcmp(name, fields[i].name) == 0)
@@ -154,6 +188,10 @@ gboolean rill__gw_frame_parse(const char *text, gsize len, rill__gw_frame *out, 
       break;
     case RILL__GW_F_BODY:
       out->body = json_to_string(v, FALSE);
+      if (!g_utf8_validate(out->body, -1, NULL)) {
+        fail(code, "bad_json", error, "malformed JSON: a string in \"body\" is not valid UTF-8 (a lone surrogate?)");
+        goto out;
+      }
       break;
     case RILL__GW_F_AFTER:
     case RILL__GW_F_SINCE:

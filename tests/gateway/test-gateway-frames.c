@@ -38,6 +38,21 @@ static void test_fields(void)
   g_assert_cmpstr(code, ==, "bad_frame");
   g_assert_cmpstr(f.ref, ==, "q");
   rill__gw_frame_clear(&f);
+  /* json-glib alone takes these and yields invalid UTF-8 (a fuzzer find):
+   * a \u escape cut short before a multi-byte character, a lone low
+   * surrogate in the body, in a member name, and in the ref */
+  const char *bad_utf8[] = {
+    "{\"type\":\"publish\",\"channel\":\"c\",\"body\":{\"t\":\"h\\u00e\307\214lo\"}}",
+    "{\"type\":\"publish\",\"channel\":\"c\",\"body\":[\"\\udc00x\"]}",
+    "{\"type\":\"ping\",\"\\udc00x\":1}",
+    "{\"type\":\"ping\",\"ref\":\"\\udc00x\"}",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad_utf8); i++) {
+    g_assert_false(parse(bad_utf8[i], &f, &code));
+    g_assert_null(f.body);
+    g_assert_true(f.ref == NULL || g_utf8_validate(f.ref, -1, NULL));
+    rill__gw_frame_clear(&f);
+  }
   char longref[100];
   memset(longref, 'r', sizeof longref);
   longref[RILL__GW_MAX_REF + 1] = 0;
